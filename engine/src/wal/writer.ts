@@ -1,0 +1,257 @@
+// The appending side of the WAL: sequence numbers are assigned synchronously in append(), and a
+// single flush loop writes whatever has queued up as one write() followed by one fdatasync()
+// (group commit). A record is durable -- and may be acknowledged -- once waitDurable() resolves.
+import { open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CURRENT_SEGMENT, RecordType, encodeRecord, sealedSegmentName } from './format.ts';
+import { encodeRotation } from './payloads.ts';
+import { fsyncDir, type Recovered } from './recovery.ts';
+
+export interface WalFile {
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  datasync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface WalHooks {
+  onBatch?(entries: number, bytes: number, fsyncSeconds: number | null): void;
+  onRotation?(sealed: string): void;
+  onCheckpoint?(seq: number, bytes: number): void;
+  onRetentionDelete?(name: string): void;
+}
+
+export interface WalWriterOptions {
+  dir: string;
+  /** Rotate before a record would take the current segment past this size. */
+  maxSegmentBytes: number;
+  /** Sealed segments kept; older ones are deleted after a rotation. */
+  maxFiles: number;
+  /** fdatasync every batch before acknowledging it. */
+  sync: boolean;
+  /** Order records between checkpoints (0 = only at rotation). */
+  checkpointInterval: number;
+  now?: () => number;
+  hooks?: WalHooks;
+  openFile?: (path: string, flags: string) => Promise<WalFile>;
+}
+
+export class WalUnavailableError extends Error {
+  override readonly cause: unknown;
+
+  constructor(cause: unknown) {
+    super(
+      `WAL is unavailable after a write failure: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+    this.cause = cause;
+  }
+}
+
+type QueueItem = { kind: 'record'; seq: number; buf: Buffer } | { kind: 'seal'; number: number };
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class WalWriter {
+  private readonly opts: Required<Omit<WalWriterOptions, 'hooks'>> & { hooks: WalHooks };
+  private file: WalFile;
+  private position: number;
+  private segmentBytes: number;
+  private nextSealed: number;
+  private sealedNames: string[];
+  private seq: number;
+  private durable: number;
+  private sinceCheckpoint = 0;
+  private queue: QueueItem[] = [];
+  private waiters: Waiter[] = [];
+  private loop: Promise<void> | null = null;
+  private failure: WalUnavailableError | null = null;
+  private closed = false;
+  private snapshot: () => Buffer = () => Buffer.from('{}');
+
+  private constructor(opts: WalWriter['opts'], file: WalFile, recovered: Recovered, sealedNames: string[]) {
+    this.opts = opts;
+    this.file = file;
+    this.position = recovered.currentSize;
+    this.segmentBytes = recovered.currentSize;
+    this.nextSealed = recovered.nextSealedNumber;
+    this.sealedNames = sealedNames;
+    this.seq = recovered.lastSequence;
+    this.durable = recovered.lastSequence;
+  }
+
+  static async open(options: WalWriterOptions, recovered: Recovered): Promise<WalWriter> {
+    const opts = {
+      now: Date.now,
+      openFile: (p: string, f: string) => open(p, f),
+      ...options,
+      hooks: options.hooks ?? {},
+    };
+    const file = await opts.openFile(join(opts.dir, CURRENT_SEGMENT), 'r+');
+    const w = new WalWriter(opts, file, recovered, [...recovered.sealedSegments]);
+    w.pendingCheckpoint = recovered.needsCheckpoint;
+    return w;
+  }
+
+  private pendingCheckpoint = false;
+
+  /** The checkpoint payload source: must describe the state after every record appended so far. */
+  setSnapshotProvider(fn: () => Buffer): void {
+    this.snapshot = fn;
+  }
+
+  get lastSequence(): number {
+    return this.seq;
+  }
+
+  get durableSequence(): number {
+    return this.durable;
+  }
+
+  get failed(): WalUnavailableError | null {
+    return this.failure;
+  }
+
+  /**
+   * Queues a record and returns its sequence number. Callers apply the record to their state
+   * right after this returns, so a checkpoint taken here describes everything before it.
+   */
+  append(type: RecordType, payload: Uint8Array): number {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new Error('WAL is closed');
+    const size = 32 + payload.length;
+    if (this.pendingCheckpoint) {
+      this.pendingCheckpoint = false;
+      this.enqueueCheckpoint();
+    } else if (this.segmentBytes > 0 && this.segmentBytes + size > this.opts.maxSegmentBytes) {
+      this.enqueue(RecordType.Rotation, encodeRotation({ sealedSegment: this.nextSealed }));
+      this.queue.push({ kind: 'seal', number: this.nextSealed });
+      this.nextSealed += 1;
+      this.segmentBytes = 0;
+      this.enqueueCheckpoint();
+    } else if (this.opts.checkpointInterval > 0 && this.sinceCheckpoint >= this.opts.checkpointInterval) {
+      this.enqueueCheckpoint();
+    }
+    this.sinceCheckpoint += 1;
+    return this.enqueue(type, payload);
+  }
+
+  private enqueueCheckpoint(): void {
+    const payload = this.snapshot();
+    const seq = this.enqueue(RecordType.Checkpoint, payload);
+    this.sinceCheckpoint = 0;
+    this.opts.hooks.onCheckpoint?.(seq, payload.length);
+  }
+
+  private enqueue(type: RecordType, payload: Uint8Array): number {
+    const seq = ++this.seq;
+    const buf = encodeRecord(seq, this.opts.now(), type, payload);
+    this.queue.push({ kind: 'record', seq, buf });
+    this.segmentBytes += buf.length;
+    this.loop ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushLoop());
+    return seq;
+  }
+
+  /** Resolves once record `seq` (and every record before it) is durable. */
+  waitDurable(seq: number): Promise<void> {
+    if (seq <= this.durable) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+  }
+
+  /** Resolves once everything appended so far is durable. */
+  flush(): Promise<void> {
+    return this.waitDurable(this.seq);
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const head = this.queue[0]!;
+        if (head.kind === 'seal') {
+          this.queue.shift();
+          await this.seal(head.number);
+          continue;
+        }
+        let n = 1;
+        while (n < this.queue.length && this.queue[n]!.kind === 'record') n++;
+        const batch = this.queue.splice(0, n) as Array<Extract<QueueItem, { kind: 'record' }>>;
+        const buf = batch.length === 1 ? batch[0]!.buf : Buffer.concat(batch.map((b) => b.buf));
+        await this.writeAll(buf);
+        let fsyncSeconds: number | null = null;
+        if (this.opts.sync) {
+          const t = performance.now();
+          await this.file.datasync();
+          fsyncSeconds = (performance.now() - t) / 1000;
+        }
+        this.markDurable(batch[batch.length - 1]!.seq);
+        this.opts.hooks.onBatch?.(batch.length, buf.length, fsyncSeconds);
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.loop = null;
+    }
+    // An append may have raced the end of the loop.
+    if (this.queue.length > 0 && !this.failure) {
+      this.loop ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushLoop());
+    }
+  }
+
+  private async writeAll(buf: Buffer): Promise<void> {
+    let off = 0;
+    while (off < buf.length) {
+      const { bytesWritten } = await this.file.write(buf, off, buf.length - off, this.position);
+      off += bytesWritten;
+      this.position += bytesWritten;
+    }
+  }
+
+  private markDurable(seq: number): void {
+    this.durable = seq;
+    if (this.waiters.length === 0) return;
+    const still: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.seq <= seq) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+
+  private async seal(number: number): Promise<void> {
+    const dir = this.opts.dir;
+    await this.file.datasync();
+    await this.file.close();
+    const name = sealedSegmentName(number);
+    await rename(join(dir, CURRENT_SEGMENT), join(dir, name));
+    this.file = await this.opts.openFile(join(dir, CURRENT_SEGMENT), 'wx+');
+    await fsyncDir(dir);
+    this.position = 0;
+    this.sealedNames.push(name);
+    this.opts.hooks.onRotation?.(name);
+    // Every segment begins with a checkpoint, so older sealed segments are never needed to recover.
+    while (this.sealedNames.length > this.opts.maxFiles) {
+      const old = this.sealedNames.shift()!;
+      await unlink(join(dir, old));
+      this.opts.hooks.onRetentionDelete?.(old);
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.failure = new WalUnavailableError(err);
+    for (const w of this.waiters) w.reject(this.failure);
+    this.waiters = [];
+    this.queue = [];
+  }
+
+  /** Writes out everything queued, syncs and closes. Appends after this throw. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.loop) await this.loop;
+    if (!this.failure) await this.file.datasync();
+    await this.file.close();
+  }
+}
