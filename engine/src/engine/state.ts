@@ -202,6 +202,7 @@ export class EngineState {
     this.open.clear();
     this.positions.clear();
     this.strategyOrders.clear();
+    this.marks.clear();
     for (const raw of s.orders) {
       const o: Order = { ...raw, filledNotional: BigInt(raw.filledNotional) };
       this.orders.set(o.orderId, o);
