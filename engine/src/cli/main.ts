@@ -1,4 +1,40 @@
+// The `veloz` CLI: one binary for every role (DESIGN §1).
+import { UsageError } from './args.ts';
+import { engineCommand } from './engine-command.ts';
+import { walCommand } from './wal-command.ts';
+
+export const MAIN_HELP = `Usage: veloz <command> [options]
+
+Commands:
+  engine     run the trading engine (HTTP service or stdio)
+  wal        verify or inspect a WAL directory
+
+Run "veloz <command> --help" for the options of a command.`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  engine: engineCommand,
+  wal: walCommand,
+};
+
 export async function main(argv: string[]): Promise<number> {
-  console.log('hello', argv);
-  return 0;
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(MAIN_HELP);
+    return cmd ? 0 : 2;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    process.stderr.write(`veloz: unknown command "${cmd}"\n\n${MAIN_HELP}\n`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`veloz ${cmd}: ${err.message}\nRun "veloz ${cmd} --help" for usage.\n`);
+      return 2;
+    }
+    process.stderr.write(`veloz ${cmd}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
 }

@@ -32,6 +32,9 @@ export class BinaryWriter {
   }
 
   str(s: string): this {
+    // UTF-8 would turn a lone surrogate into U+FFFD, and replay would yield another string than
+    // the one the live state holds (a different clientOrderId, say).
+    if (!s.isWellFormed()) throw new RangeError('string is not well-formed UTF-16 (lone surrogate)');
     const len = Buffer.byteLength(s);
     if (len > 0xffff) throw new RangeError('string too long for a WAL field');
     this.ensure(2 + len);

@@ -138,6 +138,14 @@ export class WalWriter {
     return this.enqueue(type, payload);
   }
 
+  /** Queues a checkpoint now (e.g. before a backup) and returns its sequence number. */
+  forceCheckpoint(): number {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new Error('WAL is closed');
+    this.enqueueCheckpoint();
+    return this.seq;
+  }
+
   private enqueueCheckpoint(): void {
     const payload = this.snapshot();
     const seq = this.enqueue(RecordType.Checkpoint, payload);
