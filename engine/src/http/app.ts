@@ -1,5 +1,5 @@
 // The engine's HTTP service. buildApp() never listens: tests use app.inject(), the CLI listens.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { formatNotional, formatPrice, formatQty } from '../domain/instrument.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { PlaceOrderRequest } from '../engine/order-input.ts';
@@ -41,7 +41,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const m = engine.metrics;
   const app = Fastify({
     loggerInstance: opts.logger,
-    disableRequestLogging: true,
+    // Per-request logs would dominate the order path; request metrics cover it.
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.setErrorHandler(errorHandler);
