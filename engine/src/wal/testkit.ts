@@ -3,8 +3,11 @@
 import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import type { Order } from '../domain/order.ts';
+import { ORDER_STATUSES, canTransition } from '../domain/order-state.ts';
 import { EngineState } from '../engine/state.ts';
-import { decodeRecordAt, HEADER_SIZE, MAGIC, type RawRecord } from './format.ts';
+import { decodeRecordAt, HEADER_SIZE, MAGIC, RecordType, type RawRecord } from './format.ts';
 import { decodeOrderRecord, encodeOrderRecord, type OrderRecord } from './payloads.ts';
 import { recoverWal, type Recovered, type RecoveryMode } from './recovery.ts';
 import { WalWriter, type WalFile, type WalWriterOptions } from './writer.ts';
@@ -72,9 +75,10 @@ export function enospc(): Error {
 export class Harness {
   readonly state: EngineState;
   readonly wal: WalWriter;
-  clock: number;
+  /** Drives both the WAL timestamps and apply(), so live and replayed orders carry the same times. */
+  readonly clock: { t: number };
 
-  private constructor(state: EngineState, wal: WalWriter, clock: number) {
+  private constructor(state: EngineState, wal: WalWriter, clock: { t: number }) {
     this.state = state;
     this.wal = wal;
     this.clock = clock;
@@ -86,21 +90,18 @@ export class Harness {
     mode: RecoveryMode = 'strict',
   ): Promise<{ h: Harness; recovered: Recovered }> {
     const { state, recovered } = await recoverState(opts.dir, mode, historyLimit);
-    const box = { t: Math.max(1_000_000, recovered.lastTimestamp) };
-    const wal = await WalWriter.open({ ...opts, now: () => box.t }, recovered);
-    const h = new Harness(state, wal, box.t);
-    // The writer reads the harness clock so records and state carry the same timestamps.
-    Object.defineProperty(box, 't', { get: () => h.clock });
+    const clock = { t: Math.max(1_000_000, recovered.lastTimestamp) };
+    const wal = await WalWriter.open({ ...opts, now: () => clock.t }, recovered);
     wal.setSnapshotProvider(() => state.snapshot());
-    return { h, recovered };
+    return { h: new Harness(state, wal, clock), recovered };
   }
 
   /** check -> append -> apply; returns the record's sequence number. */
   commit(rec: OrderRecord): number {
-    this.clock += 1;
+    this.clock.t += 1;
     this.state.check(rec);
     const seq = this.wal.append(rec.type, encodeOrderRecord(rec));
-    this.state.apply(rec, seq, this.clock);
+    this.state.apply(rec, seq, this.clock.t);
     return seq;
   }
 }
@@ -156,4 +157,153 @@ export async function sequencesOnDisk(dir: string): Promise<Set<number>> {
 
 export async function listFiles(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort();
+}
+
+/** An abstract operation; toRecord() turns it into a record that is valid for the current state. */
+export type Op =
+  | {
+      k: 'new';
+      side: number;
+      type: number;
+      price: number;
+      qty: number;
+      strategy: number;
+      reuseClientId: boolean;
+    }
+  | { k: 'update'; pick: number; status: number; reason: boolean }
+  | { k: 'fill'; pick: number; percent: number; price: number }
+  | { k: 'cancel'; pick: number }
+  /** Wait for durability here, so that batches (and fsyncs) fall in between. */
+  | { k: 'flush' };
+
+export const opArb: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      k: fc.constant('new' as const),
+      side: fc.nat(1),
+      type: fc.nat(1),
+      price: fc.integer({ min: 1, max: 10_000 }),
+      qty: fc.integer({ min: 1, max: 1_000 }),
+      strategy: fc.nat(2),
+      reuseClientId: fc.nat(9).map((n) => n === 0),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      k: fc.constant('update' as const),
+      pick: fc.nat(),
+      status: fc.nat(),
+      reason: fc.boolean(),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      k: fc.constant('fill' as const),
+      pick: fc.nat(),
+      percent: fc.integer({ min: 1, max: 100 }),
+      price: fc.integer({ min: 1, max: 10_000 }),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('cancel' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.constant({ k: 'flush' as const }) },
+);
+
+const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
+const STRATEGIES = ['', 'grid', 'mm'];
+const UPDATE_STATUSES = ORDER_STATUSES.filter((s) => s !== 'FILLED' && s !== 'PARTIALLY_FILLED');
+
+function pickOrder(state: EngineState, pick: number): Order | undefined {
+  // Mostly open orders, so that most operations are legal; sometimes any known order.
+  const pool = pick % 5 === 0 || state.open.size === 0 ? [...state.orders.keys()] : [...state.open];
+  const id = pool[pick % Math.max(1, pool.length)];
+  return id === undefined ? undefined : state.orders.get(id);
+}
+
+/** A record for `op` that state.check() accepts, or null when the operation makes no sense now. */
+export function toRecord(state: EngineState, op: Op): OrderRecord | null {
+  let rec: OrderRecord | null = null;
+  switch (op.k) {
+    case 'new': {
+      const id = state.nextOrderId;
+      const known = [...state.byClientId.keys()];
+      const clientOrderId = op.reuseClientId && known.length > 0 ? known[op.qty % known.length]! : `cl-${id}`;
+      rec = {
+        type: RecordType.OrderNew,
+        data: {
+          orderId: id,
+          clientOrderId,
+          symbol: SYMBOLS[op.price % SYMBOLS.length]!,
+          side: op.side === 0 ? 'BUY' : 'SELL',
+          type: op.type === 0 ? 'LIMIT' : 'MARKET',
+          timeInForce: op.type === 0 ? 'GTC' : 'IOC',
+          price: op.type === 0 ? op.price : 0,
+          quantity: op.qty,
+          strategy: STRATEGIES[op.strategy]!,
+        },
+      };
+      break;
+    }
+    case 'update': {
+      const o = pickOrder(state, op.pick);
+      if (!o) return null;
+      const legal = UPDATE_STATUSES.filter((s) => canTransition(o.status, s));
+      const status = legal.length > 0 ? legal[op.status % legal.length]! : 'ACCEPTED';
+      rec = {
+        type: RecordType.OrderUpdate,
+        data: {
+          orderId: o.orderId,
+          status,
+          reason: op.reason ? `why-${o.orderId}` : '',
+          exchangeOrderId: '',
+        },
+      };
+      break;
+    }
+    case 'fill': {
+      const o = pickOrder(state, op.pick);
+      if (!o) return null;
+      const rest = o.quantity - o.filledQuantity;
+      const quantity = Math.max(1, Math.floor((rest * op.percent) / 100));
+      rec = {
+        type: RecordType.OrderFill,
+        data: { orderId: o.orderId, quantity, price: op.price, tradeId: state.nextTradeId },
+      };
+      break;
+    }
+    case 'cancel': {
+      const o = pickOrder(state, op.pick);
+      if (!o) return null;
+      rec = { type: RecordType.OrderCancel, data: { orderId: o.orderId, reason: 'user' } };
+      break;
+    }
+    case 'flush':
+      return null;
+  }
+  try {
+    state.check(rec);
+    return rec;
+  } catch {
+    // Illegal for the current state: the engine would refuse it before it reaches the WAL.
+    return null;
+  }
+}
+
+/** Runs `ops` through the harness; returns how many records were written. */
+export async function runOps(h: Harness, ops: Op[]): Promise<number> {
+  let n = 0;
+  for (const op of ops) {
+    if (op.k === 'flush') {
+      await h.wal.flush();
+      continue;
+    }
+    const rec = toRecord(h.state, op);
+    if (rec) {
+      h.commit(rec);
+      n += 1;
+    }
+  }
+  return n;
 }
