@@ -227,8 +227,10 @@ export class Engine {
   private commit(rec: OrderRecord, fill?: { qty: number; price: number }): Order {
     if (this.wal.failed) throw new UnavailableError(this.wal.failed.message);
     this.state.check(rec);
-    const seq = this.wal.append(rec.type, encodeOrderRecord(rec));
-    const order = this.state.apply(rec, seq, this.now());
+    // The state and the record carry the same time, so a replay reproduces it exactly.
+    const now = this.now();
+    const seq = this.wal.append(rec.type, encodeOrderRecord(rec), now);
+    const order = this.state.apply(rec, seq, now);
     this.metrics.orderEvents.inc({ status: order.status });
     this.outbox.push(fill ? { seq, order: { ...order }, fill } : { seq, order: { ...order } });
     return order;
@@ -303,19 +305,12 @@ export class Engine {
   }
 
   private exposure(symbol: string, strategy = ''): Exposure {
-    let openBuy = 0;
-    let openSell = 0;
-    for (const id of this.state.open) {
-      const o = this.state.orders.get(id)!;
-      if (o.symbol !== symbol || (strategy && o.strategy !== strategy)) continue;
-      if (o.side === 'BUY') openBuy += remaining(o);
-      else openSell += remaining(o);
-    }
+    const open = this.state.openQuantity(strategy, symbol);
     return {
       openOrders: this.state.open.size,
       position: this.state.findPosition(strategy, symbol)?.net ?? 0,
-      openBuy,
-      openSell,
+      openBuy: open.buy,
+      openSell: open.sell,
     };
   }
 

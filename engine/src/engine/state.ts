@@ -28,6 +28,8 @@ export class EngineState {
   /** Positions keyed by `${strategy}\u0000${symbol}`; strategy "" is the whole account. */
   readonly positions = new Map<string, Position>();
   readonly strategyOrders = new Map<string, number>();
+  /** Remaining quantity of open orders per `${strategy}\u0000${symbol}` (and "" for the account), by side. */
+  private readonly openQty = new Map<string, { buy: number; sell: number }>();
   /** Last known market price per symbol (not from the WAL; kept in checkpoints for restarts). */
   readonly marks = new Map<string, number>();
   nextOrderId = 1;
@@ -105,6 +107,7 @@ export class EngineState {
         this.orders.set(o.orderId, o);
         this.byClientId.set(o.clientOrderId, o.orderId);
         this.open.add(o.orderId);
+        this.addOpen(o, o.quantity);
         this.nextOrderId = o.orderId + 1;
         if (o.strategy) this.strategyOrders.set(o.strategy, (this.strategyOrders.get(o.strategy) ?? 0) + 1);
         return o;
@@ -119,6 +122,7 @@ export class EngineState {
       case RecordType.OrderFill: {
         const o = this.get(rec.data.orderId);
         const { quantity, price } = rec.data;
+        if (this.open.has(o.orderId)) this.addOpen(o, -quantity);
         o.filledQuantity += quantity;
         o.filledNotional += BigInt(quantity) * BigInt(price);
         o.status = o.filledQuantity === o.quantity ? 'FILLED' : 'PARTIALLY_FILLED';
@@ -140,6 +144,7 @@ export class EngineState {
     o.updatedAt = timestamp;
     o.lastSequence = seq;
     if (isTerminal(o.status) && this.open.delete(o.orderId)) {
+      this.addOpen(o, o.filledQuantity - o.quantity);
       this.history.push(o.orderId);
       this.evict();
     }
@@ -159,6 +164,24 @@ export class EngineState {
       this.history = this.history.slice(this.historyHead);
       this.historyHead = 0;
     }
+  }
+
+  private addOpen(o: Order, delta: number): void {
+    for (const key of o.strategy ? ['', o.strategy] : ['']) {
+      const k = `${key}\u0000${o.symbol}`;
+      let q = this.openQty.get(k);
+      if (!q) {
+        q = { buy: 0, sell: 0 };
+        this.openQty.set(k, q);
+      }
+      if (o.side === 'BUY') q.buy += delta;
+      else q.sell += delta;
+    }
+  }
+
+  /** Remaining open quantity on each side for a symbol (strategy "" = the whole account). */
+  openQuantity(strategy: string, symbol: string): { buy: number; sell: number } {
+    return this.openQty.get(`${strategy}\u0000${symbol}`) ?? { buy: 0, sell: 0 };
   }
 
   position(strategy: string, symbol: string): Position {
@@ -202,12 +225,16 @@ export class EngineState {
     this.open.clear();
     this.positions.clear();
     this.strategyOrders.clear();
+    this.openQty.clear();
     this.marks.clear();
     for (const raw of s.orders) {
       const o: Order = { ...raw, filledNotional: BigInt(raw.filledNotional) };
       this.orders.set(o.orderId, o);
       this.byClientId.set(o.clientOrderId, o.orderId);
-      if (!isTerminal(o.status)) this.open.add(o.orderId);
+      if (!isTerminal(o.status)) {
+        this.open.add(o.orderId);
+        this.addOpen(o, o.quantity - o.filledQuantity);
+      }
     }
     this.history = [...s.history];
     this.historyHead = 0;

@@ -3,7 +3,7 @@
 // (group commit). A record is durable -- and may be acknowledged -- once waitDurable() resolves.
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CURRENT_SEGMENT, RecordType, encodeRecord, sealedSegmentName } from './format.ts';
+import { CURRENT_SEGMENT, RecordType, alignedSize, encodeRecord, sealedSegmentName } from './format.ts';
 import { encodeRotation } from './payloads.ts';
 import { fsyncDir, type Recovered } from './recovery.ts';
 
@@ -22,7 +22,10 @@ export interface WalHooks {
 
 export interface WalWriterOptions {
   dir: string;
-  /** Rotate before a record would take the current segment past this size. */
+  /**
+   * Rotate before a record would take the current segment past this size (once the segment holds
+   * at least as many bytes of records as of the checkpoint it starts with).
+   */
   maxSegmentBytes: number;
   /** Sealed segments kept; older ones are deleted after a rotation. */
   maxFiles: number;
@@ -96,6 +99,7 @@ export class WalWriter {
   }
 
   private pendingCheckpoint = false;
+  private leadingCheckpointBytes = 0;
 
   /** The checkpoint payload source: must describe the state after every record appended so far. */
   setSnapshotProvider(fn: () => Buffer): void {
@@ -118,24 +122,35 @@ export class WalWriter {
    * Queues a record and returns its sequence number. Callers apply the record to their state
    * right after this returns, so a checkpoint taken here describes everything before it.
    */
-  append(type: RecordType, payload: Uint8Array): number {
+  append(type: RecordType, payload: Uint8Array, timestamp: number = this.opts.now()): number {
     if (this.failure) throw this.failure;
     if (this.closed) throw new Error('WAL is closed');
-    const size = 32 + payload.length;
+    const size = alignedSize(payload.length);
+    // Bytes of the segment after its leading checkpoint. Rotation also waits until these are at
+    // least as many as the checkpoint's: otherwise a state larger than maxSegmentBytes would
+    // make every append rotate (and sync, and write a checkpoint).
+    const logged = this.segmentBytes - this.leadingCheckpointBytes;
     if (this.pendingCheckpoint) {
       this.pendingCheckpoint = false;
+      const empty = this.segmentBytes === 0;
       this.enqueueCheckpoint();
-    } else if (this.segmentBytes > 0 && this.segmentBytes + size > this.opts.maxSegmentBytes) {
+      if (empty) this.leadingCheckpointBytes = this.segmentBytes;
+    } else if (
+      logged > 0 &&
+      this.segmentBytes + size > this.opts.maxSegmentBytes &&
+      logged >= this.leadingCheckpointBytes
+    ) {
       this.enqueue(RecordType.Rotation, encodeRotation({ sealedSegment: this.nextSealed }));
       this.queue.push({ kind: 'seal', number: this.nextSealed });
       this.nextSealed += 1;
       this.segmentBytes = 0;
       this.enqueueCheckpoint();
+      this.leadingCheckpointBytes = this.segmentBytes;
     } else if (this.opts.checkpointInterval > 0 && this.sinceCheckpoint >= this.opts.checkpointInterval) {
       this.enqueueCheckpoint();
     }
     this.sinceCheckpoint += 1;
-    return this.enqueue(type, payload);
+    return this.enqueue(type, payload, timestamp);
   }
 
   /** Queues a checkpoint now (e.g. before a backup) and returns its sequence number. */
@@ -153,9 +168,9 @@ export class WalWriter {
     this.opts.hooks.onCheckpoint?.(seq, payload.length);
   }
 
-  private enqueue(type: RecordType, payload: Uint8Array): number {
+  private enqueue(type: RecordType, payload: Uint8Array, timestamp: number = this.opts.now()): number {
     const seq = ++this.seq;
-    const buf = encodeRecord(seq, this.opts.now(), type, payload);
+    const buf = encodeRecord(seq, timestamp, type, payload);
     this.queue.push({ kind: 'record', seq, buf });
     this.segmentBytes += buf.length;
     this.loop ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushLoop());

@@ -1,0 +1,87 @@
+// npm run bench:orders -- POST /api/orders on the real engine (WAL sync on, its own process)
+// against a bare fastify route (bare-server.ts, its own process) in the same run.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEngineProcess } from '../src/testing/engine-process.ts';
+import { load, type LoadResult } from './load.ts';
+import { fmt, report, seconds } from './report.ts';
+
+const DURATION = seconds('BENCH_SECONDS', 5) * 1000;
+const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
+const order = (i: number) => ({
+  symbol: 'BTCUSDT',
+  side: i % 2 ? 'BUY' : 'SELL',
+  type: 'LIMIT',
+  quantity: '0.010',
+  // Far from the market so orders rest: the ack path, not matching, is measured.
+  price: i % 2 ? '1000.00' : '900000.00',
+  clientOrderId: `b-${i}`,
+});
+
+async function bare(): Promise<LoadResult> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./bare-server.ts', import.meta.url))], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+  const port = Number(chunk.toString().trim());
+  try {
+    await load(`http://127.0.0.1:${port}/api/orders`, order, CONCURRENCY, 500);
+    return await load(`http://127.0.0.1:${port}/api/orders`, order, CONCURRENCY, DURATION);
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
+}
+
+async function engine(): Promise<LoadResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'veloz-bench-orders-'));
+  const eng = await startEngineProcess({
+    VELOZ_WAL_DIR: dir,
+    VELOZ_WAL_SYNC: 'true',
+    VELOZ_ORDER_RATE_LIMIT: '1000000',
+    VELOZ_RISK_MAX_OPEN_ORDERS: '1000000',
+  });
+  try {
+    await load(`${eng.url}/api/orders`, (i) => order(i + 10_000_000), CONCURRENCY, 500);
+    return await load(`${eng.url}/api/orders`, order, CONCURRENCY, DURATION);
+  } finally {
+    await eng.kill('SIGTERM');
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const base = await bare();
+const eng = await engine();
+if (eng.errors > 0 || Object.keys(eng.statuses).some((s) => s !== '201')) {
+  throw new Error(`engine answered unexpectedly: ${JSON.stringify(eng.statuses)}, ${eng.errors} errors`);
+}
+const rows = [
+  {
+    target: 'bare fastify route',
+    concurrency: CONCURRENCY,
+    'req/s': fmt(base.perSecond),
+    'p50 ms': base.p50ms.toFixed(2),
+    'p99 ms': base.p99ms.toFixed(2),
+  },
+  {
+    target: 'engine POST /api/orders (sync on)',
+    concurrency: CONCURRENCY,
+    'req/s': fmt(eng.perSecond),
+    'p50 ms': eng.p50ms.toFixed(2),
+    'p99 ms': eng.p99ms.toFixed(2),
+  },
+];
+report(
+  'orders',
+  rows,
+  { bare: base, engine: eng, concurrency: CONCURRENCY, seconds: DURATION / 1000 },
+  {
+    engine_vs_bare_throughput: eng.perSecond / base.perSecond,
+    engine_vs_bare_p50: eng.p50ms / base.p50ms,
+    engine_vs_bare_p99: eng.p99ms / base.p99ms,
+  },
+);

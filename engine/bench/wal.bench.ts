@@ -1,0 +1,188 @@
+// npm run bench:wal -- durable WAL appends vs PostgreSQL single-row INSERT commits on the same
+// disk in the same run, and replay speed. BENCH_SECONDS sets the time per measurement.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { EngineState } from '../src/engine/state.ts';
+import { startPostgres } from '../src/testing/postgres.ts';
+import { RecordType } from '../src/wal/format.ts';
+import { decodeOrderRecord, encodeOrderRecord, type OrderRecord } from '../src/wal/payloads.ts';
+import { recoverWal } from '../src/wal/recovery.ts';
+import { WalWriter } from '../src/wal/writer.ts';
+import { fmt, report, seconds } from './report.ts';
+
+const DURATION = seconds('BENCH_SECONDS', 3) * 1000;
+const CONCURRENCY = [1, 16, 128];
+const REPLAY_ENTRIES = Number(process.env['BENCH_REPLAY_ENTRIES'] ?? 1_000_000);
+
+function newOrder(id: number): OrderRecord {
+  return {
+    type: RecordType.OrderNew,
+    data: {
+      orderId: id,
+      clientOrderId: `bench-${id}`,
+      symbol: 'BTCUSDT',
+      side: id % 2 ? 'BUY' : 'SELL',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      price: 5_000_000 + (id % 100),
+      quantity: 1000,
+      strategy: '',
+    },
+  };
+}
+
+async function openWal(dir: string, sync: boolean, maxSegmentBytes = 64 * 1024 * 1024) {
+  const recovered = await recoverWal(dir, 'strict', {
+    onCheckpoint: () => undefined,
+    onRecord: () => undefined,
+  });
+  return WalWriter.open({ dir, maxSegmentBytes, maxFiles: 1000, sync, checkpointInterval: 0 }, recovered);
+}
+
+async function walAppends(sync: boolean, concurrency: number): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'veloz-bench-wal-'));
+  const wal = await openWal(dir, sync);
+  const payload = encodeOrderRecord(newOrder(1));
+  let done = 0;
+  const end = performance.now() + DURATION;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await wal.waitDurable(wal.append(RecordType.OrderNew, payload));
+        done++;
+      }
+    }),
+  );
+  const rate = done / ((performance.now() - t0) / 1000);
+  await wal.close();
+  await rm(dir, { recursive: true, force: true });
+  return rate;
+}
+
+async function pgInserts(url: string, concurrency: number): Promise<number> {
+  const setup = new pg.Client({ connectionString: url });
+  await setup.connect();
+  await setup.query(
+    'DROP TABLE IF EXISTS wal_bench; CREATE TABLE wal_bench (seq bigserial PRIMARY KEY, kind smallint, payload bytea)',
+  );
+  await setup.end();
+  const clients = await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query('SET synchronous_commit = on');
+      return c;
+    }),
+  );
+  const payload = encodeOrderRecord(newOrder(1));
+  let done = 0;
+  const end = performance.now() + DURATION;
+  const t0 = performance.now();
+  await Promise.all(
+    clients.map(async (c) => {
+      while (performance.now() < end) {
+        await c.query({
+          name: 'ins',
+          text: 'INSERT INTO wal_bench (kind, payload) VALUES ($1, $2)',
+          values: [1, payload],
+        });
+        done++;
+      }
+    }),
+  );
+  const rate = done / ((performance.now() - t0) / 1000);
+  await Promise.all(clients.map((c) => c.end()));
+  return rate;
+}
+
+/** Writes `n` records of a realistic life cycle (new, accepted, filled) and replays them. */
+async function replay(n: number): Promise<{ walOnly: number; engine: number; bytes: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'veloz-bench-replay-'));
+  const wal = await openWal(dir, false);
+  const state = new EngineState(1000);
+  wal.setSnapshotProvider(() => state.snapshot());
+  let written = 0;
+  for (let id = 1; written < n; id++) {
+    const recs: OrderRecord[] = [
+      newOrder(id),
+      {
+        type: RecordType.OrderUpdate,
+        data: { orderId: id, status: 'ACCEPTED', reason: '', exchangeOrderId: '' },
+      },
+      { type: RecordType.OrderFill, data: { orderId: id, quantity: 1000, price: 5_000_000, tradeId: id } },
+    ];
+    for (const r of recs.slice(0, n - written)) {
+      state.check(r);
+      state.apply(r, wal.append(r.type, encodeOrderRecord(r)), 0);
+      written++;
+    }
+    if (id % 10_000 === 0) await wal.flush();
+  }
+  await wal.close();
+  const t0 = performance.now();
+  const raw = await recoverWal(dir, 'strict', { onCheckpoint: () => undefined, onRecord: () => undefined });
+  const walOnly = raw.replayedEntries / ((performance.now() - t0) / 1000);
+  const fresh = new EngineState(1000);
+  const t1 = performance.now();
+  const rec = await recoverWal(dir, 'strict', {
+    onCheckpoint: (_s, p) => fresh.restore(p),
+    onRecord: (r) => {
+      const o = decodeOrderRecord(r.type, r.payload);
+      fresh.check(o);
+      fresh.apply(o, r.seq, r.timestamp);
+    },
+  });
+  const engine = rec.replayedEntries / ((performance.now() - t1) / 1000);
+  if (fresh.lastSequence !== state.lastSequence) throw new Error('replay did not reach the last record');
+  const bytes = rec.report.segments.reduce((s, x) => s + x.size, 0);
+  await rm(dir, { recursive: true, force: true });
+  return { walOnly, engine, bytes };
+}
+
+const rows: Array<Record<string, string | number>> = [];
+const results: Record<string, number> = {};
+for (const sync of [true, false]) {
+  for (const c of CONCURRENCY) {
+    const rate = await walAppends(sync, c);
+    results[`wal_sync_${sync ? 'on' : 'off'}_c${c}`] = Math.round(rate);
+    rows.push({ measurement: `WAL append, sync ${sync ? 'on' : 'off'}`, concurrency: c, 'ops/s': fmt(rate) });
+  }
+}
+const pgServer = await startPostgres();
+try {
+  for (const c of CONCURRENCY) {
+    const rate = await pgInserts(pgServer.url, c);
+    results[`pg_insert_c${c}`] = Math.round(rate);
+    rows.push({
+      measurement: 'PostgreSQL INSERT commit, synchronous_commit=on',
+      concurrency: c,
+      'ops/s': fmt(rate),
+    });
+  }
+} finally {
+  await pgServer.stop();
+}
+const r = await replay(REPLAY_ENTRIES);
+results['replay_entries'] = REPLAY_ENTRIES;
+results['replay_wal_entries_per_s'] = Math.round(r.walOnly);
+results['replay_engine_entries_per_s'] = Math.round(r.engine);
+results['replay_bytes'] = r.bytes;
+rows.push({
+  measurement: `replay ${REPLAY_ENTRIES} entries: read + verify`,
+  concurrency: '-',
+  'ops/s': fmt(r.walOnly),
+});
+rows.push({
+  measurement: `replay ${REPLAY_ENTRIES} entries: into engine state`,
+  concurrency: '-',
+  'ops/s': fmt(r.engine),
+});
+
+const ratios: Record<string, number> = {};
+for (const c of CONCURRENCY)
+  ratios[`wal_sync_on_vs_pg_c${c}`] = results[`wal_sync_on_c${c}`]! / results[`pg_insert_c${c}`]!;
+ratios['replay_engine_vs_1M_per_s_goal'] = r.engine / 1_000_000;
+report('wal', rows, results, ratios);
