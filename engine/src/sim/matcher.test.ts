@@ -90,7 +90,7 @@ describe('SimMatcher.submit (taker)', () => {
   ] as const)('%s', (_name, o, expected) => {
     const m = new SimMatcher();
     m.onQuote(book);
-    const events = m.submit(order(o as Partial<Order>));
+    const events = m.submit(order(o));
     expect(events).toMatchObject(expected);
   });
 
