@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { defaultInstrument } from '../domain/instrument.ts';
-import { RiskEngine, RiskRejection, type Exposure, type RiskLimits } from './risk.ts';
+import { RiskEngine, RiskRejection, type Exposure, type OrderIntent, type RiskLimits } from './risk.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 const btc = defaultInstrument('BTCUSDT'); // price 2 decimals, quantity 5 decimals
 const none: Exposure = { openOrders: 0, position: 0, openBuy: 0, openSell: 0 };
-const buy = (qty: number, price = 5_000_000) => ({
+const buy = (qty: number, price = 5_000_000): OrderIntent => ({
   instrument: btc,
   side: 'BUY' as const,
   quantity: qty,
