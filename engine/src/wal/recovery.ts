@@ -1,11 +1,12 @@
 // Opening a WAL directory after a crash: verify every segment, repair what an interrupted write
 // leaves behind, refuse (or, when told to, quarantine) real corruption, and replay from the
 // newest checkpoint. Nothing is ever deleted here: cut-off bytes go to quarantine/.
-import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CURRENT_SEGMENT,
   HEADER_SIZE,
+  RECORD_TYPE_NAMES,
   RecordType,
   SEALED_SEGMENT,
   alignedSize,
@@ -21,8 +22,8 @@ export class WalCorruptionError extends Error {
   readonly file: string;
   readonly offset: number;
 
-  constructor(file: string, offset: number, reason: string, hint: string) {
-    super(`WAL corruption in ${file} at offset ${offset}: ${reason}. ${hint}`);
+  constructor(file: string, offset: number, reason: string, hint: string, options?: ErrorOptions) {
+    super(`WAL corruption in ${file} at offset ${offset}: ${reason}. ${hint}`, options);
     this.file = file;
     this.offset = offset;
   }
@@ -63,6 +64,7 @@ export interface Recovered {
 }
 
 interface Kept {
+  name: string;
   buf: Buffer;
   start: number;
   end: number;
@@ -75,15 +77,18 @@ interface DirListing {
 }
 
 async function listDir(dir: string): Promise<DirListing> {
-  const names = await readdir(dir);
+  const entries = await readdir(dir, { withFileTypes: true });
   const sealed: DirListing['sealed'] = [];
   const stray: string[] = [];
   let hasCurrent = false;
-  for (const name of names) {
-    const m = SEALED_SEGMENT.exec(name);
+  for (const e of entries) {
+    const name = e.name;
+    // Only regular files can be segments; a directory that happens to have a segment's name is
+    // reported like any other stray entry instead of failing the read with EISDIR.
+    const m = e.isFile() ? SEALED_SEGMENT.exec(name) : null;
     if (m) sealed.push({ name, number: Number(m[1]) });
-    else if (name === CURRENT_SEGMENT) hasCurrent = true;
-    else if (name !== 'quarantine') stray.push(name);
+    else if (name === CURRENT_SEGMENT && e.isFile()) hasCurrent = true;
+    else if (name !== 'quarantine' || !e.isDirectory()) stray.push(name);
   }
   sealed.sort((a, b) => a.number - b.number);
   return { sealed, hasCurrent, stray };
@@ -173,6 +178,10 @@ function absorb(report: WalReport, scan: SegmentScan, prevLast: number | null): 
   }
 }
 
+const REPLAY_HINT =
+  'Refusing to start: the log does not describe a valid history of orders (a tampered log or a bug). ' +
+  'Restore the WAL from a backup';
+
 const STRICT_HINT =
   'Refusing to start: acknowledged orders may be in or after the damaged record. Restore the WAL from a backup, ' +
   'or set VELOZ_WAL_RECOVERY_MODE=truncate_at_corruption to recover up to the damage (the rest is moved to quarantine/)';
@@ -196,9 +205,12 @@ export async function recoverWal(
   const quarantineDir = join(dir, 'quarantine');
   const quarantine = async (name: string, data?: Buffer): Promise<string> => {
     await mkdir(quarantineDir, { recursive: true });
-    const target = join(quarantineDir, `${now()}-${name}`);
+    // Never overwrite an earlier quarantined file (same clock reading, or a clock set back).
+    let target = join(quarantineDir, `${now()}-${name}`);
+    for (let i = 1; await exists(target); i++) target = join(quarantineDir, `${now()}-${i}-${name}`);
     if (data) await writeDurable(target, data);
     else await rename(join(dir, name), target);
+    await fsyncDir(quarantineDir);
     report.actions.push(`moved ${data ? 'bytes of ' : ''}${name} to ${target}`);
     return target;
   };
@@ -222,19 +234,37 @@ export async function recoverWal(
         ? `starts at sequence ${scan.firstSeq}, expected ${prevLast! + 1}`
         : scan.problem!.reason;
       if (mode === 'strict') throw new WalCorruptionError(join(dir, f.name), corruptAt, reason, STRICT_HINT);
-      // Keep the valid prefix as the new current segment; everything from the damage on is set aside.
-      const prefix = buf.subarray(0, corruptAt);
-      const prefixScan = scanSegment(prefix, CURRENT_SEGMENT, null);
+      // Keep the valid prefix; everything from the damage on is set aside.
+      let prefix = buf.subarray(0, corruptAt);
+      let prefixScan = scanSegment(prefix, CURRENT_SEGMENT, null);
       for (const later of files.slice(i)) await quarantine(later.name);
-      await writeDurable(join(dir, CURRENT_SEGMENT), prefix);
-      report.actions.push(`recovered ${f.name} up to offset ${corruptAt} (${reason}) as ${CURRENT_SEGMENT}`);
-      kept = keep(kept, prefix, prefixScan);
-      report.lastSequence = prefixScan.lastSeq ?? prevLast ?? 0;
-      currentSize = prefix.length;
-      currentExists = true;
       if (f.number !== null) {
         maxSealed = listing.sealed.filter((s) => s.number < f.number).at(-1)?.number ?? 0;
       }
+      let keptAs = CURRENT_SEGMENT;
+      if (prefixScan.rotation !== null && prefixScan.rotation > maxSealed) {
+        // The prefix is a whole segment, rotation record included: keep it sealed, as if an
+        // interrupted rotation were being finished, so the writer never appends after it.
+        keptAs = sealedSegmentName(prefixScan.rotation);
+        maxSealed = prefixScan.rotation;
+        await writeDurable(join(dir, keptAs), prefix);
+        await writeDurable(join(dir, CURRENT_SEGMENT), Buffer.alloc(0));
+        currentSize = 0;
+      } else {
+        if (prefixScan.rotationOffset !== null) {
+          // Its name is taken, so the rotation record (which carries no data; the original
+          // file is in quarantine/) is left out instead.
+          prefix = prefix.subarray(0, prefixScan.rotationOffset);
+          prefixScan = scanSegment(prefix, CURRENT_SEGMENT, null);
+        }
+        await writeDurable(join(dir, CURRENT_SEGMENT), prefix);
+        currentSize = prefix.length;
+      }
+      await fsyncDir(dir);
+      report.actions.push(`recovered ${f.name} up to offset ${corruptAt} (${reason}) as ${keptAs}`);
+      kept = keep(kept, keptAs, prefix, prefixScan);
+      report.lastSequence = prefixScan.lastSeq ?? prevLast ?? 0;
+      currentExists = true;
       break;
     }
     if (f.number === null) {
@@ -253,7 +283,7 @@ export async function recoverWal(
         );
       }
     }
-    kept = keep(kept, buf.subarray(0, scan.validEnd), scan);
+    kept = keep(kept, f.name, buf.subarray(0, scan.validEnd), scan);
     if (scan.lastSeq !== null) prevLast = scan.lastSeq;
     if (f.number === null && scan.rotation !== null) {
       // The process died between the rotation record and the rename: finish the rotation.
@@ -262,6 +292,7 @@ export async function recoverWal(
       report.actions.push(
         `sealed ${CURRENT_SEGMENT} as ${sealedSegmentName(scan.rotation)} (interrupted rotation)`,
       );
+      for (const k of kept) if (k.name === CURRENT_SEGMENT) k.name = sealedSegmentName(scan.rotation);
       maxSealed = Math.max(maxSealed, scan.rotation);
       currentSize = 0;
       currentExists = false;
@@ -290,16 +321,27 @@ export async function recoverWal(
       const type = k.buf.readUInt8(off + 24) as RecordType;
       lastTimestamp = readU64(k.buf, off + 16);
       const payload = k.buf.subarray(off + HEADER_SIZE, off + HEADER_SIZE + len);
-      if (type === RecordType.Checkpoint) handler.onCheckpoint(seq, payload);
-      else if (type !== RecordType.Rotation) {
-        handler.onRecord({
-          seq,
-          timestamp: lastTimestamp,
-          type,
-          payload,
-          offset: off,
-          size: alignedSize(len),
-        });
+      try {
+        if (type === RecordType.Checkpoint) handler.onCheckpoint(seq, payload);
+        else if (type !== RecordType.Rotation) {
+          handler.onRecord({
+            seq,
+            timestamp: lastTimestamp,
+            type,
+            payload,
+            offset: off,
+            size: alignedSize(len),
+          });
+        }
+      } catch (err) {
+        // The record passed its checksum, yet cannot be decoded or applied: say where it is.
+        throw new WalCorruptionError(
+          join(dir, k.name),
+          off,
+          `record ${seq} (${RECORD_TYPE_NAMES[type] ?? type}) cannot be replayed: ${err instanceof Error ? err.message : String(err)}`,
+          REPLAY_HINT,
+          { cause: err },
+        );
       }
       replayedEntries += 1;
       off += alignedSize(len);
@@ -323,9 +365,18 @@ export async function recoverWal(
 }
 
 /** Keeps only the segments needed to replay from the newest checkpoint. */
-function keep(kept: Kept[], buf: Buffer, scan: SegmentScan): Kept[] {
+function keep(kept: Kept[], name: string, buf: Buffer, scan: SegmentScan): Kept[] {
   if (scan.lastCheckpointOffset !== null)
-    return [{ buf, start: scan.lastCheckpointOffset, end: scan.validEnd }];
-  kept.push({ buf, start: 0, end: Math.min(scan.validEnd, buf.length) });
+    return [{ name, buf, start: scan.lastCheckpointOffset, end: scan.validEnd }];
+  kept.push({ name, buf, start: 0, end: Math.min(scan.validEnd, buf.length) });
   return kept;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

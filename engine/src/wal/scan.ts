@@ -27,6 +27,8 @@ export interface SegmentScan {
   lastCheckpointSeq: number | null;
   /** Segment number named by a Rotation record that ends the segment. */
   rotation: number | null;
+  /** Offset of that Rotation record. */
+  rotationOffset: number | null;
 }
 
 /** Whether some valid record starts at or after `from` (8-byte aligned scan for the magic). */
@@ -59,6 +61,7 @@ export function scanSegment(
     lastCheckpointOffset: null,
     lastCheckpointSeq: null,
     rotation: null,
+    rotationOffset: null,
   };
   let off = 0;
   while (off < buf.length) {
@@ -90,18 +93,36 @@ export function scanSegment(
       scan.corruptRecords += 1;
       break;
     }
+    let rotation: number | null = null;
+    if (r.type === RecordType.Rotation) {
+      try {
+        rotation = decodeRotation(r.payload).sealedSegment;
+      } catch (err) {
+        // A checksummed but malformed rotation record is damage, not a reason to crash.
+        scan.corruptRecords += 1;
+        const why = err instanceof Error ? err.message : String(err);
+        scan.problem = { offset: off, reason: `bad rotation record: ${why}`, kind: 'corrupt' };
+        break;
+      }
+    }
     scan.firstSeq ??= r.seq;
     scan.lastSeq = r.seq;
     scan.entries += 1;
     if (r.type === RecordType.Checkpoint) {
       scan.lastCheckpointOffset = off;
       scan.lastCheckpointSeq = r.seq;
-    } else if (r.type === RecordType.Rotation) {
-      scan.rotation = decodeRotation(r.payload).sealedSegment;
+    } else if (rotation !== null) {
+      scan.rotation = rotation;
+      scan.rotationOffset = off;
     }
     onRecord?.(r);
     off += r.size;
     scan.validEnd = off;
+  }
+  if (sealed && scan.problem === null && buf.length === 0) {
+    // The writer only seals segments that end with a rotation record, so an empty one was
+    // not made by it (and would otherwise push the next segment number around unnoticed).
+    scan.problem = { offset: 0, reason: 'sealed segment is empty', kind: 'corrupt' };
   }
   if (sealed && scan.problem === null && scan.entries > 0 && scan.rotation === null) {
     scan.problem = {

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { Order } from '../domain/order.ts';
 import { ORDER_STATUSES, canTransition } from '../domain/order-state.ts';
 import { EngineState } from '../engine/state.ts';
-import { decodeRecordAt, HEADER_SIZE, MAGIC, RecordType, type RawRecord } from './format.ts';
+import { decodeRecordAt, HEADER_SIZE, MAGIC, RecordType, SEALED_SEGMENT, type RawRecord } from './format.ts';
 import { decodeOrderRecord, encodeOrderRecord, type OrderRecord } from './payloads.ts';
 import { recoverWal, type Recovered, type RecoveryMode } from './recovery.ts';
 import { WalWriter, type WalFile, type WalWriterOptions } from './writer.ts';
@@ -292,7 +292,7 @@ export function toRecord(state: EngineState, op: Op): OrderRecord | null {
 }
 
 /** Runs `ops` through the harness; returns how many records were written. */
-export async function runOps(h: Harness, ops: Op[]): Promise<number> {
+export async function runOps(h: Harness, ops: Op[], onCommit?: (seq: number) => void): Promise<number> {
   let n = 0;
   for (const op of ops) {
     if (op.k === 'flush') {
@@ -301,9 +301,74 @@ export async function runOps(h: Harness, ops: Op[]): Promise<number> {
     }
     const rec = toRecord(h.state, op);
     if (rec) {
-      h.commit(rec);
+      // Not `onCommit?.(h.commit(rec))`: optional-call arguments are skipped with the call.
+      const seq = h.commit(rec);
+      onCommit?.(seq);
       n += 1;
     }
   }
   return n;
+}
+
+/** A closed log written from generated operations, with the state after every order record. */
+export interface LogFixture {
+  dir: string;
+  historyLimit: number;
+  /** Normalized state after each order record's sequence number (0: the empty state). */
+  stateAfter: Map<number, unknown>;
+  lastSequence: number;
+  /** The live state at the end. */
+  final: unknown;
+}
+
+export async function writeLog(
+  dir: string,
+  opts: Omit<WalWriterOptions, 'now' | 'dir'>,
+  historyLimit: number,
+  enough: (sealedSegments: number, lastSequence: number) => boolean,
+  seed = 7,
+): Promise<LogFixture> {
+  const { h } = await Harness.open({ ...opts, dir }, historyLimit);
+  const stateAfter = new Map<number, unknown>([[0, normalizedSnapshot(new EngineState(historyLimit))]]);
+  for (let round = 0; round < 100; round++) {
+    const ops = fc.sample(opArb, { numRuns: 40, seed: seed + round });
+    await runOps(h, ops, (seq) => stateAfter.set(seq, normalizedSnapshot(h.state)));
+    await h.wal.flush();
+    const sealed = (await readdir(dir)).filter((n) => SEALED_SEGMENT.test(n)).length;
+    if (enough(sealed, h.wal.lastSequence)) break;
+  }
+  await h.wal.close();
+  return {
+    dir,
+    historyLimit,
+    stateAfter,
+    lastSequence: h.wal.lastSequence,
+    final: normalizedSnapshot(h.state),
+  };
+}
+
+/** The state as of sequence `seq`: the one after the last order record at or before it. */
+export function stateAt(f: Pick<LogFixture, 'stateAfter'>, seq: number): unknown {
+  let best = 0;
+  for (const s of f.stateAfter.keys()) if (s <= seq && s > best) best = s;
+  return f.stateAfter.get(best);
+}
+
+/** Every file under `dir` (relative path -> bytes), quarantine/ included. */
+export async function filesUnder(dir: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  const walk = async (d: string, rel: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (e.isDirectory()) await walk(join(d, e.name), `${rel}${e.name}/`);
+      else out.set(`${rel}${e.name}`, await readFile(join(d, e.name)));
+    }
+  };
+  await walk(dir, '');
+  return out;
+}
+
+/** Names of files of `before` whose bytes no longer exist, byte for byte, somewhere in `after`. */
+export function missingContents(before: Map<string, Buffer>, after: Map<string, Buffer>): string[] {
+  const present = [...after.values()];
+  return [...before].filter(([, b]) => !present.some((a) => a.equals(b))).map(([name]) => name);
 }
