@@ -1,0 +1,351 @@
+// A small Kubernetes REST client: client-node loads the kubeconfig and supplies TLS and auth;
+// requests go through node:http(s) so every call is counted (verb, kind, code) and watches are
+// plain streams we can abort when they stall.
+import http from 'node:http';
+import https from 'node:https';
+import { createInterface } from 'node:readline';
+import { KubeConfig } from '@kubernetes/client-node';
+import {
+  collectionPath,
+  objectPath,
+  type KubernetesObject,
+  type ResourceRef,
+  apiVersionOf,
+  resourceFor,
+} from './resources.ts';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  readonly body: unknown;
+
+  constructor(status: number, reason: string, message: string, body: unknown) {
+    super(message);
+    this.status = status;
+    this.reason = reason;
+    this.body = body;
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 404;
+}
+
+export function isConflict(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 409;
+}
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'apply' | 'delete';
+
+export interface RequestObserver {
+  (verb: Verb, kind: string, code: number, seconds: number): void;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+interface RequestOptions {
+  verb: Verb;
+  kind: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number;
+}
+
+export class KubeClient {
+  readonly server: URL;
+  private readonly kc: KubeConfig;
+  private readonly agent: http.Agent;
+  private readonly observers: RequestObserver[] = [];
+  readonly fieldManager: string;
+
+  constructor(kc: KubeConfig, fieldManager = 'veloz-operator') {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    this.kc = kc;
+    this.server = new URL(cluster.server);
+    this.fieldManager = fieldManager;
+    const opts = { keepAlive: true, maxSockets: 64 };
+    this.agent = this.server.protocol === 'https:' ? new https.Agent(opts) : new http.Agent(opts);
+  }
+
+  /** In-cluster config by default; a kubeconfig file when given (or $KUBECONFIG). */
+  static load(kubeconfig?: string): KubeClient {
+    const kc = new KubeConfig();
+    if (kubeconfig) kc.loadFromFile(kubeconfig);
+    else kc.loadFromDefault();
+    return new KubeClient(kc);
+  }
+
+  observe(o: RequestObserver): void {
+    this.observers.push(o);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async open(method: string, path: string, o: RequestOptions): Promise<http.IncomingMessage> {
+    const url = new URL(path, this.server);
+    for (const [k, v] of Object.entries(o.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
+    const req: https.RequestOptions = {
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port,
+      path: url.pathname + url.search,
+      agent: this.agent,
+      headers: {
+        accept: 'application/json',
+        ...(payload
+          ? {
+              'content-type': o.contentType ?? 'application/json',
+              'content-length': Buffer.byteLength(payload),
+            }
+          : {}),
+      },
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.timeoutMs ? { timeout: o.timeoutMs } : {}),
+    };
+    await this.kc.applyToHTTPSOptions(req);
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const r = mod.request(req, resolve);
+      r.on('error', reject);
+      r.on('timeout', () =>
+        r.destroy(new Error(`${method} ${url.pathname} timed out after ${o.timeoutMs} ms`)),
+      );
+      r.end(payload);
+    });
+  }
+
+  async request<T>(method: string, path: string, o: RequestOptions): Promise<T> {
+    const t0 = performance.now();
+    let code = 0;
+    try {
+      const res = await this.open(method, path, { timeoutMs: 30_000, ...o });
+      code = res.statusCode ?? 0;
+      let text = '';
+      for await (const chunk of res) text += (chunk as Buffer).toString();
+      const body: unknown = text ? JSON.parse(text) : undefined;
+      if (code >= 400) {
+        const status = body as { reason?: string; message?: string } | undefined;
+        throw new ApiError(
+          code,
+          status?.reason ?? '',
+          status?.message ?? `${method} ${path}: HTTP ${code}`,
+          body,
+        );
+      }
+      return body as T;
+    } finally {
+      for (const ob of this.observers) ob(o.verb, o.kind, code, (performance.now() - t0) / 1000);
+    }
+  }
+
+  get<T extends KubernetesObject>(r: ResourceRef, namespace: string | undefined, name: string): Promise<T> {
+    return this.request<T>('GET', objectPath(r, namespace, name), { verb: 'get', kind: r.kind });
+  }
+
+  /** Gets an object, or undefined when it does not exist. */
+  async find<T extends KubernetesObject>(
+    r: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<T | undefined> {
+    try {
+      return await this.get<T>(r, namespace, name);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Lists every page. */
+  async list<T extends KubernetesObject>(
+    r: ResourceRef,
+    namespace?: string,
+    labelSelector?: string,
+    signal?: AbortSignal,
+  ): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.request<{
+        items: T[];
+        metadata: { continue?: string; resourceVersion: string };
+      }>('GET', collectionPath(r, namespace), {
+        verb: 'list',
+        kind: r.kind,
+        query: { labelSelector, limit: 500, continue: cont },
+        signal,
+      });
+      for (const it of page.items) items.push({ ...it, apiVersion: apiVersionOf(r), kind: r.kind });
+      cont = page.metadata.continue || undefined;
+      resourceVersion = page.metadata.resourceVersion;
+    } while (cont);
+    return { items, resourceVersion };
+  }
+
+  /** Streams watch events until the server ends the watch or `signal` aborts it. */
+  async *watch<T extends KubernetesObject>(
+    r: ResourceRef,
+    namespace: string | undefined,
+    resourceVersion: string,
+    opts: { labelSelector?: string | undefined; timeoutSeconds: number; signal: AbortSignal },
+  ): AsyncGenerator<WatchEvent<T>> {
+    const t0 = performance.now();
+    let code = 0;
+    try {
+      const res = await this.open('GET', collectionPath(r, namespace), {
+        verb: 'watch',
+        kind: r.kind,
+        signal: opts.signal,
+        query: {
+          watch: 1,
+          resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: opts.timeoutSeconds,
+          labelSelector: opts.labelSelector,
+        },
+      });
+      code = res.statusCode ?? 0;
+      if (code >= 400) {
+        let text = '';
+        for await (const chunk of res) text += (chunk as Buffer).toString();
+        const status = (text ? JSON.parse(text) : {}) as { reason?: string; message?: string };
+        throw new ApiError(
+          code,
+          status.reason ?? '',
+          status.message ?? `watch ${r.plural}: HTTP ${code}`,
+          status,
+        );
+      }
+      for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
+        if (!line) continue;
+        yield JSON.parse(line) as WatchEvent<T>;
+      }
+    } finally {
+      for (const ob of this.observers) ob('watch', r.kind, code, (performance.now() - t0) / 1000);
+    }
+  }
+
+  /** Server-side apply with this client's field manager. */
+  apply<T extends KubernetesObject>(
+    obj: KubernetesObject,
+    opts: { dryRun?: boolean; force?: boolean } = {},
+  ): Promise<T> {
+    const r = resourceFor(obj.apiVersion ?? '', obj.kind ?? '');
+    const m = obj.metadata ?? {};
+    if (!m.name) throw new Error(`cannot apply a ${obj.kind} without metadata.name`);
+    return this.request<T>('PATCH', objectPath(r, m.namespace, m.name), {
+      verb: 'apply',
+      kind: r.kind,
+      body: obj,
+      contentType: 'application/apply-patch+yaml',
+      query: {
+        fieldManager: this.fieldManager,
+        force: opts.force ?? true,
+        dryRun: opts.dryRun ? 'All' : undefined,
+      },
+    });
+  }
+
+  /** Server-side apply of the status subresource. */
+  applyStatus<T extends KubernetesObject>(
+    r: ResourceRef,
+    namespace: string,
+    name: string,
+    status: unknown,
+  ): Promise<T> {
+    return this.request<T>('PATCH', `${objectPath(r, namespace, name)}/status`, {
+      verb: 'apply',
+      kind: r.kind,
+      body: { apiVersion: apiVersionOf(r), kind: r.kind, metadata: { name, namespace }, status },
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager: this.fieldManager, force: true },
+    });
+  }
+
+  /** JSON merge patch (finalizers, annotations). */
+  mergePatch<T extends KubernetesObject>(
+    r: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+  ): Promise<T> {
+    return this.request<T>('PATCH', objectPath(r, namespace, name), {
+      verb: 'patch',
+      kind: r.kind,
+      body: patch,
+      contentType: 'application/merge-patch+json',
+    });
+  }
+
+  create<T extends KubernetesObject>(
+    r: ResourceRef,
+    namespace: string | undefined,
+    obj: KubernetesObject,
+  ): Promise<T> {
+    return this.request<T>('POST', collectionPath(r, namespace), { verb: 'create', kind: r.kind, body: obj });
+  }
+
+  update<T extends KubernetesObject>(
+    r: ResourceRef,
+    namespace: string | undefined,
+    obj: KubernetesObject,
+  ): Promise<T> {
+    return this.request<T>('PUT', objectPath(r, namespace, obj.metadata?.name ?? ''), {
+      verb: 'update',
+      kind: r.kind,
+      body: obj,
+    });
+  }
+
+  async delete(
+    r: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+    propagation = 'Background',
+  ): Promise<void> {
+    try {
+      await this.request('DELETE', objectPath(r, namespace, name), {
+        verb: 'delete',
+        kind: r.kind,
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: propagation },
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** Whether the API server serves `group/version` `plural` (discovery). */
+  async serves(group: string, version: string, plural: string): Promise<boolean> {
+    try {
+      const res = await this.request<{ resources: Array<{ name: string }> }>(
+        'GET',
+        `/apis/${group}/${version}`,
+        {
+          verb: 'get',
+          kind: 'APIResourceList',
+        },
+      );
+      return res.resources.some((x) => x.name === plural);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,169 @@
+// List + watch into a local cache. Relists on 410 Gone, restarts with backoff on any error and
+// when the watch goes silent (no event and no bookmark within stallMs), and resyncs periodically.
+// Handlers receive objects, never event types: reconcilers are level-triggered.
+import type { Logger } from 'pino';
+import { ApiError, type KubeClient } from '../kube/client.ts';
+import { objectKey, type KubernetesObject, type ResourceRef } from '../kube/resources.ts';
+import { backoffMs, realClock, type Clock } from './clock.ts';
+
+export interface InformerOptions {
+  client: KubeClient;
+  resource: ResourceRef;
+  /** undefined watches every namespace. */
+  namespace?: string | undefined;
+  labelSelector?: string | undefined;
+  /** Called for every change, deletion and resync of an object. */
+  onChange: (obj: KubernetesObject) => void;
+  log: Logger;
+  resyncMs?: number;
+  watchTimeoutSeconds?: number;
+  stallMs?: number;
+  clock?: Clock;
+  onRestart?: (reason: string) => void;
+}
+
+export class Informer {
+  private readonly store = new Map<string, KubernetesObject>();
+  private readonly opts: Required<Omit<InformerOptions, 'namespace' | 'labelSelector' | 'onRestart'>> &
+    InformerOptions;
+  private readonly stop = new AbortController();
+  private synced = false;
+  private loop: Promise<void> | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+
+  constructor(opts: InformerOptions) {
+    this.opts = {
+      resyncMs: 10 * 60_000,
+      watchTimeoutSeconds: 300,
+      stallMs: 330_000,
+      clock: realClock,
+      ...opts,
+    };
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  get name(): string {
+    return `${this.opts.resource.plural}${this.opts.namespace ? `@${this.opts.namespace}` : ''}`;
+  }
+
+  list(): KubernetesObject[] {
+    return [...this.store.values()];
+  }
+
+  get(key: string): KubernetesObject | undefined {
+    return this.store.get(key);
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+    this.resyncTimer = setInterval(() => {
+      for (const o of this.store.values()) this.opts.onChange(o);
+    }, this.opts.resyncMs);
+    this.resyncTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    clearInterval(this.resyncTimer);
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.stop.signal.aborted) {
+      try {
+        const rv = await this.relist();
+        attempt = 0;
+        await this.watchFrom(rv);
+      } catch (err) {
+        if (this.stop.signal.aborted) break;
+        const gone = err instanceof ApiError && err.status === 410;
+        const reason = gone ? 'gone' : err instanceof StallError ? 'stall' : 'error';
+        this.opts.onRestart?.(reason);
+        if (gone) continue;
+        const delay = backoffMs(attempt++, 200, 30_000, 0.2);
+        this.opts.log.warn(
+          { informer: this.name, err, delayMs: delay },
+          'watch failed; restarting after backoff',
+        );
+        await this.opts.clock.sleep(delay, this.stop.signal);
+      }
+    }
+  }
+
+  private async relist(): Promise<string> {
+    const { items, resourceVersion } = await this.opts.client.list(
+      this.opts.resource,
+      this.opts.namespace,
+      this.opts.labelSelector,
+      this.stop.signal,
+    );
+    const seen = new Set<string>();
+    for (const o of items) {
+      const key = objectKey(o);
+      seen.add(key);
+      const prev = this.store.get(key);
+      this.store.set(key, o);
+      if (prev?.metadata?.resourceVersion !== o.metadata?.resourceVersion) this.opts.onChange(o);
+    }
+    for (const [key, o] of this.store) {
+      if (!seen.has(key)) {
+        this.store.delete(key);
+        this.opts.onChange(o);
+      }
+    }
+    this.synced = true;
+    return resourceVersion;
+  }
+
+  /** Watches until the server closes the stream (then resumes from the last version seen). */
+  private async watchFrom(resourceVersion: string): Promise<void> {
+    let rv = resourceVersion;
+    while (!this.stop.signal.aborted) {
+      const ctrl = new AbortController();
+      const onStop = () => ctrl.abort();
+      this.stop.signal.addEventListener('abort', onStop, { once: true });
+      let stalled = false;
+      let timer = setTimeout(() => ((stalled = true), ctrl.abort()), this.opts.stallMs);
+      try {
+        for await (const ev of this.opts.client.watch(this.opts.resource, this.opts.namespace, rv, {
+          labelSelector: this.opts.labelSelector,
+          timeoutSeconds: this.opts.watchTimeoutSeconds,
+          signal: ctrl.signal,
+        })) {
+          clearTimeout(timer);
+          timer = setTimeout(() => ((stalled = true), ctrl.abort()), this.opts.stallMs);
+          if (ev.type === 'ERROR') {
+            const st = ev.object as { code?: number; reason?: string; message?: string };
+            throw new ApiError(st.code ?? 500, st.reason ?? '', st.message ?? 'watch error', st);
+          }
+          const o = ev.object;
+          rv = o.metadata?.resourceVersion ?? rv;
+          if (ev.type === 'BOOKMARK') continue;
+          const key = objectKey(o);
+          if (ev.type === 'DELETED') this.store.delete(key);
+          else
+            this.store.set(key, {
+              ...o,
+              apiVersion: o.apiVersion ?? '',
+              kind: o.kind ?? this.opts.resource.kind,
+            });
+          this.opts.onChange(o);
+        }
+      } catch (err) {
+        if (stalled) throw new StallError(`no watch event within ${this.opts.stallMs} ms`);
+        if (this.stop.signal.aborted) return;
+        throw err;
+      } finally {
+        clearTimeout(timer);
+        this.stop.signal.removeEventListener('abort', onStop);
+      }
+      if (stalled) throw new StallError(`no watch event within ${this.opts.stallMs} ms`);
+    }
+  }
+}
+
+export class StallError extends Error {}
