@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { loadOperatorConfig } from './config.ts';
+
+describe('loadOperatorConfig', () => {
+  it('has production defaults', () => {
+    const c = loadOperatorConfig([], {});
+    expect(c).toMatchObject({
+      namespaces: undefined,
+      workers: 4,
+      metricsPort: 8081,
+      leaderElect: false,
+      leaseName: 'veloz-operator',
+    });
+  });
+
+  it('reads flags before variables', () => {
+    const c = loadOperatorConfig(['--namespaces', 'a, b', '--leader-elect', '--workers', '8'], {
+      VELOZ_OPERATOR_WORKERS: '2',
+      VELOZ_OPERATOR_METRICS_PORT: '9000',
+    });
+    expect(c).toMatchObject({ namespaces: ['a', 'b'], leaderElect: true, workers: 8, metricsPort: 9000 });
+  });
+
+  it.each([
+    [['--workers', '0'], {}, '--workers="0" is invalid: expected an integer from 1 to 64'],
+    [['--metrics-port', 'x'], {}, '--metrics-port="x" is invalid'],
+    [['--namespaces', 'Bad_NS'], {}, '"Bad_NS" is not a valid namespace name'],
+    [['--log-level', 'trace'], {}, 'expected one of debug, info, warn, error'],
+    [['--frobnicate'], {}, "Unknown option '--frobnicate'"],
+    [[], { VELOZ_OPERATOR_LEADER_ELECT: 'maybe' }, 'VELOZ_OPERATOR_LEADER_ELECT="maybe" is invalid'],
+  ])('rejects %j %j', (argv, env, message) => {
+    expect(() => loadOperatorConfig(argv, env)).toThrow(message);
+  });
+});

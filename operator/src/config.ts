@@ -1,0 +1,122 @@
+// `veloz operator` settings: flags, each also readable from a VELOZ_OPERATOR_* variable.
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+
+export class OperatorConfigError extends Error {}
+
+export interface OperatorConfig {
+  /** undefined watches every namespace. */
+  namespaces: string[] | undefined;
+  workers: number;
+  metricsPort: number;
+  metricsHost: string;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  identity: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  kubeconfig: string | undefined;
+  /** Default engine/gateway image: the operator's own. */
+  image: string;
+  help: boolean;
+}
+
+export const OPERATOR_HELP = `Usage: veloz operator [options]
+
+Reconciles VelozDeployment and VelozStrategy resources.
+
+Options (each also from the variable in brackets):
+  --namespaces a,b        namespaces to watch; empty watches all      [VELOZ_OPERATOR_NAMESPACES]
+  --workers N             concurrent reconciles per kind (1-64, 4)    [VELOZ_OPERATOR_WORKERS]
+  --metrics-port P        port of /healthz, /readyz, /metrics (8081)  [VELOZ_OPERATOR_METRICS_PORT]
+  --metrics-host H        listen address (0.0.0.0)                    [VELOZ_OPERATOR_METRICS_HOST]
+  --leader-elect          only the Lease holder reconciles (false)    [VELOZ_OPERATOR_LEADER_ELECT]
+  --lease-namespace NS    namespace of the Lease (the pod's, else default) [VELOZ_OPERATOR_LEASE_NAMESPACE]
+  --lease-name NAME       Lease name (veloz-operator)                 [VELOZ_OPERATOR_LEASE_NAME]
+  --image IMAGE           default image for engines and gateways      [VELOZ_OPERATOR_IMAGE]
+  --log-level L           debug, info, warn, error (info)             [VELOZ_LOG_LEVEL]
+  --kubeconfig FILE       kubeconfig; default: in cluster, else $KUBECONFIG
+  -h, --help              show this help`;
+
+const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function intIn(name: string, raw: string, min: number, max: number): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new OperatorConfigError(
+      `${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`,
+    );
+  }
+  return Number(raw);
+}
+
+export function loadOperatorConfig(argv: string[], env: Record<string, string | undefined>): OperatorConfig {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        namespaces: { type: 'string' },
+        workers: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string' },
+        'leader-elect': { type: 'boolean' },
+        'lease-namespace': { type: 'string' },
+        'lease-name': { type: 'string' },
+        image: { type: 'string' },
+        'log-level': { type: 'string' },
+        kubeconfig: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new OperatorConfigError(err instanceof Error ? err.message : String(err));
+  }
+  const pick = (flag: string | undefined, v: string): string | undefined => flag ?? env[v];
+  const nsRaw = pick(values.namespaces, 'VELOZ_OPERATOR_NAMESPACES') ?? '';
+  const namespaces = nsRaw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const ns of namespaces) {
+    if (!NAME.test(ns)) throw new OperatorConfigError(`--namespaces: "${ns}" is not a valid namespace name`);
+  }
+  const logLevel = pick(values['log-level'], 'VELOZ_LOG_LEVEL') ?? 'info';
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    throw new OperatorConfigError(
+      `--log-level "${logLevel}" is invalid: expected one of debug, info, warn, error`,
+    );
+  }
+  const leaderRaw = values['leader-elect'] ?? env['VELOZ_OPERATOR_LEADER_ELECT'] ?? 'false';
+  const leaderElect = leaderRaw === true || leaderRaw === 'true';
+  if (!leaderElect && leaderRaw !== false && leaderRaw !== 'false') {
+    throw new OperatorConfigError(
+      `VELOZ_OPERATOR_LEADER_ELECT="${String(leaderRaw)}" is invalid: expected true or false`,
+    );
+  }
+  const leaseName = pick(values['lease-name'], 'VELOZ_OPERATOR_LEASE_NAME') ?? 'veloz-operator';
+  if (!NAME.test(leaseName)) throw new OperatorConfigError(`--lease-name "${leaseName}" is not a valid name`);
+  const leaseNamespace =
+    pick(values['lease-namespace'], 'VELOZ_OPERATOR_LEASE_NAMESPACE') ?? env['POD_NAMESPACE'] ?? 'default';
+  if (!NAME.test(leaseNamespace))
+    throw new OperatorConfigError(`--lease-namespace "${leaseNamespace}" is not a valid namespace`);
+  return {
+    namespaces: namespaces.length ? namespaces : undefined,
+    workers: intIn('--workers', pick(values.workers, 'VELOZ_OPERATOR_WORKERS') ?? '4', 1, 64),
+    metricsPort: intIn(
+      '--metrics-port',
+      pick(values['metrics-port'], 'VELOZ_OPERATOR_METRICS_PORT') ?? '8081',
+      0,
+      65535,
+    ),
+    metricsHost: pick(values['metrics-host'], 'VELOZ_OPERATOR_METRICS_HOST') ?? '0.0.0.0',
+    leaderElect,
+    leaseNamespace,
+    leaseName,
+    identity: env['POD_NAME'] ?? `${hostname()}-${process.pid}`,
+    logLevel: logLevel as OperatorConfig['logLevel'],
+    kubeconfig: values.kubeconfig,
+    image: pick(values.image, 'VELOZ_OPERATOR_IMAGE') ?? 'veloz:0.1.0',
+    help: values.help ?? false,
+  };
+}
