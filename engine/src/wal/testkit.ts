@@ -33,16 +33,24 @@ export interface FileStats {
 }
 
 /**
- * An openFile for WalWriter that counts writes and syncs, can fail writes on demand, and keeps
- * every handle so a test can "crash" a writer (stop using it) and still close its files.
+ * An openFile for WalWriter that counts writes and syncs, can inject faults, and keeps every
+ * handle so a test can "crash" a writer (stop using it) and still close its files.
  */
 export class FileTap {
   readonly stats: FileStats = { writes: 0, datasyncs: 0, opened: 0 };
   private readonly handles: WalFile[] = [];
   /** Called before each write; may throw to inject a fault, or return a shorter length to write. */
   beforeWrite: ((length: number) => number | void) | null = null;
+  /** Called before each datasync; may throw, or delay it. */
+  beforeDatasync: (() => Promise<void> | void) | null = null;
+  /** Called before opening a file; may throw. */
+  beforeOpen: ((path: string, flags: string) => void) | null = null;
+  /** Per opened path: the end of the bytes written so far, and of those covered by a datasync. */
+  readonly written = new Map<string, number>();
+  readonly synced = new Map<string, number>();
 
   readonly openFile = async (path: string, flags: string): Promise<WalFile> => {
+    this.beforeOpen?.(path, flags);
     const fh = await open(path, flags);
     this.stats.opened += 1;
     this.handles.push(fh);
@@ -50,11 +58,16 @@ export class FileTap {
       write: async (buffer, offset, length, position) => {
         this.stats.writes += 1;
         const n = this.beforeWrite?.(length);
-        return fh.write(buffer, offset, typeof n === 'number' ? n : length, position);
+        const res = await fh.write(buffer, offset, typeof n === 'number' ? n : length, position);
+        this.written.set(path, Math.max(this.written.get(path) ?? 0, position + res.bytesWritten));
+        return res;
       },
       datasync: async () => {
         this.stats.datasyncs += 1;
+        const upTo = this.written.get(path) ?? 0;
+        await this.beforeDatasync?.();
         await fh.datasync();
+        this.synced.set(path, Math.max(this.synced.get(path) ?? 0, upTo));
       },
       close: () => fh.close(),
     };

@@ -27,7 +27,7 @@ export interface WalWriterOptions {
    * at least as many bytes of records as of the checkpoint it starts with).
    */
   maxSegmentBytes: number;
-  /** Sealed segments kept; older ones are deleted after a rotation. */
+  /** Sealed segments kept (at least 1); older ones are deleted after a rotation. */
   maxFiles: number;
   /** fdatasync every batch before acknowledging it. */
   sync: boolean;
@@ -48,6 +48,9 @@ export class WalUnavailableError extends Error {
     this.cause = cause;
   }
 }
+
+/** Room kept for the Rotation record that ends a segment, so that it fits in maxSegmentBytes too. */
+const ROTATION_RECORD_BYTES = alignedSize(8);
 
 type QueueItem = { kind: 'record'; seq: number; buf: Buffer } | { kind: 'seal'; number: number };
 
@@ -137,7 +140,7 @@ export class WalWriter {
       if (empty) this.leadingCheckpointBytes = this.segmentBytes;
     } else if (
       logged > 0 &&
-      this.segmentBytes + size > this.opts.maxSegmentBytes &&
+      this.segmentBytes + size + ROTATION_RECORD_BYTES > this.opts.maxSegmentBytes &&
       logged >= this.leadingCheckpointBytes
     ) {
       this.enqueue(RecordType.Rotation, encodeRotation({ sealedSegment: this.nextSealed }));
@@ -255,9 +258,15 @@ export class WalWriter {
     this.sealedNames.push(name);
     this.opts.hooks.onRotation?.(name);
     // Every segment begins with a checkpoint, so older sealed segments are never needed to recover.
-    while (this.sealedNames.length > this.opts.maxFiles) {
+    // The newest one always stays: the new segment's checkpoint is not durable yet.
+    while (this.sealedNames.length > Math.max(1, this.opts.maxFiles)) {
       const old = this.sealedNames.shift()!;
-      await unlink(join(dir, old));
+      try {
+        await unlink(join(dir, old));
+      } catch (err) {
+        // Already gone (removed by hand, say) is what retention wanted; it must not take the WAL down.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
       this.opts.hooks.onRetentionDelete?.(old);
     }
   }
