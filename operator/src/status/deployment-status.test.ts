@@ -1,0 +1,178 @@
+import type { VelozDeployment } from '@veloz/cdk8s/src/generated/types.ts';
+import { VELOZ_DEPLOYMENT } from '@veloz/cdk8s/src/crd/crds.ts';
+import { applyDefaults } from '@veloz/cdk8s/src/crd/defaults.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  computeDeploymentStatus,
+  type ObservedDeployment,
+  type ObservedStatefulSet,
+} from './deployment-status.ts';
+import { parseCron } from './cron.ts';
+
+const NOW = '2026-11-21T10:00:00.000Z';
+
+function deployment(spec: Record<string, unknown> = {}, generation = 3): VelozDeployment {
+  return applyDefaults(VELOZ_DEPLOYMENT.schema, {
+    apiVersion: 'veloz.io/v1alpha1',
+    kind: 'VelozDeployment',
+    metadata: { name: 'desk', namespace: 'ns', generation },
+    spec: { pairs: 2, ...spec },
+  }) as VelozDeployment;
+}
+
+const sts = (n: number, over: Partial<ObservedStatefulSet> = {}): ObservedStatefulSet => ({
+  generation: 2,
+  observedGeneration: 2,
+  replicas: n,
+  readyReplicas: n,
+  updatedReplicas: n,
+  ...over,
+});
+
+function observed(over: Partial<ObservedDeployment> = {}): ObservedDeployment {
+  return {
+    engine: sts(2),
+    gateway: sts(2),
+    readyPods: new Set(['desk-engine-0', 'desk-engine-1', 'desk-gateway-0', 'desk-gateway-1']),
+    boundClaims: new Set(['wal-desk-engine-0', 'wal-desk-engine-1']),
+    credentials: { ready: true, reason: 'SecretFound', message: '' },
+    monitoringServed: true,
+    wal: new Map(),
+    lastBackup: { time: '2026-11-21T09:58:00.000Z', result: 'Succeeded' },
+    applyError: undefined,
+    ...over,
+  };
+}
+
+const cond = (s: ReturnType<typeof computeDeploymentStatus>, type: string) =>
+  s.conditions?.find((c) => c.type === type);
+
+describe('computeDeploymentStatus', () => {
+  it.each([
+    ['all pairs ready', {}, observed(), 'Ready', 'True', 2],
+    [
+      'one engine not ready',
+      {},
+      observed({ readyPods: new Set(['desk-engine-0', 'desk-gateway-0', 'desk-gateway-1']) }),
+      'Progressing',
+      'False',
+      1,
+    ],
+    [
+      'rollout of a new generation pending',
+      {},
+      observed({ engine: sts(2, { generation: 3 }) }),
+      'Progressing',
+      'False',
+      2,
+    ],
+    [
+      'statefulsets not created yet',
+      {},
+      observed({ engine: undefined, gateway: undefined, readyPods: new Set() }),
+      'Pending',
+      'False',
+      0,
+    ],
+    [
+      'hibernated',
+      { pairs: 0 },
+      observed({ engine: sts(0), gateway: sts(0), readyPods: new Set() }),
+      'Hibernated',
+      'True',
+      0,
+    ],
+    ['apply failed', {}, observed({ applyError: 'admission webhook denied' }), 'Degraded', 'True', 2],
+    [
+      'live mode without credentials',
+      { execution: { mode: 'binance_testnet_spot', credentialsSecretRef: { name: 'creds' } } },
+      observed({
+        credentials: { ready: false, reason: 'SecretNotFound', message: 'Secret creds not found' },
+      }),
+      'Degraded',
+      'False',
+      2,
+    ],
+  ])('%s', (_n, spec, obs, phase, ready, readyPairs) => {
+    const s = computeDeploymentStatus(deployment(spec), obs, NOW);
+    expect(s.phase).toBe(phase);
+    expect(cond(s, 'Ready')?.status).toBe(ready);
+    expect(s.readyPairs).toBe(readyPairs);
+    expect(s.observedGeneration).toBe(3);
+    for (const c of s.conditions ?? []) expect(c.observedGeneration).toBe(3);
+  });
+
+  it('names what is missing in its conditions', () => {
+    const d = deployment({
+      execution: { mode: 'binance_testnet_spot', credentialsSecretRef: { name: 'creds' } },
+      monitoring: { serviceMonitor: { enabled: true } },
+    });
+    const s = computeDeploymentStatus(
+      d,
+      observed({
+        credentials: { ready: false, reason: 'KeyMissing', message: 'Secret creds has no key apiSecret' },
+        monitoringServed: false,
+        boundClaims: new Set(['wal-desk-engine-0']),
+      }),
+      NOW,
+    );
+    expect(cond(s, 'CredentialsReady')).toMatchObject({
+      status: 'False',
+      reason: 'KeyMissing',
+      message: 'Secret creds has no key apiSecret',
+    });
+    expect(cond(s, 'MonitoringReady')).toMatchObject({ status: 'False', reason: 'MonitoringAPINotServed' });
+    expect(cond(s, 'WALReady')).toMatchObject({
+      status: 'False',
+      message: 'WAL volume claims not bound: wal-desk-engine-1',
+    });
+  });
+
+  it.each([
+    [{ time: '2026-11-21T09:58:00.000Z', result: 'Succeeded' as const }, 'True', 'BackupSucceeded'],
+    [{ time: '2026-11-21T09:40:00.000Z', result: 'Succeeded' as const }, 'False', 'BackupStale'],
+    [
+      { time: '2026-11-21T09:58:00.000Z', result: 'Failed' as const, message: 'engine unreachable' },
+      'False',
+      'BackupFailed',
+    ],
+    [undefined, 'Unknown', 'NoBackupYet'],
+  ])('backup %j -> %s %s', (last, status, reason) => {
+    const s = computeDeploymentStatus(deployment(), observed({ lastBackup: last }), NOW);
+    expect(cond(s, 'BackupReady')).toMatchObject({ status, reason });
+  });
+
+  it('keeps lastTransitionTime while a condition keeps its status, so recomputing is not a change', () => {
+    const d = deployment();
+    const first = computeDeploymentStatus(d, observed(), NOW);
+    const again = computeDeploymentStatus({ ...d, status: first }, observed(), '2026-11-21T10:01:00.000Z');
+    expect(again).toEqual(first);
+    const changed = computeDeploymentStatus(
+      { ...d, status: first },
+      observed({ readyPods: new Set() }),
+      '2026-11-21T10:01:00.000Z',
+    );
+    expect(cond(changed, 'Ready')?.lastTransitionTime).toBe('2026-11-21T10:01:00.000Z');
+  });
+
+  it('reports paused', () => {
+    const s = computeDeploymentStatus(deployment({ paused: true }), observed(), NOW);
+    expect(cond(s, 'Paused')?.status).toBe('True');
+    expect(cond(s, 'Progressing')).toMatchObject({ status: 'False', reason: 'Paused' });
+  });
+});
+
+describe('parseCron', () => {
+  const at = (iso: string) => Date.parse(iso);
+  it.each([
+    ['*/5 * * * *', '2026-11-21T10:02:30Z', '2026-11-21T10:05:00.000Z'],
+    ['0 * * * *', '2026-11-21T10:00:00Z', '2026-11-21T11:00:00.000Z'],
+    ['30 2 * * 0', '2026-11-21T10:00:00Z', '2026-11-22T02:30:00.000Z'],
+    ['0 0 1 1-3 *', '2026-11-21T10:00:00Z', '2027-01-01T00:00:00.000Z'],
+  ])('%s after %s is %s', (expr, after, next) => {
+    expect(new Date(parseCron(expr)!.next(at(after))).toISOString()).toBe(next);
+  });
+  it.each(['* * * *', '61 * * * *', 'a b c d e', '*/0 * * * *'])('rejects %s', (expr) => {
+    expect(parseCron(expr)).toBeNull();
+  });
+});

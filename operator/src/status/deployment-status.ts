@@ -1,0 +1,176 @@
+// The VelozDeployment status as a pure function of the resource and what was observed of its
+// children. Ready is true only when every pair of the current generation is ready.
+import type {
+  Condition,
+  LastBackup,
+  PairStatus,
+  VelozDeployment,
+  VelozDeploymentStatus,
+} from '@veloz/cdk8s/src/generated/types.ts';
+import { mergeConditions, type ConditionInput } from './conditions.ts';
+import { parseCron } from './cron.ts';
+
+export interface ObservedStatefulSet {
+  generation: number;
+  observedGeneration: number;
+  replicas: number;
+  readyReplicas: number;
+  updatedReplicas: number;
+}
+
+export interface ObservedDeployment {
+  engine: ObservedStatefulSet | undefined;
+  gateway: ObservedStatefulSet | undefined;
+  /** Ready pods by name (X-engine-i, X-gateway-i). */
+  readyPods: ReadonlySet<string>;
+  /** WAL PVC names (wal-X-engine-i) that are Bound. */
+  boundClaims: ReadonlySet<string>;
+  credentials: { ready: boolean; reason: string; message: string };
+  monitoringServed: boolean;
+  wal: ReadonlyMap<number, { entries?: number; lastCheckpoint?: string }>;
+  lastBackup: LastBackup | undefined;
+  /** Set when applying the desired state failed. */
+  applyError: string | undefined;
+}
+
+const c = (type: string, ok: boolean | 'Unknown', reason: string, message: string): ConditionInput => ({
+  type,
+  status: ok === 'Unknown' ? 'Unknown' : ok ? 'True' : 'False',
+  reason,
+  message,
+});
+
+function rolledOut(s: ObservedStatefulSet | undefined, pairs: number): boolean {
+  return (
+    !!s &&
+    s.observedGeneration >= s.generation &&
+    s.replicas === pairs &&
+    s.updatedReplicas === pairs &&
+    s.readyReplicas === pairs
+  );
+}
+
+export function backupCondition(
+  d: VelozDeployment,
+  last: LastBackup | undefined,
+  nowMs: number,
+): ConditionInput {
+  const b = d.spec.backup;
+  if (b.suspend) return c('BackupReady', true, 'Suspended', 'backups are suspended');
+  if (!last?.time) return c('BackupReady', 'Unknown', 'NoBackupYet', 'no backup has finished yet');
+  if (last.result === 'Failed')
+    return c('BackupReady', false, 'BackupFailed', last.message ?? 'the last backup failed');
+  const cron = parseCron(b.schedule);
+  const t = Date.parse(last.time);
+  if (cron && nowMs > cron.next(cron.next(t))) {
+    return c(
+      'BackupReady',
+      false,
+      'BackupStale',
+      `the last backup (${last.time}) is older than two schedule periods`,
+    );
+  }
+  return c('BackupReady', true, 'BackupSucceeded', `last backup at ${last.time}`);
+}
+
+export function computeDeploymentStatus(
+  d: VelozDeployment,
+  o: ObservedDeployment,
+  now: string,
+): VelozDeploymentStatus {
+  const name = d.metadata?.name ?? '';
+  const gen = d.metadata?.generation ?? 0;
+  const pairs = d.spec.pairs;
+  const pairStatus: PairStatus[] = [];
+  let readyPairs = 0;
+  for (let i = 0; i < pairs; i++) {
+    const engineReady = o.readyPods.has(`${name}-engine-${i}`);
+    const gatewayReady = o.readyPods.has(`${name}-gateway-${i}`);
+    if (engineReady && gatewayReady) readyPairs++;
+    pairStatus.push({ index: i, gatewayReady, engineReady, ...(o.wal.get(i) ?? {}) });
+  }
+  const conds: ConditionInput[] = [];
+  const live = d.spec.execution.mode !== 'sim_engine';
+  conds.push(
+    live
+      ? c('CredentialsReady', o.credentials.ready, o.credentials.reason, o.credentials.message)
+      : c('CredentialsReady', true, 'NotRequired', 'sim_engine needs no exchange credentials'),
+  );
+  const unbound = Array.from({ length: pairs }, (_, i) => `wal-${name}-engine-${i}`).filter(
+    (n) => !o.boundClaims.has(n),
+  );
+  conds.push(
+    pairs === 0
+      ? c('WALReady', true, 'Hibernated', 'no pairs; WAL volumes are kept')
+      : unbound.length
+        ? c('WALReady', false, 'ClaimsPending', `WAL volume claims not bound: ${unbound.join(', ')}`)
+        : c('WALReady', true, 'ClaimsBound', `${pairs} WAL volume claims bound`),
+  );
+  const mon = d.spec.monitoring;
+  const wantsMonitoring = mon.serviceMonitor.enabled || mon.prometheusRule.enabled;
+  conds.push(
+    !wantsMonitoring
+      ? c('MonitoringReady', true, 'Disabled', 'monitoring objects are not requested')
+      : o.monitoringServed
+        ? c('MonitoringReady', true, 'Applied', 'ServiceMonitor/PrometheusRule applied')
+        : c(
+            'MonitoringReady',
+            false,
+            'MonitoringAPINotServed',
+            'monitoring.coreos.com/v1 is not served by this cluster; install the Prometheus Operator CRDs',
+          ),
+  );
+  conds.push(backupCondition(d, o.lastBackup, Date.parse(now)));
+  const ready =
+    rolledOut(o.engine, pairs) &&
+    rolledOut(o.gateway, pairs) &&
+    readyPairs === pairs &&
+    (!live || o.credentials.ready);
+  const degradedReason = o.applyError
+    ? { reason: 'ApplyFailed', message: o.applyError }
+    : live && !o.credentials.ready
+      ? { reason: 'CredentialsNotReady', message: o.credentials.message }
+      : undefined;
+  if (d.spec.paused) {
+    conds.push(c('Paused', true, 'Paused', 'spec.paused is true: the operator changes nothing'));
+    conds.push(c('Progressing', false, 'Paused', 'paused'));
+  } else {
+    conds.push(
+      ready
+        ? c('Progressing', false, 'RolledOut', `generation ${gen} is rolled out`)
+        : c('Progressing', true, 'RollingOut', `${readyPairs}/${pairs} pairs ready for generation ${gen}`),
+    );
+  }
+  conds.push(
+    c(
+      'Ready',
+      ready,
+      ready ? (pairs === 0 ? 'Hibernated' : 'AllPairsReady') : 'PairsNotReady',
+      `${readyPairs}/${pairs} pairs ready`,
+    ),
+  );
+  conds.push(
+    degradedReason
+      ? c('Degraded', true, degradedReason.reason, degradedReason.message)
+      : c('Degraded', false, 'AsExpected', ''),
+  );
+  const conditions: Condition[] = mergeConditions(d.status?.conditions, conds, gen, now);
+  const phase: VelozDeploymentStatus['phase'] = degradedReason
+    ? 'Degraded'
+    : pairs === 0 && ready
+      ? 'Hibernated'
+      : ready
+        ? 'Ready'
+        : o.engine || o.gateway
+          ? 'Progressing'
+          : 'Pending';
+  return {
+    observedGeneration: gen,
+    phase,
+    conditions,
+    readyPairs,
+    pairs: pairStatus,
+    gatewayService: name,
+    ...(o.lastBackup ? { lastBackup: o.lastBackup } : {}),
+  };
+}
