@@ -37,7 +37,12 @@ const HISTORY = 3;
 let log: LogFixture;
 let sealed: string[];
 beforeAll(async () => {
-  log = await writeLog(await dirs.make(), OPTS, HISTORY, (n) => n >= 4);
+  log = await writeLog(
+    await dirs.make(),
+    OPTS,
+    HISTORY,
+    (sealedCount, inCurrent) => sealedCount >= 4 && inCurrent >= 3,
+  );
   sealed = (await readdir(log.dir)).filter((n) => SEALED_SEGMENT.test(n)).sort();
 });
 

@@ -70,7 +70,9 @@ export function scanSegment(
       // Zero bytes after the last record are what a torn or preallocated tail looks like.
       const after = validRecordAfter(buf, off, (scan.lastSeq ?? 0) + 1);
       const torn = !sealed && !after;
-      if (d.kind === 'corrupt') scan.corruptRecords += 1;
+      // What is damage counts as a corrupt record, a record cut short included; the torn tail of
+      // an interrupted write is counted in bytes instead (tornTailBytes), not as corruption.
+      if (!torn) scan.corruptRecords += 1;
       scan.problem = {
         offset: off,
         reason: d.reason,

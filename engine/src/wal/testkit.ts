@@ -7,7 +7,15 @@ import fc from 'fast-check';
 import type { Order } from '../domain/order.ts';
 import { ORDER_STATUSES, canTransition } from '../domain/order-state.ts';
 import { EngineState } from '../engine/state.ts';
-import { decodeRecordAt, HEADER_SIZE, MAGIC, RecordType, SEALED_SEGMENT, type RawRecord } from './format.ts';
+import {
+  CURRENT_SEGMENT,
+  decodeRecordAt,
+  HEADER_SIZE,
+  MAGIC,
+  RecordType,
+  SEALED_SEGMENT,
+  type RawRecord,
+} from './format.ts';
 import { decodeOrderRecord, encodeOrderRecord, type OrderRecord } from './payloads.ts';
 import { recoverWal, type Recovered, type RecoveryMode } from './recovery.ts';
 import { WalWriter, type WalFile, type WalWriterOptions } from './writer.ts';
@@ -187,7 +195,9 @@ export type Op =
   | { k: 'fill'; pick: number; percent: number; price: number }
   | { k: 'cancel'; pick: number }
   /** Wait for durability here, so that batches (and fsyncs) fall in between. */
-  | { k: 'flush' };
+  | { k: 'flush' }
+  /** An explicit checkpoint, as the engine takes before a backup. */
+  | { k: 'checkpoint' };
 
 export const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -222,6 +232,7 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('cancel' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.constant({ k: 'flush' as const }) },
+  { weight: 1, arbitrary: fc.constant({ k: 'checkpoint' as const }) },
 );
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
@@ -293,6 +304,7 @@ export function toRecord(state: EngineState, op: Op): OrderRecord | null {
       break;
     }
     case 'flush':
+    case 'checkpoint':
       return null;
   }
   try {
@@ -310,6 +322,10 @@ export async function runOps(h: Harness, ops: Op[], onCommit?: (seq: number) => 
   for (const op of ops) {
     if (op.k === 'flush') {
       await h.wal.flush();
+      continue;
+    }
+    if (op.k === 'checkpoint') {
+      h.wal.forceCheckpoint();
       continue;
     }
     const rec = toRecord(h.state, op);
@@ -338,7 +354,7 @@ export async function writeLog(
   dir: string,
   opts: Omit<WalWriterOptions, 'now' | 'dir'>,
   historyLimit: number,
-  enough: (sealedSegments: number, lastSequence: number) => boolean,
+  enough: (sealedSegments: number, recordsInCurrent: number) => boolean,
   seed = 7,
 ): Promise<LogFixture> {
   const { h } = await Harness.open({ ...opts, dir }, historyLimit);
@@ -348,7 +364,8 @@ export async function writeLog(
     await runOps(h, ops, (seq) => stateAfter.set(seq, normalizedSnapshot(h.state)));
     await h.wal.flush();
     const sealed = (await readdir(dir)).filter((n) => SEALED_SEGMENT.test(n)).length;
-    if (enough(sealed, h.wal.lastSequence)) break;
+    const current = recordsIn(await readFile(join(dir, CURRENT_SEGMENT))).length;
+    if (enough(sealed, current)) break;
   }
   await h.wal.close();
   return {
