@@ -1,0 +1,115 @@
+// How the operator reaches an engine's HTTP API: through the API server's pod proxy (works from
+// outside the cluster, e.g. in tests and `npm start`) or directly at the pod IP (in cluster).
+import http from 'node:http';
+import { ApiError, type KubeClient } from './kube/client.ts';
+
+export const ENGINE_PORT = 8080;
+
+export interface EngineResponse<T> {
+  status: number;
+  body: T;
+}
+
+export interface EngineAccess {
+  call<T>(
+    namespace: string,
+    pod: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<EngineResponse<T>>;
+}
+
+export class EngineUnreachableError extends Error {}
+
+/** Calls through `/api/v1/namespaces/NS/pods/POD:8080/proxy/PATH`. */
+export class ProxyEngineAccess implements EngineAccess {
+  private readonly client: KubeClient;
+
+  constructor(client: KubeClient) {
+    this.client = client;
+  }
+
+  async call<T>(
+    namespace: string,
+    pod: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<EngineResponse<T>> {
+    const url = `/api/v1/namespaces/${namespace}/pods/${pod}:${ENGINE_PORT}/proxy${path}`;
+    try {
+      const res = await this.client.request<T>(method, url, {
+        verb: method === 'GET' ? 'get' : method === 'DELETE' ? 'delete' : 'update',
+        kind: 'pods/proxy',
+        body,
+        timeoutMs: 10_000,
+      });
+      return { status: 200, body: res };
+    } catch (err) {
+      // The proxy answers 502/503 when it cannot reach the pod; the engine's own 4XX come through.
+      if (err instanceof ApiError && err.status < 500) return { status: err.status, body: err.body as T };
+      throw new EngineUnreachableError(
+        `engine ${namespace}/${pod}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+}
+
+/** Calls http://POD_IP:8080 directly; `podIp` resolves a pod name to its IP. */
+export class DirectEngineAccess implements EngineAccess {
+  private readonly podIp: (namespace: string, pod: string) => string | undefined;
+
+  constructor(podIp: (namespace: string, pod: string) => string | undefined) {
+    this.podIp = podIp;
+  }
+
+  call<T>(
+    namespace: string,
+    pod: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<EngineResponse<T>> {
+    const ip = this.podIp(namespace, pod);
+    if (!ip)
+      return Promise.reject(new EngineUnreachableError(`engine ${namespace}/${pod} has no pod IP yet`));
+    return httpJson<T>(`http://${ip.includes(':') ? `[${ip}]` : ip}:${ENGINE_PORT}${path}`, method, body);
+  }
+}
+
+/** A JSON request with a timeout; connection failures become EngineUnreachableError. */
+export function httpJson<T>(
+  url: string,
+  method: string,
+  body?: unknown,
+  timeoutMs = 10_000,
+): Promise<EngineResponse<T>> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method,
+        timeout: timeoutMs,
+        headers: payload
+          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+          : {},
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as T });
+          } catch {
+            reject(new EngineUnreachableError(`${method} ${url}: answer is not JSON`));
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
+    req.on('error', (err) => reject(new EngineUnreachableError(`${method} ${url}: ${err.message}`)));
+    req.end(payload);
+  });
+}

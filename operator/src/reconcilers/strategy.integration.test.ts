@@ -1,0 +1,211 @@
+// The VelozStrategy reconciler against real engine processes (the operator's API-server side is
+// an in-memory cache and writer here; the real API server is exercised by the e2e suite).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEngineProcess, type EngineProcess } from '@veloz/engine/src/testing/engine-process.ts';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ObjectCache } from '../cache.ts';
+import { httpJson, type EngineAccess } from '../engine-access.ts';
+import type { KubernetesObject, ResourceRef } from '../kube/resources.ts';
+import { STRATEGY_FINALIZER, StrategyReconciler } from './strategy.ts';
+
+class MemoryCache implements ObjectCache {
+  objects = new Map<string, KubernetesObject>();
+  put(r: ResourceRef, o: KubernetesObject): void {
+    this.objects.set(`${r.plural}/${o.metadata?.namespace}/${o.metadata?.name}`, o);
+  }
+  get<T extends object>(r: ResourceRef, ns: string, name: string): T | undefined {
+    return this.objects.get(`${r.plural}/${ns}/${name}`) as T | undefined;
+  }
+  list<T extends object>(r: ResourceRef, ns: string): T[] {
+    return [...this.objects.entries()]
+      .filter(([k]) => k.startsWith(`${r.plural}/${ns}/`))
+      .map(([, o]) => o as unknown as T);
+  }
+}
+
+const dirs: string[] = [];
+const engines = new Map<string, EngineProcess>();
+const cache = new MemoryCache();
+const statuses: unknown[] = [];
+const R = {
+  vzs: {
+    group: 'veloz.io',
+    version: 'v1alpha1',
+    kind: 'VelozStrategy',
+    plural: 'velozstrategies',
+    namespaced: true,
+  },
+  vzd: {
+    group: 'veloz.io',
+    version: 'v1alpha1',
+    kind: 'VelozDeployment',
+    plural: 'velozdeployments',
+    namespaced: true,
+  },
+  pod: { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
+};
+
+const access: EngineAccess = {
+  call: (_ns, pod, method, path, body) => {
+    const e = engines.get(pod);
+    if (!e) return Promise.reject(new Error(`no engine ${pod}`));
+    return httpJson(`${e.url}${path}`, method, body);
+  },
+};
+
+const strategy = (generation: number, extra: Record<string, unknown> = {}): KubernetesObject => ({
+  apiVersion: 'veloz.io/v1alpha1',
+  kind: 'VelozStrategy',
+  metadata: {
+    name: 'grid-1',
+    namespace: 'ns',
+    generation,
+    uid: 'u1',
+    finalizers: [STRATEGY_FINALIZER],
+    ...extra,
+  },
+  spec: {
+    deploymentRef: { name: 'desk' },
+    type: 'grid',
+    symbol: 'BTCUSDT',
+    params: { levels: 2, spacing: '5.00', quantity: '0.001' },
+    enabled: true,
+  },
+});
+
+const reconciler = new StrategyReconciler({
+  cache,
+  engines: access,
+  log: pino({ level: 'silent' }),
+  now: () => new Date('2026-11-21T10:00:00Z'),
+  writer: {
+    mergePatch: async (_r: ResourceRef, ns: string | undefined, name: string, patch: unknown) => {
+      const cur = cache.get<KubernetesObject>(R.vzs, ns ?? '', name)!;
+      const p = patch as { metadata: { finalizers: string[] } };
+      cache.put(R.vzs, { ...cur, metadata: { ...cur.metadata, finalizers: p.metadata.finalizers } });
+      return cur;
+    },
+    applyStatus: async (_r: ResourceRef, ns: string, name: string, status: unknown) => {
+      statuses.push(status);
+      const cur = cache.get<KubernetesObject>(R.vzs, ns, name)!;
+      cache.put(R.vzs, { ...cur, status });
+      return cur;
+    },
+  } as never,
+});
+
+async function startEngine(pod: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'veloz-op-engine-'));
+  dirs.push(dir);
+  engines.set(
+    pod,
+    await startEngineProcess({ VELOZ_WAL_DIR: dir, VELOZ_SIM_TICK_MS: '20', VELOZ_ORDER_RATE_LIMIT: '1000' }),
+  );
+}
+
+const status = () =>
+  cache.get<{ status: Record<string, unknown> }>(R.vzs, 'ns', 'grid-1')!.status as {
+    engines: Array<{ pair: number; state: string; ordersPlaced?: number }>;
+    conditions: Array<{ type: string; status: string; reason: string }>;
+    ordersPlaced: number;
+  };
+
+beforeAll(async () => {
+  await Promise.all([startEngine('desk-engine-0'), startEngine('desk-engine-1')]);
+  cache.put(R.vzd, {
+    metadata: { name: 'desk', namespace: 'ns' },
+    spec: { pairs: 2, market: { symbols: ['BTCUSDT'] } },
+  });
+  for (const i of [0, 1]) {
+    cache.put(R.pod, {
+      metadata: { name: `desk-engine-${i}`, namespace: 'ns' },
+      status: { conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+  }
+}, 60_000);
+
+afterAll(async () => {
+  for (const e of engines.values()) await e.kill('SIGKILL');
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function engineStrategy(pod: string) {
+  return httpJson<{
+    version: number;
+    ordersPlaced: number;
+    openOrders: number;
+    params: Record<string, unknown>;
+  }>(`${engines.get(pod)!.url}/api/strategies/grid-1`, 'GET');
+}
+
+describe('StrategyReconciler with real engines', () => {
+  it('pushes the strategy to every engine and reports their state', async () => {
+    cache.put(R.vzs, strategy(1));
+    expect(await reconciler.reconcile('ns/grid-1')).toEqual({ requeueAfterMs: 15_000 });
+    for (const pod of ['desk-engine-0', 'desk-engine-1'])
+      expect((await engineStrategy(pod)).body.version).toBe(1);
+    await new Promise((r) => setTimeout(r, 500));
+    await reconciler.reconcile('ns/grid-1');
+    const s = status();
+    expect(s.engines.map((e) => e.state)).toEqual(['running', 'running']);
+    expect(s.ordersPlaced).toBeGreaterThan(0);
+    expect(s.conditions.find((c) => c.type === 'Running')).toMatchObject({ status: 'True' });
+    const writes = statuses.length;
+    await reconciler.reconcile('ns/grid-1');
+    // Only PnL/orders may move; an unchanged world writes no status.
+    expect(statuses.length - writes).toBeLessThanOrEqual(1);
+  });
+
+  it('updates the engines when the spec (generation) changes', async () => {
+    const s = strategy(2);
+    (s['spec'] as { params: Record<string, unknown> }).params = {
+      levels: 3,
+      spacing: '5.00',
+      quantity: '0.001',
+    };
+    cache.put(R.vzs, { ...s, status: status() });
+    await reconciler.reconcile('ns/grid-1');
+    const e = await engineStrategy('desk-engine-0');
+    expect(e.body.version).toBe(2);
+    expect(e.body.params['levels']).toBe(3);
+  });
+
+  it('re-syncs an engine that restarted without its strategies', async () => {
+    await engines.get('desk-engine-1')!.kill('SIGKILL');
+    await startEngine('desk-engine-1');
+    expect((await engineStrategy('desk-engine-1')).status).toBe(404);
+    await reconciler.reconcile('ns/grid-1');
+    expect((await engineStrategy('desk-engine-1')).body.version).toBe(2);
+  });
+
+  it('keeps the finalizer and says why while an engine is unreachable', async () => {
+    const down = engines.get('desk-engine-1')!;
+    engines.delete('desk-engine-1');
+    cache.put(R.vzs, { ...strategy(2, { deletionTimestamp: '2026-11-21T10:00:00Z' }), status: status() });
+    await expect(reconciler.reconcile('ns/grid-1')).rejects.toThrow(/no engine desk-engine-1/);
+    expect(cache.get<KubernetesObject>(R.vzs, 'ns', 'grid-1')!.metadata!.finalizers).toContain(
+      STRATEGY_FINALIZER,
+    );
+    expect(status().conditions.find((c) => c.type === 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'CleanupPending',
+    });
+    engines.set('desk-engine-1', down);
+  });
+
+  it('on deletion stops the strategy and cancels its open orders on every engine, then drops the finalizer', async () => {
+    await reconciler.reconcile('ns/grid-1');
+    for (const pod of ['desk-engine-0', 'desk-engine-1']) {
+      expect((await engineStrategy(pod)).status).toBe(404);
+      const open = await httpJson<{ orders: Array<{ strategy: string }> }>(
+        `${engines.get(pod)!.url}/api/orders_state?status=open`,
+        'GET',
+      );
+      expect(open.body.orders.filter((o) => o.strategy === 'grid-1')).toEqual([]);
+    }
+    expect(cache.get<KubernetesObject>(R.vzs, 'ns', 'grid-1')!.metadata!.finalizers).toEqual([]);
+  });
+});
