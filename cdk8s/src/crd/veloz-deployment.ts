@@ -1,0 +1,629 @@
+// The VelozDeployment API (DESIGN §3): the one definition the CRD YAML, the TypeScript types and
+// docs/api-reference.md are generated from.
+import {
+  bool,
+  conditions,
+  decimal,
+  int,
+  intOrStringQuantity,
+  list,
+  named,
+  obj,
+  objectName,
+  quantity,
+  secretKey,
+  str,
+  stringMap,
+} from './schema.ts';
+import type { Schema } from './schema.ts';
+
+export const SYMBOL_RULE = "self.matches('^[A-Z0-9]{2,20}$')";
+export const SYMBOL_MESSAGE = 'must be 2-20 upper-case letters or digits, such as BTCUSDT';
+
+// Five space-separated fields (minute hour day-of-month month day-of-week) or a macro. CronJob's
+// own validation is stricter; this catches the common mistakes (six fields, TZ= prefix, typos).
+export const CRON_RULE =
+  "self.matches('^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9*/,-]+ [0-9*/,-]+ [0-9*/,?LW-]+ ([0-9*/,-]+|[A-Za-z]{3}(-[A-Za-z]{3})?) ([0-9*/,?L#-]+|[A-Za-z]{3}(-[A-Za-z]{3})?))$')";
+
+const DURATION_PATTERN = '^([0-9]+(ms|s|m|h))+$';
+
+function resources(component: string, dflt: Record<string, Record<string, string>>): Schema {
+  const amounts = (what: string) =>
+    named(
+      'ResourceAmounts',
+      obj(`Amounts of CPU and memory ${what}.`, {
+        cpu: intOrStringQuantity('CPU, in cores (`1`, `500m`).'),
+        memory: intOrStringQuantity('Memory, in bytes (`512Mi`, `1Gi`).'),
+        'ephemeral-storage': intOrStringQuantity('Local ephemeral storage (`/tmp`), in bytes.'),
+      }),
+    );
+  return named(
+    'ResourceRequirements',
+    obj(
+      `CPU and memory of the ${component} container. Setting this replaces the whole default.`,
+      { requests: amounts('reserved for the container'), limits: amounts('the container may use at most') },
+      { default: dflt },
+    ),
+  );
+}
+
+const secretRef = (description: string, keyDescription: string, key: string) =>
+  named(
+    'SecretKeyRef',
+    obj(
+      description,
+      {
+        name: objectName('Name of the Secret in the namespace of the VelozDeployment.'),
+        key: secretKey(keyDescription, key),
+      },
+      { required: ['name'] },
+    ),
+  );
+
+const market = named(
+  'MarketSpec',
+  obj(
+    'Where market data comes from and which symbols are traded.',
+    {
+      source: str('Market data source: the seeded simulator, Binance REST polling or Binance WebSocket.', {
+        enum: ['sim', 'binance_rest', 'binance_ws'],
+        default: 'sim',
+      }),
+      symbols: list(
+        'Symbols traded by every engine; the first one is the default symbol (`VELOZ_MARKET_SYMBOL`).',
+        str(`A trading symbol; ${SYMBOL_MESSAGE}.`, {
+          maxLength: 20,
+          'x-kubernetes-validations': [{ rule: SYMBOL_RULE, message: `symbol ${SYMBOL_MESSAGE}` }],
+        }),
+        { minItems: 1, maxItems: 50, default: ['BTCUSDT'], 'x-kubernetes-list-type': 'set' },
+      ),
+      binanceBaseUrl: str('Binance REST API base URL for market data.', {
+        pattern: '^https?://[^\\s]+$',
+        maxLength: 2048,
+        default: 'https://api.binance.com',
+      }),
+      binanceWsBaseUrl: str('Binance WebSocket base URL for market data streams.', {
+        pattern: '^wss?://[^\\s]+$',
+        maxLength: 2048,
+        default: 'wss://stream.binance.com:9443/ws',
+      }),
+      wsReconnectDelayMs: int('Delay before reconnecting a dropped market data WebSocket, in milliseconds.', {
+        minimum: 100,
+        maximum: 600000,
+        default: 5000,
+      }),
+      sim: named(
+        'SimMarketSpec',
+        obj(
+          'Settings of the simulated market (source `sim`, and `sim_engine` matching).',
+          {
+            seed: int('Seed of the simulated market: the same seed gives the same prices.', {
+              minimum: 0,
+              maximum: 4294967295,
+              format: 'int64',
+              default: 42,
+            }),
+            tickMs: int('Interval between simulated market updates, in milliseconds.', {
+              minimum: 1,
+              maximum: 60000,
+              default: 250,
+            }),
+          },
+          { default: {} },
+        ),
+      ),
+    },
+    { default: {} },
+  ),
+);
+
+const execution = named(
+  'ExecutionSpec',
+  obj(
+    'Where orders are executed and with which credentials.',
+    {
+      mode: str(
+        'Execution venue: the simulated matching engine, the Binance Spot testnet, or live Binance Spot (real money).',
+        { enum: ['sim_engine', 'binance_testnet_spot', 'binance_spot'], default: 'sim_engine' },
+      ),
+      acknowledgeLiveTrading: bool(
+        'Must be true when mode is binance_spot: trading with real funds is never enabled by accident.',
+        { default: false },
+      ),
+      credentialsSecretRef: named(
+        'CredentialsSecretRef',
+        obj(
+          'Secret holding the Binance API key and secret; required unless mode is sim_engine. Its values reach the engine only through secretKeyRef environment variables.',
+          {
+            name: objectName('Name of the Secret in the namespace of the VelozDeployment.'),
+            apiKeyKey: secretKey('Key of the API key in the Secret.', 'apiKey'),
+            apiSecretKey: secretKey('Key of the API secret in the Secret.', 'apiSecret'),
+          },
+          { required: ['name'] },
+        ),
+      ),
+      orderRateLimit: int('Maximum new orders per second per engine (token bucket).', {
+        minimum: 1,
+        maximum: 1000000,
+        default: 10,
+      }),
+      tradeBaseUrl: str(
+        'Binance trading API base URL. Defaults to the testnet for binance_testnet_spot and to api.binance.com for binance_spot.',
+        { pattern: '^https?://[^\\s]+$', maxLength: 2048 },
+      ),
+    },
+    {
+      default: {},
+      'x-kubernetes-validations': [
+        {
+          rule: "self.mode == 'sim_engine' || has(self.credentialsSecretRef)",
+          message: 'execution.credentialsSecretRef is required unless execution.mode is sim_engine',
+          fieldPath: '.credentialsSecretRef',
+          reason: 'FieldValueRequired',
+        },
+        {
+          rule: "self.mode != 'binance_spot' || self.acknowledgeLiveTrading",
+          message:
+            'execution.mode binance_spot trades real funds: set execution.acknowledgeLiveTrading: true to confirm',
+          fieldPath: '.acknowledgeLiveTrading',
+          reason: 'FieldValueRequired',
+        },
+      ],
+    },
+  ),
+);
+
+const risk = named(
+  'RiskSpec',
+  obj(
+    'Pre-trade risk limits every engine enforces before an order leaves.',
+    {
+      maxOrderQuantity: decimal(
+        'Largest quantity of one order, in base units (decimal string). No limit when absent.',
+      ),
+      maxOrderNotional: decimal(
+        'Largest price x quantity of one order, in quote units (decimal string). No limit when absent.',
+      ),
+      maxOpenOrders: int('Most orders open at once per engine.', {
+        minimum: 1,
+        maximum: 1000000,
+        default: 1000,
+      }),
+      maxPosition: decimal(
+        'Largest absolute position per symbol in base units, counting open orders as filled (decimal string). No limit when absent.',
+      ),
+    },
+    { default: {} },
+  ),
+);
+
+const gateway = named(
+  'GatewaySpec',
+  obj(
+    'The HTTP gateways in front of the engines.',
+    {
+      apiKeySecretRef: secretRef(
+        'Secret holding the API key clients must present. When absent, the operator generates `<name>-gateway-api-key` once (32 random bytes, hex) and never rotates it silently.',
+        'Key of the API key in the Secret.',
+        'apiKey',
+      ),
+      service: named(
+        'GatewayServiceSpec',
+        obj(
+          'The Service `<name>` in front of the gateways.',
+          {
+            type: str('Service type.', {
+              enum: ['ClusterIP', 'NodePort', 'LoadBalancer'],
+              default: 'ClusterIP',
+            }),
+            port: int('Service port.', { minimum: 1, maximum: 65535, default: 8080 }),
+            annotations: stringMap('Annotations of the Service, e.g. for a cloud load balancer.'),
+          },
+          { default: {} },
+        ),
+      ),
+      resources: resources('gateway', {
+        requests: { cpu: '500m', memory: '512Mi' },
+        limits: { cpu: '1', memory: '1Gi' },
+      }),
+      rateLimitPerSecond: int('Requests per second each gateway accepts per client before answering 429.', {
+        minimum: 1,
+        maximum: 100000,
+        default: 100,
+      }),
+    },
+    { default: {} },
+  ),
+);
+
+const engine = named(
+  'EngineSpec',
+  obj(
+    'The trading engines.',
+    {
+      resources: resources('engine', {
+        requests: { cpu: '1', memory: '1Gi' },
+        // No CPU limit by default: CFS throttling adds latency spikes to the order path.
+        limits: { memory: '1536Mi' },
+      }),
+      workerThreads: int('Size of the libuv thread pool used for file I/O.', {
+        minimum: 1,
+        maximum: 256,
+        default: 4,
+      }),
+      memoryPoolSize: int(
+        'Memory budget in bytes; the JavaScript heap limit (--max-old-space-size) is set from it. Keep it below the memory limit.',
+        { minimum: 67108864, maximum: 274877906944, format: 'int64', default: 1073741824 },
+      ),
+      logLevel: str('Log level of the engine and gateway JSON logs.', {
+        enum: ['debug', 'info', 'warn', 'error'],
+        default: 'info',
+      }),
+      orderHistory: int('Finished orders kept in memory and in checkpoints (open orders are always kept).', {
+        minimum: 0,
+        maximum: 10000000,
+        default: 1000,
+      }),
+    },
+    { default: {} },
+  ),
+);
+
+const wal = named(
+  'WalSpec',
+  obj(
+    'The order write-ahead log of each engine, on its own PersistentVolumeClaim `wal-<name>-engine-<i>`.',
+    {
+      storage: named(
+        'WalStorageSpec',
+        obj(
+          'The WAL volume of each engine.',
+          {
+            size: quantity(
+              'Size of each WAL volume. It can only grow (the StorageClass must allow expansion).',
+              {
+                default: '1Gi',
+                'x-kubernetes-validations': [
+                  {
+                    rule: 'quantity(self).compareTo(quantity(oldSelf)) >= 0',
+                    message: 'wal.storage.size can only grow: a WAL volume is never shrunk',
+                  },
+                ],
+              },
+            ),
+            storageClassName: str(
+              'StorageClass of the WAL volumes (the cluster default when absent). Immutable.',
+              {
+                maxLength: 253,
+              },
+            ),
+            retainOnDelete: bool(
+              'Keep the WAL volumes when the VelozDeployment is deleted or scaled down (PersistentVolumeClaim retention policy Retain).',
+              { default: true },
+            ),
+          },
+          {
+            default: {},
+            'x-kubernetes-validations': [
+              {
+                rule: 'has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)',
+                message: 'wal.storage.storageClassName is immutable: existing WAL volumes cannot move',
+                fieldPath: '.storageClassName',
+              },
+            ],
+          },
+        ),
+      ),
+      maxSizeBytes: int('Size at which the current WAL segment is sealed and a new one started.', {
+        minimum: 4096,
+        maximum: 4294967296,
+        format: 'int64',
+        default: 67108864,
+      }),
+      maxFiles: int('Sealed WAL segments kept; older ones are deleted.', {
+        minimum: 1,
+        maximum: 100000,
+        default: 10,
+      }),
+      sync: bool(
+        'fdatasync each group-commit batch before acknowledging it. false survives a process crash, not a power loss.',
+        { default: true },
+      ),
+      checkpointInterval: int('WAL entries between checkpoints (0: only at rotation).', {
+        minimum: 0,
+        maximum: 100000000,
+        default: 1000,
+      }),
+      recoveryMode: str(
+        'strict refuses to start on a corrupt WAL; truncate_at_corruption recovers up to the damage and moves the rest to quarantine/.',
+        { enum: ['strict', 'truncate_at_corruption'], default: 'strict' },
+      ),
+      postgres: named(
+        'WalPostgresSpec',
+        obj('Optional shipping of the WAL to PostgreSQL.', {
+          secretRef: secretRef(
+            'Secret holding the PostgreSQL connection URI (postgres://...). Mounted read-only into the engines.',
+            'Key of the connection URI in the Secret.',
+            'uri',
+          ),
+        }),
+      ),
+    },
+    { default: {} },
+  ),
+);
+
+const backup = named(
+  'BackupSpec',
+  obj(
+    'Scheduled WAL backups: the CronJob `<name>-wal-backup` runs `veloz backup` against every engine.',
+    {
+      schedule: str('Cron schedule (five fields, in the time zone of timeZone).', {
+        maxLength: 100,
+        default: '*/5 * * * *',
+        'x-kubernetes-validations': [
+          {
+            rule: CRON_RULE,
+            message:
+              "backup.schedule must be a cron schedule of five fields such as '*/5 * * * *' or a macro such as @hourly",
+          },
+        ],
+      }),
+      timeZone: str('IANA time zone of the schedule (the controller manager’s when absent).', {
+        maxLength: 64,
+        pattern: '^[A-Za-z][A-Za-z0-9_+/-]*$',
+      }),
+      retentionDays: int('Days backups are kept.', { minimum: 1, maximum: 3650, default: 7 }),
+      suspend: bool('Suspend the backup CronJob.', { default: false }),
+      destination: named(
+        'BackupDestination',
+        obj(
+          'Where backups go: a volume or S3, not both. Defaults to a 5Gi volume `<name>-backups`.',
+          {
+            volume: named(
+              'BackupVolume',
+              obj(
+                'A PersistentVolumeClaim: an existing one (claimName) or one the operator creates as `<name>-backups` (size).',
+                {
+                  claimName: objectName('An existing PersistentVolumeClaim to write backups to.'),
+                  size: quantity('Size of the `<name>-backups` PersistentVolumeClaim the operator creates.'),
+                  storageClassName: str('StorageClass of the created backups volume.', { maxLength: 253 }),
+                },
+                {
+                  'x-kubernetes-validations': [
+                    {
+                      rule: 'has(self.claimName) != has(self.size)',
+                      message: 'backup.destination.volume needs exactly one of claimName or size',
+                    },
+                    {
+                      rule: '!has(self.claimName) || !has(self.storageClassName)',
+                      message: 'backup.destination.volume.storageClassName applies only with size',
+                      fieldPath: '.storageClassName',
+                    },
+                  ],
+                },
+              ),
+            ),
+            s3: named(
+              'BackupS3',
+              obj(
+                'An S3-compatible bucket.',
+                {
+                  bucket: str('Bucket name.', {
+                    minLength: 3,
+                    maxLength: 63,
+                    pattern: '^[a-z0-9][a-z0-9.-]*[a-z0-9]$',
+                  }),
+                  prefix: str('Key prefix inside the bucket.', { maxLength: 512, pattern: '^[^\\s]*$' }),
+                  region: str('Bucket region.', { maxLength: 64 }),
+                  endpoint: str('Endpoint of an S3-compatible service (AWS when absent).', {
+                    pattern: '^https?://[^\\s]+$',
+                    maxLength: 2048,
+                  }),
+                  credentialsSecretRef: named(
+                    'S3CredentialsSecretRef',
+                    obj(
+                      'Secret with the access key pair (workload identity is used when absent).',
+                      {
+                        name: objectName('Name of the Secret.'),
+                        accessKeyIdKey: secretKey('Key of the access key id.', 'accessKeyId'),
+                        secretAccessKeyKey: secretKey('Key of the secret access key.', 'secretAccessKey'),
+                      },
+                      { required: ['name'] },
+                    ),
+                  ),
+                },
+                { required: ['bucket'] },
+              ),
+            ),
+          },
+          {
+            default: { volume: { size: '5Gi' } },
+            'x-kubernetes-validations': [
+              {
+                rule: 'has(self.volume) != has(self.s3)',
+                message: 'backup.destination needs exactly one of volume or s3',
+              },
+            ],
+          },
+        ),
+      ),
+    },
+    { default: {} },
+  ),
+);
+
+const monitoring = named(
+  'MonitoringSpec',
+  obj(
+    'Prometheus Operator objects; created only when monitoring.coreos.com/v1 is served (condition MonitoringReady says why not otherwise).',
+    {
+      serviceMonitor: named(
+        'ServiceMonitorSpec',
+        obj(
+          'ServiceMonitor `<name>` scraping the engines and gateways.',
+          {
+            enabled: bool('Create the ServiceMonitor.', { default: true }),
+            interval: str('Scrape interval.', { pattern: DURATION_PATTERN, maxLength: 16, default: '30s' }),
+            labels: stringMap(
+              'Extra labels of the ServiceMonitor, e.g. `release: prometheus` to match a Prometheus selector.',
+            ),
+          },
+          { default: {} },
+        ),
+      ),
+      prometheusRule: named(
+        'PrometheusRuleSpec',
+        obj(
+          'PrometheusRule `<name>` with the VeloZ alerts (latency, disconnects, errors, WAL corruption, backups, readiness).',
+          {
+            enabled: bool('Create the PrometheusRule.', { default: true }),
+            labels: stringMap('Extra labels of the PrometheusRule.'),
+            orderLatencySeconds: decimal(
+              'p99 order acknowledgement latency above which VelozHighOrderLatency fires.',
+              {
+                default: '0.05',
+              },
+            ),
+          },
+          { default: {} },
+        ),
+      ),
+    },
+    { default: {} },
+  ),
+);
+
+const restore = named(
+  'RestoreSpec',
+  obj('Bootstrap of new, empty WAL volumes.', {
+    fromBackup: named(
+      'RestoreFromBackup',
+      obj(
+        'Restore each engine`s empty WAL from a backup before it starts (`veloz restore`); a WAL that already holds records is never overwritten.',
+        {
+          source: str(
+            'Backup location: a path on the backup volume (/backups/...), s3://bucket/prefix or postgres://... (credentials from wal.postgres).',
+            { minLength: 1, maxLength: 2048, pattern: '^(/|s3://|postgres(ql)?://)[^\\s]*$' },
+          ),
+          pair: int('Pair whose backup is restored; each engine restores its own index when absent.', {
+            minimum: 0,
+            maximum: 63,
+          }),
+          upToTimestamp: str('Restore records up to this time (RFC 3339); everything when absent.', {
+            format: 'date-time',
+          }),
+        },
+        { required: ['source'] },
+      ),
+    ),
+  }),
+);
+
+export const velozDeploymentSpec = named(
+  'VelozDeploymentSpec',
+  obj(
+    'Desired state of a VeloZ trading deployment: N gateway/engine pairs with their WAL volumes, monitoring and backups.',
+    {
+      image: str('Container image of engines, gateways and jobs. Defaults to the operator’s own image.', {
+        minLength: 1,
+        maxLength: 512,
+      }),
+      imagePullPolicy: str('Image pull policy of every container.', {
+        enum: ['Always', 'IfNotPresent', 'Never'],
+        default: 'IfNotPresent',
+      }),
+      pairs: int('Number of gateway/engine pairs; 0 hibernates (pods stop, WAL volumes are kept).', {
+        minimum: 0,
+        maximum: 64,
+        default: 1,
+      }),
+      paused: bool(
+        'Halt trading: engines keep running and serving reads but reject every new order (VELOZ_TRADING_HALTED).',
+        { default: false },
+      ),
+      market,
+      execution,
+      risk,
+      gateway,
+      engine,
+      wal,
+      backup,
+      monitoring,
+      restore,
+    },
+    {
+      default: {},
+      'x-kubernetes-validations': [
+        {
+          rule: "!has(self.restore) || !has(self.restore.fromBackup) || !self.restore.fromBackup.source.startsWith('/') || has(self.backup.destination.volume)",
+          message:
+            'restore.fromBackup.source as a path needs backup.destination.volume (the volume it is read from)',
+          fieldPath: '.restore.fromBackup.source',
+        },
+        {
+          rule: "!has(self.restore) || !has(self.restore.fromBackup) || !self.restore.fromBackup.source.startsWith('postgres') || has(self.wal.postgres)",
+          message: 'restore.fromBackup.source postgres://... needs wal.postgres.secretRef (its credentials)',
+          fieldPath: '.restore.fromBackup.source',
+        },
+      ],
+    },
+  ),
+);
+
+export const pairStatus = named(
+  'PairStatus',
+  obj(
+    'Observed state of one gateway/engine pair.',
+    {
+      index: int('Pair index i (pods `<name>-gateway-i` and `<name>-engine-i`).', {
+        minimum: 0,
+        maximum: 63,
+      }),
+      gatewayReady: bool('The gateway pod is ready.'),
+      engineReady: bool('The engine pod is ready.'),
+      walEntries: int('Last durable WAL sequence of the engine.', { minimum: 0, format: 'int64' }),
+      lastCheckpoint: str('Time of the last WAL checkpoint.', { format: 'date-time' }),
+    },
+    { required: ['index'] },
+  ),
+);
+
+export const DEPLOYMENT_CONDITIONS = [
+  'Ready',
+  'Progressing',
+  'Degraded',
+  'CredentialsReady',
+  'WALReady',
+  'BackupReady',
+  'MonitoringReady',
+] as const;
+
+export const velozDeploymentStatus = named(
+  'VelozDeploymentStatus',
+  obj('Observed state, written by the operator.', {
+    observedGeneration: int('The .metadata.generation this status describes.', {
+      minimum: 0,
+      format: 'int64',
+    }),
+    phase: str('Summary: Pending, Progressing, Ready, Degraded or Hibernated.', {
+      enum: ['Pending', 'Progressing', 'Ready', 'Degraded', 'Hibernated'],
+    }),
+    conditions: conditions('Detailed conditions, each with a reason and message.', DEPLOYMENT_CONDITIONS),
+    readyPairs: int('Pairs whose gateway and engine are both ready.', { minimum: 0 }),
+    pairs: list('Per pair state.', pairStatus, {
+      maxItems: 64,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['index'],
+    }),
+    gatewayService: str('Name of the Service in front of the gateways.', { maxLength: 253 }),
+    lastBackup: named(
+      'LastBackup',
+      obj('The last finished backup run.', {
+        time: str('When it finished.', { format: 'date-time' }),
+        result: str('Succeeded or Failed.', { enum: ['Succeeded', 'Failed'] }),
+        message: str('Details of a failure.', { maxLength: 4096 }),
+      }),
+    ),
+  }),
+);
