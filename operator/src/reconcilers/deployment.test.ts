@@ -1,0 +1,242 @@
+import { pino } from 'pino';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ApiError } from '../kube/client.ts';
+import { RESOURCES, type KubernetesObject } from '../kube/resources.ts';
+import { TerminalError } from '../runtime/controller.ts';
+import { DEPLOYMENT_FINALIZER, DeploymentReconciler } from './deployment.ts';
+import type { EventRecorder } from './events.ts';
+import { FakeApi } from './fake-api.ts';
+
+let api: FakeApi;
+let events: string[];
+let served: boolean;
+let reconciler: DeploymentReconciler;
+
+const recorder: EventRecorder = {
+  record: async (_o, type, reason) => void events.push(`${type} ${reason}`),
+  normal: async (_o, reason) => void events.push(`Normal ${reason}`),
+};
+
+function create(spec: Record<string, unknown> = {}): void {
+  api.put(RESOURCES.velozDeployment, {
+    apiVersion: 'veloz.io/v1alpha1',
+    kind: 'VelozDeployment',
+    metadata: { name: 'desk', namespace: 'ns', uid: 'cr-uid' },
+    spec: { pairs: 2, ...spec },
+  });
+}
+
+const cr = () =>
+  api.get<KubernetesObject & { spec: Record<string, unknown>; status?: Record<string, unknown> }>(
+    RESOURCES.velozDeployment,
+    'ns',
+    'desk',
+  )!;
+const condition = (type: string) =>
+  (cr().status?.['conditions'] as Array<{ type: string; status: string; reason: string }> | undefined)?.find(
+    (c) => c.type === type,
+  );
+
+beforeEach(() => {
+  api = new FakeApi();
+  events = [];
+  served = true;
+  reconciler = new DeploymentReconciler({
+    cache: api,
+    writer: api,
+    events: recorder,
+    monitoring: { served: async () => served },
+    log: pino({ level: 'silent' }),
+    defaultImage: 'veloz:test',
+    now: () => new Date('2026-11-21T10:00:00Z'),
+    newApiKey: () => 'k'.repeat(64),
+  });
+});
+
+describe('DeploymentReconciler', () => {
+  it('adds its finalizer, applies every desired object, writes status, and a second pass writes nothing', async () => {
+    create();
+    await reconciler.reconcile('ns/desk');
+    expect(api.writes[0]).toBe('patch VelozDeployment/desk');
+    expect(cr().metadata?.finalizers).toContain(DEPLOYMENT_FINALIZER);
+    const applied = api.writes.filter((w) => w.startsWith('apply')).sort();
+    expect(applied).toEqual(
+      expect.arrayContaining([
+        'apply ConfigMap/desk-config',
+        'apply Secret/desk-gateway-api-key',
+        'apply Service/desk',
+        'apply Service/desk-engine',
+        'apply StatefulSet/desk-engine',
+        'apply StatefulSet/desk-gateway',
+        'apply PodDisruptionBudget/desk-engine',
+        'apply NetworkPolicy/desk-engine',
+        'apply CronJob/desk-wal-backup',
+      ]),
+    );
+    expect(api.writes.at(-1)).toBe('status VelozDeployment/desk');
+    expect(cr().status).toMatchObject({ observedGeneration: 1, phase: 'Progressing', readyPairs: 0 });
+    expect(events.filter((e) => e === 'Normal Created').length).toBe(applied.length);
+    api.writes = [];
+    await reconciler.reconcile('ns/desk');
+    expect(api.writes).toEqual([]);
+  });
+
+  it('keeps the generated API key forever', async () => {
+    create();
+    await reconciler.reconcile('ns/desk');
+    const secret = api.get<{ data: Record<string, string> }>(RESOURCES.secret, 'ns', 'desk-gateway-api-key')!;
+    const key = Buffer.from(secret.data['apiKey']!, 'base64').toString();
+    expect(key).toBe('k'.repeat(64));
+    const again = new DeploymentReconciler({
+      ...(reconciler as unknown as { d: object }).d,
+      newApiKey: () => 'other',
+    } as never);
+    api.writes = [];
+    await again.reconcile('ns/desk');
+    const after = api.get<{ data: Record<string, string> }>(RESOURCES.secret, 'ns', 'desk-gateway-api-key')!;
+    expect(Buffer.from(after.data['apiKey']!, 'base64').toString()).toBe(key);
+  });
+
+  it('re-applies only what changed, repairs deleted and hand-edited children', async () => {
+    create();
+    await reconciler.reconcile('ns/desk');
+    api.put(RESOURCES.velozDeployment, { ...cr(), spec: { ...cr().spec, image: 'veloz:v2' } });
+    api.writes = [];
+    await reconciler.reconcile('ns/desk');
+    expect(api.writes.filter((w) => w.startsWith('apply')).sort()).toEqual([
+      'apply CronJob/desk-wal-backup',
+      'apply StatefulSet/desk-engine',
+      'apply StatefulSet/desk-gateway',
+    ]);
+    api.remove(RESOURCES.configMap, 'ns', 'desk-config');
+    const sts = api.get<KubernetesObject & { spec: Record<string, unknown> }>(
+      RESOURCES.statefulSet,
+      'ns',
+      'desk-engine',
+    )!;
+    api.put(RESOURCES.statefulSet, { ...sts, spec: { ...sts.spec, replicas: 7 } });
+    api.writes = [];
+    await reconciler.reconcile('ns/desk');
+    expect(api.writes.filter((w) => w.startsWith('apply')).sort()).toEqual([
+      'apply ConfigMap/desk-config',
+      'apply StatefulSet/desk-engine',
+    ]);
+    expect(
+      api.get<{ spec: { replicas: number } }>(RESOURCES.statefulSet, 'ns', 'desk-engine')!.spec.replicas,
+    ).toBe(2);
+  });
+
+  it('prunes children that are no longer desired', async () => {
+    create({ monitoring: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } } });
+    await reconciler.reconcile('ns/desk');
+    expect(api.get(RESOURCES.serviceMonitor, 'ns', 'desk')).toBeDefined();
+    api.put(RESOURCES.velozDeployment, {
+      ...cr(),
+      spec: {
+        ...cr().spec,
+        monitoring: { serviceMonitor: { enabled: false }, prometheusRule: { enabled: false } },
+      },
+    });
+    api.writes = [];
+    await reconciler.reconcile('ns/desk');
+    expect(api.writes.filter((w) => w.startsWith('delete')).sort()).toEqual([
+      'delete PrometheusRule/desk',
+      'delete ServiceMonitor/desk',
+    ]);
+    expect(events).toContain('Normal Pruned');
+  });
+
+  it('reports MonitoringReady=False when the monitoring API is not served', async () => {
+    served = false;
+    create({ monitoring: { serviceMonitor: { enabled: true } } });
+    await reconciler.reconcile('ns/desk');
+    expect(api.get(RESOURCES.serviceMonitor, 'ns', 'desk')).toBeUndefined();
+    expect(condition('MonitoringReady')).toMatchObject({ status: 'False', reason: 'MonitoringAPINotServed' });
+  });
+
+  it('starts no trading pods in a live mode until the credentials Secret is complete, then rolls on changes', async () => {
+    create({ execution: { mode: 'binance_testnet_spot', credentialsSecretRef: { name: 'creds' } } });
+    await reconciler.reconcile('ns/desk');
+    expect(api.get(RESOURCES.statefulSet, 'ns', 'desk-engine')).toBeUndefined();
+    expect(condition('CredentialsReady')).toMatchObject({ status: 'False', reason: 'SecretNotFound' });
+    expect(events).toContain('Warning SecretNotFound');
+    api.put(RESOURCES.secret, {
+      metadata: { name: 'creds', namespace: 'ns' },
+      data: { apiKey: Buffer.from('a').toString('base64') },
+    });
+    await reconciler.reconcile('ns/desk');
+    expect(condition('CredentialsReady')).toMatchObject({ status: 'False', reason: 'KeyMissing' });
+    expect(condition('CredentialsReady')?.['message' as 'reason']).toContain('apiSecret');
+    api.put(RESOURCES.secret, {
+      metadata: { name: 'creds', namespace: 'ns' },
+      data: { apiKey: 'YQ==', apiSecret: 'Yg==' },
+    });
+    await reconciler.reconcile('ns/desk');
+    const sts = () =>
+      api.get<{ spec: { template: { metadata: { annotations: Record<string, string> } } } }>(
+        RESOURCES.statefulSet,
+        'ns',
+        'desk-engine',
+      )!;
+    expect(sts()).toBeDefined();
+    const before = JSON.stringify(sts().spec.template.metadata.annotations);
+    api.put(RESOURCES.secret, {
+      metadata: { name: 'creds', namespace: 'ns' },
+      data: { apiKey: 'YQ==', apiSecret: 'Yw==' },
+    });
+    await reconciler.reconcile('ns/desk');
+    expect(JSON.stringify(sts().spec.template.metadata.annotations)).not.toBe(before);
+  });
+
+  it('writes nothing to children while paused, and reports it', async () => {
+    create();
+    await reconciler.reconcile('ns/desk');
+    api.put(RESOURCES.velozDeployment, { ...cr(), spec: { ...cr().spec, paused: true, image: 'veloz:v3' } });
+    api.writes = [];
+    await reconciler.reconcile('ns/desk');
+    expect(api.writes).toEqual(['status VelozDeployment/desk']);
+    expect(condition('Paused')?.status).toBe('True');
+  });
+
+  it.each([
+    ['409 conflict', new ApiError(409, 'Conflict', 'the object has been modified', {})],
+    ['422 invalid', new ApiError(422, 'Invalid', 'spec.replicas: Invalid value', {})],
+    ['timeout', new Error('PATCH timed out after 30000 ms')],
+  ])('propagates an apply failure (%s) with Degraded=ApplyFailed', async (_n, error) => {
+    create();
+    api.failNext = { match: (verb, kind) => verb === 'apply' && kind === 'StatefulSet', error };
+    await expect(reconciler.reconcile('ns/desk')).rejects.toThrow(error.message);
+    expect(condition('Degraded')).toMatchObject({ status: 'True', reason: 'ApplyFailed' });
+    expect(cr().status?.['phase']).toBe('Degraded');
+    await reconciler.reconcile('ns/desk');
+    expect(condition('Degraded')).toMatchObject({ status: 'False' });
+  });
+
+  it('treats a spec render() rejects as a terminal error', async () => {
+    create();
+    api.put(RESOURCES.velozDeployment, { ...cr(), metadata: { ...cr().metadata, name: '' } });
+    api.objects.set('VelozDeployment/ns/desk', {
+      ...cr(),
+      metadata: { ...cr().metadata!, name: '' },
+    });
+    await expect(reconciler.reconcile('ns/desk')).rejects.toBeInstanceOf(TerminalError);
+  });
+
+  it('on deletion removes its strategies first, then its finalizer', async () => {
+    create();
+    await reconciler.reconcile('ns/desk');
+    api.put(RESOURCES.velozStrategy, {
+      metadata: { name: 'g', namespace: 'ns' },
+      spec: { deploymentRef: { name: 'desk' } },
+    });
+    api.put(RESOURCES.velozDeployment, {
+      ...cr(),
+      metadata: { ...cr().metadata, deletionTimestamp: '2026-11-21T10:00:00Z' },
+    });
+    api.writes = [];
+    expect(await reconciler.reconcile('ns/desk')).toEqual({ requeueAfterMs: 2000 });
+    expect(api.writes).toEqual(['delete VelozStrategy/g']);
+    await reconciler.reconcile('ns/desk');
+    expect(cr().metadata?.finalizers).toEqual([]);
+  });
+});

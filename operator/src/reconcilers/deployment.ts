@@ -1,0 +1,380 @@
+// VelozDeployment: finalizer -> API key (generated once) -> credentials check -> render ->
+// server-side apply of what changed -> prune -> status. Level-triggered: every pass reads the
+// world from the caches; steady state makes no writes.
+import { createHash, randomBytes } from 'node:crypto';
+import { VELOZ_DEPLOYMENT } from '@veloz/cdk8s/src/crd/crds.ts';
+import { applyDefaults } from '@veloz/cdk8s/src/crd/defaults.ts';
+import { render, type KubernetesObject as Desired } from '@veloz/cdk8s/src/render.ts';
+import type { LastBackup, VelozDeployment, VelozStrategy } from '@veloz/cdk8s/src/generated/types.ts';
+import type { Logger } from 'pino';
+import { podReady, type ObjectCache, type PodLike } from '../cache.ts';
+import type { KubeClient } from '../kube/client.ts';
+import {
+  RESOURCES,
+  resourceFor,
+  splitKey,
+  type KubernetesObject,
+  type ResourceRef,
+} from '../kube/resources.ts';
+import { TerminalError, type Reconciler, type ReconcileResult } from '../runtime/controller.ts';
+import { conditionOf } from '../status/conditions.ts';
+import { computeDeploymentStatus, type ObservedStatefulSet } from '../status/deployment-status.ts';
+import type { EventRecorder } from './events.ts';
+
+export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
+export const MANAGED_BY = 'veloz-operator';
+
+/** Kinds render() produces, which the operator prunes when they are no longer desired. */
+export const OWNED: ResourceRef[] = [
+  RESOURCES.secret,
+  RESOURCES.configMap,
+  RESOURCES.service,
+  RESOURCES.serviceAccount,
+  RESOURCES.statefulSet,
+  RESOURCES.pdb,
+  RESOURCES.networkPolicy,
+  RESOURCES.cronJob,
+  RESOURCES.serviceMonitor,
+  RESOURCES.prometheusRule,
+];
+
+export type DeploymentWriter = Pick<KubeClient, 'apply' | 'applyStatus' | 'mergePatch' | 'delete'>;
+
+export interface MonitoringDiscovery {
+  served(): Promise<boolean>;
+}
+
+export interface DeploymentReconcilerDeps {
+  cache: ObjectCache;
+  writer: DeploymentWriter;
+  events: EventRecorder;
+  monitoring: MonitoringDiscovery;
+  log: Logger;
+  defaultImage: string;
+  now: () => Date;
+  /** Source of new API keys (32 random bytes, hex). */
+  newApiKey?: () => string;
+}
+
+interface Applied {
+  hash: string;
+  fingerprint: string;
+}
+
+type Live = KubernetesObject & { metadata: NonNullable<KubernetesObject['metadata']> };
+
+function fingerprint(o: KubernetesObject): string {
+  // Objects with a generation change it only on spec edits; status churn must not cause applies.
+  const m = o.metadata ?? {};
+  return m.generation !== undefined ? `g${m.generation}` : `rv${m.resourceVersion ?? ''}`;
+}
+
+function hashOf(v: unknown): string {
+  return createHash('sha256').update(JSON.stringify(v)).digest('hex');
+}
+
+function decode(data: Record<string, string> | undefined, key: string): string | undefined {
+  const v = data?.[key];
+  return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
+}
+
+export class DeploymentReconciler implements Reconciler {
+  readonly kind = 'VelozDeployment';
+  private readonly d: DeploymentReconcilerDeps;
+  private readonly applied = new Map<string, Applied>();
+
+  constructor(deps: DeploymentReconcilerDeps) {
+    this.d = deps;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | void> {
+    const { namespace, name } = splitKey(key);
+    const ns = namespace ?? '';
+    const raw = this.d.cache.get<VelozDeployment & { metadata: Live['metadata'] }>(
+      RESOURCES.velozDeployment,
+      ns,
+      name,
+    );
+    if (!raw) {
+      for (const k of this.applied.keys()) if (k.startsWith(`${ns}/${name}|`)) this.applied.delete(k);
+      return;
+    }
+    // The API server defaults what it stores; objects written under an older schema may lack
+    // newer defaults, so they are applied here too (as render() does).
+    const cr = applyDefaults(VELOZ_DEPLOYMENT.schema, raw);
+    if (cr.metadata.deletionTimestamp) return this.finalize(cr);
+    if (!cr.metadata.finalizers?.includes(DEPLOYMENT_FINALIZER)) {
+      await this.d.writer.mergePatch(RESOURCES.velozDeployment, ns, name, {
+        metadata: { finalizers: [...(cr.metadata.finalizers ?? []), DEPLOYMENT_FINALIZER] },
+      });
+    }
+    const credentials = this.credentials(cr);
+    const monitoringServed = await this.d.monitoring.served();
+    let applyError: string | undefined;
+    if (!cr.spec.paused) {
+      try {
+        await this.applyDesired(cr, credentials.ready, monitoringServed);
+      } catch (err) {
+        applyError = err instanceof Error ? err.message : String(err);
+        await this.writeStatus(cr, credentials, monitoringServed, applyError);
+        throw err;
+      }
+    }
+    const ready = await this.writeStatus(cr, credentials, monitoringServed, applyError);
+    // Backup staleness is a matter of time, not of events.
+    return { requeueAfterMs: ready ? 60_000 : 15_000 };
+  }
+
+  private credentials(cr: VelozDeployment): { ready: boolean; reason: string; message: string } {
+    const ex = cr.spec.execution;
+    if (ex.mode === 'sim_engine') return { ready: true, reason: 'NotRequired', message: '' };
+    const ref = ex.credentialsSecretRef;
+    if (!ref)
+      return {
+        ready: false,
+        reason: 'SecretNotReferenced',
+        message: 'execution.credentialsSecretRef is required in live modes',
+      };
+    const s = this.d.cache.get<{ data?: Record<string, string> }>(
+      RESOURCES.secret,
+      cr.metadata?.namespace ?? '',
+      ref.name,
+    );
+    if (!s) return { ready: false, reason: 'SecretNotFound', message: `Secret ${ref.name} not found` };
+    const missing = [ref.apiKeyKey, ref.apiSecretKey].filter((k) => !decode(s.data, k));
+    if (missing.length) {
+      return {
+        ready: false,
+        reason: 'KeyMissing',
+        message: `Secret ${ref.name} has no (or an empty) key ${missing.join(', ')}`,
+      };
+    }
+    return { ready: true, reason: 'SecretFound', message: `Secret ${ref.name} has both keys` };
+  }
+
+  /** Hash of every referenced Secret's data, so a changed Secret rolls the pods. */
+  private secretsHash(cr: VelozDeployment): string {
+    const ns = cr.metadata?.namespace ?? '';
+    const refs = [
+      cr.spec.execution.credentialsSecretRef?.name,
+      cr.spec.gateway.apiKeySecretRef?.name,
+      cr.spec.wal.postgres?.secretRef?.name,
+    ].filter((n): n is string => !!n);
+    const parts = refs.map((n) => [
+      n,
+      this.d.cache.get<{ data?: Record<string, string> }>(RESOURCES.secret, ns, n)?.data ?? null,
+    ]);
+    return hashOf(parts).slice(0, 16);
+  }
+
+  private apiKey(cr: VelozDeployment): string | undefined {
+    if (cr.spec.gateway.apiKeySecretRef) return undefined;
+    const existing = this.d.cache.get<{ data?: Record<string, string> }>(
+      RESOURCES.secret,
+      cr.metadata?.namespace ?? '',
+      `${cr.metadata?.name}-gateway-api-key`,
+    );
+    // Generated once and kept: a key in use is never rotated behind the user's back.
+    return (
+      decode(existing?.data, 'apiKey') ?? (this.d.newApiKey ?? (() => randomBytes(32).toString('hex')))()
+    );
+  }
+
+  private async applyDesired(
+    cr: VelozDeployment,
+    credentialsReady: boolean,
+    monitoringServed: boolean,
+  ): Promise<void> {
+    const ns = cr.metadata?.namespace ?? '';
+    const x = cr.metadata?.name ?? '';
+    let desired: Desired[];
+    try {
+      desired = render(cr, {
+        defaultImage: this.d.defaultImage,
+        apiKey: this.apiKey(cr),
+        monitoringApiServed: monitoringServed,
+        secretsHash: this.secretsHash(cr),
+      });
+    } catch (err) {
+      throw new TerminalError(
+        `cannot render the desired state: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    // Without credentials no trading pods start in a live mode; running ones are left alone.
+    const workloads = (o: Desired) => o.kind === 'StatefulSet' || o.kind === 'CronJob';
+    const toApply = credentialsReady ? desired : desired.filter((o) => !workloads(o) || this.live(o));
+    for (const obj of toApply) {
+      const r = resourceFor(obj.apiVersion, obj.kind);
+      const key = `${ns}/${x}|${obj.kind}/${obj.metadata.name}`;
+      const live = this.d.cache.get<KubernetesObject>(r, ns, obj.metadata.name);
+      const hash = hashOf(obj);
+      const prev = this.applied.get(key);
+      if (live && prev && prev.hash === hash && prev.fingerprint === fingerprint(live)) continue;
+      // render() types owner references loosely; the object is a plain manifest either way.
+      const result = await this.d.writer.apply<KubernetesObject>(obj as unknown as KubernetesObject);
+      this.applied.set(key, { hash, fingerprint: fingerprint(result) });
+      if (!live) await this.d.events.normal(cr, 'Created', `created ${obj.kind} ${obj.metadata.name}`);
+      else if (prev && prev.hash !== hash)
+        await this.d.events.normal(cr, 'Updated', `updated ${obj.kind} ${obj.metadata.name}`);
+    }
+    const want = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
+    for (const r of OWNED) {
+      if (!credentialsReady && (r === RESOURCES.statefulSet || r === RESOURCES.cronJob)) continue;
+      for (const o of this.owned(cr, r)) {
+        const name = o.metadata?.name ?? '';
+        if (want.has(`${r.kind}/${name}`)) continue;
+        await this.d.writer.delete(r, ns, name);
+        this.applied.delete(`${ns}/${x}|${r.kind}/${name}`);
+        await this.d.events.normal(cr, 'Pruned', `deleted ${r.kind} ${name}: no longer desired`);
+      }
+    }
+  }
+
+  private live(o: Desired): boolean {
+    return !!this.d.cache.get(resourceFor(o.apiVersion, o.kind), o.metadata.namespace ?? '', o.metadata.name);
+  }
+
+  /** Children of `cr` of one kind: our labels and a controller reference to this very object. */
+  private owned(cr: VelozDeployment, r: ResourceRef): KubernetesObject[] {
+    let list: KubernetesObject[];
+    try {
+      list = this.d.cache.list<KubernetesObject>(r, cr.metadata?.namespace ?? '');
+    } catch {
+      // Kinds the cluster does not serve (monitoring) have no informer and no children.
+      return [];
+    }
+    return list.filter(
+      (o) =>
+        o.metadata?.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY &&
+        o.metadata.ownerReferences?.some((ref) => ref.uid === cr.metadata?.uid && ref.controller),
+    );
+  }
+
+  private observedSts(ns: string, name: string): ObservedStatefulSet | undefined {
+    const s = this.d.cache.get<{
+      metadata?: { generation?: number };
+      spec?: { replicas?: number };
+      status?: {
+        observedGeneration?: number;
+        replicas?: number;
+        readyReplicas?: number;
+        updatedReplicas?: number;
+      };
+    }>(RESOURCES.statefulSet, ns, name);
+    if (!s) return undefined;
+    return {
+      generation: s.metadata?.generation ?? 0,
+      observedGeneration: s.status?.observedGeneration ?? 0,
+      replicas: s.spec?.replicas ?? 0,
+      readyReplicas: s.status?.readyReplicas ?? 0,
+      updatedReplicas: s.status?.updatedReplicas ?? 0,
+    };
+  }
+
+  private lastBackup(ns: string, x: string): LastBackup | undefined {
+    type Job = {
+      metadata?: { ownerReferences?: Array<{ name: string; kind: string }> };
+      status?: {
+        conditions?: Array<{ type: string; status: string; lastTransitionTime?: string; message?: string }>;
+      };
+    };
+    let latest: LastBackup | undefined;
+    for (const j of this.d.cache.list<Job>(
+      RESOURCES.job,
+      ns,
+      (o) => !!o.metadata?.ownerReferences?.some((r) => r.kind === 'CronJob' && r.name === `${x}-wal-backup`),
+    )) {
+      const done = j.status?.conditions?.find(
+        (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+      );
+      if (!done?.lastTransitionTime) continue;
+      if (latest?.time && latest.time >= done.lastTransitionTime) continue;
+      latest = {
+        time: done.lastTransitionTime,
+        result: done.type === 'Complete' ? 'Succeeded' : 'Failed',
+        ...(done.type === 'Failed' && done.message ? { message: done.message } : {}),
+      };
+    }
+    return latest;
+  }
+
+  /** Computes and (only when it changed) writes the status; returns whether it is Ready. */
+  private async writeStatus(
+    cr: VelozDeployment,
+    credentials: { ready: boolean; reason: string; message: string },
+    monitoringServed: boolean,
+    applyError: string | undefined,
+  ): Promise<boolean> {
+    const ns = cr.metadata?.namespace ?? '';
+    const x = cr.metadata?.name ?? '';
+    const pods = this.d.cache.list<PodLike & { metadata?: { labels?: Record<string, string> } }>(
+      RESOURCES.pod,
+      ns,
+      (p) => p.metadata?.labels?.['app.kubernetes.io/instance'] === x,
+    );
+    const claims = this.d.cache.list<{ metadata?: { name?: string }; status?: { phase?: string } }>(
+      RESOURCES.pvc,
+      ns,
+      (c) => c.status?.phase === 'Bound' && !!c.metadata?.name?.startsWith(`wal-${x}-engine-`),
+    );
+    const status = computeDeploymentStatus(
+      cr,
+      {
+        engine: this.observedSts(ns, `${x}-engine`),
+        gateway: this.observedSts(ns, `${x}-gateway`),
+        readyPods: new Set(pods.filter(podReady).map((p) => p.metadata?.name ?? '')),
+        boundClaims: new Set(claims.map((c) => c.metadata?.name ?? '')),
+        credentials,
+        monitoringServed,
+        wal: new Map(),
+        lastBackup: this.lastBackup(ns, x),
+        applyError,
+      },
+      this.d.now().toISOString(),
+    );
+    for (const type of ['CredentialsReady', 'Ready', 'Degraded', 'MonitoringReady', 'BackupReady']) {
+      const before = conditionOf(cr.status?.conditions, type);
+      const after = conditionOf(status.conditions, type);
+      if (!after || before?.status === after.status) continue;
+      const bad = (type === 'Degraded') === (after.status === 'True');
+      await this.d.events.record(
+        cr,
+        bad && after.status !== 'Unknown' ? 'Warning' : 'Normal',
+        after.reason,
+        `${type}=${after.status}: ${after.message}`,
+      );
+    }
+    if (JSON.stringify(status) !== JSON.stringify(cr.status)) {
+      await this.d.writer.applyStatus(RESOURCES.velozDeployment, ns, x, status);
+    }
+    return conditionOf(status.conditions, 'Ready')?.status === 'True';
+  }
+
+  /** Deleting a deployment first removes its strategies (their finalizers cancel open orders). */
+  private async finalize(
+    cr: VelozDeployment & { metadata: Live['metadata'] },
+  ): Promise<ReconcileResult | void> {
+    if (!cr.metadata.finalizers?.includes(DEPLOYMENT_FINALIZER)) return;
+    const ns = cr.metadata.namespace ?? '';
+    const strategies = this.d.cache.list<VelozStrategy & { metadata: Live['metadata'] }>(
+      RESOURCES.velozStrategy,
+      ns,
+      (s) => s.spec.deploymentRef.name === cr.metadata.name,
+    );
+    if (strategies.length > 0) {
+      for (const s of strategies) {
+        if (!s.metadata.deletionTimestamp)
+          await this.d.writer.delete(RESOURCES.velozStrategy, ns, s.metadata.name ?? '');
+      }
+      return { requeueAfterMs: 2_000 };
+    }
+    await this.d.writer.mergePatch(RESOURCES.velozDeployment, ns, cr.metadata.name ?? '', {
+      metadata: {
+        finalizers: cr.metadata.finalizers.filter((f) => f !== DEPLOYMENT_FINALIZER),
+        resourceVersion: cr.metadata.resourceVersion,
+      },
+    });
+    for (const k of this.applied.keys())
+      if (k.startsWith(`${ns}/${cr.metadata.name}|`)) this.applied.delete(k);
+  }
+}

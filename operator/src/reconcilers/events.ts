@@ -1,0 +1,67 @@
+// Kubernetes Events about a VelozDeployment or VelozStrategy, with stable reasons. Emitted on
+// changes only (created, pruned, condition transitions), so a steady state writes none.
+import type { Logger } from 'pino';
+import type { KubeClient } from '../kube/client.ts';
+import { RESOURCES } from '../kube/resources.ts';
+
+interface Involved {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
+}
+
+export interface EventRecorder {
+  record(obj: Involved, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+  normal(obj: Involved, reason: string, message: string): Promise<void>;
+}
+
+export class KubeEventRecorder implements EventRecorder {
+  private readonly client: Pick<KubeClient, 'create'>;
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  private seq = 0;
+
+  constructor(client: Pick<KubeClient, 'create'>, log: Logger, now: () => Date = () => new Date()) {
+    this.client = client;
+    this.log = log;
+    this.now = now;
+  }
+
+  async record(obj: Involved, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const ns = obj.metadata?.namespace ?? 'default';
+    const t = this.now().toISOString();
+    this.log.info({ object: `${ns}/${obj.metadata?.name}`, kind: obj.kind, reason, type }, message);
+    try {
+      await this.client.create(RESOURCES.event, ns, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: {
+          name: `${obj.metadata?.name}.${Date.parse(t).toString(16)}${(this.seq++).toString(16)}`,
+          namespace: ns,
+        },
+        involvedObject: {
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          name: obj.metadata?.name,
+          namespace: ns,
+          uid: obj.metadata?.uid,
+          resourceVersion: obj.metadata?.resourceVersion,
+        },
+        reason,
+        message: message.slice(0, 1024),
+        type,
+        source: { component: 'veloz-operator' },
+        firstTimestamp: t,
+        lastTimestamp: t,
+        count: 1,
+      });
+    } catch (err) {
+      // An Event is a record, not part of the reconcile: failing to write one must not fail it.
+      this.log.warn({ err, reason }, 'could not record an Event');
+    }
+  }
+
+  normal(obj: Involved, reason: string, message: string): Promise<void> {
+    return this.record(obj, 'Normal', reason, message);
+  }
+}
