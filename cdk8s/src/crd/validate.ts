@@ -54,7 +54,12 @@ function ajvFor(schema: Schema): ValidateFunction {
 }
 
 function ajvMessage(e: ErrorObject): ValidationError {
-  const path = e.instancePath.slice(1).replaceAll('/', '.');
+  // The API server's notation: spec.pairs[0], not /spec/pairs/0.
+  const path = e.instancePath
+    .slice(1)
+    .split('/')
+    .map((seg, i) => (/^\d+$/.test(seg) ? `[${seg}]` : i === 0 ? seg : `.${seg}`))
+    .join('');
   const params = e.params as Record<string, unknown>;
   if (e.keyword === 'enum') {
     const allowed = (params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ');

@@ -512,6 +512,7 @@ const restore = named(
           }),
           upToTimestamp: str('Restore records up to this time (RFC 3339); everything when absent.', {
             format: 'date-time',
+            maxLength: 64,
           }),
         },
         { required: ['source'] },
