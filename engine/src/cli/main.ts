@@ -8,12 +8,15 @@ export const MAIN_HELP = `Usage: veloz <command> [options]
 Commands:
   engine     run the trading engine (HTTP service or stdio)
   wal        verify or inspect a WAL directory
+  operator   run the Kubernetes operator
 
 Run "veloz <command> --help" for the options of a command.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   engine: engineCommand,
   wal: walCommand,
+  // Loaded on demand: the engine image path never needs the operator's dependencies at start.
+  operator: async (argv) => (await import('@veloz/operator/src/cli.ts')).operatorCommand(argv),
 };
 
 export async function main(argv: string[]): Promise<number> {

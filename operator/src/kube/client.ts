@@ -154,12 +154,16 @@ export class KubeClient {
     }
   }
 
-  get<T extends KubernetesObject>(r: ResourceRef, namespace: string | undefined, name: string): Promise<T> {
+  get<T extends object = KubernetesObject>(
+    r: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<T> {
     return this.request<T>('GET', objectPath(r, namespace, name), { verb: 'get', kind: r.kind });
   }
 
   /** Gets an object, or undefined when it does not exist. */
-  async find<T extends KubernetesObject>(
+  async find<T extends object = KubernetesObject>(
     r: ResourceRef,
     namespace: string | undefined,
     name: string,
@@ -173,7 +177,7 @@ export class KubeClient {
   }
 
   /** Lists every page. */
-  async list<T extends KubernetesObject>(
+  async list<T extends object = KubernetesObject>(
     r: ResourceRef,
     namespace?: string,
     labelSelector?: string,
@@ -200,7 +204,7 @@ export class KubeClient {
   }
 
   /** Streams watch events until the server ends the watch or `signal` aborts it. */
-  async *watch<T extends KubernetesObject>(
+  async *watch<T extends object = KubernetesObject>(
     r: ResourceRef,
     namespace: string | undefined,
     resourceVersion: string,
@@ -243,7 +247,7 @@ export class KubeClient {
   }
 
   /** Server-side apply with this client's field manager. */
-  apply<T extends KubernetesObject>(
+  apply<T extends object = KubernetesObject>(
     obj: KubernetesObject,
     opts: { dryRun?: boolean; force?: boolean } = {},
   ): Promise<T> {
@@ -264,7 +268,7 @@ export class KubeClient {
   }
 
   /** Server-side apply of the status subresource. */
-  applyStatus<T extends KubernetesObject>(
+  applyStatus<T extends object = KubernetesObject>(
     r: ResourceRef,
     namespace: string,
     name: string,
@@ -280,7 +284,7 @@ export class KubeClient {
   }
 
   /** JSON merge patch (finalizers, annotations). */
-  mergePatch<T extends KubernetesObject>(
+  mergePatch<T extends object = KubernetesObject>(
     r: ResourceRef,
     namespace: string | undefined,
     name: string,
@@ -294,20 +298,20 @@ export class KubeClient {
     });
   }
 
-  create<T extends KubernetesObject>(
+  create<T extends object = KubernetesObject>(
     r: ResourceRef,
     namespace: string | undefined,
-    obj: KubernetesObject,
+    obj: object,
   ): Promise<T> {
     return this.request<T>('POST', collectionPath(r, namespace), { verb: 'create', kind: r.kind, body: obj });
   }
 
-  update<T extends KubernetesObject>(
+  update<T extends object = KubernetesObject>(
     r: ResourceRef,
     namespace: string | undefined,
-    obj: KubernetesObject,
+    obj: object,
   ): Promise<T> {
-    return this.request<T>('PUT', objectPath(r, namespace, obj.metadata?.name ?? ''), {
+    return this.request<T>('PUT', objectPath(r, namespace, (obj as KubernetesObject).metadata?.name ?? ''), {
       verb: 'update',
       kind: r.kind,
       body: obj,

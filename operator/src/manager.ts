@@ -1,0 +1,250 @@
+// Wires the operator together: informers per watched namespace feeding two controllers,
+// leader election gating them, the metrics/health server, and a graceful shutdown.
+import type { VelozStrategy } from '@veloz/cdk8s/src/generated/types.ts';
+import { createLogger } from '@veloz/engine/src/logging.ts';
+import type { Logger } from 'pino';
+import { InformerCache } from './cache.ts';
+import type { OperatorConfig } from './config.ts';
+import { DirectEngineAccess, ProxyEngineAccess, type EngineAccess } from './engine-access.ts';
+import { KubeClient } from './kube/client.ts';
+import { RESOURCES, objectKey, type KubernetesObject, type ResourceRef } from './kube/resources.ts';
+import { KubeLeaseStore } from './lease-store.ts';
+import { DeploymentReconciler, MANAGED_BY, type MonitoringDiscovery } from './reconcilers/deployment.ts';
+import { KubeEventRecorder } from './reconcilers/events.ts';
+import { StrategyReconciler } from './reconcilers/strategy.ts';
+import { Controller } from './runtime/controller.ts';
+import { realClock } from './runtime/clock.ts';
+import { Informer } from './runtime/informer.ts';
+import { LeaderElector } from './runtime/leader-election.ts';
+import { createOperatorMetrics, type OperatorMetrics } from './runtime/metrics.ts';
+import { buildOperatorServer } from './server.ts';
+
+const MANAGED = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
+/** Owned kinds whose changes wake their VelozDeployment, watched by our label only. */
+const OWNED_WATCHED: ResourceRef[] = [
+  RESOURCES.configMap,
+  RESOURCES.service,
+  RESOURCES.serviceAccount,
+  RESOURCES.statefulSet,
+  RESOURCES.pdb,
+  RESOURCES.networkPolicy,
+  RESOURCES.cronJob,
+  RESOURCES.job,
+  RESOURCES.pod,
+  RESOURCES.pvc,
+];
+
+class CachedMonitoringDiscovery implements MonitoringDiscovery {
+  private value: boolean | undefined;
+  private at = 0;
+  private readonly client: KubeClient;
+
+  constructor(client: KubeClient) {
+    this.client = client;
+  }
+
+  async served(): Promise<boolean> {
+    if (this.value === undefined || Date.now() - this.at > 5 * 60_000) {
+      this.value =
+        (await this.client.serves('monitoring.coreos.com', 'v1', 'servicemonitors')) &&
+        (await this.client.serves('monitoring.coreos.com', 'v1', 'prometheusrules'));
+      this.at = Date.now();
+    }
+    return this.value;
+  }
+}
+
+export interface RunningOperator {
+  metrics: OperatorMetrics;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startOperator(
+  cfg: OperatorConfig,
+  log: Logger = createLogger(cfg.logLevel, 1, 'veloz-operator'),
+): Promise<RunningOperator> {
+  const client = KubeClient.load(cfg.kubeconfig);
+  const metrics = createOperatorMetrics();
+  client.observe((verb, kind, code, seconds) => {
+    metrics.apiRequests.inc({ verb, kind, code: String(code) });
+    metrics.apiLatency.observe({ verb }, seconds);
+  });
+  const monitoring = new CachedMonitoringDiscovery(client);
+  const monitoringServed = await monitoring.served();
+  const cache = new InformerCache();
+  const inCluster = !cfg.kubeconfig && !!process.env['KUBERNETES_SERVICE_HOST'];
+  const engines: EngineAccess = inCluster
+    ? new DirectEngineAccess(
+        (ns, pod) => cache.get<{ status?: { podIP?: string } }>(RESOURCES.pod, ns, pod)?.status?.podIP,
+      )
+    : new ProxyEngineAccess(client);
+  const events = new KubeEventRecorder(client, log);
+  const deployments = new DeploymentReconciler({
+    cache,
+    writer: client,
+    events,
+    monitoring,
+    log,
+    defaultImage: cfg.image,
+    now: () => new Date(),
+  });
+  const strategies = new StrategyReconciler({ cache, writer: client, engines, log, now: () => new Date() });
+  let deployCtl: Controller | undefined;
+  let strategyCtl: Controller | undefined;
+
+  const enqueueDeployment = (ns: string, name: string) => deployCtl?.queue.add(`${ns}/${name}`);
+  const enqueueStrategiesOf = (ns: string, deployment: string) => {
+    for (const s of cache.list<VelozStrategy>(
+      RESOURCES.velozStrategy,
+      ns,
+      (s) => s.spec.deploymentRef.name === deployment,
+    )) {
+      strategyCtl?.queue.add(`${ns}/${s.metadata?.name}`);
+    }
+  };
+  const handlers = new Map<ResourceRef, (o: KubernetesObject) => void>([
+    [
+      RESOURCES.velozDeployment,
+      (o) => {
+        deployCtl?.queue.add(objectKey(o));
+        enqueueStrategiesOf(o.metadata?.namespace ?? '', o.metadata?.name ?? '');
+      },
+    ],
+    [RESOURCES.velozStrategy, (o) => strategyCtl?.queue.add(objectKey(o))],
+    [
+      RESOURCES.secret,
+      (o) => {
+        // A Secret wakes its owner (the generated API key) and every deployment referring to it.
+        const ns = o.metadata?.namespace ?? '';
+        const instance = o.metadata?.labels?.['app.kubernetes.io/instance'];
+        if (instance && o.metadata?.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY)
+          enqueueDeployment(ns, instance);
+        for (const d of cache.list<KubernetesObject & { spec: Record<string, Record<string, unknown>> }>(
+          RESOURCES.velozDeployment,
+          ns,
+        )) {
+          const refs = JSON.stringify([d.spec['execution'], d.spec['gateway'], d.spec['wal']]);
+          if (refs.includes(`"name":"${o.metadata?.name}"`)) enqueueDeployment(ns, d.metadata?.name ?? '');
+        }
+      },
+    ],
+  ]);
+  const onOwned = (o: KubernetesObject) => {
+    const ns = o.metadata?.namespace ?? '';
+    const instance = o.metadata?.labels?.['app.kubernetes.io/instance'];
+    if (!instance) return;
+    enqueueDeployment(ns, instance);
+    if (o.kind === 'Pod' && o.metadata?.labels?.['app.kubernetes.io/component'] === 'engine')
+      enqueueStrategiesOf(ns, instance);
+  };
+  const watched: Array<[ResourceRef, string | undefined]> = [
+    [RESOURCES.velozDeployment, undefined],
+    [RESOURCES.velozStrategy, undefined],
+    [RESOURCES.secret, undefined],
+    ...OWNED_WATCHED.map((r): [ResourceRef, string] => [r, MANAGED]),
+    ...(monitoringServed
+      ? [RESOURCES.serviceMonitor, RESOURCES.prometheusRule].map((r): [ResourceRef, string] => [r, MANAGED])
+      : []),
+  ];
+  const informers: Informer[] = [];
+  for (const ns of cfg.namespaces ?? [undefined]) {
+    for (const [r, selector] of watched) {
+      const inf = new Informer({
+        client,
+        resource: r,
+        namespace: ns,
+        labelSelector: selector,
+        onChange: handlers.get(r) ?? onOwned,
+        log,
+        onRestart: (reason) => metrics.informerRestarts.inc({ resource: r.plural, reason }),
+      });
+      cache.add(r, inf);
+      informers.push(inf);
+    }
+  }
+  for (const inf of informers) inf.start();
+
+  const startControllers = () => {
+    deployCtl = new Controller(deployments, { workers: cfg.workers, log, metrics });
+    strategyCtl = new Controller(strategies, { workers: cfg.workers, log, metrics });
+    deployCtl.start();
+    strategyCtl.start();
+    for (const o of informers.flatMap((i) => i.list())) {
+      if (o.kind === 'VelozDeployment') deployCtl.queue.add(objectKey(o));
+      if (o.kind === 'VelozStrategy') strategyCtl.queue.add(objectKey(o));
+    }
+  };
+  const stopControllers = async () => {
+    const d = deployCtl;
+    const s = strategyCtl;
+    deployCtl = undefined;
+    strategyCtl = undefined;
+    await Promise.all([d?.stop(), s?.stop()]);
+  };
+
+  // Reconcile only from a complete picture of the world.
+  const synced = (async () => {
+    while (!cache.synced) await new Promise((r) => setTimeout(r, 50));
+  })();
+  const stopSignal = new AbortController();
+  let election: Promise<void> | undefined;
+  if (cfg.leaderElect) {
+    const elector = new LeaderElector({
+      store: new KubeLeaseStore(client, cfg.leaseNamespace, cfg.leaseName),
+      identity: cfg.identity,
+      clock: realClock,
+      log,
+      onStartedLeading: () => {
+        metrics.leader.set(1);
+        void synced.then(() => {
+          if (elector.isLeader && !stopSignal.signal.aborted) startControllers();
+        });
+      },
+      onStoppedLeading: () => {
+        metrics.leader.set(0);
+        void stopControllers();
+      },
+    });
+    election = elector.run(stopSignal.signal);
+  } else {
+    metrics.leader.set(1);
+    void synced.then(() => {
+      if (!stopSignal.signal.aborted) startControllers();
+    });
+  }
+
+  const server = buildOperatorServer({
+    registry: metrics.registry,
+    logger: log,
+    readiness: () => (cache.synced ? [] : cache.unsynced().map((n) => `informer ${n} not synced`)),
+  });
+  await server.listen({ port: cfg.metricsPort, host: cfg.metricsHost });
+  const addr = server.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : cfg.metricsPort;
+  log.info(
+    {
+      namespaces: cfg.namespaces ?? 'all',
+      leaderElect: cfg.leaderElect,
+      identity: cfg.identity,
+      port,
+      monitoringServed,
+      engineAccess: inCluster ? 'direct' : 'proxy',
+    },
+    'operator started',
+  );
+
+  return {
+    metrics,
+    port,
+    stop: async () => {
+      stopSignal.abort();
+      await stopControllers();
+      await election;
+      await Promise.all(informers.map((i) => i.close()));
+      await server.close();
+      client.close();
+      log.info('operator stopped');
+    },
+  };
+}
