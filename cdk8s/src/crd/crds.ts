@@ -41,7 +41,8 @@ function root(
       {
         apiVersion: str('APIVersion of this object: veloz.io/v1alpha1.'),
         kind: str(`Kind of this object: ${kind}.`),
-        metadata: { type: 'object', description: 'Standard object metadata.' },
+        // The API server allows nothing but the type here: metadata is its own.
+        metadata: { type: 'object' },
         spec,
         status,
       },

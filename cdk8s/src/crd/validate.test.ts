@@ -8,7 +8,7 @@ import { CRDS, VELOZ_DEPLOYMENT, VELOZ_STRATEGY } from './crds.ts';
 import { applyDefaults } from './defaults.ts';
 import type { Schema } from './schema.ts';
 import { walk } from './schema.ts';
-import { validate } from './validate.ts';
+import { defaultErrors, validate } from './validate.ts';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', '..', 'crds', 'samples');
 const defOf = (kind: string) => (kind === 'VelozDeployment' ? VELOZ_DEPLOYMENT : VELOZ_STRATEGY);
@@ -105,6 +105,13 @@ describe('schema hygiene', () => {
     (path, s) => {
       if (path.endsWith('[]') || path.endsWith('.*') || path.includes('.anyOf')) return;
       expect(s.description, path).toBeTruthy();
+    },
+  );
+
+  it.each(CRDS.map((d) => [d.kind, d] as const))(
+    '%s: every default satisfies the rules of its field',
+    (_, def) => {
+      expect(defaultErrors(def)).toEqual([]);
     },
   );
 

@@ -130,3 +130,18 @@ export function validate(def: CrdDefinition, obj: unknown, old?: unknown): Valid
   celErrors(def.schema, obj, old, '', out);
   return out;
 }
+
+/**
+ * The API server checks every default against the rules of its field when the CRD is created,
+ * as written (nested defaults not applied): rules must hold for `default: {}` too.
+ */
+export function defaultErrors(def: CrdDefinition): ValidationError[] {
+  const out: ValidationError[] = [];
+  const visit = (s: Schema, path: string) => {
+    if (s.default !== undefined) celErrors(s, s.default, undefined, `${path}(default)`, out);
+    for (const [k, child] of Object.entries(s.properties ?? {})) visit(child, `${path}.${k}`);
+    if (s.items) visit(s.items, `${path}[]`);
+  };
+  visit(def.schema, def.kind);
+  return out;
+}

@@ -156,13 +156,14 @@ const execution = named(
       default: {},
       'x-kubernetes-validations': [
         {
-          rule: "self.mode == 'sim_engine' || has(self.credentialsSecretRef)",
+          // has(self.mode): the API server also checks the rules against the bare `default: {}`.
+          rule: "!has(self.mode) || self.mode == 'sim_engine' || has(self.credentialsSecretRef)",
           message: 'execution.credentialsSecretRef is required unless execution.mode is sim_engine',
           fieldPath: '.credentialsSecretRef',
           reason: 'FieldValueRequired',
         },
         {
-          rule: "self.mode != 'binance_spot' || self.acknowledgeLiveTrading",
+          rule: "!has(self.mode) || self.mode != 'binance_spot' || (has(self.acknowledgeLiveTrading) && self.acknowledgeLiveTrading)",
           message:
             'execution.mode binance_spot trades real funds: set execution.acknowledgeLiveTrading: true to confirm',
           fieldPath: '.acknowledgeLiveTrading',

@@ -364,7 +364,7 @@ export type VelozDeployment = {
   apiVersion?: string;
   /** Kind of this object: VelozDeployment. */
   kind?: string;
-  /** Standard object metadata. */
+  /** metadata */
   metadata: ObjectMeta;
   /** Desired state of a VeloZ trading deployment: N gateway/engine pairs with their WAL volumes, monitoring and backups. */
   spec: VelozDeploymentSpec;
@@ -474,7 +474,7 @@ export type VelozStrategy = {
   apiVersion?: string;
   /** Kind of this object: VelozStrategy. */
   kind?: string;
-  /** Standard object metadata. */
+  /** metadata */
   metadata: ObjectMeta;
   /** A trading strategy run by the engines of one VelozDeployment. */
   spec: VelozStrategySpec;
