@@ -3,7 +3,7 @@
 // randomness or environment. cdk8s-plus-27 builds the objects whose L2 constructs map one-to-one
 // (ServiceAccount, ConfigMap, Services); the typed L1 imports shipped with cdk8s-plus-27 build the
 // rest, where the L2 constructs would add hashed labels, lossy quantities or miss fields
-// (docs/adr/0003-render-with-cdk8s.md).
+// (docs/adr/0003-crds-and-render.md).
 import { ApiObject, App, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
