@@ -138,15 +138,19 @@ export class KubeClient {
       code = res.statusCode ?? 0;
       let text = '';
       for await (const chunk of res) text += (chunk as Buffer).toString();
-      const body: unknown = text ? JSON.parse(text) : undefined;
+      let body: unknown;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        // Proxied and some error answers are plain text.
+        if (code < 400)
+          throw new ApiError(code, 'InvalidResponse', `${method} ${path}: answer is not JSON`, text);
+        body = { message: text.trim().slice(0, 500) };
+      }
       if (code >= 400) {
-        const status = body as { reason?: string; message?: string } | undefined;
-        throw new ApiError(
-          code,
-          status?.reason ?? '',
-          status?.message ?? `${method} ${path}: HTTP ${code}`,
-          body,
-        );
+        const status = body as { reason?: string; message?: string; error?: string } | undefined;
+        const detail = status?.message ?? status?.error;
+        throw new ApiError(code, status?.reason ?? '', detail ?? `${method} ${path}: HTTP ${code}`, body);
       }
       return body as T;
     } finally {

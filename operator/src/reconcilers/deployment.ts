@@ -18,6 +18,7 @@ import {
 } from '../kube/resources.ts';
 import { TerminalError, type Reconciler, type ReconcileResult } from '../runtime/controller.ts';
 import { conditionOf } from '../status/conditions.ts';
+import { sameState } from '../status/equal.ts';
 import { computeDeploymentStatus, type ObservedStatefulSet } from '../status/deployment-status.ts';
 import type { EventRecorder } from './events.ts';
 
@@ -344,7 +345,7 @@ export class DeploymentReconciler implements Reconciler {
         `${type}=${after.status}: ${after.message}`,
       );
     }
-    if (JSON.stringify(status) !== JSON.stringify(cr.status)) {
+    if (!sameState(status, cr.status)) {
       await this.d.writer.applyStatus(RESOURCES.velozDeployment, ns, x, status);
     }
     return conditionOf(status.conditions, 'Ready')?.status === 'True';

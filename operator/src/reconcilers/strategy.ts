@@ -15,6 +15,7 @@ import type { KubeClient } from '../kube/client.ts';
 import { RESOURCES, splitKey } from '../kube/resources.ts';
 import type { Reconciler, ReconcileResult } from '../runtime/controller.ts';
 import { mergeConditions, type ConditionInput } from '../status/conditions.ts';
+import { sameState } from '../status/equal.ts';
 import { sumDecimals } from './decimal-sum.ts';
 
 export const STRATEGY_FINALIZER = 'veloz.io/strategy-cleanup';
@@ -249,7 +250,7 @@ export class StrategyReconciler implements Reconciler {
       unrealizedPnl: sumDecimals(engines.map((e) => e.unrealizedPnl)),
       ordersPlaced: engines.reduce((n, e) => n + (e.ordersPlaced ?? 0), 0),
     };
-    if (JSON.stringify(status) === JSON.stringify(s.status)) return;
+    if (sameState(status, s.status)) return;
     await this.d.writer.applyStatus(
       RESOURCES.velozStrategy,
       s.metadata?.namespace ?? '',
