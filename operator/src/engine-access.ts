@@ -47,8 +47,13 @@ export class ProxyEngineAccess implements EngineAccess {
       });
       return { status: 200, body: res };
     } catch (err) {
-      // The proxy answers 502/503 when it cannot reach the pod; the engine's own 4XX come through.
-      if (err instanceof ApiError && err.status < 500) return { status: err.status, body: err.body as T };
+      // The engine's own 4XX answers carry {"error": ...}; anything else (a Kubernetes Status, plain
+      // text) comes from the API server or its proxy and means the engine was not reached.
+      const engineAnswer =
+        typeof (err as ApiError).body === 'object' &&
+        typeof ((err as ApiError).body as { error?: unknown })?.error === 'string';
+      if (err instanceof ApiError && err.status < 500 && engineAnswer)
+        return { status: err.status, body: err.body as T };
       throw new EngineUnreachableError(
         `engine ${namespace}/${pod}: ${err instanceof Error ? err.message : String(err)}`,
       );
