@@ -90,7 +90,7 @@ if [[ -z "${GO}" ]]; then
   elif [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go
   fi
 fi
-[[ -n "${GO}" && -x "${GO}" ]] || die "Go is not installed (needed to build Kubernetes ${KUBE_VERSION}, etcd, kwok and helm from source).
+[[ -n "${GO}" && -x "${GO}" ]] || die "Go was not found${GO:+ at ${GO}} (needed to build Kubernetes ${KUBE_VERSION}, etcd, kwok and helm from source).
   Install Go >= ${GO_MIN_VERSION} (https://go.dev/doc/install, e.g. into /usr/local/go) and put it on PATH, or set GO=/path/to/go."
 export GOTOOLCHAIN=local CGO_ENABLED=0
 GOVER="$("${GO}" env GOVERSION)"   # e.g. go1.26.8
@@ -186,8 +186,12 @@ build_kubernetes() {
   log "  go build ${pkgs[*]##*/} (${#pkgs[@]} binaries, one invocation; log: ${WORK}/kubernetes.log)"
   local TOTAL_PKGS
   log "  resolving modules and the package graph (downloads modules on a cold cache)"
-  TOTAL_PKGS="$(cd "${dir}" && "${GO}" list -deps "${pkgs[@]}" | wc -l)" ||
-    die "go list failed for Kubernetes ${KUBE_VERSION}; check that the Go module proxy ($("${GO}" env GOPROXY)) is reachable"
+  local rc=0
+  TOTAL_PKGS="$(cd "${dir}" && "${GO}" list -deps "${pkgs[@]}" 2>"${WORK}/kubernetes-resolve.log" | wc -l)" || rc=$?
+  if (( rc != 0 )); then
+    grep -v '^go: downloading' "${WORK}/kubernetes-resolve.log" | tail -n 20 >&2
+    die "resolving Kubernetes ${KUBE_VERSION} modules failed; check that the Go module proxy ($("${GO}" env GOPROXY)) is reachable"
+  fi
   run_logged kubernetes "${WORK}/kubernetes.log" \
     bash -c 'cd "$1" && shift && exec "$@"' _ "${dir}" \
     "${GO}" build -v -trimpath -pgo=off -ldflags="-s -w${X}" -o "${BIN}/" "${pkgs[@]}"
