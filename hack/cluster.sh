@@ -6,6 +6,7 @@
 #   hack/cluster.sh up           build binaries if needed, start the cluster (idempotent)
 #   hack/cluster.sh down         stop every process the cluster started and delete its state
 #   hack/cluster.sh status       show what is running
+#   hack/cluster.sh restart      stop and start every control-plane process, keeping etcd's data
 #   hack/cluster.sh kubeconfig   print the kubeconfig path
 #   hack/cluster.sh bin          print the directory holding kubectl, helm, kwokctl, ...
 #
@@ -302,8 +303,24 @@ cmd_status() {
   return 1
 }
 
+# Restarts the control plane in place (the e2e suite checks that watches survive it).
+cmd_restart() {
+  api_ready || die "the cluster is not up"
+  log "stopping the control plane"
+  kwokctl stop cluster >&2
+  log "starting the control plane"
+  kwokctl start cluster >&2
+  local i
+  for i in $(seq 1 120); do
+    api_ready && { log "api server ready again"; return 0; }
+    sleep 0.5
+  done
+  die "the api server did not come back after a restart"
+}
+
 case "${1:-}" in
   up) cmd_up ;;
+  restart) cmd_restart ;;
   down) cmd_down ;;
   status) cmd_status ;;
   kubeconfig) echo "${KUBECONFIG_PATH}" ;;

@@ -126,6 +126,38 @@ describe('DeploymentReconciler', () => {
     ).toBe(2);
   });
 
+  it('grows the WAL: expands the claims, recreates the StatefulSet with its pods orphaned', async () => {
+    create();
+    await reconciler.reconcile('ns/desk');
+    for (const i of [0, 1]) {
+      api.put(RESOURCES.pvc, {
+        metadata: { name: `wal-desk-engine-${i}`, namespace: 'ns' },
+        spec: { resources: { requests: { storage: '1Gi' } } },
+        status: { phase: 'Bound' },
+      });
+    }
+    api.put(RESOURCES.velozDeployment, {
+      ...cr(),
+      spec: { ...cr().spec, wal: { storage: { size: '5Gi' } } },
+    });
+    api.writes = [];
+    expect(await reconciler.reconcile('ns/desk')).toEqual({ requeueAfterMs: 1000 });
+    expect(api.writes).toEqual(
+      expect.arrayContaining([
+        'patch PersistentVolumeClaim/wal-desk-engine-0',
+        'patch PersistentVolumeClaim/wal-desk-engine-1',
+        'delete StatefulSet/desk-engine',
+      ]),
+    );
+    expect(api.writes).not.toContain('apply StatefulSet/desk-engine');
+    expect(events).toContain('Normal WALResized');
+    await reconciler.reconcile('ns/desk');
+    const sts = api.get<{
+      spec: { volumeClaimTemplates: Array<{ spec: { resources: { requests: { storage: string } } } }> };
+    }>(RESOURCES.statefulSet, 'ns', 'desk-engine')!;
+    expect(sts.spec.volumeClaimTemplates[0]!.spec.resources.requests.storage).toBe('5Gi');
+  });
+
   it('prunes children that are no longer desired', async () => {
     create({ monitoring: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } } });
     await reconciler.reconcile('ns/desk');

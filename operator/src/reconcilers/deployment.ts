@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { VELOZ_DEPLOYMENT } from '@veloz/cdk8s/src/crd/crds.ts';
 import { applyDefaults } from '@veloz/cdk8s/src/crd/defaults.ts';
+import { parseQuantity } from '@veloz/cdk8s/src/crd/quantity.ts';
 import { render, type KubernetesObject as Desired } from '@veloz/cdk8s/src/render.ts';
 import type { LastBackup, VelozDeployment, VelozStrategy } from '@veloz/cdk8s/src/generated/types.ts';
 import type { Logger } from 'pino';
@@ -112,9 +113,10 @@ export class DeploymentReconciler implements Reconciler {
     const credentials = this.credentials(cr);
     const monitoringServed = await this.d.monitoring.served();
     let applyError: string | undefined;
+    let inProgress = false;
     if (!cr.spec.paused) {
       try {
-        await this.applyDesired(cr, credentials.ready, monitoringServed);
+        inProgress = await this.applyDesired(cr, credentials.ready, monitoringServed);
       } catch (err) {
         applyError = err instanceof Error ? err.message : String(err);
         await this.writeStatus(cr, credentials, monitoringServed, applyError);
@@ -122,6 +124,7 @@ export class DeploymentReconciler implements Reconciler {
       }
     }
     const ready = await this.writeStatus(cr, credentials, monitoringServed, applyError);
+    if (inProgress) return { requeueAfterMs: 1_000 };
     // Backup staleness is a matter of time, not of events.
     return { requeueAfterMs: ready ? 60_000 : 15_000 };
   }
@@ -181,11 +184,12 @@ export class DeploymentReconciler implements Reconciler {
     );
   }
 
+  /** Applies and prunes; returns true when a step is still under way and a quick requeue helps. */
   private async applyDesired(
     cr: VelozDeployment,
     credentialsReady: boolean,
     monitoringServed: boolean,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const ns = cr.metadata?.namespace ?? '';
     const x = cr.metadata?.name ?? '';
     let desired: Desired[];
@@ -204,10 +208,15 @@ export class DeploymentReconciler implements Reconciler {
     // Without credentials no trading pods start in a live mode; running ones are left alone.
     const workloads = (o: Desired) => o.kind === 'StatefulSet' || o.kind === 'CronJob';
     const toApply = credentialsReady ? desired : desired.filter((o) => !workloads(o) || this.live(o));
+    let requeueSoon = false;
     for (const obj of toApply) {
       const r = resourceFor(obj.apiVersion, obj.kind);
       const key = `${ns}/${x}|${obj.kind}/${obj.metadata.name}`;
       const live = this.d.cache.get<KubernetesObject>(r, ns, obj.metadata.name);
+      if (obj.kind === 'StatefulSet' && live && (await this.resizeClaims(cr, live, obj))) {
+        requeueSoon = true;
+        continue;
+      }
       const hash = hashOf(obj);
       const prev = this.applied.get(key);
       if (live && prev && prev.hash === hash && prev.fingerprint === fingerprint(live)) continue;
@@ -219,6 +228,7 @@ export class DeploymentReconciler implements Reconciler {
         await this.d.events.normal(cr, 'Updated', `updated ${obj.kind} ${obj.metadata.name}`);
     }
     const want = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
+    if (requeueSoon) return true;
     for (const r of OWNED) {
       if (!credentialsReady && (r === RESOURCES.statefulSet || r === RESOURCES.cronJob)) continue;
       for (const o of this.owned(cr, r)) {
@@ -229,6 +239,64 @@ export class DeploymentReconciler implements Reconciler {
         await this.d.events.normal(cr, 'Pruned', `deleted ${r.kind} ${name}: no longer desired`);
       }
     }
+    return false;
+  }
+
+  /**
+   * A StatefulSet's volumeClaimTemplates cannot change. When the WAL size grows, the existing
+   * claims are expanded and the StatefulSet is deleted with its pods orphaned (they keep running
+   * and trading) so the next pass recreates it with the new template. Returns true meanwhile.
+   */
+  private async resizeClaims(
+    cr: VelozDeployment,
+    live: KubernetesObject,
+    desired: Desired,
+  ): Promise<boolean> {
+    type Sts = {
+      spec?: {
+        volumeClaimTemplates?: Array<{
+          metadata?: { name?: string };
+          spec?: { resources?: { requests?: { storage?: string } } };
+        }>;
+      };
+    };
+    const size = (o: Sts) => o.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage;
+    const want = size(desired as Sts);
+    const have = size(live as Sts);
+    if (!want || !have || want === have) return false;
+    if (parseQuantity(want) < parseQuantity(have)) {
+      throw new TerminalError(`the WAL volume cannot shrink from ${have} to ${want}`);
+    }
+    const ns = cr.metadata?.namespace ?? '';
+    const sts = desired.metadata.name;
+    const claim = (live as Sts).spec?.volumeClaimTemplates?.[0]?.metadata?.name ?? 'wal';
+    type Pvc = { metadata?: { name?: string }; spec?: { resources?: { requests?: { storage?: string } } } };
+    for (const pvc of this.d.cache.list<Pvc>(
+      RESOURCES.pvc,
+      ns,
+      (p) => !!p.metadata?.name?.startsWith(`${claim}-${sts}-`),
+    )) {
+      const cur = pvc.spec?.resources?.requests?.storage;
+      if (cur && parseQuantity(cur) >= parseQuantity(want)) continue;
+      try {
+        await this.d.writer.mergePatch(RESOURCES.pvc, ns, pvc.metadata?.name ?? '', {
+          spec: { resources: { requests: { storage: want } } },
+        });
+      } catch (err) {
+        throw new TerminalError(
+          `cannot expand ${pvc.metadata?.name} to ${want}: ${err instanceof Error ? err.message : String(err)} ` +
+            '(the StorageClass must allow volume expansion)',
+        );
+      }
+    }
+    await this.d.writer.delete(RESOURCES.statefulSet, ns, sts, 'Orphan');
+    this.applied.delete(`${ns}/${cr.metadata?.name}|StatefulSet/${sts}`);
+    await this.d.events.normal(
+      cr,
+      'WALResized',
+      `WAL claims of ${sts} expanded to ${want}; recreating ${sts} (pods keep running)`,
+    );
+    return true;
   }
 
   private live(o: Desired): boolean {

@@ -1,0 +1,40 @@
+// The project's local cluster (hack/cluster.sh) as used by npm test, npm start and the e2e suite.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CLUSTER_SH = join(ROOT, 'hack', 'cluster.sh');
+
+export interface LocalCluster {
+  name: string;
+  kubeconfig: string;
+  bin: string;
+  down(): void;
+}
+
+function run(args: string[], name: string, inherit: boolean): string {
+  const res = spawnSync('bash', [CLUSTER_SH, ...args], {
+    env: { ...process.env, VELOZ_CLUSTER_NAME: name },
+    encoding: 'utf8',
+    stdio: inherit ? ['ignore', 'pipe', 'inherit'] : ['ignore', 'pipe', 'pipe'],
+  });
+  if (res.status !== 0) {
+    throw new Error(`hack/cluster.sh ${args.join(' ')} failed (exit ${res.status}).${inherit ? '' : `\n${res.stderr}`}`);
+  }
+  return res.stdout.trim();
+}
+
+/** Builds the pinned binaries if needed (minutes, once) and starts the cluster `name`. */
+export function startLocalCluster(name: string): LocalCluster {
+  run(['up'], name, true);
+  return {
+    name,
+    kubeconfig: run(['kubeconfig'], name, false),
+    bin: run(['bin'], name, false),
+    down: () => void run(['down'], name, true),
+  };
+}
+
+export function restartLocalCluster(name: string): void {
+  run(['restart'], name, true);
+}
