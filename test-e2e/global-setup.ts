@@ -32,7 +32,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
     for (const file of ['veloz.io_velozdeployments.yaml', 'veloz.io_velozstrategies.yaml']) {
       for (const doc of parseAllDocuments(await readFile(join(ROOT, 'crds', file), 'utf8'))) {
         const crd = doc.toJS() as { metadata: { name: string } };
-        await client.apply(crd as never);
+        await client.apply(crd);
         for (let i = 0; ; i++) {
           const got = await client.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
             RESOURCES.crd,
