@@ -1,7 +1,7 @@
 // The appending side of the WAL: sequence numbers are assigned synchronously in append(), and a
 // single flush loop writes whatever has queued up as one write() followed by one fdatasync()
 // (group commit). A record is durable -- and may be acknowledged -- once waitDurable() resolves.
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CURRENT_SEGMENT, RecordType, alignedSize, encodeRecord, sealedSegmentName } from './format.ts';
 import { encodeRotation } from './payloads.ts';
@@ -52,7 +52,26 @@ export class WalUnavailableError extends Error {
 /** Room kept for the Rotation record that ends a segment, so that it fits in maxSegmentBytes too. */
 const ROTATION_RECORD_BYTES = alignedSize(8);
 
-type QueueItem = { kind: 'record'; seq: number; buf: Buffer } | { kind: 'seal'; number: number };
+type QueueItem =
+  | { kind: 'record'; seq: number; buf: Buffer }
+  | { kind: 'seal'; number: number }
+  | { kind: 'barrier'; resolve: (s: WalSnapshot) => void; reject: (err: Error) => void };
+
+export interface WalSnapshotFile {
+  name: string;
+  /** Bytes of the file that belong to the snapshot (the current segment keeps growing after it). */
+  size: number;
+  /** Opened inside the barrier: a later rename (rotation) or unlink (retention) does not affect it. */
+  handle: FileHandle;
+}
+
+/** Every WAL file as of one durable sequence, for backups. close() releases the handles. */
+export interface WalSnapshot {
+  sequence: number;
+  /** Sealed segments oldest first, then orders_current.wal. */
+  files: WalSnapshotFile[];
+  close(): Promise<void>;
+}
 
 interface Waiter {
   seq: number;
@@ -75,7 +94,7 @@ export class WalWriter {
   private loop: Promise<void> | null = null;
   private failure: WalUnavailableError | null = null;
   private closed = false;
-  private snapshot: () => Buffer = () => Buffer.from('{}');
+  private snapshotProvider: () => Buffer = () => Buffer.from('{}');
 
   private constructor(opts: WalWriter['opts'], file: WalFile, recovered: Recovered, sealedNames: string[]) {
     this.opts = opts;
@@ -106,7 +125,7 @@ export class WalWriter {
 
   /** The checkpoint payload source: must describe the state after every record appended so far. */
   setSnapshotProvider(fn: () => Buffer): void {
-    this.snapshot = fn;
+    this.snapshotProvider = fn;
   }
 
   get lastSequence(): number {
@@ -165,7 +184,7 @@ export class WalWriter {
   }
 
   private enqueueCheckpoint(): void {
-    const payload = this.snapshot();
+    const payload = this.snapshotProvider();
     const seq = this.enqueue(RecordType.Checkpoint, payload);
     this.sinceCheckpoint = 0;
     this.opts.hooks.onCheckpoint?.(seq, payload.length);
@@ -178,6 +197,40 @@ export class WalWriter {
     this.segmentBytes += buf.length;
     this.loop ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushLoop());
     return seq;
+  }
+
+  /**
+   * A consistent snapshot for backups: a barrier in the flush loop opens every segment while no
+   * write, rotation or retention can run, and notes how many bytes of the current segment are
+   * durable. With `checkpoint`, a checkpoint is appended first so a restore replays little.
+   */
+  snapshot(options: { checkpoint?: boolean } = {}): Promise<WalSnapshot> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('WAL is closed'));
+    if (options.checkpoint) this.forceCheckpoint();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'barrier', resolve, reject });
+      this.loop ??= new Promise<void>((r) => setImmediate(r)).then(() => this.flushLoop());
+    });
+  }
+
+  private async capture(): Promise<WalSnapshot> {
+    const files: WalSnapshotFile[] = [];
+    const close = async () => {
+      await Promise.all(files.map((f) => f.handle.close()));
+    };
+    try {
+      for (const name of this.sealedNames) {
+        const handle = await open(join(this.opts.dir, name), 'r');
+        files.push({ name, size: (await handle.stat()).size, handle });
+      }
+      const handle = await open(join(this.opts.dir, CURRENT_SEGMENT), 'r');
+      files.push({ name: CURRENT_SEGMENT, size: this.position, handle });
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    return { sequence: this.durable, files, close };
   }
 
   /** Resolves once record `seq` (and every record before it) is durable. */
@@ -199,6 +252,12 @@ export class WalWriter {
         if (head.kind === 'seal') {
           this.queue.shift();
           await this.seal(head.number);
+          continue;
+        }
+        if (head.kind === 'barrier') {
+          this.queue.shift();
+          // A failed snapshot (say, too many open files) fails the backup, not the WAL.
+          await this.capture().then(head.resolve, head.reject);
           continue;
         }
         let n = 1;
@@ -274,6 +333,7 @@ export class WalWriter {
   private fail(err: unknown): void {
     this.failure = new WalUnavailableError(err);
     for (const w of this.waiters) w.reject(this.failure);
+    for (const item of this.queue) if (item.kind === 'barrier') item.reject(this.failure);
     this.waiters = [];
     this.queue = [];
   }
