@@ -136,6 +136,9 @@ metadata:
 provisioner: kubernetes.io/host-path
 reclaimPolicy: Delete
 volumeBindingMode: Immediate
+# The API then accepts larger claims, so the operator's WAL growth path is exercised; hostPath
+# volumes have no real size, so nothing is resized on disk.
+allowVolumeExpansion: true
 EOF
   local i
   for ((i = 0; i < NODES; i++)); do

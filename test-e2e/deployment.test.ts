@@ -1,0 +1,179 @@
+// VelozDeployment against a real API server: children with owner references, status with
+// observedGeneration, updates, repairs, pause, WAL growth and deletion.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import type { KubeClient } from '@veloz/operator/src/kube/client.ts';
+import { RESOURCES, type KubernetesObject } from '@veloz/operator/src/kube/resources.ts';
+import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
+import { OperatorProcess } from './support/operator.ts';
+
+type Obj = KubernetesObject & { spec: Record<string, unknown>; status?: Record<string, unknown> };
+
+let c: KubeClient;
+let ns: { name: string; remove: () => Promise<void> };
+let op: OperatorProcess;
+
+beforeEach(async () => {
+  c = client();
+  ns = await createNamespace(c);
+  op = await OperatorProcess.start({ kubeconfig: kubeconfig(), namespaces: [ns.name] });
+});
+
+afterEach(async () => {
+  await op.kill('SIGTERM');
+  expect(op.unexpectedErrors()).toEqual([]);
+  await ns.remove();
+  c.close();
+});
+
+async function quickstart(): Promise<Obj> {
+  const docs = parseAllDocuments(
+    await readFile(join(import.meta.dirname, '..', 'crds', 'samples', 'quickstart.yaml'), 'utf8'),
+  );
+  const d = docs.map((x) => x.toJS() as Obj).find((o) => o.kind === 'VelozDeployment')!;
+  return { ...d, metadata: { ...d.metadata, namespace: ns.name } };
+}
+
+const get = (r = RESOURCES.velozDeployment, name = 'quickstart') => c.find<Obj>(r, ns.name, name);
+const condition = (o: Obj | undefined, type: string) =>
+  (o?.status?.['conditions'] as Array<{ type: string; status: string; reason: string }> | undefined)?.find(
+    (x) => x.type === type,
+  );
+
+async function ready(generation?: number): Promise<Obj> {
+  return eventually('the deployment to be Ready', async () => {
+    const d = await get();
+    const gen = generation ?? d?.metadata?.generation;
+    return d?.status?.['observedGeneration'] === gen && condition(d, 'Ready')?.status === 'True' && d;
+  });
+}
+
+async function update(patch: Record<string, unknown>): Promise<number> {
+  const d = await c.mergePatch<Obj>(RESOURCES.velozDeployment, ns.name, 'quickstart', { spec: patch });
+  return d.metadata!.generation!;
+}
+
+describe('VelozDeployment on a real API server', () => {
+  it('creates every child with owner references and converges its status', async () => {
+    await c.apply(await quickstart());
+    const d = await ready();
+    expect(d.status).toMatchObject({
+      phase: 'Ready',
+      readyPairs: 1,
+      observedGeneration: 1,
+      gatewayService: 'quickstart',
+    });
+    const uid = d.metadata!.uid;
+    for (const [r, name] of [
+      [RESOURCES.secret, 'quickstart-gateway-api-key'],
+      [RESOURCES.configMap, 'quickstart-config'],
+      [RESOURCES.statefulSet, 'quickstart-engine'],
+      [RESOURCES.statefulSet, 'quickstart-gateway'],
+      [RESOURCES.service, 'quickstart'],
+      [RESOURCES.service, 'quickstart-engine'],
+      [RESOURCES.pdb, 'quickstart-engine'],
+      [RESOURCES.networkPolicy, 'quickstart-engine'],
+      [RESOURCES.cronJob, 'quickstart-wal-backup'],
+      [RESOURCES.serviceAccount, 'quickstart'],
+    ] as const) {
+      const child = await get(r, name);
+      expect(child, `${r.kind} ${name}`).toBeDefined();
+      expect(child!.metadata!.ownerReferences).toEqual([
+        expect.objectContaining({ uid, controller: true, kind: 'VelozDeployment' }),
+      ]);
+    }
+    const pvc = await get(RESOURCES.pvc, 'wal-quickstart-engine-0');
+    expect(pvc?.status?.['phase']).toBe('Bound');
+    expect(d.metadata!.finalizers).toContain('veloz.io/deployment-cleanup');
+  });
+
+  it('rolls out an image change and scales pairs up and down', async () => {
+    await c.apply(await quickstart());
+    await ready();
+    let gen = await update({ image: 'veloz:e2e-2' });
+    await ready(gen);
+    const sts = await get(RESOURCES.statefulSet, 'quickstart-engine');
+    expect(JSON.stringify(sts!.spec['template'])).toContain('veloz:e2e-2');
+    gen = await update({ pairs: 3 });
+    expect((await ready(gen)).status).toMatchObject({ readyPairs: 3 });
+    gen = await update({ pairs: 1 });
+    expect((await ready(gen)).status).toMatchObject({ readyPairs: 1 });
+    gen = await update({ pairs: 0 });
+    const hibernated = await ready(gen);
+    expect(hibernated.status).toMatchObject({ phase: 'Hibernated', readyPairs: 0 });
+    expect(await get(RESOURCES.pvc, 'wal-quickstart-engine-0')).toBeDefined();
+  });
+
+  it('repairs a child deleted or edited by hand', async () => {
+    await c.apply(await quickstart());
+    await ready();
+    await c.delete(RESOURCES.configMap, ns.name, 'quickstart-config');
+    await c.mergePatch(RESOURCES.statefulSet, ns.name, 'quickstart-gateway', { spec: { replicas: 4 } });
+    await eventually('the ConfigMap to be recreated', () => get(RESOURCES.configMap, 'quickstart-config'));
+    await eventually(
+      'the hand edit to be reverted',
+      async () => (await get(RESOURCES.statefulSet, 'quickstart-gateway'))?.spec['replicas'] === 1,
+    );
+  });
+
+  it('changes nothing while paused, and catches up when resumed', async () => {
+    await c.apply(await quickstart());
+    await ready();
+    let gen = await update({ paused: true });
+    await eventually('Paused', async () => {
+      const d = await get();
+      return d?.status?.['observedGeneration'] === gen && condition(d, 'Paused')?.status === 'True';
+    });
+    gen = await update({ image: 'veloz:paused' });
+    await eventually(
+      'the paused generation to be observed',
+      async () => (await get())?.status?.['observedGeneration'] === gen,
+    );
+    expect(
+      JSON.stringify((await get(RESOURCES.statefulSet, 'quickstart-engine'))!.spec['template']),
+    ).not.toContain('veloz:paused');
+    gen = await update({ paused: false });
+    await ready(gen);
+    expect(
+      JSON.stringify((await get(RESOURCES.statefulSet, 'quickstart-engine'))!.spec['template']),
+    ).toContain('veloz:paused');
+  });
+
+  it('grows the WAL volume of running pairs', async () => {
+    await c.apply(await quickstart());
+    await ready();
+    const before = (await get(RESOURCES.pod, 'quickstart-engine-0'))!.metadata!.uid;
+    const d = await get();
+    const wal = d!.spec['wal'] as { storage: { size: string } };
+    const gen = await update({ wal: { storage: { size: `${parseInt(wal.storage.size, 10) + 1}Gi` } } });
+    await eventually('the StatefulSet to carry the new claim size', async () => {
+      const sts = await get(RESOURCES.statefulSet, 'quickstart-engine');
+      return JSON.stringify(sts?.spec['volumeClaimTemplates']).includes(
+        `${parseInt(wal.storage.size, 10) + 1}Gi`,
+      );
+    });
+    const pvc = await get(RESOURCES.pvc, 'wal-quickstart-engine-0');
+    expect(JSON.stringify(pvc!.spec['resources'])).toContain(`${parseInt(wal.storage.size, 10) + 1}Gi`);
+    await ready(gen);
+    expect((await get(RESOURCES.pod, 'quickstart-engine-0'))!.metadata!.uid).toBe(before);
+  });
+
+  it('shrinking the WAL volume is refused by the API server', async () => {
+    await c.apply(await quickstart());
+    await ready();
+    await expect(update({ wal: { storage: { size: '1Mi' } } })).rejects.toThrow(/WAL|grow|shrink/i);
+  });
+
+  it('deletion runs the finalizer; children are garbage-collected', async () => {
+    await c.apply(await quickstart());
+    await ready();
+    await c.delete(RESOURCES.velozDeployment, ns.name, 'quickstart');
+    await eventually('the deployment to be gone', async () => !(await get()));
+    await eventually(
+      'the StatefulSets to be collected',
+      async () => !(await get(RESOURCES.statefulSet, 'quickstart-engine')),
+    );
+  });
+});
