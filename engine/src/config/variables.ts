@@ -1,5 +1,6 @@
 // Every VELOZ_* variable the engine reads: one table, parsed and validated once at start.
 // docs/configuration.md is generated from this table, so it cannot drift.
+import { readFileSync } from 'node:fs';
 import { SYMBOL_PATTERN } from '../domain/instrument.ts';
 
 export class ConfigError extends Error {}
@@ -49,6 +50,18 @@ const url = (raw: string): string => {
 };
 
 const text = (raw: string): string => raw;
+// *_FILE variables name a mounted Secret file; the value is its content without the final newline.
+const secretFile = (raw: string): string => {
+  if (!raw.trim()) return fail('the path of a readable file');
+  let content: string;
+  try {
+    content = readFileSync(raw, 'utf8');
+  } catch (err) {
+    return fail(`the path of a readable file (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  const value = content.replace(/\r?\n$/, '');
+  return value ? value : fail('a file that is not empty');
+};
 const optionalDecimal = (raw: string): string | undefined => {
   if (raw === '') return undefined;
   return /^\d{1,20}(\.\d{1,18})?$/.test(raw)
@@ -173,6 +186,55 @@ export const VARIABLES = {
     description: 'Binance API secret (required for the Binance execution modes). Never logged.',
     secret: true,
     parse: text,
+  }),
+  binanceApiKeyFile: v({
+    name: 'VELOZ_BINANCE_API_KEY_FILE',
+    default: undefined,
+    accepts: 'the path of a readable file',
+    description:
+      'File holding the Binance API key (a mounted Secret), instead of VELOZ_BINANCE_API_KEY. Never logged.',
+    secret: true,
+    parse: secretFile,
+  }),
+  binanceApiSecretFile: v({
+    name: 'VELOZ_BINANCE_API_SECRET_FILE',
+    default: undefined,
+    accepts: 'the path of a readable file',
+    description:
+      'File holding the Binance API secret (a mounted Secret), instead of VELOZ_BINANCE_API_SECRET. Never logged.',
+    secret: true,
+    parse: secretFile,
+  }),
+  binanceRecvWindow: v({
+    name: 'VELOZ_BINANCE_RECV_WINDOW',
+    default: '5000',
+    accepts: 'an integer from 1 to 60000 (milliseconds)',
+    description: 'recvWindow of signed Binance requests: how long after its timestamp a request stays valid.',
+    parse: int(1, 60_000),
+  }),
+  binanceRequestTimeout: v({
+    name: 'VELOZ_BINANCE_REQUEST_TIMEOUT',
+    default: '10000',
+    accepts: 'an integer from 50 to 120000 (milliseconds)',
+    description:
+      'Time to wait for a Binance REST answer. An order request that times out is UNKNOWN until the order is queried.',
+    parse: int(50, 120_000),
+  }),
+  binancePollInterval: v({
+    name: 'VELOZ_BINANCE_POLL_INTERVAL',
+    default: '1000',
+    accepts: 'an integer from 50 to 600000 (milliseconds)',
+    description:
+      'Interval of REST market data polling (binance_rest) and of open order status polling (Binance execution modes).',
+    parse: int(50, 600_000),
+  }),
+  binanceMaxBackoff: v({
+    name: 'VELOZ_BINANCE_MAX_BACKOFF',
+    default: '60000',
+    accepts: 'an integer from 0 to 3600000 (milliseconds)',
+    description:
+      'Longest Retry-After (429, 418, -1003) the engine waits out before retrying a request; a longer ban rejects new orders instead.',
+    parse: int(0, 3_600_000),
   }),
   workerThreads: v({
     name: 'VELOZ_WORKER_THREADS',
@@ -303,6 +365,57 @@ export const VARIABLES = {
     secret: true,
     parse: text,
   }),
+  apiKeyFile: v({
+    name: 'VELOZ_API_KEY_FILE',
+    default: undefined,
+    accepts: 'the path of a readable file',
+    description: 'File holding the gateway API key(s), instead of VELOZ_API_KEY. Never logged.',
+    secret: true,
+    parse: secretFile,
+  }),
+  gatewayEngineUrl: v({
+    name: 'VELOZ_GATEWAY_ENGINE_URL',
+    default: undefined,
+    accepts: 'an http(s):// URL',
+    description: 'Engine the gateway fronts (overridden by --engine-url).',
+    parse: url,
+  }),
+  gatewayRateLimit: v({
+    name: 'VELOZ_GATEWAY_RATE_LIMIT',
+    default: '100',
+    accepts: 'an integer from 1 to 1000000 (requests per second)',
+    description:
+      'Gateway requests per second per API key (token bucket, burst of one second; overridden by --rate-limit).',
+    parse: int(1, 1_000_000),
+  }),
+  gatewayUpstreamTimeout: v({
+    name: 'VELOZ_GATEWAY_UPSTREAM_TIMEOUT',
+    default: '10000',
+    accepts: 'an integer from 10 to 600000 (milliseconds)',
+    description: 'Longest the gateway waits for its engine before answering 503.',
+    parse: int(10, 600_000),
+  }),
+  gatewaySseHeartbeat: v({
+    name: 'VELOZ_GATEWAY_SSE_HEARTBEAT',
+    default: '15000',
+    accepts: 'an integer from 10 to 600000 (milliseconds)',
+    description: 'Interval of heartbeat comments on the gateway event stream.',
+    parse: int(10, 600_000),
+  }),
+  gatewaySseMaxBuffer: v({
+    name: 'VELOZ_GATEWAY_SSE_MAX_BUFFER',
+    default: '1048576',
+    accepts: 'an integer number of bytes from 1024 to 1073741824',
+    description: 'Unsent bytes an event stream client may fall behind by before the gateway disconnects it.',
+    parse: int(1024, 1024 * 1024 * 1024),
+  }),
+  gatewayEventBuffer: v({
+    name: 'VELOZ_GATEWAY_EVENT_BUFFER',
+    default: '10000',
+    accepts: 'an integer from 1 to 10000000',
+    description: 'Events the gateway keeps for Last-Event-ID resume.',
+    parse: int(1, 10_000_000),
+  }),
 };
 
 export type Variables = typeof VARIABLES;
@@ -314,8 +427,13 @@ export type Config = {
     : never;
 };
 
+export interface LoadOptions {
+  /** Which process reads the configuration: only the engine needs exchange credentials. */
+  role?: 'engine' | 'gateway';
+}
+
 /** Parses every variable; throws one ConfigError listing each bad one with the accepted values. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(env: Record<string, string | undefined>, opts: LoadOptions = {}): Config {
   const out: Record<string, unknown> = {};
   const errors: string[] = [];
   for (const [key, spec] of Object.entries(VARIABLES) as Array<[string, VariableSpec<unknown>]>) {
@@ -332,6 +450,53 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       errors.push(`${spec.name}=${shown} is invalid: expected ${err.message}`);
     }
   }
+  if (errors.length === 0) errors.push(...crossChecks(out as Config, opts.role ?? 'engine'));
   if (errors.length > 0) throw new ConfigError(errors.join('\n'));
   return out as Config;
+}
+
+function crossChecks(c: Config, role: 'engine' | 'gateway'): string[] {
+  const errors: string[] = [];
+  const exclusive = (a: string, b: string, va: unknown, vb: unknown) => {
+    if (va !== undefined && vb !== undefined) errors.push(`${a} and ${b} are both set; set only one`);
+  };
+  exclusive('VELOZ_BINANCE_API_KEY', 'VELOZ_BINANCE_API_KEY_FILE', c.binanceApiKey, c.binanceApiKeyFile);
+  exclusive(
+    'VELOZ_BINANCE_API_SECRET',
+    'VELOZ_BINANCE_API_SECRET_FILE',
+    c.binanceApiSecret,
+    c.binanceApiSecretFile,
+  );
+  exclusive('VELOZ_API_KEY', 'VELOZ_API_KEY_FILE', c.apiKey, c.apiKeyFile);
+  if (role !== 'engine' || c.executionMode === 'sim_engine') return errors;
+  const creds = binanceCredentials(c);
+  if (!creds.apiKey)
+    errors.push(
+      `VELOZ_EXECUTION_MODE=${c.executionMode} needs VELOZ_BINANCE_API_KEY (or VELOZ_BINANCE_API_KEY_FILE); refusing to start without credentials`,
+    );
+  if (!creds.apiSecret)
+    errors.push(
+      `VELOZ_EXECUTION_MODE=${c.executionMode} needs VELOZ_BINANCE_API_SECRET (or VELOZ_BINANCE_API_SECRET_FILE); refusing to start without credentials`,
+    );
+  if (c.marketSource === 'sim')
+    errors.push(
+      `VELOZ_EXECUTION_MODE=${c.executionMode} trades on Binance and needs Binance prices: set VELOZ_MARKET_SOURCE to binance_ws or binance_rest`,
+    );
+  return errors;
+}
+
+/** The Binance credentials from the variables or their files (empty strings count as unset). */
+export function binanceCredentials(c: Config): { apiKey: string | undefined; apiSecret: string | undefined } {
+  return {
+    apiKey: (c.binanceApiKey ?? c.binanceApiKeyFile) || undefined,
+    apiSecret: (c.binanceApiSecret ?? c.binanceApiSecretFile) || undefined,
+  };
+}
+
+/** Gateway API keys: one or more, separated by commas or new lines, so a key can be rotated. */
+export function gatewayApiKeys(c: Config): string[] {
+  return (c.apiKey ?? c.apiKeyFile ?? '')
+    .split(/[,\n]/)
+    .map((k) => k.trim())
+    .filter(Boolean);
 }

@@ -1,5 +1,6 @@
 // The engine: recovers its state from the WAL, accepts orders through risk checks, writes every
-// change to the WAL before it becomes visible, and executes against the simulated market.
+// change to the WAL before it becomes visible, and executes through a venue: the simulated
+// market, or Binance (engine/src/exchange). Both share the same order path.
 import type { Logger } from 'pino';
 import type { Config } from '../config/variables.ts';
 import {
@@ -14,6 +15,8 @@ import { isTerminal } from '../domain/order-state.ts';
 import { mid, type Quote } from '../market/book.ts';
 import { SimMarket } from '../market/sim-market.ts';
 import type { EngineMetrics } from '../metrics/engine-metrics.ts';
+import type { ExchangeSetup } from '../exchange/setup.ts';
+import type { ExecutionVenue, FeedSink, MarketFeed, VenueHost } from '../exchange/venue.ts';
 import { RiskEngine, RiskRejection, type Exposure } from '../risk/risk.ts';
 import { SimMatcher, type ExecEvent } from '../sim/matcher.ts';
 import { RecordType } from '../wal/format.ts';
@@ -59,8 +62,10 @@ export class Engine {
   private accepting = false;
   private readonly quoteListeners = new Set<(q: Quote) => void>();
   private readonly orderListeners = new Set<(o: Order) => void>();
+  private venue: ExecutionVenue;
+  private feed: MarketFeed | undefined;
 
-  private constructor(opts: EngineOptions) {
+  private constructor(opts: EngineOptions, instruments?: Map<string, Instrument>) {
     this.config = opts.config;
     this.log = opts.logger;
     this.metrics = opts.metrics;
@@ -70,7 +75,8 @@ export class Engine {
       opts.config.marketSymbol,
       ...opts.config.symbols.filter((s) => s !== opts.config.marketSymbol),
     ];
-    this.instruments = new Map(symbols.map((s) => [s, defaultInstrument(s)]));
+    this.instruments = instruments ?? new Map(symbols.map((s) => [s, defaultInstrument(s)]));
+    this.venue = this.simVenue();
     this.risk = new RiskEngine(
       {
         maxOrderQuantity: opts.config.maxOrderQuantity,
@@ -86,15 +92,17 @@ export class Engine {
   /** Recovers the WAL, opens it for writing and starts the market. */
   static async start(opts: EngineOptions): Promise<Engine> {
     const c = opts.config;
+    let exchange: ExchangeSetup | undefined;
     if (c.executionMode !== 'sim_engine' || c.marketSource !== 'sim') {
-      throw new UnavailableError(
-        `VELOZ_EXECUTION_MODE=${c.executionMode} with VELOZ_MARKET_SOURCE=${c.marketSource} is not supported by this ` +
-          'engine build yet; use sim_engine with sim',
-      );
+      // Loaded only when used: the simulated engine never touches exchange code.
+      const { setupExchange } = await import('../exchange/setup.ts');
+      const symbols = [c.marketSymbol, ...c.symbols.filter((s) => s !== c.marketSymbol)];
+      exchange = await setupExchange(c, opts.logger, opts.metrics, symbols);
     }
-    const e = new Engine(opts);
+    const e = new Engine(opts, exchange?.instruments);
+    if (exchange?.createVenue) e.venue = exchange.createVenue(e.venueHost());
     await e.recover();
-    e.startMarket();
+    await e.startMarket(exchange?.createFeed);
     e.accepting = true;
     e.updateReady();
     return e;
@@ -164,7 +172,16 @@ export class Engine {
     );
   }
 
-  private startMarket(): void {
+  private async startMarket(createFeed?: (sink: FeedSink) => MarketFeed): Promise<void> {
+    if (createFeed) {
+      this.feed = createFeed({
+        quote: (q) => this.ingestQuote(q),
+        event: (type, data) => this.events.publish(type, data),
+      });
+      this.feed.start();
+      await this.venue.recover();
+      return;
+    }
     for (const inst of this.instruments.values()) {
       this.markets.set(
         inst.symbol,
@@ -173,17 +190,7 @@ export class Engine {
     }
     // The first quote gives every symbol a price before orders arrive.
     for (const sym of this.markets.keys()) this.stepMarket(sym);
-    // Open orders from the WAL go back in the simulated queue; orders that never reached the
-    // venue (the process died in between) are submitted now.
-    for (const id of [...this.state.open].sort((a, b) => a - b)) {
-      const o = this.state.orders.get(id)!;
-      if (o.status === 'NEW') this.execute(o, this.matcher.submit(o));
-      else
-        this.matcher.rest(
-          { orderId: o.orderId, side: o.side, price: o.price, remaining: remaining(o) },
-          o.symbol,
-        );
-    }
+    await this.venue.recover();
     if (this.config.simTickMs > 0) {
       this.timer = setInterval(() => {
         for (const sym of this.markets.keys()) this.stepMarket(sym);
@@ -192,16 +199,61 @@ export class Engine {
     }
   }
 
+  /** The simulated venue: the matcher answers synchronously, so its events are recorded at once. */
+  private simVenue(): ExecutionVenue {
+    return {
+      submit: (o) => this.execute(o, this.matcher.submit(o)),
+      cancel: (o, reason) => {
+        this.matcher.remove(o.symbol, o.orderId);
+        return this.commit({ type: RecordType.OrderCancel, data: { orderId: o.orderId, reason } });
+      },
+      recover: async () => {
+        // Open orders from the WAL go back in the simulated queue; orders that never reached the
+        // venue (the process died in between) are submitted now.
+        for (const id of [...this.state.open].sort((a, b) => a - b)) {
+          const o = this.state.orders.get(id)!;
+          if (o.status === 'NEW') this.execute(o, this.matcher.submit(o));
+          else
+            this.matcher.rest(
+              { orderId: o.orderId, side: o.side, price: o.price, remaining: remaining(o) },
+              o.symbol,
+            );
+        }
+      },
+      readiness: () => [],
+      close: async () => {},
+    };
+  }
+
+  /** What an exchange venue may do to the engine: record, wait for durability, publish. */
+  private venueHost(): VenueHost {
+    return {
+      log: this.log,
+      metrics: this.metrics,
+      state: this.state,
+      instruments: this.instruments,
+      commit: (rec, fill) => this.commit(rec, fill),
+      waitDurable: (seq) => this.wal.waitDurable(seq),
+      publish: (type, data) => this.events.publish(type, data),
+    };
+  }
+
   /** Advances one symbol's simulated market by one step (tests call this with VELOZ_SIM_TICK_MS=0). */
   stepMarket(symbol: string): Quote {
     const market = this.markets.get(symbol);
     if (!market) throw new NotFoundError(`unknown symbol ${symbol}`);
     const q = market.step(this.now());
+    this.ingestQuote(q);
+    return q;
+  }
+
+  /** A market update from any source: marks, simulated matching, strategies. */
+  private ingestQuote(q: Quote): void {
+    const symbol = q.symbol;
     this.state.marks.set(symbol, mid(q));
     this.metrics.marketUpdates.inc({ symbol });
     if (this.accepting || this.wal) this.execute(undefined, this.matcher.onQuote(q));
     for (const l of this.quoteListeners) l(q);
-    return q;
   }
 
   onQuote(l: (q: Quote) => void): () => void {
@@ -364,7 +416,7 @@ export class Engine {
         strategy,
       },
     });
-    this.execute(order, this.matcher.submit(order));
+    this.venue.submit(order);
     return { order, created: true };
   }
 
@@ -380,8 +432,7 @@ export class Engine {
     const o = this.state.orders.get(orderId);
     if (!o) throw new NotFoundError(`order ${orderId} not found`);
     if (isTerminal(o.status)) throw new ConflictError(`order ${orderId} is already ${o.status}`);
-    this.matcher.remove(o.symbol, o.orderId);
-    return this.commit({ type: RecordType.OrderCancel, data: { orderId, reason } });
+    return this.venue.cancel(o, reason);
   }
 
   async cancelOrder(orderId: number, reason = 'canceled by request'): Promise<Order> {
@@ -435,6 +486,7 @@ export class Engine {
     if (this.wal.failed) reasons.push(this.wal.failed.message);
     for (const sym of this.instruments.keys())
       if (!this.matcher.quote(sym)) reasons.push(`no market data for ${sym}`);
+    reasons.push(...(this.feed?.readiness() ?? []), ...this.venue.readiness());
     return { ready: reasons.length === 0, reasons };
   }
 
@@ -464,6 +516,9 @@ export class Engine {
     this.accepting = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.feed?.close();
+    // In-flight exchange requests are finished and recorded before the WAL closes.
+    await this.venue.close();
     await this.wal.close();
     this.updateReady();
   }

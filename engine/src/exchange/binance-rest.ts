@@ -1,0 +1,168 @@
+// Binance Spot REST client: signed requests with server-time sync, back-off that honours
+// Retry-After, and errors that say whether the request may have been executed.
+import type { Logger } from 'pino';
+import { ERR } from './binance-types.ts';
+import { encodeParams, signedQuery, type Params } from './signing.ts';
+
+/** The exchange answered with an error: the request was not executed. */
+export class BinanceApiError extends Error {
+  readonly status: number;
+  readonly code: number | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(status: number, code: number | undefined, msg: string, retryAfterMs?: number) {
+    super(`Binance ${status}${code !== undefined ? ` code ${code}` : ''}: ${msg}`);
+    this.status = status;
+    this.code = code;
+    this.retryAfterMs = retryAfterMs;
+  }
+
+  get rateLimited(): boolean {
+    return this.status === 429 || this.status === 418 || this.code === ERR.TOO_MANY_REQUESTS;
+  }
+}
+
+/**
+ * No usable answer (5XX, timeout, connection lost): Binance's own words are that the execution
+ * status is then UNKNOWN, so a write must be resolved by querying, never by guessing.
+ */
+export class BinanceUnknownError extends Error {}
+
+export interface BinanceRestOptions {
+  baseUrl: string;
+  apiKey?: string | undefined;
+  apiSecret?: string | undefined;
+  recvWindow: number;
+  timeoutMs: number;
+  /** Longest Retry-After waited out before retrying; longer bans fail the request. */
+  maxBackoffMs: number;
+  log: Logger;
+  now?: () => number;
+  hooks?: {
+    onRequest?(endpoint: string, status: string): void;
+    onBackoff?(reason: string, ms: number): void;
+    onUsedWeight?(weight: number): void;
+  };
+}
+
+export class BinanceRest {
+  private readonly o: BinanceRestOptions;
+  private readonly now: () => number;
+  /** Server time minus local time, learned from GET /api/v3/time. */
+  private offsetMs = 0;
+  /** No request leaves before this local time (Retry-After of the last 429/418). */
+  private blockedUntil = 0;
+
+  constructor(opts: BinanceRestOptions) {
+    this.o = opts;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get timeOffsetMs(): number {
+    return this.offsetMs;
+  }
+
+  /** Milliseconds until requests may leave again (0 when not backing off). */
+  backoffRemainingMs(): number {
+    return Math.max(0, this.blockedUntil - this.now());
+  }
+
+  async syncTime(): Promise<void> {
+    const t0 = this.now();
+    const res = await this.public<{ serverTime: number }>('/api/v3/time');
+    const t1 = this.now();
+    this.offsetMs = res.serverTime - Math.round((t0 + t1) / 2);
+  }
+
+  public<T>(path: string, params: Params = {}): Promise<T> {
+    return this.request<T>('GET', path, params, false);
+  }
+
+  signed<T>(method: 'GET' | 'POST' | 'DELETE', path: string, params: Params): Promise<T> {
+    if (!this.o.apiKey || !this.o.apiSecret) throw new Error('Binance credentials are not configured');
+    return this.request<T>(method, path, params, true);
+  }
+
+  private async request<T>(method: string, path: string, params: Params, signed: boolean): Promise<T> {
+    let timeSynced = false;
+    for (let attempt = 0; ; attempt++) {
+      const wait = this.backoffRemainingMs();
+      if (wait > 0) {
+        if (wait > this.o.maxBackoffMs)
+          throw new BinanceApiError(429, ERR.TOO_MANY_REQUESTS, `backing off for ${wait} ms`, wait);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+      try {
+        return await this.once<T>(method, path, params, signed);
+      } catch (err) {
+        if (!(err instanceof BinanceApiError)) throw err;
+        if (err.rateLimited) {
+          // 429 and 418 are refused before execution: waiting and sending again is safe.
+          const ms = err.retryAfterMs ?? 1000 * 2 ** Math.min(attempt, 6);
+          this.blockedUntil = Math.max(this.blockedUntil, this.now() + ms);
+          this.o.hooks?.onBackoff?.(err.status === 418 ? 'ip_banned' : 'rate_limited', ms);
+          this.o.log.warn(
+            { status: err.status, code: err.code, retryAfterMs: ms, path },
+            'Binance rate limit; backing off',
+          );
+          if (ms > this.o.maxBackoffMs || attempt >= 5) throw err;
+          continue;
+        }
+        if (signed && err.code === ERR.TIMESTAMP_OUTSIDE_RECV_WINDOW && !timeSynced) {
+          // -1021 is refused before execution too; resync the clock once and resend.
+          timeSynced = true;
+          this.o.hooks?.onBackoff?.('time_sync', 0);
+          await this.syncTime();
+          this.o.log.warn({ offsetMs: this.offsetMs }, 'Binance clock offset resynchronised after -1021');
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  private async once<T>(method: string, path: string, params: Params, signed: boolean): Promise<T> {
+    const query = signed
+      ? signedQuery(params, this.o.apiSecret!, this.now() + this.offsetMs, this.o.recvWindow)
+      : encodeParams(params);
+    const url = `${this.o.baseUrl}${path}${query ? `?${query}` : ''}`;
+    const headers: Record<string, string> = {};
+    if (this.o.apiKey) headers['X-MBX-APIKEY'] = this.o.apiKey;
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(url, { method, headers, signal: AbortSignal.timeout(this.o.timeoutMs) });
+      text = await res.text();
+    } catch (err) {
+      this.o.hooks?.onRequest?.(path, 'error');
+      const why =
+        err instanceof Error && err.name === 'TimeoutError'
+          ? `timed out after ${this.o.timeoutMs} ms`
+          : String((err as Error).cause ?? err);
+      throw new BinanceUnknownError(`${method} ${path}: ${why}`);
+    }
+    this.o.hooks?.onRequest?.(path, String(res.status));
+    const weight = Number(res.headers.get('x-mbx-used-weight-1m'));
+    if (Number.isFinite(weight) && weight > 0) this.o.hooks?.onUsedWeight?.(weight);
+    if (res.status >= 500)
+      throw new BinanceUnknownError(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      if (res.ok) throw new BinanceUnknownError(`${method} ${path}: answer is not JSON`);
+      body = null;
+    }
+    if (!res.ok) {
+      const e = (body ?? {}) as { code?: number; msg?: string };
+      const ra = Number(res.headers.get('retry-after'));
+      throw new BinanceApiError(
+        res.status,
+        typeof e.code === 'number' ? e.code : undefined,
+        e.msg ?? text.slice(0, 200),
+        Number.isFinite(ra) && ra >= 0 && res.headers.has('retry-after') ? ra * 1000 : undefined,
+      );
+    }
+    return body as T;
+  }
+}
