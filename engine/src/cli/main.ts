@@ -7,6 +7,7 @@ export const MAIN_HELP = `Usage: veloz <command> [options]
 
 Commands:
   engine     run the trading engine (HTTP service or stdio)
+  gateway    run the authenticated HTTP gateway in front of one engine
   wal        verify or inspect a WAL directory
   operator   run the Kubernetes operator
 
@@ -15,6 +16,7 @@ Run "veloz <command> --help" for the options of a command.`;
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   engine: engineCommand,
   wal: walCommand,
+  gateway: async (argv) => (await import('../gateway/command.ts')).gatewayCommand(argv),
   // Loaded on demand: the engine image path never needs the operator's dependencies at start.
   operator: async (argv) => (await import('@veloz/operator/src/cli.ts')).operatorCommand(argv),
 };
