@@ -162,6 +162,22 @@ export function buildGatewayApp(o: GatewayOptions): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
 
+  // Bodies are parsed for validation, and the text as received is what goes to the engine.
+  const rawBodies = new WeakMap<object, string>();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string;
+    // The same answers as fastify's own parser in the engine.
+    const fail = (msg: string) => done(Object.assign(new Error(msg), { statusCode: 400 }), undefined);
+    if (text === '') return fail("Body cannot be empty when content-type is set to 'application/json'");
+    try {
+      const parsed: unknown = JSON.parse(text);
+      rawBodies.set(req, text);
+      done(null, parsed);
+    } catch {
+      fail("Body is not valid JSON but content-type is set to 'application/json'");
+    }
+  });
+
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof UpstreamError) {
       m.upstreamErrors.inc({ kind: err.kind });
@@ -209,7 +225,10 @@ export function buildGatewayApp(o: GatewayOptions): FastifyInstance {
   app.addHook('preClose', async () => o.hub.closeAll());
 
   const forward = async (req: FastifyRequest, reply: FastifyReply) => {
-    const body = req.body === undefined || req.body === null ? undefined : JSON.stringify(req.body);
+    const body =
+      req.body === undefined || req.body === null
+        ? undefined
+        : (rawBodies.get(req) ?? JSON.stringify(req.body));
     const res = await o.upstream.request(req.method, req.url, body);
     void reply.code(res.status);
     if (res.retryAfter) void reply.header('Retry-After', res.retryAfter);

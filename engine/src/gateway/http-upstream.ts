@@ -15,7 +15,7 @@ export class HttpUpstream implements Upstream {
   readonly description: string;
   private readonly o: HttpUpstreamOptions;
   private readonly target: URL;
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 1000 });
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 512, scheduling: 'lifo' });
   private events: UpstreamEvents | undefined;
   private stream: http.ClientRequest | undefined;
   private lastEngineId: number | undefined;
