@@ -9,6 +9,8 @@ Commands:
   engine     run the trading engine (HTTP service or stdio)
   gateway    run the authenticated HTTP gateway in front of one engine
   wal        verify or inspect a WAL directory
+  backup     back up an engine's WAL to a volume or an S3-compatible bucket
+  restore    rebuild a WAL directory from a backup or from PostgreSQL
   operator   run the Kubernetes operator
 
 Run "veloz <command> --help" for the options of a command.`;
@@ -17,6 +19,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   engine: engineCommand,
   wal: walCommand,
   gateway: async (argv) => (await import('../gateway/command.ts')).gatewayCommand(argv),
+  backup: async (argv) => (await import('../backup/cli.ts')).backupCommand(argv),
+  restore: async (argv) => (await import('../backup/cli.ts')).restoreCommand(argv),
   // Loaded on demand: the engine image path never needs the operator's dependencies at start.
   operator: async (argv) => (await import('@veloz/operator/src/cli.ts')).operatorCommand(argv),
 };

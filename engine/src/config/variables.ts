@@ -357,6 +357,47 @@ export const VARIABLES = {
       'strict refuses to start on a corrupt WAL; truncate_at_corruption recovers up to the damage and moves the rest to quarantine/.',
     parse: oneOf(['strict', 'truncate_at_corruption'] as const),
   }),
+  walPostgresUri: v({
+    name: 'VELOZ_WAL_POSTGRES_URI',
+    default: undefined,
+    accepts: 'a postgres:// or postgresql:// connection URI',
+    description:
+      'Ship committed WAL records to this PostgreSQL database (asynchronously; never delays acknowledgement). Never logged.',
+    secret: true,
+    parse: (raw: string) =>
+      /^postgres(ql)?:\/\/\S+$/.test(raw) ? raw : fail('a postgres:// or postgresql:// connection URI'),
+  }),
+  walPostgresUriFile: v({
+    name: 'VELOZ_WAL_POSTGRES_URI_FILE',
+    default: '/var/run/secrets/veloz/postgres/uri',
+    accepts: 'a file path',
+    description:
+      'File holding the PostgreSQL URI when VELOZ_WAL_POSTGRES_URI is unset (the operator mounts wal.postgres here); no shipping when the file does not exist.',
+    parse: (raw: string) => (raw.trim() ? raw : fail('a non-empty file path')),
+  }),
+  walShipIntervalMs: v({
+    name: 'VELOZ_WAL_SHIP_INTERVAL_MS',
+    default: '200',
+    accepts: 'an integer from 10 to 60000 (milliseconds)',
+    description: 'How often the PostgreSQL shipper looks for newly durable WAL records when idle.',
+    parse: int(10, 60_000),
+  }),
+  deploymentName: v({
+    name: 'VELOZ_DEPLOYMENT_NAME',
+    default: undefined,
+    accepts: 'a Kubernetes object name (a-z, 0-9, -)',
+    description:
+      'Deployment this engine belongs to (PostgreSQL table veloz_wal_<name>, backups). Default: from a host name <name>-engine-<pair>, else veloz.',
+    parse: (raw: string) =>
+      /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(raw) ? raw : fail('a Kubernetes object name (a-z, 0-9, -)'),
+  }),
+  pairIndex: v({
+    name: 'VELOZ_PAIR_INDEX',
+    default: undefined,
+    accepts: 'an integer from 0 to 1000',
+    description: 'Pair index of this engine. Default: from a host name <name>-engine-<pair>, else 0.',
+    parse: int(0, 1000),
+  }),
   apiKey: v({
     name: 'VELOZ_API_KEY',
     default: undefined,

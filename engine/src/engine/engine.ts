@@ -18,11 +18,12 @@ import type { EngineMetrics } from '../metrics/engine-metrics.ts';
 import type { ExchangeSetup } from '../exchange/setup.ts';
 import type { ExecutionVenue, FeedSink, MarketFeed, VenueHost } from '../exchange/venue.ts';
 import { RiskEngine, RiskRejection, type Exposure } from '../risk/risk.ts';
+import { shipperFromConfig, type WalShipper } from '../shipping/shipper.ts';
 import { SimMatcher, type ExecEvent } from '../sim/matcher.ts';
 import { RecordType } from '../wal/format.ts';
 import { decodeOrderRecord, encodeOrderRecord, type OrderRecord } from '../wal/payloads.ts';
 import { recoverWal, type Recovered } from '../wal/recovery.ts';
-import { WalWriter } from '../wal/writer.ts';
+import { WalWriter, type WalSnapshot } from '../wal/writer.ts';
 import { EventHub } from './events.ts';
 import { GENERATED_ID_PREFIX, InputError, parseOrderRequest, type PlaceOrderRequest } from './order-input.ts';
 import { EngineState } from './state.ts';
@@ -55,6 +56,7 @@ export class Engine {
   private readonly markets = new Map<string, SimMarket>();
   private readonly now: () => number;
   private wal!: WalWriter;
+  private shipper: WalShipper | null = null;
   private recovered!: Recovered;
   private replaySeconds = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -102,6 +104,7 @@ export class Engine {
     const e = new Engine(opts, exchange?.instruments);
     if (exchange?.createVenue) e.venue = exchange.createVenue(e.venueHost());
     await e.recover();
+    e.shipper = await shipperFromConfig(c, () => e.wal.durableSequence, e.log, e.metrics.walShip);
     await e.startMarket(exchange?.createFeed);
     e.accepting = true;
     e.updateReady();
@@ -458,6 +461,11 @@ export class Engine {
     return seq;
   }
 
+  /** A consistent set of open WAL files for GET /api/wal/backup, after a fresh checkpoint. */
+  walSnapshot(checkpoint = true): Promise<WalSnapshot> {
+    return this.wal.snapshot({ checkpoint });
+  }
+
   walStatus() {
     return {
       dir: this.config.walDir,
@@ -519,6 +527,7 @@ export class Engine {
     await this.feed?.close();
     // In-flight exchange requests are finished and recorded before the WAL closes.
     await this.venue.close();
+    await this.shipper?.stop();
     await this.wal.close();
     this.updateReady();
   }

@@ -1,5 +1,6 @@
 // The engine's HTTP service. buildApp() never listens: tests use app.inject(), the CLI listens.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerWalBackupRoute } from '../backup/route.ts';
 import { formatNotional, formatPrice, formatQty } from '../domain/instrument.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { PlaceOrderRequest } from '../engine/order-input.ts';
@@ -254,6 +255,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     },
     async () => ({ sequence: await engine.checkpoint() }),
   );
+
+  registerWalBackupRoute(app, engine);
 
   return app;
 }

@@ -136,6 +136,29 @@ export function createEngineMetrics(registry = new Registry()) {
       help: 'Connected event stream clients',
       registers: r,
     }),
+    walShip: {
+      lag: new Gauge({
+        name: 'veloz_wal_ship_lag_entries',
+        help: 'Durable WAL records not yet shipped to PostgreSQL',
+        registers: r,
+      }),
+      errors: new Counter({
+        name: 'veloz_wal_ship_errors_total',
+        help: 'WAL shipping failures by reason (connect, insert, diverged, gap)',
+        labelNames: ['reason'] as const,
+        registers: r,
+      }),
+      shippedSequence: new Gauge({
+        name: 'veloz_wal_shipped_sequence',
+        help: 'Highest WAL sequence shipped to PostgreSQL',
+        registers: r,
+      }),
+      shippedEntries: new Counter({
+        name: 'veloz_wal_shipped_entries_total',
+        help: 'WAL records shipped to PostgreSQL',
+        registers: r,
+      }),
+    },
   };
 }
 

@@ -1,0 +1,137 @@
+// GET /api/wal/backup: a consistent snapshot of the WAL as a tar stream. The first entry,
+// backup.json, lists every file of the snapshot; the segment bytes follow. `have` names segment
+// prefixes the caller already stores (by first sequence, first-record CRC and length), and only
+// the bytes after them are sent: sealed segments once, the current segment's growth since.
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { Engine } from '../engine/engine.ts';
+import { errorSchema } from '../http/schemas.ts';
+import { HEADER_SIZE, readU64 } from '../wal/format.ts';
+import type { WalSnapshot } from '../wal/writer.ts';
+import { TAR_END, tarHeader, tarPadding } from './tar.ts';
+
+export const SNAPSHOT_FORMAT = 'veloz-wal-snapshot/1';
+export const SNAPSHOT_INDEX = 'backup.json';
+
+export interface SnapshotFile {
+  name: string;
+  size: number;
+  /** `<first sequence>.<CRC32C of the first record, hex>`; null for an empty file. */
+  id: string | null;
+  firstSequence: number | null;
+  /** Bytes before this offset are not in the stream (the caller has them). */
+  sendFrom: number;
+}
+
+export interface SnapshotIndex {
+  format: string;
+  sequence: number;
+  createdAt: number;
+  files: SnapshotFile[];
+}
+
+/** Parses `have` (`id:length,...`); ids that do not parse are ignored (sent in full). */
+export function parseHave(raw: string | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const part of (raw ?? '').split(',')) {
+    const m = /^(\d+\.[0-9a-f]{8}):(\d+)$/.exec(part.trim());
+    if (m) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+export function segmentId(firstSequence: number, crc: number): string {
+  return `${firstSequence}.${crc.toString(16).padStart(8, '0')}`;
+}
+
+async function describe(snap: WalSnapshot, have: Map<string, number>): Promise<SnapshotFile[]> {
+  const out: SnapshotFile[] = [];
+  const head = Buffer.alloc(HEADER_SIZE);
+  for (const f of snap.files) {
+    let id: string | null = null;
+    let firstSequence: number | null = null;
+    if (f.size >= HEADER_SIZE) {
+      await f.handle.read(head, 0, HEADER_SIZE, 0);
+      firstSequence = readU64(head, 8);
+      id = segmentId(firstSequence, head.readUInt32LE(4));
+    }
+    const known = id === null ? undefined : have.get(id);
+    out.push({
+      name: f.name,
+      size: f.size,
+      id,
+      firstSequence,
+      sendFrom: known !== undefined && known <= f.size ? known : 0,
+    });
+  }
+  return out;
+}
+
+async function* tarStream(snap: WalSnapshot, index: SnapshotIndex): AsyncGenerator<Buffer> {
+  try {
+    const json = Buffer.from(JSON.stringify(index));
+    yield tarHeader(SNAPSHOT_INDEX, json.length, index.createdAt);
+    yield json;
+    yield tarPadding(json.length);
+    const chunk = 1024 * 1024;
+    for (let i = 0; i < snap.files.length; i++) {
+      const f = snap.files[i]!;
+      const from = index.files[i]!.sendFrom;
+      const n = f.size - from;
+      if (n <= 0) continue;
+      yield tarHeader(f.name, n, index.createdAt);
+      for (let pos = from; pos < f.size;) {
+        const buf = Buffer.allocUnsafe(Math.min(chunk, f.size - pos));
+        const { bytesRead } = await f.handle.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) throw new Error(`${f.name} is shorter than its snapshot size ${f.size}`);
+        pos += bytesRead;
+        yield buf.subarray(0, bytesRead);
+      }
+      yield tarPadding(n);
+    }
+    yield TAR_END;
+  } finally {
+    await snap.close();
+  }
+}
+
+export function registerWalBackupRoute(app: FastifyInstance, engine: Engine): void {
+  app.get<{ Querystring: { have?: string; checkpoint?: boolean } }>(
+    '/api/wal/backup',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            have: { type: 'string', maxLength: 12_000, pattern: '^[0-9a-f.:,]*$' },
+            checkpoint: { type: 'boolean', default: true },
+          },
+        },
+        response: {
+          200: { description: 'application/x-tar: backup.json, then the segment bytes', type: 'string' },
+          503: errorSchema,
+        },
+      },
+    },
+    async (req, reply) => {
+      const snap = await engine.walSnapshot(req.query.checkpoint ?? true);
+      let index: SnapshotIndex;
+      try {
+        index = {
+          format: SNAPSHOT_FORMAT,
+          sequence: snap.sequence,
+          createdAt: Date.now(),
+          files: await describe(snap, parseHave(req.query.have)),
+        };
+      } catch (err) {
+        await snap.close();
+        throw err;
+      }
+      return reply
+        .type('application/x-tar')
+        .header('x-veloz-wal-sequence', String(snap.sequence))
+        .send(Readable.from(tarStream(snap, index), { objectMode: false }));
+    },
+  );
+}

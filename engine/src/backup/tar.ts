@@ -1,0 +1,127 @@
+// Just enough POSIX ustar to stream a WAL snapshot (regular files, names < 100 bytes) and read it
+// back as a stream: the format is standard, so `curl .../api/wal/backup | tar t` works too.
+
+const BLOCK = 512;
+
+export function tarHeader(name: string, size: number, mtimeMs: number): Buffer {
+  if (Buffer.byteLength(name) >= 100) throw new Error(`tar entry name too long: ${name}`);
+  if (!Number.isSafeInteger(size) || size < 0 || size >= 8 ** 11) throw new Error(`bad tar size ${size}`);
+  const h = Buffer.alloc(BLOCK);
+  h.write(name, 0, 100, 'utf8');
+  h.write('0000644\0', 100, 'ascii');
+  h.write('0000000\0', 108, 'ascii');
+  h.write('0000000\0', 116, 'ascii');
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'ascii');
+  h.write(
+    `${Math.floor(mtimeMs / 1000)
+      .toString(8)
+      .padStart(11, '0')}\0`,
+    136,
+    'ascii',
+  );
+  h.write('        ', 148, 'ascii');
+  h.write('0', 156, 'ascii');
+  h.write('ustar\0', 257, 'ascii');
+  h.write('00', 263, 'ascii');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  return h;
+}
+
+export function tarPadding(size: number): Buffer {
+  return Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
+}
+
+export const TAR_END = Buffer.alloc(2 * BLOCK);
+
+export class TarError extends Error {}
+
+/** Pulls exact byte counts out of an async stream of chunks. */
+class ByteSource {
+  private readonly it: AsyncIterator<Buffer>;
+  private head: Buffer = Buffer.alloc(0);
+  private done = false;
+
+  constructor(src: AsyncIterable<Buffer | Uint8Array | string>) {
+    const inner = src[Symbol.asyncIterator]();
+    this.it = {
+      next: async () => {
+        const r = await inner.next();
+        if (r.done) return r;
+        const v = r.value;
+        return { done: false, value: typeof v === 'string' ? Buffer.from(v) : Buffer.from(v) };
+      },
+    };
+  }
+
+  private async fill(): Promise<boolean> {
+    if (this.done) return false;
+    const r = await this.it.next();
+    if (r.done) {
+      this.done = true;
+      return false;
+    }
+    this.head = this.head.length === 0 ? r.value : Buffer.concat([this.head, r.value]);
+    return true;
+  }
+
+  /** Exactly n bytes, or fewer only at the end of the stream. */
+  async read(n: number): Promise<Buffer> {
+    while (this.head.length < n && (await this.fill()));
+    const out = this.head.subarray(0, n);
+    this.head = this.head.subarray(out.length);
+    return out;
+  }
+
+  /** Up to `left.n` bytes as they arrive (counted down in `left`), without holding them all. */
+  async *chunks(left: { n: number }): AsyncGenerator<Buffer> {
+    while (left.n > 0) {
+      const take = await this.next(left.n);
+      left.n -= take.length;
+      yield take;
+    }
+  }
+
+  async next(max: number): Promise<Buffer> {
+    if (this.head.length === 0 && !(await this.fill())) {
+      throw new TarError(`stream ended ${max} bytes before the end of an entry`);
+    }
+    const take = this.head.subarray(0, Math.min(max, this.head.length));
+    this.head = this.head.subarray(take.length);
+    return take;
+  }
+}
+
+export interface TarEntry {
+  name: string;
+  size: number;
+  /** Must be consumed completely before the next entry is requested. */
+  body: AsyncGenerator<Buffer>;
+}
+
+/** Reads a tar stream entry by entry; a truncated stream or a bad header is a TarError. */
+export async function* readTar(src: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<TarEntry> {
+  const bytes = new ByteSource(src);
+  for (;;) {
+    const h = await bytes.read(BLOCK);
+    if (h.length < BLOCK) throw new TarError('stream ended without the end-of-archive blocks');
+    if (h.every((b) => b === 0)) return;
+    let sum = 0;
+    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
+    const stored = parseInt(h.toString('ascii', 148, 156).replace(/\0.*$/, '').trim(), 8);
+    if (stored !== sum) throw new TarError('tar header checksum mismatch');
+    const name = h.toString('utf8', 0, 100).replace(/\0.*$/s, '');
+    const size = parseInt(h.toString('ascii', 124, 136).replace(/\0.*$/, '').trim(), 8);
+    const type = h.toString('ascii', 156, 157);
+    if (!Number.isSafeInteger(size)) throw new TarError(`bad size in the tar header of ${name}`);
+    if (type !== '0' && type !== '\0') throw new TarError(`unexpected tar entry type "${type}" for ${name}`);
+    const left = { n: size };
+    yield { name, size, body: bytes.chunks(left) };
+    // Whatever the consumer left unread is skipped, so the next header is found.
+    while (left.n > 0) left.n -= (await bytes.next(left.n)).length;
+    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (pad > 0 && (await bytes.read(pad)).length < pad)
+      throw new TarError('stream ended inside tar padding');
+  }
+}
