@@ -342,3 +342,43 @@ describe('engine against the fake Binance', () => {
     expect(matched.size).toBe(fake.orders.size);
   });
 });
+
+describe('paper trading on polled Binance prices', () => {
+  it('matches simulated orders against binance_rest quotes and reports polled trade gaps', async () => {
+    const fake = await FakeBinance.start({ apiKey: KEY, apiSecret: SECRET });
+    const dir = await mkdtemp(join(tmpdir(), 'veloz-binance-rest-'));
+    fake.publishTrade('BTCUSDT', '50000.05', '0.1');
+    const eng = await startEngineProcess({
+      VELOZ_WAL_DIR: dir,
+      VELOZ_MARKET_SOURCE: 'binance_rest',
+      VELOZ_EXECUTION_MODE: 'sim_engine',
+      VELOZ_BINANCE_BASE_URL: fake.url,
+      VELOZ_BINANCE_POLL_INTERVAL: '50',
+    });
+    try {
+      fake.setBook('BTCUSDT', '42000.00', '42000.50');
+      const post = () =>
+        fetch(`${eng.url}/api/orders`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.010' }),
+        });
+      const filled = await until('a fill at the polled ask', async () => {
+        const o = (await (await post()).json()) as OrderView;
+        return o.avgPrice === '42000.50' ? o : undefined;
+      });
+      expect(filled.status).toBe('FILLED');
+      // No order went to the exchange: execution is simulated.
+      expect(fake.count('POST', '/api/v3/order')).toBe(0);
+      for (let i = 0; i < 150; i++) fake.publishTrade('BTCUSDT', '42000.10', '0.001');
+      const metrics = async () => (await fetch(`${eng.url}/metrics`)).text();
+      await until('gap', async () =>
+        (await metrics()).match(/veloz_market_data_gaps\{symbol="BTCUSDT"\} 1/) ? true : undefined,
+      );
+    } finally {
+      await eng.kill('SIGKILL');
+      await fake.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
