@@ -1,6 +1,7 @@
 // The gateway as a real process in front of a real engine process (and with its own stdio
 // engine child): authentication, rate limiting, SSE resume and fan-out, and the engine dying
 // and coming back behind it.
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../testing/engine-process.ts';
-import { startVeloz, type Proc } from './test-support.ts';
+import { startVeloz, VELOZ_BIN, type Proc } from './test-support.ts';
 
 const KEY = 'k-3f9a1c0e6b2d4f8a9c7e5d3b1a0f2e4c';
 
@@ -410,5 +411,43 @@ describe('gateway with its own stdio engine', () => {
       expect(await g.stop('SIGTERM')).toBe(0);
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('veloz gateway command line', () => {
+  const run = (args: string[], env: Record<string, string> = {}) => {
+    const r = spawnSync(process.execPath, [VELOZ_BIN, 'gateway', ...args], {
+      env: { ...process.env, VELOZ_API_KEY: '', ...env },
+      encoding: 'utf8',
+    });
+    return { code: r.status, err: r.stderr, out: r.stdout };
+  };
+
+  it.each([
+    [
+      ['--rate-limit', 'x', '--engine-url', 'http://127.0.0.1:1'],
+      { VELOZ_API_KEY: 'k' },
+      /--rate-limit "x" is invalid/,
+    ],
+    [['--engine-url', 'ftp://x'], { VELOZ_API_KEY: 'k' }, /--engine-url "ftp:\/\/x" is invalid/],
+    [['--engine-url', 'http://127.0.0.1:1'], {}, /VELOZ_API_KEY \(or VELOZ_API_KEY_FILE\) is required/],
+    [[], { VELOZ_API_KEY: 'k' }, /one of --engine-url URL .* and --engine-stdio is required/],
+    [['--engine-stdio', '--engine-url', 'http://x'], { VELOZ_API_KEY: 'k' }, /cannot be combined/],
+    [
+      ['--engine-stdio'],
+      { VELOZ_API_KEY: 'k', VELOZ_GATEWAY_SSE_MAX_BUFFER: '1' },
+      /VELOZ_GATEWAY_SSE_MAX_BUFFER="1" is invalid/,
+    ],
+    [['--bogus'], {}, /Unknown option '--bogus'/],
+  ])('exits 2 for %j', (args, env, message) => {
+    const r = run(args, env);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  });
+
+  it('has --help', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('--engine-url URL');
   });
 });
