@@ -360,12 +360,16 @@ export const VARIABLES = {
   walPostgresUri: v({
     name: 'VELOZ_WAL_POSTGRES_URI',
     default: undefined,
-    accepts: 'a postgres:// or postgresql:// connection URI',
+    accepts: 'a postgres:// or postgresql:// connection URI, or empty for none',
     description:
       'Ship committed WAL records to this PostgreSQL database (asynchronously; never delays acknowledgement). Never logged.',
     secret: true,
-    parse: (raw: string) =>
-      /^postgres(ql)?:\/\/\S+$/.test(raw) ? raw : fail('a postgres:// or postgresql:// connection URI'),
+    parse: (raw: string): string | undefined =>
+      raw === ''
+        ? undefined
+        : /^postgres(ql)?:\/\/\S+$/.test(raw)
+          ? raw
+          : fail('a postgres:// or postgresql:// connection URI, or empty for none'),
   }),
   walPostgresUriFile: v({
     name: 'VELOZ_WAL_POSTGRES_URI_FILE',

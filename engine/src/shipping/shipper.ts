@@ -75,6 +75,8 @@ export class WalShipper {
   private async run(): Promise<void> {
     while (!this.stopped) {
       let idle = true;
+      // Kept current during an outage too: the lag is what alerts on it.
+      this.updateLag();
       try {
         if (!this.client) await this.connect();
         idle = !(await this.shipBatch());
