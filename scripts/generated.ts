@@ -1,12 +1,23 @@
 // Every generated file and its generator: `npm run gen` writes them, a test fails when one is stale.
 import { apiReference } from './generators/api-reference.ts';
+import { argocdFiles } from './generators/argocd.ts';
+import { chartCrdFiles } from './generators/chart-crds.ts';
 import { configurationDoc } from './generators/configuration-doc.ts';
 import { crdFiles } from './generators/crds.ts';
 import { crdTypes } from './generators/crd-types.ts';
+import { dashboardFiles } from './generators/dashboards.ts';
+import { operatorAlertFiles } from './generators/operator-alerts.ts';
+import { rbacDoc, rbacTemplate } from './generators/rbac.ts';
 
 export const GENERATED: Record<string, () => string> = {
   'docs/configuration.md': configurationDoc,
   ...crdFiles(),
   'cdk8s/src/generated/types.ts': crdTypes,
   'docs/api-reference.md': apiReference,
+  ...chartCrdFiles(),
+  'charts/veloz-operator/templates/rbac.yaml': rbacTemplate,
+  'docs/rbac.md': rbacDoc,
+  ...operatorAlertFiles(),
+  ...dashboardFiles(),
+  ...argocdFiles(),
 };

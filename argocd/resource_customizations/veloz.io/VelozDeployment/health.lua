@@ -1,0 +1,79 @@
+-- Argo CD health of a VelozDeployment (veloz.io/v1alpha1), from the status the operator writes
+-- (operator/src/status/deployment-status.ts). Lua 5.1 subset: Argo CD runs gopher-lua.
+local hs = {}
+
+local function condition(t)
+  if obj.status == nil or obj.status.conditions == nil then
+    return nil
+  end
+  for _, c in ipairs(obj.status.conditions) do
+    if c.type == t then
+      return c
+    end
+  end
+  return nil
+end
+
+local function describe(c)
+  if c.message ~= nil and c.message ~= "" then
+    return c.reason .. ": " .. c.message
+  end
+  return c.reason
+end
+
+if obj.status == nil then
+  hs.status = "Progressing"
+  hs.message = "Waiting for the operator to report status"
+  return hs
+end
+
+-- A status written for an older spec says nothing about the current one.
+local generation = obj.metadata.generation or 0
+local observed = obj.status.observedGeneration or 0
+if observed < generation then
+  hs.status = "Progressing"
+  hs.message = "Waiting for the operator to observe generation " .. generation .. " (status is for " .. observed .. ")"
+  return hs
+end
+
+local paused = condition("Paused")
+if paused ~= nil and paused.status == "True" then
+  hs.status = "Suspended"
+  hs.message = describe(paused)
+  return hs
+end
+
+local degraded = condition("Degraded")
+if degraded ~= nil and degraded.status == "True" then
+  hs.status = "Degraded"
+  hs.message = describe(degraded)
+  return hs
+end
+
+-- A failing or stale WAL backup puts recent orders at risk: as loud as a failed rollout.
+local backup = condition("BackupReady")
+if backup ~= nil and backup.status == "False" then
+  hs.status = "Degraded"
+  hs.message = describe(backup)
+  return hs
+end
+
+local ready = condition("Ready")
+if ready ~= nil and ready.status == "True" and (ready.observedGeneration or generation) >= generation then
+  if obj.status.phase == "Hibernated" then
+    hs.status = "Suspended"
+    hs.message = "Hibernated: spec.pairs is 0 (WAL volumes are kept)"
+    return hs
+  end
+  hs.status = "Healthy"
+  hs.message = describe(ready)
+  return hs
+end
+
+hs.status = "Progressing"
+if ready ~= nil then
+  hs.message = describe(ready)
+else
+  hs.message = "Phase " .. (obj.status.phase or "unknown")
+end
+return hs

@@ -1,0 +1,130 @@
+// The RBAC source against what the code does: every kind render() makes can be applied and pruned,
+// every kind the operator watches can be listed and watched, and nothing more is granted.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { synth } from '../../cdk8s/src/synth.ts';
+import { RESOURCES } from '../../operator/src/kube/resources.ts';
+import { OPERATOR_RULES, USER_RULES, rbacDoc } from './rbac.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+function verbsFor(group: string, resource: string, scope: 'watched' | 'lease'): Set<string> {
+  return new Set(
+    OPERATOR_RULES.filter(
+      (r) => r.scope === scope && r.apiGroups.includes(group) && r.resources.includes(resource),
+    ).flatMap((r) => r.verbs),
+  );
+}
+
+/** Every kind render() produces for the samples (production.yaml turns every option on). */
+function renderedKinds(): Array<{ group: string; plural: string }> {
+  const out = new Map<string, { group: string; plural: string }>();
+  for (const file of ['production.yaml', 'quickstart.yaml', 'hibernated.yaml']) {
+    const yaml = synth(readFileSync(join(ROOT, 'crds', 'samples', file), 'utf8'), {
+      monitoringApiServed: true,
+      image: 'veloz:test',
+      source: file,
+    });
+    for (const doc of parseAllDocuments(yaml)) {
+      const o = doc.toJS() as { apiVersion: string; kind: string } | null;
+      if (!o) continue;
+      const res = Object.values(RESOURCES).find(
+        (r) => (r.group ? `${r.group}/${r.version}` : r.version) === o.apiVersion && r.kind === o.kind,
+      );
+      if (!res)
+        throw new Error(
+          `render() makes ${o.apiVersion} ${o.kind}, unknown to operator/src/kube/resources.ts`,
+        );
+      out.set(res.plural, { group: res.group, plural: res.plural });
+    }
+  }
+  return [...out.values()];
+}
+
+describe('operator RBAC', () => {
+  it('lets the operator apply and prune everything render() makes', () => {
+    const kinds = renderedKinds();
+    expect(kinds.map((k) => k.plural)).toEqual(
+      expect.arrayContaining(['statefulsets', 'cronjobs', 'prometheusrules']),
+    );
+    for (const k of kinds) {
+      const verbs = verbsFor(k.group, k.plural, 'watched');
+      // Server-side apply of a new object needs create as well as patch.
+      for (const v of ['get', 'list', 'watch', 'create', 'patch', 'delete'])
+        expect(verbs, `${v} ${k.plural}`).toContain(v);
+    }
+  });
+
+  it('lets the informers list and watch every kind the operator watches', () => {
+    const watched = [
+      RESOURCES.velozDeployment,
+      RESOURCES.velozStrategy,
+      RESOURCES.secret,
+      RESOURCES.configMap,
+      RESOURCES.service,
+      RESOURCES.serviceAccount,
+      RESOURCES.statefulSet,
+      RESOURCES.pdb,
+      RESOURCES.networkPolicy,
+      RESOURCES.cronJob,
+      RESOURCES.job,
+      RESOURCES.pod,
+      RESOURCES.pvc,
+      RESOURCES.serviceMonitor,
+      RESOURCES.prometheusRule,
+    ];
+    for (const r of watched) {
+      const verbs = verbsFor(r.group, r.plural, 'watched');
+      expect(verbs, r.plural).toContain('list');
+      expect(verbs, r.plural).toContain('watch');
+    }
+    for (const cr of ['velozdeployments', 'velozstrategies']) {
+      expect(verbsFor('veloz.io', cr, 'watched')).toContain('patch');
+      expect(verbsFor('veloz.io', `${cr}/status`, 'watched')).toContain('patch');
+    }
+  });
+
+  it('grants events, the pod proxy and the Lease exactly as used', () => {
+    expect([...verbsFor('', 'events', 'watched')].sort()).toEqual(['create', 'patch']);
+    // engine-access.ts: GET, PUT (update), DELETE through /pods/NAME:8080/proxy/.
+    expect(verbsFor('', 'pods/proxy', 'watched')).toEqual(new Set(['get', 'create', 'update', 'delete']));
+    expect(verbsFor('', 'pods', 'watched')).toEqual(new Set(['get', 'list', 'watch']));
+    expect(verbsFor('batch', 'jobs', 'watched')).toEqual(new Set(['get', 'list', 'watch']));
+    expect([...verbsFor('coordination.k8s.io', 'leases', 'lease')].sort()).toEqual([
+      'create',
+      'get',
+      'update',
+    ]);
+    expect(
+      OPERATOR_RULES.filter((r) => r.resources.includes('leases')).every((r) => r.scope === 'lease'),
+    ).toBe(true);
+  });
+
+  it('never grants wildcards, update of whole objects, or anything outside the operator’s needs', () => {
+    const granted = new Set(OPERATOR_RULES.flatMap((r) => r.resources));
+    for (const forbidden of [
+      '*',
+      'nodes',
+      'namespaces',
+      'customresourcedefinitions',
+      'roles',
+      'clusterroles',
+      'pods/exec',
+    ])
+      expect(granted).not.toContain(forbidden);
+    for (const r of OPERATOR_RULES) {
+      expect(r.verbs).not.toContain('*');
+      if (!r.resources.includes('leases') && !r.resources.includes('pods/proxy'))
+        expect(r.verbs).not.toContain('update');
+    }
+  });
+
+  it('documents why every rule exists', () => {
+    for (const r of [...OPERATOR_RULES, ...Object.values(USER_RULES)])
+      expect(r.why.length).toBeGreaterThan(20);
+    const doc = rbacDoc();
+    for (const r of OPERATOR_RULES) expect(doc).toContain(r.why);
+  });
+});
