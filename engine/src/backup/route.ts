@@ -105,7 +105,7 @@ export function registerWalBackupRoute(app: FastifyInstance, engine: Engine): vo
           additionalProperties: false,
           properties: {
             have: { type: 'string', maxLength: 12_000, pattern: '^[0-9a-f.:,]*$' },
-            checkpoint: { type: 'boolean', default: true },
+            checkpoint: { type: 'boolean', default: false },
           },
         },
         response: {
@@ -115,7 +115,9 @@ export function registerWalBackupRoute(app: FastifyInstance, engine: Engine): vo
       },
     },
     async (req, reply) => {
-      const snap = await engine.walSnapshot(req.query.checkpoint ?? true);
+      // No checkpoint by default: every segment starts with one already, and a checkpoint per backup
+      // would add the whole state to the log (and to every incremental backup) each time.
+      const snap = await engine.walSnapshot(req.query.checkpoint ?? false);
       let index: SnapshotIndex;
       try {
         index = {

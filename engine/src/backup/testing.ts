@@ -190,7 +190,7 @@ export interface EngineView {
 }
 
 export async function engineView(url: string): Promise<EngineView> {
-  const orders = (await (await fetch(`${url}/api/orders_state`)).json());
-  const positions = (await (await fetch(`${url}/api/positions`)).json());
+  const orders = await (await fetch(`${url}/api/orders_state`)).json();
+  const positions = await (await fetch(`${url}/api/positions`)).json();
   return { orders, positions };
 }
