@@ -353,7 +353,7 @@ describe('backup and restore', () => {
     const part = m.segments[0]!.parts[0]!.key;
     const victim = join(pairDir, part);
     const bytes = await readFile(victim);
-    bytes[bytes.length >> 1] ^= 0x40;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length >> 1) ^ 0x40, bytes.length >> 1);
     await writeFile(victim, bytes);
     const to = await tmp();
     const bad = await veloz(['restore', '--from', dest, '--deployment', 'prod', '--pair', '0', '--to', to]);

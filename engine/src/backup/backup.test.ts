@@ -51,7 +51,7 @@ describe('tar', () => {
     const t = tar(files);
     await expect(readAll(chunked(t.subarray(0, 1200), 64))).rejects.toThrow(TarError);
     const bad = Buffer.from(t);
-    bad[3] ^= 1;
+    bad.writeUInt8(bad.readUInt8(3) ^ 1, 3);
     await expect(readAll(chunked(bad, 64))).rejects.toThrow(/checksum/);
   });
 });
