@@ -1,0 +1,145 @@
+// The operator under failure: killed mid-reconcile, the API server restarted under it, two
+// replicas with leader election, and a steady state that writes nothing.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import type { KubeClient } from '@veloz/operator/src/kube/client.ts';
+import { RESOURCES, type KubernetesObject } from '@veloz/operator/src/kube/resources.ts';
+import { restartLocalCluster } from '../scripts/lib/cluster.ts';
+import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
+import { OperatorProcess } from './support/operator.ts';
+
+type Obj = KubernetesObject & { spec: Record<string, unknown>; status?: Record<string, unknown> };
+
+let c: KubeClient;
+let ns: { name: string; remove: () => Promise<void> };
+const operators: OperatorProcess[] = [];
+
+beforeEach(async () => {
+  c = client();
+  ns = await createNamespace(c, 'e2e-res');
+});
+
+afterEach(async () => {
+  for (const op of operators.splice(0)) {
+    await op.kill('SIGKILL');
+    expect(op.unexpectedErrors()).toEqual([]);
+  }
+  await ns.remove();
+  c.close();
+});
+
+async function deployment(name: string, pairs = 1): Promise<Obj> {
+  const docs = parseAllDocuments(
+    await readFile(join(import.meta.dirname, '..', 'crds', 'samples', 'quickstart.yaml'), 'utf8'),
+  );
+  const d = docs.map((x) => x.toJS() as Obj).find((o) => o.kind === 'VelozDeployment')!;
+  return { ...d, metadata: { name, namespace: ns.name }, spec: { ...d.spec, pairs } };
+}
+
+async function allReady(names: string[]): Promise<void> {
+  await eventually(
+    `${names.length} deployments Ready with a current observedGeneration`,
+    async () => {
+      for (const n of names) {
+        const d = await c.find<Obj>(RESOURCES.velozDeployment, ns.name, n);
+        const ready = (
+          d?.status?.['conditions'] as Array<{ type: string; status: string }> | undefined
+        )?.find((x) => x.type === 'Ready');
+        if (d?.status?.['observedGeneration'] !== d?.metadata?.generation || ready?.status !== 'True')
+          return false;
+      }
+      return true;
+    },
+    120_000,
+  );
+}
+
+const start = async (extra: Partial<Parameters<typeof OperatorProcess.start>[0]> = {}) => {
+  const op = await OperatorProcess.start({ kubeconfig: kubeconfig(), namespaces: [ns.name], ...extra });
+  operators.push(op);
+  return op;
+};
+
+describe('operator resilience on a real API server', () => {
+  it('converges although it is killed with SIGKILL mid-reconcile 10 times', async () => {
+    const names = Array.from({ length: 5 }, (_, i) => `desk-${i}`);
+    for (const n of names) await c.apply(await deployment(n, 2));
+    for (let round = 0; round < 10; round++) {
+      const op = await start();
+      // Change something each round so every life has work in flight when it dies.
+      await c.mergePatch(RESOURCES.velozDeployment, ns.name, names[round % names.length]!, {
+        spec: { image: `veloz:round-${round}` },
+      });
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 400));
+      await op.kill('SIGKILL');
+      operators.splice(operators.indexOf(op), 1);
+    }
+    await start();
+    await allReady(names);
+    for (const [i, n] of names.entries()) {
+      const sts = await c.get<Obj>(RESOURCES.statefulSet, ns.name, `${n}-engine`);
+      const last = [...Array(10).keys()].filter((r) => r % names.length === i).at(-1);
+      expect(JSON.stringify(sts.spec['template'])).toContain(`veloz:round-${last}`);
+    }
+  });
+
+  it('recovers its watches when the API server restarts under it', async () => {
+    const local = inject('localCluster');
+    if (!local) {
+      console.warn('skipped: the suite runs against an external cluster it cannot restart');
+      return;
+    }
+    const op = await start();
+    await c.apply(await deployment('before'));
+    await allReady(['before']);
+    restartLocalCluster(local);
+    c.close();
+    c = client();
+    await c.apply(await deployment('after'));
+    await allReady(['before', 'after']);
+    await c.mergePatch(RESOURCES.velozDeployment, ns.name, 'before', { spec: { pairs: 2 } });
+    await allReady(['before', 'after']);
+    expect(await op.metric('veloz_operator_informer_restarts_total')).toBeGreaterThan(0);
+  });
+
+  it('with leader election exactly one replica reconciles, and a standby takes over after SIGKILL of the leader', async () => {
+    const a = await start({ leaderElect: true, leaseNamespace: ns.name, identity: 'replica-a' });
+    const b = await start({ leaderElect: true, leaseNamespace: ns.name, identity: 'replica-b' });
+    const leader = await eventually('a leader', async () => {
+      const [la, lb] = [await a.metric('veloz_operator_leader'), await b.metric('veloz_operator_leader')];
+      return la + lb === 1 && (la === 1 ? a : b);
+    });
+    const standby = leader === a ? b : a;
+    await c.apply(await deployment('led'));
+    await allReady(['led']);
+    expect(await standby.writes()).toBe(0);
+    expect(await standby.metric('veloz_operator_reconcile_total')).toBe(0);
+    const killedAt = Date.now();
+    await leader.kill('SIGKILL');
+    operators.splice(operators.indexOf(leader), 1);
+    await eventually(
+      'the standby to lead',
+      async () => (await standby.metric('veloz_operator_leader')) === 1,
+      60_000,
+      100,
+    );
+    const failoverMs = Date.now() - killedAt;
+    // Lease duration (15 s) plus one retry period (2 s), plus the polling granularity.
+    expect(failoverMs).toBeLessThanOrEqual(15_000 + 2_000 + 500);
+    await c.mergePatch(RESOURCES.velozDeployment, ns.name, 'led', { spec: { pairs: 2 } });
+    await allReady(['led']);
+  });
+
+  it('makes no write requests in a steady state (60 s)', async () => {
+    const op = await start();
+    for (const n of ['calm-0', 'calm-1']) await c.apply(await deployment(n));
+    await allReady(['calm-0', 'calm-1']);
+    // Let the last status and events land, then count.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const before = await op.writes();
+    await new Promise((r) => setTimeout(r, 60_000));
+    expect(await op.writes()).toBe(before);
+  });
+});
