@@ -9,8 +9,10 @@ interface Phase {
   run: () => number;
 }
 
-const npx = (args: string[], env: Record<string, string> = {}) => () =>
-  spawnSync('npx', args, { stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
+const npx =
+  (args: string[], env: Record<string, string> = {}) =>
+  () =>
+    spawnSync('npx', args, { stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
 
 let cluster: LocalCluster | undefined;
 let kubeconfig = process.env['KUBECONFIG'];
@@ -79,7 +81,9 @@ try {
 }
 console.log('\n=== timings');
 for (const [name, secs, code] of timings) {
-  console.log(`${name.padEnd(12)} ${secs.toFixed(1).padStart(7)} s  ${code === 0 ? 'ok' : `FAILED (exit ${code})`}`);
+  console.log(
+    `${name.padEnd(12)} ${secs.toFixed(1).padStart(7)} s  ${code === 0 ? 'ok' : `FAILED (exit ${code})`}`,
+  );
 }
 if (failed) {
   console.error(`npm test: phase "${failed}" failed`);

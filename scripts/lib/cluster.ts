@@ -19,7 +19,9 @@ function run(args: string[], name: string, inherit: boolean): string {
     stdio: inherit ? ['ignore', 'pipe', 'inherit'] : ['ignore', 'pipe', 'pipe'],
   });
   if (res.status !== 0) {
-    throw new Error(`hack/cluster.sh ${args.join(' ')} failed (exit ${res.status}).${inherit ? '' : `\n${res.stderr}`}`);
+    throw new Error(
+      `hack/cluster.sh ${args.join(' ')} failed (exit ${res.status}).${inherit ? '' : `\n${res.stderr}`}`,
+    );
   }
   return res.stdout.trim();
 }

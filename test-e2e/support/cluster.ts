@@ -12,7 +12,10 @@ export function client(): KubeClient {
 }
 
 /** Creates a uniquely named namespace; the returned function deletes it. */
-export async function createNamespace(c: KubeClient, prefix = 'e2e'): Promise<{ name: string; remove: () => Promise<void> }> {
+export async function createNamespace(
+  c: KubeClient,
+  prefix = 'e2e',
+): Promise<{ name: string; remove: () => Promise<void> }> {
   const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
   await c.create(RESOURCES.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   return { name, remove: () => c.delete(RESOURCES.namespace, undefined, name) };
@@ -36,7 +39,9 @@ export async function eventually<T>(
       last = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

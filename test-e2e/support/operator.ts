@@ -30,7 +30,16 @@ export class OperatorProcess {
   private readonly ready: Promise<void>;
 
   constructor(o: OperatorOptions) {
-    const args = [VELOZ_BIN, 'operator', '--kubeconfig', o.kubeconfig, '--metrics-port', '0', '--metrics-host', '127.0.0.1'];
+    const args = [
+      VELOZ_BIN,
+      'operator',
+      '--kubeconfig',
+      o.kubeconfig,
+      '--metrics-port',
+      '0',
+      '--metrics-host',
+      '127.0.0.1',
+    ];
     if (o.namespaces) args.push('--namespaces', o.namespaces.join(','));
     if (o.leaderElect) args.push('--leader-elect', '--lease-namespace', o.leaseNamespace ?? 'default');
     args.push(...(o.args ?? []));
@@ -72,7 +81,8 @@ export class OperatorProcess {
     let sum = 0;
     for (const line of (await this.metrics()).split('\n')) {
       if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').at(-1));
+      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+        sum += Number(line.split(' ').at(-1));
     }
     return sum;
   }
@@ -80,7 +90,8 @@ export class OperatorProcess {
   /** Write requests the operator made (every verb that changes something), from its metrics. */
   async writes(): Promise<number> {
     let n = 0;
-    for (const verb of ['apply', 'patch', 'create', 'update', 'delete']) n += await this.metric('veloz_operator_api_requests_total', { verb });
+    for (const verb of ['apply', 'patch', 'create', 'update', 'delete'])
+      n += await this.metric('veloz_operator_api_requests_total', { verb });
     return n;
   }
 

@@ -1,0 +1,33 @@
+// Installs the project's CRDs with server-side apply and waits until they are served.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { KubeClient } from '../../operator/src/kube/client.ts';
+import { RESOURCES, type KubernetesObject } from '../../operator/src/kube/resources.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+export async function readManifests(path: string): Promise<KubernetesObject[]> {
+  return parseAllDocuments(await readFile(path, 'utf8'))
+    .map((d) => d.toJS() as KubernetesObject | null)
+    .filter((d): d is KubernetesObject => !!d);
+}
+
+export async function installCrds(client: KubeClient): Promise<void> {
+  for (const file of ['veloz.io_velozdeployments.yaml', 'veloz.io_velozstrategies.yaml']) {
+    for (const crd of await readManifests(join(ROOT, 'crds', file))) {
+      await client.apply(crd);
+      const name = crd.metadata?.name ?? '';
+      for (let i = 0; ; i++) {
+        const got = await client.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
+          RESOURCES.crd,
+          undefined,
+          name,
+        );
+        if (got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+        if (i > 200) throw new Error(`CRD ${name} was not established`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+}

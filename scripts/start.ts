@@ -1,0 +1,152 @@
+// `npm start`: with no $KUBECONFIG, the project's own local cluster with the CRDs, the operator
+// and the quickstart deployment, shown live until Ctrl-C, then everything is torn down. With
+// $KUBECONFIG, the operator runs against that cluster in the foreground.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { KubeClient } from '../operator/src/kube/client.ts';
+import { RESOURCES, type KubernetesObject } from '../operator/src/kube/resources.ts';
+import { startLocalCluster } from './lib/cluster.ts';
+import { installCrds, readManifests } from './lib/crds.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const VELOZ = join(ROOT, 'engine', 'bin', 'veloz.js');
+const NAMESPACE = 'veloz-quickstart';
+
+if (process.env['KUBECONFIG']) {
+  console.log(
+    `npm start: running the operator against KUBECONFIG=${process.env['KUBECONFIG']} (Ctrl-C stops it)`,
+  );
+  const child = spawn(process.execPath, [VELOZ, 'operator', '--kubeconfig', process.env['KUBECONFIG']], {
+    stdio: 'inherit',
+  });
+  process.on('SIGINT', () => child.kill('SIGTERM'));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  process.exit(code ?? 0);
+}
+
+type Obj = KubernetesObject & { spec: Record<string, unknown>; status?: Record<string, unknown> };
+
+// The viewer may go away before we do (a pipe closed by the same Ctrl-C): teardown must still run.
+process.stdout.on('error', () => undefined);
+const cluster = startLocalCluster('veloz');
+const client = KubeClient.load(cluster.kubeconfig);
+const stateDir = join(process.env['XDG_STATE_HOME'] ?? join(homedir(), '.local', 'state'), 'veloz');
+await mkdir(stateDir, { recursive: true });
+const logPath = join(stateDir, 'npm-start-operator.log');
+let stopping = false;
+
+async function teardown(code: number): Promise<never> {
+  stopping = true;
+  process.stdout.write('\nstopping the operator and the local cluster...\n');
+  operator.kill('SIGTERM');
+  await once(operator, 'exit').catch(() => undefined);
+  client.close();
+  cluster.down();
+  process.exit(code);
+}
+
+await installCrds(client);
+const operator = spawn(
+  process.execPath,
+  [VELOZ, 'operator', '--kubeconfig', cluster.kubeconfig, '--metrics-port', '0'],
+  {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  },
+);
+const log = createWriteStream(logPath);
+operator.stdout.pipe(log);
+operator.stderr.pipe(log);
+operator.on('exit', (code) => {
+  if (!stopping) {
+    console.error(`the operator exited (code ${code}); its log is ${logPath}`);
+    void teardown(1);
+  }
+});
+process.on('SIGINT', () => void teardown(0));
+process.on('SIGTERM', () => void teardown(0));
+
+if (!(await client.find(RESOURCES.namespace, undefined, NAMESPACE))) {
+  await client.create(RESOURCES.namespace, undefined, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: NAMESPACE },
+  });
+}
+for (const o of await readManifests(join(ROOT, 'crds', 'samples', 'quickstart.yaml'))) {
+  await client.apply({ ...o, metadata: { ...o.metadata, namespace: NAMESPACE } });
+}
+
+function cell(v: unknown, width: number): string {
+  const s = v === undefined || v === null ? '-' : String(v);
+  return s.length > width ? `${s.slice(0, width - 1)}…` : s.padEnd(width);
+}
+
+async function render(): Promise<string> {
+  const deployments = (await client.list<Obj>(RESOURCES.velozDeployment, NAMESPACE)).items;
+  const strategies = (await client.list<Obj>(RESOURCES.velozStrategy, NAMESPACE)).items;
+  const pods = (await client.list<Obj>(RESOURCES.pod, NAMESPACE)).items;
+  const lines = [
+    `VeloZ quickstart on the local cluster (namespace ${NAMESPACE}) — ${new Date().toISOString()}`,
+    `kubeconfig: ${cluster.kubeconfig}    kubectl: ${cluster.bin}/kubectl    operator log: ${logPath}`,
+    '',
+    `${cell('DEPLOYMENT', 16)}${cell('PAIRS', 7)}${cell('READY', 7)}${cell('MODE', 14)}${cell('PHASE', 13)}GENERATION`,
+  ];
+  for (const d of deployments) {
+    const s = d.status ?? {};
+    lines.push(
+      `${cell(d.metadata?.name, 16)}${cell(d.spec['pairs'], 7)}${cell(s['readyPairs'], 7)}${cell((d.spec['execution'] as { mode?: string })?.mode, 14)}${cell(s['phase'], 13)}${s['observedGeneration'] ?? '-'}/${d.metadata?.generation}`,
+    );
+    for (const c of (s['conditions'] as
+      Array<{ type: string; status: string; reason: string; message: string }> | undefined) ?? []) {
+      lines.push(`    ${cell(c.type, 18)}${cell(c.status, 9)}${cell(c.reason, 24)}${c.message}`);
+    }
+    for (const p of (s['pairs'] as
+      Array<{ index: number; engineReady?: boolean; gatewayReady?: boolean }> | undefined) ?? []) {
+      lines.push(
+        `    pair ${p.index}: engine ${p.engineReady ? 'ready' : 'not ready'}, gateway ${p.gatewayReady ? 'ready' : 'not ready'}`,
+      );
+    }
+  }
+  lines.push(
+    '',
+    `${cell('STRATEGY', 18)}${cell('TYPE', 14)}${cell('SYMBOL', 10)}${cell('RUNNING', 9)}${cell('ORDERS', 8)}PNL (realized / unrealized)`,
+  );
+  for (const st of strategies) {
+    const s = st.status ?? {};
+    lines.push(
+      `${cell(st.metadata?.name, 18)}${cell(st.spec['type'], 14)}${cell(st.spec['symbol'], 10)}${cell(s['runningEngines'], 9)}${cell(s['ordersPlaced'], 8)}${s['realizedPnl'] ?? '-'} / ${s['unrealizedPnl'] ?? '-'}`,
+    );
+    const degraded = (
+      s['conditions'] as Array<{ type: string; status: string; message: string }> | undefined
+    )?.find((c) => c.type === 'Degraded' && c.status === 'True');
+    if (degraded) lines.push(`    degraded: ${degraded.message}`);
+  }
+  lines.push('', `${cell('POD', 28)}${cell('PHASE', 10)}NODE`);
+  for (const p of pods) {
+    lines.push(
+      `${cell(p.metadata?.name, 28)}${cell((p.status as { phase?: string })?.['phase'], 10)}${(p.spec as { nodeName?: string })['nodeName'] ?? '-'}`,
+    );
+  }
+  lines.push(
+    '',
+    'The pods run on kwok fake nodes: Kubernetes schedules them and reports them Running, but no',
+    'process runs inside, so strategies cannot reach an engine here (issue: real pods on a local node).',
+    'Ctrl-C stops the operator and removes the local cluster.',
+  );
+  return lines.join('\n');
+}
+
+for (;;) {
+  if (stopping) break;
+  try {
+    const screen = await render();
+    process.stdout.write(process.stdout.isTTY ? `\x1b[2J\x1b[H${screen}\n` : `${screen}\n\n`);
+  } catch (err) {
+    process.stdout.write(`status not available yet: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+  await new Promise((r) => setTimeout(r, process.stdout.isTTY ? 1_000 : 5_000));
+}
