@@ -8,7 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient } from '../operator/src/kube/client.ts';
-import { RESOURCES, type KubernetesObject } from '../operator/src/kube/resources.ts';
+import type { VelozDeployment, VelozStrategy } from '../cdk8s/src/generated/types.ts';
+import { RESOURCES } from '../operator/src/kube/resources.ts';
 import { startLocalCluster } from './lib/cluster.ts';
 import { installCrds, readManifests } from './lib/crds.ts';
 
@@ -28,7 +29,11 @@ if (process.env['KUBECONFIG']) {
   process.exit(code ?? 0);
 }
 
-type Obj = KubernetesObject & { spec: Record<string, unknown>; status?: Record<string, unknown> };
+interface PodView {
+  metadata?: { name?: string };
+  spec?: { nodeName?: string };
+  status?: { phase?: string };
+}
 
 // The viewer may go away before we do (a pipe closed by the same Ctrl-C): teardown must still run.
 process.stdout.on('error', () => undefined);
@@ -80,15 +85,15 @@ for (const o of await readManifests(join(ROOT, 'crds', 'samples', 'quickstart.ya
   await client.apply({ ...o, metadata: { ...o.metadata, namespace: NAMESPACE } });
 }
 
-function cell(v: unknown, width: number): string {
-  const s = v === undefined || v === null ? '-' : String(v);
+function cell(v: string | number | boolean | undefined, width: number): string {
+  const s = v === undefined ? '-' : String(v);
   return s.length > width ? `${s.slice(0, width - 1)}…` : s.padEnd(width);
 }
 
 async function render(): Promise<string> {
-  const deployments = (await client.list<Obj>(RESOURCES.velozDeployment, NAMESPACE)).items;
-  const strategies = (await client.list<Obj>(RESOURCES.velozStrategy, NAMESPACE)).items;
-  const pods = (await client.list<Obj>(RESOURCES.pod, NAMESPACE)).items;
+  const deployments = (await client.list<VelozDeployment>(RESOURCES.velozDeployment, NAMESPACE)).items;
+  const strategies = (await client.list<VelozStrategy>(RESOURCES.velozStrategy, NAMESPACE)).items;
+  const pods = (await client.list<PodView>(RESOURCES.pod, NAMESPACE)).items;
   const lines = [
     `VeloZ quickstart on the local cluster (namespace ${NAMESPACE}) — ${new Date().toISOString()}`,
     `kubeconfig: ${cluster.kubeconfig}    kubectl: ${cluster.bin}/kubectl    operator log: ${logPath}`,
@@ -98,14 +103,12 @@ async function render(): Promise<string> {
   for (const d of deployments) {
     const s = d.status ?? {};
     lines.push(
-      `${cell(d.metadata?.name, 16)}${cell(d.spec['pairs'], 7)}${cell(s['readyPairs'], 7)}${cell((d.spec['execution'] as { mode?: string })?.mode, 14)}${cell(s['phase'], 13)}${s['observedGeneration'] ?? '-'}/${d.metadata?.generation}`,
+      `${cell(d.metadata?.name, 16)}${cell(d.spec.pairs, 7)}${cell(s.readyPairs, 7)}${cell(d.spec.execution.mode, 14)}` +
+        `${cell(s.phase, 13)}${s.observedGeneration ?? '-'}/${d.metadata?.generation ?? '-'}`,
     );
-    for (const c of (s['conditions'] as
-      Array<{ type: string; status: string; reason: string; message: string }> | undefined) ?? []) {
+    for (const c of s.conditions ?? [])
       lines.push(`    ${cell(c.type, 18)}${cell(c.status, 9)}${cell(c.reason, 24)}${c.message}`);
-    }
-    for (const p of (s['pairs'] as
-      Array<{ index: number; engineReady?: boolean; gatewayReady?: boolean }> | undefined) ?? []) {
+    for (const p of s.pairs ?? []) {
       lines.push(
         `    pair ${p.index}: engine ${p.engineReady ? 'ready' : 'not ready'}, gateway ${p.gatewayReady ? 'ready' : 'not ready'}`,
       );
@@ -118,19 +121,15 @@ async function render(): Promise<string> {
   for (const st of strategies) {
     const s = st.status ?? {};
     lines.push(
-      `${cell(st.metadata?.name, 18)}${cell(st.spec['type'], 14)}${cell(st.spec['symbol'], 10)}${cell(s['runningEngines'], 9)}${cell(s['ordersPlaced'], 8)}${s['realizedPnl'] ?? '-'} / ${s['unrealizedPnl'] ?? '-'}`,
+      `${cell(st.metadata?.name, 18)}${cell(st.spec.type, 14)}${cell(st.spec.symbol, 10)}${cell(s.runningEngines, 9)}` +
+        `${cell(s.ordersPlaced, 8)}${s.realizedPnl ?? '-'} / ${s.unrealizedPnl ?? '-'}`,
     );
-    const degraded = (
-      s['conditions'] as Array<{ type: string; status: string; message: string }> | undefined
-    )?.find((c) => c.type === 'Degraded' && c.status === 'True');
+    const degraded = s.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True');
     if (degraded) lines.push(`    degraded: ${degraded.message}`);
   }
   lines.push('', `${cell('POD', 28)}${cell('PHASE', 10)}NODE`);
-  for (const p of pods) {
-    lines.push(
-      `${cell(p.metadata?.name, 28)}${cell((p.status as { phase?: string })?.['phase'], 10)}${(p.spec as { nodeName?: string })['nodeName'] ?? '-'}`,
-    );
-  }
+  for (const p of pods)
+    lines.push(`${cell(p.metadata?.name, 28)}${cell(p.status?.phase, 10)}${p.spec?.nodeName ?? '-'}`);
   lines.push(
     '',
     'The pods run on kwok fake nodes: Kubernetes schedules them and reports them Running, but no',
