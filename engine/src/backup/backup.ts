@@ -1,6 +1,8 @@
 // `veloz backup`: takes a consistent snapshot from one engine (GET /api/wal/backup), checks every
 // record's checksum and sequence as the bytes arrive, stores only what the store does not hold
 // yet, and writes the manifest last, so a backup that failed half-way is never complete.
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { CURRENT_SEGMENT } from '../wal/format.ts';
 import { SNAPSHOT_FORMAT, SNAPSHOT_INDEX, type SnapshotIndex } from './route.ts';
 import {
@@ -64,25 +66,18 @@ async function* tee(body: AsyncIterable<Buffer>, v: RecordVerifier): AsyncGenera
   }
 }
 
-/** Aborts `ctl` when `src` yields nothing for `ms`; stop() must be called once done with it. */
-function withIdleTimeout(
-  src: AsyncIterable<Uint8Array>,
-  ms: number,
-  ctl: AbortController,
-): { stream: AsyncGenerator<Buffer>; stop: () => void } {
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => ctl.abort(new BackupError(`the engine sent nothing for ${ms} ms`)), ms);
-  };
-  async function* stream(): AsyncGenerator<Buffer> {
-    arm();
-    for await (const c of src) {
-      arm();
-      yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
-    }
-  }
-  return { stream: stream(), stop: () => clearTimeout(timer) };
+/**
+ * GET with node:http (several times faster than fetch for a long body); the socket times out
+ * when the engine sends nothing for `idleMs`, however long the whole transfer takes.
+ */
+function get(url: URL, idleMs: number): Promise<IncomingMessage> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, { timeout: idleMs }, resolve);
+    req.on('timeout', () => req.destroy(new BackupError(`the engine sent nothing for ${idleMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
@@ -101,30 +96,26 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     .join(',');
   const url = new URL('/api/wal/backup', opts.engineUrl);
   if (have) url.searchParams.set('have', have);
-  const ctl = new AbortController();
-  let res: Response;
+  let res: IncomingMessage;
   try {
-    res = await fetch(url, {
-      signal: AbortSignal.any([ctl.signal, AbortSignal.timeout(opts.timeoutMs ?? 60_000)]),
-    });
+    res = await get(url, opts.timeoutMs ?? 60_000);
   } catch (err) {
     throw new BackupError(
       `cannot reach the engine at ${opts.engineUrl}: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  if (res.status !== 200 || !res.body) {
-    const text = await res.text().catch(() => '');
-    throw new BackupError(
-      `the engine at ${opts.engineUrl} answered ${res.status} to GET /api/wal/backup: ${text}`,
-    );
-  }
-  const idle = withIdleTimeout(res.body, opts.timeoutMs ?? 60_000, ctl);
   try {
-    return await receive(opts, readTar(idle.stream), known, base, startedAt);
+    if (res.statusCode !== 200) {
+      let text = '';
+      for await (const c of res as AsyncIterable<Buffer>) text += c.toString();
+      throw new BackupError(
+        `the engine at ${opts.engineUrl} answered ${res.statusCode} to GET /api/wal/backup: ${text}`,
+      );
+    }
+    return await receive(opts, readTar(res as AsyncIterable<Buffer>), known, base, startedAt);
   } finally {
-    idle.stop();
     // Whatever the engine still sends (nothing, normally) is not needed.
-    ctl.abort();
+    res.destroy();
   }
 }
 
@@ -191,9 +182,9 @@ async function receive(
       const v: RecordVerifier = new RecordVerifier(`${opts.engineUrl} ${f.name}`, f.sendFrom, expect);
       const key = partKey(f.id ?? 'empty', f.sendFrom, f.size);
       await store.write(joinKey(base, key), tee(entry.body, v), n);
-      const sha256 = v.finish();
+      const crc32c = v.finish();
       const s: SegmentStats = v.stats;
-      seg.parts.push({ key, offset: f.sendFrom, size: n, sha256 });
+      seg.parts.push({ key, offset: f.sendFrom, size: n, crc32c });
       seg.entries += s.entries;
       seg.firstSequence ??= s.firstSequence;
       seg.firstTimestamp ??= s.firstTimestamp;

@@ -16,7 +16,8 @@ export interface ManifestPart {
   key: string;
   offset: number;
   size: number;
-  sha256: string;
+  /** CRC32C of the part's bytes, hex (every record in it also carries its own CRC32C). */
+  crc32c: string;
 }
 
 export interface ManifestSegment {

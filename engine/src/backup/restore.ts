@@ -2,15 +2,15 @@
 // or a time), verifies every byte of it (part checksums, record checksums, contiguous
 // sequences), and writes a WAL directory the engine replays on start. The directory is built
 // beside the target and moved in only once it verifies.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { crc32c } from '@node-rs/crc32';
 import { mkdir, open, readdir, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CURRENT_SEGMENT, HEADER_SIZE, alignedSize, readU64 } from '../wal/format.ts';
-import { fsyncDir, verifyWal } from '../wal/recovery.ts';
+import { CURRENT_SEGMENT, HEADER_SIZE, RecordType, readU64 } from '../wal/format.ts';
+import { fsyncDir } from '../wal/recovery.ts';
 import { listPair, pairDir, readManifest, type BackupRef, type Manifest } from './manifest.ts';
 import { joinKey, type Store } from './store.ts';
-import { BackupVerifyError, RecordVerifier } from './verify.ts';
+import { FileSink } from './sink.ts';
+import { BackupVerifyError, RecordVerifier, crcHex } from './verify.ts';
 
 export class RestoreError extends Error {}
 
@@ -99,16 +99,26 @@ async function commit(staging: string, to: string): Promise<string[]> {
   return files;
 }
 
-/** Checks the materialised directory the way the engine will read it. */
-async function verifyMaterialised(dir: string, expectLast: number): Promise<void> {
-  const r = await verifyWal(dir);
-  if (!r.healthy || r.tornTailBytes > 0) {
-    throw new RestoreError(
-      `the restored WAL does not verify: ${[...r.problems, `${r.tornTailBytes} torn bytes`].join('; ')}`,
-    );
+/**
+ * Every file was checked record by record and against the previous one while it was written;
+ * what is left is where the log starts: with a checkpoint, or at sequence 1.
+ */
+async function checkMaterialised(dir: string, expectLast: number, lastSeq: number): Promise<void> {
+  if (lastSeq !== expectLast) {
+    throw new RestoreError(`the restored WAL ends at sequence ${lastSeq}, expected ${expectLast}`);
   }
-  if (r.lastSequence !== expectLast) {
-    throw new RestoreError(`the restored WAL ends at sequence ${r.lastSequence}, expected ${expectLast}`);
+  const files = (await readdir(dir)).sort();
+  const first = files.find((f) => f !== CURRENT_SEGMENT) ?? files[0];
+  if (!first) throw new RestoreError('nothing was restored');
+  const fh = await open(join(dir, first), 'r');
+  try {
+    const head = Buffer.alloc(HEADER_SIZE);
+    await fh.read(head, 0, HEADER_SIZE, 0);
+    if (head.readUInt8(24) !== RecordType.Checkpoint && readU64(head, 8) !== 1) {
+      throw new RestoreError(`the restored WAL starts at sequence ${readU64(head, 8)} without a checkpoint`);
+    }
+  } finally {
+    await fh.close();
   }
 }
 
@@ -147,82 +157,91 @@ export async function restoreFromStore(opts: StoreRestoreOptions): Promise<Resto
     let lastTs: number | null = null;
     let bytes = 0;
     let stop = false;
+    const stopAt =
+      cut?.upToSequence !== undefined
+        ? (seq: number) => seq > cut.upToSequence!
+        : cut?.upToTime !== undefined
+          ? (_seq: number, ts: number) => ts > cut.upToTime!
+          : null;
     for (const seg of m.segments) {
       if (stop) break;
       if (seg.parts.length === 0) continue;
       const path = join(staging, seg.name);
+      // One pass: every part's checksum and every record are checked as the bytes are written.
+      const v = new RecordVerifier(seg.name, 0, lastSeq > 0 ? lastSeq + 1 : null, stopAt, false);
       const fh = await open(path, 'w');
-      const v = new RecordVerifier(`backup ${ref.name} ${seg.name}`, 0, lastSeq > 0 ? lastSeq + 1 : null);
-      let recordsEnd = 0;
+      const sink = new FileSink(fh);
+      let where = seg.name;
       try {
         for (const part of seg.parts) {
-          if (part.offset !== recordsEnd) {
+          if (part.offset !== sink.written) {
             throw new RestoreError(
-              `backup ${ref.name}: ${seg.name} part ${part.key} starts at ${part.offset}, expected ${recordsEnd}`,
+              `backup ${ref.name}: ${seg.name} part ${part.key} starts at ${part.offset}, expected ${sink.written}`,
             );
           }
-          const h = createHash('sha256');
-          let got = 0;
           const key = joinKey(base, part.key);
+          where = `${store.location}/${key}`;
           let body: AsyncIterable<Buffer>;
           try {
             body = await store.read(key);
           } catch (err) {
             throw new RestoreError(
-              `backup ${ref.name}: ${store.location}/${key} is missing (${err instanceof Error ? err.message : String(err)})`,
+              `backup ${ref.name} is damaged: ${store.location}/${key} is missing (${err instanceof Error ? err.message : String(err)})`,
             );
           }
+          let crc = 0;
+          const start = sink.written;
           for await (const c of body) {
-            h.update(c);
-            got += c.length;
-            await fh.write(c);
+            crc = crc32c(c, crc);
+            await sink.push(c);
+            v.push(c);
           }
-          const sha = h.digest('hex');
-          if (got !== part.size || sha !== part.sha256) {
+          const got = sink.written - start;
+          if (got !== part.size || crcHex(crc) !== part.crc32c) {
             throw new RestoreError(
-              `backup ${ref.name} is damaged: ${store.location}/${key} has ${got} bytes with sha256 ${sha}, ` +
-                `the manifest says ${part.size} bytes with sha256 ${part.sha256}. Restore an older backup ` +
+              `backup ${ref.name} is damaged: ${store.location}/${key} has ${got} bytes with crc32c ${crcHex(crc)}, ` +
+                `the manifest says ${part.size} bytes with crc32c ${part.crc32c}. Restore an older backup ` +
                 '(--up-to-sequence / --up-to-time) or from another copy',
             );
           }
-          recordsEnd += got;
+          if (v.cut !== null) break;
         }
+        v.finish();
+        await sink.end();
+        await fh.sync();
+      } catch (err) {
+        if (err instanceof BackupVerifyError) {
+          throw new RestoreError(`backup ${ref.name} is damaged: ${where}: ${err.message}`);
+        }
+        throw err;
       } finally {
+        await sink.end().catch(() => undefined);
         await fh.close();
       }
-      // Records are checked in the file just written (the parts' checksums proved it holds what
-      // was backed up, the records prove it is a valid log continuing the previous file).
-      try {
-        for await (const c of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>)
-          v.push(c);
-        v.finish();
-      } catch (err) {
-        if (err instanceof BackupVerifyError)
-          throw new RestoreError(`backup ${ref.name} is damaged: ${err.message}`);
-        throw err;
-      }
-      const keep = cut ? await findCut(path, cut) : null;
-      if (!keep || keep.end === null) {
-        lastSeq = v.stats.lastSequence ?? lastSeq;
-        lastTs = v.stats.lastTimestamp ?? lastTs;
-        bytes += recordsEnd;
+      lastSeq = v.stats.lastSequence ?? lastSeq;
+      lastTs = v.stats.lastTimestamp ?? lastTs;
+      if (v.cut === null) {
+        if (seg.name !== CURRENT_SEGMENT && !v.stats.rotated) {
+          throw new RestoreError(
+            `backup ${ref.name} is damaged: ${seg.name} does not end with a rotation record`,
+          );
+        }
+        bytes += sink.written;
         continue;
       }
       // The first record past the target is in this file: keep what is before it, as the
       // current segment (it no longer ends with its rotation record), and nothing after.
       stop = true;
-      lastSeq = keep.lastSeq ?? lastSeq;
-      lastTs = keep.lastTs ?? lastTs;
-      if (keep.end === 0) {
+      if (v.cut === 0) {
         await rm(path);
       } else {
-        await truncate(path, keep.end);
+        await truncate(path, v.cut);
         if (seg.name !== CURRENT_SEGMENT) await rename(path, join(staging, CURRENT_SEGMENT));
-        bytes += keep.end;
+        bytes += v.cut;
       }
     }
     if (lastSeq === 0) throw new RestoreError(`backup ${ref.name}: nothing to restore before the target`);
-    await verifyMaterialised(staging, lastSeq);
+    await checkMaterialised(staging, lastSeq, lastSeq);
     const files = await commit(staging, opts.to);
     return {
       source: `${store.location}/${base}`,
@@ -235,36 +254,5 @@ export async function restoreFromStore(opts: StoreRestoreOptions): Promise<Resto
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
     throw err;
-  }
-}
-
-/**
- * Offset just past the last record to keep in a verified segment file (null: the target is past
- * its end), and that record's sequence and time.
- */
-async function findCut(
-  path: string,
-  cut: Target,
-): Promise<{ end: number | null; lastSeq: number | null; lastTs: number | null }> {
-  const fh = await open(path, 'r');
-  try {
-    const size = (await fh.stat()).size;
-    const head = Buffer.alloc(HEADER_SIZE);
-    let off = 0;
-    let lastSeq: number | null = null;
-    let lastTs: number | null = null;
-    while (off < size) {
-      await fh.read(head, 0, HEADER_SIZE, off);
-      const seq = readU64(head, 8);
-      const ts = readU64(head, 16);
-      if (cut.upToSequence !== undefined && seq > cut.upToSequence) return { end: off, lastSeq, lastTs };
-      if (cut.upToTime !== undefined && ts > cut.upToTime) return { end: off, lastSeq, lastTs };
-      lastSeq = seq;
-      lastTs = ts;
-      off += alignedSize(head.readUInt32LE(0));
-    }
-    return { end: null, lastSeq, lastTs };
-  } finally {
-    await fh.close();
   }
 }

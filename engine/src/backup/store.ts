@@ -13,6 +13,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { fsyncDir } from '../wal/recovery.ts';
+import { FileSink } from './sink.ts';
 
 export interface StoredObject {
   key: string;
@@ -100,14 +101,16 @@ export class FsStore implements Store {
     const fh = await open(tmp, 'w');
     let ok = false;
     try {
-      let written = 0;
+      const sink = new FileSink(fh);
       const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(body) ? [body] : body;
-      for await (const c of chunks) {
-        let off = 0;
-        while (off < c.length) off += (await fh.write(c, off, c.length - off)).bytesWritten;
-        written += c.length;
+      try {
+        for await (const c of chunks) await sink.push(c);
+      } finally {
+        // Never leave a write running on a handle about to be closed.
+        await sink.end().catch(() => undefined);
       }
-      if (written !== size) throw new StoreError(`${key}: got ${written} bytes, expected ${size}`);
+      await sink.end();
+      if (sink.written !== size) throw new StoreError(`${key}: got ${sink.written} bytes, expected ${size}`);
       await fh.sync();
       ok = true;
     } finally {

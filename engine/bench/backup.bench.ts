@@ -1,0 +1,172 @@
+// npm run bench:backup -- `veloz backup` and `veloz restore` of a WAL of BENCH_BACKUP_MB
+// (default 1024) MB against `tar` of the same directory to the same destination disk, in the
+// same run. The engine runs as its own process, as in a cluster; backup verifies every record.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, stat, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBackup } from '../src/backup/backup.ts';
+import { restoreFromStore } from '../src/backup/restore.ts';
+import { FsStore } from '../src/backup/store.ts';
+import { EngineState } from '../src/engine/state.ts';
+import { startEngineProcess } from '../src/testing/engine-process.ts';
+import { RecordType } from '../src/wal/format.ts';
+import { encodeOrderRecord, type OrderRecord } from '../src/wal/payloads.ts';
+import { recoverWal } from '../src/wal/recovery.ts';
+import { WalWriter } from '../src/wal/writer.ts';
+import { fmt, report } from './report.ts';
+
+const MB = 1024 * 1024;
+const TARGET_MB = Number(process.env['BENCH_BACKUP_MB'] ?? 1024);
+if (!Number.isFinite(TARGET_MB) || TARGET_MB <= 0)
+  throw new Error('BENCH_BACKUP_MB must be a positive number');
+const SEGMENT = 64 * MB;
+
+/** A real order log (new + cancel pairs with a long strategy name to make records ~2 KB). */
+async function makeWal(dir: string, bytes: number): Promise<number> {
+  const state = new EngineState(1000);
+  const recovered = await recoverWal(dir, 'strict', {
+    onCheckpoint: () => undefined,
+    onRecord: () => undefined,
+  });
+  const wal = await WalWriter.open(
+    { dir, maxSegmentBytes: SEGMENT, maxFiles: 100_000, sync: false, checkpointInterval: 0 },
+    recovered,
+  );
+  wal.setSnapshotProvider(() => state.snapshot());
+  const strategy = 's'.repeat(1900);
+  let written = 0;
+  let t = Date.now();
+  const commit = (rec: OrderRecord) => {
+    state.check(rec);
+    const payload = encodeOrderRecord(rec);
+    const seq = wal.append(rec.type, payload, ++t);
+    state.apply(rec, seq, t);
+    written += payload.length + 32;
+  };
+  while (written < bytes) {
+    for (let i = 0; i < 1000; i++) {
+      const id = state.nextOrderId;
+      commit({
+        type: RecordType.OrderNew,
+        data: {
+          orderId: id,
+          clientOrderId: `bench-${id}`,
+          symbol: 'BTCUSDT',
+          side: id % 2 ? 'BUY' : 'SELL',
+          type: 'LIMIT',
+          timeInForce: 'GTC',
+          price: 5_000_000,
+          quantity: 1000,
+          strategy,
+        },
+      });
+      commit({ type: RecordType.OrderCancel, data: { orderId: id, reason: 'bench' } });
+    }
+    await wal.flush();
+  }
+  await wal.close();
+  return wal.lastSequence;
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const f of await readdir(dir)) n += (await stat(join(dir, f))).size;
+  return n;
+}
+
+function sh(cmd: string): number {
+  const t0 = performance.now();
+  const r = spawnSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`${cmd} failed`);
+  return (performance.now() - t0) / 1000;
+}
+
+const root = await mkdtemp(join(tmpdir(), 'veloz-bench-backup-'));
+try {
+  const wal = join(root, 'wal');
+  const dest = join(root, 'dest');
+  spawnSync('mkdir', ['-p', wal, dest]);
+  let t0 = performance.now();
+  const lastSeq = await makeWal(wal, TARGET_MB * MB);
+  const bytes = await dirBytes(wal);
+  const genSeconds = (performance.now() - t0) / 1000;
+  console.log(`generated ${fmt(bytes / MB)} MB, ${lastSeq} records in ${genSeconds.toFixed(1)} s\n`);
+  const engine = await startEngineProcess(
+    {
+      VELOZ_WAL_DIR: wal,
+      VELOZ_SIM_TICK_MS: '0',
+      VELOZ_LOG_LEVEL: 'error',
+      VELOZ_WAL_MAX_SIZE: String(SEGMENT),
+    },
+    600_000,
+  );
+  try {
+    // Baseline: tar of the same directory onto the same destination disk, synced like ours.
+    const tarFile = join(dest, 'wal.tar');
+    const tarSeconds = sh(`tar -cf '${tarFile}' -C '${wal}' . && sync '${tarFile}'`);
+    const untarDir = join(root, 'untar');
+    const untarSeconds = sh(
+      `mkdir -p '${untarDir}' && tar -xf '${tarFile}' -C '${untarDir}' && sync -f '${untarDir}'`,
+    );
+    await rm(tarFile);
+    await rm(untarDir, { recursive: true });
+
+    const store = new FsStore(join(dest, 'veloz'));
+    t0 = performance.now();
+    const b = await runBackup({ engineUrl: engine.url, deployment: 'bench', pair: 0, store });
+    const backupSeconds = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    const inc = await runBackup({ engineUrl: engine.url, deployment: 'bench', pair: 0, store });
+    const incSeconds = (performance.now() - t0) / 1000;
+    const to = join(root, 'restored');
+    t0 = performance.now();
+    const r = await restoreFromStore({ store, deployment: 'bench', pair: 0, to, target: {} });
+    const restoreSeconds = (performance.now() - t0) / 1000;
+    if (r.lastSequence !== b.manifest.sequence) throw new Error('restore ended at the wrong sequence');
+
+    const mbps = (s: number) => bytes / MB / s;
+    const rows = [
+      { operation: 'tar -cf (baseline)', seconds: tarSeconds.toFixed(2), 'MB/s': fmt(mbps(tarSeconds)) },
+      {
+        operation: 'veloz backup (full, verified)',
+        seconds: backupSeconds.toFixed(2),
+        'MB/s': fmt(mbps(backupSeconds)),
+      },
+      {
+        operation: 'veloz backup (incremental, no change)',
+        seconds: incSeconds.toFixed(3),
+        'MB/s': `${inc.manifest.sentBytes} bytes sent`,
+      },
+      { operation: 'tar -xf (baseline)', seconds: untarSeconds.toFixed(2), 'MB/s': fmt(mbps(untarSeconds)) },
+      {
+        operation: 'veloz restore (verified)',
+        seconds: restoreSeconds.toFixed(2),
+        'MB/s': fmt(mbps(restoreSeconds)),
+      },
+    ];
+    report(
+      'backup',
+      rows,
+      {
+        walBytes: bytes,
+        records: lastSeq,
+        tarMBps: mbps(tarSeconds),
+        backupMBps: mbps(backupSeconds),
+        untarMBps: mbps(untarSeconds),
+        restoreMBps: mbps(restoreSeconds),
+        incrementalSeconds: incSeconds,
+        incrementalSentBytes: inc.manifest.sentBytes,
+      },
+      {
+        backup_vs_tar: tarSeconds / backupSeconds,
+        restore_vs_untar: untarSeconds / restoreSeconds,
+        incremental_vs_full: incSeconds / backupSeconds,
+      },
+    );
+  } finally {
+    await engine.kill('SIGTERM');
+  }
+} finally {
+  await rm(root, { recursive: true, force: true });
+}
