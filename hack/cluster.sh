@@ -106,6 +106,11 @@ options:
   kubectlBinary: ${BIN}/kubectl
   kwokControllerBinary: ${BIN}/kwok
 componentsPatches:
+- name: kube-apiserver
+  extraArgs:
+  # room for thousands of Services (the default /24 runs out in bench:operator)
+  - key: service-cluster-ip-range
+    value: 10.96.0.0/16
 - name: kube-controller-manager
   extraArgs:
   # all default controllers (garbage collector, statefulset, cronjob, job, PV binder, ...)

@@ -209,6 +209,8 @@ export class DeploymentReconciler implements Reconciler {
     const workloads = (o: Desired) => o.kind === 'StatefulSet' || o.kind === 'CronJob';
     const toApply = credentialsReady ? desired : desired.filter((o) => !workloads(o) || this.live(o));
     let requeueSoon = false;
+    const created: string[] = [];
+    const updated: string[] = [];
     for (const obj of toApply) {
       const r = resourceFor(obj.apiVersion, obj.kind);
       const key = `${ns}/${x}|${obj.kind}/${obj.metadata.name}`;
@@ -223,10 +225,12 @@ export class DeploymentReconciler implements Reconciler {
       // render() types owner references loosely; the object is a plain manifest either way.
       const result = await this.d.writer.apply<KubernetesObject>(obj as unknown as KubernetesObject);
       this.applied.set(key, { hash, fingerprint: fingerprint(result) });
-      if (!live) await this.d.events.normal(cr, 'Created', `created ${obj.kind} ${obj.metadata.name}`);
-      else if (prev && prev.hash !== hash)
-        await this.d.events.normal(cr, 'Updated', `updated ${obj.kind} ${obj.metadata.name}`);
+      if (!live) created.push(`${obj.kind} ${obj.metadata.name}`);
+      else if (prev && prev.hash !== hash) updated.push(`${obj.kind} ${obj.metadata.name}`);
     }
+    // One Event per pass, not one per object: the history stays readable in kubectl describe.
+    if (created.length) await this.d.events.normal(cr, 'Created', `created ${created.join(', ')}`);
+    if (updated.length) await this.d.events.normal(cr, 'Updated', `updated ${updated.join(', ')}`);
     const want = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
     if (requeueSoon) return true;
     for (const r of OWNED) {

@@ -22,6 +22,22 @@ export interface InformerOptions {
   onRestart?: (reason: string) => void;
 }
 
+/**
+ * What the cache keeps of an object: managedFields and the last-applied annotation are dropped,
+ * since reconcilers never read them and they are often the largest part of an object.
+ */
+export function slim(o: KubernetesObject): KubernetesObject {
+  const m = o.metadata;
+  if (!m || (!m.managedFields && !m.annotations?.['kubectl.kubernetes.io/last-applied-configuration']))
+    return o;
+  const { managedFields: _drop, ...meta } = m;
+  if (meta.annotations?.['kubectl.kubernetes.io/last-applied-configuration']) {
+    const { 'kubectl.kubernetes.io/last-applied-configuration': _last, ...rest } = meta.annotations;
+    meta.annotations = rest;
+  }
+  return { ...o, metadata: meta };
+}
+
 export class Informer {
   private readonly store = new Map<string, KubernetesObject>();
   private readonly opts: Required<Omit<InformerOptions, 'namespace' | 'labelSelector' | 'onRestart'>> &
@@ -102,7 +118,8 @@ export class Informer {
       this.stop.signal,
     );
     const seen = new Set<string>();
-    for (const o of items) {
+    for (const raw of items) {
+      const o = slim(raw);
       const key = objectKey(o);
       seen.add(key);
       const prev = this.store.get(key);
@@ -140,7 +157,7 @@ export class Informer {
             const st = ev.object as { code?: number; reason?: string; message?: string };
             throw new ApiError(st.code ?? 500, st.reason ?? '', st.message ?? 'watch error', st);
           }
-          const o = ev.object;
+          const o = slim(ev.object);
           rv = o.metadata?.resourceVersion ?? rv;
           if (ev.type === 'BOOKMARK') continue;
           const key = objectKey(o);
