@@ -132,13 +132,14 @@ describe.each(destinations)('backup and restore on $name', ({ dest: makeDest, en
     expect(after.positions).toEqual(reference.positions);
 
     // Each backup taken during the load restores to exactly its own sequence.
-    for (const d of during) {
+    // --from may also name the pair's own directory (the other deployment's, when bootstrapping).
+    for (const [i, d] of during.entries()) {
       const to = await tmp();
       const rr = await veloz(
         [
           'restore',
           '--from',
-          dest,
+          i === 0 ? `${dest}/prod/0` : dest,
           '--deployment',
           'prod',
           '--pair',

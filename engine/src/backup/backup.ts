@@ -181,7 +181,8 @@ async function receive(
         seg.lastSequence !== null ? seg.lastSequence + 1 : lastSeq !== null ? lastSeq + 1 : null;
       const v: RecordVerifier = new RecordVerifier(`${opts.engineUrl} ${f.name}`, f.sendFrom, expect);
       const key = partKey(f.id ?? 'empty', f.sendFrom, f.size);
-      await store.write(joinKey(base, key), tee(entry.body, v), n);
+      // Synced all at once before the manifest: a sync per part would stall the stream.
+      await store.write(joinKey(base, key), tee(entry.body, v), n, true);
       const crc32c = v.finish();
       const s: SegmentStats = v.stats;
       seg.parts.push({ key, offset: f.sendFrom, size: n, crc32c });
@@ -227,6 +228,7 @@ async function receive(
   };
   const name = backupName(startedAt, index.sequence);
   const key = joinKey(base, name, MANIFEST_FILE);
+  await store.sync();
   const body = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
   await store.write(key, body, body.length);
   return { name, key, manifest, sentFiles };

@@ -80,13 +80,20 @@ async function* tarStream(snap: WalSnapshot, index: SnapshotIndex): AsyncGenerat
       const n = f.size - from;
       if (n <= 0) continue;
       yield tarHeader(f.name, n, index.createdAt);
-      for (let pos = from; pos < f.size;) {
-        const buf = Buffer.allocUnsafe(Math.min(chunk, f.size - pos));
-        const { bytesRead } = await f.handle.read(buf, 0, buf.length, pos);
-        if (bytesRead === 0) throw new Error(`${f.name} is shorter than its snapshot size ${f.size}`);
-        pos += bytesRead;
-        yield buf.subarray(0, bytesRead);
+      // A read stream reads ahead while the socket drains; the handle stays the snapshot's.
+      let got = 0;
+      const stream = f.handle.createReadStream({
+        start: from,
+        end: f.size - 1,
+        highWaterMark: chunk,
+        autoClose: false,
+        emitClose: false,
+      });
+      for await (const c of stream as AsyncIterable<Buffer>) {
+        got += c.length;
+        yield c;
       }
+      if (got !== n) throw new Error(`${f.name} is shorter than its snapshot size ${f.size}`);
       yield tarPadding(n);
     }
     yield TAR_END;

@@ -29,8 +29,13 @@ export interface Store {
   list(prefix: string): Promise<StoredObject[]>;
   readAll(key: string): Promise<Buffer>;
   read(key: string): Promise<AsyncIterable<Buffer>>;
-  /** Stores exactly `size` bytes from `body`; nothing is left under `key` when it fails. */
-  write(key: string, body: AsyncIterable<Buffer> | Buffer, size: number): Promise<void>;
+  /**
+   * Stores exactly `size` bytes from `body`; nothing is left under `key` when it fails. With
+   * `deferSync`, the bytes are durable only after the next sync().
+   */
+  write(key: string, body: AsyncIterable<Buffer> | Buffer, size: number, deferSync?: boolean): Promise<void>;
+  /** Makes every write since the last sync() durable. */
+  sync(): Promise<void>;
   remove(keys: string[]): Promise<void>;
 }
 
@@ -49,6 +54,7 @@ export class FsStore implements Store {
   readonly location: string;
   private readonly root: string;
   private tmpCounter = 0;
+  private readonly unsynced = new Set<string>();
 
   constructor(root: string) {
     this.root = root;
@@ -94,7 +100,12 @@ export class FsStore implements Store {
     return createReadStream(p, { highWaterMark: 1024 * 1024 });
   }
 
-  async write(key: string, body: AsyncIterable<Buffer> | Buffer, size: number): Promise<void> {
+  async write(
+    key: string,
+    body: AsyncIterable<Buffer> | Buffer,
+    size: number,
+    deferSync = false,
+  ): Promise<void> {
     const p = this.path(key);
     await mkdir(dirname(p), { recursive: true });
     const tmp = join(dirname(p), `.tmp-${process.pid}-${++this.tmpCounter}-${key.split('/').at(-1)}`);
@@ -111,14 +122,32 @@ export class FsStore implements Store {
       }
       await sink.end();
       if (sink.written !== size) throw new StoreError(`${key}: got ${sink.written} bytes, expected ${size}`);
-      await fh.sync();
+      if (!deferSync) await fh.sync();
       ok = true;
     } finally {
       await fh.close();
       if (!ok) await rm(tmp, { force: true });
     }
     await rename(tmp, p);
+    if (deferSync) {
+      this.unsynced.add(p);
+      return;
+    }
     await fsyncDir(dirname(p));
+  }
+
+  async sync(): Promise<void> {
+    const files = [...this.unsynced];
+    this.unsynced.clear();
+    for (const f of files) {
+      const fh = await open(f, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    for (const d of new Set(files.map((f) => dirname(f)))) await fsyncDir(d);
   }
 
   async remove(keys: string[]): Promise<void> {
@@ -184,7 +213,9 @@ export class S3Store implements Store {
 
   async list(prefix: string): Promise<StoredObject[]> {
     const out: StoredObject[] = [];
-    const full = `${this.full(prefix)}/`;
+    const dir = this.full(prefix);
+    // The bucket root lists with no prefix at all ('/' would match nothing).
+    const full = dir ? `${dir}/` : '';
     let token: string | undefined;
     do {
       const r = await this.client.send(
@@ -216,7 +247,7 @@ export class S3Store implements Store {
   }
 
   async write(key: string, body: AsyncIterable<Buffer> | Buffer, size: number): Promise<void> {
-    // A single PUT is atomic: the object appears complete or not at all. A stream whose source
+    // Durable once the PUT succeeds: nothing to defer. A single PUT is atomic: the object appears complete or not at all. A stream whose source
     // fails (a checksum error mid-way, say) aborts the request.
     await this.client.send(
       new PutObjectCommand({
@@ -226,6 +257,10 @@ export class S3Store implements Store {
         ContentLength: size,
       }),
     );
+  }
+
+  async sync(): Promise<void> {
+    // Every PUT is durable when it returns.
   }
 
   async remove(keys: string[]): Promise<void> {
