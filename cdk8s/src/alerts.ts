@@ -1,6 +1,9 @@
 // The alerts of PrometheusRule `X`. Engine metric names are those of
 // engine/src/metrics/engine-metrics.ts; backup and readiness alerts use kube-state-metrics.
 
+/** Where each alert's runbook section lives (docs/runbooks/alerts.md, one section per alert). */
+export const RUNBOOK_BASE = 'https://github.com/veloz/veloz/blob/main/docs/runbooks/alerts.md';
+
 export interface AlertRule {
   alert: string;
   expr: string;
@@ -38,6 +41,7 @@ export function alertRules(
       for: '10m',
       labels: labels('warning'),
       annotations: {
+        runbook_url: `${RUNBOOK_BASE}#velozhighorderlatency`,
         summary: `VeloZ ${name}: p99 order latency above ${opts.latencySeconds}s`,
         description:
           '{{ $labels.pod }} acknowledges orders slowly (p99 {{ $value }}s); check WAL fsync latency and CPU.',
@@ -49,6 +53,7 @@ export function alertRules(
       for: '0m',
       labels: labels('warning'),
       annotations: {
+        runbook_url: `${RUNBOOK_BASE}#velozwebsocketdisconnects`,
         summary: `VeloZ ${name}: market data WebSocket keeps disconnecting`,
         description: '{{ $labels.pod }} lost its market data stream {{ $value }} times in 15 minutes.',
       },
@@ -59,6 +64,7 @@ export function alertRules(
       for: '10m',
       labels: labels('warning'),
       annotations: {
+        runbook_url: `${RUNBOOK_BASE}#velozhigherrorrate`,
         summary: `VeloZ ${name}: more than 5% of engine requests fail`,
         description: '{{ $labels.pod }} answers {{ $value | humanizePercentage }} of requests with 5xx.',
       },
@@ -69,6 +75,7 @@ export function alertRules(
       for: '0m',
       labels: labels('critical'),
       annotations: {
+        runbook_url: `${RUNBOOK_BASE}#velozwalcorruption`,
         summary: `VeloZ ${name}: corrupt WAL records found`,
         description:
           '{{ $labels.pod }} found {{ $value }} corrupt WAL records at its last recovery; run `veloz wal verify` and see the WAL runbook.',
@@ -80,6 +87,7 @@ export function alertRules(
       for: '1m',
       labels: labels('critical'),
       annotations: {
+        runbook_url: `${RUNBOOK_BASE}#velozwalwritefailure`,
         summary: `VeloZ ${name}: WAL does not accept writes`,
         description: '{{ $labels.pod }} cannot write its WAL: no order can be acknowledged.',
       },
@@ -90,6 +98,7 @@ export function alertRules(
       for: '10m',
       labels: labels('warning'),
       annotations: {
+        runbook_url: `${RUNBOOK_BASE}#velozpairnotready`,
         summary: `VeloZ ${name}: a gateway/engine pair is not ready`,
         description: '{{ $value }} pods of {{ $labels.statefulset }} are not ready.',
       },
@@ -100,6 +109,7 @@ export function alertRules(
       for: '5m',
       labels: labels('warning'),
       annotations: {
+        runbook_url: `${RUNBOOK_BASE}#velozenginenotready`,
         summary: `VeloZ ${name}: engine not ready`,
         description: '{{ $labels.pod }} reports not ready.',
       },
@@ -116,6 +126,7 @@ export function alertRules(
         for: '0m',
         labels: labels('warning'),
         annotations: {
+          runbook_url: `${RUNBOOK_BASE}#velozbackupfailed`,
           summary: `VeloZ ${name}: WAL backup job failed`,
           description: 'A run of the WAL backup CronJob failed; see the job logs.',
         },
@@ -126,6 +137,7 @@ export function alertRules(
         for: '0m',
         labels: labels('critical'),
         annotations: {
+          runbook_url: `${RUNBOOK_BASE}#velozbackupstale`,
           summary: `VeloZ ${name}: no successful WAL backup for ${stale / 60} minutes`,
           description:
             'The WAL backup CronJob has not succeeded recently; recovery would lose recent orders.',

@@ -35,7 +35,8 @@ export function configData(spec: VelozDeploymentSpec): Record<string, string> {
     maxOrderNotional: risk.maxOrderNotional ?? '',
     maxOpenOrders: String(risk.maxOpenOrders),
     maxPosition: risk.maxPosition ?? '',
-    tradingHalted: String(spec.paused),
+    // spec.paused freezes the operator, not trading (the reconciler applies nothing while paused).
+    tradingHalted: 'false',
     orderHistory: String(engine.orderHistory),
     simSeed: String(market.sim.seed),
     simTickMs: String(market.sim.tickMs),

@@ -61,6 +61,11 @@ describe('render snapshots', () => {
   });
 });
 
+const CREDENTIALS_FROM_SECRETS = {
+  VELOZ_BINANCE_API_KEY: 'from-secret',
+  VELOZ_BINANCE_API_SECRET: 'from-secret',
+};
+
 describe('render', () => {
   it('makes every object of DESIGN §4 with its fixed name', () => {
     const objs = render(production(), CTX);
@@ -365,13 +370,14 @@ describe('render', () => {
   it('writes only valid engine settings to the ConfigMap, named as the engine reads them', () => {
     for (const [, cr] of SAMPLE_CRS) {
       const cm = find(render(cr, CTX), 'ConfigMap', `${cr.metadata.name}-config`);
-      expect(() => loadConfig(cm.data)).not.toThrow();
+      // Credentials reach the engine from Secrets (secretKeyRef env), never from the ConfigMap.
+      expect(() => loadConfig({ ...cm.data, ...CREDENTIALS_FROM_SECRETS })).not.toThrow();
       expect(Object.keys(cm.data).every((k) => k.startsWith('VELOZ_'))).toBe(true);
       expect(Object.keys(cm.data)).not.toContain('VELOZ_API_KEY');
       expect(Object.keys(cm.data)).not.toContain('VELOZ_BINANCE_API_SECRET');
     }
     const cm = find(render(production(), CTX), 'ConfigMap', 'veloz-testnet-config');
-    expect(loadConfig(cm.data)).toMatchObject({
+    expect(loadConfig({ ...cm.data, ...CREDENTIALS_FROM_SECRETS })).toMatchObject({
       executionMode: 'binance_testnet_spot',
       marketSymbol: 'BTCUSDT',
       symbols: ['ETHUSDT', 'BNBUSDT'],
@@ -403,7 +409,8 @@ describe('render', () => {
   it.each([
     ['risk limit', (cr: VelozDeployment) => (cr.spec.risk.maxPosition = '3'), true],
     ['WAL sync', (cr: VelozDeployment) => (cr.spec.wal.sync = false), true],
-    ['paused', (cr: VelozDeployment) => (cr.spec.paused = true), true],
+    // paused freezes the operator; it is not an engine setting.
+    ['paused', (cr: VelozDeployment) => (cr.spec.paused = true), false],
     ['pairs', (cr: VelozDeployment) => (cr.spec.pairs = 5), false],
     ['image', (cr: VelozDeployment) => (cr.spec.image = 'registry.example/veloz:2'), false],
     ['gateway Service', (cr: VelozDeployment) => (cr.spec.gateway.service.port = 8443), false],

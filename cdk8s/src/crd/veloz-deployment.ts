@@ -541,7 +541,7 @@ export const velozDeploymentSpec = named(
         default: 1,
       }),
       paused: bool(
-        'Halt trading: engines keep running and serving reads but reject every new order (VELOZ_TRADING_HALTED).',
+        'Hands off: the operator stops writing to every child (pods, Services, Secrets ...) and reports the Paused condition; running engines keep trading. To stop new orders, halt trading through the engine API (POST /api/trading/halt).',
         { default: false },
       ),
       market,

@@ -278,7 +278,7 @@ export type VelozDeploymentSpec = {
   imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
   /** Number of gateway/engine pairs; 0 hibernates (pods stop, WAL volumes are kept). */
   pairs: number;
-  /** Halt trading: engines keep running and serving reads but reject every new order (VELOZ_TRADING_HALTED). */
+  /** Hands off: the operator stops writing to every child (pods, Services, Secrets ...) and reports the Paused condition; running engines keep trading. To stop new orders, halt trading through the engine API (POST /api/trading/halt). */
   paused: boolean;
   /** Where market data comes from and which symbols are traded. */
   market: MarketSpec;
