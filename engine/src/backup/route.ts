@@ -140,7 +140,7 @@ export function registerWalBackupRoute(app: FastifyInstance, engine: Engine): vo
       return reply
         .type('application/x-tar')
         .header('x-veloz-wal-sequence', String(snap.sequence))
-        .send(Readable.from(tarStream(snap, index), { objectMode: false }));
+        .send(Readable.from(tarStream(snap, index), { objectMode: false, highWaterMark: 4 << 20 }));
     },
   );
 }
