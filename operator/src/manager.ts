@@ -4,6 +4,7 @@ import type { VelozStrategy } from '@veloz/cdk8s/src/generated/types.ts';
 import { createLogger } from '@veloz/engine/src/logging.ts';
 import type { Logger } from 'pino';
 import { InformerCache } from './cache.ts';
+import { cacheTransform } from './cache-transforms.ts';
 import type { OperatorConfig } from './config.ts';
 import { DirectEngineAccess, ProxyEngineAccess, type EngineAccess } from './engine-access.ts';
 import { KubeClient } from './kube/client.ts';
@@ -158,6 +159,7 @@ export async function startOperator(
         onChange: handlers.get(r) ?? onOwned,
         log,
         onRestart: (reason) => metrics.informerRestarts.inc({ resource: r.plural, reason }),
+        transform: cacheTransform(r),
       });
       cache.add(r, inf);
       informers.push(inf);

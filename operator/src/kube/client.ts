@@ -4,7 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
-import { KubeConfig } from '@kubernetes/client-node';
+import { loadConnection, type Connection } from './kubeconfig.ts';
 import {
   collectionPath,
   objectPath,
@@ -63,27 +63,23 @@ interface RequestOptions {
 
 export class KubeClient {
   readonly server: URL;
-  private readonly kc: KubeConfig;
+  private readonly conn: Connection;
   private readonly agent: http.Agent;
   private readonly observers: RequestObserver[] = [];
   readonly fieldManager: string;
 
-  constructor(kc: KubeConfig, fieldManager = 'veloz-operator') {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    this.kc = kc;
-    this.server = new URL(cluster.server);
+  constructor(conn: Connection, fieldManager = 'veloz-operator') {
+    this.conn = conn;
+    this.server = conn.server;
     this.fieldManager = fieldManager;
     const opts = { keepAlive: true, maxSockets: 64 };
-    this.agent = this.server.protocol === 'https:' ? new https.Agent(opts) : new http.Agent(opts);
+    this.agent =
+      this.server.protocol === 'https:' ? new https.Agent({ ...opts, ...conn.tls }) : new http.Agent(opts);
   }
 
-  /** In-cluster config by default; a kubeconfig file when given (or $KUBECONFIG). */
+  /** A kubeconfig file when given; else in cluster; else $KUBECONFIG or ~/.kube/config. */
   static load(kubeconfig?: string): KubeClient {
-    const kc = new KubeConfig();
-    if (kubeconfig) kc.loadFromFile(kubeconfig);
-    else kc.loadFromDefault();
-    return new KubeClient(kc);
+    return new KubeClient(loadConnection(kubeconfig));
   }
 
   observe(o: RequestObserver): void {
@@ -118,7 +114,7 @@ export class KubeClient {
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.timeoutMs ? { timeout: o.timeoutMs } : {}),
     };
-    await this.kc.applyToHTTPSOptions(req);
+    await this.conn.authorize(req);
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const r = mod.request(req, resolve);

@@ -409,10 +409,12 @@ export class DeploymentReconciler implements Reconciler {
       const before = conditionOf(cr.status?.conditions, type);
       const after = conditionOf(status.conditions, type);
       if (!after || before?.status === after.status) continue;
-      const bad = (type === 'Degraded') === (after.status === 'True');
+      const bad = (type === 'Degraded') === (after.status === 'True') && after.status !== 'Unknown';
+      // A new resource's first conditions are news only when something is wrong.
+      if (!before && !bad) continue;
       await this.d.events.record(
         cr,
-        bad && after.status !== 'Unknown' ? 'Warning' : 'Normal',
+        bad ? 'Warning' : 'Normal',
         after.reason,
         `${type}=${after.status}: ${after.message}`,
       );

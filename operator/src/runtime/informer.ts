@@ -20,6 +20,8 @@ export interface InformerOptions {
   stallMs?: number;
   clock?: Clock;
   onRestart?: (reason: string) => void;
+  /** What the cache keeps of each object (default: slim()). */
+  transform?: (o: KubernetesObject) => KubernetesObject;
 }
 
 /**
@@ -40,7 +42,9 @@ export function slim(o: KubernetesObject): KubernetesObject {
 
 export class Informer {
   private readonly store = new Map<string, KubernetesObject>();
-  private readonly opts: Required<Omit<InformerOptions, 'namespace' | 'labelSelector' | 'onRestart'>> &
+  private readonly opts: Required<
+    Omit<InformerOptions, 'namespace' | 'labelSelector' | 'onRestart' | 'transform'>
+  > &
     InformerOptions;
   private readonly stop = new AbortController();
   private synced = false;
@@ -118,8 +122,9 @@ export class Informer {
       this.stop.signal,
     );
     const seen = new Set<string>();
+    const transform = this.opts.transform ?? slim;
     for (const raw of items) {
-      const o = slim(raw);
+      const o = transform(raw);
       const key = objectKey(o);
       seen.add(key);
       const prev = this.store.get(key);
@@ -157,7 +162,7 @@ export class Informer {
             const st = ev.object as { code?: number; reason?: string; message?: string };
             throw new ApiError(st.code ?? 500, st.reason ?? '', st.message ?? 'watch error', st);
           }
-          const o = slim(ev.object);
+          const o = (this.opts.transform ?? slim)(ev.object);
           rv = o.metadata?.resourceVersion ?? rv;
           if (ev.type === 'BOOKMARK') continue;
           const key = objectKey(o);
