@@ -1,6 +1,7 @@
 // npm run bench:backup -- `veloz backup` and `veloz restore` of a WAL of BENCH_BACKUP_MB
 // (default 1024) MB against `tar` of the same directory to the same destination disk, in the
-// same run. The engine runs as its own process, as in a cluster; backup verifies every record.
+// same run (BENCH_BACKUP_ROUNDS interleaved rounds, default 2, best of each). The engine runs as
+// its own process, as in a cluster; backup and restore verify every record.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, stat, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,9 @@ const TARGET_MB = Number(process.env['BENCH_BACKUP_MB'] ?? 1024);
 if (!Number.isFinite(TARGET_MB) || TARGET_MB <= 0)
   throw new Error('BENCH_BACKUP_MB must be a positive number');
 const SEGMENT = 64 * MB;
+const ROUNDS = Number(process.env['BENCH_BACKUP_ROUNDS'] ?? 2);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
+  throw new Error('BENCH_BACKUP_ROUNDS must be a positive integer');
 
 /** A real order log (new + cancel pairs with a long strategy name to make records ~2 KB). */
 async function makeWal(dir: string, bytes: number): Promise<number> {
@@ -102,28 +106,43 @@ try {
     600_000,
   );
   try {
-    // Baseline: tar of the same directory onto the same destination disk, synced like ours.
-    const tarFile = join(dest, 'wal.tar');
-    const tarSeconds = sh(`tar -cf '${tarFile}' -C '${wal}' . && sync '${tarFile}'`);
-    const untarDir = join(root, 'untar');
-    const untarSeconds = sh(
-      `mkdir -p '${untarDir}' && tar -xf '${tarFile}' -C '${untarDir}' && sync -f '${untarDir}'`,
-    );
-    await rm(tarFile);
-    await rm(untarDir, { recursive: true });
+    // Each side runs ROUNDS times, interleaved, and its best time counts: the machine is shared,
+    // and the best run is the one least disturbed by anything else.
+    let tarSeconds = Infinity;
+    let untarSeconds = Infinity;
+    let backupSeconds = Infinity;
+    let restoreSeconds = Infinity;
+    let incSeconds = Infinity;
+    let incSent = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      // Baseline: tar of the same directory onto the same destination disk, synced like ours.
+      const tarFile = join(dest, 'wal.tar');
+      tarSeconds = Math.min(tarSeconds, sh(`tar -cf '${tarFile}' -C '${wal}' . && sync '${tarFile}'`));
+      const untarDir = join(root, 'untar');
+      untarSeconds = Math.min(
+        untarSeconds,
+        sh(`mkdir -p '${untarDir}' && tar -xf '${tarFile}' -C '${untarDir}' && sync -f '${untarDir}'`),
+      );
+      await rm(tarFile);
+      await rm(untarDir, { recursive: true });
 
-    const store = new FsStore(join(dest, 'veloz'));
-    t0 = performance.now();
-    const b = await runBackup({ engineUrl: engine.url, deployment: 'bench', pair: 0, store });
-    const backupSeconds = (performance.now() - t0) / 1000;
-    t0 = performance.now();
-    const inc = await runBackup({ engineUrl: engine.url, deployment: 'bench', pair: 0, store });
-    const incSeconds = (performance.now() - t0) / 1000;
-    const to = join(root, 'restored');
-    t0 = performance.now();
-    const r = await restoreFromStore({ store, deployment: 'bench', pair: 0, to, target: {} });
-    const restoreSeconds = (performance.now() - t0) / 1000;
-    if (r.lastSequence !== b.manifest.sequence) throw new Error('restore ended at the wrong sequence');
+      const storeDir = join(dest, 'veloz');
+      const store = new FsStore(storeDir);
+      t0 = performance.now();
+      const b = await runBackup({ engineUrl: engine.url, deployment: 'bench', pair: 0, store });
+      backupSeconds = Math.min(backupSeconds, (performance.now() - t0) / 1000);
+      t0 = performance.now();
+      const inc = await runBackup({ engineUrl: engine.url, deployment: 'bench', pair: 0, store });
+      incSeconds = Math.min(incSeconds, (performance.now() - t0) / 1000);
+      incSent = inc.manifest.sentBytes;
+      const to = join(root, 'restored');
+      t0 = performance.now();
+      const r = await restoreFromStore({ store, deployment: 'bench', pair: 0, to, target: {} });
+      restoreSeconds = Math.min(restoreSeconds, (performance.now() - t0) / 1000);
+      if (r.lastSequence !== b.manifest.sequence) throw new Error('restore ended at the wrong sequence');
+      await rm(to, { recursive: true });
+      await rm(storeDir, { recursive: true });
+    }
 
     const mbps = (s: number) => bytes / MB / s;
     const rows = [
@@ -136,7 +155,7 @@ try {
       {
         operation: 'veloz backup (incremental, no change)',
         seconds: incSeconds.toFixed(3),
-        'MB/s': `${inc.manifest.sentBytes} bytes sent`,
+        'MB/s': `${incSent} bytes sent`,
       },
       { operation: 'tar -xf (baseline)', seconds: untarSeconds.toFixed(2), 'MB/s': fmt(mbps(untarSeconds)) },
       {
@@ -156,7 +175,8 @@ try {
         untarMBps: mbps(untarSeconds),
         restoreMBps: mbps(restoreSeconds),
         incrementalSeconds: incSeconds,
-        incrementalSentBytes: inc.manifest.sentBytes,
+        incrementalSentBytes: incSent,
+        rounds: ROUNDS,
       },
       {
         backup_vs_tar: tarSeconds / backupSeconds,
