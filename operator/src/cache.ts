@@ -9,6 +9,12 @@ export interface ObjectCache {
     namespace: string,
     match?: (o: T) => boolean,
   ): T[];
+  /** Objects of `r` labelled app.kubernetes.io/instance=`instance` (a deployment's children). */
+  listByInstance<T extends object = KubernetesObject>(
+    r: ResourceRef,
+    namespace: string,
+    instance: string,
+  ): T[];
 }
 
 export class InformerCache implements ObjectCache {
@@ -47,6 +53,14 @@ export class InformerCache implements ObjectCache {
       }
     }
     return out;
+  }
+
+  listByInstance<T extends object = KubernetesObject>(
+    r: ResourceRef,
+    namespace: string,
+    instance: string,
+  ): T[] {
+    return this.informers(r).flatMap((inf) => inf.listByInstance(namespace, instance)) as unknown as T[];
   }
 
   get synced(): boolean {

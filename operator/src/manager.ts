@@ -1,6 +1,6 @@
 // Wires the operator together: informers per watched namespace feeding two controllers,
 // leader election gating them, the metrics/health server, and a graceful shutdown.
-import type { VelozStrategy } from '@veloz/cdk8s/src/generated/types.ts';
+import type { VelozDeployment, VelozStrategy } from '@veloz/cdk8s/src/generated/types.ts';
 import { createLogger } from '@veloz/engine/src/logging.ts';
 import type { Logger } from 'pino';
 import { InformerCache } from './cache.ts';
@@ -104,10 +104,35 @@ export async function startOperator(
       strategyCtl?.queue.add(`${ns}/${s.metadata?.name}`);
     }
   };
+  // Which deployments refer to which Secret (`ns/name`), kept up to date from deployment events,
+  // so a Secret event finds its deployments without scanning them all.
+  const secretUsers = new Map<string, Set<string>>();
+  const secretsOf = new Map<string, string[]>();
+  const indexSecrets = (d: KubernetesObject) => {
+    const key = objectKey(d);
+    for (const s of secretsOf.get(key) ?? []) secretUsers.get(s)?.delete(key);
+    const spec = (d as { spec?: VelozDeployment['spec'] }).spec;
+    const ns = d.metadata?.namespace ?? '';
+    const names = [
+      spec?.execution?.credentialsSecretRef?.name,
+      spec?.gateway?.apiKeySecretRef?.name,
+      spec?.wal?.postgres?.secretRef?.name,
+    ].filter((n): n is string => !!n);
+    const refs = cache.get(RESOURCES.velozDeployment, ns, d.metadata?.name ?? '')
+      ? names.map((n) => `${ns}/${n}`)
+      : [];
+    secretsOf.set(key, refs);
+    for (const r of refs) {
+      let set = secretUsers.get(r);
+      if (!set) secretUsers.set(r, (set = new Set()));
+      set.add(key);
+    }
+  };
   const handlers = new Map<ResourceRef, (o: KubernetesObject) => void>([
     [
       RESOURCES.velozDeployment,
       (o) => {
+        indexSecrets(o);
         deployCtl?.queue.add(objectKey(o));
         enqueueStrategiesOf(o.metadata?.namespace ?? '', o.metadata?.name ?? '');
       },
@@ -121,13 +146,7 @@ export async function startOperator(
         const instance = o.metadata?.labels?.['app.kubernetes.io/instance'];
         if (instance && o.metadata?.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY)
           enqueueDeployment(ns, instance);
-        for (const d of cache.list<KubernetesObject & { spec: Record<string, Record<string, unknown>> }>(
-          RESOURCES.velozDeployment,
-          ns,
-        )) {
-          const refs = JSON.stringify([d.spec['execution'], d.spec['gateway'], d.spec['wal']]);
-          if (refs.includes(`"name":"${o.metadata?.name}"`)) enqueueDeployment(ns, d.metadata?.name ?? '');
-        }
+        for (const key of secretUsers.get(objectKey(o)) ?? []) deployCtl?.queue.add(key);
       },
     ],
   ]);

@@ -131,7 +131,12 @@ describe('DeploymentReconciler', () => {
     await reconciler.reconcile('ns/desk');
     for (const i of [0, 1]) {
       api.put(RESOURCES.pvc, {
-        metadata: { name: `wal-desk-engine-${i}`, namespace: 'ns' },
+        // Claims from the volumeClaimTemplate carry its labels.
+        metadata: {
+          name: `wal-desk-engine-${i}`,
+          namespace: 'ns',
+          labels: { 'app.kubernetes.io/instance': 'desk' },
+        },
         spec: { resources: { requests: { storage: '1Gi' } } },
         status: { phase: 'Bound' },
       });

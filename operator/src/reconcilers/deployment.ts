@@ -84,6 +84,11 @@ export class DeploymentReconciler implements Reconciler {
   readonly kind = 'VelozDeployment';
   private readonly d: DeploymentReconcilerDeps;
   private readonly applied = new Map<string, Applied>();
+  /** Per deployment: the hash of render()'s input and the children applied from it. */
+  private readonly rendered = new Map<
+    string,
+    { input: string; children: Array<{ r: ResourceRef; name: string; key: string }> }
+  >();
 
   constructor(deps: DeploymentReconcilerDeps) {
     this.d = deps;
@@ -99,6 +104,7 @@ export class DeploymentReconciler implements Reconciler {
     );
     if (!raw) {
       for (const k of this.applied.keys()) if (k.startsWith(`${ns}/${name}|`)) this.applied.delete(k);
+      this.rendered.delete(`${ns}/${name}`);
       return;
     }
     // The API server defaults what it stores; objects written under an older schema may lack
@@ -192,14 +198,22 @@ export class DeploymentReconciler implements Reconciler {
   ): Promise<boolean> {
     const ns = cr.metadata?.namespace ?? '';
     const x = cr.metadata?.name ?? '';
+    const ctx = {
+      defaultImage: this.d.defaultImage,
+      apiKey: this.apiKey(cr),
+      monitoringApiServed: monitoringServed,
+      secretsHash: this.secretsHash(cr),
+    };
+    // Most passes are woken by a child's status; when neither the input of render() nor any child
+    // changed, there is nothing to render, apply or prune.
+    const input = hashOf([cr.metadata?.uid, x, ns, cr.spec, ctx, credentialsReady]);
+    const crKey = `${ns}/${x}`;
+    const last = this.rendered.get(crKey);
+    if (last?.input === input && last.children.every((c) => this.unchanged(c.r, ns, c.name, c.key)))
+      return false;
     let desired: Desired[];
     try {
-      desired = render(cr, {
-        defaultImage: this.d.defaultImage,
-        apiKey: this.apiKey(cr),
-        monitoringApiServed: monitoringServed,
-        secretsHash: this.secretsHash(cr),
-      });
+      desired = render(cr, ctx);
     } catch (err) {
       throw new TerminalError(
         `cannot render the desired state: ${err instanceof Error ? err.message : String(err)}`,
@@ -228,6 +242,14 @@ export class DeploymentReconciler implements Reconciler {
       if (!live) created.push(`${obj.kind} ${obj.metadata.name}`);
       else if (prev && prev.hash !== hash) updated.push(`${obj.kind} ${obj.metadata.name}`);
     }
+    this.rendered.set(crKey, {
+      input,
+      children: toApply.map((o) => ({
+        r: resourceFor(o.apiVersion, o.kind),
+        name: o.metadata.name,
+        key: `${ns}/${x}|${o.kind}/${o.metadata.name}`,
+      })),
+    });
     // One Event per pass, not one per object: the history stays readable in kubectl describe.
     if (created.length) await this.d.events.normal(cr, 'Created', `created ${created.join(', ')}`);
     if (updated.length) await this.d.events.normal(cr, 'Updated', `updated ${updated.join(', ')}`);
@@ -275,11 +297,10 @@ export class DeploymentReconciler implements Reconciler {
     const sts = desired.metadata.name;
     const claim = (live as Sts).spec?.volumeClaimTemplates?.[0]?.metadata?.name ?? 'wal';
     type Pvc = { metadata?: { name?: string }; spec?: { resources?: { requests?: { storage?: string } } } };
-    for (const pvc of this.d.cache.list<Pvc>(
-      RESOURCES.pvc,
-      ns,
-      (p) => !!p.metadata?.name?.startsWith(`${claim}-${sts}-`),
-    )) {
+    const claims = this.d.cache
+      .listByInstance<Pvc>(RESOURCES.pvc, ns, cr.metadata?.name ?? '')
+      .filter((p) => !!p.metadata?.name?.startsWith(`${claim}-${sts}-`));
+    for (const pvc of claims) {
       const cur = pvc.spec?.resources?.requests?.storage;
       if (cur && parseQuantity(cur) >= parseQuantity(want)) continue;
       try {
@@ -303,6 +324,12 @@ export class DeploymentReconciler implements Reconciler {
     return true;
   }
 
+  private unchanged(r: ResourceRef, ns: string, name: string, key: string): boolean {
+    const live = this.d.cache.get<KubernetesObject>(r, ns, name);
+    const a = this.applied.get(key);
+    return !!live && !!a && a.fingerprint === fingerprint(live);
+  }
+
   private live(o: Desired): boolean {
     return !!this.d.cache.get(resourceFor(o.apiVersion, o.kind), o.metadata.namespace ?? '', o.metadata.name);
   }
@@ -311,7 +338,11 @@ export class DeploymentReconciler implements Reconciler {
   private owned(cr: VelozDeployment, r: ResourceRef): KubernetesObject[] {
     let list: KubernetesObject[];
     try {
-      list = this.d.cache.list<KubernetesObject>(r, cr.metadata?.namespace ?? '');
+      list = this.d.cache.listByInstance<KubernetesObject>(
+        r,
+        cr.metadata?.namespace ?? '',
+        cr.metadata?.name ?? '',
+      );
     } catch {
       // Kinds the cluster does not serve (monitoring) have no informer and no children.
       return [];
@@ -352,11 +383,13 @@ export class DeploymentReconciler implements Reconciler {
       };
     };
     let latest: LastBackup | undefined;
-    for (const j of this.d.cache.list<Job>(
-      RESOURCES.job,
-      ns,
-      (o) => !!o.metadata?.ownerReferences?.some((r) => r.kind === 'CronJob' && r.name === `${x}-wal-backup`),
-    )) {
+    const jobs = this.d.cache
+      .listByInstance<Job>(RESOURCES.job, ns, x)
+      .filter(
+        (o) =>
+          !!o.metadata?.ownerReferences?.some((r) => r.kind === 'CronJob' && r.name === `${x}-wal-backup`),
+      );
+    for (const j of jobs) {
       const done = j.status?.conditions?.find(
         (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
       );
@@ -380,16 +413,10 @@ export class DeploymentReconciler implements Reconciler {
   ): Promise<boolean> {
     const ns = cr.metadata?.namespace ?? '';
     const x = cr.metadata?.name ?? '';
-    const pods = this.d.cache.list<PodLike & { metadata?: { labels?: Record<string, string> } }>(
-      RESOURCES.pod,
-      ns,
-      (p) => p.metadata?.labels?.['app.kubernetes.io/instance'] === x,
-    );
-    const claims = this.d.cache.list<{ metadata?: { name?: string }; status?: { phase?: string } }>(
-      RESOURCES.pvc,
-      ns,
-      (c) => c.status?.phase === 'Bound' && !!c.metadata?.name?.startsWith(`wal-${x}-engine-`),
-    );
+    const pods = this.d.cache.listByInstance<PodLike>(RESOURCES.pod, ns, x);
+    const claims = this.d.cache
+      .listByInstance<{ metadata?: { name?: string }; status?: { phase?: string } }>(RESOURCES.pvc, ns, x)
+      .filter((c) => c.status?.phase === 'Bound' && !!c.metadata?.name?.startsWith(`wal-${x}-engine-`));
     const status = computeDeploymentStatus(
       cr,
       {

@@ -46,6 +46,14 @@ export class FakeApi implements ObjectCache {
       .filter((o) => !match || match(o));
   }
 
+  listByInstance<T extends object>(r: ResourceRef, ns: string, instance: string): T[] {
+    return this.list<T>(
+      r,
+      ns,
+      (o) => (o as Obj).metadata.labels?.['app.kubernetes.io/instance'] === instance,
+    );
+  }
+
   private write(verb: string, kind: string, name: string): void {
     const f = this.failNext;
     if (f?.match(verb, kind)) {

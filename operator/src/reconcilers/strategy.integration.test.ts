@@ -19,6 +19,9 @@ class MemoryCache implements ObjectCache {
   get<T extends object>(r: ResourceRef, ns: string, name: string): T | undefined {
     return this.objects.get(`${r.plural}/${ns}/${name}`) as T | undefined;
   }
+  listByInstance<T extends object>(r: ResourceRef, ns: string): T[] {
+    return this.list<T>(r, ns);
+  }
   list<T extends object>(r: ResourceRef, ns: string): T[] {
     return [...this.objects.entries()]
       .filter(([k]) => k.startsWith(`${r.plural}/${ns}/`))

@@ -40,8 +40,12 @@ export function slim(o: KubernetesObject): KubernetesObject {
   return { ...o, metadata: meta };
 }
 
+const INSTANCE = 'app.kubernetes.io/instance';
+
 export class Informer {
   private readonly store = new Map<string, KubernetesObject>();
+  /** Keys by `${namespace}/${instance label}`, so a deployment's children are found without a scan. */
+  private readonly byInstance = new Map<string, Set<string>>();
   private readonly opts: Required<
     Omit<InformerOptions, 'namespace' | 'labelSelector' | 'onRestart' | 'transform'>
   > &
@@ -71,6 +75,36 @@ export class Informer {
 
   list(): KubernetesObject[] {
     return [...this.store.values()];
+  }
+
+  /** Objects labelled app.kubernetes.io/instance=`instance` in `namespace`. */
+  listByInstance(namespace: string, instance: string): KubernetesObject[] {
+    const keys = this.byInstance.get(`${namespace}/${instance}`);
+    return keys ? [...keys].map((k) => this.store.get(k)!).filter(Boolean) : [];
+  }
+
+  private put(key: string, o: KubernetesObject): void {
+    this.remove(key);
+    this.store.set(key, o);
+    const inst = o.metadata?.labels?.[INSTANCE];
+    if (inst) {
+      const idx = `${o.metadata?.namespace ?? ''}/${inst}`;
+      let set = this.byInstance.get(idx);
+      if (!set) this.byInstance.set(idx, (set = new Set()));
+      set.add(key);
+    }
+  }
+
+  private remove(key: string): void {
+    const prev = this.store.get(key);
+    if (!prev) return;
+    this.store.delete(key);
+    const inst = prev.metadata?.labels?.[INSTANCE];
+    if (!inst) return;
+    const idx = `${prev.metadata?.namespace ?? ''}/${inst}`;
+    const set = this.byInstance.get(idx);
+    set?.delete(key);
+    if (set?.size === 0) this.byInstance.delete(idx);
   }
 
   get(key: string): KubernetesObject | undefined {
@@ -128,12 +162,12 @@ export class Informer {
       const key = objectKey(o);
       seen.add(key);
       const prev = this.store.get(key);
-      this.store.set(key, o);
+      this.put(key, o);
       if (prev?.metadata?.resourceVersion !== o.metadata?.resourceVersion) this.opts.onChange(o);
     }
     for (const [key, o] of this.store) {
       if (!seen.has(key)) {
-        this.store.delete(key);
+        this.remove(key);
         this.opts.onChange(o);
       }
     }
@@ -166,9 +200,9 @@ export class Informer {
           rv = o.metadata?.resourceVersion ?? rv;
           if (ev.type === 'BOOKMARK') continue;
           const key = objectKey(o);
-          if (ev.type === 'DELETED') this.store.delete(key);
+          if (ev.type === 'DELETED') this.remove(key);
           else
-            this.store.set(key, {
+            this.put(key, {
               ...o,
               apiVersion: o.apiVersion ?? '',
               kind: o.kind ?? this.opts.resource.kind,
