@@ -150,6 +150,7 @@ describe('metric names', () => {
       schedule: '*/5 * * * *',
       latencySeconds: '0.05',
       backups: true,
+      walShipping: true,
     })) {
       expect(check(r.expr, s), r.alert).toEqual([]);
       expect(headings, `docs/runbooks/alerts.md has no "## ${r.alert}"`).toContain(r.alert.toLowerCase());

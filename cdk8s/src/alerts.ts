@@ -1,5 +1,6 @@
 // The alerts of PrometheusRule `X`. Engine metric names are those of
-// engine/src/metrics/engine-metrics.ts; backup and readiness alerts use kube-state-metrics.
+// engine/src/metrics/engine-metrics.ts; backup and readiness alerts use kube-state-metrics. The
+// WAL shipping alerts come only with wal.postgres: a desk that ships nothing has nothing to watch.
 
 /** Where each alert's runbook section lives (docs/runbooks/alerts.md, one section per alert). */
 export const RUNBOOK_BASE = 'https://github.com/veloz/veloz/blob/main/docs/runbooks/alerts.md';
@@ -27,7 +28,7 @@ export function backupStaleSeconds(schedule: string): number {
 export function alertRules(
   name: string,
   namespace: string | undefined,
-  opts: { schedule: string; latencySeconds: string; backups: boolean },
+  opts: { schedule: string; latencySeconds: string; backups: boolean; walShipping: boolean },
 ): AlertRule[] {
   // Without a namespace (`npm run synth` of a file without one) the names alone select.
   const ns = namespace ? `namespace="${namespace}", ` : '';
@@ -115,6 +116,34 @@ export function alertRules(
       },
     },
   ];
+  if (opts.walShipping) {
+    rules.push(
+      {
+        alert: 'VelozWALShippingLag',
+        expr: `veloz_wal_ship_lag_entries{${engines}} > 10000`,
+        for: '10m',
+        labels: labels('warning'),
+        annotations: {
+          runbook_url: `${RUNBOOK_BASE}#velozwalshippinglag`,
+          summary: `VeloZ ${name}: WAL shipping to PostgreSQL is falling behind`,
+          description:
+            '{{ $labels.pod }} has {{ $value }} durable WAL records not yet shipped to PostgreSQL.',
+        },
+      },
+      {
+        alert: 'VelozWALShippingErrors',
+        expr: `sum by (pod, reason) (increase(veloz_wal_ship_errors_total{${engines}}[15m])) > 0`,
+        for: '0m',
+        labels: labels('warning'),
+        annotations: {
+          runbook_url: `${RUNBOOK_BASE}#velozwalshippingerrors`,
+          summary: `VeloZ ${name}: WAL shipping to PostgreSQL fails`,
+          description:
+            '{{ $labels.pod }} failed to ship its WAL {{ $value | humanize }} times in 15 minutes (reason {{ $labels.reason }}).',
+        },
+      },
+    );
+  }
   if (opts.backups) {
     const job = `${ns}job_name=~"${name}-wal-backup-.*"`;
     const cron = `${ns}cronjob="${name}-wal-backup"`;

@@ -319,6 +319,179 @@ describe('render', () => {
     });
   });
 
+  // The command lines and mounts engine/src/backup/backup.integration.test.ts proves by restoring:
+  // its backupArgs() (a directory or s3://bucket/prefix, --retention-days 7), the MinIO AWS_*
+  // variables, and `veloz restore --from SRC --deployment D --pair N --to DIR [--if-empty]`.
+  const backupArgs = (x: string, i: number, dest: string) => [
+    'backup',
+    '--engine-url',
+    `http://${x}-engine-${i}.${x}-engine:8080`,
+    '--deployment',
+    x,
+    '--pair',
+    String(i),
+    '--dest',
+    dest,
+    '--retention-days',
+    '7',
+  ];
+  const S3 = {
+    bucket: 'veloz-backups',
+    prefix: 'desks',
+    region: 'us-east-1',
+    endpoint: 'http://minio.storage:9000',
+    credentialsSecretRef: {
+      name: 'backup-s3',
+      accessKeyIdKey: 'accessKeyId',
+      secretAccessKeyKey: 'secretAccessKey',
+    },
+  };
+  const AWS_ENV = [
+    { name: 'AWS_REGION', value: 'us-east-1' },
+    { name: 'AWS_ENDPOINT_URL_S3', value: 'http://minio.storage:9000' },
+    { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 'backup-s3', key: 'accessKeyId' } } },
+    {
+      name: 'AWS_SECRET_ACCESS_KEY',
+      valueFrom: { secretKeyRef: { name: 'backup-s3', key: 'secretAccessKey' } },
+    },
+  ];
+  const TMP = { name: 'tmp', mountPath: '/tmp' };
+  const TMP_VOLUME = { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } };
+  const WAL = { name: 'wal', mountPath: '/var/lib/veloz/wal' };
+  const backupPod = (objs: KubernetesObject[], x: string) =>
+    find(objs, 'CronJob', `${x}-wal-backup`).spec.jobTemplate.spec.template.spec;
+
+  it('runs veloz backup as the backup integration tests do: on the backup volume', () => {
+    const cr = production();
+    cr.spec.backup.retentionDays = 7;
+    const pod = backupPod(render(cr, CTX), 'veloz-testnet');
+    expect(pod.containers.map((c: Manifest) => [c.name, c.command, c.args, c.env])).toEqual(
+      [0, 1, 2].map((i) => [`backup-${i}`, ['veloz'], backupArgs('veloz-testnet', i, '/backups'), undefined]),
+    );
+    for (const c of pod.containers) {
+      expect(c.volumeMounts).toEqual([TMP, { name: 'backups', mountPath: '/backups' }]);
+    }
+    expect(pod.volumes).toEqual([
+      TMP_VOLUME,
+      { name: 'backups', persistentVolumeClaim: { claimName: 'veloz-testnet-backups' } },
+    ]);
+  });
+
+  it('runs veloz backup as the backup integration tests do: in a bucket, with the AWS_* variables', () => {
+    const cr = production();
+    cr.spec.backup.retentionDays = 7;
+    cr.spec.backup.destination = { s3: S3 };
+    const pod = backupPod(render(cr, CTX), 'veloz-testnet');
+    expect(pod.containers.map((c: Manifest) => [c.name, c.command, c.args, c.env])).toEqual(
+      [0, 1, 2].map((i) => [
+        `backup-${i}`,
+        ['veloz'],
+        backupArgs('veloz-testnet', i, 's3://veloz-backups/desks'),
+        AWS_ENV,
+      ]),
+    );
+    for (const c of pod.containers) expect(c.volumeMounts).toEqual([TMP]);
+    expect(pod.volumes).toEqual([TMP_VOLUME]);
+  });
+
+  const restoreSources: Array<{
+    kind: string;
+    change: (cr: VelozDeployment) => void;
+    from: string;
+    env: unknown[];
+    mounts: unknown[];
+  }> = [
+    {
+      kind: 'a path on the backup volume',
+      change: (cr) => (cr.spec.restore = { fromBackup: { source: '/backups' } }),
+      from: '/backups',
+      env: [],
+      mounts: [WAL, TMP, { name: 'backups', mountPath: '/backups', readOnly: true }],
+    },
+    {
+      kind: 's3:// with the backup destination’s bucket settings',
+      change: (cr) => {
+        cr.spec.backup.destination = { s3: S3 };
+        cr.spec.restore = { fromBackup: { source: 's3://veloz-backups/desks' } };
+      },
+      from: 's3://veloz-backups/desks',
+      env: AWS_ENV,
+      mounts: [WAL, TMP],
+    },
+    {
+      kind: 's3:// with a volume destination (the default AWS chain)',
+      change: (cr) => (cr.spec.restore = { fromBackup: { source: 's3://other-bucket/desks' } }),
+      from: 's3://other-bucket/desks',
+      env: [],
+      mounts: [WAL, TMP],
+    },
+    {
+      kind: 'postgres:// (the URI from wal.postgres)',
+      change: (cr) => (cr.spec.restore = { fromBackup: { source: 'postgres://' } }),
+      from: 'postgres://',
+      env: [],
+      mounts: [WAL, TMP, { name: 'postgres', mountPath: '/var/run/secrets/veloz/postgres', readOnly: true }],
+    },
+  ];
+
+  it.each(restoreSources)(
+    'restores from $kind with the command line the backup integration tests run',
+    ({ change, from, env, mounts }) => {
+      const cr = production();
+      change(cr);
+      const pod = find(render(cr, CTX), 'StatefulSet', 'veloz-testnet-engine').spec.template.spec;
+      expect(pod.initContainers).toHaveLength(1);
+      const init = pod.initContainers[0];
+      expect([init.name, ...init.command, ...init.args].join(' ')).toBe(
+        `restore veloz restore --from ${from} --deployment veloz-testnet --pair $(POD_INDEX) --to /var/lib/veloz/wal --if-empty`,
+      );
+      expect(init.env).toEqual([
+        {
+          name: 'POD_INDEX',
+          valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } },
+        },
+        ...env,
+      ]);
+      expect(init.volumeMounts).toEqual(mounts);
+      // Every mount has its volume in the pod.
+      const volumes = pod.volumes.map((v: Manifest) => v.name);
+      for (const m of init.volumeMounts.filter((x: Manifest) => x.name !== 'wal'))
+        expect(volumes).toContain(m.name);
+    },
+  );
+
+  it('restores another deployment’s backups with --source-deployment, and a fixed pair', () => {
+    const cr = production();
+    cr.spec.restore = { fromBackup: { source: '/backups', deployment: 'veloz-prod', pair: 2 } };
+    const init = find(render(cr, CTX), 'StatefulSet', 'veloz-testnet-engine').spec.template.spec
+      .initContainers[0];
+    expect(init.args).toEqual([
+      'restore',
+      '--from',
+      '/backups',
+      '--deployment',
+      'veloz-testnet',
+      '--source-deployment',
+      'veloz-prod',
+      '--pair',
+      '2',
+      '--to',
+      '/var/lib/veloz/wal',
+      '--if-empty',
+    ]);
+  });
+
+  it('names the deployment to the engine explicitly (VELOZ_DEPLOYMENT_NAME), not through its host name', () => {
+    for (const [, cr] of SAMPLE_CRS) {
+      const x = cr.metadata.name!;
+      const engine = container(find(render(cr, CTX), 'StatefulSet', `${x}-engine`), 'engine');
+      expect(envOf(engine)['VELOZ_DEPLOYMENT_NAME'], x).toBe(x);
+      expect(loadConfig({ VELOZ_DEPLOYMENT_NAME: envOf(engine)['VELOZ_DEPLOYMENT_NAME'] })).toMatchObject({
+        deploymentName: x,
+      });
+    }
+  });
+
   it('passes credentials only as Secret references', () => {
     const objs = render(production(), CTX);
     const engine = container(find(objs, 'StatefulSet', 'veloz-testnet-engine'), 'engine');
@@ -480,6 +653,31 @@ describe('render', () => {
     );
   });
 
+  it('alerts on WAL shipping only when the engines ship to PostgreSQL', () => {
+    const alerts = (cr: VelozDeployment) =>
+      (find(render(cr, CTX), 'PrometheusRule', 'veloz-testnet').spec.groups[0].rules as Manifest[]).filter(
+        (r) => r.alert.startsWith('VelozWALShipping'),
+      );
+    const shipping = alerts(production());
+    expect(shipping.map((r) => [r.alert, r.expr, r.for, r.annotations.runbook_url])).toEqual([
+      [
+        'VelozWALShippingLag',
+        'veloz_wal_ship_lag_entries{namespace="trading", pod=~"veloz-testnet-engine-[0-9]+"} > 10000',
+        '10m',
+        'https://github.com/veloz/veloz/blob/main/docs/runbooks/alerts.md#velozwalshippinglag',
+      ],
+      [
+        'VelozWALShippingErrors',
+        'sum by (pod, reason) (increase(veloz_wal_ship_errors_total{namespace="trading", pod=~"veloz-testnet-engine-[0-9]+"}[15m])) > 0',
+        '0m',
+        'https://github.com/veloz/veloz/blob/main/docs/runbooks/alerts.md#velozwalshippingerrors',
+      ],
+    ]);
+    const without = production();
+    delete without.spec.wal.postgres;
+    expect(alerts(without)).toEqual([]);
+  });
+
   it('restores an empty WAL before the engine starts when asked to', () => {
     const cr = production();
     cr.spec.restore = {
@@ -499,6 +697,7 @@ describe('render', () => {
       '/var/lib/veloz/wal',
       '--up-to-time',
       '2025-01-01T00:00:00Z',
+      '--if-empty',
     ]);
     expect(pod.volumes).toContainEqual({
       name: 'backups',

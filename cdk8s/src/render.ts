@@ -7,12 +7,14 @@
 import { ApiObject, App, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
+import { VARIABLES } from '../../engine/src/config/variables.ts';
 import { alertRules } from './alerts.ts';
 import { checksum, configData, heapMiB } from './config.ts';
 import { API_VERSION } from './crd/crds.ts';
 import { applyDefaults } from './crd/defaults.ts';
 import { VELOZ_DEPLOYMENT } from './crd/crds.ts';
 import type {
+  BackupS3,
   ResourceAmounts,
   ResourceRequirements,
   VelozDeployment,
@@ -133,6 +135,24 @@ const secretEnv = (name: string, secret: string, key: string): k8s.EnvVar => ({
 });
 
 /**
+ * What `veloz backup` and `veloz restore` read for an s3:// location (the SDK's own variables),
+ * so the backup CronJob and the restore init container reach the bucket the same way.
+ */
+function s3Env(s3: BackupS3 | undefined): k8s.EnvVar[] {
+  const env: k8s.EnvVar[] = [];
+  if (s3?.region) env.push({ name: 'AWS_REGION', value: s3.region });
+  if (s3?.endpoint) env.push({ name: 'AWS_ENDPOINT_URL_S3', value: s3.endpoint });
+  if (s3?.credentialsSecretRef) {
+    const c = s3.credentialsSecretRef;
+    env.push(
+      secretEnv('AWS_ACCESS_KEY_ID', c.name, c.accessKeyIdKey),
+      secretEnv('AWS_SECRET_ACCESS_KEY', c.name, c.secretAccessKeyKey),
+    );
+  }
+  return env;
+}
+
+/**
  * The objects of one VelozDeployment, in a stable order. The CR may come straight from a file:
  * schema defaults are applied first, exactly as the API server would.
  */
@@ -220,6 +240,8 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
   const creds = spec.execution.mode === 'sim_engine' ? undefined : spec.execution.credentialsSecretRef;
   const engineEnv: k8s.EnvVar[] = [
     { name: 'NODE_OPTIONS', value: `--max-old-space-size=${heapMiB(spec.engine.memoryPoolSize)}` },
+    // Names the PostgreSQL table the engine ships to; explicit rather than parsed from the host name.
+    { name: VARIABLES.deploymentName.name, value: x },
   ];
   if (creds) {
     engineEnv.push(
@@ -243,9 +265,14 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
   const initContainers: k8s.Container[] = [];
   const restore = spec.restore?.fromBackup;
   if (restore) {
-    const args = ['restore', '--from', restore.source, '--deployment', x, '--pair'];
-    args.push(restore.pair === undefined ? '$(POD_INDEX)' : String(restore.pair), '--to', WAL_MOUNT);
+    const args = ['restore', '--from', restore.source, '--deployment', x];
+    if (restore.deployment) args.push('--source-deployment', restore.deployment);
+    args.push('--pair', restore.pair === undefined ? '$(POD_INDEX)' : String(restore.pair));
+    args.push('--to', WAL_MOUNT);
     if (restore.upToTimestamp) args.push('--up-to-time', restore.upToTimestamp);
+    // The init container runs again at every pod start: a WAL that already holds records (the
+    // restored one, or newer orders written on top) is left alone instead of failing the pod.
+    args.push('--if-empty');
     const mounts: k8s.VolumeMount[] = [{ name: 'wal', mountPath: WAL_MOUNT }, tmpMount];
     if (restore.source.startsWith('/') && backupClaim) {
       engineVolumes.push({
@@ -262,7 +289,7 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
       imagePullPolicy: pullPolicy,
       command: ['veloz'],
       args,
-      env: [podIndexEnv()],
+      env: [podIndexEnv(), ...(restore.source.startsWith('s3://') ? s3Env(destination.s3) : [])],
       resources: kubeResources(spec.engine.resources),
       securityContext: containerSecurity,
       volumeMounts: mounts,
@@ -431,16 +458,7 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
   if (pairs > 0) {
     const s3 = destination.s3;
     const dest = s3 ? `s3://${s3.bucket}/${s3.prefix ?? ''}` : BACKUP_MOUNT;
-    const backupEnv: k8s.EnvVar[] = [];
-    if (s3?.region) backupEnv.push({ name: 'AWS_REGION', value: s3.region });
-    if (s3?.endpoint) backupEnv.push({ name: 'AWS_ENDPOINT_URL_S3', value: s3.endpoint });
-    if (s3?.credentialsSecretRef) {
-      const c = s3.credentialsSecretRef;
-      backupEnv.push(
-        secretEnv('AWS_ACCESS_KEY_ID', c.name, c.accessKeyIdKey),
-        secretEnv('AWS_SECRET_ACCESS_KEY', c.name, c.secretAccessKeyKey),
-      );
-    }
+    const backupEnv = s3Env(s3);
     const volumes: k8s.Volume[] = [tmpVolume];
     const mounts: k8s.VolumeMount[] = [tmpMount];
     if (backupClaim) {
@@ -532,6 +550,8 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
               schedule: spec.backup.schedule,
               latencySeconds: mon.prometheusRule.orderLatencySeconds,
               backups: pairs > 0 && !spec.backup.suspend,
+              // Engines ship only when the URI Secret is mounted (wal.postgres.secretRef).
+              walShipping: pg !== undefined,
             }),
           },
         ],

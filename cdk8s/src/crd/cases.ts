@@ -199,6 +199,15 @@ export const INVALID_CASES: SchemaCase[] = [
     expect: { field: 'spec.restore.fromBackup.source', message: 'needs backup.destination.volume' },
   },
   {
+    // `veloz restore --source-deployment` accepts only such names: the init container would exit 2.
+    name: 'restore from a deployment name that is not a DNS label',
+    kind: 'VelozDeployment',
+    object: deployment('restore-other', {
+      restore: { fromBackup: { source: '/backups', deployment: 'prod.eu' } },
+    }),
+    expect: { field: 'spec.restore.fromBackup.deployment' },
+  },
+  {
     name: 'scrape interval that is not a duration',
     kind: 'VelozDeployment',
     object: deployment('bad-interval', { monitoring: { serviceMonitor: { interval: '30 seconds' } } }),

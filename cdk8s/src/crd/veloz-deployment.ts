@@ -476,7 +476,7 @@ const monitoring = named(
       prometheusRule: named(
         'PrometheusRuleSpec',
         obj(
-          'PrometheusRule `<name>` with the VeloZ alerts (latency, disconnects, errors, WAL corruption, backups, readiness).',
+          'PrometheusRule `<name>` with the VeloZ alerts (latency, disconnects, errors, WAL corruption, backups, readiness, and WAL shipping with wal.postgres).',
           {
             enabled: bool('Create the PrometheusRule.', { default: true }),
             labels: stringMap('Extra labels of the PrometheusRule.'),
@@ -504,8 +504,14 @@ const restore = named(
         'Restore each engine`s empty WAL from a backup before it starts (`veloz restore`); a WAL that already holds records is never overwritten.',
         {
           source: str(
-            'Backup location: a path on the backup volume (/backups/...), s3://bucket/prefix or postgres://... (credentials from wal.postgres).',
+            'Backup location: a path on the backup volume (/backups/...), s3://bucket/prefix (endpoint, region and credentials of backup.destination.s3 when set, else the default AWS chain) or postgres://... (credentials from wal.postgres).',
             { minLength: 1, maxLength: 2048, pattern: '^(/|s3://|postgres(ql)?://)[^\\s]*$' },
+          ),
+          // The name rule of `veloz restore --source-deployment`: the init container would fail
+          // on anything else, so the API server refuses it instead.
+          deployment: str(
+            'The deployment whose backups (or PostgreSQL table) are restored, e.g. to bootstrap this one from another; default: this deployment’s name.',
+            { minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
           ),
           pair: int('Pair whose backup is restored; each engine restores its own index when absent.', {
             minimum: 0,

@@ -236,7 +236,7 @@ export type ServiceMonitorSpec = {
   labels?: Record<string, string>;
 };
 
-/** PrometheusRule `<name>` with the VeloZ alerts (latency, disconnects, errors, WAL corruption, backups, readiness). */
+/** PrometheusRule `<name>` with the VeloZ alerts (latency, disconnects, errors, WAL corruption, backups, readiness, and WAL shipping with wal.postgres). */
 export type PrometheusRuleSpec = {
   /** Create the PrometheusRule. */
   enabled: boolean;
@@ -250,14 +250,16 @@ export type PrometheusRuleSpec = {
 export type MonitoringSpec = {
   /** ServiceMonitor `<name>` scraping the engines and gateways. */
   serviceMonitor: ServiceMonitorSpec;
-  /** PrometheusRule `<name>` with the VeloZ alerts (latency, disconnects, errors, WAL corruption, backups, readiness). */
+  /** PrometheusRule `<name>` with the VeloZ alerts (latency, disconnects, errors, WAL corruption, backups, readiness, and WAL shipping with wal.postgres). */
   prometheusRule: PrometheusRuleSpec;
 };
 
 /** Restore each engine`s empty WAL from a backup before it starts (`veloz restore`); a WAL that already holds records is never overwritten. */
 export type RestoreFromBackup = {
-  /** Backup location: a path on the backup volume (/backups/...), s3://bucket/prefix or postgres://... (credentials from wal.postgres). */
+  /** Backup location: a path on the backup volume (/backups/...), s3://bucket/prefix (endpoint, region and credentials of backup.destination.s3 when set, else the default AWS chain) or postgres://... (credentials from wal.postgres). */
   source: string;
+  /** The deployment whose backups (or PostgreSQL table) are restored, e.g. to bootstrap this one from another; default: this deployment’s name. */
+  deployment?: string;
   /** Pair whose backup is restored; each engine restores its own index when absent. */
   pair?: number;
   /** Restore records up to this time (RFC 3339); everything when absent. */
