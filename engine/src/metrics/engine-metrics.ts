@@ -5,7 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createEngineMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: 'veloz_process_' });
   const r = [registry];
-  return {
+  const m = {
     registry,
     walEntries: new Counter({ name: 'veloz_wal_entries_written', help: 'WAL records written', registers: r }),
     walBytes: new Counter({ name: 'veloz_wal_bytes_written', help: 'WAL bytes written', registers: r }),
@@ -160,6 +160,9 @@ export function createEngineMetrics(registry = new Registry()) {
       }),
     },
   };
+  // Every reason starts at 0, so increase() sees the first failure after a start too.
+  for (const reason of ['connect', 'insert', 'diverged', 'gap']) m.walShip.errors.inc({ reason }, 0);
+  return m;
 }
 
 export type EngineMetrics = ReturnType<typeof createEngineMetrics>;
