@@ -164,12 +164,14 @@ metadata:
     node-role.kubernetes.io/agent: ""
     type: kwok
 spec:
-  # pod IPs (faked by kwok) come from here; kept apart from the service range 10.0.0.0/24
-  podCIDR: 10.244.${i}.0/24
-  podCIDRs: [10.244.${i}.0/24]
+  # pod IPs (faked by kwok) come from here; apart from the service range 10.96.0.0/16
+  podCIDR: 10.244.$((i * 16)).0/20
+  podCIDRs: [10.244.$((i * 16)).0/20]
 status:
-  allocatable: {cpu: "32", memory: 256Gi, pods: "110", ephemeral-storage: 1Ti}
-  capacity: {cpu: "32", memory: 256Gi, pods: "110", ephemeral-storage: 1Ti}
+  # A fake node runs nothing: it advertises room for thousands of pods (bench:operator places
+  # 1000+ engine and gateway pods, each requesting the seeds' CPU and memory).
+  allocatable: {cpu: "4000", memory: 4Ti, pods: "4000", ephemeral-storage: 100Ti}
+  capacity: {cpu: "4000", memory: 4Ti, pods: "4000", ephemeral-storage: 100Ti}
 EOF
   done
 }
