@@ -166,14 +166,31 @@ describe('VelozDeployment on a real API server', () => {
     await expect(update({ wal: { storage: { size: '1Mi' } } })).rejects.toThrow(/WAL|grow|shrink/i);
   });
 
-  it('deletion runs the finalizer; children are garbage-collected', async () => {
-    await c.apply(await quickstart());
-    await ready();
-    await c.delete(RESOURCES.velozDeployment, ns.name, 'quickstart');
-    await eventually('the deployment to be gone', async () => !(await get()));
-    await eventually(
-      'the StatefulSets to be collected',
-      async () => !(await get(RESOURCES.statefulSet, 'quickstart-engine')),
-    );
-  });
+  it.each([
+    [true, 'kept'],
+    [false, 'deleted'],
+  ])(
+    'deletion runs the finalizer, children are garbage-collected, WAL volumes with retainOnDelete=%s are %s',
+    async (retain) => {
+      const d = await quickstart();
+      await c.apply({ ...d, spec: { ...d.spec, wal: { storage: { retainOnDelete: retain } } } });
+      await ready();
+      await c.delete(RESOURCES.velozDeployment, ns.name, 'quickstart');
+      await eventually('the deployment to be gone', async () => !(await get()));
+      await eventually(
+        'the StatefulSets to be collected',
+        async () => !(await get(RESOURCES.statefulSet, 'quickstart-engine')),
+      );
+      if (retain) {
+        // Give the garbage collector time to act on anything it would delete.
+        await new Promise((r) => setTimeout(r, 3_000));
+        expect(await get(RESOURCES.pvc, 'wal-quickstart-engine-0')).toBeDefined();
+      } else {
+        await eventually(
+          'the WAL claim to be deleted',
+          async () => !(await get(RESOURCES.pvc, 'wal-quickstart-engine-0')),
+        );
+      }
+    },
+  );
 });
