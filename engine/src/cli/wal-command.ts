@@ -82,7 +82,15 @@ export async function walCommand(argv: string[]): Promise<number> {
       let payload: unknown;
       if (rec.type === RecordType.Checkpoint) payload = { bytes: rec.payload.length };
       else if (rec.type === RecordType.Rotation) payload = decodeRotation(rec.payload);
-      else payload = decodeOrderRecord(rec.type, rec.payload).data;
+      else {
+        try {
+          payload = decodeOrderRecord(rec.type, rec.payload).data;
+        } catch (err) {
+          // A record can pass its checksum and still not decode (a bug that wrote it, a forged file):
+          // show it rather than stop the listing.
+          payload = { error: err instanceof Error ? err.message : String(err), bytes: rec.payload.length };
+        }
+      }
       process.stdout.write(
         `${JSON.stringify({ sequence: rec.seq, time: new Date(rec.timestamp).toISOString(), type: RECORD_TYPE_NAMES[rec.type], segment, offset: rec.offset, payload })}\n`,
       );
