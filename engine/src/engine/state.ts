@@ -29,7 +29,7 @@ export class EngineState {
   readonly positions = new Map<string, Position>();
   readonly strategyOrders = new Map<string, number>();
   /** Remaining quantity of open orders per `${strategy}\u0000${symbol}` (and "" for the account), by side. */
-  private readonly openQty = new Map<string, { buy: number; sell: number }>();
+  private readonly openQty = new Map<string, Map<string, { buy: number; sell: number }>>();
   /** Last known market price per symbol (not from the WAL; kept in checkpoints for restarts). */
   readonly marks = new Map<string, number>();
   nextOrderId = 1;
@@ -167,21 +167,23 @@ export class EngineState {
   }
 
   private addOpen(o: Order, delta: number): void {
-    for (const key of o.strategy ? ['', o.strategy] : ['']) {
-      const k = `${key}\u0000${o.symbol}`;
-      let q = this.openQty.get(k);
-      if (!q) {
-        q = { buy: 0, sell: 0 };
-        this.openQty.set(k, q);
-      }
-      if (o.side === 'BUY') q.buy += delta;
-      else q.sell += delta;
-    }
+    this.bumpOpen('', o, delta);
+    if (o.strategy) this.bumpOpen(o.strategy, o, delta);
+  }
+
+  // Nested maps rather than a composite string key: this runs for every order record on replay.
+  private bumpOpen(strategy: string, o: Order, delta: number): void {
+    let bySymbol = this.openQty.get(strategy);
+    if (!bySymbol) this.openQty.set(strategy, (bySymbol = new Map()));
+    let q = bySymbol.get(o.symbol);
+    if (!q) bySymbol.set(o.symbol, (q = { buy: 0, sell: 0 }));
+    if (o.side === 'BUY') q.buy += delta;
+    else q.sell += delta;
   }
 
   /** Remaining open quantity on each side for a symbol (strategy "" = the whole account). */
   openQuantity(strategy: string, symbol: string): { buy: number; sell: number } {
-    return this.openQty.get(`${strategy}\u0000${symbol}`) ?? { buy: 0, sell: 0 };
+    return this.openQty.get(strategy)?.get(symbol) ?? { buy: 0, sell: 0 };
   }
 
   position(strategy: string, symbol: string): Position {
