@@ -423,12 +423,18 @@ export class Engine {
     return { order, created: true };
   }
 
-  async placeOrder(req: PlaceOrderRequest): Promise<PlaceResult> {
+  /**
+   * Places an order and answers once it is durable. The answer is a snapshot taken before the
+   * wait: by the time the wait ends, later records (a fill from the market) may have changed the
+   * order without being durable yet, and an answer must never show what a crash could lose.
+   */
+  async placeOrder(req: PlaceOrderRequest): Promise<{ view: OrderView; created: boolean }> {
     const t0 = performance.now();
     const res = this.placeOrderNow(req);
-    await this.wal.waitDurable(res.order.lastSequence);
+    const view = this.orderView(res.order);
+    await this.wal.waitDurable(view.lastSequence);
     if (res.created) this.metrics.orderLatency.observe((performance.now() - t0) / 1000);
-    return res;
+    return { view, created: res.created };
   }
 
   cancelOrderNow(orderId: number, reason: string): Order {
@@ -438,17 +444,23 @@ export class Engine {
     return this.venue.cancel(o, reason);
   }
 
-  async cancelOrder(orderId: number, reason = 'canceled by request'): Promise<Order> {
+  /** Cancels and answers with the order as of its cancel, once that is durable (see placeOrder). */
+  async cancelOrder(orderId: number, reason = 'canceled by request'): Promise<OrderView> {
     if (this.wal.failed) throw new UnavailableError(this.wal.failed.message);
-    const o = this.cancelOrderNow(orderId, reason);
-    await this.wal.waitDurable(o.lastSequence);
-    return o;
+    const view = this.orderView(this.cancelOrderNow(orderId, reason));
+    await this.wal.waitDurable(view.lastSequence);
+    return view;
   }
 
-  /** Runs `fn` once everything applied so far is durable, so readers never see unlogged state. */
+  /**
+   * A consistent, durable read: `fn` runs now, against the state as of the last applied record,
+   * and its result is returned once that record is durable. `fn` must copy what it returns.
+   */
   async durable<T>(fn: () => T): Promise<T> {
-    await this.wal.waitDurable(this.state.lastSequence);
-    return fn();
+    const seq = this.state.lastSequence;
+    const value = fn();
+    await this.wal.waitDurable(seq);
+    return value;
   }
 
   async waitDurable(seq: number): Promise<void> {

@@ -174,7 +174,7 @@ export class EngineState {
   // Nested maps rather than a composite string key: this runs for every order record on replay.
   private bumpOpen(strategy: string, o: Order, delta: number): void {
     let bySymbol = this.openQty.get(strategy);
-    if (!bySymbol) this.openQty.set(strategy, (bySymbol = new Map()));
+    if (!bySymbol) this.openQty.set(strategy, (bySymbol = new Map<string, { buy: number; sell: number }>()));
     let q = bySymbol.get(o.symbol);
     if (!q) bySymbol.set(o.symbol, (q = { buy: 0, sell: 0 }));
     if (o.side === 'BUY') q.buy += delta;

@@ -103,8 +103,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     '/api/orders',
     { schema: { body: placeOrderBody, response: { 200: orderSchema, 201: orderSchema, ...errors } } },
     async (req, reply) => {
-      const { order, created } = await engine.placeOrder(req.body);
-      return reply.code(created ? 201 : 200).send(engine.orderView(order));
+      const { view, created } = await engine.placeOrder(req.body);
+      return reply.code(created ? 201 : 200).send(view);
     },
   );
 
@@ -124,7 +124,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.delete<{ Params: { id: number } }>(
     '/api/orders/:id',
     { schema: { params: orderIdParams, response: { 200: orderSchema, ...errors } } },
-    async (req) => engine.orderView(await engine.cancelOrder(req.params.id)),
+    async (req) => engine.cancelOrder(req.params.id),
   );
 
   app.get<{ Querystring: { status?: 'open' | 'all' } }>(
