@@ -225,29 +225,22 @@ export class DeploymentReconciler implements Reconciler {
     let requeueSoon = false;
     const created: string[] = [];
     const updated: string[] = [];
-    const applyOne = async (obj: Desired): Promise<void> => {
+    for (const obj of toApply) {
       const r = resourceFor(obj.apiVersion, obj.kind);
       const key = `${ns}/${x}|${obj.kind}/${obj.metadata.name}`;
       const live = this.d.cache.get<KubernetesObject>(r, ns, obj.metadata.name);
       if (obj.kind === 'StatefulSet' && live && (await this.resizeClaims(cr, live, obj))) {
         requeueSoon = true;
-        return;
+        continue;
       }
       const hash = hashOf(obj);
       const prev = this.applied.get(key);
-      if (live && prev && prev.hash === hash && prev.fingerprint === fingerprint(live)) return;
+      if (live && prev && prev.hash === hash && prev.fingerprint === fingerprint(live)) continue;
       // render() types owner references loosely; the object is a plain manifest either way.
       const result = await this.d.writer.apply<KubernetesObject>(obj as unknown as KubernetesObject);
       this.applied.set(key, { hash, fingerprint: fingerprint(result) });
       if (!live) created.push(`${obj.kind} ${obj.metadata.name}`);
       else if (prev && prev.hash !== hash) updated.push(`${obj.kind} ${obj.metadata.name}`);
-    };
-    // Two waves of parallel applies: what the workloads use (Secret, ConfigMap, ServiceAccount,
-    // Services, ...) first, so their pods never start before it exists; then the workloads.
-    // allSettled: every apply in a wave finishes before the first failure is reported.
-    for (const wave of [toApply.filter((o) => !workloads(o)), toApply.filter(workloads)]) {
-      const failed = (await Promise.allSettled(wave.map(applyOne))).find((r) => r.status === 'rejected');
-      if (failed) throw failed.reason;
     }
     this.rendered.set(crKey, {
       input,
