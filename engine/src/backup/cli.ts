@@ -108,6 +108,24 @@ function deploymentName(flag: string, v: string): string {
   return v;
 }
 
+/** --deployment and --pair (or VELOZ_DEPLOYMENT_NAME / VELOZ_PAIR_INDEX), shared by backup and restore. */
+function deploymentAndPair(
+  values: { deployment?: string; pair?: string },
+  env: Env,
+): { deployment: string; pair: number } {
+  return {
+    deployment: deploymentName(
+      'deployment',
+      required('deployment', pick(values.deployment, env, 'VELOZ_DEPLOYMENT_NAME'), 'VELOZ_DEPLOYMENT_NAME'),
+    ),
+    pair: integer(
+      'pair',
+      required('pair', pick(values.pair, env, 'VELOZ_PAIR_INDEX'), 'VELOZ_PAIR_INDEX'),
+      0,
+    ),
+  };
+}
+
 function s3Store(url: string, values: { [K in keyof typeof S3_FLAGS]?: string }, env: Env): S3Store {
   let loc;
   try {
@@ -178,15 +196,7 @@ export async function backupCommand(argv: string[], env: Env = process.env): Pro
   );
   if (!/^https?:\/\/\S+$/.test(engineUrl))
     throw new UsageError(`--engine-url must be an http(s):// URL, got "${engineUrl}"`);
-  const deployment = deploymentName(
-    'deployment',
-    required('deployment', pick(values.deployment, env, 'VELOZ_DEPLOYMENT_NAME'), 'VELOZ_DEPLOYMENT_NAME'),
-  );
-  const pair = integer(
-    'pair',
-    required('pair', pick(values.pair, env, 'VELOZ_PAIR_INDEX'), 'VELOZ_PAIR_INDEX'),
-    0,
-  );
+  const { deployment, pair } = deploymentAndPair(values, env);
   const dest = required('dest', pick(values.dest, env, 'VELOZ_BACKUP_DEST'), 'VELOZ_BACKUP_DEST');
   const days = pick(values['retention-days'], env, 'VELOZ_BACKUP_RETENTION_DAYS');
   const retentionDays = days === undefined ? undefined : integer('retention-days', days, 0);
@@ -275,15 +285,7 @@ export async function restoreCommand(argv: string[], env: Env = process.env): Pr
     return 0;
   }
   const from = required('from', pick(values.from, env, 'VELOZ_RESTORE_FROM'), 'VELOZ_RESTORE_FROM');
-  const deployment = deploymentName(
-    'deployment',
-    required('deployment', pick(values.deployment, env, 'VELOZ_DEPLOYMENT_NAME'), 'VELOZ_DEPLOYMENT_NAME'),
-  );
-  const pair = integer(
-    'pair',
-    required('pair', pick(values.pair, env, 'VELOZ_PAIR_INDEX'), 'VELOZ_PAIR_INDEX'),
-    0,
-  );
+  const { deployment, pair } = deploymentAndPair(values, env);
   const to = required('to', pick(values.to, env, 'VELOZ_RESTORE_TO'), 'VELOZ_RESTORE_TO');
   const seq = pick(values['up-to-sequence'], env, 'VELOZ_RESTORE_UP_TO_SEQUENCE');
   const time = pick(values['up-to-time'], env, 'VELOZ_RESTORE_UP_TO_TIME');

@@ -255,7 +255,8 @@ export class Engine {
     const symbol = q.symbol;
     this.state.marks.set(symbol, mid(q));
     this.metrics.marketUpdates.inc({ symbol });
-    if (this.accepting || this.wal) this.execute(undefined, this.matcher.onQuote(q));
+    // Quotes can arrive before recovery has opened the WAL; nothing may be matched until then.
+    if (this.wal) this.execute(undefined, this.matcher.onQuote(q));
     for (const l of this.quoteListeners) l(q);
   }
 
