@@ -5,7 +5,10 @@
 #   hack/build-k8s.sh                 build whatever is missing (idempotent, per-binary stamps)
 #   hack/build-k8s.sh --print-dir     print the cache directory and exit
 #   hack/build-k8s.sh --check         exit 0 if everything is built, 1 otherwise (builds nothing)
-#   hack/build-k8s.sh STEP...         only these steps: kubernetes etcd kwok helm crds
+#   hack/build-k8s.sh STEP...         only these steps: kubernetes etcd kwok helm crds node coredns
+#
+# `node` (kubelet, kube-proxy) and `coredns` are what a real node needs (hack/node.sh); the kwok
+# cluster alone needs neither.
 #
 # Environment: VELOZ_K8S_CACHE (cache dir), GO (go binary), VELOZ_BUILD_FORCE=1 (ignore stamps).
 set -euo pipefail
@@ -21,7 +24,8 @@ WORK="${CACHE}/.build"
 CRDS="${CACHE}/crds"
 
 KUBE_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-ALL_STEPS=(crds kubernetes etcd kwok helm)
+NODE_BINARIES=(kubelet kube-proxy)
+ALL_STEPS=(crds kubernetes etcd kwok helm node coredns)
 PROM_CRD_FILES=(monitoring.coreos.com_servicemonitors.yaml monitoring.coreos.com_podmonitors.yaml monitoring.coreos.com_prometheusrules.yaml)
 
 log() { printf '[build-k8s %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -34,6 +38,7 @@ sig_etcd()       { echo "etcd ${ETCD_VERSION} v1 trimpath cgo=0"; }
 sig_kwok()       { echo "kwok ${KWOK_VERSION} kube=${KUBE_VERSION} v1 trimpath cgo=0"; }
 sig_helm()       { echo "helm ${HELM_VERSION} v1 trimpath cgo=0"; }
 sig_crds()       { echo "prometheus-operator ${PROMETHEUS_OPERATOR_VERSION} v1"; }
+sig_coredns()    { echo "coredns ${COREDNS_VERSION} v1 trimpath cgo=0"; }
 
 is_built() { # is_built FILE SIGNATURE
   [[ "${VELOZ_BUILD_FORCE:-0}" != 1 && -s "$1" && -f "${STAMPS}/$(basename "$1")" ]] &&
@@ -41,13 +46,15 @@ is_built() { # is_built FILE SIGNATURE
 }
 stamp() { mkdir -p "${STAMPS}"; printf '%s\n' "$2" >"${STAMPS}/$(basename "$1")"; }
 
-missing_kube_binaries() {
+missing_kube_binaries() { # missing_kube_binaries NAME...
   local b
-  for b in "${KUBE_BINARIES[@]}"; do is_built "${BIN}/${b}" "$(sig_kubernetes)" || echo "${b}"; done
+  for b in "$@"; do is_built "${BIN}/${b}" "$(sig_kubernetes)" || echo "${b}"; done
 }
 step_done() {
   case "$1" in
-    kubernetes) [[ -z "$(missing_kube_binaries)" ]] ;;
+    kubernetes) [[ -z "$(missing_kube_binaries "${KUBE_BINARIES[@]}")" ]] ;;
+    node) [[ -z "$(missing_kube_binaries "${NODE_BINARIES[@]}")" ]] ;;
+    coredns) is_built "${BIN}/coredns" "$(sig_coredns)" ;;
     etcd) is_built "${BIN}/etcd" "$(sig_etcd)" ;;
     kwok) is_built "${BIN}/kwok" "$(sig_kwok)" && is_built "${BIN}/kwokctl" "$(sig_kwok)" ;;
     helm) is_built "${BIN}/helm" "$(sig_helm)" ;;
@@ -147,7 +154,10 @@ timed() { # timed STEP FUNC
 }
 
 # ---- steps ------------------------------------------------------------------------------------
-build_kubernetes() {
+build_kubernetes() { go_build_kubernetes "${KUBE_BINARIES[@]}"; }
+build_node() { go_build_kubernetes "${NODE_BINARIES[@]}"; }
+
+go_build_kubernetes() { # go_build_kubernetes NAME... (builds the missing ones of k8s.io/kubernetes/cmd/NAME)
   local dir="${WORK}/kubernetes" v="${KUBE_VERSION#v}"
   local major="${v%%.*}" rest="${v#*.}"
   local minor="${rest%%.*}"
@@ -176,7 +186,7 @@ build_kubernetes() {
     echo ")"
   } >"${dir}/go.mod"
   local pkgs=() b
-  for b in $(missing_kube_binaries); do pkgs+=("k8s.io/kubernetes/cmd/${b}"); done
+  for b in $(missing_kube_binaries "$@"); do pkgs+=("k8s.io/kubernetes/cmd/${b}"); done
   local X="" bdate="${stamptime%%.*}"
   [[ -n "${bdate}" ]] || bdate=1970-01-01T00:00:00Z
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -233,6 +243,15 @@ build_helm() {
     -ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
     "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
   stamp "${BIN}/helm" "$(sig_helm)"
+}
+
+build_coredns() {
+  # go install works: coredns' go.mod has no replace directives. GitCommit is only printed.
+  run_logged coredns "${WORK}/coredns.log" env GOBIN="${BIN}" GOFLAGS="-buildvcs=false" \
+    "${GO}" install -v -trimpath \
+    -ldflags="-s -w -X github.com/coredns/coredns/coremain.GitCommit=${COREDNS_VERSION}" \
+    "github.com/coredns/coredns@${COREDNS_VERSION}"
+  stamp "${BIN}/coredns" "$(sig_coredns)"
 }
 
 build_crds() {

@@ -5,16 +5,20 @@ import { join } from 'node:path';
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLUSTER_SH = join(ROOT, 'hack', 'cluster.sh');
 
+export type NodeMode = 'kwok' | 'real' | 'auto';
+
 export interface LocalCluster {
   name: string;
   kubeconfig: string;
+  /** What runs pods: kwok fake nodes, or a real node (hack/node.sh). */
+  mode: 'kwok' | 'real';
   bin: string;
   down(): void;
 }
 
-function run(args: string[], name: string, inherit: boolean): string {
+function run(args: string[], name: string, inherit: boolean, node: NodeMode = 'kwok'): string {
   const res = spawnSync('bash', [CLUSTER_SH, ...args], {
-    env: { ...process.env, VELOZ_CLUSTER_NAME: name },
+    env: { ...process.env, VELOZ_CLUSTER_NAME: name, VELOZ_CLUSTER_NODE: node },
     encoding: 'utf8',
     stdio: inherit ? ['ignore', 'pipe', 'inherit'] : ['ignore', 'pipe', 'pipe'],
   });
@@ -27,10 +31,12 @@ function run(args: string[], name: string, inherit: boolean): string {
 }
 
 /** Builds the pinned binaries if needed (minutes, once) and starts the cluster `name`. */
-export function startLocalCluster(name: string): LocalCluster {
-  run(['up'], name, true);
+export function startLocalCluster(name: string, node: NodeMode = 'kwok'): LocalCluster {
+  run(['up'], name, true, node);
+  const mode = run(['mode'], name, false);
   return {
     name,
+    mode: mode === 'real' ? 'real' : 'kwok',
     kubeconfig: run(['kubeconfig'], name, false),
     bin: run(['bin'], name, false),
     down: () => void run(['down'], name, true),
