@@ -101,6 +101,14 @@ describe('render', () => {
     expect(cr).toEqual(before);
   });
 
+  it('runs the image entrypoint (tini -- node veloz.js): no container overrides the command', () => {
+    const cr = production();
+    cr.spec.restore = { fromBackup: { source: '/backups' } };
+    const text = JSON.stringify(render(cr, CTX));
+    expect(text).toContain('"args":["engine"');
+    expect(text).not.toContain('"command"');
+  });
+
   it('labels every object and owns it by the CR, in its namespace', () => {
     for (const [, cr] of SAMPLE_CRS) {
       for (const o of render(cr, CTX)) {
@@ -307,10 +315,10 @@ describe('render', () => {
     const cron = find(render(production(), CTX), 'CronJob', 'veloz-testnet-wal-backup');
     expect(cron.spec.schedule).toBe('*/5 * * * *');
     const containers = cron.spec.jobTemplate.spec.template.spec.containers;
-    expect(containers.map((c: Manifest) => [c.command, ...c.args].flat().join(' '))).toEqual(
+    expect(containers.map((c: Manifest) => c.args.join(' '))).toEqual(
       [0, 1, 2].map(
         (i) =>
-          `veloz backup --engine-url http://veloz-testnet-engine-${i}.veloz-testnet-engine:8080 --deployment veloz-testnet --pair ${i} --dest /backups --retention-days 14`,
+          `backup --engine-url http://veloz-testnet-engine-${i}.veloz-testnet-engine:8080 --deployment veloz-testnet --pair ${i} --dest /backups --retention-days 14`,
       ),
     );
     expect(cron.spec.jobTemplate.spec.template.spec.volumes).toContainEqual({
@@ -366,7 +374,7 @@ describe('render', () => {
     cr.spec.backup.retentionDays = 7;
     const pod = backupPod(render(cr, CTX), 'veloz-testnet');
     expect(pod.containers.map((c: Manifest) => [c.name, c.command, c.args, c.env])).toEqual(
-      [0, 1, 2].map((i) => [`backup-${i}`, ['veloz'], backupArgs('veloz-testnet', i, '/backups'), undefined]),
+      [0, 1, 2].map((i) => [`backup-${i}`, undefined, backupArgs('veloz-testnet', i, '/backups'), undefined]),
     );
     for (const c of pod.containers) {
       expect(c.volumeMounts).toEqual([TMP, { name: 'backups', mountPath: '/backups' }]);
@@ -385,7 +393,7 @@ describe('render', () => {
     expect(pod.containers.map((c: Manifest) => [c.name, c.command, c.args, c.env])).toEqual(
       [0, 1, 2].map((i) => [
         `backup-${i}`,
-        ['veloz'],
+        undefined,
         backupArgs('veloz-testnet', i, 's3://veloz-backups/desks'),
         AWS_ENV,
       ]),
@@ -442,8 +450,9 @@ describe('render', () => {
       const pod = find(render(cr, CTX), 'StatefulSet', 'veloz-testnet-engine').spec.template.spec;
       expect(pod.initContainers).toHaveLength(1);
       const init = pod.initContainers[0];
-      expect([init.name, ...init.command, ...init.args].join(' ')).toBe(
-        `restore veloz restore --from ${from} --deployment veloz-testnet --pair $(POD_INDEX) --to /var/lib/veloz/wal --if-empty`,
+      expect(init.command).toBeUndefined();
+      expect([init.name, ...init.args].join(' ')).toBe(
+        `restore restore --from ${from} --deployment veloz-testnet --pair $(POD_INDEX) --to /var/lib/veloz/wal --if-empty`,
       );
       expect(init.env).toEqual([
         {

@@ -287,7 +287,6 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
       name: 'restore',
       image,
       imagePullPolicy: pullPolicy,
-      command: ['veloz'],
       args,
       env: [podIndexEnv(), ...(restore.source.startsWith('s3://') ? s3Env(destination.s3) : [])],
       resources: kubeResources(spec.engine.resources),
@@ -330,9 +329,10 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
           containers: [
             {
               name: 'engine',
+              // No command anywhere: the image's entrypoint (tini -- node veloz.js) runs the
+              // args, so tini is PID 1 and forwards signals; there is no `veloz` on its PATH.
               image,
               imagePullPolicy: pullPolicy,
-              command: ['veloz'],
               args: ['engine', '--port', String(PORT)],
               ports: [{ name: 'http', containerPort: PORT, protocol: 'TCP' }],
               envFrom: [{ configMapRef: { name: n.config } }],
@@ -378,7 +378,6 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
               name: 'gateway',
               image,
               imagePullPolicy: pullPolicy,
-              command: ['veloz'],
               args: [
                 'gateway',
                 '--port',
@@ -469,7 +468,6 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
       name: `backup-${i}`,
       image,
       imagePullPolicy: pullPolicy,
-      command: ['veloz'],
       args: [
         'backup',
         '--engine-url',
