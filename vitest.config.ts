@@ -29,8 +29,20 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test-e2e/**/*.test.ts'],
+          exclude: ['**/node_modules/**', 'test-e2e/system/**'],
           globalSetup: ['test-e2e/global-setup.ts'],
           testTimeout: 600_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Real pods on a real node (hack/node.sh): the image, the Helm chart, trading, recovery.
+        test: {
+          name: 'system',
+          include: ['test-e2e/system/**/*.test.ts'],
+          globalSetup: ['test-e2e/system/global-setup.ts'],
+          testTimeout: 900_000,
           hookTimeout: 900_000,
           fileParallelism: false,
         },

@@ -10,6 +10,7 @@
 #   hack/node.sh down      stop everything the node started, unmount, delete its network
 #   hack/node.sh status    show what is running
 #   hack/node.sh import TAR  import a docker-archive image into the node's containerd
+#   hack/node.sh ctr ARGS...  run ctr against the node's containerd (namespace k8s.io)
 #
 # Called by hack/cluster.sh when VELOZ_CLUSTER_NODE=real (or auto and `check` passes). One real
 # node per machine: it owns the bridge veloz0, the pod range 10.245.0.0/24 and the kubelet port.
@@ -288,6 +289,15 @@ cmd_up() {
     local port; port="$(api_port)"
     start_daemon apiserver-relay socat "TCP-LISTEN:${port},bind=${NODE_IP},fork,reuseaddr" "TCP:127.0.0.1:${port}"
   fi
+  if ! alive hostpath-permissions; then
+    # kube-controller-manager's hostPath provisioner (the StorageClass \`standard\`) creates volume
+    # directories root-only (0750), and the kubelet applies no fsGroup to hostPath volumes: pods
+    # that run as non-root (all of ours) could not write their WAL. Open new ones as
+    # local-path-provisioner does (0777), before a pod can use them (the claim binds first).
+    start_daemon hostpath-permissions bash -c 'mkdir -p /tmp/hostpath_pv; while :; do
+      find /tmp/hostpath_pv -mindepth 1 -maxdepth 1 -type d ! -perm -0777 -exec chmod 0777 {} + 2>/dev/null
+      sleep 0.2; done' "${NODE_DIR}"
+  fi
   if ! alive kubelet; then
     start_daemon kubelet "${BIN}/kubelet" --config "${NODE_DIR}/kubelet/config.yaml" \
       --kubeconfig "${KUBECONFIG_PATH}" --hostname-override "${NODE_NAME}" --node-ip "${NODE_IP}" \
@@ -427,6 +437,7 @@ cmd_down() {
   stop_daemon containerd
   [[ -z "${pids}" ]] || kill -KILL ${pids} 2>/dev/null || true
   stop_daemon apiserver-relay
+  stop_daemon hostpath-permissions
   for i in $(seq 1 100); do
     pids="$(pod_pids)"
     [[ -n "${pids}" ]] || break
@@ -458,7 +469,7 @@ remove_pod_cgroups() {
 cmd_status() {
   local n rc=0
   echo "node:       ${NODE_NAME} (real: containerd + kubelet + kube-proxy)"
-  for n in containerd apiserver-relay kubelet kube-proxy; do
+  for n in containerd apiserver-relay hostpath-permissions kubelet kube-proxy; do
     if alive "${n}"; then printf '  %-26s pid %-8s running\n' "${n}" "$(cat "${PIDS}/${n}.pid")"
     else printf '  %-26s NOT RUNNING\n' "${n}"; rc=1; fi
   done
@@ -472,6 +483,7 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   import) shift; cmd_import "$@" ;;
-  -h|--help|help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  ctr) shift; ctr "$@" ;;
+  -h|--help|help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -1,7 +1,9 @@
 // `npm start`: with no $KUBECONFIG, the project's own local cluster with the CRDs, the operator
-// and the quickstart deployment, shown live until Ctrl-C, then everything is torn down. With
+// and the quickstart deployment, shown live until Ctrl-C, then everything is torn down. The
+// cluster has a real node (pods run the veloz image built here) when this machine can run one
+// (hack/node.sh check), else kwok fake nodes; VELOZ_CLUSTER_NODE=kwok|real forces either. With
 // $KUBECONFIG, the operator runs against that cluster in the foreground.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -10,7 +12,7 @@ import { join } from 'node:path';
 import { KubeClient } from '../operator/src/kube/client.ts';
 import type { VelozDeployment, VelozStrategy } from '../cdk8s/src/generated/types.ts';
 import { RESOURCES } from '../operator/src/kube/resources.ts';
-import { startLocalCluster } from './lib/cluster.ts';
+import { startLocalCluster, type NodeMode } from './lib/cluster.ts';
 import { installCrds, readManifests } from './lib/crds.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -37,7 +39,30 @@ interface PodView {
 
 // The viewer may go away before we do (a pipe closed by the same Ctrl-C): teardown must still run.
 process.stdout.on('error', () => undefined);
-const cluster = startLocalCluster('veloz');
+function nodeMode(): NodeMode {
+  const wanted = process.env['VELOZ_CLUSTER_NODE'] || 'auto';
+  if (wanted !== 'kwok' && wanted !== 'real' && wanted !== 'auto') {
+    console.error(`npm start: VELOZ_CLUSTER_NODE must be kwok, real or auto, not '${wanted}'`);
+    process.exit(2);
+  }
+  if (wanted === 'kwok') return 'kwok';
+  const check = spawnSync(join(ROOT, 'hack', 'node.sh'), ['check'], { encoding: 'utf8' });
+  if (check.status !== 0) {
+    if (wanted === 'real') {
+      console.error(`npm start: VELOZ_CLUSTER_NODE=real, but ${check.stderr.trim()}`);
+      process.exit(1);
+    }
+    console.log(`npm start: kwok fake nodes (${check.stderr.trim().replace(/\s*\n\s*/g, ' ')})`);
+    return 'kwok';
+  }
+  // The node imports the image when it starts: build it first (cached; rebuilt when sources change).
+  if (spawnSync(join(ROOT, 'hack', 'build-image.sh'), [], { stdio: 'inherit' }).status !== 0) {
+    console.error('npm start: building the veloz image failed (see above)');
+    process.exit(1);
+  }
+  return 'real';
+}
+const cluster = startLocalCluster('veloz', nodeMode());
 const client = KubeClient.load(cluster.kubeconfig);
 const stateDir = join(process.env['XDG_STATE_HOME'] ?? join(homedir(), '.local', 'state'), 'veloz');
 await mkdir(stateDir, { recursive: true });
@@ -132,8 +157,15 @@ async function render(): Promise<string> {
     lines.push(`${cell(p.metadata?.name, 28)}${cell(p.status?.phase, 10)}${p.spec?.nodeName ?? '-'}`);
   lines.push(
     '',
-    'The pods run on kwok fake nodes: Kubernetes schedules them and reports them Running, but no',
-    'process runs inside, so strategies cannot reach an engine here (issue: real pods on a local node).',
+    ...(cluster.mode === 'real'
+      ? [
+          `The pods run the veloz image on a real node (${cluster.name}-node: containerd, kubelet, kube-proxy).`,
+          `Place an order: see docs/quickstart.md ("Trade against the desk").`,
+        ]
+      : [
+          'The pods run on kwok fake nodes: Kubernetes schedules them and reports them Running, but no',
+          'process runs inside, so strategies cannot reach an engine (no real node here: hack/node.sh check).',
+        ]),
     'Ctrl-C stops the operator and removes the local cluster.',
   );
   return lines.join('\n');

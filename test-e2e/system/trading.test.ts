@@ -1,0 +1,156 @@
+// Real pods trade: the quickstart deployment's pods run the image, orders placed through the
+// gateway Service fill against the simulated market, a VelozStrategy trades and its deletion
+// cancels its orders, and an engine pod deleted under order load comes back with every
+// acknowledged order (the operator runs in the cluster, installed with its Helm chart).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { KubeClient } from '@veloz/operator/src/kube/client.ts';
+import { RESOURCES } from '@veloz/operator/src/kube/resources.ts';
+import { createNamespace, eventually } from '../support/cluster.ts';
+import { client, Gateway, kubectl, type Obj, quickstart, ready, skipReason } from './support/system.ts';
+
+let c: KubeClient;
+let ns: { name: string; remove: () => Promise<void> };
+
+describe.skipIf(skipReason() !== '')('real pods: trading', () => {
+  beforeEach(async () => {
+    c = client();
+    ns = await createNamespace(c, 'sys');
+  });
+  afterEach(async () => {
+    await ns.remove();
+    c.close();
+  });
+
+  it('runs the quickstart: pods Ready with the image, an order fills through the gateway Service', async () => {
+    const { deployment } = await quickstart(ns.name);
+    await c.apply(deployment);
+    const d = await ready(c, ns.name, 'quickstart');
+    expect(d.status?.['readyPairs']).toBe(1);
+    const pods = JSON.parse(kubectl('-n', ns.name, 'get', 'pods', '-o', 'json')) as {
+      items: Array<{
+        metadata: { name: string };
+        spec: { containers: Array<{ image: string }> };
+        status: { phase: string };
+      }>;
+    };
+    expect(pods.items.map((p) => p.metadata.name).sort()).toEqual([
+      'quickstart-engine-0',
+      'quickstart-gateway-0',
+    ]);
+    for (const p of pods.items) {
+      expect(p.status.phase).toBe('Running');
+      expect(p.spec.containers[0]!.image).toBe('veloz:0.1.0');
+    }
+
+    const gw = await Gateway.of(c, ns.name, 'quickstart');
+    const unauthorized = await fetch(`${gw.url}/api/orders_state`);
+    expect(unauthorized.status).toBe(401);
+    const placed = await gw.call('POST', '/api/orders', {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'MARKET',
+      quantity: '0.001',
+      clientOrderId: 'sys-market-1',
+    });
+    expect(placed.status).toBe(201);
+    const filled = await eventually('the market order to fill', async () =>
+      (await gw.orders()).find((o) => o.clientOrderId === 'sys-market-1' && o.status === 'FILLED'),
+    );
+    expect(filled.filledQuantity).toBe('0.001');
+  });
+
+  it('trades a grid VelozStrategy, and cancels its open orders when it is deleted', async () => {
+    const { deployment, strategy } = await quickstart(ns.name);
+    await c.apply(deployment);
+    await ready(c, ns.name, 'quickstart');
+    await c.apply(strategy);
+    const s = await eventually(
+      'the strategy to run and place orders',
+      async () => {
+        const o = await c.find<Obj>(RESOURCES.velozStrategy, ns.name, 'quickstart-grid');
+        return Number(o?.status?.['ordersPlaced'] ?? 0) > 0 && o?.status?.['runningEngines'] === 1 && o;
+      },
+      120_000,
+      1000,
+    );
+    expect(s.status?.['realizedPnl']).toMatch(/^-?\d+(\.\d+)?$/);
+    const gw = await Gateway.of(c, ns.name, 'quickstart');
+    const open = (await gw.orders('open')).filter((o) => o.strategy === 'quickstart-grid');
+    expect(open.length).toBeGreaterThan(0);
+
+    await c.delete(RESOURCES.velozStrategy, ns.name, 'quickstart-grid');
+    await eventually(
+      'the strategy (and its finalizer) to be gone',
+      async () => (await c.find(RESOURCES.velozStrategy, ns.name, 'quickstart-grid')) === undefined,
+      120_000,
+      1000,
+    );
+    const left = (await gw.orders('open')).filter((o) => o.strategy === 'quickstart-grid');
+    expect(left).toEqual([]);
+    const all = (await gw.orders('all')).filter((o) => o.strategy === 'quickstart-grid');
+    expect(all.some((o) => o.status === 'CANCELED')).toBe(true);
+  });
+
+  it('keeps every acknowledged order when the engine pod is deleted under order load', async () => {
+    const { deployment } = await quickstart(ns.name);
+    await c.apply(deployment);
+    await ready(c, ns.name, 'quickstart');
+    const gw = await Gateway.of(c, ns.name, 'quickstart');
+    const uid = () =>
+      (
+        JSON.parse(kubectl('-n', ns.name, 'get', 'pod', 'quickstart-engine-0', '-o', 'json')) as {
+          metadata: { uid: string };
+        }
+      ).metadata.uid;
+    const before = uid();
+
+    // Clients place resting orders until told to stop; every 201 is an acknowledgement.
+    const acked = new Map<string, number>();
+    let unavailable = 0; // 5XX answers and failed connections while the engine is away
+    let stop = false;
+    const client = async (id: number) => {
+      for (let i = 0; !stop; i++) {
+        const clientOrderId = `load-${id}-${i}`;
+        try {
+          const r = await gw.call<{ lastSequence: number }>('POST', '/api/orders', {
+            symbol: 'BTCUSDT',
+            side: i % 2 ? 'BUY' : 'SELL',
+            type: 'LIMIT',
+            quantity: '0.001',
+            price: i % 2 ? '1000.00' : '900000.00',
+            clientOrderId,
+          });
+          if (r.status === 201) acked.set(clientOrderId, r.body.lastSequence);
+          else if (r.status >= 500) unavailable++;
+          // 429: the engine's order rate limit (10/s by default); back off a little
+          if (r.status !== 201) await new Promise((res) => setTimeout(res, 50));
+        } catch {
+          unavailable++;
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      }
+    };
+    const clients = [0, 1, 2, 3].map((i) => client(i));
+    await eventually('orders to be acknowledged', async () => acked.size >= 50, 60_000);
+    kubectl('-n', ns.name, 'delete', 'pod', 'quickstart-engine-0', '--wait=false');
+    await eventually('a new engine pod', async () => uid() !== before, 120_000, 500);
+    const ackedDuringRestart = acked.size;
+    await ready(c, ns.name, 'quickstart');
+    // The gateway recovers by itself: orders are acknowledged again after the restart.
+    await eventually(
+      'acknowledgements after the restart',
+      async () => acked.size > ackedDuringRestart + 20,
+      120_000,
+    );
+    stop = true;
+    await Promise.all(clients);
+
+    const recovered = new Map((await gw.orders('all')).map((o) => [o.clientOrderId, o]));
+    const lost = [...acked.keys()].filter((id) => !recovered.has(id));
+    expect(lost).toEqual([]);
+    expect(unavailable).toBeGreaterThan(0); // the engine really was away for a while
+    console.log(
+      `engine pod deleted under load: ${acked.size} acknowledged orders, all present; ${unavailable} requests failed while it was away`,
+    );
+  });
+});
