@@ -1,6 +1,7 @@
 // npm run bench:gateway -- POST /api/orders through the gateway versus straight to the engine,
 // in the same run against the same engine process (WAL sync on). Rounds alternate so a drift
 // of the engine (a growing WAL, more open orders) weighs on both sides alike.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,9 @@ const DURATION = seconds('BENCH_SECONDS', 4) * 1000;
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
 const KEY = 'bench-key-0123456789abcdef';
+// BENCH_PROFILE=DIR writes a V8 CPU profile of the engine and of the gateway into DIR.
+const PROFILE = process.env['BENCH_PROFILE'];
+const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [];
 let seq = 0;
 const order = () => {
   const i = seq++;
@@ -58,6 +62,9 @@ const engine = await startVeloz(
     VELOZ_ORDER_HISTORY: '0',
   },
   `${engineUrl}/ready`,
+  [200],
+  20_000,
+  nodeArgs,
 );
 const gateway = await startVeloz(
   [
@@ -73,16 +80,58 @@ const gateway = await startVeloz(
   ],
   { VELOZ_API_KEY: KEY },
   `${gatewayUrl}/ready`,
+  [200],
+  20_000,
+  nodeArgs,
 );
+
+/** CPU seconds (user + system, all threads) a process has used so far. Linux only. */
+function cpuOf(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+interface Cpu {
+  client: number;
+  engine: number;
+  gateway: number;
+}
+const cpuNow = (): Cpu => {
+  const u = process.cpuUsage();
+  return {
+    client: (u.user + u.system) / 1e6,
+    engine: cpuOf(engine.child.pid),
+    gateway: cpuOf(gateway.child.pid),
+  };
+};
+const cpuDirect: Cpu = { client: 0, engine: 0, gateway: 0 };
+const cpuVia: Cpu = { client: 0, engine: 0, gateway: 0 };
+async function measured(into: Cpu, run: () => Promise<LoadResult>): Promise<LoadResult> {
+  const before = cpuNow();
+  const r = await run();
+  const after = cpuNow();
+  for (const k of ['client', 'engine', 'gateway'] as const) into[k] += after[k] - before[k];
+  return r;
+}
+
 const direct: LoadResult[] = [];
 const via: LoadResult[] = [];
 try {
   await load(`${engineUrl}/api/orders`, order, CONCURRENCY, 500);
   await load(`${gatewayUrl}/api/orders`, order, CONCURRENCY, 500, { 'x-api-key': KEY });
   for (let r = 0; r < ROUNDS; r++) {
-    direct.push(await load(`${engineUrl}/api/orders`, order, CONCURRENCY, DURATION / ROUNDS));
+    direct.push(
+      await measured(cpuDirect, () => load(`${engineUrl}/api/orders`, order, CONCURRENCY, DURATION / ROUNDS)),
+    );
     via.push(
-      await load(`${gatewayUrl}/api/orders`, order, CONCURRENCY, DURATION / ROUNDS, { 'x-api-key': KEY }),
+      await measured(cpuVia, () =>
+        load(`${gatewayUrl}/api/orders`, order, CONCURRENCY, DURATION / ROUNDS, { 'x-api-key': KEY }),
+      ),
     );
   }
 } finally {
@@ -106,6 +155,19 @@ const row = (target: string, r: LoadResult) => ({
   'p50 ms': r.p50ms.toFixed(2),
   'p99 ms': r.p99ms.toFixed(2),
 });
+const perK = (c: Cpu, r: LoadResult) => ({
+  client: (c.client / r.requests) * 1000,
+  engine: (c.engine / r.requests) * 1000,
+  gateway: (c.gateway / r.requests) * 1000,
+});
+const cd = perK(cpuDirect, d);
+const cg = perK(cpuVia, g);
+console.log(
+  `CPU seconds per 1000 orders  direct: client ${cd.client.toFixed(3)} engine ${cd.engine.toFixed(3)} gateway ${cd.gateway.toFixed(3)}`,
+);
+console.log(
+  `                             via gateway: client ${cg.client.toFixed(3)} engine ${cg.engine.toFixed(3)} gateway ${cg.gateway.toFixed(3)}`,
+);
 const throughputOverhead = 1 - g.perSecond / d.perSecond;
 report(
   'gateway',

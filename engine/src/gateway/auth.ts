@@ -1,10 +1,10 @@
 // API-key authentication: constant-time comparison against every configured key (several keys
 // allow rotation), and per-key token buckets. Keys are identified by position, never by value.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { TokenBucket } from '../risk/token-bucket.ts';
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+const digest = (s: string): Buffer => hash('sha256', s, 'buffer');
 
 export class ApiKeys {
   private readonly digests: Buffer[];

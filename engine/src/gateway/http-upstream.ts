@@ -2,8 +2,12 @@
 // its /api/stream that resumes with Last-Event-ID after a blip. The engine's event ids start at 1
 // in every process, so ids going backwards mean the engine restarted: clients get a reset.
 import http from 'node:http';
+import https from 'node:https';
 import type { Logger } from 'pino';
+import { Http1Pool, type Http1Error } from './http1-client.ts';
 import { UpstreamError, type Upstream, type UpstreamEvents, type UpstreamResponse } from './upstream.ts';
+
+const JSON_TYPE = 'content-type: application/json\r\n';
 
 export interface HttpUpstreamOptions {
   url: string;
@@ -15,7 +19,7 @@ export class HttpUpstream implements Upstream {
   readonly description: string;
   private readonly o: HttpUpstreamOptions;
   private readonly target: URL;
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 512, scheduling: 'lifo' });
+  private readonly pool: Http1Pool;
   private events: UpstreamEvents | undefined;
   private stream: http.ClientRequest | undefined;
   private lastEngineId: number | undefined;
@@ -28,54 +32,31 @@ export class HttpUpstream implements Upstream {
     this.o = opts;
     this.target = new URL(opts.url);
     this.description = `engine at ${this.target.origin}`;
+    this.pool = new Http1Pool({ url: opts.url, maxConnections: 512 });
   }
 
   request(
     method: string,
     path: string,
-    body: string | undefined,
+    body: Buffer | string | undefined,
     timeoutMs = this.o.timeoutMs,
   ): Promise<UpstreamResponse> {
-    return new Promise((resolve, reject) => {
-      const req = http.request({
-        agent: this.agent,
-        host: this.target.hostname,
-        port: this.target.port,
-        method,
-        path,
-        headers:
-          body !== undefined
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
-            : {},
-      });
-      req.setTimeout(timeoutMs, () =>
-        req.destroy(new UpstreamError('timeout', `the engine did not answer within ${timeoutMs} ms`)),
-      );
-      req.on('error', (err: Error & { code?: string }) => {
-        reject(
-          err instanceof UpstreamError
-            ? err
-            : new UpstreamError(err.code ?? 'error', `the engine is unreachable: ${err.code ?? err.message}`),
-        );
-      });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) =>
-          reject(new UpstreamError('reset', `the engine answer was cut off: ${err.message}`)),
-        );
-        res.on('end', () => {
-          const ra: string | string[] | undefined = res.headers['retry-after'];
-          resolve({
-            status: res.statusCode ?? 502,
-            contentType: res.headers['content-type'],
-            retryAfter: typeof ra === 'string' ? ra : ra?.[0],
-            body: Buffer.concat(chunks).toString('utf8'),
-          });
-        });
-      });
-      req.end(body);
-    });
+    return this.pool.request(method, path, body === undefined ? '' : JSON_TYPE, body, timeoutMs).then(
+      (res) => {
+        const h = res.headers;
+        return {
+          status: res.status,
+          contentType: h['content-type'],
+          retryAfter: h['retry-after'],
+          body: res.body,
+        };
+      },
+      (err: Http1Error) => {
+        throw err.code === 'timeout'
+          ? new UpstreamError('timeout', `the engine did not answer within ${timeoutMs} ms`)
+          : new UpstreamError(err.code, `the engine is unreachable: ${err.message}`);
+      },
+    );
   }
 
   start(events: UpstreamEvents): void {
@@ -87,7 +68,7 @@ export class HttpUpstream implements Upstream {
     if (this.closed) return;
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (this.lastEngineId !== undefined) headers['last-event-id'] = String(this.lastEngineId);
-    const req = http.get({
+    const req = (this.target.protocol === 'https:' ? https : http).get({
       host: this.target.hostname,
       port: this.target.port,
       path: '/api/stream',
@@ -137,14 +118,25 @@ export class HttpUpstream implements Upstream {
     let id: number | undefined;
     let type = 'message';
     const data: string[] = [];
-    for (const line of text.split('\n')) {
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'id') id = Number(value);
-      else if (field === 'event') type = value;
-      else if (field === 'data') data.push(value);
+    // Line by line without splitting or regular expressions: two frames arrive per order.
+    for (let pos = 0; pos < text.length;) {
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0) nl = text.length;
+      if (text.charCodeAt(pos) !== 58 /* ':' comment */) {
+        const colon = text.indexOf(':', pos);
+        let field: string;
+        let value = '';
+        if (colon < 0 || colon > nl) field = text.slice(pos, nl);
+        else {
+          field = text.slice(pos, colon);
+          const v = text.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1;
+          value = text.slice(v, nl);
+        }
+        if (field === 'id') id = Number(value);
+        else if (field === 'event') type = value;
+        else if (field === 'data') data.push(value);
+      }
+      pos = nl + 1;
     }
     if (data.length === 0) return;
     if (type === 'reset') {
@@ -163,6 +155,6 @@ export class HttpUpstream implements Upstream {
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
     this.stream?.destroy();
-    this.agent.destroy();
+    this.pool.close();
   }
 }

@@ -115,18 +115,20 @@ export class StdioUpstream implements Upstream {
       status: msg.status ?? 502,
       contentType: text ? 'text/plain; version=0.0.4; charset=utf-8' : 'application/json; charset=utf-8',
       retryAfter: undefined,
-      body: text
-        ? (msg.body as string)
-        : msg.body === null || msg.body === undefined
-          ? ''
-          : JSON.stringify(msg.body),
+      body: Buffer.from(
+        text
+          ? (msg.body as string)
+          : msg.body === null || msg.body === undefined
+            ? ''
+            : JSON.stringify(msg.body),
+      ),
     });
   }
 
   request(
     method: string,
     path: string,
-    body: string | undefined,
+    body: Buffer | string | undefined,
     timeoutMs = this.o.timeoutMs,
   ): Promise<UpstreamResponse> {
     const child = this.child;
@@ -139,7 +141,12 @@ export class StdioUpstream implements Upstream {
         reject(new UpstreamError('timeout', `the engine did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      const req = { id, method, path, ...(body !== undefined ? { body: JSON.parse(body) as unknown } : {}) };
+      const req = {
+        id,
+        method,
+        path,
+        ...(body !== undefined ? { body: JSON.parse(body.toString()) as unknown } : {}),
+      };
       child.stdin.write(`${JSON.stringify(req)}\n`);
     });
   }

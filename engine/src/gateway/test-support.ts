@@ -18,8 +18,9 @@ export async function startVeloz(
   url: string,
   okStatuses = [200],
   timeoutMs = 20_000,
+  nodeArgs: string[] = [],
 ): Promise<Proc> {
-  const child = spawn(process.execPath, [VELOZ_BIN, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, VELOZ_BIN, ...args], {
     env: { ...process.env, VELOZ_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

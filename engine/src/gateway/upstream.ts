@@ -15,7 +15,8 @@ export interface UpstreamResponse {
   status: number;
   contentType: string | undefined;
   retryAfter: string | undefined;
-  body: string;
+  /** The answer's bytes as the engine sent them. */
+  body: Buffer;
 }
 
 export interface UpstreamEvents {
@@ -35,7 +36,8 @@ export interface Upstream {
   request(
     method: string,
     path: string,
-    body: string | undefined,
+    /** JSON text, sent as it is. */
+    body: Buffer | string | undefined,
     timeoutMs?: number,
   ): Promise<UpstreamResponse>;
   close(): Promise<void>;
