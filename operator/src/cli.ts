@@ -1,4 +1,5 @@
 // `veloz operator`.
+import { setFlagsFromString } from 'node:v8';
 import { createLogger } from '@veloz/engine/src/logging.ts';
 import { loadOperatorConfig, OPERATOR_HELP, OperatorConfigError } from './config.ts';
 import { startOperator } from './manager.ts';
@@ -18,6 +19,10 @@ export async function operatorCommand(argv: string[]): Promise<number> {
     console.log(OPERATOR_HELP);
     return 0;
   }
+  // The young generation otherwise grows to 64 MB semi-spaces while the informers fill their caches
+  // (everything they keep survives a scavenge), and its pages stay resident: measured with
+  // bench:operator, most of the operator's peak RSS at 500 VelozDeployments.
+  setFlagsFromString('--optimize-for-size');
   const log = createLogger(cfg.logLevel, 1, 'veloz-operator');
   const op = await startOperator(cfg, log);
   await new Promise<void>((resolve) => {

@@ -14,7 +14,7 @@ import { DeploymentReconciler, MANAGED_BY, type MonitoringDiscovery } from './re
 import { KubeEventRecorder } from './reconcilers/events.ts';
 import { StrategyReconciler } from './reconcilers/strategy.ts';
 import { Controller } from './runtime/controller.ts';
-import { realClock } from './runtime/clock.ts';
+import { backoffMs, realClock } from './runtime/clock.ts';
 import { Informer } from './runtime/informer.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './runtime/metrics.ts';
@@ -72,7 +72,19 @@ export async function startOperator(
     metrics.apiLatency.observe({ verb }, seconds);
   });
   const monitoring = new CachedMonitoringDiscovery(client);
-  const monitoringServed = await monitoring.served();
+  // The API server may be briefly unreachable (restarting, not yet listening): keep trying at
+  // start instead of exiting; the client already retries refused connections a few times.
+  let monitoringServed: boolean | undefined;
+  for (let attempt = 0; monitoringServed === undefined; attempt++) {
+    try {
+      monitoringServed = await monitoring.served();
+    } catch (err) {
+      if (attempt >= 8) throw err;
+      const delayMs = backoffMs(attempt, 500, 10_000, 0.2);
+      log.warn({ err, delayMs }, 'API discovery failed at start; retrying');
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
   const cache = new InformerCache();
   const inCluster = !cfg.kubeconfig && !!process.env['KUBERNETES_SERVICE_HOST'];
   const engines: EngineAccess = inCluster

@@ -61,6 +61,22 @@ interface RequestOptions {
   timeoutMs?: number;
 }
 
+/** Delays before retrying a request that did not reach the API server (a restart, a dead socket). */
+const CONNECT_RETRIES = [100, 300, 900];
+
+/**
+ * Whether a failed request can be sent again as is: the connection was refused (nothing was
+ * sent), or a connection broke before an answer and the request is idempotent (everything but
+ * POST: gets, server-side apply, merge patches of whole lists, deletes).
+ */
+export function retryable(err: unknown, method: string): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ECONNREFUSED') return true;
+  const broken =
+    code === 'ECONNRESET' || code === 'EPIPE' || (err instanceof Error && err.message === 'socket hang up');
+  return broken && method !== 'POST';
+}
+
 export class KubeClient {
   readonly server: URL;
   private readonly conn: Connection;
@@ -127,6 +143,17 @@ export class KubeClient {
   }
 
   async request<T>(method: string, path: string, o: RequestOptions): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.attempt<T>(method, path, o);
+      } catch (err) {
+        if (attempt >= CONNECT_RETRIES.length || !retryable(err, method) || o.signal?.aborted) throw err;
+        await new Promise((r) => setTimeout(r, CONNECT_RETRIES[attempt]));
+      }
+    }
+  }
+
+  private async attempt<T>(method: string, path: string, o: RequestOptions): Promise<T> {
     const t0 = performance.now();
     let code = 0;
     try {

@@ -75,10 +75,23 @@ describe('DeploymentReconciler', () => {
     );
     expect(api.writes.at(-1)).toBe('status VelozDeployment/desk');
     expect(cr().status).toMatchObject({ observedGeneration: 1, phase: 'Progressing', readyPairs: 0 });
-    expect(events.filter((e) => e === 'Normal Created')).toHaveLength(1);
+    // Pairs still starting are not news: no Warning for the first Ready=False.
+    expect(events).toEqual(['Normal Created']);
     api.writes = [];
     await reconciler.reconcile('ns/desk');
     expect(api.writes).toEqual([]);
+  });
+
+  it('fails the pass when the finalizer cannot be added, after applying the children alongside it', async () => {
+    create();
+    api.failNext = {
+      match: (verb, kind) => verb === 'patch' && kind === 'VelozDeployment',
+      error: new ApiError(409, 'Conflict', 'conflict', {}),
+    };
+    await expect(reconciler.reconcile('ns/desk')).rejects.toThrow('conflict');
+    expect(api.get(RESOURCES.statefulSet, 'ns', 'desk-engine')).toBeDefined();
+    await reconciler.reconcile('ns/desk');
+    expect(cr().metadata?.finalizers).toContain(DEPLOYMENT_FINALIZER);
   });
 
   it('keeps the generated API key forever', async () => {

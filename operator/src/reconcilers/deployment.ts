@@ -21,7 +21,7 @@ import { TerminalError, type Reconciler, type ReconcileResult } from '../runtime
 import { conditionOf } from '../status/conditions.ts';
 import { sameState } from '../status/equal.ts';
 import { computeDeploymentStatus, type ObservedStatefulSet } from '../status/deployment-status.ts';
-import type { EventRecorder } from './events.ts';
+import { EventBatch, type EventRecorder } from './events.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
 export const MANAGED_BY = 'veloz-operator';
@@ -68,7 +68,14 @@ type Live = KubernetesObject & { metadata: NonNullable<KubernetesObject['metadat
 function fingerprint(o: KubernetesObject): string {
   // Objects with a generation change it only on spec edits; status churn must not cause applies.
   const m = o.metadata ?? {};
-  return m.generation !== undefined ? `g${m.generation}` : `rv${m.resourceVersion ?? ''}`;
+  if (m.generation !== undefined) return `g${m.generation}`;
+  // Claims have no generation, and binding changes them (status, volumeName, annotations): what
+  // can be edited of them by hand and matters is their labels and size.
+  if (o.kind === 'PersistentVolumeClaim') {
+    const spec = o['spec'] as { resources?: unknown } | undefined;
+    return `c${hashOf([m.labels ?? null, spec?.resources ?? null]).slice(0, 16)}`;
+  }
+  return `rv${m.resourceVersion ?? ''}`;
 }
 
 function hashOf(v: unknown): string {
@@ -111,25 +118,42 @@ export class DeploymentReconciler implements Reconciler {
     // newer defaults, so they are applied here too (as render() does).
     const cr = applyDefaults(VELOZ_DEPLOYMENT.schema, raw);
     if (cr.metadata.deletionTimestamp) return this.finalize(cr);
-    if (!cr.metadata.finalizers?.includes(DEPLOYMENT_FINALIZER)) {
-      await this.d.writer.mergePatch(RESOURCES.velozDeployment, ns, name, {
-        metadata: { finalizers: [...(cr.metadata.finalizers ?? []), DEPLOYMENT_FINALIZER] },
-      });
-    }
+    // The finalizer guards the strategies' cleanup, not the children (owner references do), so
+    // it is added alongside the first wave of applies rather than before them.
+    let finalizerError: Error | undefined;
+    const finalizer = cr.metadata.finalizers?.includes(DEPLOYMENT_FINALIZER)
+      ? undefined
+      : this.d.writer
+          .mergePatch(RESOURCES.velozDeployment, ns, name, {
+            metadata: { finalizers: [...(cr.metadata.finalizers ?? []), DEPLOYMENT_FINALIZER] },
+          })
+          .then(
+            () => undefined,
+            (err: unknown) => void (finalizerError = err instanceof Error ? err : new Error(String(err))),
+          );
     const credentials = this.credentials(cr);
-    const monitoringServed = await this.d.monitoring.served();
+    // Events are records, not steps: they are written alongside the rest of the pass.
+    const events = new EventBatch(this.d.events, this.d.log);
     let applyError: string | undefined;
     let inProgress = false;
-    if (!cr.spec.paused) {
-      try {
-        inProgress = await this.applyDesired(cr, credentials.ready, monitoringServed);
-      } catch (err) {
-        applyError = err instanceof Error ? err.message : String(err);
-        await this.writeStatus(cr, credentials, monitoringServed, applyError);
-        throw err;
+    let ready: boolean;
+    try {
+      const monitoringServed = await this.d.monitoring.served();
+      if (!cr.spec.paused) {
+        try {
+          inProgress = await this.applyDesired(cr, credentials.ready, monitoringServed, events);
+        } catch (err) {
+          applyError = err instanceof Error ? err.message : String(err);
+          await this.writeStatus(cr, credentials, monitoringServed, applyError, events);
+          throw err;
+        }
       }
+      ready = await this.writeStatus(cr, credentials, monitoringServed, applyError, events);
+    } finally {
+      // Settled before the pass ends, so a pass never leaves a write running behind it.
+      await Promise.all([events.settled(), finalizer]);
     }
-    const ready = await this.writeStatus(cr, credentials, monitoringServed, applyError);
+    if (finalizerError) throw finalizerError;
     if (inProgress) return { requeueAfterMs: 1_000 };
     // Backup staleness is a matter of time, not of events.
     return { requeueAfterMs: ready ? 60_000 : 15_000 };
@@ -195,6 +219,7 @@ export class DeploymentReconciler implements Reconciler {
     cr: VelozDeployment,
     credentialsReady: boolean,
     monitoringServed: boolean,
+    events: EventBatch,
   ): Promise<boolean> {
     const ns = cr.metadata?.namespace ?? '';
     const x = cr.metadata?.name ?? '';
@@ -225,22 +250,29 @@ export class DeploymentReconciler implements Reconciler {
     let requeueSoon = false;
     const created: string[] = [];
     const updated: string[] = [];
-    for (const obj of toApply) {
+    const applyOne = async (obj: Desired): Promise<void> => {
       const r = resourceFor(obj.apiVersion, obj.kind);
       const key = `${ns}/${x}|${obj.kind}/${obj.metadata.name}`;
       const live = this.d.cache.get<KubernetesObject>(r, ns, obj.metadata.name);
       if (obj.kind === 'StatefulSet' && live && (await this.resizeClaims(cr, live, obj))) {
         requeueSoon = true;
-        continue;
+        return;
       }
       const hash = hashOf(obj);
       const prev = this.applied.get(key);
-      if (live && prev && prev.hash === hash && prev.fingerprint === fingerprint(live)) continue;
+      if (live && prev && prev.hash === hash && prev.fingerprint === fingerprint(live)) return;
       // render() types owner references loosely; the object is a plain manifest either way.
       const result = await this.d.writer.apply<KubernetesObject>(obj as unknown as KubernetesObject);
       this.applied.set(key, { hash, fingerprint: fingerprint(result) });
       if (!live) created.push(`${obj.kind} ${obj.metadata.name}`);
       else if (prev && prev.hash !== hash) updated.push(`${obj.kind} ${obj.metadata.name}`);
+    };
+    // Two waves of parallel applies: what the workloads use (Secret, ConfigMap, ServiceAccount,
+    // Services, ...) first, so their pods never start before it exists; then the workloads.
+    // allSettled: every apply of a wave has finished before its first failure is reported.
+    for (const wave of [toApply.filter((o) => !workloads(o)), toApply.filter(workloads)]) {
+      const failed = (await Promise.allSettled(wave.map(applyOne))).find((p) => p.status === 'rejected');
+      if (failed) throw failed.reason;
     }
     this.rendered.set(crKey, {
       input,
@@ -251,8 +283,8 @@ export class DeploymentReconciler implements Reconciler {
       })),
     });
     // One Event per pass, not one per object: the history stays readable in kubectl describe.
-    if (created.length) await this.d.events.normal(cr, 'Created', `created ${created.join(', ')}`);
-    if (updated.length) await this.d.events.normal(cr, 'Updated', `updated ${updated.join(', ')}`);
+    if (created.length) events.record(cr, 'Normal', 'Created', `created ${created.join(', ')}`);
+    if (updated.length) events.record(cr, 'Normal', 'Updated', `updated ${updated.join(', ')}`);
     const want = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
     if (requeueSoon) return true;
     for (const r of OWNED) {
@@ -410,6 +442,7 @@ export class DeploymentReconciler implements Reconciler {
     credentials: { ready: boolean; reason: string; message: string },
     monitoringServed: boolean,
     applyError: string | undefined,
+    events: EventBatch,
   ): Promise<boolean> {
     const ns = cr.metadata?.namespace ?? '';
     const x = cr.metadata?.name ?? '';
@@ -437,9 +470,10 @@ export class DeploymentReconciler implements Reconciler {
       const after = conditionOf(status.conditions, type);
       if (!after || before?.status === after.status) continue;
       const bad = (type === 'Degraded') === (after.status === 'True') && after.status !== 'Unknown';
-      // A new resource's first conditions are news only when something is wrong.
-      if (!before && !bad) continue;
-      await this.d.events.record(
+      // A new resource's first conditions are news only when something is wrong; pairs that are
+      // still starting are not (Degraded says when something is).
+      if (!before && (!bad || after.reason === 'PairsNotReady')) continue;
+      events.record(
         cr,
         bad ? 'Warning' : 'Normal',
         after.reason,

@@ -65,3 +65,31 @@ export class KubeEventRecorder implements EventRecorder {
     return this.record(obj, 'Normal', reason, message);
   }
 }
+
+/**
+ * Events written alongside a reconcile pass instead of one after another in it: record() starts
+ * the write, settled() waits for every write started so far. A failed write is logged, never
+ * thrown (an Event is a record, not part of the reconcile).
+ */
+export class EventBatch {
+  private readonly recorder: EventRecorder;
+  private readonly log: Logger;
+  private readonly pending: Array<Promise<void>> = [];
+
+  constructor(recorder: EventRecorder, log: Logger) {
+    this.recorder = recorder;
+    this.log = log;
+  }
+
+  record(obj: Involved, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.pending.push(
+      this.recorder
+        .record(obj, type, reason, message)
+        .catch((err: unknown) => this.log.warn({ err, reason }, 'could not record an Event')),
+    );
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all(this.pending);
+  }
+}

@@ -27,7 +27,11 @@ export interface ObservedDeployment {
   boundClaims: ReadonlySet<string>;
   credentials: { ready: boolean; reason: string; message: string };
   monitoringServed: boolean;
-  wal: ReadonlyMap<number, { entries?: number; lastCheckpoint?: string }>;
+  /**
+   * Per pair index, what its engine reports of its WAL (PairStatus fields). Nothing fills it yet:
+   * it needs the engine API (GET /api/wal/status has durableSequence; no checkpoint time).
+   */
+  wal: ReadonlyMap<number, Pick<PairStatus, 'walEntries' | 'lastCheckpoint'>>;
   lastBackup: LastBackup | undefined;
   /** Set when applying the desired state failed. */
   applyError: string | undefined;
