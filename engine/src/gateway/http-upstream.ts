@@ -9,6 +9,19 @@ import { UpstreamError, type Upstream, type UpstreamEvents, type UpstreamRespons
 
 const JSON_TYPE = 'content-type: application/json\r\n';
 
+/**
+ * Requests in flight on one connection to the engine. Pipelining lets the requests that reach
+ * the gateway in one turn of its event loop leave in one write and be read by the engine in one
+ * read: in bench:gateway it cuts the gateway's CPU per order by about a quarter and the engine's
+ * by a tenth. It costs next to nothing in latency with this engine: its answers wait only for
+ * local disk writes (the WAL durable up to the request's records; a strategy change also writes
+ * a small file), never for the exchange or the network, so they are ready in about the order
+ * asked anyway.
+ * A connection that fails takes its unanswered requests with it (each gets a 503: outcome
+ * unknown, retry with the same clientOrderId), as one request alone would.
+ */
+const PIPELINING = 32;
+
 export interface HttpUpstreamOptions {
   url: string;
   timeoutMs: number;
@@ -32,7 +45,7 @@ export class HttpUpstream implements Upstream {
     this.o = opts;
     this.target = new URL(opts.url);
     this.description = `engine at ${this.target.origin}`;
-    this.pool = new Http1Pool({ url: opts.url, maxConnections: 512 });
+    this.pool = new Http1Pool({ url: opts.url, maxConnections: 512, pipelining: PIPELINING });
   }
 
   request(

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Http1Error, Http1Pool } from './http1-client.ts';
+import { Http1Error, Http1Pool, type Http1PoolOptions } from './http1-client.ts';
 
 const JSON_TYPE = 'content-type: application/json\r\n';
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -25,7 +25,7 @@ async function listen(server: net.Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
 }
 
-function pool(url: string, o: { maxConnections?: number; idleMs?: number } = {}): Http1Pool {
+function pool(url: string, o: Omit<Http1PoolOptions, 'url'> = {}): Http1Pool {
   const p = new Http1Pool({ url, ...o });
   cleanup.push(() => p.close());
   return p;
@@ -227,5 +227,66 @@ describe('Http1Pool', () => {
     p.close();
     expect((await pending).code).toBe('closed');
     expect((await failure(p.request('GET', '/', '', undefined, 5000))).code).toBe('closed');
+  });
+
+  describe('with pipelining', () => {
+    it('sends requests of one turn together on one connection and matches answers in order', async () => {
+      let connections = 0;
+      const server = http.createServer((req, res) => {
+        // Later requests answer sooner: node still sends the answers in the order asked.
+        setTimeout(() => res.end(req.url), 30 - Number(req.url!.slice(1)));
+      });
+      server.on('connection', () => connections++);
+      const url = await listen(server);
+      const p = pool(url, { pipelining: 8 });
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => p.request('GET', `/${i}`, '', undefined, 5000)),
+      );
+      expect(answers.map((a) => a.body.toString())).toEqual(Array.from({ length: 20 }, (_, i) => `/${i}`));
+      // 20 requests, 8 per connection.
+      expect(connections).toBe(3);
+      expect(p.connections).toBe(3);
+      // Later requests go to the most recently used connection with room.
+      await p.request('GET', '/1', '', undefined, 5000);
+      expect(connections).toBe(3);
+    });
+
+    it('fails every unanswered request of a connection that breaks, times out or closes', async () => {
+      const reads: string[] = [];
+      const cut = await raw((head, s) => {
+        reads.push(head.split(' ')[1]!);
+        if (reads.length === 1) s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        else if (reads.length === 3) s.destroy();
+      });
+      const p = pool(cut, { pipelining: 4 });
+      const results = await Promise.allSettled(
+        ['/a', '/b', '/c'].map((path) => p.request('POST', path, JSON_TYPE, '{}', 5000)),
+      );
+      expect(results[0]).toMatchObject({ status: 'fulfilled', value: { status: 200 } });
+      for (const r of results.slice(1))
+        expect(r).toMatchObject({ status: 'rejected', reason: { code: 'ECONNRESET' } });
+
+      const silent = await raw(() => undefined);
+      const q = pool(silent, { pipelining: 4 });
+      const slow = await Promise.allSettled([
+        q.request('GET', '/1', '', undefined, 100),
+        q.request('GET', '/2', '', undefined, 5000),
+      ]);
+      expect(slow.map((r) => r.status === 'rejected' && (r.reason as Http1Error).code)).toEqual([
+        'timeout',
+        'timeout',
+      ]);
+
+      const closing = await raw((_head, s) =>
+        s.write('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 4\r\n\r\nbusy'),
+      );
+      const c = pool(closing, { pipelining: 4 });
+      const closed = await Promise.allSettled([
+        c.request('GET', '/1', '', undefined, 5000),
+        c.request('GET', '/2', '', undefined, 5000),
+      ]);
+      expect(closed[0]).toMatchObject({ status: 'fulfilled', value: { status: 503 } });
+      expect(closed[1]).toMatchObject({ status: 'rejected', reason: { code: 'ECONNRESET' } });
+    });
   });
 });

@@ -36,6 +36,12 @@ export interface Http1PoolOptions {
    * (fastify's is 72 s), so the engine never closes a connection a request is being sent on.
    */
   idleMs?: number;
+  /**
+   * Requests sent on a connection before its first answer is in (HTTP/1.1 pipelining); 1, the
+   * default, waits for each answer. Answers come in the order asked, so a slow one holds up
+   * those behind it on its connection.
+   */
+  pipelining?: number;
 }
 
 const MAX_HEAD = 64 * 1024;
@@ -61,7 +67,9 @@ class Connection {
   readonly socket: net.Socket;
   private readonly pool: Http1Pool;
   private buf: Buffer | undefined;
-  private x: Exchange | undefined;
+  /** Requests sent and not yet answered, oldest first: answers come in the order asked. */
+  readonly queue: Exchange[] = [];
+  private corked = false;
   idleSince = 0;
   dead = false;
 
@@ -88,27 +96,29 @@ class Connection {
       chunks: [],
       keepAlive: true,
     };
-    this.x = x;
+    this.queue.push(x);
     x.timer = setTimeout(() => {
-      if (this.x !== x) return;
-      this.fail(new Http1Error('timeout', `no answer within ${timeoutMs} ms`));
+      if (this.queue.includes(x)) this.fail(new Http1Error('timeout', `no answer within ${timeoutMs} ms`));
     }, timeoutMs);
     const s = this.socket;
-    if (body === undefined || body.length === 0) s.write(head, 'latin1');
-    else {
+    // Requests sent in the same turn of the event loop leave in one write.
+    if (!this.corked) {
+      this.corked = true;
       s.cork();
-      s.write(head, 'latin1');
-      s.write(body);
-      s.uncork();
+      setImmediate(() => {
+        this.corked = false;
+        s.uncork();
+      });
     }
+    s.write(head, 'latin1');
+    if (body !== undefined && body.length > 0) s.write(body);
   }
 
-  /** Ends the connection: the request on it, if any, fails with `err`. */
+  /** Ends the connection: every request on it that is not answered fails with `err`. */
   fail(err: Http1Error): void {
-    const x = this.x;
-    this.x = undefined;
+    const failed = this.queue.splice(0);
     this.kill();
-    if (x) {
+    for (const x of failed) {
       clearTimeout(x.timer);
       x.done(err, undefined);
     }
@@ -122,17 +132,16 @@ class Connection {
   }
 
   private onClose(): void {
-    const x = this.x;
+    const x = this.queue[0];
     if (x && x.phase === 'close') {
-      this.x = undefined;
+      this.queue.shift();
       x.keepAlive = false;
       this.finish(x);
-      return;
     }
     this.fail(
       new Http1Error(
-        x ? 'ECONNRESET' : 'closed',
-        x ? 'the connection closed before the whole answer came' : 'closed',
+        this.queue.length > 0 ? 'ECONNRESET' : 'closed',
+        this.queue.length > 0 ? 'the connection closed before the whole answer came' : 'closed',
       ),
     );
   }
@@ -150,7 +159,7 @@ class Connection {
 
   private parse(): void {
     for (;;) {
-      const x = this.x;
+      const x = this.queue[0];
       const buf = this.buf;
       if (!buf || buf.length === 0) return;
       if (!x) throw new Http1Error('protocol', 'bytes arrived with no request waiting for them');
@@ -272,7 +281,7 @@ class Connection {
   }
 
   private complete(x: Exchange): void {
-    this.x = undefined;
+    this.queue.shift();
     this.finish(x);
   }
 
@@ -284,10 +293,14 @@ class Connection {
         : x.chunks.length === 0
           ? Buffer.alloc(0)
           : Buffer.concat(x.chunks);
-    const leftover = this.buf !== undefined && this.buf.length > 0;
-    if (!x.keepAlive || leftover || this.dead) this.kill();
-    else this.pool.release(this);
     x.done(undefined, { status: x.status, headers: x.headers, body });
+    if (this.dead) return;
+    // An answer that ends the connection, or bytes nobody asked for: whatever else was sent on
+    // it fails (its outcome is unknown).
+    const leftover = this.queue.length === 0 && this.buf !== undefined && this.buf.length > 0;
+    if (!x.keepAlive || leftover)
+      this.fail(new Http1Error('ECONNRESET', 'the connection closed before the whole answer came'));
+    else this.pool.answered(this);
   }
 }
 
@@ -307,7 +320,9 @@ export class Http1Pool {
   private readonly hostHeader: string;
   private readonly max: number;
   private readonly idleMs: number;
-  private readonly idle: Connection[] = [];
+  private readonly pipelining: number;
+  /** Connections that can take another request, the most recently used last. */
+  private readonly ready: Connection[] = [];
   private readonly all = new Set<Connection>();
   private readonly waiting: Waiter[] = [];
   private closed = false;
@@ -323,6 +338,7 @@ export class Http1Pool {
     this.hostHeader = u.host;
     this.max = o.maxConnections ?? 512;
     this.idleMs = o.idleMs ?? 4000;
+    this.pipelining = o.pipelining ?? 1;
     this.sweep = setInterval(() => this.closeIdle(), Math.max(100, this.idleMs / 4)).unref();
   }
 
@@ -353,8 +369,9 @@ export class Http1Pool {
         body !== undefined || method === 'POST' || method === 'PUT' ? `content-length: ${length}\r\n` : ''
       }\r\n`;
       const done: Done = (err, res) => (err ? reject(err) : resolve(res!));
-      const c = this.idle.pop() ?? (this.all.size < this.max ? this.connect() : undefined);
-      if (c) c.send(head, body, method === 'HEAD', timeoutMs, done);
+      let c = this.ready.at(-1);
+      if (!c && this.all.size < this.max) this.ready.push((c = this.connect()));
+      if (c) this.send(c, head, body, method === 'HEAD', timeoutMs, done);
       else
         this.waiting.push({
           head,
@@ -380,8 +397,21 @@ export class Http1Pool {
     return c;
   }
 
-  /** A connection has finished a request and can take another. */
-  release(c: Connection): void {
+  private send(
+    c: Connection,
+    head: string,
+    body: Buffer | string | undefined,
+    isHead: boolean,
+    timeoutMs: number,
+    done: Done,
+  ): void {
+    c.send(head, body, isHead, timeoutMs, done);
+    // `c` is the last of the ready ones; full, it leaves them.
+    if (c.queue.length >= this.pipelining) this.ready.pop();
+  }
+
+  /** A connection has had an answer and can take another request. */
+  answered(c: Connection): void {
     while (this.waiting.length > 0) {
       const w = this.waiting.shift()!;
       const left = w.deadline - performance.now();
@@ -392,29 +422,33 @@ export class Http1Pool {
       c.send(w.head, w.body, w.isHead, left, w.done);
       return;
     }
-    c.idleSince = performance.now();
-    this.idle.push(c);
+    if (c.queue.length === 0) c.idleSince = performance.now();
+    // It was full: it can take requests again.
+    if (c.queue.length === this.pipelining - 1) this.ready.push(c);
   }
 
   /** A connection is gone. */
   forget(c: Connection): void {
     this.all.delete(c);
-    const i = this.idle.indexOf(c);
-    if (i >= 0) this.idle.splice(i, 1);
+    const i = this.ready.indexOf(c);
+    if (i >= 0) this.ready.splice(i, 1);
     // A request waiting for a free connection gets a new one.
     const w = this.waiting.shift();
     if (w && !this.closed) {
       const left = w.deadline - performance.now();
       if (left <= 0)
         w.done(new Http1Error('timeout', `no connection free within ${w.timeoutMs} ms`), undefined);
-      else this.connect().send(w.head, w.body, w.isHead, left, w.done);
+      else {
+        const n = this.connect();
+        this.ready.push(n);
+        this.send(n, w.head, w.body, w.isHead, left, w.done);
+      }
     }
   }
 
   private closeIdle(): void {
     const limit = performance.now() - this.idleMs;
-    // The least recently used are at the bottom of the stack.
-    while (this.idle.length > 0 && this.idle[0]!.idleSince < limit) this.idle[0]!.kill();
+    for (const c of this.ready.filter((c) => c.queue.length === 0 && c.idleSince < limit)) c.kill();
     const now = performance.now();
     for (let i = 0; i < this.waiting.length; i++) {
       const w = this.waiting[i]!;
@@ -430,7 +464,6 @@ export class Http1Pool {
     clearInterval(this.sweep);
     for (const w of this.waiting.splice(0))
       w.done(new Http1Error('closed', 'the client is closed'), undefined);
-    while (this.idle.length > 0) this.idle[0]!.kill();
     for (const c of [...this.all]) c.fail(new Http1Error('closed', 'the client is closed'));
   }
 }
