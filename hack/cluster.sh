@@ -382,6 +382,11 @@ cmd_restart() {
   local -a args
   mapfile -d '' args <"/proc/${pid}/cmdline"
   cwd="$(readlink "/proc/${pid}/cwd")"
+  # Its port is free from the kill until the new process binds it: a cluster being created in
+  # that window could take it (the new API server would then exit on "address already in use").
+  # Hold the lock that `up` takes around port selection meanwhile.
+  exec 7>"${TMPDIR:-/tmp}/veloz-kwokctl-create.lock"
+  flock 7
   log "killing kube-apiserver (pid ${pid})"
   # SIGKILL: a crash is the harsher test, and a graceful stop drains for tens of seconds.
   kill -KILL "${pid}"
@@ -393,12 +398,12 @@ cmd_restart() {
   log "starting kube-apiserver"
   # setsid -f detaches it from us; the wrapper records the pid that exec then keeps.
   (cd "${cwd}" && setsid -f bash -c 'echo $$ >"$0"; exec "$@"' "${pidf}" "${args[@]}" \
-    >>"${KWOK_CLUSTER_DIR}/logs/kube-apiserver.log" 2>&1 </dev/null 8>&-)
+    >>"${KWOK_CLUSTER_DIR}/logs/kube-apiserver.log" 2>&1 </dev/null 7>&- 8>&-)
   for i in $(seq 1 120); do
-    api_ready && { log "api server ready again"; return 0; }
+    api_ready && { exec 7>&-; log "api server ready again"; return 0; }
     sleep 0.5
   done
-  die "the api server did not come back after a restart"
+  die "the api server did not come back after a restart; log: ${KWOK_CLUSTER_DIR}/logs/kube-apiserver.log"
 }
 
 case "${1:-}" in

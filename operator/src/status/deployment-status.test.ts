@@ -102,6 +102,18 @@ describe('computeDeploymentStatus', () => {
     for (const c of s.conditions ?? []) expect(c.observedGeneration).toBe(3);
   });
 
+  it('says a StatefulSet is still rolling out when every pair answers but Ready is False', () => {
+    const s = computeDeploymentStatus(
+      deployment(),
+      observed({ engine: sts(2, { updatedReplicas: 1 }) }),
+      '2026-11-21T10:00:00.000Z',
+    );
+    expect(cond(s, 'Ready')).toMatchObject({
+      status: 'False',
+      message: '2/2 pairs ready; the engine StatefulSet is still rolling out',
+    });
+  });
+
   it('names what is missing in its conditions', () => {
     const d = deployment({
       execution: { mode: 'binance_testnet_spot', credentialsSecretRef: { name: 'creds' } },

@@ -145,12 +145,22 @@ export function computeDeploymentStatus(
         : c('Progressing', true, 'RollingOut', `${readyPairs}/${pairs} pairs ready for generation ${gen}`),
     );
   }
+  // Every pair can answer while a StatefulSet is still replacing pods (a deleted engine pod, a
+  // new image): say so rather than "1/1 pairs ready" next to Ready=False.
+  const rollingOut = [
+    ['engine', o.engine],
+    ['gateway', o.gateway],
+  ]
+    .filter(([, s]) => !rolledOut(s as ObservedStatefulSet | undefined, pairs))
+    .map(([k]) => k);
   conds.push(
     c(
       'Ready',
       ready,
       ready ? (pairs === 0 ? 'Hibernated' : 'AllPairsReady') : 'PairsNotReady',
-      `${readyPairs}/${pairs} pairs ready`,
+      !ready && readyPairs === pairs && rollingOut.length > 0
+        ? `${readyPairs}/${pairs} pairs ready; the ${rollingOut.join(' and ')} StatefulSet${rollingOut.length > 1 ? 's are' : ' is'} still rolling out`
+        : `${readyPairs}/${pairs} pairs ready`,
     ),
   );
   conds.push(
