@@ -147,12 +147,7 @@ export function computeDeploymentStatus(
   }
   // Every pair can answer while a StatefulSet is still replacing pods (a deleted engine pod, a
   // new image): say so rather than "1/1 pairs ready" next to Ready=False.
-  const rollingOut = [
-    ['engine', o.engine],
-    ['gateway', o.gateway],
-  ]
-    .filter(([, s]) => !rolledOut(s as ObservedStatefulSet | undefined, pairs))
-    .map(([k]) => k);
+  const rollingOut = (['engine', 'gateway'] as const).filter((k) => !rolledOut(o[k], pairs));
   conds.push(
     c(
       'Ready',
