@@ -5,7 +5,8 @@
 # reachable here, so the sandbox image is built too). See hack/README.md ("Real node").
 #
 #   hack/node.sh check     exit 0 if this machine can run a real node, else say why (exit 1)
-#   hack/node.sh deps      install what is missing (Debian packages; needs root) and build images
+#   hack/node.sh deps      install what is missing (Debian packages; needs root), build kubelet,
+#                          kube-proxy, CoreDNS and the node images (all cached)
 #   hack/node.sh up        start the node against the cluster NAME (which must be up)
 #   hack/node.sh down      stop everything the node started, unmount, delete its network
 #   hack/node.sh status    show what is running
@@ -63,9 +64,8 @@ why_not() {
   [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] || modprobe br_netfilter 2>/dev/null ||
     echo "no br_netfilter (Service traffic between pods on one bridge needs it)"
   command -v ip >/dev/null 2>&1 || echo "iproute2 (ip) missing"
-  for b in kubelet kube-proxy coredns; do
-    [[ -x "${BIN}/${b}" ]] || echo "${BIN}/${b} not built (hack/build-k8s.sh node coredns)"
-  done
+  command -v apt-get >/dev/null 2>&1 || [[ -z "$(missing_packages)" ]] ||
+    echo "Debian packages missing and no apt-get: $(missing_packages | tr '\n' ' ')"
 }
 
 cmd_check() {

@@ -55,7 +55,12 @@ function nodeMode(): NodeMode {
     console.log(`npm start: kwok fake nodes (${check.stderr.trim().replace(/\s*\n\s*/g, ' ')})`);
     return 'kwok';
   }
-  // The node imports the image when it starts: build it first (cached; rebuilt when sources change).
+  // The node imports the image when it starts: its packages and binaries first, then the image
+  // (all cached; the image is rebuilt when the sources change).
+  if (spawnSync(join(ROOT, 'hack', 'node.sh'), ['deps'], { stdio: 'inherit' }).status !== 0) {
+    console.error('npm start: preparing the real node failed (see above); VELOZ_CLUSTER_NODE=kwok avoids it');
+    process.exit(1);
+  }
   if (spawnSync(join(ROOT, 'hack', 'build-image.sh'), [], { stdio: 'inherit' }).status !== 0) {
     console.error('npm start: building the veloz image failed (see above)');
     process.exit(1);

@@ -1,6 +1,8 @@
 // `npm test`: every check a change must pass, with the time each phase took. Integration and
 // e2e tests run against a real API server: $KUBECONFIG when set, else the project's own local
 // cluster (built from upstream sources on first use, cached), started here and always stopped.
+// The system phase then runs real pods on a cluster with a real node of its own (hack/node.sh;
+// test-e2e/system), or says why it cannot on this machine.
 import { spawnSync } from 'node:child_process';
 import { startLocalCluster, type LocalCluster } from './lib/cluster.ts';
 
@@ -46,7 +48,23 @@ const phases: Phase[] = [
   },
   { name: 'integration', run: () => npx(['vitest', 'run', '--project', 'integration'], clusterEnv())() },
   { name: 'e2e', run: () => npx(['vitest', 'run', '--project', 'e2e'], clusterEnv())() },
+  // The kwok cluster goes before the real node comes: two cores are shared by everything.
+  { name: 'cluster down', run: () => stopCluster() },
+  { name: 'system', run: npx(['vitest', 'run', '--project', 'system']) },
 ];
+
+function stopCluster(): number {
+  const c = cluster;
+  if (!c) return 0;
+  cluster = undefined;
+  try {
+    c.down();
+    return 0;
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    return 1;
+  }
+}
 
 const timings: Array<[string, number, number]> = [];
 let failed: string | undefined;
@@ -65,19 +83,7 @@ try {
     }
   }
 } finally {
-  if (cluster) {
-    const c = cluster;
-    const code = timed('cluster down', () => {
-      try {
-        c.down();
-        return 0;
-      } catch (err) {
-        console.error(err instanceof Error ? err.message : String(err));
-        return 1;
-      }
-    });
-    if (code !== 0) failed ??= 'cluster down';
-  }
+  if (cluster && timed('cluster down', stopCluster) !== 0) failed ??= 'cluster down';
 }
 console.log('\n=== timings');
 for (const [name, secs, code] of timings) {

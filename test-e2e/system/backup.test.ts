@@ -46,15 +46,15 @@ describe.skipIf(skipReason() !== '')('real pods: backup and restore', () => {
     await ready(c, ns.name, 'desk');
     const desk = await Gateway.of(c, ns.name, 'desk');
     for (let i = 0; i < 20; i++) {
-      const r = await desk.call('POST', '/api/orders', {
+      const r = await desk.place({
         symbol: 'BTCUSDT',
         side: 'BUY',
         type: 'LIMIT',
         quantity: '0.001',
-        price: '1000.00',
+        price: '10000.00',
         clientOrderId: `bak-${i}`,
       });
-      expect(r.status).toBe(201);
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
     }
     const orders = await desk.orders();
 

@@ -45,7 +45,9 @@ export default async function setup(project: TestProject): Promise<() => void> {
       project.provide('systemCluster', '');
       return () => {};
     }
-    // The image first: the node imports every image of the cache when it starts.
+    // Packages and binaries of the node (cached), then the image: the node imports every image
+    // of the cache when it starts.
+    sh(join(ROOT, 'hack', 'node.sh'), ['deps'], 'hack/node.sh deps');
     sh(join(ROOT, 'hack', 'build-image.sh'), [], 'hack/build-image.sh');
     cluster = startLocalCluster('veloz-system', 'real');
     kubeconfig = cluster.kubeconfig;

@@ -30,15 +30,15 @@ const update = async (spec: Record<string, unknown>): Promise<number> =>
   (await c.mergePatch<Obj>(RESOURCES.velozDeployment, ns.name, 'quickstart', { spec })).metadata!.generation!;
 
 async function placeResting(gw: Gateway, id: string): Promise<void> {
-  const r = await gw.call('POST', '/api/orders', {
+  const r = await gw.place({
     symbol: 'BTCUSDT',
     side: 'BUY',
     type: 'LIMIT',
     quantity: '0.001',
-    price: '1000.00',
+    price: '10000.00',
     clientOrderId: id,
   });
-  expect(r.status).toBe(201);
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
 }
 
 describe.skipIf(skipReason() !== '')('real pods: a deployment through its life', () => {

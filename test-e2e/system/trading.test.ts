@@ -117,7 +117,7 @@ describe.skipIf(skipReason() !== '')('real pods: trading', () => {
             side: i % 2 ? 'BUY' : 'SELL',
             type: 'LIMIT',
             quantity: '0.001',
-            price: i % 2 ? '1000.00' : '900000.00',
+            price: i % 2 ? '10000.00' : '900000.00',
             clientOrderId,
           });
           if (r.status === 201) acked.set(clientOrderId, r.body.lastSequence);

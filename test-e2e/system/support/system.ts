@@ -128,6 +128,15 @@ export class Gateway {
     return { status: res.status, body: (text.startsWith('{') ? JSON.parse(text) : { text }) as T };
   }
 
+  /** Places an order, waiting out the engine's order rate limit (429 with Retry-After). */
+  async place(order: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+    for (;;) {
+      const r = await this.call('POST', '/api/orders', order);
+      if (r.status !== 429) return r;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  }
+
   async orders(status: 'all' | 'open' = 'all'): Promise<OrderView[]> {
     const r = await this.call<{ orders: OrderView[] }>('GET', `/api/orders_state?status=${status}`);
     if (r.status !== 200) throw new Error(`GET /api/orders_state: ${r.status} ${JSON.stringify(r.body)}`);
