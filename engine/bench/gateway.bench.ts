@@ -1,18 +1,27 @@
 // npm run bench:gateway -- POST /api/orders through the gateway versus straight to the engine,
-// in the same run against the same engine process (WAL sync on). Rounds alternate so a drift
-// of the engine (a growing WAL, more open orders) weighs on both sides alike.
+// in the same run against the same engine process (WAL sync on), with the same load generator,
+// concurrency and order stream. Both sides are warmed up first; rounds then alternate in ABBA
+// order, so a drift of the engine (a growing WAL, more open orders) or of the machine weighs on
+// both sides alike. The gateway runs (and follows the engine's event stream) during the direct
+// rounds too.
+//
+// Besides throughput and latency, the CPU time of each process is counted (Linux /proc): the
+// load generator, gateway and engine share this machine's cores, so what the gateway spends
+// comes out of what the engine could have had. CPU seconds per 1000 orders show that cost
+// directly, whatever else the machine is doing.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startVeloz } from '../src/gateway/test-support.ts';
 import { freePort } from '../src/testing/engine-process.ts';
 import { load, type LoadResult } from './load.ts';
 import { fmt, report, seconds } from './report.ts';
 
-const DURATION = seconds('BENCH_SECONDS', 4) * 1000;
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
+const DURATION = seconds('BENCH_SECONDS', 6) * 1000;
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
+const WARMUP = 1000;
 const KEY = 'bench-key-0123456789abcdef';
 // BENCH_PROFILE=DIR writes a V8 CPU profile of the engine and of the gateway into DIR.
 const PROFILE = process.env['BENCH_PROFILE'];
@@ -46,6 +55,25 @@ function merge(rs: LoadResult[]): LoadResult {
     statuses,
   };
 }
+
+/** CPU seconds (user + system, all threads) a process has used so far. Linux only. */
+function cpuOf(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    // The fields after the command name, which is in parentheses and may contain spaces.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+interface Cpu {
+  client: number;
+  engine: number;
+  gateway: number;
+}
+const PROCS = ['client', 'engine', 'gateway'] as const;
 
 const dir = await mkdtemp(join(tmpdir(), 'veloz-bench-gateway-'));
 const enginePort = await freePort();
@@ -85,22 +113,6 @@ const gateway = await startVeloz(
   nodeArgs,
 );
 
-/** CPU seconds (user + system, all threads) a process has used so far. Linux only. */
-function cpuOf(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    // Fields after the command name (which is in parentheses and may contain spaces).
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-interface Cpu {
-  client: number;
-  engine: number;
-  gateway: number;
-}
 const cpuNow = (): Cpu => {
   const u = process.cpuUsage();
   return {
@@ -109,38 +121,42 @@ const cpuNow = (): Cpu => {
     gateway: cpuOf(gateway.child.pid),
   };
 };
-const cpuDirect: Cpu = { client: 0, engine: 0, gateway: 0 };
-const cpuVia: Cpu = { client: 0, engine: 0, gateway: 0 };
-async function measured(into: Cpu, run: () => Promise<LoadResult>): Promise<LoadResult> {
+const sides = {
+  direct: { url: `${engineUrl}/api/orders`, headers: {}, rounds: [] as LoadResult[], cpu: cpuZero() },
+  gateway: {
+    url: `${gatewayUrl}/api/orders`,
+    headers: { 'x-api-key': KEY },
+    rounds: [] as LoadResult[],
+    cpu: cpuZero(),
+  },
+};
+function cpuZero(): Cpu {
+  return { client: 0, engine: 0, gateway: 0 };
+}
+async function round(side: keyof typeof sides, ms: number): Promise<void> {
+  const s = sides[side];
   const before = cpuNow();
-  const r = await run();
+  s.rounds.push(await load(s.url, order, CONCURRENCY, ms, s.headers));
   const after = cpuNow();
-  for (const k of ['client', 'engine', 'gateway'] as const) into[k] += after[k] - before[k];
-  return r;
+  for (const k of PROCS) s.cpu[k] += after[k] - before[k];
 }
 
-const direct: LoadResult[] = [];
-const via: LoadResult[] = [];
 try {
-  await load(`${engineUrl}/api/orders`, order, CONCURRENCY, 500);
-  await load(`${gatewayUrl}/api/orders`, order, CONCURRENCY, 500, { 'x-api-key': KEY });
+  await load(sides.direct.url, order, CONCURRENCY, WARMUP);
+  await load(sides.gateway.url, order, CONCURRENCY, WARMUP, sides.gateway.headers);
   for (let r = 0; r < ROUNDS; r++) {
-    direct.push(
-      await measured(cpuDirect, () => load(`${engineUrl}/api/orders`, order, CONCURRENCY, DURATION / ROUNDS)),
-    );
-    via.push(
-      await measured(cpuVia, () =>
-        load(`${gatewayUrl}/api/orders`, order, CONCURRENCY, DURATION / ROUNDS, { 'x-api-key': KEY }),
-      ),
-    );
+    // ABBA: direct, gateway, gateway, direct, ...
+    const first = r % 2 === 0 ? 'direct' : 'gateway';
+    await round(first, DURATION / ROUNDS);
+    await round(first === 'direct' ? 'gateway' : 'direct', DURATION / ROUNDS);
   }
 } finally {
   await gateway.stop();
   await engine.stop();
   await rm(dir, { recursive: true, force: true });
 }
-const d = merge(direct);
-const g = merge(via);
+const d = merge(sides.direct.rounds);
+const g = merge(sides.gateway.rounds);
 for (const [name, r] of [
   ['engine', d],
   ['gateway', g],
@@ -148,42 +164,62 @@ for (const [name, r] of [
   if (r.errors > 0 || Object.keys(r.statuses).some((s) => s !== '201'))
     throw new Error(`${name} answered unexpectedly: ${JSON.stringify(r.statuses)}, ${r.errors} errors`);
 }
-const row = (target: string, r: LoadResult) => ({
+/** CPU seconds per 1000 orders of each process. */
+const perK = (c: Cpu, r: LoadResult): Cpu => ({
+  client: (c.client / r.requests) * 1000,
+  engine: (c.engine / r.requests) * 1000,
+  gateway: (c.gateway / r.requests) * 1000,
+});
+const cd = perK(sides.direct.cpu, d);
+const cg = perK(sides.gateway.cpu, g);
+const total = (c: Cpu) => c.client + c.engine + c.gateway;
+const roundRatios = sides.gateway.rounds.map((r, i) => r.perSecond / sides.direct.rounds[i]!.perSecond);
+const row = (target: string, r: LoadResult, c: Cpu) => ({
   target,
   concurrency: CONCURRENCY,
   'req/s': fmt(r.perSecond),
   'p50 ms': r.p50ms.toFixed(2),
   'p99 ms': r.p99ms.toFixed(2),
+  'CPU s/1000 orders: engine': c.engine.toFixed(3),
+  gateway: c.gateway.toFixed(3),
+  'load gen': c.client.toFixed(3),
+  all: total(c).toFixed(3),
 });
-const perK = (c: Cpu, r: LoadResult) => ({
-  client: (c.client / r.requests) * 1000,
-  engine: (c.engine / r.requests) * 1000,
-  gateway: (c.gateway / r.requests) * 1000,
-});
-const cd = perK(cpuDirect, d);
-const cg = perK(cpuVia, g);
+const throughputRatio = g.perSecond / d.perSecond;
+const cpuRatio = total(cd) / total(cg);
 console.log(
-  `CPU seconds per 1000 orders  direct: client ${cd.client.toFixed(3)} engine ${cd.engine.toFixed(3)} gateway ${cd.gateway.toFixed(3)}`,
+  [
+    `${availableParallelism()} cores, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at the end`,
+    `(other work on the machine competes too). Per round, gateway/direct throughput: ${roundRatios.map((x) => x.toFixed(2)).join(' ')}.`,
+    `Load generator, gateway and engine share these cores: each order through the gateway costs the gateway`,
+    `${((cg.gateway / cd.engine) * 100).toFixed(0)}% of the CPU the engine spends on it directly, and that CPU is taken from the engine and the load`,
+    `generator. If only CPU counted, the gateway's throughput ratio would be ${cpuRatio.toFixed(2)} (CPU per order, direct / through`,
+    `the gateway, all three processes). With a core of its own (its own pod in a cluster) the gateway costs the engine`,
+    `only the difference in the engine's own CPU per order: ${cd.engine.toFixed(3)} -> ${cg.engine.toFixed(3)} s per 1000 orders.`,
+    `The "gateway" column of the direct row is the gateway following the engine's event stream.`,
+    '',
+  ].join('\n'),
 );
-console.log(
-  `                             via gateway: client ${cg.client.toFixed(3)} engine ${cg.engine.toFixed(3)} gateway ${cg.gateway.toFixed(3)}`,
-);
-const throughputOverhead = 1 - g.perSecond / d.perSecond;
 report(
   'gateway',
-  [row('engine POST /api/orders (direct, sync on)', d), row('gateway -> engine POST /api/orders', g)],
+  [row('engine POST /api/orders (direct, sync on)', d, cd), row('gateway -> engine POST /api/orders', g, cg)],
   {
-    direct: d,
-    gateway: g,
+    direct: { ...d, cpuSecondsPer1000: cd },
+    gateway: { ...g, cpuSecondsPer1000: cg },
+    roundThroughputRatios: roundRatios,
     concurrency: CONCURRENCY,
     seconds: DURATION / 1000,
     rounds: ROUNDS,
+    cores: availableParallelism(),
     goalOverhead: 0.2,
   },
   {
-    gateway_vs_direct_throughput: g.perSecond / d.perSecond,
+    gateway_vs_direct_throughput: throughputRatio,
     gateway_vs_direct_p50: g.p50ms / d.p50ms,
     gateway_vs_direct_p99: g.p99ms / d.p99ms,
-    gateway_throughput_overhead: throughputOverhead,
+    gateway_throughput_overhead: 1 - throughputRatio,
+    gateway_cpu_vs_engine_cpu_per_order: cg.gateway / cd.engine,
+    engine_cpu_per_order_gateway_vs_direct: cg.engine / cd.engine,
+    cpu_bound_throughput_ratio: cpuRatio,
   },
 );

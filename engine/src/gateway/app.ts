@@ -1,6 +1,7 @@
 // The gateway's HTTP service: the engine's routes with the engine's schemas (engine/src/http/
 // schemas.ts), authenticated and rate-limited per API key, forwarded to one engine; answers and
 // errors come back as the engine gave them. buildGatewayApp() never listens.
+import { isUtf8 } from 'node:buffer';
 import Fastify, {
   LogController,
   type FastifyInstance,
@@ -276,8 +277,12 @@ export function buildGatewayApp(o: GatewayOptions): FastifyInstance {
     const res = await o.upstream.request(req.method, req.url, body);
     void reply.code(res.status);
     if (res.retryAfter) void reply.header('Retry-After', res.retryAfter);
-    // The engine's bytes go out as they came: nothing is reinterpreted on the way.
-    return reply.type(res.contentType ?? 'application/json; charset=utf-8').send(res.body);
+    // The engine's bytes go out as they came: nothing is reinterpreted on the way. Valid UTF-8
+    // (every JSON answer) goes as a string, the same bytes: node then writes the head and the
+    // body with one write instead of two.
+    return reply
+      .type(res.contentType ?? 'application/json; charset=utf-8')
+      .send(isUtf8(res.body) ? res.body.toString('utf8') : res.body);
   };
   for (const r of ROUTES) app.route({ method: r.method, url: r.url, schema: r.schema, handler: forward });
 

@@ -1,13 +1,12 @@
 // The engine over HTTP: keep-alive connections for requests, and one long-lived subscription to
 // its /api/stream that resumes with Last-Event-ID after a blip. The engine's event ids start at 1
 // in every process, so ids going backwards mean the engine restarted: clients get a reset.
-import http from 'node:http';
-import https from 'node:https';
 import type { Logger } from 'pino';
 import { Http1Pool, type Http1Error } from './http1-client.ts';
 import { UpstreamError, type Upstream, type UpstreamEvents, type UpstreamResponse } from './upstream.ts';
 
 const JSON_TYPE = 'content-type: application/json\r\n';
+const FRAME_END = Buffer.from('\n\n');
 
 /**
  * Requests in flight on one connection to the engine. Pipelining lets the requests that reach
@@ -34,7 +33,7 @@ export class HttpUpstream implements Upstream {
   private readonly target: URL;
   private readonly pool: Http1Pool;
   private events: UpstreamEvents | undefined;
-  private stream: http.ClientRequest | undefined;
+  private stream: { close(): void } | undefined;
   private lastEngineId: number | undefined;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
@@ -79,17 +78,11 @@ export class HttpUpstream implements Upstream {
 
   private subscribe(): void {
     if (this.closed) return;
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
-    if (this.lastEngineId !== undefined) headers['last-event-id'] = String(this.lastEngineId);
-    const req = (this.target.protocol === 'https:' ? https : http).get({
-      host: this.target.hostname,
-      port: this.target.port,
-      path: '/api/stream',
-      headers,
-    });
-    this.stream = req;
-    let buf = '';
+    let headers = 'accept: text/event-stream\r\n';
+    if (this.lastEngineId !== undefined) headers += `last-event-id: ${this.lastEngineId}\r\n`;
+    let pending: Buffer | undefined;
     let ended = false;
+    let open = false;
     const end = (why: string) => {
       if (ended) return;
       ended = true;
@@ -102,29 +95,40 @@ export class HttpUpstream implements Upstream {
       this.retry = setTimeout(() => this.subscribe(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 2000);
     };
-    req.on('error', (err: Error & { code?: string }) => end(err.code ?? err.message));
-    req.on('response', (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        end(`status ${res.statusCode}`);
-        return;
-      }
-      this.backoff = 100;
-      this.streaming = true;
-      this.events?.connected(true);
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let at: number;
-        while ((at = buf.indexOf('\n\n')) >= 0) {
-          this.frame(buf.slice(0, at));
-          buf = buf.slice(at + 2);
-        }
-      });
-      res.on('end', () => end('stream ended'));
-      res.on('error', (err) => end(err.message));
-      res.on('close', () => end('stream closed'));
-    });
+    // Two frames arrive per order: they are cut from the bytes as they come (a frame ends with
+    // an empty line) and only each frame's text is decoded.
+    const stream = this.pool.stream(
+      'GET',
+      '/api/stream',
+      headers,
+      this.o.timeoutMs,
+      {
+        head: (status) => {
+          if (status !== 200) {
+            end(`status ${status}`);
+            stream.close();
+            return;
+          }
+          open = true;
+          this.backoff = 100;
+          this.streaming = true;
+          this.events?.connected(true);
+        },
+        data: (piece) => {
+          if (!open) return;
+          const buf = pending === undefined ? piece : Buffer.concat([pending, piece]);
+          let start = 0;
+          let at: number;
+          while ((at = buf.indexOf(FRAME_END, start)) >= 0) {
+            this.frame(buf.toString('utf8', start, at));
+            start = at + 2;
+          }
+          pending = start === buf.length ? undefined : buf.subarray(start);
+        },
+      },
+      (err) => end(err ? err.message : 'stream ended'),
+    );
+    this.stream = stream;
   }
 
   private frame(text: string): void {
@@ -167,7 +171,7 @@ export class HttpUpstream implements Upstream {
   async close(): Promise<void> {
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
-    this.stream?.destroy();
+    this.stream?.close();
     this.pool.close();
   }
 }

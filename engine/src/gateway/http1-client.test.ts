@@ -289,4 +289,56 @@ describe('Http1Pool', () => {
       expect(closed[1]).toMatchObject({ status: 'rejected', reason: { code: 'ECONNRESET' } });
     });
   });
+
+  it('streams an answer as it arrives on a connection of its own until closed', async () => {
+    const server = http.createServer((req, res) => {
+      if (req.url === '/short') return void res.end('all of it');
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('id: 1\n\n');
+      setTimeout(() => res.write('id: 2\n\n'), 20);
+    });
+    const url = await listen(server);
+    const p = pool(url);
+    const seen: string[] = [];
+    let status = 0;
+    let ended: Http1Error | undefined | 'open' = 'open';
+    const s = p.stream(
+      'GET',
+      '/events',
+      'accept: text/event-stream\r\n',
+      50,
+      {
+        head: (st, headers) => {
+          status = st;
+          expect(headers['content-type']).toBe('text/event-stream');
+        },
+        data: (piece) => seen.push(piece.toString()),
+      },
+      (err) => (ended = err),
+    );
+    for (let i = 0; i < 100 && seen.join('') !== 'id: 1\n\nid: 2\n\n'; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(status).toBe(200);
+    expect(seen.join('')).toBe('id: 1\n\nid: 2\n\n');
+    // No time limit once the head is in: the stream outlives the 50 ms given for the head.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ended).toBe('open');
+    s.close();
+    expect(ended).toMatchObject({ code: 'closed' });
+    expect(p.connections).toBe(0);
+
+    const whole: string[] = [];
+    const done = await new Promise<Http1Error | undefined>((resolve) =>
+      p.stream(
+        'GET',
+        '/short',
+        '',
+        1000,
+        { head: () => undefined, data: (b) => whole.push(b.toString()) },
+        resolve,
+      ),
+    );
+    expect(done).toBeUndefined();
+    expect(whole.join('')).toBe('all of it');
+  });
 });

@@ -61,6 +61,15 @@ interface Exchange {
   remaining: number;
   chunks: Buffer[];
   keepAlive: boolean;
+  /** A streamed answer: the head as soon as it is in, then each piece of the body. */
+  stream: StreamHandlers | undefined;
+}
+
+export interface StreamHandlers {
+  /** The answer's status and headers (names in lower case). */
+  head(status: number, headers: Record<string, string>): void;
+  /** A piece of the body as it arrives, without the chunked framing. */
+  data(piece: Buffer): void;
 }
 
 class Connection {
@@ -72,10 +81,13 @@ class Connection {
   private corked = false;
   idleSince = 0;
   dead = false;
+  /** Carries one streamed answer and is never reused. */
+  readonly dedicated: boolean;
 
-  constructor(pool: Http1Pool, socket: net.Socket) {
+  constructor(pool: Http1Pool, socket: net.Socket, dedicated = false) {
     this.pool = pool;
     this.socket = socket;
+    this.dedicated = dedicated;
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', (err: Error & { code?: string }) =>
@@ -84,8 +96,16 @@ class Connection {
     socket.on('close', () => this.onClose());
   }
 
-  send(head: string, body: Buffer | string | undefined, isHead: boolean, timeoutMs: number, done: Done) {
+  send(
+    head: string,
+    body: Buffer | string | undefined,
+    isHead: boolean,
+    timeoutMs: number,
+    done: Done,
+    stream?: StreamHandlers,
+  ) {
     const x: Exchange = {
+      stream,
       head: isHead,
       done,
       timer: undefined,
@@ -176,11 +196,11 @@ class Connection {
         }
         case 'length': {
           if (buf.length <= x.remaining) {
-            x.chunks.push(buf);
+            this.piece(x, buf);
             x.remaining -= buf.length;
             this.buf = undefined;
           } else {
-            x.chunks.push(buf.subarray(0, x.remaining));
+            this.piece(x, buf.subarray(0, x.remaining));
             this.buf = buf.subarray(x.remaining);
             x.remaining = 0;
           }
@@ -203,7 +223,7 @@ class Connection {
         }
         case 'chunk-data': {
           const n = Math.min(x.remaining, buf.length);
-          x.chunks.push(buf.subarray(0, n));
+          this.piece(x, buf.subarray(0, n));
           this.buf = buf.subarray(n);
           x.remaining -= n;
           if (x.remaining === 0) x.phase = 'chunk-crlf';
@@ -233,11 +253,16 @@ class Connection {
           break;
         }
         case 'close':
-          x.chunks.push(buf);
+          this.piece(x, buf);
           this.buf = undefined;
           return;
       }
     }
+  }
+
+  private piece(x: Exchange, b: Buffer): void {
+    if (x.stream) x.stream.data(b);
+    else x.chunks.push(b);
   }
 
   private head(x: Exchange, text: string): void {
@@ -258,6 +283,11 @@ class Connection {
     }
     x.status = status;
     x.headers = headers;
+    if (x.stream) {
+      // A stream may run for ever: the timeout covers only the wait for its head.
+      clearTimeout(x.timer);
+      x.stream.head(status, headers);
+    }
     const conn = headers['connection']?.toLowerCase();
     x.keepAlive = m[1] === '1' ? conn !== 'close' : conn === 'keep-alive';
     const te = headers['transfer-encoding']?.toLowerCase();
@@ -300,6 +330,7 @@ class Connection {
     const leftover = this.queue.length === 0 && this.buf !== undefined && this.buf.length > 0;
     if (!x.keepAlive || leftover)
       this.fail(new Http1Error('ECONNRESET', 'the connection closed before the whole answer came'));
+    else if (this.dedicated) this.kill();
     else this.pool.answered(this);
   }
 }
@@ -384,7 +415,30 @@ export class Http1Pool {
     });
   }
 
-  private connect(): Connection {
+  /**
+   * Sends one request on a connection of its own and hands its answer over as it arrives (an
+   * event stream). `done` is called once: with the answer when its body has ended, or with the
+   * error that ended it, `closed` after close(). Only the wait for the head has a time limit.
+   */
+  stream(
+    method: string,
+    path: string,
+    headers: string,
+    timeoutMs: number,
+    handlers: StreamHandlers,
+    done: (err: Http1Error | undefined) => void,
+  ): { close(): void } {
+    if (this.closed) {
+      queueMicrotask(() => done(new Http1Error('closed', 'the client is closed')));
+      return { close: () => undefined };
+    }
+    const head = `${method} ${path} HTTP/1.1\r\nhost: ${this.hostHeader}\r\n${headers}\r\n`;
+    const c = this.connect(true);
+    c.send(head, undefined, method === 'HEAD', timeoutMs, (err) => done(err), handlers);
+    return { close: () => c.fail(new Http1Error('closed', 'the stream was closed')) };
+  }
+
+  private connect(dedicated = false): Connection {
     const socket = this.secure
       ? tls.connect({
           host: this.host,
@@ -392,7 +446,7 @@ export class Http1Pool {
           servername: net.isIP(this.host) ? undefined : this.host,
         })
       : net.connect({ host: this.host, port: this.port });
-    const c = new Connection(this, socket);
+    const c = new Connection(this, socket, dedicated);
     this.all.add(c);
     return c;
   }
@@ -430,6 +484,7 @@ export class Http1Pool {
   /** A connection is gone. */
   forget(c: Connection): void {
     this.all.delete(c);
+    if (c.dedicated) return;
     const i = this.ready.indexOf(c);
     if (i >= 0) this.ready.splice(i, 1);
     // A request waiting for a free connection gets a new one.
