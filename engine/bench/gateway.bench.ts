@@ -18,8 +18,8 @@ import { freePort } from '../src/testing/engine-process.ts';
 import { load, type LoadResult } from './load.ts';
 import { fmt, report, seconds } from './report.ts';
 
-const DURATION = seconds('BENCH_SECONDS', 6) * 1000;
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
+const DURATION = seconds('BENCH_SECONDS', 10) * 1000;
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
 const WARMUP = 1000;
 const KEY = 'bench-key-0123456789abcdef';
@@ -187,16 +187,17 @@ const row = (target: string, r: LoadResult, c: Cpu) => ({
 });
 const throughputRatio = g.perSecond / d.perSecond;
 const cpuRatio = total(cd) / total(cg);
+const load3 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 console.log(
   [
-    `${availableParallelism()} cores, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at the end`,
-    `(other work on the machine competes too). Per round, gateway/direct throughput: ${roundRatios.map((x) => x.toFixed(2)).join(' ')}.`,
-    `Load generator, gateway and engine share these cores: each order through the gateway costs the gateway`,
-    `${((cg.gateway / cd.engine) * 100).toFixed(0)}% of the CPU the engine spends on it directly, and that CPU is taken from the engine and the load`,
-    `generator. If only CPU counted, the gateway's throughput ratio would be ${cpuRatio.toFixed(2)} (CPU per order, direct / through`,
-    `the gateway, all three processes). With a core of its own (its own pod in a cluster) the gateway costs the engine`,
-    `only the difference in the engine's own CPU per order: ${cd.engine.toFixed(3)} -> ${cg.engine.toFixed(3)} s per 1000 orders.`,
-    `The "gateway" column of the direct row is the gateway following the engine's event stream.`,
+    `Machine: ${availableParallelism()} cores, load average ${load3} at the end (other work on the machine competes too).`,
+    `Throughput ratio per round (gateway/direct): ${roundRatios.map((x) => x.toFixed(2)).join(' ')}.`,
+    `CPU per order: the gateway spends ${((cg.gateway / cd.engine) * 100).toFixed(0)}% of what the engine spends on a direct order. Load generator,`,
+    `gateway and engine share the cores here, so that CPU is taken from the engine and the load generator:`,
+    `if only CPU counted, the throughput ratio would be ${cpuRatio.toFixed(2)} (CPU per order of all three processes, direct`,
+    `/ through the gateway). With CPU of its own (its own container in a cluster), the gateway changes the`,
+    `engine's CPU per order from ${cd.engine.toFixed(3)} to ${cg.engine.toFixed(3)} s per 1000 orders and adds the latency shown.`,
+    `The direct row's "gateway" CPU is the gateway following the engine's event stream.`,
     '',
   ].join('\n'),
 );
