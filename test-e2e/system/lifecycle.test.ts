@@ -20,8 +20,10 @@ import {
 let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
 
+// Engine and gateway pods (the backup CronJob's Jobs leave pods too).
+const PAIR_PODS = 'app.kubernetes.io/component in (engine,gateway)';
 const podNames = (): string[] =>
-  kubectl('-n', ns.name, 'get', 'pods', '-o', 'jsonpath={.items[*].metadata.name}')
+  kubectl('-n', ns.name, 'get', 'pods', '-l', PAIR_PODS, '-o', 'jsonpath={.items[*].metadata.name}')
     .split(' ')
     .filter(Boolean)
     .sort();
@@ -84,7 +86,7 @@ describe.skipIf(skipReason() !== '')('real pods: a deployment through its life',
     const images = await eventually(
       'every pod on the new image',
       async () => {
-        const pods = JSON.parse(kubectl('-n', ns.name, 'get', 'pods', '-o', 'json')) as {
+        const pods = JSON.parse(kubectl('-n', ns.name, 'get', 'pods', '-l', PAIR_PODS, '-o', 'json')) as {
           items: Array<{ spec: { containers: Array<{ image: string }> }; status: { phase: string } }>;
         };
         const all = pods.items.map((p) => p.spec.containers[0]!.image);

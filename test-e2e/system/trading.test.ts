@@ -26,7 +26,18 @@ describe.skipIf(skipReason() !== '')('real pods: trading', () => {
     await c.apply(deployment);
     const d = await ready(c, ns.name, 'quickstart');
     expect(d.status?.['readyPairs']).toBe(1);
-    const pods = JSON.parse(kubectl('-n', ns.name, 'get', 'pods', '-o', 'json')) as {
+    const pods = JSON.parse(
+      kubectl(
+        '-n',
+        ns.name,
+        'get',
+        'pods',
+        '-l',
+        'app.kubernetes.io/component in (engine,gateway)',
+        '-o',
+        'json',
+      ),
+    ) as {
       items: Array<{
         metadata: { name: string };
         spec: { containers: Array<{ image: string }> };
@@ -56,7 +67,7 @@ describe.skipIf(skipReason() !== '')('real pods: trading', () => {
     const filled = await eventually('the market order to fill', async () =>
       (await gw.orders()).find((o) => o.clientOrderId === 'sys-market-1' && o.status === 'FILLED'),
     );
-    expect(filled.filledQuantity).toBe('0.001');
+    expect(filled.filledQuantity).toBe('0.00100'); // BTCUSDT has 5 quantity decimals
   });
 
   it('trades a grid VelozStrategy, and cancels its open orders when it is deleted', async () => {
