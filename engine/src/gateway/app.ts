@@ -175,6 +175,10 @@ export function buildGatewayApp(o: GatewayOptions): FastifyInstance {
   });
 
   // Bodies are parsed for validation, and the bytes as received are what go to the engine.
+  // The engine validates the same schemas, so the gateway could skip this and still give the
+  // same answers; it does not: parsing and checking an order take about a microsecond each,
+  // little next to the rest of forwarding it (bench:gateway prints the gateway's CPU per order),
+  // and a bad request then never uses the engine.
   const rawBodies = new WeakMap<object, Buffer>();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const bytes = body as Buffer;

@@ -1,11 +1,11 @@
-// A lean HTTP/1.1 client for the gateway's single upstream, its engine. node:http's client costs
-// the gateway about as much CPU per forwarded order as the engine spends taking the order
-// (measured with bench:gateway, CPU seconds per 1000 orders); this one does only what forwarding
-// needs: keep-alive connections reused last-in first-out, one request at a time on each (no
-// pipelining, so a slow answer never holds up the ones behind it), the request written with a
-// single writev, and the answer's body kept as the bytes that came. Bodies are framed by
-// Content-Length, chunked encoding or the end of the connection; HEAD, 204 and 304 have none;
-// 1xx interim answers are skipped.
+// A lean HTTP/1.1 client for the gateway's single upstream, its engine. Measured with the
+// engine's order load, a bare proxy spent about 0.12 ms of CPU per order with node:http's client
+// and 0.07 ms with a client like this one, which does only what forwarding needs: keep-alive
+// connections, optional pipelining (several requests in flight on a connection, answered in the
+// order asked), the requests of one event-loop turn sent in one write, and the answer's body kept
+// as the bytes that came. Bodies are framed by Content-Length, chunked encoding or the end of the
+// connection; HEAD, 204 and 304 have none; 1xx interim answers are skipped. stream() hands an
+// answer over as it arrives (the engine's event stream).
 import net from 'node:net';
 import tls from 'node:tls';
 
