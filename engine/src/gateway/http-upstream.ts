@@ -21,10 +21,19 @@ const FRAME_END = Buffer.from('\n\n');
  */
 const PIPELINING = 32;
 
+/**
+ * The engine sends a heartbeat on its event stream every 15 s. Silence for three of them means the
+ * connection died without being closed (the engine's node gone, a dropped route): the stream is
+ * replaced, or the gateway would stay unready behind an engine that is back.
+ */
+const STREAM_STALL_MS = 45_000;
+
 export interface HttpUpstreamOptions {
   url: string;
   timeoutMs: number;
   log: Logger;
+  /** Silence on the engine's event stream after which it is reconnected (default 45 s). */
+  stallMs?: number;
 }
 
 export class HttpUpstream implements Upstream {
@@ -83,9 +92,21 @@ export class HttpUpstream implements Upstream {
     let pending: Buffer | undefined;
     let ended = false;
     let open = false;
+    let heard = performance.now();
+    const stallMs = this.o.stallMs ?? STREAM_STALL_MS;
+    const watchdog = setInterval(
+      () => {
+        if (performance.now() - heard < stallMs) return;
+        end(`no event or heartbeat for ${stallMs} ms`);
+        stream.close();
+      },
+      Math.max(10, stallMs / 3),
+    );
+    watchdog.unref();
     const end = (why: string) => {
       if (ended) return;
       ended = true;
+      clearInterval(watchdog);
       if (this.streaming) {
         this.streaming = false;
         this.events?.connected(false);
@@ -110,12 +131,14 @@ export class HttpUpstream implements Upstream {
             return;
           }
           open = true;
+          heard = performance.now();
           this.backoff = 100;
           this.streaming = true;
           this.events?.connected(true);
         },
         data: (piece) => {
           if (!open) return;
+          heard = performance.now();
           const buf = pending === undefined ? piece : Buffer.concat([pending, piece]);
           let start = 0;
           let at: number;
