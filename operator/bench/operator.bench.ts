@@ -12,6 +12,7 @@ import { KubeClient } from '../src/kube/client.ts';
 import { RESOURCES, resourceFor, type KubernetesObject, type ResourceRef } from '../src/kube/resources.ts';
 import { startLocalCluster } from '../../scripts/lib/cluster.ts';
 import { installCrds } from '../../scripts/lib/crds.ts';
+import { parse } from 'yaml';
 import { OperatorProcess } from '../../test-e2e/support/operator.ts';
 
 const N = Number(process.env['BENCH_CRS'] ?? 500);
@@ -144,6 +145,12 @@ const directRound = () =>
     return { seconds: (performance.now() - t0) / 1000, writes };
   });
 
+// The operator runs with the Node.js flags the chart gives it (values.yaml nodeOptions).
+const chartValues = parse(
+  await readFile(new URL('../../charts/veloz-operator/values.yaml', import.meta.url), 'utf8'),
+) as { nodeOptions?: string };
+const nodeOptions = chartValues.nodeOptions ?? '';
+
 // The operator: create the CRs, wait for every child and a current observedGeneration.
 const operatorRound = () =>
   inFreshCluster(async (client, kubeconfig) => {
@@ -153,6 +160,7 @@ const operatorRound = () =>
       kubeconfig,
       namespaces: ['bench-operator'],
       args: ['--workers', String(CONCURRENCY)],
+      env: { NODE_OPTIONS: nodeOptions },
     });
     try {
       const t1 = performance.now();

@@ -12,6 +12,8 @@ export interface OperatorOptions {
   leaseNamespace?: string;
   identity?: string;
   args?: string[];
+  /** Extra environment (e.g. the chart's NODE_OPTIONS). */
+  env?: Record<string, string>;
 }
 
 export interface LogLine {
@@ -44,7 +46,12 @@ export class OperatorProcess {
     if (o.leaderElect) args.push('--leader-elect', '--lease-namespace', o.leaseNamespace ?? 'default');
     args.push(...(o.args ?? []));
     this.child = spawn(process.execPath, args, {
-      env: { ...process.env, POD_NAME: o.identity ?? `e2e-${process.pid}`, VELOZ_LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        POD_NAME: o.identity ?? `e2e-${process.pid}`,
+        VELOZ_LOG_LEVEL: 'info',
+        ...o.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
