@@ -109,7 +109,11 @@ describe.skipIf(!tools)(
         'kubernetes.io/hostname',
         'topology.kubernetes.io/zone',
       ]);
-      expect(c.env.map((e: { name: string }) => e.name)).toEqual(['POD_NAME', 'POD_NAMESPACE', 'NODE_OPTIONS']);
+      expect(c.env.map((e: { name: string }) => e.name)).toEqual([
+        'POD_NAME',
+        'POD_NAMESPACE',
+        'NODE_OPTIONS',
+      ]);
       // The engines' NetworkPolicy admits the operator by this label (cdk8s/src/render.ts).
       expect(dep!.spec.template.metadata.labels['app.kubernetes.io/name']).toBe('veloz-operator');
     });
