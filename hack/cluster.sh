@@ -395,15 +395,36 @@ cmd_restart() {
     [[ -e "/proc/${pid}" ]] && ! grep -qs '^State:.*Z' "/proc/${pid}/status" || break
     sleep 0.2
   done
-  log "starting kube-apiserver"
-  # setsid -f detaches it from us; the wrapper records the pid that exec then keeps.
-  (cd "${cwd}" && setsid -f bash -c 'echo $$ >"$0"; exec "$@"' "${pidf}" "${args[@]}" \
-    >>"${KWOK_CLUSTER_DIR}/logs/kube-apiserver.log" 2>&1 </dev/null 7>&- 8>&-)
-  for i in $(seq 1 120); do
-    api_ready && { exec 7>&-; log "api server ready again"; return 0; }
-    sleep 0.5
+  local attempt logf="${KWOK_CLUSTER_DIR}/logs/kube-apiserver.log" newpid port a
+  # The killed process's leader thread turns zombie before its other threads have let go of the
+  # listening socket: wait (bounded) until nothing listens on the port any more.
+  for a in "${args[@]}"; do [[ "${a}" == --secure-port=* ]] && port="${a#--secure-port=}"; done
+  if [[ -n "${port:-}" ]] && command -v ss >/dev/null 2>&1; then
+    for i in $(seq 1 100); do
+      [[ -z "$(ss -Hltn "sport = :${port}" 2>/dev/null)" ]] && break
+      sleep 0.1
+    done
+  fi
+  # Should a start still fail ("address already in use" was seen in CI), the exit or the silence
+  # is logged with the log's tail and it is started again, three times at most.
+  for attempt in 1 2 3; do
+    log "starting kube-apiserver (attempt ${attempt})"
+    # setsid -f detaches it from us; the wrapper records the pid that exec then keeps.
+    : >"${pidf}"
+    (cd "${cwd}" && setsid -f bash -c 'echo $$ >"$0"; exec "$@"' "${pidf}" "${args[@]}" \
+      >>"${logf}" 2>&1 </dev/null 7>&- 8>&-)
+    for i in $(seq 1 50); do [[ -s "${pidf}" ]] && break; sleep 0.1; done
+    newpid="$(cat "${pidf}")"
+    for i in $(seq 1 120); do
+      api_ready && { exec 7>&-; log "api server ready again"; return 0; }
+      alive "${newpid}" || break
+      sleep 0.5
+    done
+    log "kube-apiserver (pid ${newpid}) $(alive "${newpid}" && echo "not ready after 60 s" || echo "exited"); its log ends with:"
+    tail -n 15 "${logf}" >&2
+    if alive "${newpid}"; then kill -KILL "${newpid}" 2>/dev/null || true; sleep 1; fi
   done
-  die "the api server did not come back after a restart; log: ${KWOK_CLUSTER_DIR}/logs/kube-apiserver.log"
+  die "the api server did not come back after a restart; log: ${logf}"
 }
 
 case "${1:-}" in

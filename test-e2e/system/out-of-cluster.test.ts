@@ -3,20 +3,10 @@
 // operator is scaled to zero meanwhile.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient } from '@veloz/operator/src/kube/client.ts';
-import { RESOURCES } from '@veloz/operator/src/kube/resources.ts';
-import { createNamespace, eventually } from '../support/cluster.ts';
+import { createNamespace } from '../support/cluster.ts';
 import { OperatorProcess } from '../support/operator.ts';
 import { scaleOperator } from './support/operator-chart.ts';
-import {
-  bin,
-  client,
-  Gateway,
-  kubeconfig,
-  type Obj,
-  quickstart,
-  ready,
-  skipReason,
-} from './support/system.ts';
+import { bin, client, Gateway, kubeconfig, quickstartTrading, skipReason } from './support/system.ts';
 
 let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
@@ -37,19 +27,7 @@ describe.skipIf(skipReason() !== '')('real pods: the operator out of cluster', (
   });
 
   it('brings the quickstart up and syncs its strategy into the engine through the pod proxy', async () => {
-    const { deployment, strategy } = await quickstart(ns.name);
-    await c.apply(deployment);
-    await ready(c, ns.name, 'quickstart');
-    await c.apply(strategy);
-    const s = await eventually(
-      'the strategy to run and place orders',
-      async () => {
-        const o = await c.find<Obj>(RESOURCES.velozStrategy, ns.name, 'quickstart-grid');
-        return Number(o?.status?.['ordersPlaced'] ?? 0) > 0 && o;
-      },
-      120_000,
-      1000,
-    );
+    const s = await quickstartTrading(c, ns.name);
     expect(s.status?.['runningEngines']).toBe(1);
     const gw = await Gateway.of(c, ns.name, 'quickstart');
     expect((await gw.orders()).some((o) => o.strategy === 'quickstart-grid')).toBe(true);

@@ -6,7 +6,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KubeClient } from '@veloz/operator/src/kube/client.ts';
 import { RESOURCES } from '@veloz/operator/src/kube/resources.ts';
 import { createNamespace, eventually } from '../support/cluster.ts';
-import { client, Gateway, kubectl, type Obj, quickstart, ready, skipReason } from './support/system.ts';
+import {
+  client,
+  Gateway,
+  kubectl,
+  quickstart,
+  quickstartTrading,
+  ready,
+  skipReason,
+} from './support/system.ts';
 
 let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
@@ -71,19 +79,7 @@ describe.skipIf(skipReason() !== '')('real pods: trading', () => {
   });
 
   it('trades a grid VelozStrategy, and cancels its open orders when it is deleted', async () => {
-    const { deployment, strategy } = await quickstart(ns.name);
-    await c.apply(deployment);
-    await ready(c, ns.name, 'quickstart');
-    await c.apply(strategy);
-    const s = await eventually(
-      'the strategy to run and place orders',
-      async () => {
-        const o = await c.find<Obj>(RESOURCES.velozStrategy, ns.name, 'quickstart-grid');
-        return Number(o?.status?.['ordersPlaced'] ?? 0) > 0 && o?.status?.['runningEngines'] === 1 && o;
-      },
-      120_000,
-      1000,
-    );
+    const s = await quickstartTrading(c, ns.name);
     expect(s.status?.['realizedPnl']).toMatch(/^-?\d+(\.\d+)?$/);
     const gw = await Gateway.of(c, ns.name, 'quickstart');
     const open = (await gw.orders('open')).filter((o) => o.strategy === 'quickstart-grid');

@@ -85,6 +85,23 @@ export async function ready(c: KubeClient, ns: string, name: string, timeoutMs =
   );
 }
 
+/** Applies the quickstart (deployment, then strategy) and waits until the strategy trades. */
+export async function quickstartTrading(c: KubeClient, ns: string): Promise<Obj> {
+  const { deployment, strategy } = await quickstart(ns);
+  await c.apply(deployment);
+  await ready(c, ns, 'quickstart');
+  await c.apply(strategy);
+  return eventually(
+    'the strategy to run on the engine and place orders',
+    async () => {
+      const o = await c.find<Obj>(RESOURCES.velozStrategy, ns, 'quickstart-grid');
+      return Number(o?.status?.['ordersPlaced'] ?? 0) > 0 && o?.status?.['runningEngines'] === 1 && o;
+    },
+    120_000,
+    1000,
+  );
+}
+
 /** A client of one deployment's gateway Service, authenticated with the generated API key. */
 export class Gateway {
   readonly url: string;
