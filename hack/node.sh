@@ -238,8 +238,13 @@ EOF
 
 # ---- network --------------------------------------------------------------------------------------
 net_up() {
-  sysctl -qw net.ipv4.ip_forward=1
   modprobe br_netfilter 2>/dev/null || true
+  # The machine's own values, put back by `down`.
+  [[ -f "${NODE_DIR}/sysctl.orig" ]] ||
+    printf 'net.ipv4.ip_forward=%s\nnet.bridge.bridge-nf-call-iptables=%s\n' \
+      "$(sysctl -n net.ipv4.ip_forward)" "$(sysctl -n net.bridge.bridge-nf-call-iptables)" \
+      >"${NODE_DIR}/sysctl.orig"
+  sysctl -qw net.ipv4.ip_forward=1
   sysctl -qw net.bridge.bridge-nf-call-iptables=1
   if ! ip link show "${NODE_BRIDGE}" >/dev/null 2>&1; then
     ip link add "${NODE_BRIDGE}" type bridge
@@ -259,6 +264,9 @@ net_down() {
     "${BIN}/kube-proxy" --cleanup >"${TMPDIR:-/tmp}/veloz-kube-proxy-cleanup.log" 2>&1 || true
   fi
   ip link del "${NODE_BRIDGE}" 2>/dev/null || true
+  if [[ -f "${NODE_DIR}/sysctl.orig" ]]; then
+    sysctl -q -p "${NODE_DIR}/sysctl.orig" >/dev/null 2>&1 || log "could not restore $(tr '\n' ' ' <"${NODE_DIR}/sysctl.orig")"
+  fi
   local ns
   # network namespaces of sandboxes that were not torn down (containerd names them cni-*)
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^cni-' || true); do
