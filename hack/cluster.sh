@@ -214,6 +214,20 @@ EOF
   done
 }
 
+# kwok gives pods addresses from 10.244.0.0/16 that nothing serves; the API server's pod proxy
+# (the operator out of cluster reaching an engine, `npm start` in kwok mode) would send their
+# connections out through the default route. An `unreachable` route makes them fail at once,
+# on this machine. Removed when the last local cluster goes.
+fake_pod_route() { # fake_pod_route add|del
+  [[ "$(id -u)" == 0 ]] && command -v ip >/dev/null 2>&1 || return 0
+  if [[ "$1" == add ]]; then
+    ip route replace unreachable 10.244.0.0/16 2>/dev/null ||
+      log "could not add the route 'unreachable 10.244.0.0/16' (continuing)"
+  elif ! compgen -G "$(dirname "${STATE}")/cluster-*/ready" >/dev/null; then
+    ip route del unreachable 10.244.0.0/16 2>/dev/null || true
+  fi
+}
+
 wait_for() { # wait_for SECONDS DESCRIPTION CMD...
   local deadline=$((SECONDS + $1)) what="$2"; shift 2
   until "$@" >/dev/null 2>&1; do
@@ -259,6 +273,7 @@ cmd_up() {
   wait_for 120 "API server /readyz" api_ready
   log "API server ready at $(kubectl config view -o jsonpath='{.clusters[0].cluster.server}') ($((SECONDS - t0))s)"
   bootstrap_manifests | kubectl apply -f - >/dev/null
+  fake_pod_route add
   if [[ -d "${CRDS}" ]] && compgen -G "${CRDS}/*.yaml" >/dev/null; then
     kubectl apply --server-side --force-conflicts -f "${CRDS}" >/dev/null
     kubectl wait --for=condition=Established --timeout=60s -f "${CRDS}" >/dev/null
@@ -312,6 +327,7 @@ do_down() {
   [[ -z "${pids}" ]] || die "processes still running from ${STATE}: ${pids}"
   for p in ${pv_dirs}; do rm -rf -- "${p}"; done
   rm -rf -- "${STATE}"
+  fake_pod_route del
   # The components were re-parented to init when kwokctl exited; they are stopped now, but wait
   # (bounded) until init has reaped them so that `ps` shows no <defunct> leftovers either.
   for ((i = 0; i < 100; i++)); do
