@@ -22,7 +22,7 @@ import { buildOperatorServer } from './server.ts';
 
 const MANAGED = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
 /** Owned kinds whose changes wake their VelozDeployment, watched by our label only. */
-const OWNED_WATCHED: ResourceRef[] = [
+export const OWNED_WATCHED: ResourceRef[] = [
   RESOURCES.configMap,
   RESOURCES.service,
   RESOURCES.serviceAccount,
@@ -34,6 +34,8 @@ const OWNED_WATCHED: ResourceRef[] = [
   RESOURCES.pod,
   RESOURCES.pvc,
 ];
+/** Watched only where monitoring.coreos.com/v1 is served. */
+export const MONITORING_KINDS: ResourceRef[] = [RESOURCES.serviceMonitor, RESOURCES.prometheusRule];
 
 class CachedMonitoringDiscovery implements MonitoringDiscovery {
   private value: boolean | undefined;
@@ -175,9 +177,7 @@ export async function startOperator(
     [RESOURCES.velozStrategy, undefined],
     [RESOURCES.secret, undefined],
     ...OWNED_WATCHED.map((r): [ResourceRef, string] => [r, MANAGED]),
-    ...(monitoringServed
-      ? [RESOURCES.serviceMonitor, RESOURCES.prometheusRule].map((r): [ResourceRef, string] => [r, MANAGED])
-      : []),
+    ...(monitoringServed ? MONITORING_KINDS.map((r): [ResourceRef, string] => [r, MANAGED]) : []),
   ];
   const informers: Informer[] = [];
   for (const ns of cfg.namespaces ?? [undefined]) {

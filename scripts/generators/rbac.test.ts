@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { synth } from '../../cdk8s/src/synth.ts';
 import { RESOURCES } from '../../operator/src/kube/resources.ts';
+import { MONITORING_KINDS, OWNED_WATCHED } from '../../operator/src/manager.ts';
 import { OPERATOR_RULES, USER_RULES, rbacDoc } from './rbac.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -62,18 +63,8 @@ describe('operator RBAC', () => {
       RESOURCES.velozDeployment,
       RESOURCES.velozStrategy,
       RESOURCES.secret,
-      RESOURCES.configMap,
-      RESOURCES.service,
-      RESOURCES.serviceAccount,
-      RESOURCES.statefulSet,
-      RESOURCES.pdb,
-      RESOURCES.networkPolicy,
-      RESOURCES.cronJob,
-      RESOURCES.job,
-      RESOURCES.pod,
-      RESOURCES.pvc,
-      RESOURCES.serviceMonitor,
-      RESOURCES.prometheusRule,
+      ...OWNED_WATCHED,
+      ...MONITORING_KINDS,
     ];
     for (const r of watched) {
       const verbs = verbsFor(r.group, r.plural, 'watched');
