@@ -38,7 +38,9 @@ excludes=(--exclude='node_modules' --exclude='*.test.ts' --exclude='__snapshots_
 # The signature of every input: a changed file, lockfile, Node or tini rebuilds the image.
 sig="$( {
   echo "v1 ${image} ${run_as}"
-  sha256sum "${node_bin}" "${tini}" package-lock.json hack/image-contents.txt "$0" hack/lib/docker-archive.sh
+  # contents only (not the paths: another clone of the same sources reuses the image)
+  sha256sum "${node_bin}" "${tini}" package-lock.json hack/image-contents.txt "$0" hack/lib/docker-archive.sh |
+    cut -d' ' -f1
   tar "${excludes[@]}" --sort=name --mtime=@0 --owner=0 --group=0 -cf - "${contents[@]}" | sha256sum
 } | sha256sum | cut -d' ' -f1)"
 if [[ -s "${out}" && -f "${out}.sig" && "$(cat "${out}.sig")" == "${sig}" ]]; then

@@ -226,30 +226,31 @@ build_etcd() {
   stamp "${BIN}/etcd" "$(sig_etcd)"
 }
 
+# go_install NAME LDFLAGS PKG@VERSION... : for modules without replace directives, which plain
+# `go install pkg@version` builds as released.
+go_install() {
+  local name="$1" ldflags="$2"; shift 2
+  run_logged "${name}" "${WORK}/${name}.log" env GOBIN="${BIN}" GOFLAGS="-buildvcs=false" \
+    "${GO}" install -v -trimpath -ldflags="-s -w ${ldflags}" "$@"
+}
+
 build_kwok() {
-  # Plain go install works (kwok's go.mod has no replace directives). KubeVersion makes kwokctl's
-  # defaults (component flags, feature gates) match the pinned Kubernetes.
-  run_logged kwok "${WORK}/kwok.log" env GOBIN="${BIN}" GOFLAGS="-buildvcs=false" \
-    "${GO}" install -v -trimpath \
-    -ldflags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${KUBE_VERSION#v}" \
+  # KubeVersion makes kwokctl's defaults (component flags, feature gates) match the pinned Kubernetes.
+  go_install kwok "-X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${KUBE_VERSION#v}" \
     "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}" "sigs.k8s.io/kwok/cmd/kwokctl@${KWOK_VERSION}"
   stamp "${BIN}/kwok" "$(sig_kwok)"
   stamp "${BIN}/kwokctl" "$(sig_kwok)"
 }
 
 build_helm() {
-  run_logged helm "${WORK}/helm.log" env GOBIN="${BIN}" GOFLAGS="-buildvcs=false" \
-    "${GO}" install -v -trimpath \
-    -ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
+  go_install helm "-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
     "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
   stamp "${BIN}/helm" "$(sig_helm)"
 }
 
 build_coredns() {
-  # go install works: coredns' go.mod has no replace directives. GitCommit is only printed.
-  run_logged coredns "${WORK}/coredns.log" env GOBIN="${BIN}" GOFLAGS="-buildvcs=false" \
-    "${GO}" install -v -trimpath \
-    -ldflags="-s -w -X github.com/coredns/coredns/coremain.GitCommit=${COREDNS_VERSION}" \
+  # GitCommit is only printed by `coredns -version`.
+  go_install coredns "-X github.com/coredns/coredns/coremain.GitCommit=${COREDNS_VERSION}" \
     "github.com/coredns/coredns@${COREDNS_VERSION}"
   stamp "${BIN}/coredns" "$(sig_coredns)"
 }

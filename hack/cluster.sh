@@ -96,15 +96,13 @@ healthy() {
 
 # The mode this `up` runs in: kwok or real (auto decides here, and says why).
 resolve_mode() {
-  case "${NODE_MODE}" in
-    kwok|real) echo "${NODE_MODE}" ;;
-    auto)
-      if "${HACK_DIR}/node.sh" check >/dev/null 2>&1; then echo real
-      else
-        log "VELOZ_CLUSTER_NODE=auto: no real node here ($("${HACK_DIR}/node.sh" check 2>&1 | tail -n +2 | sed 's/^ *- //' | paste -sd ';' -)); using kwok"
-        echo kwok
-      fi ;;
-  esac
+  [[ "${NODE_MODE}" != kwok ]] || { echo kwok; return; }
+  local why
+  if why="$("${HACK_DIR}/node.sh" check 2>&1)"; then echo real; return; fi
+  why="$(tail -n +2 <<<"${why}" | sed 's/^ *- //' | paste -sd ';' -)"
+  [[ "${NODE_MODE}" == auto ]] || die "VELOZ_CLUSTER_NODE=real, but no real node can run here: ${why}"
+  log "VELOZ_CLUSTER_NODE=auto: no real node here (${why}); using kwok"
+  echo kwok
 }
 
 write_kwokctl_config() { # write_kwokctl_config MODE
@@ -250,9 +248,13 @@ cmd_up() {
     log "found stale or unhealthy state in ${STATE}; recreating"
     do_down
   fi
-  mode="$(resolve_mode)"
+  mode="$(resolve_mode)" || exit 1
   NODES="${VELOZ_CLUSTER_NODES:-$([[ "${mode}" == real ]] && echo 0 || echo 1)}"
-  [[ "${mode}" != real ]] || "${HACK_DIR}/node.sh" deps
+  if [[ "${mode}" == real ]]; then
+    # Packages, node binaries and images (all cached); the node imports the images when it starts.
+    "${HACK_DIR}/node.sh" deps
+    "${HACK_DIR}/build-image.sh" >&2
+  fi
   mkdir -p "${STATE}"
   echo "${mode}" >"${STATE}/mode"
   write_kwokctl_config "${mode}"

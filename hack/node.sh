@@ -278,7 +278,7 @@ net_down() {
 cmd_up() {
   local t0=$SECONDS
   [[ -f "${KUBECONFIG_PATH}" ]] || die "the cluster ${NAME} is not up (no ${KUBECONFIG_PATH})"
-  cmd_check >/dev/null || { cmd_check || true; die "cannot start a real node (see above); hack/cluster.sh falls back to kwok with VELOZ_CLUSTER_NODE=auto"; }
+  cmd_check >/dev/null || die "cannot start a real node: $(why_not | paste -sd ';' -) (hack/cluster.sh falls back to kwok with VELOZ_CLUSTER_NODE=auto)"
   cmd_deps
   if alive kubelet && alive containerd && alive kube-proxy; then
     log "already running"

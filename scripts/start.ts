@@ -3,7 +3,7 @@
 // cluster has a real node (pods run the veloz image built here) when this machine can run one
 // (hack/node.sh check), else kwok fake nodes; VELOZ_CLUSTER_NODE=kwok|real forces either. With
 // $KUBECONFIG, the operator runs against that cluster in the foreground.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -39,33 +39,15 @@ interface PodView {
 
 // The viewer may go away before we do (a pipe closed by the same Ctrl-C): teardown must still run.
 process.stdout.on('error', () => undefined);
+// hack/cluster.sh runs a real node when this machine can (building what it needs, cached) and
+// says why not otherwise.
 function nodeMode(): NodeMode {
   const wanted = process.env['VELOZ_CLUSTER_NODE'] || 'auto';
   if (wanted !== 'kwok' && wanted !== 'real' && wanted !== 'auto') {
     console.error(`npm start: VELOZ_CLUSTER_NODE must be kwok, real or auto, not '${wanted}'`);
     process.exit(2);
   }
-  if (wanted === 'kwok') return 'kwok';
-  const check = spawnSync(join(ROOT, 'hack', 'node.sh'), ['check'], { encoding: 'utf8' });
-  if (check.status !== 0) {
-    if (wanted === 'real') {
-      console.error(`npm start: VELOZ_CLUSTER_NODE=real, but ${check.stderr.trim()}`);
-      process.exit(1);
-    }
-    console.log(`npm start: kwok fake nodes (${check.stderr.trim().replace(/\s*\n\s*/g, ' ')})`);
-    return 'kwok';
-  }
-  // The node imports the image when it starts: its packages and binaries first, then the image
-  // (all cached; the image is rebuilt when the sources change).
-  if (spawnSync(join(ROOT, 'hack', 'node.sh'), ['deps'], { stdio: 'inherit' }).status !== 0) {
-    console.error('npm start: preparing the real node failed (see above); VELOZ_CLUSTER_NODE=kwok avoids it');
-    process.exit(1);
-  }
-  if (spawnSync(join(ROOT, 'hack', 'build-image.sh'), [], { stdio: 'inherit' }).status !== 0) {
-    console.error('npm start: building the veloz image failed (see above)');
-    process.exit(1);
-  }
-  return 'real';
+  return wanted;
 }
 const cluster = startLocalCluster('veloz', nodeMode());
 const client = KubeClient.load(cluster.kubeconfig);

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { KubeClient } from '@veloz/operator/src/kube/client.ts';
+import { toolsDir } from '../../scripts/chart-helm.ts';
 import { startLocalCluster, type LocalCluster } from '../../scripts/lib/cluster.ts';
 import { installCrds } from '../../scripts/lib/crds.ts';
 import { installOperatorChart, OPERATOR_NAMESPACE } from './support/operator-chart.ts';
@@ -24,16 +25,11 @@ declare module 'vitest' {
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-function sh(cmd: string, args: string[], what: string): string {
-  const res = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (res.status !== 0) throw new Error(`${what} failed (exit ${res.status})`);
-  return res.stdout.trim();
-}
-
 export default async function setup(project: TestProject): Promise<() => void> {
   let cluster: LocalCluster | undefined;
   let kubeconfig = process.env['VELOZ_SYSTEM_KUBECONFIG'] ?? '';
-  const bin = sh(join(ROOT, 'hack', 'cluster.sh'), ['bin'], 'hack/cluster.sh bin');
+  // kubectl and helm: the pinned ones when built, else from PATH.
+  let bin = toolsDir() ?? '';
   if (!kubeconfig) {
     const check = spawnSync(join(ROOT, 'hack', 'node.sh'), ['check'], { encoding: 'utf8' });
     if (check.status !== 0) {
@@ -45,12 +41,10 @@ export default async function setup(project: TestProject): Promise<() => void> {
       project.provide('systemCluster', '');
       return () => {};
     }
-    // Packages and binaries of the node (cached), then the image: the node imports every image
-    // of the cache when it starts.
-    sh(join(ROOT, 'hack', 'node.sh'), ['deps'], 'hack/node.sh deps');
-    sh(join(ROOT, 'hack', 'build-image.sh'), [], 'hack/build-image.sh');
+    // Also installs the node's packages and builds its binaries and the veloz image (cached).
     cluster = startLocalCluster('veloz-system', 'real');
     kubeconfig = cluster.kubeconfig;
+    bin = cluster.bin;
   }
   try {
     const client = KubeClient.load(kubeconfig);
