@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import type { OrderView } from '@veloz/engine/src/engine/engine.ts';
 import { KubeClient } from '@veloz/operator/src/kube/client.ts';
 import { RESOURCES, type KubernetesObject } from '@veloz/operator/src/kube/resources.ts';
 import { eventually } from '../../support/cluster.ts';
@@ -159,13 +160,4 @@ export class Gateway {
     if (r.status !== 200) throw new Error(`GET /api/orders_state: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body.orders;
   }
-}
-
-export interface OrderView {
-  orderId: number;
-  clientOrderId: string;
-  status: string;
-  strategy?: string;
-  filledQuantity?: string;
-  lastSequence: number;
 }
