@@ -16,6 +16,7 @@ import { StrategyReconciler } from './reconcilers/strategy.ts';
 import { Controller } from './runtime/controller.ts';
 import { backoffMs, realClock } from './runtime/clock.ts';
 import { Informer } from './runtime/informer.ts';
+import { priorityOf } from './runtime/priority.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './runtime/metrics.ts';
 import { buildOperatorServer } from './server.ts';
@@ -147,11 +148,11 @@ export async function startOperator(
       RESOURCES.velozDeployment,
       (o) => {
         indexSecrets(o);
-        deployCtl?.queue.add(objectKey(o));
+        deployCtl?.queue.add(objectKey(o), priorityOf(o));
         enqueueStrategiesOf(o.metadata?.namespace ?? '', o.metadata?.name ?? '');
       },
     ],
-    [RESOURCES.velozStrategy, (o) => strategyCtl?.queue.add(objectKey(o))],
+    [RESOURCES.velozStrategy, (o) => strategyCtl?.queue.add(objectKey(o), priorityOf(o))],
     [
       RESOURCES.secret,
       (o) => {
@@ -204,8 +205,8 @@ export async function startOperator(
     deployCtl.start();
     strategyCtl.start();
     for (const o of informers.flatMap((i) => i.list())) {
-      if (o.kind === 'VelozDeployment') deployCtl.queue.add(objectKey(o));
-      if (o.kind === 'VelozStrategy') strategyCtl.queue.add(objectKey(o));
+      if (o.kind === 'VelozDeployment') deployCtl.queue.add(objectKey(o), priorityOf(o));
+      if (o.kind === 'VelozStrategy') strategyCtl.queue.add(objectKey(o), priorityOf(o));
     }
   };
   const stopControllers = async () => {

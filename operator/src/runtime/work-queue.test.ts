@@ -72,4 +72,27 @@ describe('WorkQueue', () => {
     expect(depths).toEqual([1, 2, 1]);
     expect(waits).toHaveLength(1);
   });
+
+  it('hands out urgent keys first, and an urgent add moves a waiting key up', async () => {
+    const q = new WorkQueue();
+    q.add('status-1');
+    q.add('status-2');
+    q.add('spec-1', 'urgent');
+    q.add('status-2', 'urgent');
+    q.add('spec-1');
+    expect(q.length).toBe(3);
+    expect([await q.get(), await q.get(), await q.get()]).toEqual(['spec-1', 'status-2', 'status-1']);
+  });
+
+  it('an urgent add while the key is processed queues it urgently when done', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    q.add('b');
+    const k = await q.get();
+    q.add('a', 'urgent');
+    expect(q.length).toBe(1);
+    q.done(k!);
+    expect(await q.get()).toBe('a');
+    expect(await q.get()).toBe('b');
+  });
 });

@@ -1,6 +1,10 @@
 // A de-duplicating keyed work queue in the style of client-go's: a key is queued at most once,
 // is handed to at most one worker at a time (a key added while it is being processed is queued
 // again when the worker is done), and failed keys come back after a per-key exponential backoff.
+// Two lanes (ADR 6): keys added as urgent -- an object whose spec the operator has not acted on
+// yet -- are handed out before the others (status refreshes woken by a child, periodic requeues,
+// retries), so under load a user's change waits for other users' changes only, not for hundreds
+// of status passes.
 import { backoffMs } from './clock.ts';
 
 export interface WorkQueueOptions {
@@ -10,9 +14,14 @@ export interface WorkQueueOptions {
   onWait?: (seconds: number) => void;
 }
 
+export type Priority = 'urgent' | 'normal';
+
 export class WorkQueue {
+  private readonly urgentLane: string[] = [];
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();
+  /** Dirty keys whose pending pass is urgent. */
+  private readonly urgent = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly enqueuedAt = new Map<string, number>();
   private readonly failures = new Map<string, number>();
@@ -27,16 +36,29 @@ export class WorkQueue {
   }
 
   get length(): number {
-    return this.queue.length;
+    return this.urgentLane.length + this.queue.length;
   }
 
   get inFlight(): number {
     return this.processing.size;
   }
 
-  add(key: string): void {
-    if (this.shuttingDown || this.dirty.has(key)) return;
+  add(key: string, priority: Priority = 'normal'): void {
+    if (this.shuttingDown) return;
+    if (this.dirty.has(key)) {
+      if (priority === 'urgent' && !this.urgent.has(key)) {
+        this.urgent.add(key);
+        // Waiting in the normal lane: it moves up (a key being processed is pushed when done).
+        const at = this.queue.indexOf(key);
+        if (at >= 0) {
+          this.queue.splice(at, 1);
+          this.urgentLane.push(key);
+        }
+      }
+      return;
+    }
     this.dirty.add(key);
+    if (priority === 'urgent') this.urgent.add(key);
     this.enqueuedAt.set(key, performance.now());
     if (this.processing.has(key)) return;
     this.push(key);
@@ -48,13 +70,14 @@ export class WorkQueue {
       this.take(key);
       w(key);
     } else {
-      this.queue.push(key);
-      this.opts.onDepth?.(this.queue.length);
+      (this.urgent.has(key) ? this.urgentLane : this.queue).push(key);
+      this.opts.onDepth?.(this.length);
     }
   }
 
   private take(key: string): void {
     this.dirty.delete(key);
+    this.urgent.delete(key);
     this.processing.add(key);
     const t = this.enqueuedAt.get(key);
     if (t !== undefined) this.opts.onWait?.((performance.now() - t) / 1000);
@@ -63,9 +86,9 @@ export class WorkQueue {
 
   /** The next key to process, or undefined once the queue is shut down and empty. */
   get(): Promise<string | undefined> {
-    const key = this.queue.shift();
+    const key = this.urgentLane.shift() ?? this.queue.shift();
     if (key !== undefined) {
-      this.opts.onDepth?.(this.queue.length);
+      this.opts.onDepth?.(this.length);
       this.take(key);
       return Promise.resolve(key);
     }
@@ -119,8 +142,10 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    this.urgentLane.length = 0;
     this.queue.length = 0;
     this.dirty.clear();
+    this.urgent.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
     if (this.processing.size > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
