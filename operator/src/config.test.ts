@@ -10,6 +10,7 @@ describe('loadOperatorConfig', () => {
       metricsPort: 8081,
       leaderElect: false,
       leaseName: 'veloz-operator',
+      walStatusIntervalSeconds: 30,
     });
   });
 
@@ -27,6 +28,11 @@ describe('loadOperatorConfig', () => {
     [['--namespaces', 'Bad_NS'], {}, '"Bad_NS" is not a valid namespace name'],
     [['--log-level', 'trace'], {}, 'expected one of debug, info, warn, error'],
     [['--frobnicate'], {}, "Unknown option '--frobnicate'"],
+    [
+      [],
+      { VELOZ_OPERATOR_WAL_STATUS_INTERVAL: '1m' },
+      '--wal-status-interval="1m" is invalid: expected an integer from 0 to 3600',
+    ],
     [[], { VELOZ_OPERATOR_LEADER_ELECT: 'maybe' }, 'VELOZ_OPERATOR_LEADER_ELECT="maybe" is invalid'],
   ])('rejects %j %j', (argv, env, message) => {
     expect(() => loadOperatorConfig(argv, env)).toThrow(message);

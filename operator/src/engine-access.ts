@@ -11,12 +11,14 @@ export interface EngineResponse<T> {
 }
 
 export interface EngineAccess {
+  /** `signal` abandons the call (the operator is stopping). */
   call<T>(
     namespace: string,
     pod: string,
     method: string,
     path: string,
     body?: unknown,
+    signal?: AbortSignal,
   ): Promise<EngineResponse<T>>;
 }
 
@@ -36,6 +38,7 @@ export class ProxyEngineAccess implements EngineAccess {
     method: string,
     path: string,
     body?: unknown,
+    signal?: AbortSignal,
   ): Promise<EngineResponse<T>> {
     const url = `/api/v1/namespaces/${namespace}/pods/${pod}:${ENGINE_PORT}/proxy${path}`;
     try {
@@ -44,6 +47,7 @@ export class ProxyEngineAccess implements EngineAccess {
         kind: 'pods/proxy',
         body,
         timeoutMs: 10_000,
+        ...(signal ? { signal } : {}),
       });
       return { status: 200, body: res };
     } catch (err) {
@@ -75,11 +79,18 @@ export class DirectEngineAccess implements EngineAccess {
     method: string,
     path: string,
     body?: unknown,
+    signal?: AbortSignal,
   ): Promise<EngineResponse<T>> {
     const ip = this.podIp(namespace, pod);
     if (!ip)
       return Promise.reject(new EngineUnreachableError(`engine ${namespace}/${pod} has no pod IP yet`));
-    return httpJson<T>(`http://${ip.includes(':') ? `[${ip}]` : ip}:${ENGINE_PORT}${path}`, method, body);
+    return httpJson<T>(
+      `http://${ip.includes(':') ? `[${ip}]` : ip}:${ENGINE_PORT}${path}`,
+      method,
+      body,
+      10_000,
+      signal,
+    );
   }
 }
 
@@ -89,6 +100,7 @@ export function httpJson<T>(
   method: string,
   body?: unknown,
   timeoutMs = 10_000,
+  signal?: AbortSignal,
 ): Promise<EngineResponse<T>> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -97,6 +109,7 @@ export function httpJson<T>(
       {
         method,
         timeout: timeoutMs,
+        ...(signal ? { signal } : {}),
         headers: payload
           ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
           : {},

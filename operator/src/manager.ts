@@ -10,7 +10,12 @@ import { DirectEngineAccess, ProxyEngineAccess, type EngineAccess } from './engi
 import { KubeClient } from './kube/client.ts';
 import { RESOURCES, objectKey, type KubernetesObject, type ResourceRef } from './kube/resources.ts';
 import { KubeLeaseStore } from './lease-store.ts';
-import { DeploymentReconciler, MANAGED_BY, type MonitoringDiscovery } from './reconcilers/deployment.ts';
+import {
+  DeploymentReconciler,
+  MANAGED_BY,
+  type MonitoringDiscovery,
+  type WalReports,
+} from './reconcilers/deployment.ts';
 import { KubeEventRecorder } from './reconcilers/events.ts';
 import { StrategyReconciler } from './reconcilers/strategy.ts';
 import { Controller } from './runtime/controller.ts';
@@ -20,6 +25,7 @@ import { priorityOf } from './runtime/priority.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './runtime/metrics.ts';
 import { buildOperatorServer } from './server.ts';
+import { WalObserver } from './wal-observer.ts';
 
 const MANAGED = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
 /** Owned kinds whose changes wake their VelozDeployment, watched by our label only. */
@@ -96,6 +102,14 @@ export async function startOperator(
       )
     : new ProxyEngineAccess(client);
   const events = new KubeEventRecorder(client, log);
+  let deployCtl: Controller | undefined;
+  let strategyCtl: Controller | undefined;
+  // Only the leader asks the engines; it runs alongside the controllers.
+  let walObserver: WalObserver | undefined;
+  const walReports: WalReports = {
+    track: (ns, d, pods) => walObserver?.track(ns, d, pods),
+    get: (ns, d) => walObserver?.get(ns, d) ?? new Map(),
+  };
   const deployments = new DeploymentReconciler({
     cache,
     writer: client,
@@ -104,10 +118,9 @@ export async function startOperator(
     log,
     defaultImage: cfg.image,
     now: () => new Date(),
+    wal: walReports,
   });
   const strategies = new StrategyReconciler({ cache, writer: client, engines, log, now: () => new Date() });
-  let deployCtl: Controller | undefined;
-  let strategyCtl: Controller | undefined;
 
   const enqueueDeployment = (ns: string, name: string) => deployCtl?.queue.add(`${ns}/${name}`);
   const enqueueStrategiesOf = (ns: string, deployment: string) => {
@@ -202,6 +215,15 @@ export async function startOperator(
   const startControllers = () => {
     deployCtl = new Controller(deployments, { workers: cfg.workers, log, metrics });
     strategyCtl = new Controller(strategies, { workers: cfg.workers, log, metrics });
+    if (cfg.walStatusIntervalSeconds > 0) {
+      walObserver = new WalObserver({
+        engines,
+        log,
+        intervalMs: cfg.walStatusIntervalSeconds * 1000,
+        onChange: enqueueDeployment,
+      });
+      walObserver.start();
+    }
     deployCtl.start();
     strategyCtl.start();
     for (const o of informers.flatMap((i) => i.list())) {
@@ -212,9 +234,11 @@ export async function startOperator(
   const stopControllers = async () => {
     const d = deployCtl;
     const s = strategyCtl;
+    const w = walObserver;
     deployCtl = undefined;
     strategyCtl = undefined;
-    await Promise.all([d?.stop(), s?.stop()]);
+    walObserver = undefined;
+    await Promise.all([d?.stop(), s?.stop(), w?.stop()]);
   };
 
   // Reconcile only from a complete picture of the world.

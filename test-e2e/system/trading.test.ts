@@ -76,6 +76,18 @@ describe.skipIf(skipReason() !== '')('real pods: trading', () => {
       (await gw.orders()).find((o) => o.clientOrderId === 'sys-market-1' && o.status === 'FILLED'),
     );
     expect(filled.filledQuantity).toBe('0.00100'); // BTCUSDT has 5 quantity decimals
+    // The operator reads the engine's WAL status into the pair's status.
+    const acked = (placed.body as { lastSequence: number }).lastSequence;
+    const pair = await eventually('status.pairs[0].walEntries to reach the order', async () => {
+      const cur = await c.get<{ status?: { pairs?: Array<{ walEntries?: number }> } }>(
+        RESOURCES.velozDeployment,
+        ns.name,
+        'quickstart',
+      );
+      const p = cur.status?.pairs?.[0];
+      return p?.walEntries !== undefined && p.walEntries >= acked ? p : undefined;
+    });
+    expect(pair.walEntries).toBeGreaterThanOrEqual(acked);
   });
 
   it('trades a grid VelozStrategy, and cancels its open orders when it is deleted', async () => {

@@ -59,6 +59,8 @@ export class Engine {
   private shipper: WalShipper | null = null;
   private recovered!: Recovered;
   private replaySeconds = 0;
+  /** The newest checkpoint, replayed or written: the operator reports it per pair. */
+  private lastCheckpoint: { sequence: number; timestamp: number } | null = null;
   private timer: NodeJS.Timeout | undefined;
   private outbox: Array<{ seq: number; order: Order; fill?: { qty: number; price: number } }> = [];
   private accepting = false;
@@ -118,7 +120,10 @@ export class Engine {
       this.config.walDir,
       this.config.walRecoveryMode,
       {
-        onCheckpoint: (_seq, payload) => this.state.restore(payload),
+        onCheckpoint: (sequence, payload, timestamp) => {
+          this.state.restore(payload);
+          this.lastCheckpoint = { sequence, timestamp };
+        },
         onRecord: (r) => {
           const rec = decodeOrderRecord(r.type, r.payload);
           this.state.check(rec);
@@ -155,7 +160,10 @@ export class Engine {
             m.walRotations.inc();
             this.log.info({ segment: name }, 'WAL segment sealed');
           },
-          onCheckpoint: () => m.walCheckpoints.inc(),
+          onCheckpoint: (sequence, _bytes, timestamp) => {
+            m.walCheckpoints.inc();
+            this.lastCheckpoint = { sequence, timestamp };
+          },
           onRetentionDelete: (name) => this.log.info({ segment: name }, 'WAL segment deleted by retention'),
         },
       },
@@ -495,6 +503,10 @@ export class Engine {
         corruptRecords: this.recovered.report.corruptRecords,
         tornTailBytes: this.recovered.report.tornTailBytes,
         actions: this.recovered.report.actions,
+      },
+      lastCheckpoint: this.lastCheckpoint && {
+        sequence: this.lastCheckpoint.sequence,
+        time: new Date(this.lastCheckpoint.timestamp).toISOString(),
       },
       healthy: this.wal.failed === null,
       error: this.wal.failed?.message ?? null,

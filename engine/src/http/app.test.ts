@@ -170,6 +170,11 @@ describe('service routes', () => {
     expect(cp.statusCode).toBe(200);
     const status = (await fx.app.inject('/api/wal/status')).json();
     expect(status.durableSequence).toBe(cp.json().sequence);
+    expect(status.lastCheckpoint.sequence).toBe(cp.json().sequence);
+    expect(Date.parse(status.lastCheckpoint.time)).not.toBeNaN();
+    // A restarted engine knows it from the WAL.
+    fx = await fx.restart();
+    expect((await fx.app.inject('/api/wal/status')).json().lastCheckpoint).toEqual(status.lastCheckpoint);
   });
 
   it('halts and resumes trading', async () => {

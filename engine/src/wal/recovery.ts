@@ -30,7 +30,8 @@ export class WalCorruptionError extends Error {
 }
 
 export interface ReplayHandler {
-  onCheckpoint(seq: number, payload: Buffer): void;
+  /** `timestamp`: when the checkpoint was written (ms since the epoch, from its record header). */
+  onCheckpoint(seq: number, payload: Buffer, timestamp: number): void;
   onRecord(record: RawRecord): void;
 }
 
@@ -322,7 +323,7 @@ export async function recoverWal(
       lastTimestamp = readU64(k.buf, off + 16);
       const payload = k.buf.subarray(off + HEADER_SIZE, off + HEADER_SIZE + len);
       try {
-        if (type === RecordType.Checkpoint) handler.onCheckpoint(seq, payload);
+        if (type === RecordType.Checkpoint) handler.onCheckpoint(seq, payload, lastTimestamp);
         else if (type !== RecordType.Rotation) {
           handler.onRecord({
             seq,

@@ -16,7 +16,8 @@ export interface WalFile {
 export interface WalHooks {
   onBatch?(entries: number, bytes: number, fsyncSeconds: number | null): void;
   onRotation?(sealed: string): void;
-  onCheckpoint?(seq: number, bytes: number): void;
+  /** `timestamp`: the one in the checkpoint record's header. */
+  onCheckpoint?(seq: number, bytes: number, timestamp: number): void;
   onRetentionDelete?(name: string): void;
 }
 
@@ -185,9 +186,10 @@ export class WalWriter {
 
   private enqueueCheckpoint(): void {
     const payload = this.snapshotProvider();
-    const seq = this.enqueue(RecordType.Checkpoint, payload);
+    const timestamp = this.opts.now();
+    const seq = this.enqueue(RecordType.Checkpoint, payload, timestamp);
     this.sinceCheckpoint = 0;
-    this.opts.hooks.onCheckpoint?.(seq, payload.length);
+    this.opts.hooks.onCheckpoint?.(seq, payload.length, timestamp);
   }
 
   private enqueue(type: RecordType, payload: Uint8Array, timestamp: number = this.opts.now()): number {

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../kube/client.ts';
 import { RESOURCES, type KubernetesObject } from '../kube/resources.ts';
 import { TerminalError } from '../runtime/controller.ts';
-import { DEPLOYMENT_FINALIZER, DeploymentReconciler } from './deployment.ts';
+import { DEPLOYMENT_FINALIZER, DeploymentReconciler, type DeploymentReconcilerDeps } from './deployment.ts';
 import type { EventRecorder } from './events.ts';
 import { FakeApi } from './fake-api.ts';
 
@@ -37,11 +37,8 @@ const condition = (type: string) =>
     (c) => c.type === type,
   );
 
-beforeEach(() => {
-  api = new FakeApi();
-  events = [];
-  served = true;
-  reconciler = new DeploymentReconciler({
+const newReconciler = (over: Partial<DeploymentReconcilerDeps> = {}) =>
+  new DeploymentReconciler({
     cache: api,
     writer: api,
     events: recorder,
@@ -50,7 +47,14 @@ beforeEach(() => {
     defaultImage: 'veloz:test',
     now: () => new Date('2026-11-21T10:00:00Z'),
     newApiKey: () => 'k'.repeat(64),
+    ...over,
   });
+
+beforeEach(() => {
+  api = new FakeApi();
+  events = [];
+  served = true;
+  reconciler = newReconciler();
 });
 
 describe('DeploymentReconciler', () => {
@@ -100,10 +104,7 @@ describe('DeploymentReconciler', () => {
     const secret = api.get<{ data: Record<string, string> }>(RESOURCES.secret, 'ns', 'desk-gateway-api-key')!;
     const key = Buffer.from(secret.data['apiKey']!, 'base64').toString();
     expect(key).toBe('k'.repeat(64));
-    const again = new DeploymentReconciler({
-      ...(reconciler as unknown as { d: object }).d,
-      newApiKey: () => 'other',
-    } as never);
+    const again = newReconciler({ newApiKey: () => 'other' });
     api.writes = [];
     await again.reconcile('ns/desk');
     const after = api.get<{ data: Record<string, string> }>(RESOURCES.secret, 'ns', 'desk-gateway-api-key')!;
@@ -236,6 +237,40 @@ describe('DeploymentReconciler', () => {
     });
     await reconciler.reconcile('ns/desk');
     expect(JSON.stringify(sts().spec.template.metadata.annotations)).not.toBe(before);
+  });
+
+  it('asks only ready engines for their WAL status and reports the answers per pair', async () => {
+    const tracked: string[][] = [];
+    const reports = new Map([[0, { walEntries: 42, lastCheckpoint: '2026-11-21T09:59:00.000Z' }]]);
+    reconciler = newReconciler({
+      wal: { track: (_ns, _d, pods) => void tracked.push([...pods.values()]), get: () => reports },
+    });
+    create();
+    const pod = (name: string, ready: boolean) =>
+      api.put(RESOURCES.pod, {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: 'ns', labels: { 'app.kubernetes.io/instance': 'desk' } },
+        status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+      });
+    pod('desk-engine-0', true);
+    pod('desk-engine-1', false);
+    pod('desk-gateway-0', true);
+    await reconciler.reconcile('ns/desk');
+    expect(tracked.at(-1)).toEqual(['desk-engine-0']);
+    expect(cr().status?.['pairs']).toEqual([
+      {
+        index: 0,
+        engineReady: true,
+        gatewayReady: true,
+        walEntries: 42,
+        lastCheckpoint: '2026-11-21T09:59:00.000Z',
+      },
+      { index: 1, engineReady: false, gatewayReady: false },
+    ]);
+    api.remove(RESOURCES.velozDeployment, 'ns', 'desk');
+    await reconciler.reconcile('ns/desk');
+    expect(tracked.at(-1)).toEqual([]);
   });
 
   it('writes nothing to children while paused, and reports it', async () => {

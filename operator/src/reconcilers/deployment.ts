@@ -21,6 +21,7 @@ import { TerminalError, type Reconciler, type ReconcileResult } from '../runtime
 import { conditionOf } from '../status/conditions.ts';
 import { sameState } from '../status/equal.ts';
 import { computeDeploymentStatus, type ObservedStatefulSet } from '../status/deployment-status.ts';
+import type { WalObservation } from '../wal-observer.ts';
 import { EventBatch, type EventRecorder } from './events.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
@@ -46,6 +47,12 @@ export interface MonitoringDiscovery {
   served(): Promise<boolean>;
 }
 
+/** What the engines report of their WALs (wal-observer.ts), by pair index. */
+export interface WalReports {
+  track(namespace: string, deployment: string, enginePods: ReadonlyMap<number, string>): void;
+  get(namespace: string, deployment: string): ReadonlyMap<number, WalObservation>;
+}
+
 export interface DeploymentReconcilerDeps {
   cache: ObjectCache;
   writer: DeploymentWriter;
@@ -56,6 +63,7 @@ export interface DeploymentReconcilerDeps {
   now: () => Date;
   /** Source of new API keys (32 random bytes, hex). */
   newApiKey?: () => string;
+  wal?: WalReports;
 }
 
 interface Applied {
@@ -112,6 +120,7 @@ export class DeploymentReconciler implements Reconciler {
     if (!raw) {
       for (const k of this.applied.keys()) if (k.startsWith(`${ns}/${name}|`)) this.applied.delete(k);
       this.rendered.delete(`${ns}/${name}`);
+      this.d.wal?.track(ns, name, new Map());
       return;
     }
     // The API server defaults what it stores; objects written under an older schema may lack
@@ -450,16 +459,22 @@ export class DeploymentReconciler implements Reconciler {
     const claims = this.d.cache
       .listByInstance<{ metadata?: { name?: string }; status?: { phase?: string } }>(RESOURCES.pvc, ns, x)
       .filter((c) => c.status?.phase === 'Bound' && !!c.metadata?.name?.startsWith(`wal-${x}-engine-`));
+    const readyPods = new Set(pods.filter(podReady).map((p) => p.metadata?.name ?? ''));
+    // Only ready engines are asked for their WAL status; the answers are read back below.
+    const readyEngines = new Map<number, string>();
+    for (let i = 0; i < cr.spec.pairs; i++)
+      if (readyPods.has(`${x}-engine-${i}`)) readyEngines.set(i, `${x}-engine-${i}`);
+    this.d.wal?.track(ns, x, readyEngines);
     const status = computeDeploymentStatus(
       cr,
       {
         engine: this.observedSts(ns, `${x}-engine`),
         gateway: this.observedSts(ns, `${x}-gateway`),
-        readyPods: new Set(pods.filter(podReady).map((p) => p.metadata?.name ?? '')),
+        readyPods,
         boundClaims: new Set(claims.map((c) => c.metadata?.name ?? '')),
         credentials,
         monitoringServed,
-        wal: new Map(),
+        wal: this.d.wal?.get(ns, x) ?? new Map(),
         lastBackup: this.lastBackup(ns, x),
         applyError,
       },
@@ -512,5 +527,6 @@ export class DeploymentReconciler implements Reconciler {
     });
     for (const k of this.applied.keys())
       if (k.startsWith(`${ns}/${cr.metadata.name}|`)) this.applied.delete(k);
+    this.d.wal?.track(ns, cr.metadata.name ?? '', new Map());
   }
 }

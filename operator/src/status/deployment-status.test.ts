@@ -172,6 +172,37 @@ describe('computeDeploymentStatus', () => {
     expect(cond(s, 'Paused')?.status).toBe('True');
     expect(cond(s, 'Progressing')).toMatchObject({ status: 'False', reason: 'Paused' });
   });
+
+  it('reports what each engine said of its WAL in its pair', () => {
+    const s = computeDeploymentStatus(
+      deployment(),
+      observed({ wal: new Map([[1, { walEntries: 1234, lastCheckpoint: '2026-11-21T09:59:00.000Z' }]]) }),
+      NOW,
+    );
+    expect(s.pairs).toEqual([
+      { index: 0, gatewayReady: true, engineReady: true },
+      {
+        index: 1,
+        gatewayReady: true,
+        engineReady: true,
+        walEntries: 1234,
+        lastCheckpoint: '2026-11-21T09:59:00.000Z',
+      },
+    ]);
+    // Until the engine answers again (it restarts; another operator replica leads), they stay.
+    const restarted = computeDeploymentStatus(
+      { ...deployment(), status: s },
+      observed({ readyPods: new Set(['desk-engine-0', 'desk-gateway-0', 'desk-gateway-1']) }),
+      NOW,
+    );
+    expect(restarted.pairs?.[1]).toEqual({
+      index: 1,
+      gatewayReady: true,
+      engineReady: false,
+      walEntries: 1234,
+      lastCheckpoint: '2026-11-21T09:59:00.000Z',
+    });
+  });
 });
 
 describe('parseCron', () => {

@@ -28,8 +28,8 @@ export interface ObservedDeployment {
   credentials: { ready: boolean; reason: string; message: string };
   monitoringServed: boolean;
   /**
-   * Per pair index, what its engine reports of its WAL (PairStatus fields). Nothing fills it yet:
-   * it needs the engine API (GET /api/wal/status has durableSequence; no checkpoint time).
+   * Per pair index, what its engine last reported of its WAL (GET /api/wal/status). A pair with
+   * no answer keeps the figures of the current status.
    */
   wal: ReadonlyMap<number, Pick<PairStatus, 'walEntries' | 'lastCheckpoint'>>;
   lastBackup: LastBackup | undefined;
@@ -91,7 +91,14 @@ export function computeDeploymentStatus(
     const engineReady = o.readyPods.has(`${name}-engine-${i}`);
     const gatewayReady = o.readyPods.has(`${name}-gateway-${i}`);
     if (engineReady && gatewayReady) readyPairs++;
-    pairStatus.push({ index: i, gatewayReady, engineReady, ...(o.wal.get(i) ?? {}) });
+    // The WAL is durable: until its engine answers again (restarting, or a new operator leader
+    // that has not asked yet) the last figures reported still describe it.
+    const prev = d.status?.pairs?.find((p) => p.index === i);
+    const wal = o.wal.get(i) ?? {
+      ...(prev?.walEntries !== undefined ? { walEntries: prev.walEntries } : {}),
+      ...(prev?.lastCheckpoint !== undefined ? { lastCheckpoint: prev.lastCheckpoint } : {}),
+    };
+    pairStatus.push({ index: i, gatewayReady, engineReady, ...wal });
   }
   const conds: ConditionInput[] = [];
   const live = d.spec.execution.mode !== 'sim_engine';
