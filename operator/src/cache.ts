@@ -26,6 +26,16 @@ export class InformerCache implements ObjectCache {
     this.byResource.set(r.plural + r.group, list);
   }
 
+  /** Stops reading `r` from its informers (the caller closes them). */
+  remove(r: ResourceRef): void {
+    this.byResource.delete(r.plural + r.group);
+  }
+
+  /** Every cached object of `r`, in all namespaces. */
+  all<T extends object = KubernetesObject>(r: ResourceRef): T[] {
+    return this.informers(r).flatMap((inf) => inf.list()) as unknown as T[];
+  }
+
   private informers(r: ResourceRef): Informer[] {
     const list = this.byResource.get(r.plural + r.group);
     if (!list) throw new Error(`no informer for ${r.plural}`);

@@ -11,6 +11,7 @@ describe('loadOperatorConfig', () => {
       leaderElect: false,
       leaseName: 'veloz-operator',
       walStatusIntervalSeconds: 30,
+      apiDiscoveryIntervalSeconds: 60,
     });
   });
 
@@ -28,6 +29,7 @@ describe('loadOperatorConfig', () => {
     [['--namespaces', 'Bad_NS'], {}, '"Bad_NS" is not a valid namespace name'],
     [['--log-level', 'trace'], {}, 'expected one of debug, info, warn, error'],
     [['--frobnicate'], {}, "Unknown option '--frobnicate'"],
+    [['--api-discovery-interval', '1'], {}, 'expected an integer from 5 to 3600'],
     [
       [],
       { VELOZ_OPERATOR_WAL_STATUS_INTERVAL: '1m' },

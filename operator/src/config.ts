@@ -18,6 +18,8 @@ export interface OperatorConfig {
   kubeconfig: string | undefined;
   /** Default engine/gateway image: the operator's own. */
   image: string;
+  /** Seconds between two checks whether the Prometheus Operator's API is served. */
+  apiDiscoveryIntervalSeconds: number;
   /** Seconds between two rounds of asking the ready engines for their WAL status; 0: never. */
   walStatusIntervalSeconds: number;
   help: boolean;
@@ -36,6 +38,9 @@ Options (each also from the variable in brackets):
   --lease-namespace NS    namespace of the Lease (the pod's, else default) [VELOZ_OPERATOR_LEASE_NAMESPACE]
   --lease-name NAME       Lease name (veloz-operator)                 [VELOZ_OPERATOR_LEASE_NAME]
   --image IMAGE           default image for engines and gateways      [VELOZ_OPERATOR_IMAGE]
+  --api-discovery-interval S
+                          seconds between checks whether monitoring.coreos.com/v1 is
+                          served (5-3600, 60)          [VELOZ_OPERATOR_API_DISCOVERY_INTERVAL]
   --wal-status-interval S seconds between WAL status reads of the ready engines, for
                           status.pairs[] (0-3600, 30; 0: never) [VELOZ_OPERATOR_WAL_STATUS_INTERVAL]
   --log-level L           debug, info, warn, error (info)             [VELOZ_LOG_LEVEL]
@@ -69,6 +74,7 @@ export function loadOperatorConfig(argv: string[], env: Record<string, string | 
         'lease-name': { type: 'string' },
         image: { type: 'string' },
         'wal-status-interval': { type: 'string' },
+        'api-discovery-interval': { type: 'string' },
         'log-level': { type: 'string' },
         kubeconfig: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -122,6 +128,12 @@ export function loadOperatorConfig(argv: string[], env: Record<string, string | 
     logLevel: logLevel as OperatorConfig['logLevel'],
     kubeconfig: values.kubeconfig,
     image: pick(values.image, 'VELOZ_OPERATOR_IMAGE') ?? 'veloz:0.1.0',
+    apiDiscoveryIntervalSeconds: intIn(
+      '--api-discovery-interval',
+      pick(values['api-discovery-interval'], 'VELOZ_OPERATOR_API_DISCOVERY_INTERVAL') ?? '60',
+      5,
+      3600,
+    ),
     walStatusIntervalSeconds: intIn(
       '--wal-status-interval',
       pick(values['wal-status-interval'], 'VELOZ_OPERATOR_WAL_STATUS_INTERVAL') ?? '30',

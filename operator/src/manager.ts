@@ -10,12 +10,7 @@ import { DirectEngineAccess, ProxyEngineAccess, type EngineAccess } from './engi
 import { KubeClient } from './kube/client.ts';
 import { RESOURCES, objectKey, type KubernetesObject, type ResourceRef } from './kube/resources.ts';
 import { KubeLeaseStore } from './lease-store.ts';
-import {
-  DeploymentReconciler,
-  MANAGED_BY,
-  type MonitoringDiscovery,
-  type WalReports,
-} from './reconcilers/deployment.ts';
+import { DeploymentReconciler, MANAGED_BY, type WalReports } from './reconcilers/deployment.ts';
 import { KubeEventRecorder } from './reconcilers/events.ts';
 import { StrategyReconciler } from './reconcilers/strategy.ts';
 import { Controller } from './runtime/controller.ts';
@@ -24,6 +19,7 @@ import { Informer } from './runtime/informer.ts';
 import { priorityOf } from './runtime/priority.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './runtime/metrics.ts';
+import { MonitoringApi } from './monitoring-discovery.ts';
 import { buildOperatorServer } from './server.ts';
 import { WalObserver } from './wal-observer.ts';
 
@@ -44,26 +40,6 @@ export const OWNED_WATCHED: ResourceRef[] = [
 /** Watched only where monitoring.coreos.com/v1 is served. */
 export const MONITORING_KINDS: ResourceRef[] = [RESOURCES.serviceMonitor, RESOURCES.prometheusRule];
 
-class CachedMonitoringDiscovery implements MonitoringDiscovery {
-  private value: boolean | undefined;
-  private at = 0;
-  private readonly client: KubeClient;
-
-  constructor(client: KubeClient) {
-    this.client = client;
-  }
-
-  async served(): Promise<boolean> {
-    if (this.value === undefined || Date.now() - this.at > 5 * 60_000) {
-      this.value =
-        (await this.client.serves('monitoring.coreos.com', 'v1', 'servicemonitors')) &&
-        (await this.client.serves('monitoring.coreos.com', 'v1', 'prometheusrules'));
-      this.at = Date.now();
-    }
-    return this.value;
-  }
-}
-
 export interface RunningOperator {
   metrics: OperatorMetrics;
   port: number;
@@ -80,13 +56,20 @@ export async function startOperator(
     metrics.apiRequests.inc({ verb, kind, code: String(code) });
     metrics.apiLatency.observe({ verb }, seconds);
   });
-  const monitoring = new CachedMonitoringDiscovery(client);
+  // Set once the informers exist; until then a change of the monitoring API has nothing to do.
+  let onMonitoringChange: (served: boolean) => void = () => undefined;
+  const monitoring = new MonitoringApi({
+    client,
+    log,
+    intervalMs: cfg.apiDiscoveryIntervalSeconds * 1000,
+    onChange: (served) => onMonitoringChange(served),
+  });
   // The API server may be briefly unreachable (restarting, not yet listening): keep trying at
   // start instead of exiting; the client already retries refused connections a few times.
   let monitoringServed: boolean | undefined;
   for (let attempt = 0; monitoringServed === undefined; attempt++) {
     try {
-      monitoringServed = await monitoring.served();
+      monitoringServed = await monitoring.check();
     } catch (err) {
       if (attempt >= 8) throw err;
       const delayMs = backoffMs(attempt, 500, 10_000, 0.2);
@@ -120,7 +103,14 @@ export async function startOperator(
     now: () => new Date(),
     wal: walReports,
   });
-  const strategies = new StrategyReconciler({ cache, writer: client, engines, log, now: () => new Date() });
+  const strategies = new StrategyReconciler({
+    cache,
+    writer: client,
+    engines,
+    events,
+    log,
+    now: () => new Date(),
+  });
 
   const enqueueDeployment = (ns: string, name: string) => deployCtl?.queue.add(`${ns}/${name}`);
   const enqueueStrategiesOf = (ns: string, deployment: string) => {
@@ -186,31 +176,53 @@ export async function startOperator(
     if (o.kind === 'Pod' && o.metadata?.labels?.['app.kubernetes.io/component'] === 'engine')
       enqueueStrategiesOf(ns, instance);
   };
-  const watched: Array<[ResourceRef, string | undefined]> = [
+  /** Starts informers of `kinds` in every watched namespace, readable from the cache at once. */
+  const watch = (kinds: Array<[ResourceRef, string | undefined]>): Informer[] => {
+    const started: Informer[] = [];
+    for (const ns of cfg.namespaces ?? [undefined]) {
+      for (const [r, selector] of kinds) {
+        const inf = new Informer({
+          client,
+          resource: r,
+          namespace: ns,
+          labelSelector: selector,
+          onChange: handlers.get(r) ?? onOwned,
+          log,
+          onRestart: (reason) => metrics.informerRestarts.inc({ resource: r.plural, reason }),
+          transform: cacheTransform(r),
+        });
+        cache.add(r, inf);
+        started.push(inf);
+      }
+    }
+    for (const inf of started) inf.start();
+    return started;
+  };
+  const monitoringKinds = MONITORING_KINDS.map((r): [ResourceRef, string] => [r, MANAGED]);
+  const informers = watch([
     [RESOURCES.velozDeployment, undefined],
     [RESOURCES.velozStrategy, undefined],
     [RESOURCES.secret, undefined],
     ...OWNED_WATCHED.map((r): [ResourceRef, string] => [r, MANAGED]),
-    ...(monitoringServed ? MONITORING_KINDS.map((r): [ResourceRef, string] => [r, MANAGED]) : []),
-  ];
-  const informers: Informer[] = [];
-  for (const ns of cfg.namespaces ?? [undefined]) {
-    for (const [r, selector] of watched) {
-      const inf = new Informer({
-        client,
-        resource: r,
-        namespace: ns,
-        labelSelector: selector,
-        onChange: handlers.get(r) ?? onOwned,
-        log,
-        onRestart: (reason) => metrics.informerRestarts.inc({ resource: r.plural, reason }),
-        transform: cacheTransform(r),
-      });
-      cache.add(r, inf);
-      informers.push(inf);
-    }
-  }
-  for (const inf of informers) inf.start();
+  ]);
+  let monitoringInformers = monitoringServed ? watch(monitoringKinds) : [];
+  // The Prometheus Operator installed (or removed) while we run: watch its kinds (or stop), and
+  // let every deployment render with (or without) its ServiceMonitor and PrometheusRule.
+  const closeMonitoringInformers = async () => {
+    for (const r of MONITORING_KINDS) cache.remove(r);
+    const closing = monitoringInformers;
+    monitoringInformers = [];
+    await Promise.all(closing.map((i) => i.close()));
+  };
+  onMonitoringChange = (served) => {
+    if (served && monitoringInformers.length === 0) monitoringInformers = watch(monitoringKinds);
+    if (!served)
+      void closeMonitoringInformers().catch((err: unknown) =>
+        log.warn({ err }, 'closing the monitoring informers failed'),
+      );
+    for (const d of cache.all(RESOURCES.velozDeployment)) deployCtl?.queue.add(objectKey(d));
+  };
+  monitoring.start();
 
   const startControllers = () => {
     deployCtl = new Controller(deployments, { workers: cfg.workers, log, metrics });
@@ -297,9 +309,10 @@ export async function startOperator(
     port,
     stop: async () => {
       stopSignal.abort();
+      monitoring.stop();
       await stopControllers();
       await election;
-      await Promise.all(informers.map((i) => i.close()));
+      await Promise.all([...informers.map((i) => i.close()), closeMonitoringInformers()]);
       await server.close();
       client.close();
       log.info('operator stopped');

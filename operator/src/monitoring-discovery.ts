@@ -1,0 +1,61 @@
+// Whether the cluster serves the Prometheus Operator's API (monitoring.coreos.com/v1
+// ServiceMonitor and PrometheusRule). Users install it before or after the operator, and may
+// remove it: the answer is re-checked on a timer, and a change is reported (the manager then
+// starts or stops the informers of those kinds and wakes every deployment).
+import type { Logger } from 'pino';
+import type { KubeClient } from './kube/client.ts';
+import type { MonitoringDiscovery } from './reconcilers/deployment.ts';
+
+export interface MonitoringApiOptions {
+  client: Pick<KubeClient, 'serves'>;
+  log: Logger;
+  intervalMs: number;
+  onChange: (served: boolean) => void;
+}
+
+export class MonitoringApi implements MonitoringDiscovery {
+  private readonly o: MonitoringApiOptions;
+  private value: boolean | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(opts: MonitoringApiOptions) {
+    this.o = opts;
+  }
+
+  /** Asks the API server; on a change after the first answer, calls onChange. */
+  async check(): Promise<boolean> {
+    const served =
+      (await this.o.client.serves('monitoring.coreos.com', 'v1', 'servicemonitors')) &&
+      (await this.o.client.serves('monitoring.coreos.com', 'v1', 'prometheusrules'));
+    const before = this.value;
+    this.value = served;
+    if (before !== undefined && before !== served) {
+      this.o.log.info({ served }, 'the monitoring.coreos.com/v1 API appeared or went away');
+      this.o.onChange(served);
+    }
+    return served;
+  }
+
+  served(): Promise<boolean> {
+    return this.value === undefined ? this.check() : Promise.resolve(this.value);
+  }
+
+  /** Re-checks every intervalMs until stop(); a failed check keeps the last answer. */
+  start(): void {
+    const tick = () => {
+      void this.check()
+        .catch((err: unknown) =>
+          this.o.log.warn({ err }, 'API discovery failed; keeping the last answer about monitoring'),
+        )
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, this.o.intervalMs).unref();
+        });
+    };
+    this.timer = setTimeout(tick, this.o.intervalMs).unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,113 @@
+// The Prometheus Operator installed while the operator runs: without a restart, the operator
+// starts watching ServiceMonitors and PrometheusRules and every deployment gets its own, and
+// MonitoringReady turns True. It deletes the monitoring CRDs for a while (and puts them back),
+// so it runs only on the project's own local cluster, never on a $KUBECONFIG one.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { KubeClient } from '@veloz/operator/src/kube/client.ts';
+import { RESOURCES, type KubernetesObject } from '@veloz/operator/src/kube/resources.ts';
+import { applyCrd } from '../scripts/lib/crds.ts';
+import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
+import { OperatorProcess } from './support/operator.ts';
+
+type Obj = KubernetesObject & {
+  status?: { conditions?: Array<{ type: string; status: string; reason: string }> };
+};
+
+const CRDS = ['servicemonitors.monitoring.coreos.com', 'prometheusrules.monitoring.coreos.com'];
+let c: KubeClient;
+let saved: KubernetesObject[] = [];
+
+/** A CRD as it can be applied again: what its author wrote, not what the server added. */
+function manifest(crd: KubernetesObject & { spec?: unknown }): KubernetesObject {
+  return {
+    apiVersion: crd.apiVersion,
+    kind: crd.kind,
+    metadata: {
+      name: crd.metadata?.name ?? '',
+      ...(crd.metadata?.annotations ? { annotations: crd.metadata.annotations } : {}),
+    },
+    spec: crd.spec,
+  };
+}
+
+async function restoreCrds(): Promise<void> {
+  for (const crd of saved) await applyCrd(c, crd);
+}
+
+describe.skipIf(inject('localCluster') === '')('the monitoring API installed while the operator runs', () => {
+  beforeAll(async () => {
+    c = client();
+    saved = (await Promise.all(CRDS.map((n) => c.get<KubernetesObject>(RESOURCES.crd, undefined, n)))).map(
+      manifest,
+    );
+  });
+  afterAll(async () => {
+    await restoreCrds();
+    c.close();
+  });
+
+  it('watches the new kinds and applies every deployment’s ServiceMonitor and PrometheusRule', async () => {
+    for (const n of CRDS) await c.delete(RESOURCES.crd, undefined, n);
+    await eventually(
+      'the monitoring CRDs to be gone',
+      async () => (await Promise.all(CRDS.map((n) => c.find(RESOURCES.crd, undefined, n)))).every((x) => !x),
+      120_000,
+    );
+    await eventually(
+      'the monitoring API to go away',
+      async () => !(await c.serves('monitoring.coreos.com', 'v1', 'servicemonitors')),
+    );
+    const ns = await createNamespace(c, 'mon');
+    const op = await OperatorProcess.start({
+      kubeconfig: kubeconfig(),
+      namespaces: [ns.name],
+      args: ['--api-discovery-interval', '5'],
+    });
+    try {
+      await c.apply({
+        apiVersion: 'veloz.io/v1alpha1',
+        kind: 'VelozDeployment',
+        metadata: { name: 'desk', namespace: ns.name },
+        spec: {
+          pairs: 1,
+          market: { source: 'sim', symbols: ['BTCUSDT'] },
+          execution: { mode: 'sim_engine' },
+        },
+      });
+      const monitoringReady = async () =>
+        (await c.find<Obj>(RESOURCES.velozDeployment, ns.name, 'desk'))?.status?.conditions?.find(
+          (x) => x.type === 'MonitoringReady',
+        );
+      expect(
+        await eventually(
+          'MonitoringReady=False',
+          async () => (await monitoringReady())?.status === 'False' && (await monitoringReady()),
+        ),
+      ).toMatchObject({ reason: 'MonitoringAPINotServed' });
+
+      await restoreCrds();
+      await eventually(
+        'the ServiceMonitor and PrometheusRule',
+        async () =>
+          !!(await c.find(RESOURCES.serviceMonitor, ns.name, 'desk')) &&
+          !!(await c.find(RESOURCES.prometheusRule, ns.name, 'desk')),
+      );
+      expect(
+        await eventually(
+          'MonitoringReady=True',
+          async () => (await monitoringReady())?.status === 'True' && (await monitoringReady()),
+        ),
+      ).toMatchObject({ reason: 'Applied' });
+      // Its new informers keep the objects repaired like any other child.
+      await c.delete(RESOURCES.serviceMonitor, ns.name, 'desk');
+      await eventually(
+        'the ServiceMonitor repaired',
+        async () => !!(await c.find(RESOURCES.serviceMonitor, ns.name, 'desk')),
+      );
+      expect(op.unexpectedErrors()).toEqual([]);
+    } finally {
+      await op.kill('SIGTERM');
+      await ns.remove();
+    }
+  });
+});
