@@ -22,7 +22,7 @@ import { conditionOf } from '../status/conditions.ts';
 import { sameState } from '../status/equal.ts';
 import { computeDeploymentStatus, type ObservedStatefulSet } from '../status/deployment-status.ts';
 import type { WalObservation } from '../wal-observer.ts';
-import { EventBatch, type EventRecorder } from './events.ts';
+import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
 export const MANAGED_BY = 'veloz-operator';
@@ -480,21 +480,15 @@ export class DeploymentReconciler implements Reconciler {
       },
       this.d.now().toISOString(),
     );
-    for (const type of ['CredentialsReady', 'Ready', 'Degraded', 'MonitoringReady', 'BackupReady']) {
-      const before = conditionOf(cr.status?.conditions, type);
-      const after = conditionOf(status.conditions, type);
-      if (!after || before?.status === after.status) continue;
-      const bad = (type === 'Degraded') === (after.status === 'True') && after.status !== 'Unknown';
-      // A new resource's first conditions are news only when something is wrong; pairs that are
-      // still starting are not (Degraded says when something is).
-      if (!before && (!bad || after.reason === 'PairsNotReady')) continue;
-      events.record(
-        cr,
-        bad ? 'Warning' : 'Normal',
-        after.reason,
-        `${type}=${after.status}: ${after.message}`,
-      );
-    }
+    recordTransitions(
+      events,
+      cr,
+      cr.status?.conditions,
+      status.conditions,
+      ['CredentialsReady', 'Ready', 'Degraded', 'MonitoringReady', 'BackupReady'],
+      // Pairs still starting are not news (Degraded says when something is wrong).
+      ['PairsNotReady'],
+    );
     if (!sameState(status, cr.status)) {
       await this.d.writer.applyStatus(RESOURCES.velozDeployment, ns, x, status);
     }

@@ -1,8 +1,10 @@
 // Kubernetes Events about a VelozDeployment or VelozStrategy, with stable reasons. Emitted on
 // changes only (created, pruned, condition transitions), so a steady state writes none.
+import type { Condition } from '@veloz/cdk8s/src/generated/types.ts';
 import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client.ts';
 import { RESOURCES } from '../kube/resources.ts';
+import { conditionOf } from '../status/conditions.ts';
 
 interface Involved {
   apiVersion?: string;
@@ -91,5 +93,28 @@ export class EventBatch {
 
   async settled(): Promise<void> {
     await Promise.all(this.pending);
+  }
+}
+
+/**
+ * One Event per condition of `types` whose status changed between `before` and `after` (Warning
+ * when it turned bad: Degraded=True, anything else False). A new object's first conditions are
+ * news only when something is wrong, and not while it is merely starting (`starting` reasons).
+ */
+export function recordTransitions(
+  events: EventBatch,
+  obj: Involved,
+  before: Condition[] | undefined,
+  after: Condition[] | undefined,
+  types: string[],
+  starting: string[],
+): void {
+  for (const type of types) {
+    const was = conditionOf(before, type);
+    const now = conditionOf(after, type);
+    if (!now || was?.status === now.status) continue;
+    const bad = (type === 'Degraded') === (now.status === 'True') && now.status !== 'Unknown';
+    if (!was && (!bad || starting.includes(now.reason))) continue;
+    events.record(obj, bad ? 'Warning' : 'Normal', now.reason, `${type}=${now.status}: ${now.message}`);
   }
 }

@@ -33,6 +33,7 @@ const dirs: string[] = [];
 const engines = new Map<string, EngineProcess>();
 const cache = new MemoryCache();
 const statuses: unknown[] = [];
+const events: string[] = [];
 const R = {
   vzs: {
     group: 'veloz.io',
@@ -82,6 +83,10 @@ const strategy = (generation: number, extra: Record<string, unknown> = {}): Kube
 const reconciler = new StrategyReconciler({
   cache,
   engines: access,
+  events: {
+    record: async (_o, type, reason, message) => void events.push(`${type} ${reason}: ${message}`),
+    normal: async (_o, reason, message) => void events.push(`Normal ${reason}: ${message}`),
+  },
   log: pino({ level: 'silent' }),
   now: () => new Date('2026-11-21T10:00:00Z'),
   writer: {
@@ -154,6 +159,10 @@ describe('StrategyReconciler with real engines', () => {
     await reconciler.reconcile('ns/grid-1');
     const s = status();
     expect(s.engines.map((e) => e.state)).toEqual(['running', 'running']);
+    expect(events.filter((e) => e.startsWith('Normal Synced')).sort()).toEqual([
+      'Normal Synced: version 1 pushed to engine desk-engine-0',
+      'Normal Synced: version 1 pushed to engine desk-engine-1',
+    ]);
     expect(s.ordersPlaced).toBeGreaterThan(0);
     expect(s.conditions.find((c) => c.type === 'Running')).toMatchObject({ status: 'True' });
     const writes = statuses.length;
@@ -176,18 +185,70 @@ describe('StrategyReconciler with real engines', () => {
     expect(e.body.params['levels']).toBe(3);
   });
 
+  it('reports a spec the engines reject as Degraded, with a Warning, and recovers when it is fixed', async () => {
+    const bad = strategy(3);
+    (bad['spec'] as { params: Record<string, unknown> }).params = {
+      levels: 500,
+      spacing: '5.00',
+      quantity: '0.001',
+    };
+    cache.put(R.vzs, { ...bad, status: status() });
+    events.length = 0;
+    await reconciler.reconcile('ns/grid-1');
+    expect(status().engines.map((e) => e.state)).toEqual(['rejected', 'rejected']);
+    expect(status().conditions.find((c) => c.type === 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'EngineRejected',
+    });
+    expect(status().conditions.find((c) => c.type === 'Running')).toMatchObject({
+      status: 'False',
+      reason: 'Rejected',
+    });
+    expect(events).toContainEqual(
+      expect.stringMatching(
+        /^Warning EngineRejected: Degraded=True: engine desk-engine-0 rejected it: .*levels/,
+      ),
+    );
+    // The engines keep running version 2 meanwhile.
+    expect((await engineStrategy('desk-engine-0')).body.version).toBe(2);
+    const fixed = strategy(4);
+    (fixed['spec'] as { params: Record<string, unknown> }).params = {
+      levels: 3,
+      spacing: '5.00',
+      quantity: '0.001',
+    };
+    cache.put(R.vzs, { ...fixed, status: status() });
+    await reconciler.reconcile('ns/grid-1');
+    expect(status().conditions.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'False' });
+    expect(events).toContainEqual('Normal AsExpected: Degraded=False: ');
+  });
+
+  it('says so when the deployment has no engine for it', async () => {
+    const none = strategy(4, {});
+    (none['spec'] as { pairs?: number[] }).pairs = [5];
+    cache.put(R.vzs, { ...none, status: status() });
+    await reconciler.reconcile('ns/grid-1');
+    expect(status().conditions.find((c) => c.type === 'Running')).toMatchObject({
+      status: 'False',
+      reason: 'NoEngines',
+    });
+    cache.put(R.vzs, { ...strategy(4), status: status() });
+    await reconciler.reconcile('ns/grid-1');
+    expect(status().conditions.find((c) => c.type === 'Running')).toMatchObject({ status: 'True' });
+  });
+
   it('re-syncs an engine that restarted without its strategies', async () => {
     await engines.get('desk-engine-1')!.kill('SIGKILL');
     await startEngine('desk-engine-1');
     expect((await engineStrategy('desk-engine-1')).status).toBe(404);
     await reconciler.reconcile('ns/grid-1');
-    expect((await engineStrategy('desk-engine-1')).body.version).toBe(2);
+    expect((await engineStrategy('desk-engine-1')).body.version).toBe(4);
   });
 
   it('keeps the finalizer and says why while an engine is unreachable', async () => {
     const down = engines.get('desk-engine-1')!;
     engines.delete('desk-engine-1');
-    cache.put(R.vzs, { ...strategy(2, { deletionTimestamp: '2026-11-21T10:00:00Z' }), status: status() });
+    cache.put(R.vzs, { ...strategy(4, { deletionTimestamp: '2026-11-21T10:00:00Z' }), status: status() });
     await expect(reconciler.reconcile('ns/grid-1')).rejects.toThrow(/no engine desk-engine-1/);
     expect(cache.get<KubernetesObject>(R.vzs, 'ns', 'grid-1')!.metadata!.finalizers).toContain(
       STRATEGY_FINALIZER,
@@ -210,5 +271,6 @@ describe('StrategyReconciler with real engines', () => {
       expect(open.body.orders.filter((o) => o.strategy === 'grid-1')).toEqual([]);
     }
     expect(cache.get<KubernetesObject>(R.vzs, 'ns', 'grid-1')!.metadata!.finalizers).toEqual([]);
+    expect(events.at(-1)).toBe('Normal Stopped: stopped on every engine, its open orders cancelled');
   });
 });

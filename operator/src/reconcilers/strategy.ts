@@ -17,6 +17,7 @@ import type { Reconciler, ReconcileResult } from '../runtime/controller.ts';
 import { mergeConditions, type ConditionInput } from '../status/conditions.ts';
 import { sameState } from '../status/equal.ts';
 import { sumDecimals } from './decimal-sum.ts';
+import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
 
 export const STRATEGY_FINALIZER = 'veloz.io/strategy-cleanup';
 /** How often engines are asked for fresh positions and PnL. */
@@ -41,6 +42,7 @@ export interface StrategyReconcilerDeps {
   cache: ObjectCache;
   writer: StrategyWriter;
   engines: EngineAccess;
+  events: EventRecorder;
   log: Logger;
   now: () => Date;
 }
@@ -52,6 +54,10 @@ const cond = (type: string, ok: boolean, reason: string, message: string): Condi
   message,
 });
 
+type StrategyObject = VelozStrategy & {
+  metadata: { name?: string; namespace?: string; deletionTimestamp?: string; finalizers?: string[] };
+};
+
 export class StrategyReconciler implements Reconciler {
   readonly kind = 'VelozStrategy';
   private readonly d: StrategyReconcilerDeps;
@@ -62,13 +68,22 @@ export class StrategyReconciler implements Reconciler {
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const { namespace, name } = splitKey(key);
-    const ns = namespace ?? '';
-    const s = this.d.cache.get<
-      VelozStrategy & { metadata: { deletionTimestamp?: string; finalizers?: string[] } }
-    >(RESOURCES.velozStrategy, ns, name);
+    const s = this.d.cache.get<StrategyObject>(RESOURCES.velozStrategy, namespace ?? '', name);
     if (!s) return;
+    // Events are records, not steps: they are written alongside the rest of the pass.
+    const events = new EventBatch(this.d.events, this.d.log);
+    try {
+      return await this.pass(s, events);
+    } finally {
+      await events.settled();
+    }
+  }
+
+  private async pass(s: StrategyObject, events: EventBatch): Promise<ReconcileResult | void> {
+    const ns = s.metadata.namespace ?? '';
+    const name = s.metadata.name ?? '';
     const dep = this.d.cache.get<VelozDeployment>(RESOURCES.velozDeployment, ns, s.spec.deploymentRef.name);
-    if (s.metadata.deletionTimestamp) return this.finalize(s, dep);
+    if (s.metadata.deletionTimestamp) return this.finalize(s, dep, events);
     if (!s.metadata.finalizers?.includes(STRATEGY_FINALIZER)) {
       await this.d.writer.mergePatch(RESOURCES.velozStrategy, ns, name, {
         metadata: { finalizers: [...(s.metadata.finalizers ?? []), STRATEGY_FINALIZER] },
@@ -77,6 +92,7 @@ export class StrategyReconciler implements Reconciler {
     if (!dep) {
       await this.writeStatus(
         s,
+        events,
         [
           cond(
             'Accepted',
@@ -92,6 +108,7 @@ export class StrategyReconciler implements Reconciler {
     if (!dep.spec.market.symbols.includes(s.spec.symbol)) {
       await this.writeStatus(
         s,
+        events,
         [
           cond(
             'Accepted',
@@ -105,43 +122,70 @@ export class StrategyReconciler implements Reconciler {
       return;
     }
     const engines: StrategyEngineStatus[] = [];
-    const problems: string[] = [];
-    for (const pair of this.targets(s, dep)) {
+    const unreachable: string[] = [];
+    const rejected: string[] = [];
+    const targets = this.targets(s, dep);
+    for (const pair of targets) {
       const pod = `${s.spec.deploymentRef.name}-engine-${pair}`;
       if (!podReady(this.d.cache.get<PodLike>(RESOURCES.pod, ns, pod))) {
         engines.push({ pair, state: 'pending', lastError: `engine ${pod} is not ready` });
         continue;
       }
       try {
-        engines.push({ pair, ...(await this.sync(ns, pod, s)) });
+        const { pushed, ...view } = await this.sync(ns, pod, s);
+        engines.push({ pair, ...view });
+        if (view.state === 'rejected') rejected.push(`engine ${pod} rejected it: ${view.lastError}`);
+        else if (pushed) events.record(s, 'Normal', 'Synced', `version ${pushed} pushed to engine ${pod}`);
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
-        problems.push(msg);
+        unreachable.push(msg);
         engines.push({ pair, state: 'unreachable', lastError: msg });
       }
     }
     const running = engines.filter((e) => e.state === 'running').length;
-    const paused = !s.spec.enabled;
     await this.writeStatus(
       s,
+      events,
       [
         cond('Accepted', true, 'Accepted', `runs on ${engines.length} engine(s) of ${dep.metadata?.name}`),
-        paused
-          ? cond('Running', false, 'Paused', 'spec.enabled is false')
-          : cond(
-              'Running',
-              running === engines.length && running > 0,
-              running === engines.length ? 'AllEnginesRunning' : 'EnginesPending',
-              `${running}/${engines.length} engines running`,
-            ),
-        problems.length
-          ? cond('Degraded', true, 'EngineUnreachable', problems.join('; '))
-          : cond('Degraded', false, 'AsExpected', ''),
+        this.running(s, dep, targets.length, running, rejected.length),
+        rejected.length
+          ? cond('Degraded', true, 'EngineRejected', rejected.join('; '))
+          : unreachable.length
+            ? cond('Degraded', true, 'EngineUnreachable', unreachable.join('; '))
+            : cond('Degraded', false, 'AsExpected', ''),
       ],
       engines,
     );
-    if (problems.length) throw new EngineUnreachableError(problems.join('; '));
+    if (unreachable.length) throw new EngineUnreachableError(unreachable.join('; '));
+    // A rejected spec is polled like a running one: the engine answers the same until it changes.
     return { requeueAfterMs: STRATEGY_POLL_MS };
+  }
+
+  private running(
+    s: VelozStrategy,
+    dep: VelozDeployment,
+    targets: number,
+    running: number,
+    rejected: number,
+  ): ConditionInput {
+    if (!s.spec.enabled) return cond('Running', false, 'Paused', 'spec.enabled is false');
+    if (targets === 0) {
+      const which = s.spec.pairs?.length ? `pairs ${s.spec.pairs.join(', ')} of` : 'any pair of';
+      return cond(
+        'Running',
+        false,
+        'NoEngines',
+        `no engine to run on: ${dep.metadata?.name} has ${dep.spec.pairs} pair(s), the strategy asks for ${which} it`,
+      );
+    }
+    if (rejected > 0) return cond('Running', false, 'Rejected', `${rejected}/${targets} engines rejected it`);
+    return cond(
+      'Running',
+      running === targets,
+      running === targets ? 'AllEnginesRunning' : 'EnginesPending',
+      `${running}/${targets} engines running`,
+    );
   }
 
   private targets(s: VelozStrategy, dep: VelozDeployment): number[] {
@@ -149,8 +193,12 @@ export class StrategyReconciler implements Reconciler {
     return s.spec.pairs?.length ? all.filter((i) => s.spec.pairs!.includes(i)) : all;
   }
 
-  /** Makes the engine's copy match the CR; returns what the engine reports. */
-  private async sync(ns: string, pod: string, s: VelozStrategy): Promise<Omit<StrategyEngineStatus, 'pair'>> {
+  /** Makes the engine's copy match the CR; returns what the engine reports, and the version pushed. */
+  private async sync(
+    ns: string,
+    pod: string,
+    s: VelozStrategy,
+  ): Promise<Omit<StrategyEngineStatus, 'pair'> & { pushed?: number }> {
     const name = s.metadata?.name ?? '';
     const path = `/api/strategies/${encodeURIComponent(name)}`;
     const version = s.metadata?.generation ?? 1;
@@ -168,12 +216,14 @@ export class StrategyReconciler implements Reconciler {
       await this.d.engines.call(ns, pod, 'DELETE', path);
       cur = { status: 404, body: cur.body };
     }
+    let pushed: number | undefined;
     if (cur.status === 404 || cur.body.version !== version) {
       cur = await this.d.engines.call<EngineStrategyView>(ns, pod, 'PUT', path, body);
       if (cur.status >= 400) {
         const err = (cur.body as unknown as { error?: string }).error ?? `HTTP ${cur.status}`;
         return { state: 'rejected', lastError: err };
       }
+      pushed = version;
     } else if (cur.status >= 400) {
       throw new EngineUnreachableError(`engine ${pod}: GET ${path} answered ${cur.status}`);
     }
@@ -185,12 +235,14 @@ export class StrategyReconciler implements Reconciler {
       unrealizedPnl: v.unrealizedPnl,
       ordersPlaced: v.ordersPlaced,
       ...(v.lastError ? { lastError: v.lastError } : {}),
+      ...(pushed !== undefined ? { pushed } : {}),
     };
   }
 
   private async finalize(
-    s: VelozStrategy & { metadata: { finalizers?: string[] } },
+    s: StrategyObject,
     dep: VelozDeployment | undefined,
+    events: EventBatch,
   ): Promise<void> {
     if (!s.metadata.finalizers?.includes(STRATEGY_FINALIZER)) return;
     const ns = s.metadata.namespace ?? '';
@@ -217,6 +269,7 @@ export class StrategyReconciler implements Reconciler {
     if (problems.length) {
       await this.writeStatus(
         s,
+        events,
         [cond('Degraded', true, 'CleanupPending', `cannot stop the strategy yet: ${problems.join('; ')}`)],
         s.status?.engines ?? [],
       );
@@ -228,10 +281,12 @@ export class StrategyReconciler implements Reconciler {
         resourceVersion: s.metadata.resourceVersion,
       },
     });
+    events.record(s, 'Normal', 'Stopped', 'stopped on every engine, its open orders cancelled');
   }
 
   private async writeStatus(
     s: VelozStrategy,
+    events: EventBatch,
     conds: ConditionInput[],
     engines: StrategyEngineStatus[],
   ): Promise<void> {
@@ -250,6 +305,14 @@ export class StrategyReconciler implements Reconciler {
       unrealizedPnl: sumDecimals(engines.map((e) => e.unrealizedPnl)),
       ordersPlaced: engines.reduce((n, e) => n + (e.ordersPlaced ?? 0), 0),
     };
+    recordTransitions(
+      events,
+      s,
+      s.status?.conditions,
+      status.conditions,
+      ['Accepted', 'Running', 'Degraded'],
+      ['EnginesPending'],
+    );
     if (sameState(status, s.status)) return;
     await this.d.writer.applyStatus(
       RESOURCES.velozStrategy,
