@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { synth } from '../../cdk8s/src/synth.ts';
 import { RESOURCES } from '../../operator/src/kube/resources.ts';
 import { MONITORING_KINDS, OWNED_WATCHED } from '../../operator/src/manager.ts';
+import { OWNED } from '../../operator/src/reconcilers/deployment.ts';
 import { OPERATOR_RULES, USER_RULES, rbacDoc } from './rbac.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -50,12 +51,18 @@ describe('operator RBAC', () => {
     expect(kinds.map((k) => k.plural)).toEqual(
       expect.arrayContaining(['statefulsets', 'cronjobs', 'prometheusrules']),
     );
+    const pruned = new Set(OWNED.map((r) => r.plural));
     for (const k of kinds) {
       const verbs = verbsFor(k.group, k.plural, 'watched');
       // Server-side apply of a new object needs create as well as patch.
-      for (const v of ['get', 'list', 'watch', 'create', 'patch', 'delete'])
+      for (const v of ['get', 'list', 'watch', 'create', 'patch'])
         expect(verbs, `${v} ${k.plural}`).toContain(v);
+      // Delete exactly where the operator prunes: never a claim (the backups volume stays).
+      expect(verbs.has('delete'), `delete ${k.plural}`).toBe(pruned.has(k.plural));
     }
+    expect(pruned.has('persistentvolumeclaims')).toBe(false);
+    // Children's owner references block their owner's deletion: that needs the finalizers right.
+    expect(verbsFor('veloz.io', 'velozdeployments/finalizers', 'watched')).toContain('update');
   });
 
   it('lets the informers list and watch every kind the operator watches', () => {
@@ -107,7 +114,9 @@ describe('operator RBAC', () => {
       expect(granted).not.toContain(forbidden);
     for (const r of OPERATOR_RULES) {
       expect(r.verbs).not.toContain('*');
-      if (!r.resources.includes('leases') && !r.resources.includes('pods/proxy'))
+      // Update only where nothing else does: the Lease, the engine proxy, and the owner's
+      // finalizers subresource (which writes no object, it only permits blockOwnerDeletion).
+      if (!r.resources.some((x) => ['leases', 'pods/proxy', 'velozdeployments/finalizers'].includes(x)))
         expect(r.verbs).not.toContain('update');
     }
   });

@@ -39,6 +39,13 @@ export const OPERATOR_RULES: RbacRule[] = [
   },
   {
     apiGroups: ['veloz.io'],
+    resources: ['velozdeployments/finalizers'],
+    verbs: ['update'],
+    scope: 'watched',
+    why: "Children carry an owner reference with `blockOwnerDeletion: true`; where the OwnerReferencesPermissionEnforcement admission plugin runs (OpenShift), setting it needs update on the owner's finalizers.",
+  },
+  {
+    apiGroups: ['veloz.io'],
     resources: ['velozdeployments/status', 'velozstrategies/status'],
     verbs: ['get', 'patch'],
     scope: 'watched',
@@ -61,9 +68,9 @@ export const OPERATOR_RULES: RbacRule[] = [
   {
     apiGroups: [''],
     resources: ['persistentvolumeclaims'],
-    verbs: OWNED_VERBS,
+    verbs: ['get', 'list', 'watch', 'create', 'patch'],
     scope: 'watched',
-    why: 'The `X-backups` claim is applied and pruned; WAL claims (from the StatefulSet template) are watched for WALReady and patched to grow them when `wal.storage.size` increases.',
+    why: 'The `X-backups` claim is applied (never pruned: it holds the backups; no delete); WAL claims (from the StatefulSet template) are watched for WALReady and patched to grow them when `wal.storage.size` increases.',
   },
   {
     apiGroups: ['apps'],

@@ -227,7 +227,7 @@ const gateway = named(
         requests: { cpu: '500m', memory: '512Mi' },
         limits: { cpu: '1', memory: '1Gi' },
       }),
-      rateLimitPerSecond: int('Requests per second each gateway accepts per client before answering 429.', {
+      rateLimitPerSecond: int('Requests per second each gateway accepts per API key before answering 429.', {
         minimum: 1,
         maximum: 100000,
         default: 100,

@@ -118,7 +118,7 @@ export type GatewaySpec = {
   service: GatewayServiceSpec;
   /** CPU and memory of the gateway container. Setting this replaces the whole default. */
   resources: ResourceRequirements;
-  /** Requests per second each gateway accepts per client before answering 429. */
+  /** Requests per second each gateway accepts per API key before answering 429. */
   rateLimitPerSecond: number;
 };
 
