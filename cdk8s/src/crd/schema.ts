@@ -118,20 +118,22 @@ export function secretKey(description: string, dflt: string): Schema {
 /** metav1.Condition, as the status of every built-in controller reports it. */
 export function conditions(description: string, types: readonly string[]): Schema {
   return list(
-    description,
+    `${description} Types: ${types.join(', ')} (their reasons: docs/conditions.md).`,
     named(
       'Condition',
       obj(
         'One aspect of the observed state.',
         {
-          type: str(`Condition type: ${types.join(', ')}.`, { maxLength: 316 }),
+          type: str('Condition type (one per list).', { maxLength: 316 }),
           status: str('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
           observedGeneration: int('The .metadata.generation the condition was set for.', {
             minimum: 0,
             format: 'int64',
           }),
           lastTransitionTime: str('When the status last changed.', { format: 'date-time' }),
-          reason: str('CamelCase reason for the last transition.', { maxLength: 1024 }),
+          reason: str('CamelCase reason for the last transition, stable across releases.', {
+            maxLength: 1024,
+          }),
           message: str('Human-readable details.', { maxLength: 32768 }),
         },
         { required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'] },

@@ -605,6 +605,7 @@ export const DEPLOYMENT_CONDITIONS = [
   'WALReady',
   'BackupReady',
   'MonitoringReady',
+  'Paused',
 ] as const;
 
 export const velozDeploymentStatus = named(

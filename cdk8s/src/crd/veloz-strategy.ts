@@ -121,7 +121,11 @@ export const velozStrategyStatus = named(
       minimum: 0,
       format: 'int64',
     }),
-    conditions: conditions('Accepted, Running and Degraded.', ['Accepted', 'Running', 'Degraded']),
+    conditions: conditions('Detailed conditions, each with a reason and message.', [
+      'Accepted',
+      'Running',
+      'Degraded',
+    ]),
     engines: list(
       'State of the strategy in each targeted engine.',
       named(

@@ -304,7 +304,7 @@ export type VelozDeploymentSpec = {
 
 /** One aspect of the observed state. */
 export type Condition = {
-  /** Condition type: Ready, Progressing, Degraded, CredentialsReady, WALReady, BackupReady, MonitoringReady. */
+  /** Condition type (one per list). */
   type: string;
   /** True, False or Unknown. */
   status: 'True' | 'False' | 'Unknown';
@@ -312,7 +312,7 @@ export type Condition = {
   observedGeneration?: number;
   /** When the status last changed. */
   lastTransitionTime: string;
-  /** CamelCase reason for the last transition. */
+  /** CamelCase reason for the last transition, stable across releases. */
   reason: string;
   /** Human-readable details. */
   message: string;
@@ -348,7 +348,7 @@ export type VelozDeploymentStatus = {
   observedGeneration?: number;
   /** Summary: Pending, Progressing, Ready, Degraded or Hibernated. */
   phase?: 'Pending' | 'Progressing' | 'Ready' | 'Degraded' | 'Hibernated';
-  /** Detailed conditions, each with a reason and message. */
+  /** Detailed conditions, each with a reason and message. Types: Ready, Progressing, Degraded, CredentialsReady, WALReady, BackupReady, MonitoringReady, Paused (their reasons: docs/conditions.md). */
   conditions?: Condition[];
   /** Pairs whose gateway and engine are both ready. */
   readyPairs?: number;
@@ -454,7 +454,7 @@ export type StrategyEngineStatus = {
 export type VelozStrategyStatus = {
   /** The .metadata.generation this status describes. */
   observedGeneration?: number;
-  /** Accepted, Running and Degraded. */
+  /** Detailed conditions, each with a reason and message. Types: Accepted, Running, Degraded (their reasons: docs/conditions.md). */
   conditions?: Condition[];
   /** State of the strategy in each targeted engine. */
   engines?: StrategyEngineStatus[];

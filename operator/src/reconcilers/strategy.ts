@@ -180,12 +180,10 @@ export class StrategyReconciler implements Reconciler {
       );
     }
     if (rejected > 0) return cond('Running', false, 'Rejected', `${rejected}/${targets} engines rejected it`);
-    return cond(
-      'Running',
-      running === targets,
-      running === targets ? 'AllEnginesRunning' : 'EnginesPending',
-      `${running}/${targets} engines running`,
-    );
+    const message = `${running}/${targets} engines running`;
+    return running === targets
+      ? cond('Running', true, 'AllEnginesRunning', message)
+      : cond('Running', false, 'EnginesPending', message);
   }
 
   private targets(s: VelozStrategy, dep: VelozDeployment): number[] {

@@ -1,0 +1,107 @@
+// docs/conditions.md against the code: every (type, status, reason) the operator can write is
+// documented, and the document lists nothing the code cannot write. VelozDeployment status is a
+// pure function, so its reasons are collected by running it over scenarios that reach every
+// branch; the credentials check and the VelozStrategy reconciler build conditions from
+// literals, read here from their source.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { VelozDeployment } from '@veloz/cdk8s/src/generated/types.ts';
+import { VELOZ_DEPLOYMENT } from '@veloz/cdk8s/src/crd/crds.ts';
+import { applyDefaults } from '@veloz/cdk8s/src/crd/defaults.ts';
+import { describe, expect, it } from 'vitest';
+import { computeDeploymentStatus, type ObservedDeployment } from './deployment-status.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const source = (p: string) => readFileSync(join(ROOT, p), 'utf8').replace(/\s+/g, ' ');
+
+/** `Type/Status/Reason` rows of one section of docs/conditions.md. */
+function documented(section: string): Set<string> {
+  const doc = readFileSync(join(ROOT, 'docs', 'conditions.md'), 'utf8');
+  const body = doc.split(/^## /m).find((s) => s.startsWith(section))!;
+  return new Set(
+    [...body.matchAll(/^\| `(\w+)` \| `(True|False|Unknown)` \| `(\w+)` \|/gm)].map(
+      (m) => `${m[1]}/${m[2]}/${m[3]}`,
+    ),
+  );
+}
+
+const NOW = '2026-11-21T10:00:00.000Z';
+const sts = (n: number) => ({
+  generation: 1,
+  observedGeneration: 1,
+  replicas: n,
+  readyReplicas: n,
+  updatedReplicas: n,
+});
+
+function deployment(spec: Record<string, unknown>): VelozDeployment {
+  return applyDefaults(VELOZ_DEPLOYMENT.schema, {
+    apiVersion: 'veloz.io/v1alpha1',
+    kind: 'VelozDeployment',
+    metadata: { name: 'd', namespace: 'ns', generation: 1 },
+    spec: { pairs: 1, ...spec },
+  }) as VelozDeployment;
+}
+
+function observed(over: Partial<ObservedDeployment> = {}): ObservedDeployment {
+  return {
+    engine: sts(1),
+    gateway: sts(1),
+    readyPods: new Set(['d-engine-0', 'd-gateway-0']),
+    boundClaims: new Set(['wal-d-engine-0']),
+    credentials: { ready: true, reason: 'NotRequired', message: '' },
+    monitoringServed: true,
+    wal: new Map(),
+    lastBackup: { time: '2026-11-21T09:58:00.000Z', result: 'Succeeded' },
+    applyError: undefined,
+    ...over,
+  };
+}
+
+/** The credentials check's outcomes, from its source: `{ ready: B, reason: 'R', ... }`. */
+function credentialOutcomes(): Array<{ ready: boolean; reason: string }> {
+  const src = source('operator/src/reconcilers/deployment.ts');
+  return [...src.matchAll(/ready: (true|false), reason: '(\w+)'/g)].map((m) => ({
+    ready: m[1] === 'true',
+    reason: m[2]!,
+  }));
+}
+
+describe('docs/conditions.md', () => {
+  it('lists exactly the VelozDeployment conditions the status function writes', () => {
+    const live = { execution: { mode: 'binance_spot', credentialsSecretRef: { name: 's' } } };
+    const scenarios: Array<[Record<string, unknown>, Partial<ObservedDeployment>]> = [
+      [{}, {}],
+      [{ pairs: 0 }, { engine: sts(0), gateway: sts(0), readyPods: new Set(), boundClaims: new Set() }],
+      [{}, { readyPods: new Set(), boundClaims: new Set() }],
+      [{ monitoring: { serviceMonitor: { enabled: false }, prometheusRule: { enabled: false } } }, {}],
+      [{}, { monitoringServed: false }],
+      [{ backup: { suspend: true } }, {}],
+      [{}, { lastBackup: undefined }],
+      [{}, { lastBackup: { time: '2026-11-21T09:58:00.000Z', result: 'Failed' } }],
+      [{}, { lastBackup: { time: '2026-11-01T00:00:00.000Z', result: 'Succeeded' } }],
+      [{ paused: true }, {}],
+      [{}, { applyError: 'the API server said no' }],
+      ...credentialOutcomes().map((c): [Record<string, unknown>, Partial<ObservedDeployment>] => [
+        live,
+        { credentials: { ...c, message: '' } },
+      ]),
+    ];
+    const written = new Set<string>();
+    for (const [spec, o] of scenarios) {
+      for (const c of computeDeploymentStatus(deployment(spec), observed(o), NOW).conditions ?? [])
+        written.add(`${c.type}/${c.status}/${c.reason}`);
+    }
+    expect(credentialOutcomes().length).toBeGreaterThanOrEqual(5);
+    expect([...written].sort()).toEqual([...documented('VelozDeployment')].sort());
+  });
+
+  it('lists exactly the VelozStrategy conditions the reconciler writes', () => {
+    const src = source('operator/src/reconcilers/strategy.ts');
+    const calls = [...src.matchAll(/cond\( ?'(\w+)', (true|false), '(\w+)'/g)];
+    // Every cond( call has a literal type, status and reason (else this test could not see it).
+    expect(calls.length).toBe([...src.matchAll(/cond\(/g)].length);
+    const written = new Set(calls.map((m) => `${m[1]}/${m[2] === 'true' ? 'True' : 'False'}/${m[3]}`));
+    expect([...written].sort()).toEqual([...documented('VelozStrategy')].sort());
+  });
+});
