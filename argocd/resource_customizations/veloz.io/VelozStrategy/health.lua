@@ -51,6 +51,13 @@ if degraded ~= nil and degraded.status == "True" then
 end
 
 local running = condition("Running")
+-- No engine to run on (its pairs are not the deployment's) needs a change to the resources too.
+if running ~= nil and running.status == "False" and running.reason == "NoEngines" then
+  hs.status = "Degraded"
+  hs.message = describe(running)
+  return hs
+end
+
 if running ~= nil and running.status == "False" and running.reason == "Paused" then
   hs.status = "Suspended"
   hs.message = describe(running)
