@@ -30,5 +30,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   }
   project.provide('kubeconfig', kubeconfig);
   project.provide('localCluster', localCluster);
-  return () => cluster?.down();
+  return async () => {
+    await cluster?.stop();
+  };
 }

@@ -63,5 +63,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   project.provide('systemSkip', '');
   project.provide('systemBin', bin);
   project.provide('systemCluster', cluster?.name ?? '');
-  return () => cluster?.down();
+  return async () => {
+    await cluster?.stop();
+  };
 }
