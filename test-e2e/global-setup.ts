@@ -13,7 +13,7 @@ declare module 'vitest' {
   }
 }
 
-export default async function setup(project: TestProject): Promise<() => void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let cluster: LocalCluster | undefined;
   let kubeconfig = process.env['KUBECONFIG'];
   let localCluster = process.env['VELOZ_E2E_CLUSTER'] ?? '';

@@ -25,7 +25,7 @@ declare module 'vitest' {
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-export default async function setup(project: TestProject): Promise<() => void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let cluster: LocalCluster | undefined;
   let kubeconfig = process.env['VELOZ_SYSTEM_KUBECONFIG'] ?? '';
   // kubectl and helm: the pinned ones when built, else from PATH.
@@ -39,7 +39,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
       project.provide('systemKubeconfig', '');
       project.provide('systemBin', bin);
       project.provide('systemCluster', '');
-      return () => {};
+      return async () => {};
     }
     // Also installs the node's packages and builds its binaries and the veloz image (cached).
     cluster = startLocalCluster('veloz-system', 'real');
