@@ -42,6 +42,10 @@ export interface Http1PoolOptions {
    * those behind it on its connection.
    */
   pipelining?: number;
+  /**
+   * For https: whom to trust, when not the default CAs (which NODE_EXTRA_CA_CERTS extends).
+   */
+  tls?: Pick<tls.ConnectionOptions, 'ca'>;
 }
 
 const MAX_HEAD = 64 * 1024;
@@ -358,6 +362,7 @@ export class Http1Pool {
   private readonly waiting: Waiter[] = [];
   private closed = false;
   private readonly sweep: NodeJS.Timeout;
+  private readonly tls: Pick<tls.ConnectionOptions, 'ca'>;
 
   constructor(o: Http1PoolOptions) {
     const u = new URL(o.url);
@@ -370,6 +375,7 @@ export class Http1Pool {
     this.max = o.maxConnections ?? 512;
     this.idleMs = o.idleMs ?? 4000;
     this.pipelining = o.pipelining ?? 1;
+    this.tls = o.tls ?? {};
     this.sweep = setInterval(() => this.closeIdle(), Math.max(100, this.idleMs / 4)).unref();
   }
 
@@ -441,6 +447,7 @@ export class Http1Pool {
   private connect(dedicated = false): Connection {
     const socket = this.secure
       ? tls.connect({
+          ...this.tls,
           host: this.host,
           port: this.port,
           servername: net.isIP(this.host) ? undefined : this.host,
