@@ -409,8 +409,7 @@ describe.skipIf(typeof tlsPair === 'string')(
     it('refuses an engine whose certificate it cannot verify', async () => {
       const url = await server();
       const err = await failure(pool(url).request('GET', '/a', '', undefined, 5000));
-      expect(err).toBeInstanceOf(Http1Error);
-      expect((err as Http1Error).code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+      expect(err.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
     });
   },
 );
