@@ -37,6 +37,8 @@ describe('chart metadata (no helm needed)', () => {
     const bad = [
       { ...values, workers: 0 },
       { ...values, logLevel: 'verbose' },
+      { ...values, walStatusIntervalSeconds: -1 },
+      { ...values, apiDiscoveryIntervalSeconds: 1 },
       { ...values, watchNamespaces: ['Not_A_Namespace'] },
       { ...values, leaderElection: { ...values.leaderElection, enabled: false }, replicaCount: 2 },
       { ...values, image: { ...values.image, digest: 'latest' } },

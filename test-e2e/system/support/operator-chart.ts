@@ -36,9 +36,7 @@ export function installOperatorChart(bin: string, kubeconfig: string): void {
     'resources.requests.cpu=50m',
     // Engines asked for their WAL status every 5 s instead of 30, so the suite sees it soon.
     '--set',
-    'extraEnv[0].name=VELOZ_OPERATOR_WAL_STATUS_INTERVAL',
-    '--set-string',
-    'extraEnv[0].value=5',
+    'walStatusIntervalSeconds=5',
     '--wait',
     '--timeout',
     '300s',
