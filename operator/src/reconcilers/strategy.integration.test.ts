@@ -149,6 +149,16 @@ async function engineStrategy(pod: string) {
   }>(`${engines.get(pod)!.url}/api/strategies/grid-1`, 'GET');
 }
 
+/** Puts the strategy at `generation` in the cache, with the last status written: grid `levels`
+ * (spacing 5.00, quantity 0.001) and target `pairs` when given. */
+function edit(generation: number, spec: { levels?: number; pairs?: number[] } = {}): void {
+  const s = strategy(generation);
+  const sp = s['spec'] as { params: Record<string, unknown>; pairs?: number[] };
+  if (spec.levels !== undefined) sp.params = { levels: spec.levels, spacing: '5.00', quantity: '0.001' };
+  if (spec.pairs) sp.pairs = spec.pairs;
+  cache.put(R.vzs, { ...s, status: status() });
+}
+
 describe('StrategyReconciler with real engines', () => {
   it('pushes the strategy to every engine and reports their state', async () => {
     cache.put(R.vzs, strategy(1));
@@ -172,13 +182,7 @@ describe('StrategyReconciler with real engines', () => {
   });
 
   it('updates the engines when the spec (generation) changes', async () => {
-    const s = strategy(2);
-    (s['spec'] as { params: Record<string, unknown> }).params = {
-      levels: 3,
-      spacing: '5.00',
-      quantity: '0.001',
-    };
-    cache.put(R.vzs, { ...s, status: status() });
+    edit(2, { levels: 3 });
     await reconciler.reconcile('ns/grid-1');
     const e = await engineStrategy('desk-engine-0');
     expect(e.body.version).toBe(2);
@@ -186,13 +190,7 @@ describe('StrategyReconciler with real engines', () => {
   });
 
   it('reports a spec the engines reject as Degraded, with a Warning, and recovers when it is fixed', async () => {
-    const bad = strategy(3);
-    (bad['spec'] as { params: Record<string, unknown> }).params = {
-      levels: 500,
-      spacing: '5.00',
-      quantity: '0.001',
-    };
-    cache.put(R.vzs, { ...bad, status: status() });
+    edit(3, { levels: 500 });
     events.length = 0;
     await reconciler.reconcile('ns/grid-1');
     expect(status().engines.map((e) => e.state)).toEqual(['rejected', 'rejected']);
@@ -211,28 +209,20 @@ describe('StrategyReconciler with real engines', () => {
     );
     // The engines keep running version 2 meanwhile.
     expect((await engineStrategy('desk-engine-0')).body.version).toBe(2);
-    const fixed = strategy(4);
-    (fixed['spec'] as { params: Record<string, unknown> }).params = {
-      levels: 3,
-      spacing: '5.00',
-      quantity: '0.001',
-    };
-    cache.put(R.vzs, { ...fixed, status: status() });
+    edit(4, { levels: 3 });
     await reconciler.reconcile('ns/grid-1');
     expect(status().conditions.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'False' });
     expect(events).toContainEqual('Normal AsExpected: Degraded=False: ');
   });
 
   it('says so when the deployment has no engine for it', async () => {
-    const none = strategy(4, {});
-    (none['spec'] as { pairs?: number[] }).pairs = [5];
-    cache.put(R.vzs, { ...none, status: status() });
+    edit(4, { pairs: [5] });
     await reconciler.reconcile('ns/grid-1');
     expect(status().conditions.find((c) => c.type === 'Running')).toMatchObject({
       status: 'False',
       reason: 'NoEngines',
     });
-    cache.put(R.vzs, { ...strategy(4), status: status() });
+    edit(4);
     await reconciler.reconcile('ns/grid-1');
     expect(status().conditions.find((c) => c.type === 'Running')).toMatchObject({ status: 'True' });
   });
