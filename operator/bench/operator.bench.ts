@@ -16,6 +16,7 @@ import { installCrds } from '../../scripts/lib/crds.ts';
 import { parse } from 'yaml';
 import { OperatorProcess } from '../../test-e2e/support/operator.ts';
 import { Informer } from '../src/runtime/informer.ts';
+import { monitoringApiServed } from '../src/monitoring-discovery.ts';
 import { pino } from 'pino';
 
 const N = Number(process.env['BENCH_CRS'] ?? 500);
@@ -51,13 +52,13 @@ async function namespace(c: KubeClient, name: string): Promise<void> {
 }
 
 /** Kinds render() makes for one of the CRs, and how many of each: every child the operator makes. */
-function children(monitoringApiServed: boolean): Array<[ResourceRef, number]> {
+function children(served: boolean): Array<[ResourceRef, number]> {
   const sample = { ...cr('sample', 'bench'), metadata: { name: 'sample', namespace: 'bench', uid: 'u' } };
   const counts = new Map<ResourceRef, number>();
   for (const o of render(sample as never, {
     defaultImage: 'veloz:bench',
     apiKey: 'k',
-    monitoringApiServed,
+    monitoringApiServed: served,
   })) {
     const r = resourceFor(o.apiVersion, o.kind);
     counts.set(r, (counts.get(r) ?? 0) + 1);
@@ -71,13 +72,6 @@ async function childrenComplete(c: KubeClient, ns: string, expected: Array<[Reso
     if (items.length < per * N) return false;
   }
   return true;
-}
-
-async function monitoringServed(c: KubeClient): Promise<boolean> {
-  return (
-    (await c.serves('monitoring.coreos.com', 'v1', 'servicemonitors')) &&
-    (await c.serves('monitoring.coreos.com', 'v1', 'prometheusrules'))
-  );
 }
 
 /** The operator's write requests by `verb kind`, from its veloz_operator_api_requests_total. */
@@ -130,7 +124,7 @@ async function inFreshCluster<T>(fn: (client: KubeClient, kubeconfig: string) =>
 const directRound = () =>
   inFreshCluster(async (client) => {
     await namespace(client, 'bench-direct');
-    const monitoringApiServed = await monitoringServed(client);
+    const served = await monitoringApiServed(client);
     let writes = 0;
     const t0 = performance.now();
     await pool([...Array(N).keys()], async (i) => {
@@ -139,7 +133,7 @@ const directRound = () =>
       for (const obj of render(created as never, {
         defaultImage: 'veloz:bench',
         apiKey: randomBytes(32).toString('hex'),
-        monitoringApiServed,
+        monitoringApiServed: served,
       })) {
         await client.apply(obj as unknown as KubernetesObject);
         writes++;
@@ -161,7 +155,7 @@ const nodeOptions = [chartValues.nodeOptions, process.env['BENCH_OPERATOR_NODE_O
 const operatorRound = () =>
   inFreshCluster(async (client, kubeconfig) => {
     await namespace(client, 'bench-operator');
-    const expected = children(await monitoringServed(client));
+    const expected = children(await monitoringApiServed(client));
     const proc = await OperatorProcess.start({
       kubeconfig,
       namespaces: ['bench-operator'],
@@ -171,7 +165,6 @@ const operatorRound = () =>
     try {
       // Progress is followed with one watch, not by listing every CR over and over: a poll of
       // 500 objects each 250 ms loads the very API server being measured, and only in this phase.
-      let current = 0;
       let allCurrent: () => void = () => undefined;
       const done = new Promise<void>((resolve) => (allCurrent = resolve));
       const seen = new Set<string>();
@@ -185,7 +178,7 @@ const operatorRound = () =>
           const name = d.metadata?.name ?? '';
           if (seen.has(name) || d.status?.observedGeneration !== d.metadata?.generation) return;
           seen.add(name);
-          if (++current === N) allCurrent();
+          if (seen.size === N) allCurrent();
         },
       });
       watcher.start();

@@ -238,10 +238,8 @@ export async function startOperator(
     }
     deployCtl.start();
     strategyCtl.start();
-    for (const o of informers.flatMap((i) => i.list())) {
-      if (o.kind === 'VelozDeployment') deployCtl.queue.add(objectKey(o), priorityOf(o));
-      if (o.kind === 'VelozStrategy') strategyCtl.queue.add(objectKey(o), priorityOf(o));
-    }
+    for (const o of cache.all(RESOURCES.velozDeployment)) deployCtl.queue.add(objectKey(o), priorityOf(o));
+    for (const o of cache.all(RESOURCES.velozStrategy)) strategyCtl.queue.add(objectKey(o), priorityOf(o));
   };
   const stopControllers = async () => {
     const d = deployCtl;

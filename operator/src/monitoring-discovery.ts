@@ -13,6 +13,14 @@ export interface MonitoringApiOptions {
   onChange: (served: boolean) => void;
 }
 
+/** Whether ServiceMonitor and PrometheusRule (monitoring.coreos.com/v1) are both served. */
+export async function monitoringApiServed(client: Pick<KubeClient, 'serves'>): Promise<boolean> {
+  return (
+    (await client.serves('monitoring.coreos.com', 'v1', 'servicemonitors')) &&
+    (await client.serves('monitoring.coreos.com', 'v1', 'prometheusrules'))
+  );
+}
+
 export class MonitoringApi implements MonitoringDiscovery {
   private readonly o: MonitoringApiOptions;
   private value: boolean | undefined;
@@ -24,9 +32,7 @@ export class MonitoringApi implements MonitoringDiscovery {
 
   /** Asks the API server; on a change after the first answer, calls onChange. */
   async check(): Promise<boolean> {
-    const served =
-      (await this.o.client.serves('monitoring.coreos.com', 'v1', 'servicemonitors')) &&
-      (await this.o.client.serves('monitoring.coreos.com', 'v1', 'prometheusrules'));
+    const served = await monitoringApiServed(this.o.client);
     const before = this.value;
     this.value = served;
     if (before !== undefined && before !== served) {

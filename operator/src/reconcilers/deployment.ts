@@ -521,6 +521,5 @@ export class DeploymentReconciler implements Reconciler {
     });
     for (const k of this.applied.keys())
       if (k.startsWith(`${ns}/${cr.metadata.name}|`)) this.applied.delete(k);
-    this.d.wal?.track(ns, cr.metadata.name ?? '', new Map());
   }
 }
