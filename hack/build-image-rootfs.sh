@@ -23,7 +23,6 @@ version=$(sed -n 's/^  "version": "\([^"]*\)".*/\1/p' package.json | head -n1)
 run_as=$(sed -n 's/.*RUN_AS = \([0-9]*\).*/\1/p' cdk8s/src/names.ts | head -n1)
 [[ -n "${version}" && -n "${run_as}" ]] || die "cannot read the version (package.json) or RUN_AS (cdk8s/src/names.ts)"
 image="${VELOZ_IMAGE:-veloz:${version}}"
-IMAGES_CACHE="${VELOZ_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/veloz/images}"
 out="${1:-${IMAGES_CACHE}/veloz.tar}"
 
 node_bin="$(readlink -f node_modules/node/bin/node 2>/dev/null || true)"
@@ -43,7 +42,7 @@ sig="$( {
     cut -d' ' -f1
   tar "${excludes[@]}" --sort=name --mtime=@0 --owner=0 --group=0 -cf - "${contents[@]}" | sha256sum
 } | sha256sum | cut -d' ' -f1)"
-if [[ -s "${out}" && -f "${out}.sig" && "$(cat "${out}.sig")" == "${sig}" ]]; then
+if fresh "${out}" "${sig}"; then
   log "${image} is up to date (${out})"
   exit 0
 fi
@@ -77,16 +76,17 @@ cp -a "${deps}/node_modules" "${rootfs}/app/node_modules"
 # Exactly the shared libraries that Node and the native addons of the dependencies link (plus the
 # dynamic loader), at their paths on this machine.
 mapfile -t elfs < <(echo "${node_bin}"; find "${rootfs}/app/node_modules" -name '*.node' -type f)
+# One ldd per binary: the libraries to copy, and any it cannot find (named with its binary).
+libs="$(for e in "${elfs[@]}"; do
+  ldd "${e}" | awk -v e="${e}" '/not found/ { print "MISSING " e ": " $1 } /=> \// { print $3 } /^[[:space:]]*\/.*ld-linux/ { print $1 }'
+done | sort -u)"
+missing="$(grep '^MISSING' <<<"${libs}" || true)"
+[[ -z "${missing}" ]] || die "a binary links a library this machine does not have: ${missing//MISSING /}"
 while read -r lib; do
   [[ -n "${lib}" && ! -e "${rootfs}${lib}" ]] || continue
   mkdir -p "${rootfs}$(dirname "${lib}")"
   cp -L "${lib}" "${rootfs}${lib}"
-done < <(for e in "${elfs[@]}"; do
-  ldd "${e}" | awk '/not found/ { print "MISSING " $1 } /=> \// { print $3 } /^[[:space:]]*\/.*ld-linux/ { print $1 }'
-done | sort -u | { grep -v '^MISSING' || true; })
-for e in "${elfs[@]}"; do
-  ! ldd "${e}" | grep -q 'not found' || die "${e} links a library this machine does not have: $(ldd "${e}" | grep 'not found')"
-done
+done <<<"${libs}"
 [[ -e "${rootfs}/lib64/ld-linux-x86-64.so.2" ]] || die "the dynamic loader was not found by ldd ${node_bin}"
 
 tar "${excludes[@]}" -cf - "${contents[@]}" | tar -C "${rootfs}/app" -xf -

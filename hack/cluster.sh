@@ -88,17 +88,22 @@ components_alive() {
   (( n >= 4 ))
 }
 
+# hack/node.sh for this cluster.
+node_sh() { VELOZ_CLUSTER_NAME="${NAME}" VELOZ_CLUSTER_STATE="${STATE}" "${HACK_DIR}/node.sh" "$@"; }
+
+# The mode the cluster was started in (kwok when it is not up).
+state_mode() { cat "${STATE}/mode" 2>/dev/null || echo kwok; }
+
 healthy() {
   [[ -f "${STATE}/ready" ]] && components_alive && api_ready || return 1
-  [[ "$(cat "${STATE}/mode" 2>/dev/null)" != real ]] ||
-    VELOZ_CLUSTER_NAME="${NAME}" VELOZ_CLUSTER_STATE="${STATE}" "${HACK_DIR}/node.sh" status >/dev/null 2>&1
+  [[ "$(state_mode)" != real ]] || node_sh status >/dev/null 2>&1
 }
 
 # The mode this `up` runs in: kwok or real (auto decides here, and says why).
 resolve_mode() {
   [[ "${NODE_MODE}" != kwok ]] || { echo kwok; return; }
   local why
-  if why="$("${HACK_DIR}/node.sh" check 2>&1)"; then echo real; return; fi
+  if why="$(node_sh check 2>&1)"; then echo real; return; fi
   why="$(tail -n +2 <<<"${why}" | sed 's/^ *- //' | paste -sd ';' -)"
   [[ "${NODE_MODE}" == auto ]] || die "VELOZ_CLUSTER_NODE=real, but no real node can run here: ${why}"
   log "VELOZ_CLUSTER_NODE=auto: no real node here (${why}); using kwok"
@@ -251,9 +256,10 @@ cmd_up() {
   mode="$(resolve_mode)" || exit 1
   NODES="${VELOZ_CLUSTER_NODES:-$([[ "${mode}" == real ]] && echo 0 || echo 1)}"
   if [[ "${mode}" == real ]]; then
-    # Packages, node binaries and images (all cached); the node imports the images when it starts.
-    "${HACK_DIR}/node.sh" deps
-    "${HACK_DIR}/build-image.sh" >&2
+    # Packages, node binaries and images (all cached); the node imports the images when it starts,
+    # from the image cache: the veloz image is built into it (not into a Docker engine's store).
+    node_sh deps
+    "${HACK_DIR}/build-image-rootfs.sh" >&2
   fi
   mkdir -p "${STATE}"
   echo "${mode}" >"${STATE}/mode"
@@ -287,7 +293,7 @@ cmd_up() {
       die "kwok nodes did not become Ready; logs: ${KWOK_CLUSTER_DIR}/logs/"
   fi
   if [[ "${mode}" == real ]]; then
-    VELOZ_CLUSTER_NAME="${NAME}" VELOZ_CLUSTER_STATE="${STATE}" "${HACK_DIR}/node.sh" up 8>&-
+    node_sh up 8>&-
   fi
   date -u +%FT%TZ >"${STATE}/ready"
   log "up in $((SECONDS - t0))s: mode ${mode}: $([[ "${mode}" == real ]] && echo "a real node (${NAME}-node), ")${NODES} kwok node(s), default StorageClass 'standard' (hostPath provisioner)"
@@ -297,7 +303,7 @@ cmd_up() {
 do_down() {
   local pv_dirs="" pids p i f component_pids=""
   if [[ -d "${STATE}/node" ]]; then
-    VELOZ_CLUSTER_NAME="${NAME}" VELOZ_CLUSTER_STATE="${STATE}" "${HACK_DIR}/node.sh" down ||
+    node_sh down ||
       log "stopping the real node failed (continuing)"
   fi
   for f in "${KWOK_CLUSTER_DIR}"/pids/*.pid; do
@@ -364,7 +370,7 @@ cmd_status() {
     return 3
   fi
   echo "kubeconfig: ${KUBECONFIG_PATH}"
-  echo "mode:       $(cat "${STATE}/mode" 2>/dev/null || echo kwok)"
+  echo "mode:       $(state_mode)"
   local f pid
   for f in "${KWOK_CLUSTER_DIR}"/pids/*.pid; do
     [[ -f "${f}" ]] || continue
@@ -375,8 +381,8 @@ cmd_status() {
       printf '  %-26s pid %-8s NOT RUNNING\n' "$(basename "${f}" .pid)" "${pid}"
     fi
   done
-  if [[ "$(cat "${STATE}/mode" 2>/dev/null)" == real ]]; then
-    VELOZ_CLUSTER_NAME="${NAME}" VELOZ_CLUSTER_STATE="${STATE}" "${HACK_DIR}/node.sh" status || true
+  if [[ "$(state_mode)" == real ]]; then
+    node_sh status || true
   fi
   if api_ready; then
     echo "api server: $(kubectl config view -o jsonpath='{.clusters[0].cluster.server}') ready"

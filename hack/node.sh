@@ -7,7 +7,7 @@
 #   hack/node.sh check     exit 0 if this machine can run a real node, else say why (exit 1)
 #   hack/node.sh deps      install what is missing (Debian packages; needs root), build kubelet,
 #                          kube-proxy, CoreDNS and the node images (all cached)
-#   hack/node.sh up        start the node against the cluster NAME (which must be up)
+#   hack/node.sh up        start the node against the cluster NAME (which must be up; after deps)
 #   hack/node.sh down      stop everything the node started, unmount, delete its network
 #   hack/node.sh status    show what is running
 #   hack/node.sh import TAR  import a docker-archive image into the node's containerd
@@ -23,6 +23,8 @@ HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "${HACK_DIR}/versions.env"
 # shellcheck source=hack/node.env
 source "${HACK_DIR}/node.env"
+# shellcheck source=hack/lib/docker-archive.sh
+source "${HACK_DIR}/lib/docker-archive.sh" # IMAGES_CACHE
 
 NAME="${VELOZ_CLUSTER_NAME:-veloz}"
 STATE="${VELOZ_CLUSTER_STATE:-${XDG_STATE_HOME:-$HOME/.local/state}/veloz/cluster-${NAME}}"
@@ -37,7 +39,6 @@ CTRD_SOCK="/run/veloz-${NAME}/containerd.sock"
 LOGS="${NODE_DIR}/logs"
 PIDS="${NODE_DIR}/pids"
 NODE_NAME="${NAME}-node"
-IMAGES_CACHE="${VELOZ_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/veloz/images}"
 
 log() { printf '[node %s %s] %s\n' "${NAME}" "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[node %s] ERROR: %s\n' "${NAME}" "$*" >&2; exit 1; }
@@ -279,7 +280,8 @@ cmd_up() {
   local t0=$SECONDS
   [[ -f "${KUBECONFIG_PATH}" ]] || die "the cluster ${NAME} is not up (no ${KUBECONFIG_PATH})"
   cmd_check >/dev/null || die "cannot start a real node: $(why_not | paste -sd ';' -) (hack/cluster.sh falls back to kwok with VELOZ_CLUSTER_NODE=auto)"
-  cmd_deps
+  # `deps` has run (hack/cluster.sh runs it before building the veloz image); not again here.
+  [[ -x "${BIN}/kubelet" && -x "${BIN}/kube-proxy" ]] || die "no kubelet in ${BIN}: run hack/node.sh deps first"
   if alive kubelet && alive containerd && alive kube-proxy; then
     log "already running"
     return 0

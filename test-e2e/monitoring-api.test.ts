@@ -74,16 +74,16 @@ describe.skipIf(inject('localCluster') === '')('the monitoring API installed whi
           execution: { mode: 'sim_engine' },
         },
       });
-      const monitoringReady = async () =>
-        (await c.find<Obj>(RESOURCES.velozDeployment, ns.name, 'desk'))?.status?.conditions?.find(
+      /** The MonitoringReady condition once its status is `status`. */
+      const monitoringReady = async (status: string) => {
+        const m = (await c.find<Obj>(RESOURCES.velozDeployment, ns.name, 'desk'))?.status?.conditions?.find(
           (x) => x.type === 'MonitoringReady',
         );
-      expect(
-        await eventually(
-          'MonitoringReady=False',
-          async () => (await monitoringReady())?.status === 'False' && (await monitoringReady()),
-        ),
-      ).toMatchObject({ reason: 'MonitoringAPINotServed' });
+        return m?.status === status && m;
+      };
+      expect(await eventually('MonitoringReady=False', () => monitoringReady('False'))).toMatchObject({
+        reason: 'MonitoringAPINotServed',
+      });
 
       await restoreCrds();
       await eventually(
@@ -92,12 +92,9 @@ describe.skipIf(inject('localCluster') === '')('the monitoring API installed whi
           !!(await c.find(RESOURCES.serviceMonitor, ns.name, 'desk')) &&
           !!(await c.find(RESOURCES.prometheusRule, ns.name, 'desk')),
       );
-      expect(
-        await eventually(
-          'MonitoringReady=True',
-          async () => (await monitoringReady())?.status === 'True' && (await monitoringReady()),
-        ),
-      ).toMatchObject({ reason: 'Applied' });
+      expect(await eventually('MonitoringReady=True', () => monitoringReady('True'))).toMatchObject({
+        reason: 'Applied',
+      });
       // Its new informers keep the objects repaired like any other child.
       await c.delete(RESOURCES.serviceMonitor, ns.name, 'desk');
       await eventually(

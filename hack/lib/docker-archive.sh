@@ -3,10 +3,18 @@
 # `ctr images import` / `docker load` read) from a root filesystem directory, without Docker.
 #
 #   docker_archive OUT.tar REF ROOTFS_DIR CONFIG_JSON
+#   fresh OUT.tar SIGNATURE     whether OUT.tar was built from SIGNATURE (its OUT.tar.sig)
 #
 # CONFIG_JSON is the image's "config" object (Entrypoint, Cmd, User, Env, WorkingDir, Labels).
 # The layer is reproducible: sorted names, mtime 0, every file owned by root (the images run as
 # a non-root user that can read, not change, what they ship).
+# Where the built image tars live; hack/node.sh imports every one into the node's containerd.
+IMAGES_CACHE="${VELOZ_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/veloz/images}"
+
+fresh() { # fresh TAR SIGNATURE: the tar exists and was built from SIGNATURE
+  [[ -s "$1" && -f "$1.sig" && "$(cat "$1.sig")" == "$2" ]]
+}
+
 docker_archive() {
   local out="$1" ref="$2" rootfs="$3" config="$4"
   local work layer_sha config_sha

@@ -21,9 +21,15 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
+const clusterEnv = (name: string, node: NodeMode = 'kwok') => ({
+  ...process.env,
+  VELOZ_CLUSTER_NAME: name,
+  VELOZ_CLUSTER_NODE: node,
+});
+
 function run(args: string[], name: string, inherit: boolean, node: NodeMode = 'kwok'): string {
   const res = spawnSync('bash', [CLUSTER_SH, ...args], {
-    env: { ...process.env, VELOZ_CLUSTER_NAME: name, VELOZ_CLUSTER_NODE: node },
+    env: clusterEnv(name, node),
     encoding: 'utf8',
     stdio: inherit ? ['ignore', 'pipe', 'inherit'] : ['ignore', 'pipe', 'pipe'],
   });
@@ -48,7 +54,7 @@ export function startLocalCluster(name: string, node: NodeMode = 'kwok'): LocalC
     stop: () =>
       new Promise<void>((resolve, reject) => {
         const child = spawn('bash', [CLUSTER_SH, 'down'], {
-          env: { ...process.env, VELOZ_CLUSTER_NAME: name },
+          env: clusterEnv(name),
           stdio: ['ignore', 'ignore', 'inherit'],
         });
         child.on('error', reject);

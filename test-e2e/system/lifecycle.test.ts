@@ -131,10 +131,10 @@ describe.skipIf(skipReason() !== '')('real pods: a deployment through its life',
     expect(claims).toContain('wal-quickstart-engine-0');
     await update({ pairs: 1 });
     await ready(c, ns.name, 'quickstart');
-    const after = await eventually(
-      'the gateway to answer',
-      async () => (await gw.orders()).length > 0 && gw.orders(),
-    );
+    const after = await eventually('the gateway to answer', async () => {
+      const orders = await gw.orders();
+      return orders.length > 0 && orders;
+    });
     expect(after.map((o) => [o.clientOrderId, o.status, o.lastSequence])).toEqual(
       before.map((o) => [o.clientOrderId, o.status, o.lastSequence]),
     );

@@ -115,13 +115,9 @@ describe.skipIf(skipReason() !== '')('real pods: trading', () => {
     await c.apply(deployment);
     await ready(c, ns.name, 'quickstart');
     const gw = await Gateway.of(c, ns.name, 'quickstart');
-    const uid = () =>
-      (
-        JSON.parse(kubectl('-n', ns.name, 'get', 'pod', 'quickstart-engine-0', '-o', 'json')) as {
-          metadata: { uid: string };
-        }
-      ).metadata.uid;
-    const before = uid();
+    // Asynchronously: a kubectl run would stall the load clients while it runs.
+    const uid = async () => (await c.find(RESOURCES.pod, ns.name, 'quickstart-engine-0'))?.metadata?.uid;
+    const before = await uid();
 
     // Clients place resting orders until told to stop; every 201 is an acknowledgement.
     const acked = new Map<string, number>();
@@ -152,7 +148,15 @@ describe.skipIf(skipReason() !== '')('real pods: trading', () => {
     const clients = [0, 1, 2, 3].map((i) => client(i));
     await eventually('orders to be acknowledged', async () => acked.size >= 50, 60_000);
     kubectl('-n', ns.name, 'delete', 'pod', 'quickstart-engine-0', '--wait=false');
-    await eventually('a new engine pod', async () => uid() !== before, 120_000, 500);
+    await eventually(
+      'a new engine pod',
+      async () => {
+        const now = await uid();
+        return now !== undefined && now !== before;
+      },
+      120_000,
+      500,
+    );
     const ackedDuringRestart = acked.size;
     await ready(c, ns.name, 'quickstart');
     // The gateway recovers by itself: orders are acknowledged again after the restart.

@@ -1,16 +1,15 @@
 // The operator as users run it: installed in the cluster with the Helm chart and the locally
 // built image (present on the node, so IfNotPresent never pulls).
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { CHART, run as runTool } from '../../../scripts/chart-helm.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const OPERATOR_NAMESPACE = 'veloz-system';
 export const OPERATOR_RELEASE = 'veloz-operator';
 
 function run(bin: string, args: string[]): string {
-  const res = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  if (res.status !== 0) {
-    throw new Error(`${bin.split('/').pop()} ${args.join(' ')} failed (exit ${res.status}):\n${res.stderr}`);
+  const res = runTool(bin, args);
+  if (res.code !== 0) {
+    throw new Error(`${bin.split('/').pop()} ${args.join(' ')} failed (exit ${res.code}):\n${res.stderr}`);
   }
   return res.stdout;
 }
@@ -20,7 +19,7 @@ export function installOperatorChart(bin: string, kubeconfig: string): void {
     'upgrade',
     '--install',
     OPERATOR_RELEASE,
-    join(ROOT, 'charts', 'veloz-operator'),
+    CHART,
     '--kubeconfig',
     kubeconfig,
     '--namespace',
