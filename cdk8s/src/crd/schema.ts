@@ -116,9 +116,9 @@ export function secretKey(description: string, dflt: string): Schema {
 }
 
 /** metav1.Condition, as the status of every built-in controller reports it. */
-export function conditions(description: string, types: readonly string[]): Schema {
+export function conditions(types: readonly string[]): Schema {
   return list(
-    `${description} Types: ${types.join(', ')} (their reasons: docs/conditions.md).`,
+    `Detailed conditions, each with a reason and message. Types: ${types.join(', ')} (their reasons: docs/conditions.md).`,
     named(
       'Condition',
       obj(

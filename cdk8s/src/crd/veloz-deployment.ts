@@ -618,7 +618,7 @@ export const velozDeploymentStatus = named(
     phase: str('Summary: Pending, Progressing, Ready, Degraded or Hibernated.', {
       enum: ['Pending', 'Progressing', 'Ready', 'Degraded', 'Hibernated'],
     }),
-    conditions: conditions('Detailed conditions, each with a reason and message.', DEPLOYMENT_CONDITIONS),
+    conditions: conditions(DEPLOYMENT_CONDITIONS),
     readyPairs: int('Pairs whose gateway and engine are both ready.', { minimum: 0 }),
     pairs: list('Per pair state.', pairStatus, {
       maxItems: 64,

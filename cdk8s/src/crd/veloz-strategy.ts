@@ -121,11 +121,7 @@ export const velozStrategyStatus = named(
       minimum: 0,
       format: 'int64',
     }),
-    conditions: conditions('Detailed conditions, each with a reason and message.', [
-      'Accepted',
-      'Running',
-      'Degraded',
-    ]),
+    conditions: conditions(['Accepted', 'Running', 'Degraded']),
     engines: list(
       'State of the strategy in each targeted engine.',
       named(

@@ -231,37 +231,25 @@ export function buildGatewayApp(o: GatewayOptions): FastifyInstance {
     }
     done();
   };
-  const timers = new Set<unknown>();
   /** Records a request's latency in the series of its route, method and status. */
-  const timer = (route: string) => {
-    // Series are looked up, not labelled anew on each request (prom-client hashes a label set).
-    const series = new Map<string, Map<number, { observe(v: number): void }>>();
-    return (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
-      let byStatus = series.get(req.method);
-      if (!byStatus) series.set(req.method, (byStatus = new Map<number, { observe(v: number): void }>()));
-      const status = reply.statusCode;
-      let s = byStatus.get(status);
-      if (!s) {
-        s = m.httpDuration.labels({ method: req.method, route, status: String(status) });
-        byStatus.set(status, s);
-      }
-      s.observe(reply.elapsedTime / 1000);
+  const timer =
+    (route: string) =>
+    (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+      m.httpDuration.observe(
+        { method: req.method, route, status: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
       done();
     };
-  };
   const unmatched = timer('unmatched');
   // Every route gets the key check (unless open) and the latency histogram as route hooks,
-  // callback style: no promise and no lookup of the route's options per request. (The HEAD
-  // route fastify adds for a GET starts from the GET's options: nothing is added twice.)
+  // callback style: no promise and no lookup of the route's options per request. (fastify copies
+  // a GET's options for its HEAD route before these hooks run, and runs them for the HEAD route
+  // too: each route gets them once.)
   app.addHook('onRoute', (r) => {
     const list = <T>(h: T | T[] | undefined): T[] => (h === undefined ? [] : Array.isArray(h) ? h : [h]);
-    const onRequest = list(r.onRequest);
-    if (r.config?.open !== true && !onRequest.includes(authenticate))
-      r.onRequest = [authenticate, ...onRequest];
-    const onResponse = list(r.onResponse).filter((h) => !timers.has(h));
-    const t = timer(r.url);
-    timers.add(t);
-    r.onResponse = [t, ...onResponse];
+    if (r.config?.open !== true) r.onRequest = [authenticate, ...list(r.onRequest)];
+    r.onResponse = [timer(r.url), ...list(r.onResponse)];
   });
   // Unknown routes answer 401 without a valid key, like the known ones, and 404 with one.
   app.setNotFoundHandler((req, reply) => {

@@ -168,6 +168,9 @@ describe('gateway in front of a real engine', () => {
       (await call('GET', '/api/orders_state', undefined, { authorization: 'Bearer wrong' })).status,
     ).toBe(401);
     expect((await call('GET', '/api/stream', undefined, {})).status).toBe(401);
+    // The HEAD route fastify adds for each GET gets the key check too.
+    expect((await call('HEAD', '/api/orders_state', undefined, {})).status).toBe(401);
+    expect((await call('HEAD', '/api/orders_state')).status).toBe(200);
     expect(
       (await call('GET', '/api/orders_state', undefined, { authorization: `Bearer ${KEY}` })).status,
     ).toBe(200);

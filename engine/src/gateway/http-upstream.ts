@@ -39,7 +39,6 @@ export interface HttpUpstreamOptions {
 export class HttpUpstream implements Upstream {
   readonly description: string;
   private readonly o: HttpUpstreamOptions;
-  private readonly target: URL;
   private readonly pool: Http1Pool;
   private events: UpstreamEvents | undefined;
   private stream: { close(): void } | undefined;
@@ -51,8 +50,7 @@ export class HttpUpstream implements Upstream {
 
   constructor(opts: HttpUpstreamOptions) {
     this.o = opts;
-    this.target = new URL(opts.url);
-    this.description = `engine at ${this.target.origin}`;
+    this.description = `engine at ${new URL(opts.url).origin}`;
     this.pool = new Http1Pool({ url: opts.url, maxConnections: 512, pipelining: PIPELINING });
   }
 

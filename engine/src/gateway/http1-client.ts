@@ -291,6 +291,8 @@ class Connection {
       // A stream may run for ever: the timeout covers only the wait for its head.
       clearTimeout(x.timer);
       x.stream.head(status, headers);
+      // The handler may have closed the stream (an unwanted status): nothing more to read.
+      if (this.dead) return;
     }
     const conn = headers['connection']?.toLowerCase();
     x.keepAlive = m[1] === '1' ? conn !== 'close' : conn === 'keep-alive';
@@ -471,15 +473,20 @@ export class Http1Pool {
     if (c.queue.length >= this.pipelining) this.ready.pop();
   }
 
+  /** The time a waiting request has left, or undefined once it has failed for want of one. */
+  private left(w: Waiter, now = performance.now()): number | undefined {
+    const left = w.deadline - now;
+    if (left > 0) return left;
+    w.done(new Http1Error('timeout', `no connection free within ${w.timeoutMs} ms`), undefined);
+    return undefined;
+  }
+
   /** A connection has had an answer and can take another request. */
   answered(c: Connection): void {
     while (this.waiting.length > 0) {
       const w = this.waiting.shift()!;
-      const left = w.deadline - performance.now();
-      if (left <= 0) {
-        w.done(new Http1Error('timeout', `no connection free within ${w.timeoutMs} ms`), undefined);
-        continue;
-      }
+      const left = this.left(w);
+      if (left === undefined) continue;
       c.send(w.head, w.body, w.isHead, left, w.done);
       return;
     }
@@ -496,15 +503,11 @@ export class Http1Pool {
     if (i >= 0) this.ready.splice(i, 1);
     // A request waiting for a free connection gets a new one.
     const w = this.waiting.shift();
-    if (w && !this.closed) {
-      const left = w.deadline - performance.now();
-      if (left <= 0)
-        w.done(new Http1Error('timeout', `no connection free within ${w.timeoutMs} ms`), undefined);
-      else {
-        const n = this.connect();
-        this.ready.push(n);
-        this.send(n, w.head, w.body, w.isHead, left, w.done);
-      }
+    const left = w && !this.closed ? this.left(w) : undefined;
+    if (w && left !== undefined) {
+      const n = this.connect();
+      this.ready.push(n);
+      this.send(n, w.head, w.body, w.isHead, left, w.done);
     }
   }
 
@@ -512,12 +515,8 @@ export class Http1Pool {
     const limit = performance.now() - this.idleMs;
     for (const c of this.ready.filter((c) => c.queue.length === 0 && c.idleSince < limit)) c.kill();
     const now = performance.now();
-    for (let i = 0; i < this.waiting.length; i++) {
-      const w = this.waiting[i]!;
-      if (w.deadline > now) continue;
-      this.waiting.splice(i--, 1);
-      w.done(new Http1Error('timeout', `no connection free within ${w.timeoutMs} ms`), undefined);
-    }
+    for (let i = 0; i < this.waiting.length; i++)
+      if (this.left(this.waiting[i]!, now) === undefined) this.waiting.splice(i--, 1);
   }
 
   /** Closes every connection; requests in flight or waiting fail. */
