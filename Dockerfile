@@ -15,14 +15,30 @@ RUN apt-get update \
 WORKDIR /app
 # Manifests first: the dependency layer is rebuilt only when they change.
 COPY package.json package-lock.json .npmrc ./
-COPY engine/package.json engine/
+COPY cdk8s/api/package.json cdk8s/api/
+COPY cdk8s/render/package.json cdk8s/render/
+COPY engine/common/package.json engine/common/
+COPY engine/wal/package.json engine/wal/
+COPY engine/backup/package.json engine/backup/
+COPY engine/core/package.json engine/core/
+COPY engine/gateway/package.json engine/gateway/
 COPY operator/package.json operator/
-COPY cdk8s/package.json cdk8s/
+COPY engine/cli/package.json engine/cli/
+COPY engine/testing/package.json engine/testing/
+COPY engine/bench/package.json engine/bench/
 COPY test-e2e/package.json test-e2e/
-# Production dependencies of the three runtime workspaces only: no Node devDependency (the base
-# image is Node), no test, lint or type-check tools. No install scripts run.
+# Production dependencies of the runtime workspaces only: no Node devDependency (the base image is
+# Node), no test, lint or type-check tools, not @veloz/testing. No install scripts run.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-      --workspace engine --workspace operator --workspace cdk8s \
+      --workspace cdk8s/api \
+      --workspace cdk8s/render \
+      --workspace engine/common \
+      --workspace engine/wal \
+      --workspace engine/backup \
+      --workspace engine/core \
+      --workspace engine/gateway \
+      --workspace operator \
+      --workspace engine/cli \
  && npm cache clean --force
 
 FROM node:${NODE_VERSION}-bookworm-slim
@@ -38,16 +54,28 @@ COPY --from=deps /usr/bin/tini-static /usr/bin/tini
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
-COPY engine/package.json engine/
-COPY engine/bin engine/bin
-COPY engine/src engine/src
+COPY cdk8s/api/package.json cdk8s/api/
+COPY cdk8s/api/src cdk8s/api/src
+COPY cdk8s/render/package.json cdk8s/render/
+COPY cdk8s/render/src cdk8s/render/src
+COPY engine/common/package.json engine/common/
+COPY engine/common/src engine/common/src
+COPY engine/wal/package.json engine/wal/
+COPY engine/wal/src engine/wal/src
+COPY engine/backup/package.json engine/backup/
+COPY engine/backup/src engine/backup/src
+COPY engine/core/package.json engine/core/
+COPY engine/core/src engine/core/src
+COPY engine/gateway/package.json engine/gateway/
+COPY engine/gateway/src engine/gateway/src
 COPY operator/package.json operator/
 COPY operator/src operator/src
-COPY cdk8s/package.json cdk8s/
-COPY cdk8s/src cdk8s/src
+COPY engine/cli/package.json engine/cli/
+COPY engine/cli/src engine/cli/src
+COPY engine/cli/bin engine/cli/bin
 ENV NODE_ENV=production
 # A numeric user, so runAsNonRoot can be verified without /etc/passwd; the pods' securityContext
-# uses the same id (cdk8s/src/names.ts RUN_AS, the chart's podSecurityContext).
+# uses the same id (cdk8s/api/src/names.ts RUN_AS, the chart's podSecurityContext).
 USER 10001:10001
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/engine/bin/veloz.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/engine/cli/bin/veloz.js"]
 CMD ["--help"]

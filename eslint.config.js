@@ -1,16 +1,28 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import packageBoundaries from './scripts/eslint/package-boundaries.ts';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'crds/**', 'charts/**', 'coverage/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'crds/**',
+      'charts/**',
+      'coverage/**',
+      'scripts/eslint/fixtures/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    plugins: { veloz: { rules: { 'package-boundaries': packageBoundaries } } },
     rules: {
+      'veloz/package-boundaries': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'error',

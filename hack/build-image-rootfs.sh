@@ -20,8 +20,8 @@ log() { printf '[image %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[image] ERROR: %s\n' "$*" >&2; exit 1; }
 
 version=$(sed -n 's/^  "version": "\([^"]*\)".*/\1/p' package.json | head -n1)
-run_as=$(sed -n 's/.*RUN_AS = \([0-9]*\).*/\1/p' cdk8s/src/names.ts | head -n1)
-[[ -n "${version}" && -n "${run_as}" ]] || die "cannot read the version (package.json) or RUN_AS (cdk8s/src/names.ts)"
+run_as=$(sed -n 's/.*RUN_AS = \([0-9]*\).*/\1/p' cdk8s/api/src/names.ts | head -n1)
+[[ -n "${version}" && -n "${run_as}" ]] || die "cannot read the version (package.json) or RUN_AS (cdk8s/api/src/names.ts)"
 image="${VELOZ_IMAGE:-veloz:${version}}"
 out="${1:-${IMAGES_CACHE}/veloz.tar}"
 
@@ -65,11 +65,11 @@ log "installing production dependencies (npm ci --omit=dev)"
 deps="${work}/deps"
 mkdir -p "${deps}"
 cp package.json package-lock.json .npmrc "${deps}/"
-for ws in $(sed -n '/"workspaces"/,/]/p' package.json | grep -o '"[a-z0-9-]*"' | tr -d '"' | grep -v workspaces); do
+for ws in $(sed -n '/"workspaces"/,/]/p' package.json | grep -o '"[a-z0-9/-]*"' | tr -d '"' | grep -v workspaces); do
   mkdir -p "${deps}/${ws}" && cp "${ws}/package.json" "${deps}/${ws}/"
 done
 (cd "${deps}" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error \
-  --workspace engine --workspace operator --workspace cdk8s >"${work}/npm.log" 2>&1) ||
+  $(sed -n 's#^\(.*\)/package.json$#--workspace \1#p' hack/image-contents.txt) >"${work}/npm.log" 2>&1) ||
   die "npm ci failed: $(tail -n 20 "${work}/npm.log")"
 cp -a "${deps}/node_modules" "${rootfs}/app/node_modules"
 
@@ -90,12 +90,17 @@ done <<<"${libs}"
 [[ -e "${rootfs}/lib64/ld-linux-x86-64.so.2" ]] || die "the dynamic loader was not found by ldd ${node_bin}"
 
 tar "${excludes[@]}" -cf - "${contents[@]}" | tar -C "${rootfs}/app" -xf -
+# No test code in the image: a test, snapshot, fake, testkit or the testing package is a build error.
+leaked="$(cd "${rootfs}/app" && find . -path ./node_modules -prune -o \( -name '*.test.*' -o -name '__snapshots__' \
+  -o -name 'fake*' -o -name '*testkit*' -o -path '*/testing/*' -o -path '*/bench/*' \) -print | head -n 5)"
+[[ -z "${leaked}" ]] || die "test code in the image: ${leaked//$'\n'/, }"
+[[ ! -e "${rootfs}/app/node_modules/@veloz/testing" ]] || die "test code in the image: node_modules/@veloz/testing"
 chmod -R a+rX,go-w "${rootfs}/app"
 
 config="$(printf '{"User":"%s:%s","Env":%s,"Entrypoint":%s,"Cmd":["--help"],"WorkingDir":"/app","Labels":{"org.opencontainers.image.title":"veloz","org.opencontainers.image.version":"%s","org.opencontainers.image.licenses":"Apache-2.0"}}' \
   "${run_as}" "${run_as}" \
   "$(json_array PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production)" \
-  "$(json_array /usr/bin/tini -- node /app/engine/bin/veloz.js)" "${version}")"
+  "$(json_array /usr/bin/tini -- node /app/engine/cli/bin/veloz.js)" "${version}")"
 docker_archive "${out}" "${image}" "${rootfs}" "${config}"
 echo "${sig}" >"${out}.sig"
 log "built ${image} without Docker in $((SECONDS - t0))s: ${out} ($(du -h "${out}" | cut -f1))"

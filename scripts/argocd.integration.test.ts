@@ -4,13 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { VELOZ_DEPLOYMENT } from '@veloz/cdk8s/src/crd/crds.ts';
-import { applyDefaults } from '@veloz/cdk8s/src/crd/defaults.ts';
-import type { VelozDeployment } from '@veloz/cdk8s/src/generated/types.ts';
-import {
-  computeDeploymentStatus,
-  type ObservedDeployment,
-} from '@veloz/operator/src/status/deployment-status.ts';
+import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
+import { applyDefaults } from '@veloz/api/crd/defaults';
+import type { VelozDeployment } from '@veloz/api/generated/types';
+import { computeDeploymentStatus, type ObservedDeployment } from '@veloz/operator/status/deployment-status';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { HEALTH_CHECKS, HEALTH_DIR, healthLuaPath } from './generators/argocd.ts';

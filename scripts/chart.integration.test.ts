@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHART, ROOT, VALUE_SETS, clusterBinariesBuilt, helmTemplate, run, toolsDir } from './chart-helm.ts';
+import {
+  CHART,
+  ROOT,
+  VALUE_SETS,
+  clusterBinariesBuilt,
+  helmTemplate,
+  run,
+  toolsDir,
+} from '@veloz/testing/chart-helm';
 
 const built = clusterBinariesBuilt();
 const NS = 'veloz-system';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { CRDS, GROUP, crdObject } from '../cdk8s/src/crd/crds.ts';
-import { CHART, ROOT, VALUE_SETS, helmTemplate, run, toolsDir } from './chart-helm.ts';
+import { CRDS, GROUP, crdObject } from '@veloz/api/crd/crds';
+import { CHART, ROOT, VALUE_SETS, helmTemplate, run, toolsDir } from '@veloz/testing/chart-helm';
 
 const tools = toolsDir();
 // Rendered objects are read loosely, like parsed JSON answers elsewhere in the tests.
@@ -116,7 +116,7 @@ describe.skipIf(!tools)(
         'POD_NAMESPACE',
         'NODE_OPTIONS',
       ]);
-      // The engines' NetworkPolicy admits the operator by this label (cdk8s/src/render.ts).
+      // The engines' NetworkPolicy admits the operator by this label (cdk8s/render/src/render.ts).
       expect(dep!.spec.template.metadata.labels['app.kubernetes.io/name']).toBe('veloz-operator');
     });
 

@@ -12,7 +12,7 @@ import { rbacDoc, rbacTemplate } from './generators/rbac.ts';
 export const GENERATED: Record<string, () => string> = {
   'docs/configuration.md': configurationDoc,
   ...crdFiles(),
-  'cdk8s/src/generated/types.ts': crdTypes,
+  'cdk8s/api/src/generated/types.ts': crdTypes,
   'docs/api-reference.md': apiReference,
   ...chartCrdFiles(),
   'charts/veloz-operator/templates/rbac.yaml': rbacTemplate,

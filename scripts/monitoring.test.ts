@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { alertRules } from '../cdk8s/src/alerts.ts';
-import { createEngineMetrics } from '../engine/src/metrics/engine-metrics.ts';
-import { createOperatorMetrics } from '../operator/src/runtime/metrics.ts';
+import { alertRules } from '@veloz/render/alerts';
+import { createEngineMetrics } from '@veloz/engine/metrics/engine-metrics';
+import { createOperatorMetrics } from '@veloz/operator/runtime/metrics';
 import { DASHBOARDS, dashboardJson } from './generators/dashboards.ts';
 import { OPERATOR_ALERTS, runbookAnchor } from './generators/operator-alerts.ts';
 
@@ -144,7 +144,7 @@ describe('metric names', () => {
     }
   });
 
-  it('per-deployment alerts (cdk8s/src/alerts.ts) use only exported metrics and have runbook sections', async () => {
+  it('per-deployment alerts (cdk8s/render/src/alerts.ts) use only exported metrics and have runbook sections', async () => {
     const s = await exported();
     for (const r of alertRules('desk', 'trading', {
       schedule: '*/5 * * * *',

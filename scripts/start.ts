@@ -9,11 +9,11 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeClient } from '../operator/src/kube/client.ts';
-import type { VelozDeployment, VelozStrategy } from '../cdk8s/src/generated/types.ts';
-import { RESOURCES } from '../operator/src/kube/resources.ts';
-import { startLocalCluster, type NodeMode } from './lib/cluster.ts';
-import { installCrds, readManifests } from './lib/crds.ts';
+import { KubeClient } from '@veloz/operator/kube/client';
+import type { VelozDeployment, VelozStrategy } from '@veloz/api/generated/types';
+import { RESOURCES } from '@veloz/operator/kube/resources';
+import { startLocalCluster, type NodeMode } from '@veloz/testing/local-cluster';
+import { installCrds, readManifests } from '@veloz/testing/crds';
 
 const ROOT = join(import.meta.dirname, '..');
 const VELOZ = join(ROOT, 'engine', 'bin', 'veloz.js');

@@ -4,7 +4,7 @@
 // The system phase then runs real pods on a cluster with a real node of its own (hack/node.sh;
 // test-e2e/system), or says why it cannot on this machine.
 import { spawnSync } from 'node:child_process';
-import { startLocalCluster, type LocalCluster } from './lib/cluster.ts';
+import { startLocalCluster, type LocalCluster } from '@veloz/testing/local-cluster';
 
 interface Phase {
   name: string;

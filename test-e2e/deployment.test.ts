@@ -4,10 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { KubeClient } from '@veloz/operator/src/kube/client.ts';
-import { RESOURCES, type KubernetesObject } from '@veloz/operator/src/kube/resources.ts';
+import type { KubeClient } from '@veloz/operator/kube/client';
+import { RESOURCES, type KubernetesObject } from '@veloz/operator/kube/resources';
 import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
-import { OperatorProcess } from './support/operator.ts';
+import { OperatorProcess } from '@veloz/testing/operator-process';
 
 type Obj = KubernetesObject & { spec: Record<string, unknown>; status?: Record<string, unknown> };
 

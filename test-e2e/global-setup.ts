@@ -1,9 +1,9 @@
 // The e2e suite runs against $KUBECONFIG; with none it starts the local cluster and stops it at
 // the end. Either way it installs the CRDs with server-side apply first.
 import type { TestProject } from 'vitest/node';
-import { KubeClient } from '@veloz/operator/src/kube/client.ts';
-import { startLocalCluster, type LocalCluster } from '../scripts/lib/cluster.ts';
-import { installCrds } from '../scripts/lib/crds.ts';
+import { KubeClient } from '@veloz/operator/kube/client';
+import { startLocalCluster, type LocalCluster } from '@veloz/testing/local-cluster';
+import { installCrds } from '@veloz/testing/crds';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -3,11 +3,11 @@
 // MonitoringReady turns True. It deletes the monitoring CRDs for a while (and puts them back),
 // so it runs only on the project's own local cluster, never on a $KUBECONFIG one.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { KubeClient } from '@veloz/operator/src/kube/client.ts';
-import { RESOURCES, type KubernetesObject } from '@veloz/operator/src/kube/resources.ts';
-import { applyCrd } from '../scripts/lib/crds.ts';
+import type { KubeClient } from '@veloz/operator/kube/client';
+import { RESOURCES, type KubernetesObject } from '@veloz/operator/kube/resources';
+import { applyCrd } from '@veloz/testing/crds';
 import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
-import { OperatorProcess } from './support/operator.ts';
+import { OperatorProcess } from '@veloz/testing/operator-process';
 
 type Obj = KubernetesObject & {
   status?: { conditions?: Array<{ type: string; status: string; reason: string }> };

@@ -4,11 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { KubeClient } from '@veloz/operator/src/kube/client.ts';
-import { RESOURCES, type KubernetesObject } from '@veloz/operator/src/kube/resources.ts';
-import { restartLocalCluster } from '../scripts/lib/cluster.ts';
+import type { KubeClient } from '@veloz/operator/kube/client';
+import { RESOURCES, type KubernetesObject } from '@veloz/operator/kube/resources';
+import { restartLocalCluster } from '@veloz/testing/local-cluster';
 import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
-import { OperatorProcess } from './support/operator.ts';
+import { OperatorProcess } from '@veloz/testing/operator-process';
 
 type Obj = KubernetesObject & { spec: Record<string, unknown>; status?: Record<string, unknown> };
 

@@ -1,7 +1,7 @@
 // The baseline of bench:orders: a bare fastify route with the same body schema and a response
 // of the same shape, doing no work. Prints its port on stdout.
 import Fastify from 'fastify';
-import { orderSchema, placeOrderBody } from '../src/http/schemas.ts';
+import { orderSchema, placeOrderBody } from '@veloz/api/http/schemas';
 
 const app = Fastify({ logger: false });
 let id = 0;

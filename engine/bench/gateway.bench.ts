@@ -13,10 +13,10 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startVeloz } from '../src/gateway/test-support.ts';
-import { freePort } from '../src/testing/engine-process.ts';
+import { startVeloz } from '@veloz/testing/gateway';
+import { freePort } from '@veloz/testing/engine-process';
 import { load, type LoadResult } from './load.ts';
-import { fmt, report, seconds } from './report.ts';
+import { fmt, report, seconds } from '@veloz/testing/bench-report';
 
 const DURATION = seconds('BENCH_SECONDS', 10) * 1000;
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);

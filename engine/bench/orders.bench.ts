@@ -6,9 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEngineProcess } from '../src/testing/engine-process.ts';
+import { startEngineProcess } from '@veloz/testing/engine-process';
 import { load, type LoadResult } from './load.ts';
-import { fmt, report, seconds } from './report.ts';
+import { fmt, report, seconds } from '@veloz/testing/bench-report';
 
 const DURATION = seconds('BENCH_SECONDS', 5) * 1000;
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);

@@ -7,14 +7,14 @@
 // operator (after the chart's).
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { render } from '@veloz/cdk8s/src/render.ts';
-import { report } from '@veloz/engine/bench/report.ts';
+import { render } from '@veloz/render/render';
+import { report } from '@veloz/testing/bench-report';
 import { KubeClient } from '../src/kube/client.ts';
 import { RESOURCES, resourceFor, type KubernetesObject, type ResourceRef } from '../src/kube/resources.ts';
-import { startLocalCluster } from '../../scripts/lib/cluster.ts';
-import { installCrds } from '../../scripts/lib/crds.ts';
+import { startLocalCluster } from '@veloz/testing/local-cluster';
+import { installCrds } from '@veloz/testing/crds';
 import { parse } from 'yaml';
-import { OperatorProcess } from '../../test-e2e/support/operator.ts';
+import { OperatorProcess } from '@veloz/testing/operator-process';
 import { Informer } from '../src/runtime/informer.ts';
 import { monitoringApiServed } from '../src/monitoring-discovery.ts';
 import { pino } from 'pino';

@@ -1,6 +1,6 @@
 // `veloz operator`.
 import { setFlagsFromString } from 'node:v8';
-import { createLogger } from '@veloz/engine/src/logging.ts';
+import { createLogger } from '@veloz/common/logging';
 import { loadOperatorConfig, OPERATOR_HELP, OperatorConfigError } from './config.ts';
 import { startOperator } from './manager.ts';
 

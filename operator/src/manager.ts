@@ -1,7 +1,7 @@
 // Wires the operator together: informers per watched namespace feeding two controllers,
 // leader election gating them, the metrics/health server, and a graceful shutdown.
-import type { VelozDeployment, VelozStrategy } from '@veloz/cdk8s/src/generated/types.ts';
-import { createLogger } from '@veloz/engine/src/logging.ts';
+import type { VelozDeployment, VelozStrategy } from '@veloz/api/generated/types';
+import { createLogger } from '@veloz/common/logging';
 import type { Logger } from 'pino';
 import { InformerCache } from './cache.ts';
 import { cacheTransform } from './cache-transforms.ts';

@@ -1,6 +1,6 @@
 // The operator's own alerts (the chart's PrometheusRule), as data: a test checks each expression
 // against the metrics the operator registers and each runbook link against docs/runbooks/alerts.md.
-// The alerts about each trading deployment are rendered by the operator (cdk8s/src/alerts.ts).
+// The alerts about each trading deployment are rendered by the operator (cdk8s/render/src/alerts.ts).
 import { CHART_DIR } from './chart-crds.ts';
 
 export interface OperatorAlert {

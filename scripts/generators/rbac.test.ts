@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { synth } from '../../cdk8s/src/synth.ts';
-import { RESOURCES } from '../../operator/src/kube/resources.ts';
-import { MONITORING_KINDS, OWNED_WATCHED } from '../../operator/src/manager.ts';
-import { OWNED } from '../../operator/src/reconcilers/deployment.ts';
+import { synth } from '@veloz/render/synth';
+import { RESOURCES } from '@veloz/operator/kube/resources';
+import { MONITORING_KINDS, OWNED_WATCHED } from '@veloz/operator/manager';
+import { OWNED } from '@veloz/operator/reconcilers/deployment';
 import { OPERATOR_RULES, USER_RULES, rbacDoc } from './rbac.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');

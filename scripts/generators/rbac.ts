@@ -26,7 +26,7 @@ export interface NonResourceRule {
 /** Helm expression for the Lease name, substituted into resourceNames. */
 const LEASE_NAME = '{{ .Values.leaderElection.leaseName }}';
 
-/** Children the operator server-side applies, prunes and watches (cdk8s/src/render.ts). */
+/** Children the operator server-side applies, prunes and watches (cdk8s/render/src/render.ts). */
 const OWNED_VERBS = ['get', 'list', 'watch', 'create', 'patch', 'delete'];
 
 export const OPERATOR_RULES: RbacRule[] = [

@@ -1,7 +1,7 @@
 // Per-test access to the cluster: a client, a fresh namespace, and waiting for a condition.
 import { inject } from 'vitest';
-import { KubeClient } from '@veloz/operator/src/kube/client.ts';
-import { RESOURCES } from '@veloz/operator/src/kube/resources.ts';
+import { KubeClient } from '@veloz/operator/kube/client';
+import { RESOURCES } from '@veloz/operator/kube/resources';
 
 export function kubeconfig(): string {
   return inject('kubeconfig');

@@ -4,8 +4,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeClient } from '@veloz/operator/src/kube/client.ts';
-import { RESOURCES } from '@veloz/operator/src/kube/resources.ts';
+import type { KubeClient } from '@veloz/operator/kube/client';
+import { RESOURCES } from '@veloz/operator/kube/resources';
 import { createNamespace, eventually } from '../support/cluster.ts';
 import {
   client,

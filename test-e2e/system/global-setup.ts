@@ -5,10 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { KubeClient } from '@veloz/operator/src/kube/client.ts';
-import { toolsDir } from '../../scripts/chart-helm.ts';
-import { startLocalCluster, type LocalCluster } from '../../scripts/lib/cluster.ts';
-import { installCrds } from '../../scripts/lib/crds.ts';
+import { KubeClient } from '@veloz/operator/kube/client';
+import { toolsDir } from '@veloz/testing/chart-helm';
+import { startLocalCluster, type LocalCluster } from '@veloz/testing/local-cluster';
+import { installCrds } from '@veloz/testing/crds';
 import { installOperatorChart, OPERATOR_NAMESPACE } from './support/operator-chart.ts';
 
 declare module 'vitest' {

@@ -1,8 +1,8 @@
 // Real pods through a deployment's life: scale 1 -> 3 -> 1, a new image tag, pause and resume,
 // hibernate (pairs: 0) and wake up with the WAL intact. The operator runs in the cluster.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeClient } from '@veloz/operator/src/kube/client.ts';
-import { RESOURCES } from '@veloz/operator/src/kube/resources.ts';
+import type { KubeClient } from '@veloz/operator/kube/client';
+import { RESOURCES } from '@veloz/operator/kube/resources';
 import { createNamespace, eventually } from '../support/cluster.ts';
 import {
   client,

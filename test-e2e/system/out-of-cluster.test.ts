@@ -2,9 +2,9 @@
 // real pods too: it reaches the engines through the API server's pod proxy. The in-cluster
 // operator is scaled to zero meanwhile.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeClient } from '@veloz/operator/src/kube/client.ts';
+import type { KubeClient } from '@veloz/operator/kube/client';
 import { createNamespace } from '../support/cluster.ts';
-import { OperatorProcess } from '../support/operator.ts';
+import { OperatorProcess } from '@veloz/testing/operator-process';
 import { scaleOperator } from './support/operator-chart.ts';
 import { bin, client, Gateway, kubeconfig, quickstartTrading, skipReason } from './support/system.ts';
 

@@ -3,8 +3,8 @@
 // cancels its orders, and an engine pod deleted under order load comes back with every
 // acknowledged order (the operator runs in the cluster, installed with its Helm chart).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { KubeClient } from '@veloz/operator/src/kube/client.ts';
-import { RESOURCES } from '@veloz/operator/src/kube/resources.ts';
+import type { KubeClient } from '@veloz/operator/kube/client';
+import { RESOURCES } from '@veloz/operator/kube/resources';
 import { createNamespace, eventually } from '../support/cluster.ts';
 import {
   client,

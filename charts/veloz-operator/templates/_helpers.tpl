@@ -1,6 +1,6 @@
 {{/*
 The app.kubernetes.io/name label is fixed: the NetworkPolicy the operator renders for every
-VelozDeployment admits the operator's pods by it (cdk8s/src/render.ts).
+VelozDeployment admits the operator's pods by it (cdk8s/render/src/render.ts).
 */}}
 {{- define "veloz-operator.name" -}}
 veloz-operator

@@ -5,7 +5,7 @@ import { RESOURCES, type KubernetesObject } from '../kube/resources.ts';
 import { TerminalError } from '../runtime/controller.ts';
 import { DEPLOYMENT_FINALIZER, DeploymentReconciler, type DeploymentReconcilerDeps } from './deployment.ts';
 import type { EventRecorder } from './events.ts';
-import { FakeApi } from './fake-api.ts';
+import { FakeApi } from '@veloz/testing/operator-fake-api';
 
 let api: FakeApi;
 let events: string[];

@@ -2,11 +2,11 @@
 // server-side apply of what changed -> prune -> status. Level-triggered: every pass reads the
 // world from the caches; steady state makes no writes.
 import { createHash, randomBytes } from 'node:crypto';
-import { VELOZ_DEPLOYMENT } from '@veloz/cdk8s/src/crd/crds.ts';
-import { applyDefaults } from '@veloz/cdk8s/src/crd/defaults.ts';
-import { parseQuantity } from '@veloz/cdk8s/src/crd/quantity.ts';
-import { render, type KubernetesObject as Desired } from '@veloz/cdk8s/src/render.ts';
-import type { LastBackup, VelozDeployment, VelozStrategy } from '@veloz/cdk8s/src/generated/types.ts';
+import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
+import { applyDefaults } from '@veloz/api/crd/defaults';
+import { parseQuantity } from '@veloz/api/crd/quantity';
+import { render, type KubernetesObject as Desired } from '@veloz/render/render';
+import type { LastBackup, VelozDeployment, VelozStrategy } from '@veloz/api/generated/types';
 import type { Logger } from 'pino';
 import { podReady, type ObjectCache, type PodLike } from '../cache.ts';
 import type { KubeClient } from '../kube/client.ts';

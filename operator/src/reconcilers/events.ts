@@ -1,6 +1,6 @@
 // Kubernetes Events about a VelozDeployment or VelozStrategy, with stable reasons. Emitted on
 // changes only (created, pruned, condition transitions), so a steady state writes none.
-import type { Condition } from '@veloz/cdk8s/src/generated/types.ts';
+import type { Condition } from '@veloz/api/generated/types';
 import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client.ts';
 import { RESOURCES } from '../kube/resources.ts';

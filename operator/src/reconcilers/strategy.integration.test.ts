@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEngineProcess, type EngineProcess } from '@veloz/engine/src/testing/engine-process.ts';
+import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectCache } from '../cache.ts';

@@ -7,7 +7,7 @@ import type {
   VelozDeployment,
   VelozStrategy,
   VelozStrategyStatus,
-} from '@veloz/cdk8s/src/generated/types.ts';
+} from '@veloz/api/generated/types';
 import type { Logger } from 'pino';
 import { podReady, type ObjectCache, type PodLike } from '../cache.ts';
 import { EngineUnreachableError, type EngineAccess } from '../engine-access.ts';

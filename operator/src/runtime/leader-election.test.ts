@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '@veloz/testing/fake-clock';
 import { LeaderElector, type LeaseRecord, type LeaseStore } from './leader-election.ts';
 
 class MemoryLease implements LeaseStore {

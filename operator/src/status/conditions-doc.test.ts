@@ -5,9 +5,9 @@
 // literals, read here from their source.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { VelozDeployment } from '@veloz/cdk8s/src/generated/types.ts';
-import { VELOZ_DEPLOYMENT } from '@veloz/cdk8s/src/crd/crds.ts';
-import { applyDefaults } from '@veloz/cdk8s/src/crd/defaults.ts';
+import type { VelozDeployment } from '@veloz/api/generated/types';
+import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
+import { applyDefaults } from '@veloz/api/crd/defaults';
 import { describe, expect, it } from 'vitest';
 import { computeDeploymentStatus, type ObservedDeployment } from './deployment-status.ts';
 

@@ -1,6 +1,6 @@
 // Conditions as the Kubernetes API conventions describe them: lastTransitionTime changes only
 // when the status does, so recomputing an unchanged condition is not a change.
-import type { Condition } from '@veloz/cdk8s/src/generated/types.ts';
+import type { Condition } from '@veloz/api/generated/types';
 
 export type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
 

@@ -1,6 +1,6 @@
-import type { VelozDeployment } from '@veloz/cdk8s/src/generated/types.ts';
-import { VELOZ_DEPLOYMENT } from '@veloz/cdk8s/src/crd/crds.ts';
-import { applyDefaults } from '@veloz/cdk8s/src/crd/defaults.ts';
+import type { VelozDeployment } from '@veloz/api/generated/types';
+import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
+import { applyDefaults } from '@veloz/api/crd/defaults';
 import { describe, expect, it } from 'vitest';
 import {
   computeDeploymentStatus,

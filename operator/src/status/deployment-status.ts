@@ -6,7 +6,7 @@ import type {
   PairStatus,
   VelozDeployment,
   VelozDeploymentStatus,
-} from '@veloz/cdk8s/src/generated/types.ts';
+} from '@veloz/api/generated/types';
 import { mergeConditions, type ConditionInput } from './conditions.ts';
 import { parseCron } from './cron.ts';
 

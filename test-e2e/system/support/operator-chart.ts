@@ -1,7 +1,7 @@
 // The operator as users run it: installed in the cluster with the Helm chart and the locally
 // built image (present on the node, so IfNotPresent never pulls).
 import { join } from 'node:path';
-import { CHART, run as runTool } from '../../../scripts/chart-helm.ts';
+import { CHART, run as runTool } from '@veloz/testing/chart-helm';
 
 export const OPERATOR_NAMESPACE = 'veloz-system';
 export const OPERATOR_RELEASE = 'veloz-operator';

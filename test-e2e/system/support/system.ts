@@ -6,9 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { OrderView } from '@veloz/engine/src/engine/engine.ts';
-import { KubeClient } from '@veloz/operator/src/kube/client.ts';
-import { RESOURCES, type KubernetesObject } from '@veloz/operator/src/kube/resources.ts';
+import type { OrderView } from '@veloz/engine/engine/engine';
+import { KubeClient } from '@veloz/operator/kube/client';
+import { RESOURCES, type KubernetesObject } from '@veloz/operator/kube/resources';
 import { eventually } from '../../support/cluster.ts';
 
 export type Obj = KubernetesObject & { spec: Record<string, unknown>; status?: Record<string, unknown> };

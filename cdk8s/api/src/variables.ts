@@ -1,0 +1,547 @@
+// Every VELOZ_* variable the engine reads: one table, parsed and validated once at start.
+// docs/configuration.md is generated from this table, so it cannot drift.
+import { readFileSync } from 'node:fs';
+import { SYMBOL_PATTERN } from './enums.ts';
+
+export class ConfigError extends Error {}
+
+export interface VariableSpec<T> {
+  name: string;
+  default: string | undefined;
+  description: string;
+  /** Human-readable accepted values, used in errors and docs. */
+  accepts: string;
+  secret?: boolean;
+  parse(raw: string): T;
+}
+
+function fail(accepts: string): never {
+  throw new ConfigError(accepts);
+}
+
+const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (raw: string): T =>
+    (values as readonly string[]).includes(raw) ? (raw as T) : fail(`one of ${values.join(', ')}`);
+
+const int =
+  (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (raw: string): number => {
+    if (!/^\d+$/.test(raw)) fail(`an integer from ${min} to ${max}`);
+    const v = Number(raw);
+    if (!Number.isSafeInteger(v) || v < min || v > max) fail(`an integer from ${min} to ${max}`);
+    return v;
+  };
+
+const bool = (raw: string): boolean => {
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  return fail('true or false');
+};
+
+const url = (raw: string): string => {
+  try {
+    const u = new URL(raw);
+    if (!['http:', 'https:', 'ws:', 'wss:'].includes(u.protocol)) throw new Error();
+    return raw.replace(/\/+$/, '');
+  } catch {
+    return fail('an http(s):// or ws(s):// URL');
+  }
+};
+
+const text = (raw: string): string => raw;
+// *_FILE variables name a mounted Secret file; the value is its content without the final newline.
+const secretFile = (raw: string): string => {
+  if (!raw.trim()) return fail('the path of a readable file');
+  let content: string;
+  try {
+    content = readFileSync(raw, 'utf8');
+  } catch (err) {
+    return fail(`the path of a readable file (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  const value = content.replace(/\r?\n$/, '');
+  return value ? value : fail('a file that is not empty');
+};
+const optionalDecimal = (raw: string): string | undefined => {
+  if (raw === '') return undefined;
+  return /^\d{1,20}(\.\d{1,18})?$/.test(raw)
+    ? raw
+    : fail('a non-negative decimal such as 1.5, or empty for no limit');
+};
+const symbols = (raw: string): string[] => {
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of list) if (!SYMBOL_PATTERN.test(s)) fail('comma-separated symbols such as BTCUSDT,ETHUSDT');
+  return list;
+};
+
+function v<T, const D extends string | undefined>(
+  spec: VariableSpec<T> & { default: D },
+): VariableSpec<T> & { default: D } {
+  return spec;
+}
+
+export const VARIABLES = {
+  preset: v({
+    name: 'VELOZ_PRESET',
+    default: 'dev',
+    accepts: 'dev, release, asan',
+    description:
+      'Build preset of the original C++ engine; accepted for compatibility and reported in /health.',
+    parse: oneOf(['dev', 'release', 'asan'] as const),
+  }),
+  port: v({
+    name: 'VELOZ_PORT',
+    default: '8080',
+    accepts: 'an integer from 0 to 65535',
+    description: 'HTTP port of `veloz engine` and `veloz gateway` (overridden by --port).',
+    parse: int(0, 65535),
+  }),
+  host: v({
+    name: 'VELOZ_HOST',
+    default: '0.0.0.0',
+    accepts: 'an IP address or host name to listen on',
+    description: 'Address the HTTP server listens on.',
+    parse: text,
+  }),
+  logLevel: v({
+    name: 'VELOZ_LOG_LEVEL',
+    default: 'info',
+    accepts: 'debug, info, warn, error',
+    description: 'Log level of the JSON logs.',
+    parse: oneOf(['debug', 'info', 'warn', 'error'] as const),
+  }),
+  marketSource: v({
+    name: 'VELOZ_MARKET_SOURCE',
+    default: 'sim',
+    accepts: 'sim, binance_rest, binance_ws',
+    description: 'Where market data comes from: the seeded simulator or Binance (REST polling or WebSocket).',
+    parse: oneOf(['sim', 'binance_rest', 'binance_ws'] as const),
+  }),
+  marketSymbol: v({
+    name: 'VELOZ_MARKET_SYMBOL',
+    default: 'BTCUSDT',
+    accepts: 'a symbol of 2-20 upper-case letters and digits',
+    description: 'Default trading symbol.',
+    parse: (raw: string) =>
+      SYMBOL_PATTERN.test(raw) ? raw : fail('a symbol of 2-20 upper-case letters and digits'),
+  }),
+  symbols: v({
+    name: 'VELOZ_SYMBOLS',
+    default: '',
+    accepts: 'comma-separated symbols such as BTCUSDT,ETHUSDT',
+    description: 'Further symbols to trade besides VELOZ_MARKET_SYMBOL.',
+    parse: symbols,
+  }),
+  binanceBaseUrl: v({
+    name: 'VELOZ_BINANCE_BASE_URL',
+    default: 'https://api.binance.com',
+    accepts: 'an http(s):// URL',
+    description: 'Binance REST API base URL for market data.',
+    parse: url,
+  }),
+  binanceWsBaseUrl: v({
+    name: 'VELOZ_BINANCE_WS_BASE_URL',
+    default: 'wss://stream.binance.com:9443/ws',
+    accepts: 'a ws(s):// URL',
+    description: 'Binance WebSocket base URL for market data streams.',
+    parse: url,
+  }),
+  wsReconnectDelay: v({
+    name: 'VELOZ_WS_RECONNECT_DELAY',
+    default: '5000',
+    accepts: 'an integer from 100 to 600000 (milliseconds)',
+    description: 'Delay before reconnecting a dropped market data WebSocket, in milliseconds.',
+    parse: int(100, 600_000),
+  }),
+  executionMode: v({
+    name: 'VELOZ_EXECUTION_MODE',
+    default: 'sim_engine',
+    accepts: 'sim_engine, binance_testnet_spot, binance_spot',
+    description:
+      'Where orders are executed: the simulated matching engine, the Binance Spot testnet, or live Binance Spot.',
+    parse: oneOf(['sim_engine', 'binance_testnet_spot', 'binance_spot'] as const),
+  }),
+  binanceTradeBaseUrl: v({
+    name: 'VELOZ_BINANCE_TRADE_BASE_URL',
+    default: 'https://api.binance.com',
+    accepts: 'an http(s):// URL',
+    description: 'Binance trading API base URL.',
+    parse: url,
+  }),
+  binanceApiKey: v({
+    name: 'VELOZ_BINANCE_API_KEY',
+    default: undefined,
+    accepts: 'the API key string',
+    description: 'Binance API key (required for the Binance execution modes). Never logged.',
+    secret: true,
+    parse: text,
+  }),
+  binanceApiSecret: v({
+    name: 'VELOZ_BINANCE_API_SECRET',
+    default: undefined,
+    accepts: 'the API secret string',
+    description: 'Binance API secret (required for the Binance execution modes). Never logged.',
+    secret: true,
+    parse: text,
+  }),
+  binanceApiKeyFile: v({
+    name: 'VELOZ_BINANCE_API_KEY_FILE',
+    default: undefined,
+    accepts: 'the path of a readable file',
+    description:
+      'File holding the Binance API key (a mounted Secret), instead of VELOZ_BINANCE_API_KEY. Never logged.',
+    secret: true,
+    parse: secretFile,
+  }),
+  binanceApiSecretFile: v({
+    name: 'VELOZ_BINANCE_API_SECRET_FILE',
+    default: undefined,
+    accepts: 'the path of a readable file',
+    description:
+      'File holding the Binance API secret (a mounted Secret), instead of VELOZ_BINANCE_API_SECRET. Never logged.',
+    secret: true,
+    parse: secretFile,
+  }),
+  binanceRecvWindow: v({
+    name: 'VELOZ_BINANCE_RECV_WINDOW',
+    default: '5000',
+    accepts: 'an integer from 1 to 60000 (milliseconds)',
+    description: 'recvWindow of signed Binance requests: how long after its timestamp a request stays valid.',
+    parse: int(1, 60_000),
+  }),
+  binanceRequestTimeout: v({
+    name: 'VELOZ_BINANCE_REQUEST_TIMEOUT',
+    default: '10000',
+    accepts: 'an integer from 50 to 120000 (milliseconds)',
+    description:
+      'Time to wait for a Binance REST answer. An order request that times out is UNKNOWN until the order is queried.',
+    parse: int(50, 120_000),
+  }),
+  binancePollInterval: v({
+    name: 'VELOZ_BINANCE_POLL_INTERVAL',
+    default: '1000',
+    accepts: 'an integer from 50 to 600000 (milliseconds)',
+    description:
+      'Interval of REST market data polling (binance_rest) and of open order status polling (Binance execution modes).',
+    parse: int(50, 600_000),
+  }),
+  binanceMaxBackoff: v({
+    name: 'VELOZ_BINANCE_MAX_BACKOFF',
+    default: '60000',
+    accepts: 'an integer from 0 to 3600000 (milliseconds)',
+    description:
+      'Longest Retry-After (429, 418, -1003) the engine waits out before retrying a request; a longer ban rejects new orders instead.',
+    parse: int(0, 3_600_000),
+  }),
+  workerThreads: v({
+    name: 'VELOZ_WORKER_THREADS',
+    default: '4',
+    accepts: 'an integer from 1 to 256',
+    description: 'Size of the libuv thread pool used for file I/O (sets UV_THREADPOOL_SIZE).',
+    parse: int(1, 256),
+  }),
+  memoryPoolSize: v({
+    name: 'VELOZ_MEMORY_POOL_SIZE',
+    default: '1073741824',
+    accepts: 'an integer number of bytes from 67108864 (64 MiB)',
+    description: 'Memory budget in bytes; the engine sizes the JavaScript heap limit from it.',
+    parse: int(64 * 1024 * 1024),
+  }),
+  orderRateLimit: v({
+    name: 'VELOZ_ORDER_RATE_LIMIT',
+    default: '10',
+    accepts: 'an integer from 1 to 1000000 (orders per second)',
+    description: 'Maximum new orders per second (token bucket, burst of one second).',
+    parse: int(1, 1_000_000),
+  }),
+  maxOrderQuantity: v({
+    name: 'VELOZ_RISK_MAX_ORDER_QUANTITY',
+    default: '',
+    accepts: 'a non-negative decimal such as 1.5, or empty for no limit',
+    description: 'Largest quantity of one order, in base units.',
+    parse: optionalDecimal,
+  }),
+  maxOrderNotional: v({
+    name: 'VELOZ_RISK_MAX_ORDER_NOTIONAL',
+    default: '',
+    accepts: 'a non-negative decimal such as 100000, or empty for no limit',
+    description: 'Largest price x quantity of one order, in quote units.',
+    parse: optionalDecimal,
+  }),
+  maxOpenOrders: v({
+    name: 'VELOZ_RISK_MAX_OPEN_ORDERS',
+    default: '1000',
+    accepts: 'an integer from 1 to 1000000',
+    description: 'Most orders open at once.',
+    parse: int(1, 1_000_000),
+  }),
+  maxPosition: v({
+    name: 'VELOZ_RISK_MAX_POSITION',
+    default: '',
+    accepts: 'a non-negative decimal such as 10, or empty for no limit',
+    description: 'Largest absolute position per symbol in base units, counting open orders as filled.',
+    parse: optionalDecimal,
+  }),
+  tradingHalted: v({
+    name: 'VELOZ_TRADING_HALTED',
+    default: 'false',
+    accepts: 'true or false',
+    description: 'Start with trading halted (every new order is rejected until resumed).',
+    parse: bool,
+  }),
+  orderHistory: v({
+    name: 'VELOZ_ORDER_HISTORY',
+    default: '1000',
+    accepts: 'an integer from 0 to 10000000',
+    description: 'Finished orders kept in memory and in checkpoints (open orders are always kept).',
+    parse: int(0, 10_000_000),
+  }),
+  simSeed: v({
+    name: 'VELOZ_SIM_SEED',
+    default: '42',
+    accepts: 'an integer from 0 to 4294967295',
+    description: 'Seed of the simulated market: the same seed gives the same prices.',
+    parse: int(0, 4_294_967_295),
+  }),
+  simTickMs: v({
+    name: 'VELOZ_SIM_TICK_MS',
+    default: '250',
+    accepts: 'an integer from 0 to 60000 (0 stops the clock; tests step it by hand)',
+    description: 'Interval between simulated market updates, in milliseconds.',
+    parse: int(0, 60_000),
+  }),
+  walDir: v({
+    name: 'VELOZ_WAL_DIR',
+    default: './data/wal',
+    accepts: 'a directory path',
+    description: 'Directory of the order write-ahead log.',
+    parse: (raw: string) => (raw.trim() ? raw : fail('a non-empty directory path')),
+  }),
+  walMaxSize: v({
+    name: 'VELOZ_WAL_MAX_SIZE',
+    default: '67108864',
+    accepts: 'an integer number of bytes from 4096 to 4294967296',
+    description: 'Size at which the current WAL segment is sealed and a new one started.',
+    parse: int(4096, 4 * 1024 * 1024 * 1024),
+  }),
+  walMaxFiles: v({
+    name: 'VELOZ_WAL_MAX_FILES',
+    default: '10',
+    accepts: 'an integer from 1 to 100000',
+    description: 'Sealed WAL segments kept; older ones are deleted (every segment starts with a checkpoint).',
+    parse: int(1, 100_000),
+  }),
+  walSync: v({
+    name: 'VELOZ_WAL_SYNC',
+    default: 'true',
+    accepts: 'true or false',
+    description:
+      'fdatasync each group-commit batch before acknowledging it. false survives a process crash, not a power loss.',
+    parse: bool,
+  }),
+  walCheckpointInterval: v({
+    name: 'VELOZ_WAL_CHECKPOINT_INTERVAL',
+    default: '1000',
+    accepts: 'an integer from 0 to 100000000 (0: only at rotation)',
+    description: 'WAL entries between checkpoints.',
+    parse: int(0, 100_000_000),
+  }),
+  walRecoveryMode: v({
+    name: 'VELOZ_WAL_RECOVERY_MODE',
+    default: 'strict',
+    accepts: 'strict, truncate_at_corruption',
+    description:
+      'strict refuses to start on a corrupt WAL; truncate_at_corruption recovers up to the damage and moves the rest to quarantine/.',
+    parse: oneOf(['strict', 'truncate_at_corruption'] as const),
+  }),
+  walPostgresUri: v({
+    name: 'VELOZ_WAL_POSTGRES_URI',
+    default: undefined,
+    accepts: 'a postgres:// or postgresql:// connection URI, or empty for none',
+    description:
+      'Ship committed WAL records to this PostgreSQL database (asynchronously; never delays acknowledgement). Never logged.',
+    secret: true,
+    parse: (raw: string): string | undefined =>
+      raw === ''
+        ? undefined
+        : /^postgres(ql)?:\/\/\S+$/.test(raw)
+          ? raw
+          : fail('a postgres:// or postgresql:// connection URI, or empty for none'),
+  }),
+  walPostgresUriFile: v({
+    name: 'VELOZ_WAL_POSTGRES_URI_FILE',
+    default: '/var/run/secrets/veloz/postgres/uri',
+    accepts: 'a file path',
+    description:
+      'File holding the PostgreSQL URI when VELOZ_WAL_POSTGRES_URI is unset (the operator mounts wal.postgres here); no shipping when the file does not exist.',
+    parse: (raw: string) => (raw.trim() ? raw : fail('a non-empty file path')),
+  }),
+  walShipIntervalMs: v({
+    name: 'VELOZ_WAL_SHIP_INTERVAL_MS',
+    default: '200',
+    accepts: 'an integer from 10 to 60000 (milliseconds)',
+    description: 'How often the PostgreSQL shipper looks for newly durable WAL records when idle.',
+    parse: int(10, 60_000),
+  }),
+  deploymentName: v({
+    name: 'VELOZ_DEPLOYMENT_NAME',
+    default: undefined,
+    accepts: 'a Kubernetes object name (a-z, 0-9, -)',
+    description:
+      'Deployment this engine belongs to (PostgreSQL table veloz_wal_<name>, backups). Default: from a host name <name>-engine-<pair>, else veloz.',
+    parse: (raw: string) =>
+      /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(raw) ? raw : fail('a Kubernetes object name (a-z, 0-9, -)'),
+  }),
+  pairIndex: v({
+    name: 'VELOZ_PAIR_INDEX',
+    default: undefined,
+    accepts: 'an integer from 0 to 1000',
+    description: 'Pair index of this engine. Default: from a host name <name>-engine-<pair>, else 0.',
+    parse: int(0, 1000),
+  }),
+  apiKey: v({
+    name: 'VELOZ_API_KEY',
+    default: undefined,
+    accepts: 'the API key clients must present',
+    description: 'Gateway API key (Authorization: Bearer or X-API-Key). Never logged.',
+    secret: true,
+    parse: text,
+  }),
+  apiKeyFile: v({
+    name: 'VELOZ_API_KEY_FILE',
+    default: undefined,
+    accepts: 'the path of a readable file',
+    description: 'File holding the gateway API key(s), instead of VELOZ_API_KEY. Never logged.',
+    secret: true,
+    parse: secretFile,
+  }),
+  gatewayEngineUrl: v({
+    name: 'VELOZ_GATEWAY_ENGINE_URL',
+    default: undefined,
+    accepts: 'an http(s):// URL',
+    description: 'Engine the gateway fronts (overridden by --engine-url).',
+    parse: url,
+  }),
+  gatewayRateLimit: v({
+    name: 'VELOZ_GATEWAY_RATE_LIMIT',
+    default: '100',
+    accepts: 'an integer from 1 to 1000000 (requests per second)',
+    description:
+      'Gateway requests per second per API key (token bucket, burst of one second; overridden by --rate-limit).',
+    parse: int(1, 1_000_000),
+  }),
+  gatewayUpstreamTimeout: v({
+    name: 'VELOZ_GATEWAY_UPSTREAM_TIMEOUT',
+    default: '10000',
+    accepts: 'an integer from 10 to 600000 (milliseconds)',
+    description: 'Longest the gateway waits for its engine before answering 503.',
+    parse: int(10, 600_000),
+  }),
+  gatewaySseHeartbeat: v({
+    name: 'VELOZ_GATEWAY_SSE_HEARTBEAT',
+    default: '15000',
+    accepts: 'an integer from 10 to 600000 (milliseconds)',
+    description: 'Interval of heartbeat comments on the gateway event stream.',
+    parse: int(10, 600_000),
+  }),
+  gatewaySseMaxBuffer: v({
+    name: 'VELOZ_GATEWAY_SSE_MAX_BUFFER',
+    default: '1048576',
+    accepts: 'an integer number of bytes from 1024 to 1073741824',
+    description: 'Unsent bytes an event stream client may fall behind by before the gateway disconnects it.',
+    parse: int(1024, 1024 * 1024 * 1024),
+  }),
+  gatewayEventBuffer: v({
+    name: 'VELOZ_GATEWAY_EVENT_BUFFER',
+    default: '10000',
+    accepts: 'an integer from 1 to 10000000',
+    description: 'Events the gateway keeps for Last-Event-ID resume.',
+    parse: int(1, 10_000_000),
+  }),
+};
+
+export type Variables = typeof VARIABLES;
+export type Config = {
+  [K in keyof Variables]: Variables[K] extends VariableSpec<infer T>
+    ? undefined extends Variables[K]['default']
+      ? T | undefined
+      : T
+    : never;
+};
+
+export interface LoadOptions {
+  /** Which process reads the configuration: only the engine needs exchange credentials. */
+  role?: 'engine' | 'gateway';
+}
+
+/** Parses every variable; throws one ConfigError listing each bad one with the accepted values. */
+export function loadConfig(env: Record<string, string | undefined>, opts: LoadOptions = {}): Config {
+  const out: Record<string, unknown> = {};
+  const errors: string[] = [];
+  for (const [key, spec] of Object.entries(VARIABLES) as Array<[string, VariableSpec<unknown>]>) {
+    const raw = env[spec.name] ?? spec.default;
+    if (raw === undefined) {
+      out[key] = undefined;
+      continue;
+    }
+    try {
+      out[key] = spec.parse(raw);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      const shown = spec.secret ? '<hidden>' : JSON.stringify(raw);
+      errors.push(`${spec.name}=${shown} is invalid: expected ${err.message}`);
+    }
+  }
+  if (errors.length === 0) errors.push(...crossChecks(out as Config, opts.role ?? 'engine'));
+  if (errors.length > 0) throw new ConfigError(errors.join('\n'));
+  return out as Config;
+}
+
+function crossChecks(c: Config, role: 'engine' | 'gateway'): string[] {
+  const errors: string[] = [];
+  const exclusive = (a: string, b: string, va: unknown, vb: unknown) => {
+    if (va !== undefined && vb !== undefined) errors.push(`${a} and ${b} are both set; set only one`);
+  };
+  exclusive('VELOZ_BINANCE_API_KEY', 'VELOZ_BINANCE_API_KEY_FILE', c.binanceApiKey, c.binanceApiKeyFile);
+  exclusive(
+    'VELOZ_BINANCE_API_SECRET',
+    'VELOZ_BINANCE_API_SECRET_FILE',
+    c.binanceApiSecret,
+    c.binanceApiSecretFile,
+  );
+  exclusive('VELOZ_API_KEY', 'VELOZ_API_KEY_FILE', c.apiKey, c.apiKeyFile);
+  if (role !== 'engine' || c.executionMode === 'sim_engine') return errors;
+  const creds = binanceCredentials(c);
+  if (!creds.apiKey)
+    errors.push(
+      `VELOZ_EXECUTION_MODE=${c.executionMode} needs VELOZ_BINANCE_API_KEY (or VELOZ_BINANCE_API_KEY_FILE); refusing to start without credentials`,
+    );
+  if (!creds.apiSecret)
+    errors.push(
+      `VELOZ_EXECUTION_MODE=${c.executionMode} needs VELOZ_BINANCE_API_SECRET (or VELOZ_BINANCE_API_SECRET_FILE); refusing to start without credentials`,
+    );
+  if (c.marketSource === 'sim')
+    errors.push(
+      `VELOZ_EXECUTION_MODE=${c.executionMode} trades on Binance and needs Binance prices: set VELOZ_MARKET_SOURCE to binance_ws or binance_rest`,
+    );
+  return errors;
+}
+
+/** The Binance credentials from the variables or their files (empty strings count as unset). */
+export function binanceCredentials(c: Config): { apiKey: string | undefined; apiSecret: string | undefined } {
+  return {
+    apiKey: (c.binanceApiKey ?? c.binanceApiKeyFile) || undefined,
+    apiSecret: (c.binanceApiSecret ?? c.binanceApiSecretFile) || undefined,
+  };
+}
+
+/** Gateway API keys: one or more, separated by commas or new lines, so a key can be rotated. */
+export function gatewayApiKeys(c: Config): string[] {
+  return (c.apiKey ?? c.apiKeyFile ?? '')
+    .split(/[,\n]/)
+    .map((k) => k.trim())
+    .filter(Boolean);
+}

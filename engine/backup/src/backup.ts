@@ -1,0 +1,235 @@
+// `veloz backup`: takes a consistent snapshot from one engine (GET /api/wal/backup), checks every
+// record's checksum and sequence as the bytes arrive, stores only what the store does not hold
+// yet, and writes the manifest last, so a backup that failed half-way is never complete.
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { CURRENT_SEGMENT } from '@veloz/wal/format';
+import { SNAPSHOT_FORMAT, SNAPSHOT_INDEX, type SnapshotIndex } from '@veloz/wal/snapshot-format';
+import {
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  backupName,
+  listPair,
+  pairDir,
+  partKey,
+  readManifest,
+  type BackupRef,
+  type Manifest,
+  type ManifestSegment,
+} from './manifest.ts';
+import { joinKey, type Store } from './store.ts';
+import { readTar, type TarEntry } from '@veloz/wal/tar';
+import { RecordVerifier, type SegmentStats } from './verify.ts';
+
+export class BackupError extends Error {}
+
+export interface BackupOptions {
+  engineUrl: string;
+  deployment: string;
+  pair: number;
+  store: Store;
+  now?: () => number;
+  /** Abort when the engine sends nothing for this long. */
+  timeoutMs?: number;
+  log?: (msg: string) => void;
+}
+
+export interface BackupResult {
+  name: string;
+  key: string;
+  manifest: Manifest;
+  /** Segment files the engine sent bytes of (the others were already stored). */
+  sentFiles: string[];
+}
+
+/** The newest complete backup that can be read, to continue from (null: store everything). */
+async function newestReadable(
+  store: Store,
+  base: string,
+  log: (m: string) => void,
+): Promise<BackupRef | null> {
+  const { complete } = await listPair(store, base);
+  for (const name of [...complete].reverse()) {
+    try {
+      return { name, manifest: await readManifest(store, base, name) };
+    } catch (err) {
+      log(`ignoring backup ${name} as a base: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return null;
+}
+
+async function* tee(body: AsyncIterable<Buffer>, v: RecordVerifier): AsyncGenerator<Buffer> {
+  for await (const c of body) {
+    v.push(c);
+    yield c;
+  }
+}
+
+/**
+ * GET with node:http (several times faster than fetch for a long body); the socket times out
+ * when the engine sends nothing for `idleMs`, however long the whole transfer takes.
+ */
+function get(url: URL, idleMs: number): Promise<IncomingMessage> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, { timeout: idleMs }, resolve);
+    req.on('timeout', () => req.destroy(new BackupError(`the engine sent nothing for ${idleMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
+  const now = opts.now ?? Date.now;
+  const log = opts.log ?? (() => undefined);
+  const store = opts.store;
+  const base = pairDir(opts.deployment, opts.pair);
+  const startedAt = now();
+  const prev = await newestReadable(store, base, log);
+  const known = new Map<string, ManifestSegment>();
+  for (const s of prev?.manifest.segments ?? []) if (s.id !== null && s.parts.length > 0) known.set(s.id, s);
+  // The URL stays well under header limits: a WAL keeps VELOZ_WAL_MAX_FILES segments (10 by default).
+  const have = [...known.values()]
+    .slice(-200)
+    .map((s) => `${s.id}:${s.size}`)
+    .join(',');
+  const url = new URL('/api/wal/backup', opts.engineUrl);
+  if (have) url.searchParams.set('have', have);
+  let res: IncomingMessage;
+  try {
+    res = await get(url, opts.timeoutMs ?? 60_000);
+  } catch (err) {
+    throw new BackupError(
+      `cannot reach the engine at ${opts.engineUrl}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  try {
+    if (res.statusCode !== 200) {
+      let text = '';
+      for await (const c of res as AsyncIterable<Buffer>) text += c.toString();
+      throw new BackupError(
+        `the engine at ${opts.engineUrl} answered ${res.statusCode} to GET /api/wal/backup: ${text}`,
+      );
+    }
+    return await receive(opts, readTar(res as AsyncIterable<Buffer>), known, base, startedAt);
+  } finally {
+    // Whatever the engine still sends (nothing, normally) is not needed.
+    res.destroy();
+  }
+}
+
+async function receive(
+  opts: BackupOptions,
+  entries: AsyncGenerator<TarEntry>,
+  known: Map<string, ManifestSegment>,
+  base: string,
+  startedAt: number,
+): Promise<BackupResult> {
+  const { store } = opts;
+  const next = async (): Promise<TarEntry | null> => {
+    const r = await entries.next();
+    return r.done ? null : r.value;
+  };
+
+  const first = await next();
+  if (!first || first.name !== SNAPSHOT_INDEX)
+    throw new BackupError(`the snapshot does not start with ${SNAPSHOT_INDEX}`);
+  const chunks: Buffer[] = [];
+  for await (const c of first.body) chunks.push(c);
+  const index = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SnapshotIndex;
+  if (index.format !== SNAPSHOT_FORMAT) throw new BackupError(`unsupported snapshot format ${index.format}`);
+
+  const segments: ManifestSegment[] = [];
+  const sentFiles: string[] = [];
+  let sentBytes = 0;
+  let lastSeq: number | null = null;
+  for (const f of index.files) {
+    const stored = f.id === null ? undefined : known.get(f.id);
+    if (f.sendFrom > 0 && stored?.size !== f.sendFrom) {
+      throw new BackupError(`${f.name}: the engine skipped ${f.sendFrom} bytes this store does not hold`);
+    }
+    const seg: ManifestSegment =
+      f.sendFrom > 0 && stored
+        ? { ...stored, name: f.name, parts: [...stored.parts] }
+        : {
+            name: f.name,
+            id: f.id,
+            size: 0,
+            entries: 0,
+            firstSequence: null,
+            lastSequence: null,
+            firstTimestamp: null,
+            lastTimestamp: null,
+            sealed: false,
+            parts: [],
+          };
+    if (seg.firstSequence !== null && lastSeq !== null && seg.firstSequence !== lastSeq + 1) {
+      throw new BackupError(
+        `${f.name}: starts at sequence ${seg.firstSequence}, expected ${lastSeq + 1} (gap)`,
+      );
+    }
+    const n = f.size - f.sendFrom;
+    if (n > 0) {
+      const entry = await next();
+      if (!entry || entry.name !== f.name || entry.size !== n) {
+        throw new BackupError(
+          `expected ${n} bytes of ${f.name} in the snapshot, got ${entry ? `${entry.size} bytes of ${entry.name}` : 'the end'}`,
+        );
+      }
+      const expect: number | null =
+        seg.lastSequence !== null ? seg.lastSequence + 1 : lastSeq !== null ? lastSeq + 1 : null;
+      const v: RecordVerifier = new RecordVerifier(`${opts.engineUrl} ${f.name}`, f.sendFrom, expect);
+      const key = partKey(f.id ?? 'empty', f.sendFrom, f.size);
+      // Synced all at once before the manifest: a sync per part would stall the stream.
+      await store.write(joinKey(base, key), tee(entry.body, v), n, true);
+      const crc32c = v.finish();
+      const s: SegmentStats = v.stats;
+      seg.parts.push({ key, offset: f.sendFrom, size: n, crc32c });
+      seg.entries += s.entries;
+      seg.firstSequence ??= s.firstSequence;
+      seg.firstTimestamp ??= s.firstTimestamp;
+      seg.lastSequence = s.lastSequence ?? seg.lastSequence;
+      seg.lastTimestamp = s.lastTimestamp ?? seg.lastTimestamp;
+      seg.sealed = s.rotated;
+      seg.size = f.size;
+      sentBytes += n;
+      sentFiles.push(f.name);
+    }
+    if (f.name !== CURRENT_SEGMENT && !seg.sealed) {
+      throw new BackupError(`${f.name}: a sealed segment that does not end with a rotation record`);
+    }
+    if (seg.lastSequence !== null) lastSeq = seg.lastSequence;
+    segments.push(seg);
+  }
+  if ((await next()) !== null) throw new BackupError('the snapshot holds more files than backup.json lists');
+  if ((lastSeq ?? 0) !== index.sequence) {
+    throw new BackupError(
+      `the snapshot ends at sequence ${lastSeq ?? 0}, but the engine announced ${index.sequence}`,
+    );
+  }
+  const withRecords = segments.filter((s) => s.firstSequence !== null);
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    deployment: opts.deployment,
+    pair: opts.pair,
+    engineUrl: opts.engineUrl,
+    createdAt: new Date(startedAt).toISOString(),
+    createdAtMs: startedAt,
+    sequence: index.sequence,
+    firstSequence: withRecords[0]?.firstSequence ?? null,
+    lastSequence: withRecords.at(-1)?.lastSequence ?? null,
+    firstTimestamp: withRecords[0]?.firstTimestamp ?? null,
+    lastTimestamp: withRecords.at(-1)?.lastTimestamp ?? null,
+    bytes: segments.reduce((a, s) => a + s.size, 0),
+    sentBytes,
+    segments,
+    complete: true,
+  };
+  const name = backupName(startedAt, index.sequence);
+  const key = joinKey(base, name, MANIFEST_FILE);
+  await store.sync();
+  const body = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+  await store.write(key, body, body.length);
+  return { name, key, manifest, sentFiles };
+}

@@ -1,0 +1,258 @@
+// `veloz restore`: picks the backup that holds the requested point (the newest state, a sequence
+// or a time), verifies every byte of it (part checksums, record checksums, contiguous
+// sequences), and writes a WAL directory the engine replays on start. The directory is built
+// beside the target and moved in only once it verifies.
+import { crc32c } from '@node-rs/crc32';
+import { mkdir, open, readdir, rename, rm, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CURRENT_SEGMENT, HEADER_SIZE, RecordType, readU64 } from '@veloz/wal/format';
+import { fsyncDir } from '@veloz/wal/recovery';
+import { listPair, pairDir, readManifest, type BackupRef, type Manifest } from './manifest.ts';
+import { joinKey, type Store } from './store.ts';
+import { FileSink } from './sink.ts';
+import { BackupVerifyError, RecordVerifier, crcHex } from './verify.ts';
+
+export class RestoreError extends Error {}
+
+export interface Target {
+  upToSequence?: number;
+  /** ms since the epoch */
+  upToTime?: number;
+}
+
+export interface RestoreResult {
+  source: string;
+  backup: string | null;
+  lastSequence: number;
+  lastTimestamp: number | null;
+  files: string[];
+  bytes: number;
+}
+
+/** Entries that do not make a WAL directory "non-empty" (a fresh ext4 volume has lost+found). */
+const IGNORED = new Set(['lost+found']);
+
+/** Refuses a target that holds anything unless `force`; with `force`, empties it. */
+export async function prepareTarget(dir: string, force: boolean): Promise<boolean> {
+  await mkdir(dir, { recursive: true });
+  const entries = (await readdir(dir)).filter((e) => !IGNORED.has(e) && !e.startsWith('.veloz-restore-'));
+  if (entries.length === 0) return true;
+  if (!force) return false;
+  for (const e of entries) await rm(join(dir, e), { recursive: true, force: true });
+  return true;
+}
+
+/** Where in a store one pair's backups are: `--from` may name the root, a deployment or a pair. */
+export async function locate(store: Store, deployment: string, pair: number): Promise<string> {
+  const tried: string[] = [];
+  for (const base of [pairDir(deployment, pair), String(pair), '']) {
+    tried.push(`${store.location.replace(/\/$/, '')}/${base}`);
+    if ((await listPair(store, base)).complete.length > 0) return base;
+  }
+  throw new RestoreError(
+    `no complete backup of deployment ${deployment} pair ${pair}; looked in ${tried.join(', ')}`,
+  );
+}
+
+/** The backup to restore from for `target`, and the last sequence to keep (null: all of it). */
+export function choose(backups: BackupRef[], target: Target): { ref: BackupRef; cut: Target | null } {
+  const usable = backups.filter((b) => b.manifest.lastSequence !== null);
+  if (usable.length === 0) throw new RestoreError('the backups hold no records');
+  const newest = usable.at(-1)!;
+  if (target.upToSequence !== undefined) {
+    const s = target.upToSequence;
+    const holding = usable.filter((b) => b.manifest.firstSequence! <= s && s <= b.manifest.lastSequence!);
+    if (holding.length === 0) {
+      const range = usable.map((b) => `${b.manifest.firstSequence}-${b.manifest.lastSequence}`).join(', ');
+      throw new RestoreError(`no backup holds sequence ${s} (backups hold ${range})`);
+    }
+    // The earliest backup that reaches the target has the least to cut off.
+    const ref = holding[0]!;
+    return { ref, cut: ref.manifest.lastSequence === s ? null : { upToSequence: s } };
+  }
+  if (target.upToTime !== undefined) {
+    const t = target.upToTime;
+    const reaching = usable.filter((b) => b.manifest.lastTimestamp! >= t);
+    const first = reaching[0];
+    if (first && first.manifest.firstTimestamp! <= t) return { ref: first, cut: { upToTime: t } };
+    // Every backup ends before the target: the newest one at or before it, whole.
+    const before = usable.filter((b) => b.manifest.lastTimestamp! < t).at(-1);
+    if (before) return { ref: before, cut: null };
+    throw new RestoreError(`no backup holds records at or before ${new Date(t).toISOString()}`);
+  }
+  return { ref: newest, cut: null };
+}
+
+async function stagingDir(to: string): Promise<string> {
+  const dir = join(to, `.veloz-restore-${process.pid}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** Moves the verified files from staging into the target and removes staging. */
+async function commit(staging: string, to: string): Promise<string[]> {
+  const files = (await readdir(staging)).sort();
+  for (const f of files) await rename(join(staging, f), join(to, f));
+  await fsyncDir(to);
+  await rm(staging, { recursive: true, force: true });
+  return files;
+}
+
+/**
+ * Every file was checked record by record and against the previous one while it was written;
+ * what is left is where the log starts: with a checkpoint, or at sequence 1.
+ */
+async function checkMaterialised(dir: string, expectLast: number, lastSeq: number): Promise<void> {
+  if (lastSeq !== expectLast) {
+    throw new RestoreError(`the restored WAL ends at sequence ${lastSeq}, expected ${expectLast}`);
+  }
+  const files = (await readdir(dir)).sort();
+  const first = files.find((f) => f !== CURRENT_SEGMENT) ?? files[0];
+  if (!first) throw new RestoreError('nothing was restored');
+  const fh = await open(join(dir, first), 'r');
+  try {
+    const head = Buffer.alloc(HEADER_SIZE);
+    await fh.read(head, 0, HEADER_SIZE, 0);
+    if (head.readUInt8(24) !== RecordType.Checkpoint && readU64(head, 8) !== 1) {
+      throw new RestoreError(`the restored WAL starts at sequence ${readU64(head, 8)} without a checkpoint`);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface StoreRestoreOptions {
+  store: Store;
+  deployment: string;
+  pair: number;
+  to: string;
+  target: Target;
+  log?: (msg: string) => void;
+}
+
+export async function listBackups(store: Store, base: string): Promise<BackupRef[]> {
+  const { complete } = await listPair(store, base);
+  const out: BackupRef[] = [];
+  for (const name of complete) out.push({ name, manifest: await readManifest(store, base, name) });
+  return out;
+}
+
+export async function restoreFromStore(opts: StoreRestoreOptions): Promise<RestoreResult> {
+  const { store, target } = opts;
+  const log = opts.log ?? (() => undefined);
+  const base = await locate(store, opts.deployment, opts.pair);
+  const backups = await listBackups(store, base);
+  const { ref, cut } = choose(backups, target);
+  const m: Manifest = ref.manifest;
+  log(
+    `restoring backup ${ref.name} (sequences ${m.firstSequence}-${m.lastSequence}) from ${store.location}/${base}`,
+  );
+  if (m.deployment !== opts.deployment || m.pair !== opts.pair) {
+    log(`note: the backup was taken from deployment ${m.deployment} pair ${m.pair}`);
+  }
+  const staging = await stagingDir(opts.to);
+  try {
+    let lastSeq = 0;
+    let lastTs: number | null = null;
+    let bytes = 0;
+    let stop = false;
+    const stopAt =
+      cut?.upToSequence !== undefined
+        ? (seq: number) => seq > cut.upToSequence!
+        : cut?.upToTime !== undefined
+          ? (_seq: number, ts: number) => ts > cut.upToTime!
+          : null;
+    for (const seg of m.segments) {
+      if (stop) break;
+      if (seg.parts.length === 0) continue;
+      const path = join(staging, seg.name);
+      // One pass: every part's checksum and every record are checked as the bytes are written.
+      const v = new RecordVerifier(seg.name, 0, lastSeq > 0 ? lastSeq + 1 : null, stopAt, false);
+      const fh = await open(path, 'w');
+      const sink = new FileSink(fh);
+      let where = seg.name;
+      try {
+        for (const part of seg.parts) {
+          if (part.offset !== sink.written) {
+            throw new RestoreError(
+              `backup ${ref.name}: ${seg.name} part ${part.key} starts at ${part.offset}, expected ${sink.written}`,
+            );
+          }
+          const key = joinKey(base, part.key);
+          where = `${store.location}/${key}`;
+          let body: AsyncIterable<Buffer>;
+          try {
+            body = await store.read(key);
+          } catch (err) {
+            throw new RestoreError(
+              `backup ${ref.name} is damaged: ${store.location}/${key} is missing (${err instanceof Error ? err.message : String(err)})`,
+            );
+          }
+          let crc = 0;
+          const start = sink.written;
+          for await (const c of body) {
+            crc = crc32c(c, crc);
+            await sink.push(c);
+            v.push(c);
+          }
+          const got = sink.written - start;
+          if (got !== part.size || crcHex(crc) !== part.crc32c) {
+            throw new RestoreError(
+              `backup ${ref.name} is damaged: ${store.location}/${key} has ${got} bytes with crc32c ${crcHex(crc)}, ` +
+                `the manifest says ${part.size} bytes with crc32c ${part.crc32c}. Restore an older backup ` +
+                '(--up-to-sequence / --up-to-time) or from another copy',
+            );
+          }
+          if (v.cut !== null) break;
+        }
+        v.finish();
+        await sink.end();
+        await fh.sync();
+      } catch (err) {
+        if (err instanceof BackupVerifyError) {
+          throw new RestoreError(`backup ${ref.name} is damaged: ${where}: ${err.message}`);
+        }
+        throw err;
+      } finally {
+        await sink.end().catch(() => undefined);
+        await fh.close();
+      }
+      lastSeq = v.stats.lastSequence ?? lastSeq;
+      lastTs = v.stats.lastTimestamp ?? lastTs;
+      if (v.cut === null) {
+        if (seg.name !== CURRENT_SEGMENT && !v.stats.rotated) {
+          throw new RestoreError(
+            `backup ${ref.name} is damaged: ${seg.name} does not end with a rotation record`,
+          );
+        }
+        bytes += sink.written;
+        continue;
+      }
+      // The first record past the target is in this file: keep what is before it, as the
+      // current segment (it no longer ends with its rotation record), and nothing after.
+      stop = true;
+      if (v.cut === 0) {
+        await rm(path);
+      } else {
+        await truncate(path, v.cut);
+        if (seg.name !== CURRENT_SEGMENT) await rename(path, join(staging, CURRENT_SEGMENT));
+        bytes += v.cut;
+      }
+    }
+    if (lastSeq === 0) throw new RestoreError(`backup ${ref.name}: nothing to restore before the target`);
+    await checkMaterialised(staging, lastSeq, lastSeq);
+    const files = await commit(staging, opts.to);
+    return {
+      source: `${store.location}/${base}`,
+      backup: ref.name,
+      lastSequence: lastSeq,
+      lastTimestamp: lastTs,
+      files,
+      bytes,
+    };
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}

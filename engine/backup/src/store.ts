@@ -1,0 +1,285 @@
+// Where backups live: a directory (a mounted volume) or an S3-compatible bucket, behind one small
+// key/value interface. Keys use '/' on both; writes are all-or-nothing (a temporary file renamed
+// into place, or one PUT), so a half-written object never carries its final key.
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { fsyncDir } from '@veloz/wal/recovery';
+import { FileSink } from './sink.ts';
+
+export interface StoredObject {
+  key: string;
+  size: number;
+  /** Last modification, ms since the epoch. */
+  modified: number;
+}
+
+export interface Store {
+  /** Human-readable location, for messages. */
+  readonly location: string;
+  /** Every object whose key starts with `prefix` (recursively). */
+  list(prefix: string): Promise<StoredObject[]>;
+  readAll(key: string): Promise<Buffer>;
+  read(key: string): Promise<AsyncIterable<Buffer>>;
+  /**
+   * Stores exactly `size` bytes from `body`; nothing is left under `key` when it fails. With
+   * `deferSync`, the bytes are durable only after the next sync().
+   */
+  write(key: string, body: AsyncIterable<Buffer> | Buffer, size: number, deferSync?: boolean): Promise<void>;
+  /** Makes every write since the last sync() durable. */
+  sync(): Promise<void>;
+  remove(keys: string[]): Promise<void>;
+}
+
+export class StoreError extends Error {}
+
+function joinKey(...parts: string[]): string {
+  return parts
+    .flatMap((p) => p.split('/'))
+    .filter(Boolean)
+    .join('/');
+}
+
+export { joinKey };
+
+export class FsStore implements Store {
+  readonly location: string;
+  private readonly root: string;
+  private tmpCounter = 0;
+  private readonly unsynced = new Set<string>();
+
+  constructor(root: string) {
+    this.root = root;
+    this.location = root;
+  }
+
+  private path(key: string): string {
+    if (key.split('/').some((p) => p === '..' || p === '.')) throw new StoreError(`bad key ${key}`);
+    return join(this.root, ...key.split('/'));
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      for (const e of entries) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) await walk(p);
+        else if (e.isFile() && !e.name.startsWith('.tmp-')) {
+          const s = await stat(p);
+          out.push({ key: relative(this.root, p).split(sep).join('/'), size: s.size, modified: s.mtimeMs });
+        }
+      }
+    };
+    // The prefix names a directory here (callers always end it at a '/').
+    await walk(this.path(prefix));
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  readAll(key: string): Promise<Buffer> {
+    return readFile(this.path(key));
+  }
+
+  async read(key: string): Promise<AsyncIterable<Buffer>> {
+    const p = this.path(key);
+    await stat(p);
+    return createReadStream(p, { highWaterMark: 1024 * 1024 });
+  }
+
+  async write(
+    key: string,
+    body: AsyncIterable<Buffer> | Buffer,
+    size: number,
+    deferSync = false,
+  ): Promise<void> {
+    const p = this.path(key);
+    await mkdir(dirname(p), { recursive: true });
+    const tmp = join(dirname(p), `.tmp-${process.pid}-${++this.tmpCounter}-${key.split('/').at(-1)}`);
+    const fh = await open(tmp, 'w');
+    let ok = false;
+    try {
+      const sink = new FileSink(fh);
+      const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(body) ? [body] : body;
+      try {
+        for await (const c of chunks) await sink.push(c);
+      } finally {
+        // Never leave a write running on a handle about to be closed.
+        await sink.end().catch(() => undefined);
+      }
+      await sink.end();
+      if (sink.written !== size) throw new StoreError(`${key}: got ${sink.written} bytes, expected ${size}`);
+      if (!deferSync) await fh.sync();
+      ok = true;
+    } finally {
+      await fh.close();
+      if (!ok) await rm(tmp, { force: true });
+    }
+    await rename(tmp, p);
+    if (deferSync) {
+      this.unsynced.add(p);
+      return;
+    }
+    await fsyncDir(dirname(p));
+  }
+
+  async sync(): Promise<void> {
+    const files = [...this.unsynced];
+    this.unsynced.clear();
+    for (const f of files) {
+      const fh = await open(f, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    for (const d of new Set(files.map((f) => dirname(f)))) await fsyncDir(d);
+  }
+
+  async remove(keys: string[]): Promise<void> {
+    const dirs = new Set<string>();
+    for (const k of keys) {
+      await rm(this.path(k), { force: true });
+      dirs.add(dirname(this.path(k)));
+    }
+    // Empty backup directories go with their last file.
+    for (const d of dirs) {
+      if (d === this.root) continue;
+      const left = await readdir(d).catch(() => ['?']);
+      if (left.length === 0) await rm(d, { recursive: true, force: true });
+    }
+  }
+}
+
+export interface S3Options {
+  bucket: string;
+  prefix: string;
+  endpoint?: string;
+  region?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle?: boolean;
+}
+
+/** Parses s3://bucket/prefix. */
+export function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!m || !m[1]) throw new StoreError(`not an s3://bucket/prefix URL: ${url}`);
+  return { bucket: m[1], prefix: joinKey(m[2] ?? '') };
+}
+
+export class S3Store implements Store {
+  readonly location: string;
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+
+  constructor(opts: S3Options) {
+    this.bucket = opts.bucket;
+    this.prefix = opts.prefix;
+    this.location = `s3://${opts.bucket}/${opts.prefix}`;
+    const endpoint = opts.endpoint;
+    this.client = new S3Client({
+      ...(endpoint ? { endpoint } : {}),
+      // An S3-compatible server at an endpoint usually has no region of its own.
+      region: opts.region ?? (endpoint ? 'us-east-1' : undefined),
+      // Virtual-host addressing needs DNS for every bucket: S3-compatible servers use paths.
+      forcePathStyle: opts.forcePathStyle ?? Boolean(endpoint),
+      ...(opts.accessKeyId && opts.secretAccessKey
+        ? { credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } }
+        : {}),
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+  }
+
+  private full(key: string): string {
+    return joinKey(this.prefix, key);
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    const dir = this.full(prefix);
+    // The bucket root lists with no prefix at all ('/' would match nothing).
+    const full = dir ? `${dir}/` : '';
+    let token: string | undefined;
+    do {
+      const r = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token }),
+      );
+      for (const o of r.Contents ?? []) {
+        if (!o.Key) continue;
+        out.push({
+          key: this.prefix ? o.Key.slice(this.prefix.length + 1) : o.Key,
+          size: o.Size ?? 0,
+          modified: o.LastModified?.getTime() ?? 0,
+        });
+      }
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async readAll(key: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of await this.read(key)) chunks.push(c);
+    return Buffer.concat(chunks);
+  }
+
+  async read(key: string): Promise<AsyncIterable<Buffer>> {
+    const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+    if (!(r.Body instanceof Readable)) throw new StoreError(`${key}: unexpected response body`);
+    return r.Body as AsyncIterable<Buffer>;
+  }
+
+  async write(key: string, body: AsyncIterable<Buffer> | Buffer, size: number): Promise<void> {
+    // Durable once the PUT succeeds: nothing to defer. A single PUT is atomic: the object appears complete or not at all. A stream whose source
+    // fails (a checksum error mid-way, say) aborts the request.
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.full(key),
+        Body: Buffer.isBuffer(body) ? body : Readable.from(body, { objectMode: false }),
+        ContentLength: size,
+      }),
+    );
+  }
+
+  async sync(): Promise<void> {
+    // Every PUT is durable when it returns.
+  }
+
+  async remove(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      const r = await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: batch.map((k) => ({ Key: this.full(k) })), Quiet: true },
+        }),
+      );
+      if (r.Errors && r.Errors.length > 0) {
+        const e = r.Errors[0]!;
+        throw new StoreError(`deleting ${e.Key} from ${this.location} failed: ${e.Code} ${e.Message}`);
+      }
+    }
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,49 @@
+// The `veloz` CLI: one binary for every role (DESIGN §1).
+import { UsageError } from '@veloz/common/args';
+import { engineCommand } from '@veloz/engine/command';
+import { walCommand } from '@veloz/wal/command';
+
+export const MAIN_HELP = `Usage: veloz <command> [options]
+
+Commands:
+  engine     run the trading engine (HTTP service or stdio)
+  gateway    run the authenticated HTTP gateway in front of one engine
+  wal        verify or inspect a WAL directory
+  backup     back up an engine's WAL to a volume or an S3-compatible bucket
+  restore    rebuild a WAL directory from a backup or from PostgreSQL
+  operator   run the Kubernetes operator
+
+Run "veloz <command> --help" for the options of a command.`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  engine: engineCommand,
+  wal: walCommand,
+  gateway: async (argv) => (await import('@veloz/gateway/command')).gatewayCommand(argv),
+  backup: async (argv) => (await import('@veloz/backup/command')).backupCommand(argv),
+  restore: async (argv) => (await import('@veloz/backup/command')).restoreCommand(argv),
+  // Loaded on demand: the engine image path never needs the operator's dependencies at start.
+  operator: async (argv) => (await import('@veloz/operator/cli')).operatorCommand(argv),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(MAIN_HELP);
+    return cmd ? 0 : 2;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    process.stderr.write(`veloz: unknown command "${cmd}"\n\n${MAIN_HELP}\n`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`veloz ${cmd}: ${err.message}\nRun "veloz ${cmd} --help" for usage.\n`);
+      return 2;
+    }
+    process.stderr.write(`veloz ${cmd}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

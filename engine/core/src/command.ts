@@ -1,0 +1,99 @@
+// `veloz engine`: the trading engine as an HTTP service (--port) or over stdin/stdout (--stdio).
+import { getHeapStatistics } from 'node:v8';
+import { ConfigError, loadConfig } from '@veloz/api/variables';
+import { Engine } from './engine/engine.ts';
+import { buildApp } from './http/app.ts';
+import { createLogger } from '@veloz/common/logging';
+import { createEngineMetrics } from './metrics/engine-metrics.ts';
+import { StrategyManager } from './strategies/manager.ts';
+import { runStdio } from './stdio/stdio-server.ts';
+import { parse, UsageError } from '@veloz/common/args';
+
+export const ENGINE_HELP = `Usage: veloz engine (--port P | --stdio) [options]
+
+Runs the VeloZ trading engine: orders, risk checks, the order write-ahead log, the simulated
+market and matching, and built-in strategies.
+
+Options:
+  --port P        serve HTTP on port P (default: VELOZ_PORT, 8080)
+  --host H        listen address (default: VELOZ_HOST, 0.0.0.0)
+  --stdio         JSON lines on stdin/stdout instead of HTTP; logs go to stderr
+  --wal-dir DIR   WAL directory (default: VELOZ_WAL_DIR, ./data/wal)
+  -h, --help      show this help
+
+Every setting is also read from VELOZ_* environment variables (see docs/configuration.md);
+an invalid value stops the engine with a message naming the variable.`;
+
+export async function engineCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    stdio: { type: 'boolean' },
+    'wal-dir': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(ENGINE_HELP);
+    return 0;
+  }
+  if (values.stdio && values.port !== undefined)
+    throw new UsageError('--port and --stdio cannot be combined');
+  const env = { ...process.env };
+  if (values.port !== undefined) env['VELOZ_PORT'] = values.port;
+  if (values.host !== undefined) env['VELOZ_HOST'] = values.host;
+  if (values['wal-dir'] !== undefined) env['VELOZ_WAL_DIR'] = values['wal-dir'];
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`veloz engine: invalid configuration:\n${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  // Must be set before the first thread-pool operation (the WAL's file I/O).
+  process.env['UV_THREADPOOL_SIZE'] = String(config.workerThreads);
+  const log = createLogger(config.logLevel, values.stdio ? 2 : 1, 'veloz-engine');
+  const heapLimit = getHeapStatistics().heap_size_limit;
+  if (config.memoryPoolSize > heapLimit * 1.1) {
+    log.warn(
+      { memoryPoolSize: config.memoryPoolSize, heapLimit },
+      'VELOZ_MEMORY_POOL_SIZE exceeds the JavaScript heap limit; start Node with --max-old-space-size (the operator sets NODE_OPTIONS)',
+    );
+  }
+  const metrics = createEngineMetrics();
+  const engine = await Engine.start({ config, logger: log, metrics });
+  const strategies = new StrategyManager(engine);
+  await strategies.load();
+  const app = buildApp({ engine, strategies, logger: log });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string): Promise<void> =>
+    (stopping ??= (async () => {
+      log.info({ signal }, 'shutting down: no new requests, finishing in-flight ones, syncing the WAL');
+      await app.close();
+      await engine.close();
+      log.info('stopped');
+      log.flush();
+    })());
+
+  if (values.stdio) {
+    await app.ready();
+    const done = runStdio(app, engine.events, process.stdin, process.stdout, log);
+    const onSignal = (sig: string) => void stop(sig);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    await Promise.race([done, new Promise<void>((resolve) => process.once('beforeExit', () => resolve()))]);
+    await stop('stdin closed');
+    return 0;
+  }
+  await app.listen({ port: config.port, host: config.host });
+  log.info({ port: config.port, walDir: config.walDir }, 'engine listening');
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: string) => void stop(sig).then(resolve);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  return 0;
+}

@@ -1,0 +1,76 @@
+// The order state machine of DESIGN §6 as an explicit table. Anything not listed is illegal.
+
+import type { OrderStatus } from '@veloz/api/enums';
+
+export { ORDER_STATUSES, type OrderStatus } from '@veloz/api/enums';
+
+export const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set([
+  'FILLED',
+  'CANCELED',
+  'REJECTED',
+  'EXPIRED',
+]);
+
+// NEW is created locally; SUBMITTED has been sent to an asynchronous venue. A synchronous venue
+// (the simulated engine) answers at once, so NEW may move straight to its outcome.
+const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
+  NEW: ['SUBMITTED', 'ACCEPTED', 'PARTIALLY_FILLED', 'FILLED', 'REJECTED', 'EXPIRED', 'CANCELED', 'UNKNOWN'],
+  SUBMITTED: [
+    'ACCEPTED',
+    'PARTIALLY_FILLED',
+    'FILLED',
+    'PENDING_CANCEL',
+    'CANCELED',
+    'REJECTED',
+    'EXPIRED',
+    'UNKNOWN',
+  ],
+  ACCEPTED: ['PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'CANCELED', 'EXPIRED', 'UNKNOWN'],
+  PARTIALLY_FILLED: ['PARTIALLY_FILLED', 'FILLED', 'PENDING_CANCEL', 'CANCELED', 'EXPIRED', 'UNKNOWN'],
+  // A cancel can lose the race against fills, or be refused by the venue.
+  PENDING_CANCEL: ['ACCEPTED', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED', 'UNKNOWN'],
+  // Unknown is resolved only by asking the venue, which may answer anything but NEW.
+  UNKNOWN: [
+    'SUBMITTED',
+    'ACCEPTED',
+    'PARTIALLY_FILLED',
+    'FILLED',
+    'PENDING_CANCEL',
+    'CANCELED',
+    'REJECTED',
+    'EXPIRED',
+    'UNKNOWN',
+  ],
+  FILLED: [],
+  CANCELED: [],
+  REJECTED: [],
+  EXPIRED: [],
+};
+
+export class IllegalTransitionError extends Error {
+  readonly from: OrderStatus;
+  readonly to: OrderStatus;
+
+  constructor(from: OrderStatus, to: OrderStatus, orderId: number) {
+    super(`order ${orderId}: illegal transition ${from} -> ${to}`);
+    this.from = from;
+    this.to = to;
+  }
+}
+
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function assertTransition(orderId: number, from: OrderStatus, to: OrderStatus): void {
+  if (!canTransition(from, to)) throw new IllegalTransitionError(from, to, orderId);
+}
+
+export function isTerminal(status: OrderStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+/** Statuses in which an order may still receive fills. */
+export function canFill(status: OrderStatus): boolean {
+  return canTransition(status, 'PARTIALLY_FILLED') || canTransition(status, 'FILLED');
+}

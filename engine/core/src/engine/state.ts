@@ -1,0 +1,251 @@
+// The engine's order book-keeping as a reducer over WAL records. The live path and replay use
+// the same check() + apply(), so a replayed engine is the engine that wrote the log.
+import type { Order } from '../domain/order.ts';
+import { assertTransition, canFill, isTerminal } from '../domain/order-state.ts';
+import { Position, type PositionSnapshot } from '../domain/position.ts';
+import { RecordType } from '@veloz/wal/format';
+import type { OrderRecord } from '@veloz/wal/payloads';
+
+export class StateError extends Error {}
+
+export interface StateSnapshot {
+  version: 1;
+  lastSequence: number;
+  nextOrderId: number;
+  nextTradeId: number;
+  orders: Array<Omit<Order, 'filledNotional'> & { filledNotional: string }>;
+  history: number[];
+  positions: Array<{ strategy: string; symbol: string; position: PositionSnapshot }>;
+  strategyOrders: Array<[string, number]>;
+  marks: Array<[string, number]>;
+}
+
+export class EngineState {
+  readonly orders = new Map<number, Order>();
+  readonly byClientId = new Map<string, number>();
+  /** Non-terminal order ids. */
+  readonly open = new Set<number>();
+  /** Positions keyed by `${strategy}\u0000${symbol}`; strategy "" is the whole account. */
+  readonly positions = new Map<string, Position>();
+  readonly strategyOrders = new Map<string, number>();
+  /** Remaining quantity of open orders per `${strategy}\u0000${symbol}` (and "" for the account), by side. */
+  private readonly openQty = new Map<string, Map<string, { buy: number; sell: number }>>();
+  /** Last known market price per symbol (not from the WAL; kept in checkpoints for restarts). */
+  readonly marks = new Map<string, number>();
+  nextOrderId = 1;
+  nextTradeId = 1;
+  lastSequence = 0;
+  private history: number[] = [];
+  private historyHead = 0;
+  private readonly historyLimit: number;
+
+  constructor(historyLimit: number) {
+    this.historyLimit = historyLimit;
+  }
+
+  private get(orderId: number): Order {
+    const o = this.orders.get(orderId);
+    if (!o) throw new StateError(`order ${orderId} does not exist`);
+    return o;
+  }
+
+  /** Throws when `rec` cannot be applied; never changes anything. */
+  check(rec: OrderRecord): void {
+    switch (rec.type) {
+      case RecordType.OrderNew: {
+        const d = rec.data;
+        if (d.orderId !== this.nextOrderId) {
+          throw new StateError(`order id ${d.orderId} out of order (expected ${this.nextOrderId})`);
+        }
+        if (this.byClientId.has(d.clientOrderId))
+          throw new StateError(`clientOrderId ${d.clientOrderId} exists`);
+        if (d.quantity <= 0) throw new StateError('quantity must be positive');
+        return;
+      }
+      case RecordType.OrderUpdate: {
+        const o = this.get(rec.data.orderId);
+        if (rec.data.status === 'FILLED' || rec.data.status === 'PARTIALLY_FILLED') {
+          throw new StateError('fill statuses come from fill records');
+        }
+        assertTransition(o.orderId, o.status, rec.data.status);
+        return;
+      }
+      case RecordType.OrderFill: {
+        const o = this.get(rec.data.orderId);
+        if (!canFill(o.status))
+          throw new StateError(`order ${o.orderId} cannot be filled in status ${o.status}`);
+        if (rec.data.quantity <= 0 || o.filledQuantity + rec.data.quantity > o.quantity) {
+          throw new StateError(`fill of ${rec.data.quantity} overfills order ${o.orderId}`);
+        }
+        return;
+      }
+      case RecordType.OrderCancel: {
+        const o = this.get(rec.data.orderId);
+        assertTransition(o.orderId, o.status, 'CANCELED');
+        return;
+      }
+    }
+  }
+
+  /** Applies a checked record; returns the order it touched. */
+  apply(rec: OrderRecord, seq: number, timestamp: number): Order {
+    this.lastSequence = seq;
+    switch (rec.type) {
+      case RecordType.OrderNew: {
+        const d = rec.data;
+        const o: Order = {
+          ...d,
+          filledQuantity: 0,
+          filledNotional: 0n,
+          status: 'NEW',
+          reason: '',
+          exchangeOrderId: '',
+          createdAt: timestamp,
+          updatedAt: timestamp,
+          lastSequence: seq,
+        };
+        this.orders.set(o.orderId, o);
+        this.byClientId.set(o.clientOrderId, o.orderId);
+        this.open.add(o.orderId);
+        this.addOpen(o, o.quantity);
+        this.nextOrderId = o.orderId + 1;
+        if (o.strategy) this.strategyOrders.set(o.strategy, (this.strategyOrders.get(o.strategy) ?? 0) + 1);
+        return o;
+      }
+      case RecordType.OrderUpdate: {
+        const o = this.get(rec.data.orderId);
+        o.status = rec.data.status;
+        if (rec.data.reason) o.reason = rec.data.reason;
+        if (rec.data.exchangeOrderId) o.exchangeOrderId = rec.data.exchangeOrderId;
+        return this.touched(o, seq, timestamp);
+      }
+      case RecordType.OrderFill: {
+        const o = this.get(rec.data.orderId);
+        const { quantity, price } = rec.data;
+        if (this.open.has(o.orderId)) this.addOpen(o, -quantity);
+        o.filledQuantity += quantity;
+        o.filledNotional += BigInt(quantity) * BigInt(price);
+        o.status = o.filledQuantity === o.quantity ? 'FILLED' : 'PARTIALLY_FILLED';
+        this.position('', o.symbol).applyFill(o.side, quantity, price);
+        if (o.strategy) this.position(o.strategy, o.symbol).applyFill(o.side, quantity, price);
+        if (rec.data.tradeId >= this.nextTradeId) this.nextTradeId = rec.data.tradeId + 1;
+        return this.touched(o, seq, timestamp);
+      }
+      case RecordType.OrderCancel: {
+        const o = this.get(rec.data.orderId);
+        o.status = 'CANCELED';
+        o.reason = rec.data.reason;
+        return this.touched(o, seq, timestamp);
+      }
+    }
+  }
+
+  private touched(o: Order, seq: number, timestamp: number): Order {
+    o.updatedAt = timestamp;
+    o.lastSequence = seq;
+    if (isTerminal(o.status) && this.open.delete(o.orderId)) {
+      this.addOpen(o, o.filledQuantity - o.quantity);
+      this.history.push(o.orderId);
+      this.evict();
+    }
+    return o;
+  }
+
+  private evict(): void {
+    while (this.history.length - this.historyHead > this.historyLimit) {
+      const id = this.history[this.historyHead++]!;
+      const o = this.orders.get(id);
+      if (o) {
+        this.orders.delete(id);
+        this.byClientId.delete(o.clientOrderId);
+      }
+    }
+    if (this.historyHead > 1024 && this.historyHead * 2 > this.history.length) {
+      this.history = this.history.slice(this.historyHead);
+      this.historyHead = 0;
+    }
+  }
+
+  private addOpen(o: Order, delta: number): void {
+    this.bumpOpen('', o, delta);
+    if (o.strategy) this.bumpOpen(o.strategy, o, delta);
+  }
+
+  // Nested maps rather than a composite string key: this runs for every order record on replay.
+  private bumpOpen(strategy: string, o: Order, delta: number): void {
+    let bySymbol = this.openQty.get(strategy);
+    if (!bySymbol) this.openQty.set(strategy, (bySymbol = new Map<string, { buy: number; sell: number }>()));
+    let q = bySymbol.get(o.symbol);
+    if (!q) bySymbol.set(o.symbol, (q = { buy: 0, sell: 0 }));
+    if (o.side === 'BUY') q.buy += delta;
+    else q.sell += delta;
+  }
+
+  /** Remaining open quantity on each side for a symbol (strategy "" = the whole account). */
+  openQuantity(strategy: string, symbol: string): { buy: number; sell: number } {
+    return this.openQty.get(strategy)?.get(symbol) ?? { buy: 0, sell: 0 };
+  }
+
+  position(strategy: string, symbol: string): Position {
+    const key = `${strategy}\u0000${symbol}`;
+    let p = this.positions.get(key);
+    if (!p) {
+      p = new Position();
+      this.positions.set(key, p);
+    }
+    return p;
+  }
+
+  findPosition(strategy: string, symbol: string): Position | undefined {
+    return this.positions.get(`${strategy}\u0000${symbol}`);
+  }
+
+  snapshot(): Buffer {
+    const s: StateSnapshot = {
+      version: 1,
+      lastSequence: this.lastSequence,
+      nextOrderId: this.nextOrderId,
+      nextTradeId: this.nextTradeId,
+      orders: [...this.orders.values()].map((o) => ({ ...o, filledNotional: o.filledNotional.toString() })),
+      history: this.history.slice(this.historyHead),
+      positions: [...this.positions.entries()].map(([key, p]) => {
+        const [strategy, symbol] = key.split('\u0000') as [string, string];
+        return { strategy, symbol, position: p.snapshot() };
+      }),
+      strategyOrders: [...this.strategyOrders.entries()],
+      marks: [...this.marks.entries()],
+    };
+    return Buffer.from(JSON.stringify(s));
+  }
+
+  /** Replaces everything with a checkpoint's contents. */
+  restore(payload: Buffer): void {
+    const s = JSON.parse(payload.toString('utf8')) as StateSnapshot;
+    if (s.version !== 1) throw new StateError(`unsupported checkpoint version ${String(s.version)}`);
+    this.orders.clear();
+    this.byClientId.clear();
+    this.open.clear();
+    this.positions.clear();
+    this.strategyOrders.clear();
+    this.openQty.clear();
+    this.marks.clear();
+    for (const raw of s.orders) {
+      const o: Order = { ...raw, filledNotional: BigInt(raw.filledNotional) };
+      this.orders.set(o.orderId, o);
+      this.byClientId.set(o.clientOrderId, o.orderId);
+      if (!isTerminal(o.status)) {
+        this.open.add(o.orderId);
+        this.addOpen(o, o.quantity - o.filledQuantity);
+      }
+    }
+    this.history = [...s.history];
+    this.historyHead = 0;
+    for (const p of s.positions)
+      this.positions.set(`${p.strategy}\u0000${p.symbol}`, Position.restore(p.position));
+    for (const [k, v] of s.strategyOrders) this.strategyOrders.set(k, v);
+    for (const [k, v] of s.marks) this.marks.set(k, v);
+    this.nextOrderId = s.nextOrderId;
+    this.nextTradeId = s.nextTradeId;
+    this.lastSequence = s.lastSequence;
+  }
+}

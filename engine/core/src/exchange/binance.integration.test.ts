@@ -1,0 +1,384 @@
+// The engine as a real process against the local fake Binance (REST + WebSocket), once per
+// failure the exchange can throw at it. Every scenario ends by comparing the engine's WAL with
+// the fake exchange's own book-keeping: the WAL must hold the exchange's true state.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatQty } from '../domain/instrument.ts';
+import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
+import { FakeBinance, fromUnits } from '@veloz/testing/fake-binance/server';
+import { walState } from '@veloz/testing/fake-binance/wal-state';
+import { exchangeClientOrderId } from './binance-venue.ts';
+import { instrumentFromExchangeInfo } from './filters.ts';
+
+const KEY = 'fake-api-key-0123456789';
+const SECRET = 'fake-api-secret-abcdefghijklmnop';
+
+interface OrderView {
+  orderId: number;
+  clientOrderId: string;
+  status: string;
+  filledQuantity: string;
+  avgPrice: string;
+  exchangeOrderId: string;
+  reason: string;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('engine against the fake Binance', () => {
+  let fake: FakeBinance;
+  let dir: string;
+  let eng: EngineProcess;
+  let env: Record<string, string>;
+  let n = 0;
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${eng.url}${path}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : null,
+    });
+    return { status: res.status, body: (await res.json()) as OrderView & { error?: string } };
+  };
+  const place = async (over: Record<string, string> = {}) => {
+    const res = await api('POST', '/api/orders', {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      quantity: '0.010',
+      price: '49000.00',
+      clientOrderId: `t${++n}`,
+      ...over,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body;
+  };
+  const order = async (id: number) => (await api('GET', `/api/orders/${id}`)).body;
+  const settled = (id: number, status: string, timeoutMs?: number) =>
+    until(
+      `order ${id} ${status}`,
+      async () => {
+        const o = await order(id);
+        return o.status === status ? o : undefined;
+      },
+      timeoutMs,
+    );
+  const metric = async (name: string) => {
+    const text = await (await fetch(`${eng.url}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
+  };
+  const exchangeOrder = async (o: OrderView) => {
+    // The exchange's id is derived from the engine's order id and creation time.
+    const full = (await api('GET', `/api/orders_state`)).body as unknown as {
+      orders: Array<OrderView & { createdAt: number }>;
+    };
+    const mine = full.orders.find((x) => x.orderId === o.orderId)!;
+    return fake.order(exchangeClientOrderId({ orderId: mine.orderId, createdAt: mine.createdAt }));
+  };
+
+  beforeAll(async () => {
+    fake = await FakeBinance.start({
+      apiKey: KEY,
+      apiSecret: SECRET,
+      bookTickerIntervalMs: 50,
+      pingIntervalMs: 200,
+    });
+    dir = await mkdtemp(join(tmpdir(), 'veloz-binance-'));
+    env = {
+      VELOZ_WAL_DIR: dir,
+      VELOZ_ORDER_HISTORY: '100000',
+      VELOZ_ORDER_RATE_LIMIT: '1000',
+      VELOZ_MARKET_SOURCE: 'binance_ws',
+      VELOZ_EXECUTION_MODE: 'binance_testnet_spot',
+      VELOZ_BINANCE_BASE_URL: fake.url,
+      VELOZ_BINANCE_TRADE_BASE_URL: fake.url,
+      VELOZ_BINANCE_WS_BASE_URL: fake.wsUrl,
+      VELOZ_BINANCE_API_KEY: KEY,
+      VELOZ_BINANCE_API_SECRET: SECRET,
+      VELOZ_BINANCE_REQUEST_TIMEOUT: '300',
+      VELOZ_BINANCE_POLL_INTERVAL: '100',
+      VELOZ_BINANCE_MAX_BACKOFF: '5000',
+      VELOZ_WS_RECONNECT_DELAY: '100',
+      VELOZ_LOG_LEVEL: 'warn',
+    };
+    eng = await startEngineProcess(env);
+  });
+
+  afterAll(async () => {
+    await eng?.kill('SIGKILL');
+    await fake?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads the exchange filters and enforces them', async () => {
+    const tick = await api('POST', '/api/orders', {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      quantity: '0.010',
+      price: '49000.001',
+    });
+    expect(tick.status).toBe(400);
+    expect(tick.body).toMatchObject({ field: 'price' });
+    const notional = await api('POST', '/api/orders', {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      quantity: '0.00001',
+      price: '100.00',
+    });
+    expect(notional.status).toBe(422);
+    expect(notional.body).toMatchObject({ reason: 'MIN_NOTIONAL' });
+    expect(fake.count('POST', '/api/v3/order')).toBe(0);
+  });
+
+  it('fills a crossing order and rests one that does not, with fills found by polling', async () => {
+    const taker = await place({ price: '50001.00' });
+    const filled = await settled(taker.orderId, 'FILLED');
+    expect(filled.avgPrice).toBe('50000.10');
+    expect(filled.exchangeOrderId).not.toBe('');
+    const maker = await place();
+    await settled(maker.orderId, 'ACCEPTED');
+    fake.fill((await exchangeOrder(maker))!.clientOrderId, '0.004');
+    const part = await settled(maker.orderId, 'PARTIALLY_FILLED');
+    expect(part.filledQuantity).toBe('0.00400');
+    const del = await api('DELETE', `/api/orders/${maker.orderId}`);
+    expect(del.status).toBe(200);
+    const canceled = await settled(maker.orderId, 'CANCELED');
+    expect(canceled.filledQuantity).toBe('0.00400');
+  });
+
+  it('records a partially filled order and its later fills', async () => {
+    fake.nextFillFraction = 0.3;
+    const o = await place({ price: '50001.00' });
+    const part = await settled(o.orderId, 'PARTIALLY_FILLED');
+    expect(part.filledQuantity).toBe('0.00300');
+    fake.fill((await exchangeOrder(o))!.clientOrderId);
+    const done = await settled(o.orderId, 'FILLED');
+    expect(done.filledQuantity).toBe('0.01000');
+  });
+
+  it.each([
+    [
+      '429 with Retry-After',
+      { kind: 'error' as const, status: 429, code: -1003, msg: 'Too many requests.', retryAfter: 1 },
+    ],
+    [
+      '418 with Retry-After',
+      {
+        kind: 'error' as const,
+        status: 418,
+        code: -1003,
+        msg: 'Way too many requests; IP banned.',
+        retryAfter: 1,
+      },
+    ],
+  ])('backs off on %s and sends the order again after it', async (_name, failure) => {
+    const posts = fake.count('POST', '/api/v3/order');
+    fake.failNext({ method: 'POST', path: '/api/v3/order' }, failure);
+    const t0 = Date.now();
+    const o = await place();
+    expect(o.status).toBe('SUBMITTED');
+    await settled(o.orderId, 'ACCEPTED', 10_000);
+    // Retry-After is honoured: the second request left no earlier than a second after the first.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(fake.count('POST', '/api/v3/order') - posts).toBe(2);
+    expect(await metric('veloz_exchange_backoffs')).toBeGreaterThan(0);
+  });
+
+  it('resynchronises its clock on -1021 and resends', async () => {
+    fake.clockSkewMs = 30_000;
+    try {
+      const o = await place();
+      await settled(o.orderId, 'ACCEPTED');
+      expect(fake.log.some((l) => l.status === 400 && l.path === '/api/v3/order')).toBe(true);
+    } finally {
+      fake.clockSkewMs = 0;
+    }
+    // Back to the true clock: the next order resynchronises once more and goes through.
+    const o2 = await place();
+    await settled(o2.orderId, 'ACCEPTED');
+  });
+
+  it.each([
+    ['a 5XX after executing', { kind: 'server_error' as const, execute: true }, 'FILLED'],
+    ['a 5XX before executing', { kind: 'server_error' as const, execute: false }, 'REJECTED'],
+    ['a timeout after executing', { kind: 'timeout' as const, execute: true }, 'FILLED'],
+    ['a timeout before executing', { kind: 'timeout' as const, execute: false }, 'REJECTED'],
+  ])('leaves the order UNKNOWN after %s and resolves it by querying', async (_name, failure, outcome) => {
+    fake.failNext({ method: 'POST', path: '/api/v3/order' }, failure);
+    const o = await place({ price: '50001.00' });
+    const seen = await until('UNKNOWN', async () => {
+      const v = await order(o.orderId);
+      return v.status === 'UNKNOWN' || v.status === outcome ? v : undefined;
+    });
+    expect(['UNKNOWN', outcome]).toContain(seen.status);
+    const final = await settled(o.orderId, outcome);
+    if (outcome === 'REJECTED') expect(final.reason).toMatch(/not found on the exchange/);
+    expect(fake.count('GET', '/api/v3/order')).toBeGreaterThan(0);
+    expect(await metric('veloz_exchange_reconcile_differences{phase="unknown"')).toBeGreaterThan(0);
+  });
+
+  it('confirms a cancel whose answer was lost', async () => {
+    const o = await place();
+    await settled(o.orderId, 'ACCEPTED');
+    fake.failNext({ method: 'DELETE', path: '/api/v3/order' }, { kind: 'server_error', execute: true });
+    const del = await api('DELETE', `/api/orders/${o.orderId}`);
+    expect(del.body.status).toBe('PENDING_CANCEL');
+    await settled(o.orderId, 'CANCELED');
+  });
+
+  it('reports a gap in the trade stream and reconnects a dropped stream', async () => {
+    fake.publishTrade('BTCUSDT', '50000.05', '0.1');
+    fake.skipTradeIds('BTCUSDT', 7);
+    fake.publishTrade('BTCUSDT', '50000.06', '0.1');
+    await until('gap metric', async () =>
+      (await metric('veloz_market_data_missed_trades')) >= 7 ? true : undefined,
+    );
+    expect(await metric('veloz_market_data_gaps')).toBeGreaterThanOrEqual(1);
+
+    const connections = fake.wsConnections;
+    fake.refuseStreams = true;
+    fake.dropStreams();
+    await until('not ready', async () => {
+      const r = await fetch(`${eng.url}/ready`);
+      const body = (await r.json()) as { reasons: string[] };
+      return r.status === 503 && body.reasons.some((x) => x.includes('stream disconnected'))
+        ? true
+        : undefined;
+    });
+    fake.refuseStreams = false;
+    await until('ready again', async () =>
+      (await fetch(`${eng.url}/ready`)).status === 200 ? true : undefined,
+    );
+    expect(fake.wsConnections).toBeGreaterThan(connections);
+    expect(await metric('veloz_ws_disconnects')).toBeGreaterThanOrEqual(1);
+    // The engine answers the exchange's pings.
+    expect(fake.pongs).toBeGreaterThan(0);
+  });
+
+  it('reconciles open orders with the exchange on start', async () => {
+    const a = await place();
+    const b = await place();
+    await settled(a.orderId, 'ACCEPTED');
+    await settled(b.orderId, 'ACCEPTED');
+    const ca = (await exchangeOrder(a))!.clientOrderId;
+    const cb = (await exchangeOrder(b))!.clientOrderId;
+    // An order whose request is lost on the way: UNKNOWN when the engine dies.
+    fake.failNext({ method: 'POST', path: '/api/v3/order' }, { kind: 'timeout', execute: false });
+    fake.failNext({ method: 'GET', path: '/api/v3/order' }, { kind: 'server_error', execute: false }, 1000);
+    const c = await place();
+    await settled(c.orderId, 'UNKNOWN');
+    await eng.kill('SIGKILL');
+    // While the engine is down: one order fills, the other is canceled elsewhere.
+    fake.fill(ca);
+    fake.cancelOutside(cb);
+    fake.clearFailures();
+    eng = await startEngineProcess(env);
+    expect((await order(a.orderId)).status).toBe('FILLED');
+    expect((await order(b.orderId)).status).toBe('CANCELED');
+    expect((await order(c.orderId)).status).toBe('REJECTED');
+    expect(await metric('veloz_exchange_reconcile_differences{phase="start"')).toBeGreaterThanOrEqual(3);
+  });
+
+  it('ends with the exchange’s true state in its WAL', async () => {
+    await until('no open orders in flight', async () => {
+      const s = (await api('GET', '/api/orders_state?status=open')).body as unknown as {
+        orders: OrderView[];
+      };
+      return s.orders.every((o) => o.status === 'ACCEPTED' || o.status === 'PARTIALLY_FILLED')
+        ? true
+        : undefined;
+    });
+    expect(await eng.kill('SIGTERM')).toBe(0);
+    const state = await walState(dir);
+    const info = (await (await fetch(`${fake.url}/api/v3/exchangeInfo?symbol=BTCUSDT`)).json()) as {
+      symbols: Parameters<typeof instrumentFromExchangeInfo>[0][];
+    };
+    const inst = instrumentFromExchangeInfo(info.symbols[0]!);
+    const STATUS: Record<string, string> = {
+      NEW: 'ACCEPTED',
+      PARTIALLY_FILLED: 'PARTIALLY_FILLED',
+      FILLED: 'FILLED',
+      CANCELED: 'CANCELED',
+      EXPIRED: 'EXPIRED',
+    };
+    const matched = new Set<string>();
+    expect(state.orders.size).toBeGreaterThan(10);
+    for (const o of state.orders.values()) {
+      const ex = fake.order(exchangeClientOrderId(o));
+      if (!ex) {
+        expect(o.status, `order ${o.orderId} never reached the exchange`).toBe('REJECTED');
+        expect(o.filledQuantity).toBe(0);
+        continue;
+      }
+      matched.add(ex.clientOrderId);
+      expect({ id: o.orderId, status: o.status }).toEqual({ id: o.orderId, status: STATUS[ex.status] });
+      expect(formatQty(inst, o.filledQuantity)).toBe(fromUnits(ex.executedQty).slice(0, -3));
+      expect(o.exchangeOrderId).toBe(String(ex.orderId));
+      const notional = ex.trades.reduce((s, t) => s + t.price * t.qty, 0n);
+      // WAL notional is price units x quantity units; the fake's is 1e-8 x 1e-8.
+      expect(o.filledNotional * 10n ** BigInt(16 - inst.priceDecimals - inst.qtyDecimals)).toBe(notional);
+    }
+    expect(matched.size).toBe(fake.orders.size);
+  });
+});
+
+describe('paper trading on polled Binance prices', () => {
+  it('matches simulated orders against binance_rest quotes and reports polled trade gaps', async () => {
+    const fake = await FakeBinance.start({ apiKey: KEY, apiSecret: SECRET });
+    const dir = await mkdtemp(join(tmpdir(), 'veloz-binance-rest-'));
+    fake.publishTrade('BTCUSDT', '50000.05', '0.1');
+    const eng = await startEngineProcess({
+      VELOZ_WAL_DIR: dir,
+      VELOZ_MARKET_SOURCE: 'binance_rest',
+      VELOZ_EXECUTION_MODE: 'sim_engine',
+      VELOZ_BINANCE_BASE_URL: fake.url,
+      VELOZ_BINANCE_POLL_INTERVAL: '50',
+    });
+    try {
+      fake.setBook('BTCUSDT', '42000.00', '42000.50');
+      const post = () =>
+        fetch(`${eng.url}/api/orders`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.010' }),
+        });
+      const filled = await until('a fill at the polled ask', async () => {
+        const o = (await (await post()).json()) as OrderView;
+        return o.avgPrice === '42000.50' ? o : undefined;
+      });
+      expect(filled.status).toBe('FILLED');
+      // No order went to the exchange: execution is simulated.
+      expect(fake.count('POST', '/api/v3/order')).toBe(0);
+      for (let i = 0; i < 150; i++) fake.publishTrade('BTCUSDT', '42000.10', '0.001');
+      const metrics = async () => (await fetch(`${eng.url}/metrics`)).text();
+      await until('gap', async () =>
+        (await metrics()).match(/veloz_market_data_gaps\{symbol="BTCUSDT"\} 1/) ? true : undefined,
+      );
+    } finally {
+      await eng.kill('SIGKILL');
+      await fake.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

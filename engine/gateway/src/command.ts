@@ -1,0 +1,160 @@
+// `veloz gateway`: the authenticated HTTP front of one engine (DESIGN §1, §6a).
+import { ConfigError, gatewayApiKeys, loadConfig, VARIABLES } from '@veloz/api/variables';
+import { parse, UsageError } from '@veloz/common/args';
+import { createLogger } from '@veloz/common/logging';
+import { buildGatewayApp } from './app.ts';
+import { ApiKeys } from './auth.ts';
+import { HttpUpstream } from './http-upstream.ts';
+import { EventHub } from './hub.ts';
+import { createGatewayMetrics } from './metrics.ts';
+import { StdioUpstream } from './stdio-upstream.ts';
+import type { Upstream } from './upstream.ts';
+
+export const GATEWAY_HELP = `Usage: veloz gateway --port P (--engine-url URL | --engine-stdio) [options]
+
+Serves the engine's REST API and event stream to clients: API-key authentication, per-key rate
+limiting, SSE fan-out with Last-Event-ID resume, and 503 answers while the engine is down.
+
+Options:
+  --port P            listen on port P (default: VELOZ_PORT, 8080)
+  --host H            listen address (default: VELOZ_HOST, 0.0.0.0)
+  --engine-url URL    front the engine at URL (default: VELOZ_GATEWAY_ENGINE_URL)
+  --engine-stdio      run "veloz engine --stdio" as a child and restart it when it dies
+  --wal-dir DIR       WAL directory of the --engine-stdio child (default: VELOZ_WAL_DIR)
+  --rate-limit N      requests per second per API key (default: VELOZ_GATEWAY_RATE_LIMIT, 100)
+  -h, --help          show this help
+
+Clients authenticate with "Authorization: Bearer KEY" or "X-API-Key: KEY"; the keys come from
+VELOZ_API_KEY or VELOZ_API_KEY_FILE (several keys separated by commas or lines, for rotation).
+/health, /ready and /metrics need no key. Other settings: VELOZ_GATEWAY_* (docs/configuration.md).`;
+
+export async function gatewayCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'engine-url': { type: 'string' },
+    'engine-stdio': { type: 'boolean' },
+    'wal-dir': { type: 'string' },
+    'rate-limit': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(GATEWAY_HELP);
+    return 0;
+  }
+  const env = { ...process.env };
+  const flag = (
+    name: string,
+    value: string | undefined,
+    spec: { parse(raw: string): unknown; accepts: string },
+  ) => {
+    if (value === undefined) return;
+    try {
+      spec.parse(value);
+    } catch (err) {
+      if (err instanceof ConfigError)
+        throw new UsageError(`--${name} ${JSON.stringify(value)} is invalid: expected ${spec.accepts}`);
+      throw err;
+    }
+  };
+  flag('port', values.port, VARIABLES.port);
+  flag('rate-limit', values['rate-limit'], VARIABLES.gatewayRateLimit);
+  flag('engine-url', values['engine-url'], { ...VARIABLES.gatewayEngineUrl, accepts: 'an http(s):// URL' });
+  if (values['engine-url'] !== undefined && !/^https?:\/\//.test(values['engine-url']))
+    throw new UsageError(
+      `--engine-url ${JSON.stringify(values['engine-url'])} is invalid: expected an http(s):// URL`,
+    );
+  if (values.port !== undefined) env['VELOZ_PORT'] = values.port;
+  if (values.host !== undefined) env['VELOZ_HOST'] = values.host;
+  if (values['rate-limit'] !== undefined) env['VELOZ_GATEWAY_RATE_LIMIT'] = values['rate-limit'];
+  if (values['engine-url'] !== undefined) env['VELOZ_GATEWAY_ENGINE_URL'] = values['engine-url'];
+  let config;
+  try {
+    config = loadConfig(env, { role: 'gateway' });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`veloz gateway: invalid configuration:\n${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const stdio = values['engine-stdio'] === true;
+  if (stdio && values['engine-url'] !== undefined)
+    throw new UsageError('--engine-url and --engine-stdio cannot be combined');
+  if (!stdio && !config.gatewayEngineUrl)
+    throw new UsageError(
+      'one of --engine-url URL (or VELOZ_GATEWAY_ENGINE_URL) and --engine-stdio is required',
+    );
+  if (values['wal-dir'] !== undefined && !stdio)
+    throw new UsageError('--wal-dir only applies to --engine-stdio');
+  const keyList = gatewayApiKeys(config);
+  if (keyList.length === 0) {
+    process.stderr.write(
+      'veloz gateway: invalid configuration:\nVELOZ_API_KEY (or VELOZ_API_KEY_FILE) is required: the gateway never serves the API without authentication\n',
+    );
+    return 2;
+  }
+  if (config.gatewayEngineUrl && !/^https?:/.test(config.gatewayEngineUrl)) {
+    process.stderr.write(
+      `veloz gateway: invalid configuration:\nVELOZ_GATEWAY_ENGINE_URL=${JSON.stringify(config.gatewayEngineUrl)} is invalid: expected an http(s):// URL\n`,
+    );
+    return 2;
+  }
+
+  const log = createLogger(config.logLevel, 1, 'veloz-gateway');
+  const metrics = createGatewayMetrics();
+  const hub = new EventHub(config.gatewayEventBuffer);
+  const upstream: Upstream = stdio
+    ? new StdioUpstream({
+        timeoutMs: config.gatewayUpstreamTimeout,
+        log,
+        args: values['wal-dir'] !== undefined ? ['--wal-dir', values['wal-dir']] : [],
+        onRestart: () => metrics.engineRestarts.inc(),
+      })
+    : new HttpUpstream({ url: config.gatewayEngineUrl!, timeoutMs: config.gatewayUpstreamTimeout, log });
+  upstream.start({
+    event: (type, data) => hub.publish(type, data),
+    reset: (reason) => {
+      if (reason.includes('restarted') && !stdio) metrics.engineRestarts.inc();
+      hub.publish('reset', JSON.stringify({ reason }));
+    },
+    connected: (up) => {
+      metrics.engineUp.set(up ? 1 : 0);
+      hub.publish('system', JSON.stringify({ engine: up ? 'connected' : 'disconnected' }));
+    },
+  });
+  const app = buildGatewayApp({
+    upstream,
+    hub,
+    keys: new ApiKeys(keyList),
+    ratePerSecond: config.gatewayRateLimit,
+    metrics,
+    logger: log,
+    heartbeatMs: config.gatewaySseHeartbeat,
+    maxBufferedBytes: config.gatewaySseMaxBuffer,
+  });
+  app.addHook('onClose', async () => upstream.close());
+  await app.listen({ port: config.port, host: config.host });
+  log.info(
+    {
+      port: config.port,
+      engine: upstream.description,
+      rateLimit: config.gatewayRateLimit,
+      keys: keyList.length,
+    },
+    'gateway listening',
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'gateway shutting down');
+      void app.close().then(() => {
+        log.info('stopped');
+        log.flush();
+        resolve();
+      });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}

@@ -1,0 +1,311 @@
+// Custom resources the schema must reject (and a few updates it must allow), as data: the unit
+// tests evaluate them in-process; an integration test can replay the same table against a real
+// API server (create `oldObject` first when given, then create or update to `object`).
+import type { VelozDeployment, VelozStrategy } from '@veloz/api/generated/types';
+
+export interface SchemaCase {
+  name: string;
+  kind: 'VelozDeployment' | 'VelozStrategy';
+  /** Created (or, with oldObject, updated to). Schema defaults are not applied yet. */
+  object: Record<string, unknown>;
+  /** The stored object before an update; transition rules compare against it. */
+  oldObject?: Record<string, unknown>;
+  /** The error: its field path as the API server reports it, and for CEL rules the message. */
+  expect: { field: string; message?: string };
+}
+
+type DeepPartial<T> = {
+  [K in keyof T]?: NonNullable<T[K]> extends object ? DeepPartial<NonNullable<T[K]>> : T[K];
+};
+
+const API = 'veloz.io/v1alpha1';
+
+export function deployment(
+  name: string,
+  spec: DeepPartial<VelozDeployment['spec']> = {},
+): Record<string, unknown> {
+  return { apiVersion: API, kind: 'VelozDeployment', metadata: { name }, spec };
+}
+
+export function strategy(name: string, spec: DeepPartial<VelozStrategy['spec']>): Record<string, unknown> {
+  return { apiVersion: API, kind: 'VelozStrategy', metadata: { name }, spec };
+}
+
+const testnet = {
+  mode: 'binance_testnet_spot',
+  credentialsSecretRef: { name: 'binance-testnet' },
+} as const;
+
+const grid = { deploymentRef: { name: 'prod' }, type: 'grid', symbol: 'BTCUSDT' } as const;
+
+export const INVALID_CASES: SchemaCase[] = [
+  {
+    name: 'unknown execution mode',
+    kind: 'VelozDeployment',
+    object: deployment('bad-mode', { execution: { mode: 'paper' as 'sim_engine' } }),
+    expect: { field: 'spec.execution.mode' },
+  },
+  {
+    name: 'Binance mode without credentials',
+    kind: 'VelozDeployment',
+    object: deployment('no-creds', { execution: { mode: 'binance_testnet_spot' } }),
+    expect: {
+      field: 'spec.execution.credentialsSecretRef',
+      message: 'execution.credentialsSecretRef is required unless execution.mode is sim_engine',
+    },
+  },
+  {
+    name: 'live trading without acknowledgement',
+    kind: 'VelozDeployment',
+    object: deployment('live', { execution: { ...testnet, mode: 'binance_spot' } }),
+    expect: {
+      field: 'spec.execution.acknowledgeLiveTrading',
+      message: 'set execution.acknowledgeLiveTrading: true to confirm',
+    },
+  },
+  {
+    name: 'live trading with acknowledgement false',
+    kind: 'VelozDeployment',
+    object: deployment('live', {
+      execution: { ...testnet, mode: 'binance_spot', acknowledgeLiveTrading: false },
+    }),
+    expect: { field: 'spec.execution.acknowledgeLiveTrading', message: 'acknowledgeLiveTrading' },
+  },
+  {
+    name: 'negative pairs',
+    kind: 'VelozDeployment',
+    object: deployment('negative', { pairs: -1 }),
+    expect: { field: 'spec.pairs' },
+  },
+  {
+    name: 'too many pairs',
+    kind: 'VelozDeployment',
+    object: deployment('huge', { pairs: 65 }),
+    expect: { field: 'spec.pairs' },
+  },
+  {
+    name: 'cron schedule with four fields',
+    kind: 'VelozDeployment',
+    object: deployment('cron4', { backup: { schedule: '*/5 * * *' } }),
+    expect: { field: 'spec.backup.schedule', message: 'backup.schedule must be a cron schedule' },
+  },
+  {
+    name: 'cron schedule with a TZ prefix',
+    kind: 'VelozDeployment',
+    object: deployment('crontz', { backup: { schedule: 'TZ=UTC */5 * * * *' } }),
+    expect: { field: 'spec.backup.schedule', message: 'backup.schedule must be a cron schedule' },
+  },
+  {
+    name: 'both backup destinations',
+    kind: 'VelozDeployment',
+    object: deployment('two-dests', {
+      backup: { destination: { volume: { size: '5Gi' }, s3: { bucket: 'veloz-backups' } } },
+    }),
+    expect: {
+      field: 'spec.backup.destination',
+      message: 'backup.destination needs exactly one of volume or s3',
+    },
+  },
+  {
+    name: 'backup volume with both claimName and size',
+    kind: 'VelozDeployment',
+    object: deployment('claim-and-size', {
+      backup: { destination: { volume: { claimName: 'existing', size: '5Gi' } } },
+    }),
+    expect: {
+      field: 'spec.backup.destination.volume',
+      message: 'backup.destination.volume needs exactly one of claimName or size',
+    },
+  },
+  {
+    name: 'lower-case symbol',
+    kind: 'VelozDeployment',
+    object: deployment('bad-symbol', { market: { symbols: ['BTCUSDT', 'eth-usdt'] } }),
+    expect: { field: 'spec.market.symbols[1]', message: 'symbol must be 2-20 upper-case letters or digits' },
+  },
+  {
+    name: 'WAL volume shrinks',
+    kind: 'VelozDeployment',
+    oldObject: deployment('shrink', { wal: { storage: { size: '10Gi' } } }),
+    object: deployment('shrink', { wal: { storage: { size: '9Gi' } } }),
+    expect: { field: 'spec.wal.storage.size', message: 'wal.storage.size can only grow' },
+  },
+  {
+    name: 'WAL volume shrinks across units',
+    kind: 'VelozDeployment',
+    oldObject: deployment('shrink-units', { wal: { storage: { size: '1Gi' } } }),
+    object: deployment('shrink-units', { wal: { storage: { size: '1000Mi' } } }),
+    expect: { field: 'spec.wal.storage.size', message: 'wal.storage.size can only grow' },
+  },
+  {
+    name: 'WAL storage class changed',
+    kind: 'VelozDeployment',
+    oldObject: deployment('sc', { wal: { storage: { storageClassName: 'fast-ssd' } } }),
+    object: deployment('sc', { wal: { storage: { storageClassName: 'standard' } } }),
+    expect: {
+      field: 'spec.wal.storage.storageClassName',
+      message: 'wal.storage.storageClassName is immutable',
+    },
+  },
+  {
+    name: 'WAL storage class set after creation',
+    kind: 'VelozDeployment',
+    oldObject: deployment('sc-added', {}),
+    object: deployment('sc-added', { wal: { storage: { storageClassName: 'fast-ssd' } } }),
+    expect: {
+      field: 'spec.wal.storage.storageClassName',
+      message: 'wal.storage.storageClassName is immutable',
+    },
+  },
+  {
+    name: 'WAL size that is not a quantity',
+    kind: 'VelozDeployment',
+    object: deployment('bad-size', { wal: { storage: { size: '10GB' } } }),
+    expect: { field: 'spec.wal.storage.size' },
+  },
+  {
+    name: 'risk limit that is not a decimal',
+    kind: 'VelozDeployment',
+    object: deployment('bad-decimal', { risk: { maxPosition: '-1' } }),
+    expect: { field: 'spec.risk.maxPosition' },
+  },
+  {
+    name: 'unknown Service type',
+    kind: 'VelozDeployment',
+    object: deployment('bad-svc', { gateway: { service: { type: 'Ingress' as 'ClusterIP' } } }),
+    expect: { field: 'spec.gateway.service.type' },
+  },
+  {
+    name: 'Secret name that is not a DNS name',
+    kind: 'VelozDeployment',
+    object: deployment('bad-secret', {
+      execution: { ...testnet, credentialsSecretRef: { name: 'Binance_Keys' } },
+    }),
+    expect: { field: 'spec.execution.credentialsSecretRef.name' },
+  },
+  {
+    name: 'memory pool below the engine minimum',
+    kind: 'VelozDeployment',
+    object: deployment('tiny-pool', { engine: { memoryPoolSize: 1024 } }),
+    expect: { field: 'spec.engine.memoryPoolSize' },
+  },
+  {
+    name: 'restore from a path without a backup volume',
+    kind: 'VelozDeployment',
+    object: deployment('restore-path', {
+      backup: { destination: { s3: { bucket: 'veloz-backups' } } },
+      restore: { fromBackup: { source: '/backups/prod/0' } },
+    }),
+    expect: { field: 'spec.restore.fromBackup.source', message: 'needs backup.destination.volume' },
+  },
+  {
+    // `veloz restore --source-deployment` accepts only such names: the init container would exit 2.
+    name: 'restore from a deployment name that is not a DNS label',
+    kind: 'VelozDeployment',
+    object: deployment('restore-other', {
+      restore: { fromBackup: { source: '/backups', deployment: 'prod.eu' } },
+    }),
+    expect: { field: 'spec.restore.fromBackup.deployment' },
+  },
+  {
+    name: 'scrape interval that is not a duration',
+    kind: 'VelozDeployment',
+    object: deployment('bad-interval', { monitoring: { serviceMonitor: { interval: '30 seconds' } } }),
+    expect: { field: 'spec.monitoring.serviceMonitor.interval' },
+  },
+  {
+    name: 'strategy moved to another deployment',
+    kind: 'VelozStrategy',
+    oldObject: strategy('moved', { ...grid, params: { spacing: '10', quantity: '0.001' } }),
+    object: strategy('moved', {
+      ...grid,
+      deploymentRef: { name: 'other' },
+      params: { spacing: '10', quantity: '0.001' },
+    }),
+    expect: { field: 'spec.deploymentRef', message: 'deploymentRef is immutable' },
+  },
+  {
+    name: 'strategy symbol with a slash',
+    kind: 'VelozStrategy',
+    object: strategy('bad-symbol', {
+      ...grid,
+      symbol: 'BTC/USDT',
+      params: { spacing: '10', quantity: '0.001' },
+    }),
+    expect: { field: 'spec.symbol', message: 'symbol must be 2-20 upper-case letters or digits' },
+  },
+  {
+    name: 'unknown strategy type',
+    kind: 'VelozStrategy',
+    object: strategy('arb', { ...grid, type: 'arbitrage' as 'grid' }),
+    expect: { field: 'spec.type' },
+  },
+  {
+    name: 'grid without spacing',
+    kind: 'VelozStrategy',
+    object: strategy('grid-no-spacing', { ...grid, params: { quantity: '0.001' } }),
+    expect: {
+      field: 'spec.params',
+      message: 'a grid strategy takes params levels, spacing, quantity, center',
+    },
+  },
+  {
+    name: 'market maker with a grid parameter',
+    kind: 'VelozStrategy',
+    object: strategy('mm-levels', {
+      ...grid,
+      type: 'market_maker',
+      params: { spread: '1.0', quantity: '0.01', levels: 3 },
+    }),
+    expect: { field: 'spec.params', message: 'a market_maker strategy takes params' },
+  },
+  {
+    name: 'strategy without deploymentRef',
+    kind: 'VelozStrategy',
+    object: strategy('orphan', {
+      type: 'grid',
+      symbol: 'BTCUSDT',
+      params: { spacing: '10', quantity: '0.001' },
+    }),
+    expect: { field: 'spec.deploymentRef' },
+  },
+  {
+    name: 'strategy on a pair index out of range',
+    kind: 'VelozStrategy',
+    object: strategy('pair-64', { ...grid, params: { spacing: '10', quantity: '0.001' }, pairs: [64] }),
+    expect: { field: 'spec.pairs[0]' },
+  },
+];
+
+/** Updates that must be accepted: the transition rules allow what they should. */
+export const VALID_UPDATES: SchemaCase[] = [
+  {
+    name: 'WAL volume grows',
+    kind: 'VelozDeployment',
+    oldObject: deployment('grow', { wal: { storage: { size: '1Gi', storageClassName: 'fast-ssd' } } }),
+    object: deployment('grow', { wal: { storage: { size: '2Gi', storageClassName: 'fast-ssd' } } }),
+    expect: { field: '' },
+  },
+  {
+    name: 'WAL volume size rewritten in other units',
+    kind: 'VelozDeployment',
+    oldObject: deployment('units', { wal: { storage: { size: '1Gi' } } }),
+    object: deployment('units', { wal: { storage: { size: '1024Mi' } } }),
+    expect: { field: '' },
+  },
+  {
+    name: 'strategy params change, deploymentRef kept',
+    kind: 'VelozStrategy',
+    oldObject: strategy('tuned', { ...grid, params: { spacing: '10', quantity: '0.001' } }),
+    object: strategy('tuned', { ...grid, params: { spacing: '20', quantity: '0.002', levels: 8 } }),
+    expect: { field: '' },
+  },
+  {
+    name: 'live trading acknowledged',
+    kind: 'VelozDeployment',
+    object: deployment('live-ok', {
+      execution: { ...testnet, mode: 'binance_spot', acknowledgeLiveTrading: true },
+    }),
+    expect: { field: '' },
+  },
+];

@@ -1,0 +1,57 @@
+// Real `veloz` processes for the gateway's integration tests and benchmark.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+export const VELOZ_BIN = fileURLToPath(new URL('../../cli/bin/veloz.js', import.meta.url));
+
+export interface Proc {
+  child: ChildProcess;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Spawns `veloz ...args` and waits until `url` answers with one of `okStatuses`. */
+export async function startVeloz(
+  args: string[],
+  env: Record<string, string>,
+  url: string,
+  okStatuses = [200],
+  timeoutMs = 20_000,
+  nodeArgs: string[] = [],
+): Promise<Proc> {
+  const child = spawn(process.execPath, [...nodeArgs, VELOZ_BIN, ...args], {
+    env: { ...process.env, VELOZ_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`veloz ${args[0]} exited with ${child.exitCode}:\n${out}`);
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (okStatuses.includes(res.status)) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`veloz ${args[0]} not ready after ${timeoutMs} ms:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    child,
+    output: () => out,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = once(child, 'exit') as Promise<[number | null]>;
+      child.kill(signal);
+      const [code] = await exited;
+      return code;
+    },
+  };
+}

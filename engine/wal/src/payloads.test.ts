@@ -1,0 +1,229 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ORDER_STATUSES } from '@veloz/engine/domain/order-state';
+import { ORDER_TYPES, SIDES, TIME_IN_FORCES } from '@veloz/engine/domain/order';
+import { PayloadError } from './binary.ts';
+import { RecordType } from './format.ts';
+import {
+  decodeOrderRecord,
+  decodeRotation,
+  encodeOrderRecord,
+  encodeRotation,
+  type OrderRecord,
+} from './payloads.ts';
+
+const CASES: Array<{ name: string; rec: OrderRecord }> = [
+  {
+    name: 'limit buy',
+    rec: {
+      type: RecordType.OrderNew,
+      data: {
+        orderId: 1,
+        clientOrderId: 'web-123',
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        price: 5_000_000,
+        quantity: 1000,
+        strategy: '',
+      },
+    },
+  },
+  {
+    name: 'market sell with a strategy and unicode',
+    rec: {
+      type: RecordType.OrderNew,
+      data: {
+        orderId: Number.MAX_SAFE_INTEGER,
+        clientOrderId: 'ü-🚀',
+        symbol: 'ETHUSDT',
+        side: 'SELL',
+        type: 'MARKET',
+        timeInForce: 'IOC',
+        price: 0,
+        quantity: 1,
+        strategy: 'grid-1',
+      },
+    },
+  },
+  {
+    name: 'update with reason and exchange id',
+    rec: {
+      type: RecordType.OrderUpdate,
+      data: { orderId: 9, status: 'REJECTED', reason: 'insufficient balance', exchangeOrderId: '28457' },
+    },
+  },
+  {
+    name: 'update with empty strings',
+    rec: {
+      type: RecordType.OrderUpdate,
+      data: { orderId: 9, status: 'UNKNOWN', reason: '', exchangeOrderId: '' },
+    },
+  },
+  {
+    name: 'fill',
+    rec: {
+      type: RecordType.OrderFill,
+      data: { orderId: 3, quantity: 250, price: 4_999_950, tradeId: 2 ** 40 },
+    },
+  },
+  { name: 'cancel', rec: { type: RecordType.OrderCancel, data: { orderId: 4, reason: 'user' } } },
+];
+
+describe('order record payloads', () => {
+  it.each(CASES)('round-trips $name', ({ rec }) => {
+    const buf = encodeOrderRecord(rec);
+    expect(decodeOrderRecord(rec.type, buf)).toEqual(rec);
+  });
+
+  it.each(ORDER_STATUSES.map((s, i) => ({ s, i })))('encodes status $s as code $i', ({ s, i }) => {
+    const buf = encodeOrderRecord({
+      type: RecordType.OrderUpdate,
+      data: { orderId: 1, status: s, reason: '', exchangeOrderId: '' },
+    });
+    // Codes are positions in ORDER_STATUSES: reordering that list would change the file format.
+    expect(buf[8]).toBe(i);
+  });
+
+  it('is compact: a fill is four u64s', () => {
+    expect(encodeOrderRecord(CASES[4]!.rec).length).toBe(32);
+  });
+
+  it('round-trips any record', () => {
+    const str = fc.string({ unit: 'grapheme', maxLength: 40 });
+    const u64 = fc.maxSafeNat();
+    const rec: fc.Arbitrary<OrderRecord> = fc.oneof(
+      fc.record({
+        type: fc.constant(RecordType.OrderNew),
+        data: fc.record({
+          orderId: u64,
+          clientOrderId: str,
+          symbol: str,
+          side: fc.constantFrom(...SIDES),
+          type: fc.constantFrom(...ORDER_TYPES),
+          timeInForce: fc.constantFrom(...TIME_IN_FORCES),
+          price: u64,
+          quantity: u64,
+          strategy: str,
+        }),
+      }),
+      fc.record({
+        type: fc.constant(RecordType.OrderUpdate),
+        data: fc.record({
+          orderId: u64,
+          status: fc.constantFrom(...ORDER_STATUSES),
+          reason: str,
+          exchangeOrderId: str,
+        }),
+      }),
+      fc.record({
+        type: fc.constant(RecordType.OrderFill),
+        data: fc.record({ orderId: u64, quantity: u64, price: u64, tradeId: u64 }),
+      }),
+      fc.record({
+        type: fc.constant(RecordType.OrderCancel),
+        data: fc.record({ orderId: u64, reason: str }),
+      }),
+    );
+    fc.assert(
+      fc.property(rec, (r) => {
+        expect(decodeOrderRecord(r.type, encodeOrderRecord(r))).toEqual(r);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never throws anything but PayloadError on arbitrary bytes', () => {
+    const types = [RecordType.OrderNew, RecordType.OrderUpdate, RecordType.OrderFill, RecordType.OrderCancel];
+    fc.assert(
+      fc.property(fc.constantFrom(...types), fc.uint8Array({ maxLength: 80 }), (type, bytes) => {
+        try {
+          decodeOrderRecord(type, Buffer.from(bytes));
+        } catch (e) {
+          expect(e).toBeInstanceOf(PayloadError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each([
+    {
+      name: 'a truncated fill',
+      type: RecordType.OrderFill,
+      edit: (b: Buffer) => b.subarray(0, 31),
+      msg: /shorter/,
+    },
+    {
+      name: 'a fill with trailing bytes',
+      type: RecordType.OrderFill,
+      edit: (b: Buffer) => Buffer.concat([b, Buffer.from([0])]),
+      msg: /trailing/,
+    },
+    {
+      name: 'a fill decoded as a cancel',
+      type: RecordType.OrderCancel,
+      edit: (b: Buffer) => b,
+      msg: /shorter|trailing/,
+    },
+    {
+      name: 'a checkpoint',
+      type: RecordType.Checkpoint,
+      edit: (b: Buffer) => b,
+      msg: /not an order record/,
+    },
+    {
+      name: 'a rotation',
+      type: RecordType.Rotation,
+      edit: (b: Buffer) => b,
+      msg: /not an order record/,
+    },
+  ])('refuses $name', ({ type, edit, msg }) => {
+    const buf = edit(encodeOrderRecord(CASES[4]!.rec));
+    expect(() => decodeOrderRecord(type, buf)).toThrow(PayloadError);
+    expect(() => decodeOrderRecord(type, buf)).toThrow(msg);
+  });
+
+  it.each([
+    { name: 'side', offset: 8 + 2 + 7 + 2 + 7, msg: /unknown side code 2/ },
+    { name: 'order type', offset: 8 + 2 + 7 + 2 + 7 + 1, msg: /unknown order type code 2/ },
+    { name: 'time in force', offset: 8 + 2 + 7 + 2 + 7 + 2, msg: /unknown time in force code 2/ },
+  ])('refuses an unknown $name code', ({ offset, msg }) => {
+    const buf = Buffer.from(encodeOrderRecord(CASES[0]!.rec));
+    buf[offset] = 2;
+    expect(() => decodeOrderRecord(RecordType.OrderNew, buf)).toThrow(msg);
+  });
+
+  it('refuses an unknown status code', () => {
+    const buf = Buffer.from(encodeOrderRecord(CASES[2]!.rec));
+    buf[8] = ORDER_STATUSES.length;
+    expect(() => decodeOrderRecord(RecordType.OrderUpdate, buf)).toThrow(/unknown status code 10/);
+  });
+
+  it('refuses to encode values the format cannot hold', () => {
+    const base = CASES[0]!.rec;
+    if (base.type !== RecordType.OrderNew) throw new Error('fixture');
+    const bad = (over: object): OrderRecord => ({
+      type: RecordType.OrderNew,
+      data: { ...base.data, ...over },
+    });
+    expect(() => encodeOrderRecord(bad({ side: 'HOLD' }))).toThrow(RangeError);
+    expect(() => encodeOrderRecord(bad({ price: -1 }))).toThrow(RangeError);
+    expect(() => encodeOrderRecord(bad({ quantity: 0.5 }))).toThrow(RangeError);
+    expect(() => encodeOrderRecord(bad({ clientOrderId: '\udc00' }))).toThrow(RangeError);
+  });
+});
+
+describe('rotation payload', () => {
+  it.each([1, 2, 99, 2 ** 40])('round-trips segment %i', (n) => {
+    const buf = encodeRotation({ sealedSegment: n });
+    expect(buf.length).toBe(8);
+    expect(decodeRotation(buf)).toEqual({ sealedSegment: n });
+  });
+
+  it('refuses a short or long payload', () => {
+    expect(() => decodeRotation(Buffer.alloc(7))).toThrow(PayloadError);
+    expect(() => decodeRotation(Buffer.alloc(9))).toThrow(PayloadError);
+  });
+});

@@ -1,0 +1,144 @@
+// Payloads of the order records: compact binary, integers only (DESIGN §6).
+import type { OrderType, Side, TimeInForce } from '@veloz/api/enums';
+import { ORDER_STATUSES, type OrderStatus } from '@veloz/api/enums';
+import { BinaryReader, BinaryWriter, PayloadError } from './binary.ts';
+import { RecordType } from './format.ts';
+
+export interface OrderNewPayload {
+  orderId: number;
+  clientOrderId: string;
+  symbol: string;
+  side: Side;
+  type: OrderType;
+  timeInForce: TimeInForce;
+  price: number;
+  quantity: number;
+  strategy: string;
+}
+
+export interface OrderUpdatePayload {
+  orderId: number;
+  status: OrderStatus;
+  reason: string;
+  exchangeOrderId: string;
+}
+
+export interface OrderFillPayload {
+  orderId: number;
+  quantity: number;
+  price: number;
+  tradeId: number;
+}
+
+export interface OrderCancelPayload {
+  orderId: number;
+  reason: string;
+}
+
+export interface RotationPayload {
+  /** Number the segment that this record ends is sealed under. */
+  sealedSegment: number;
+}
+
+export type OrderRecord =
+  | { type: typeof RecordType.OrderNew; data: OrderNewPayload }
+  | { type: typeof RecordType.OrderUpdate; data: OrderUpdatePayload }
+  | { type: typeof RecordType.OrderFill; data: OrderFillPayload }
+  | { type: typeof RecordType.OrderCancel; data: OrderCancelPayload };
+
+const SIDE_CODES: readonly Side[] = ['BUY', 'SELL'];
+const TYPE_CODES: readonly OrderType[] = ['LIMIT', 'MARKET'];
+const TIF_CODES: readonly TimeInForce[] = ['GTC', 'IOC'];
+
+function code<T>(list: readonly T[], v: T): number {
+  const i = list.indexOf(v);
+  if (i < 0) throw new RangeError(`cannot encode ${String(v)}`);
+  return i;
+}
+
+function decodeCode<T>(list: readonly T[], i: number, what: string): T {
+  const v = list[i];
+  if (v === undefined) throw new PayloadError(`unknown ${what} code ${i}`);
+  return v;
+}
+
+export function encodeOrderRecord(r: OrderRecord): Buffer {
+  const w = new BinaryWriter();
+  switch (r.type) {
+    case RecordType.OrderNew: {
+      const d = r.data;
+      w.u64(d.orderId).str(d.clientOrderId).str(d.symbol);
+      w.u8(code(SIDE_CODES, d.side)).u8(code(TYPE_CODES, d.type)).u8(code(TIF_CODES, d.timeInForce));
+      w.u64(d.price).u64(d.quantity).str(d.strategy);
+      break;
+    }
+    case RecordType.OrderUpdate:
+      w.u64(r.data.orderId)
+        .u8(code(ORDER_STATUSES, r.data.status))
+        .str(r.data.reason)
+        .str(r.data.exchangeOrderId);
+      break;
+    case RecordType.OrderFill:
+      w.u64(r.data.orderId).u64(r.data.quantity).u64(r.data.price).u64(r.data.tradeId);
+      break;
+    case RecordType.OrderCancel:
+      w.u64(r.data.orderId).str(r.data.reason);
+      break;
+  }
+  return w.done();
+}
+
+export function decodeOrderRecord(type: RecordType, payload: Buffer): OrderRecord {
+  const rd = new BinaryReader(payload);
+  let rec: OrderRecord;
+  switch (type) {
+    case RecordType.OrderNew:
+      rec = {
+        type,
+        data: {
+          orderId: rd.u64(),
+          clientOrderId: rd.str(),
+          symbol: rd.str(),
+          side: decodeCode(SIDE_CODES, rd.u8(), 'side'),
+          type: decodeCode(TYPE_CODES, rd.u8(), 'order type'),
+          timeInForce: decodeCode(TIF_CODES, rd.u8(), 'time in force'),
+          price: rd.u64(),
+          quantity: rd.u64(),
+          strategy: rd.str(),
+        },
+      };
+      break;
+    case RecordType.OrderUpdate:
+      rec = {
+        type,
+        data: {
+          orderId: rd.u64(),
+          status: decodeCode(ORDER_STATUSES, rd.u8(), 'status'),
+          reason: rd.str(),
+          exchangeOrderId: rd.str(),
+        },
+      };
+      break;
+    case RecordType.OrderFill:
+      rec = { type, data: { orderId: rd.u64(), quantity: rd.u64(), price: rd.u64(), tradeId: rd.u64() } };
+      break;
+    case RecordType.OrderCancel:
+      rec = { type, data: { orderId: rd.u64(), reason: rd.str() } };
+      break;
+    default:
+      throw new PayloadError(`record type ${type} is not an order record`);
+  }
+  rd.end();
+  return rec;
+}
+
+export function encodeRotation(p: RotationPayload): Buffer {
+  return new BinaryWriter(8).u64(p.sealedSegment).done();
+}
+
+export function decodeRotation(payload: Buffer): RotationPayload {
+  const rd = new BinaryReader(payload);
+  const sealedSegment = rd.u64();
+  rd.end();
+  return { sealedSegment };
+}

@@ -1,0 +1,36 @@
+// The WAL snapshot stream of GET /api/wal/backup (a tar whose first entry indexes the rest): the
+// names and shapes both the engine that sends it and `veloz backup` that reads it rely on.
+
+export const SNAPSHOT_FORMAT = 'veloz-wal-snapshot/1';
+export const SNAPSHOT_INDEX = 'backup.json';
+
+export interface SnapshotFile {
+  name: string;
+  size: number;
+  /** `<first sequence>.<CRC32C of the first record, hex>`; null for an empty file. */
+  id: string | null;
+  firstSequence: number | null;
+  /** Bytes before this offset are not in the stream (the caller has them). */
+  sendFrom: number;
+}
+
+export interface SnapshotIndex {
+  format: string;
+  sequence: number;
+  createdAt: number;
+  files: SnapshotFile[];
+}
+
+/** Parses `have` (`id:length,...`); ids that do not parse are ignored (sent in full). */
+export function parseHave(raw: string | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const part of (raw ?? '').split(',')) {
+    const m = /^(\d+\.[0-9a-f]{8}):(\d+)$/.exec(part.trim());
+    if (m) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+export function segmentId(firstSequence: number, crc: number): string {
+  return `${firstSequence}.${crc.toString(16).padStart(8, '0')}`;
+}
