@@ -222,7 +222,7 @@ describe.skipIf(!built)(
       const child = spawn(
         process.execPath,
         [
-          join(ROOT, 'engine', 'bin', 'veloz.js'),
+          join(ROOT, 'engine', 'cli', 'bin', 'veloz.js'),
           'operator',
           '--kubeconfig',
           kc,

@@ -16,7 +16,7 @@ import { startLocalCluster, type NodeMode } from '@veloz/testing/local-cluster';
 import { installCrds, readManifests } from '@veloz/testing/crds';
 
 const ROOT = join(import.meta.dirname, '..');
-const VELOZ = join(ROOT, 'engine', 'bin', 'veloz.js');
+const VELOZ = join(ROOT, 'engine', 'cli', 'bin', 'veloz.js');
 const NAMESPACE = 'veloz-quickstart';
 
 if (process.env['KUBECONFIG']) {
