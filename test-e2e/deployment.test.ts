@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { KubeClient } from '@veloz/operator/kube/client';
-import { RESOURCES, type KubernetesObject } from '@veloz/operator/kube/resources';
+import { RESOURCES, type KubernetesObject, type ResourceRef } from '@veloz/operator/kube/resources';
 import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
 import { OperatorProcess } from '@veloz/testing/operator-process';
 
@@ -36,7 +36,8 @@ async function quickstart(): Promise<Obj> {
   return { ...d, metadata: { ...d.metadata, namespace: ns.name } };
 }
 
-const get = (r = RESOURCES.velozDeployment, name = 'quickstart') => c.find<Obj>(r, ns.name, name);
+const get = (r: ResourceRef = RESOURCES.velozDeployment, name = 'quickstart') =>
+  c.find<Obj>(r, ns.name, name);
 const condition = (o: Obj | undefined, type: string) =>
   (o?.status?.['conditions'] as Array<{ type: string; status: string; reason: string }> | undefined)?.find(
     (x) => x.type === type,

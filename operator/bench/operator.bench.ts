@@ -16,6 +16,7 @@ import { installCrds } from '@veloz/testing/crds';
 import { parse } from 'yaml';
 import { OperatorProcess } from '@veloz/testing/operator-process';
 import { Informer } from '../src/runtime/informer.ts';
+import { cacheTransform, type CachedDeployment } from '../src/cache-transforms.ts';
 import { monitoringApiServed } from '../src/monitoring-discovery.ts';
 import { pino } from 'pino';
 
@@ -168,14 +169,14 @@ const operatorRound = () =>
       let allCurrent: () => void = () => undefined;
       const done = new Promise<void>((resolve) => (allCurrent = resolve));
       const seen = new Set<string>();
-      const watcher = new Informer({
+      const watcher = new Informer<CachedDeployment>({
         client,
         resource: RESOURCES.velozDeployment,
         namespace: 'bench-operator',
         log: pino({ level: 'silent' }),
-        onChange: (o) => {
-          const d = o as KubernetesObject & { status?: { observedGeneration?: number } };
-          const name = d.metadata?.name ?? '';
+        transform: cacheTransform(RESOURCES.velozDeployment),
+        onChange: (d) => {
+          const name = d.metadata.name ?? '';
           if (seen.has(name) || d.status?.observedGeneration !== d.metadata?.generation) return;
           seen.add(name);
           if (seen.size === N) allCurrent();

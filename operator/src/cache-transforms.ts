@@ -1,12 +1,50 @@
 // What the operator's caches keep of each kind: only the fields reconcilers read. At hundreds of
 // deployments the caches hold thousands of objects, and pod specs and templates dominate them.
+// The types of the cached objects are derived from these transforms, so a reconciler can read
+// exactly what is kept, typed, and nothing else.
+import type { VelozDeployment, VelozStrategy } from '@veloz/api/generated/types';
 import type { KubernetesObject, ResourceRef } from './kube/resources.ts';
-import { RESOURCES } from './kube/resources.ts';
+import { slim } from './runtime/informer.ts';
 
-type Transform = (o: KubernetesObject) => KubernetesObject;
+type Metadata = NonNullable<KubernetesObject['metadata']>;
+type Condition = { type: string; status: string; lastTransitionTime?: string; message?: string };
 
-function meta(o: KubernetesObject): KubernetesObject {
-  const m = o.metadata ?? {};
+// The fields read of each kind as the API server sends them (its v1 shapes, abridged). An object
+// comes off the wire untyped; these say once, here, what its fields are.
+interface PodFields {
+  status?: { podIP?: string; phase?: string; conditions?: Condition[] };
+}
+interface ClaimFields {
+  spec?: { resources?: { requests?: { storage?: string } } };
+  status?: { phase?: string };
+}
+interface JobFields {
+  status?: { conditions?: Condition[] };
+}
+interface StatefulSetFields {
+  spec?: {
+    replicas?: number;
+    volumeClaimTemplates?: Array<{
+      metadata?: { name?: string };
+      spec?: { resources?: { requests?: { storage?: string } } };
+    }>;
+  };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    readyReplicas?: number;
+    updatedReplicas?: number;
+  };
+}
+interface SecretFields {
+  type?: string;
+  data?: Record<string, string>;
+}
+const fields = <F>(o: KubernetesObject): F => o as F;
+
+/** What every cached object keeps: its identity, labels, owners and generation. */
+function meta(o: KubernetesObject) {
+  const m: Metadata = o.metadata ?? {};
   return {
     apiVersion: o.apiVersion ?? '',
     kind: o.kind ?? '',
@@ -23,52 +61,109 @@ function meta(o: KubernetesObject): KubernetesObject {
   };
 }
 
-function pick(o: KubernetesObject, field: string, keys: string[]): Record<string, unknown> | undefined {
-  const v = o[field] as Record<string, unknown> | undefined;
+/** The keys of `v` among `keys` whose value is set (absent keys are left out, not kept undefined). */
+function pick<T extends object, K extends keyof T>(
+  v: T | undefined,
+  keys: readonly K[],
+): Partial<Pick<T, K>> | undefined {
   if (!v) return undefined;
-  return Object.fromEntries(keys.filter((k) => v[k] !== undefined).map((k) => [k, v[k]]));
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (v[k] !== undefined) out[k] = v[k];
+  return out;
 }
 
-const TRANSFORMS = new Map<ResourceRef, Transform>([
-  [
-    RESOURCES.pod,
-    (o) => {
-      const st = o['status'] as
-        { podIP?: string; phase?: string; conditions?: Array<{ type: string }> } | undefined;
-      return {
-        ...meta(o),
-        status: {
-          podIP: st?.podIP,
-          phase: st?.phase,
-          conditions: st?.conditions?.filter((c) => c.type === 'Ready'),
-        },
-      };
+// The API server checks custom resources against the CRD schema, whose types these are; the
+// metadata is the full one (finalizers, deletionTimestamp), which the generated types leave out.
+const velozDeployment = (o: KubernetesObject) => fields<VelozDeployment & { metadata: Metadata }>(slim(o));
+const velozStrategy = (o: KubernetesObject) => fields<VelozStrategy & { metadata: Metadata }>(slim(o));
+
+const pod = (o: KubernetesObject) => {
+  const st = fields<PodFields>(o).status;
+  return {
+    ...meta(o),
+    status: {
+      podIP: st?.podIP,
+      phase: st?.phase,
+      conditions: st?.conditions?.filter((c) => c.type === 'Ready'),
     },
-  ],
-  [
-    RESOURCES.pvc,
-    (o) => ({ ...meta(o), spec: pick(o, 'spec', ['resources']), status: pick(o, 'status', ['phase']) }),
-  ],
-  [RESOURCES.job, (o) => ({ ...meta(o), status: pick(o, 'status', ['conditions']) })],
-  [
-    RESOURCES.statefulSet,
-    (o) => ({ ...meta(o), spec: pick(o, 'spec', ['replicas', 'volumeClaimTemplates']), status: o['status'] }),
-  ],
-  [RESOURCES.secret, (o) => ({ ...meta(o), type: o['type'], data: o['data'] })],
-]);
+  };
+};
 
-/** Kinds the reconcilers read only the metadata of (existence, labels, owners, generation). */
-const METADATA_ONLY = new Set<ResourceRef>([
-  RESOURCES.configMap,
-  RESOURCES.service,
-  RESOURCES.serviceAccount,
-  RESOURCES.pdb,
-  RESOURCES.networkPolicy,
-  RESOURCES.cronJob,
-  RESOURCES.serviceMonitor,
-  RESOURCES.prometheusRule,
-]);
+const pvc = (o: KubernetesObject) => {
+  const f = fields<ClaimFields>(o);
+  return { ...meta(o), spec: pick(f.spec, ['resources']), status: pick(f.status, ['phase']) };
+};
 
-export function cacheTransform(r: ResourceRef): Transform | undefined {
-  return TRANSFORMS.get(r) ?? (METADATA_ONLY.has(r) ? meta : undefined);
+const job = (o: KubernetesObject) => ({
+  ...meta(o),
+  status: pick(fields<JobFields>(o).status, ['conditions']),
+});
+
+const statefulSet = (o: KubernetesObject) => {
+  const f = fields<StatefulSetFields>(o);
+  return { ...meta(o), spec: pick(f.spec, ['replicas', 'volumeClaimTemplates']), status: f.status };
+};
+
+const secret = (o: KubernetesObject) => {
+  const f = fields<SecretFields>(o);
+  return { ...meta(o), type: f.type, data: f.data };
+};
+
+/** The cached shape of each kind the operator watches, by kind. */
+export interface CachedShapes {
+  VelozDeployment: ReturnType<typeof velozDeployment>;
+  VelozStrategy: ReturnType<typeof velozStrategy>;
+  Secret: ReturnType<typeof secret>;
+  Pod: ReturnType<typeof pod>;
+  PersistentVolumeClaim: ReturnType<typeof pvc>;
+  Job: ReturnType<typeof job>;
+  StatefulSet: ReturnType<typeof statefulSet>;
+  // Kinds the reconcilers read only the metadata of (existence, labels, owners, generation).
+  ConfigMap: CachedMeta;
+  Service: CachedMeta;
+  ServiceAccount: CachedMeta;
+  PodDisruptionBudget: CachedMeta;
+  NetworkPolicy: CachedMeta;
+  CronJob: CachedMeta;
+  ServiceMonitor: CachedMeta;
+  PrometheusRule: CachedMeta;
+}
+
+export type CachedKind = keyof CachedShapes;
+export type CachedMeta = ReturnType<typeof meta>;
+export type CachedDeployment = CachedShapes['VelozDeployment'];
+export type CachedStrategy = CachedShapes['VelozStrategy'];
+export type CachedSecret = CachedShapes['Secret'];
+export type CachedPod = CachedShapes['Pod'];
+export type CachedClaim = CachedShapes['PersistentVolumeClaim'];
+export type CachedJob = CachedShapes['Job'];
+export type CachedStatefulSet = CachedShapes['StatefulSet'];
+
+const TRANSFORMS: { [K in CachedKind]: (o: KubernetesObject) => CachedShapes[K] } = {
+  VelozDeployment: velozDeployment,
+  VelozStrategy: velozStrategy,
+  Secret: secret,
+  Pod: pod,
+  PersistentVolumeClaim: pvc,
+  Job: job,
+  StatefulSet: statefulSet,
+  ConfigMap: meta,
+  Service: meta,
+  ServiceAccount: meta,
+  PodDisruptionBudget: meta,
+  NetworkPolicy: meta,
+  CronJob: meta,
+  ServiceMonitor: meta,
+  PrometheusRule: meta,
+};
+
+export function cacheTransform<K extends CachedKind>(
+  r: ResourceRef<K>,
+): (o: KubernetesObject) => CachedShapes[K] {
+  return TRANSFORMS[r.kind];
+}
+
+/** Whether the operator caches `r` (a kind render() makes, say). */
+export function isCached(r: ResourceRef): r is ResourceRef<CachedKind> {
+  return Object.hasOwn(TRANSFORMS, r.kind);
 }

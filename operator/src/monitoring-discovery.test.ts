@@ -1,6 +1,7 @@
+import { FakeClock } from '@veloz/testing/fake-clock';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { MonitoringApi } from './monitoring-discovery.ts';
+import { discoverAtStart, MonitoringApi } from './monitoring-discovery.ts';
 
 function api(served: () => boolean | Error) {
   const changes: boolean[] = [];
@@ -49,5 +50,41 @@ describe('MonitoringApi', () => {
     answer = false;
     await new Promise((r) => setTimeout(r, 30));
     expect(changes).toEqual([true]);
+  });
+});
+
+describe('discoverAtStart', () => {
+  const failing = (failures: number) => {
+    let calls = 0;
+    return {
+      calls: () => calls,
+      check: async () => {
+        if (++calls <= failures) throw new Error('connect ECONNREFUSED');
+        return true;
+      },
+    };
+  };
+
+  it('keeps asking while the API server is unreachable, with growing delays', async () => {
+    const clock = new FakeClock();
+    const api = failing(3);
+    const lines: Array<{ msg: string; delayMs: number }> = [];
+    const log = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l) as never) });
+    const answer = discoverAtStart(api, log, clock);
+    await clock.advance(10_000);
+    expect(await answer).toBe(true);
+    expect(api.calls()).toBe(4);
+    expect(lines.map((l) => l.msg)).toEqual(Array(3).fill('API discovery failed at start; retrying'));
+    expect(lines[2]!.delayMs).toBeGreaterThan(lines[0]!.delayMs);
+  });
+
+  it('gives up after nine attempts with the last error', async () => {
+    const clock = new FakeClock();
+    const api = failing(100);
+    const answer = discoverAtStart(api, pino({ level: 'silent' }), clock);
+    const failed = expect(answer).rejects.toThrow('ECONNREFUSED');
+    await clock.advance(120_000, 1_000);
+    await failed;
+    expect(api.calls()).toBe(9);
   });
 });

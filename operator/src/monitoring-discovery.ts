@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { KubeClient } from './kube/client.ts';
 import type { MonitoringDiscovery } from './reconcilers/deployment.ts';
+import { backoffMs, realClock, type Clock } from './runtime/clock.ts';
 
 export interface MonitoringApiOptions {
   client: Pick<KubeClient, 'serves'>;
@@ -63,5 +64,27 @@ export class MonitoringApi implements MonitoringDiscovery {
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+}
+
+/**
+ * The first answer, at start. The API server may be briefly unreachable (restarting, not yet
+ * listening): keep trying for a while instead of exiting; the client already retries refused
+ * connections a few times.
+ */
+export async function discoverAtStart(
+  api: Pick<MonitoringApi, 'check'>,
+  log: Logger,
+  clock: Clock = realClock,
+): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await api.check();
+    } catch (err) {
+      if (attempt >= 8) throw err;
+      const delayMs = backoffMs(attempt, 500, 10_000, 0.2);
+      log.warn({ err, delayMs }, 'API discovery failed at start; retrying');
+      await clock.sleep(delayMs);
+    }
   }
 }

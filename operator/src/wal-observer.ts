@@ -92,9 +92,11 @@ export class WalObserver {
   start(): void {
     if (this.timer || this.stopped) return;
     const tick = () => {
-      this.round = this.askAll().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, this.o.intervalMs).unref();
-      });
+      this.round = this.askAll()
+        .catch((err: unknown) => this.o.log.error({ err }, 'a round of WAL status reads failed'))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.o.intervalMs).unref();
+        });
     };
     // The first round comes soon: a new leader's status should not wait a whole interval.
     this.timer = setTimeout(tick, Math.min(this.o.intervalMs, 5_000)).unref();

@@ -81,7 +81,9 @@ export async function engineCommand(argv: string[]): Promise<number> {
   if (values.stdio) {
     await app.ready();
     const done = runStdio(app, engine.events, process.stdin, process.stdout, log);
-    const onSignal = (sig: string) => void stop(sig);
+    // A failed shutdown is logged here and rethrown below, where stdin's end awaits the same stop.
+    const onSignal = (sig: string) =>
+      void stop(sig).catch((err: unknown) => log.error({ err, signal: sig }, 'shutdown failed'));
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     await Promise.race([done, new Promise<void>((resolve) => process.once('beforeExit', () => resolve()))]);
@@ -90,8 +92,14 @@ export async function engineCommand(argv: string[]): Promise<number> {
   }
   await app.listen({ port: config.port, host: config.host });
   log.info({ port: config.port, walDir: config.walDir }, 'engine listening');
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: string) => void stop(sig).then(resolve);
+  await new Promise<void>((resolve, reject) => {
+    const onSignal = (sig: string) =>
+      void stop(sig)
+        .catch((err: unknown) => {
+          log.error({ err, signal: sig }, 'shutdown failed');
+          throw err;
+        })
+        .then(resolve, reject);
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });

@@ -144,14 +144,20 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
     },
     'gateway listening',
   );
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'gateway shutting down');
-      void app.close().then(() => {
-        log.info('stopped');
-        log.flush();
-        resolve();
-      });
+      void app
+        .close()
+        .catch((err: unknown) => {
+          log.error({ err, signal }, 'shutdown failed');
+          throw err;
+        })
+        .then(() => {
+          log.info('stopped');
+          log.flush();
+          resolve();
+        }, reject);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -1,8 +1,9 @@
 // The resources the operator talks to, and how their REST paths are built.
-export interface ResourceRef {
+/** A resource; `K` is its kind, literal for the RESOURCES below, so the cache can type what it holds. */
+export interface ResourceRef<K extends string = string> {
   group: string;
   version: string;
-  kind: string;
+  kind: K;
   plural: string;
   namespaced: boolean;
 }
@@ -56,7 +57,13 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
   return i < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
-const r = (group: string, version: string, kind: string, plural: string, namespaced = true): ResourceRef => ({
+const r = <K extends string>(
+  group: string,
+  version: string,
+  kind: K,
+  plural: string,
+  namespaced = true,
+): ResourceRef<K> => ({
   group,
   version,
   kind,

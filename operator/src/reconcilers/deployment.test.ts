@@ -39,7 +39,7 @@ const condition = (type: string) =>
 
 const newReconciler = (over: Partial<DeploymentReconcilerDeps> = {}) =>
   new DeploymentReconciler({
-    cache: api,
+    cache: api.cache,
     writer: api,
     events: recorder,
     monitoring: { served: async () => served },

@@ -6,9 +6,16 @@ import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
 import { applyDefaults } from '@veloz/api/crd/defaults';
 import { parseQuantity } from '@veloz/api/crd/quantity';
 import { render, type KubernetesObject as Desired } from '@veloz/render/render';
-import type { LastBackup, VelozDeployment, VelozStrategy } from '@veloz/api/generated/types';
+import type { LastBackup, VelozDeployment } from '@veloz/api/generated/types';
 import type { Logger } from 'pino';
-import { podReady, type ObjectCache, type PodLike } from '../cache.ts';
+import { podReady, type ObjectCache } from '../cache.ts';
+import {
+  isCached,
+  type CachedDeployment,
+  type CachedKind,
+  type CachedShapes,
+  type CachedStatefulSet,
+} from '../cache-transforms.ts';
 import type { KubeClient } from '../kube/client.ts';
 import {
   RESOURCES,
@@ -18,17 +25,18 @@ import {
   type ResourceRef,
 } from '../kube/resources.ts';
 import { TerminalError, type Reconciler, type ReconcileResult } from '../runtime/controller.ts';
+import { MANAGED_BY } from '../runtime/watches.ts';
 import { conditionOf } from '../status/conditions.ts';
 import { sameState } from '../status/equal.ts';
 import { computeDeploymentStatus, type ObservedStatefulSet } from '../status/deployment-status.ts';
 import type { WalObservation } from '../wal-observer.ts';
+import { referencedSecrets } from './deployment-watches.ts';
 import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
-export const MANAGED_BY = 'veloz-operator';
 
 /** Kinds render() produces, which the operator prunes when they are no longer desired. */
-export const OWNED: ResourceRef[] = [
+export const OWNED: Array<ResourceRef<CachedKind>> = [
   RESOURCES.secret,
   RESOURCES.configMap,
   RESOURCES.service,
@@ -71,7 +79,18 @@ interface Applied {
   fingerprint: string;
 }
 
-type Live = KubernetesObject & { metadata: NonNullable<KubernetesObject['metadata']> };
+interface Credentials {
+  ready: boolean;
+  reason: string;
+  message: string;
+}
+
+/** A child applied from the last render: to see, next pass, whether it changed since. */
+interface AppliedChild {
+  r: ResourceRef<CachedKind>;
+  name: string;
+  key: string;
+}
 
 function fingerprint(o: KubernetesObject): string {
   // Objects with a generation change it only on spec edits; status churn must not cause applies.
@@ -80,8 +99,10 @@ function fingerprint(o: KubernetesObject): string {
   // Claims have no generation, and binding changes them (status, volumeName, annotations): what
   // can be edited of them by hand and matters is their labels and size.
   if (o.kind === 'PersistentVolumeClaim') {
-    const spec = o['spec'] as { resources?: unknown } | undefined;
-    return `c${hashOf([m.labels ?? null, spec?.resources ?? null]).slice(0, 16)}`;
+    const spec = o['spec'];
+    const resources =
+      typeof spec === 'object' && spec !== null && 'resources' in spec ? spec.resources : null;
+    return `c${hashOf([m.labels ?? null, resources ?? null]).slice(0, 16)}`;
   }
   return `rv${m.resourceVersion ?? ''}`;
 }
@@ -95,15 +116,22 @@ function decode(data: Record<string, string> | undefined, key: string): string |
   return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
 }
 
+/** The cached kind of a rendered object (render() makes only kinds the operator watches). */
+function resourceOf(o: Desired): ResourceRef<CachedKind> {
+  const r = resourceFor(o.apiVersion, o.kind);
+  if (!isCached(r)) throw new Error(`render() made ${o.kind}, which the operator does not watch`);
+  return r;
+}
+
+/** Workloads: what starts trading pods, held back in a live mode until the credentials are there. */
+const isWorkload = (o: Desired) => o.kind === 'StatefulSet' || o.kind === 'CronJob';
+
 export class DeploymentReconciler implements Reconciler {
   readonly kind = 'VelozDeployment';
   private readonly d: DeploymentReconcilerDeps;
   private readonly applied = new Map<string, Applied>();
   /** Per deployment: the hash of render()'s input and the children applied from it. */
-  private readonly rendered = new Map<
-    string,
-    { input: string; children: Array<{ r: ResourceRef; name: string; key: string }> }
-  >();
+  private readonly rendered = new Map<string, { input: string; children: AppliedChild[] }>();
 
   constructor(deps: DeploymentReconcilerDeps) {
     this.d = deps;
@@ -112,14 +140,9 @@ export class DeploymentReconciler implements Reconciler {
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const { namespace, name } = splitKey(key);
     const ns = namespace ?? '';
-    const raw = this.d.cache.get<VelozDeployment & { metadata: Live['metadata'] }>(
-      RESOURCES.velozDeployment,
-      ns,
-      name,
-    );
+    const raw = this.d.cache.get(RESOURCES.velozDeployment, ns, name);
     if (!raw) {
-      for (const k of this.applied.keys()) if (k.startsWith(`${ns}/${name}|`)) this.applied.delete(k);
-      this.rendered.delete(`${ns}/${name}`);
+      this.forget(ns, name);
       this.d.wal?.track(ns, name, new Map());
       return;
     }
@@ -127,19 +150,7 @@ export class DeploymentReconciler implements Reconciler {
     // newer defaults, so they are applied here too (as render() does).
     const cr = applyDefaults(VELOZ_DEPLOYMENT.schema, raw);
     if (cr.metadata.deletionTimestamp) return this.finalize(cr);
-    // The finalizer guards the strategies' cleanup, not the children (owner references do), so
-    // it is added alongside the first wave of applies rather than before them.
-    let finalizerError: Error | undefined;
-    const finalizer = cr.metadata.finalizers?.includes(DEPLOYMENT_FINALIZER)
-      ? undefined
-      : this.d.writer
-          .mergePatch(RESOURCES.velozDeployment, ns, name, {
-            metadata: { finalizers: [...(cr.metadata.finalizers ?? []), DEPLOYMENT_FINALIZER] },
-          })
-          .then(
-            () => undefined,
-            (err: unknown) => void (finalizerError = err instanceof Error ? err : new Error(String(err))),
-          );
+    const finalizer = this.addFinalizer(cr, ns, name);
     const credentials = this.credentials(cr);
     // Events are records, not steps: they are written alongside the rest of the pass.
     const events = new EventBatch(this.d.events, this.d.log);
@@ -162,13 +173,36 @@ export class DeploymentReconciler implements Reconciler {
       // Settled before the pass ends, so a pass never leaves a write running behind it.
       await Promise.all([events.settled(), finalizer]);
     }
+    const finalizerError = await finalizer;
     if (finalizerError) throw finalizerError;
     if (inProgress) return { requeueAfterMs: 1_000 };
     // Backup staleness is a matter of time, not of events.
     return { requeueAfterMs: ready ? 60_000 : 15_000 };
   }
 
-  private credentials(cr: VelozDeployment): { ready: boolean; reason: string; message: string } {
+  /** What the reconciler remembers of a deployment that is gone. */
+  private forget(ns: string, name: string): void {
+    for (const k of this.applied.keys()) if (k.startsWith(`${ns}/${name}|`)) this.applied.delete(k);
+    this.rendered.delete(`${ns}/${name}`);
+  }
+
+  /**
+   * Adds the finalizer unless present, alongside the pass rather than before it: it guards the
+   * strategies' cleanup, not the children (owner references do). Resolves to the failure, if any.
+   */
+  private addFinalizer(cr: CachedDeployment, ns: string, name: string): Promise<Error | undefined> {
+    if (cr.metadata.finalizers?.includes(DEPLOYMENT_FINALIZER)) return Promise.resolve(undefined);
+    return this.d.writer
+      .mergePatch(RESOURCES.velozDeployment, ns, name, {
+        metadata: { finalizers: [...(cr.metadata.finalizers ?? []), DEPLOYMENT_FINALIZER] },
+      })
+      .then(
+        () => undefined,
+        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+      );
+  }
+
+  private credentials(cr: VelozDeployment): Credentials {
     const ex = cr.spec.execution;
     if (ex.mode === 'sim_engine') return { ready: true, reason: 'NotRequired', message: '' };
     const ref = ex.credentialsSecretRef;
@@ -178,11 +212,7 @@ export class DeploymentReconciler implements Reconciler {
         reason: 'SecretNotReferenced',
         message: 'execution.credentialsSecretRef is required in live modes',
       };
-    const s = this.d.cache.get<{ data?: Record<string, string> }>(
-      RESOURCES.secret,
-      cr.metadata?.namespace ?? '',
-      ref.name,
-    );
+    const s = this.d.cache.get(RESOURCES.secret, cr.metadata?.namespace ?? '', ref.name);
     if (!s) return { ready: false, reason: 'SecretNotFound', message: `Secret ${ref.name} not found` };
     const missing = [ref.apiKeyKey, ref.apiSecretKey].filter((k) => !decode(s.data, k));
     if (missing.length) {
@@ -198,21 +228,16 @@ export class DeploymentReconciler implements Reconciler {
   /** Hash of every referenced Secret's data, so a changed Secret rolls the pods. */
   private secretsHash(cr: VelozDeployment): string {
     const ns = cr.metadata?.namespace ?? '';
-    const refs = [
-      cr.spec.execution.credentialsSecretRef?.name,
-      cr.spec.gateway.apiKeySecretRef?.name,
-      cr.spec.wal.postgres?.secretRef?.name,
-    ].filter((n): n is string => !!n);
-    const parts = refs.map((n) => [
+    const parts = referencedSecrets(cr.spec).map((n) => [
       n,
-      this.d.cache.get<{ data?: Record<string, string> }>(RESOURCES.secret, ns, n)?.data ?? null,
+      this.d.cache.get(RESOURCES.secret, ns, n)?.data ?? null,
     ]);
     return hashOf(parts).slice(0, 16);
   }
 
   private apiKey(cr: VelozDeployment): string | undefined {
     if (cr.spec.gateway.apiKeySecretRef) return undefined;
-    const existing = this.d.cache.get<{ data?: Record<string, string> }>(
+    const existing = this.d.cache.get(
       RESOURCES.secret,
       cr.metadata?.namespace ?? '',
       `${cr.metadata?.name}-gateway-api-key`,
@@ -243,8 +268,7 @@ export class DeploymentReconciler implements Reconciler {
     const input = hashOf([cr.metadata?.uid, x, ns, cr.spec, ctx, credentialsReady]);
     const crKey = `${ns}/${x}`;
     const last = this.rendered.get(crKey);
-    if (last?.input === input && last.children.every((c) => this.unchanged(c.r, ns, c.name, c.key)))
-      return false;
+    if (last?.input === input && last.children.every((c) => this.unchanged(c, ns))) return false;
     let desired: Desired[];
     try {
       desired = render(cr, ctx);
@@ -254,59 +278,86 @@ export class DeploymentReconciler implements Reconciler {
       );
     }
     // Without credentials no trading pods start in a live mode; running ones are left alone.
-    const workloads = (o: Desired) => o.kind === 'StatefulSet' || o.kind === 'CronJob';
-    const toApply = credentialsReady ? desired : desired.filter((o) => !workloads(o) || this.live(o));
-    let requeueSoon = false;
-    const created: string[] = [];
-    const updated: string[] = [];
-    const applyOne = async (obj: Desired): Promise<void> => {
-      const r = resourceFor(obj.apiVersion, obj.kind);
-      const key = `${ns}/${x}|${obj.kind}/${obj.metadata.name}`;
-      const live = this.d.cache.get<KubernetesObject>(r, ns, obj.metadata.name);
-      if (obj.kind === 'StatefulSet' && live && (await this.resizeClaims(cr, live, obj))) {
-        requeueSoon = true;
-        return;
-      }
-      const hash = hashOf(obj);
-      const prev = this.applied.get(key);
-      if (live && prev && prev.hash === hash && prev.fingerprint === fingerprint(live)) return;
-      // render() types owner references loosely; the object is a plain manifest either way.
-      const result = await this.d.writer.apply<KubernetesObject>(obj as unknown as KubernetesObject);
-      this.applied.set(key, { hash, fingerprint: fingerprint(result) });
-      if (!live) created.push(`${obj.kind} ${obj.metadata.name}`);
-      else if (prev && prev.hash !== hash) updated.push(`${obj.kind} ${obj.metadata.name}`);
-    };
-    // Two waves of parallel applies: what the workloads use (Secret, ConfigMap, ServiceAccount,
-    // Services, ...) first, so their pods never start before it exists; then the workloads.
-    // allSettled: every apply of a wave has finished before its first failure is reported.
-    for (const wave of [toApply.filter((o) => !workloads(o)), toApply.filter(workloads)]) {
-      const failed = (await Promise.allSettled(wave.map(applyOne))).find((p) => p.status === 'rejected');
-      if (failed) throw failed.reason;
-    }
+    const toApply = credentialsReady ? desired : desired.filter((o) => !isWorkload(o) || this.live(o));
+    const outcome = await this.applyAll(cr, toApply);
     this.rendered.set(crKey, {
       input,
       children: toApply.map((o) => ({
-        r: resourceFor(o.apiVersion, o.kind),
+        r: resourceOf(o),
         name: o.metadata.name,
         key: `${ns}/${x}|${o.kind}/${o.metadata.name}`,
       })),
     });
     // One Event per pass, not one per object: the history stays readable in kubectl describe.
-    if (created.length) events.record(cr, 'Normal', 'Created', `created ${created.join(', ')}`);
-    if (updated.length) events.record(cr, 'Normal', 'Updated', `updated ${updated.join(', ')}`);
+    if (outcome.created.length)
+      events.record(cr, 'Normal', 'Created', `created ${outcome.created.join(', ')}`);
+    if (outcome.updated.length)
+      events.record(cr, 'Normal', 'Updated', `updated ${outcome.updated.join(', ')}`);
+    if (outcome.requeueSoon) return true;
+    await this.prune(cr, desired, credentialsReady);
+    return false;
+  }
+
+  /**
+   * Two waves of parallel applies: what the workloads use (Secret, ConfigMap, ServiceAccount,
+   * Services, ...) first, so their pods never start before it exists; then the workloads.
+   * allSettled: every apply of a wave has finished before its first failure is reported.
+   */
+  private async applyAll(
+    cr: VelozDeployment,
+    toApply: Desired[],
+  ): Promise<{ requeueSoon: boolean; created: string[]; updated: string[] }> {
+    const out = { requeueSoon: false, created: [] as string[], updated: [] as string[] };
+    const applyOne = async (obj: Desired): Promise<void> => {
+      const what = await this.applyChild(cr, obj);
+      if (what === 'resizing') out.requeueSoon = true;
+      else if (what === 'created') out.created.push(`${obj.kind} ${obj.metadata.name}`);
+      else if (what === 'updated') out.updated.push(`${obj.kind} ${obj.metadata.name}`);
+    };
+    for (const wave of [toApply.filter((o) => !isWorkload(o)), toApply.filter(isWorkload)]) {
+      const failed = (await Promise.allSettled(wave.map(applyOne))).find((p) => p.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
+    return out;
+  }
+
+  /** Applies one child unless it is as last applied; says what happened. */
+  private async applyChild(
+    cr: VelozDeployment,
+    obj: Desired,
+  ): Promise<'resizing' | 'created' | 'updated' | 'unchanged'> {
+    const ns = cr.metadata?.namespace ?? '';
+    const key = `${ns}/${cr.metadata?.name ?? ''}|${obj.kind}/${obj.metadata.name}`;
+    if (obj.kind === 'StatefulSet') {
+      const sts = this.d.cache.get(RESOURCES.statefulSet, ns, obj.metadata.name);
+      if (sts && (await this.resizeClaims(cr, sts, obj))) return 'resizing';
+    }
+    const live = this.d.cache.get(resourceOf(obj), ns, obj.metadata.name);
+    const hash = hashOf(obj);
+    const prev = this.applied.get(key);
+    if (live && prev && prev.hash === hash && prev.fingerprint === fingerprint(live)) return 'unchanged';
+    // render() types owner references loosely; the object is a plain manifest either way.
+    const result = await this.d.writer.apply<KubernetesObject>(obj as unknown as KubernetesObject);
+    this.applied.set(key, { hash, fingerprint: fingerprint(result) });
+    if (!live) return 'created';
+    return prev && prev.hash !== hash ? 'updated' : 'unchanged';
+  }
+
+  /** Deletes the children of `cr` that render() no longer makes. */
+  private async prune(cr: VelozDeployment, desired: Desired[], credentialsReady: boolean): Promise<void> {
+    const ns = cr.metadata?.namespace ?? '';
+    const x = cr.metadata?.name ?? '';
     const want = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
-    if (requeueSoon) return true;
     for (const r of OWNED) {
       if (!credentialsReady && (r === RESOURCES.statefulSet || r === RESOURCES.cronJob)) continue;
       for (const o of this.owned(cr, r)) {
-        const name = o.metadata?.name ?? '';
+        const name = o.metadata.name ?? '';
         if (want.has(`${r.kind}/${name}`)) continue;
         await this.d.writer.delete(r, ns, name);
         this.applied.delete(`${ns}/${x}|${r.kind}/${name}`);
         await this.d.events.normal(cr, 'Pruned', `deleted ${r.kind} ${name}: no longer desired`);
       }
     }
-    return false;
   }
 
   /**
@@ -316,41 +367,36 @@ export class DeploymentReconciler implements Reconciler {
    */
   private async resizeClaims(
     cr: VelozDeployment,
-    live: KubernetesObject,
+    live: CachedStatefulSet,
     desired: Desired,
   ): Promise<boolean> {
+    // render()'s objects are plain manifests; this is the one field of its StatefulSet read here.
     type Sts = {
-      spec?: {
-        volumeClaimTemplates?: Array<{
-          metadata?: { name?: string };
-          spec?: { resources?: { requests?: { storage?: string } } };
-        }>;
-      };
+      spec?: { volumeClaimTemplates?: Array<{ spec?: { resources?: { requests?: { storage?: string } } } }> };
     };
     const size = (o: Sts) => o.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage;
     const want = size(desired as Sts);
-    const have = size(live as Sts);
+    const have = size(live);
     if (!want || !have || want === have) return false;
     if (parseQuantity(want) < parseQuantity(have)) {
       throw new TerminalError(`the WAL volume cannot shrink from ${have} to ${want}`);
     }
     const ns = cr.metadata?.namespace ?? '';
     const sts = desired.metadata.name;
-    const claim = (live as Sts).spec?.volumeClaimTemplates?.[0]?.metadata?.name ?? 'wal';
-    type Pvc = { metadata?: { name?: string }; spec?: { resources?: { requests?: { storage?: string } } } };
+    const claim = live.spec?.volumeClaimTemplates?.[0]?.metadata?.name ?? 'wal';
     const claims = this.d.cache
-      .listByInstance<Pvc>(RESOURCES.pvc, ns, cr.metadata?.name ?? '')
-      .filter((p) => !!p.metadata?.name?.startsWith(`${claim}-${sts}-`));
+      .listByInstance(RESOURCES.pvc, ns, cr.metadata?.name ?? '')
+      .filter((p) => !!p.metadata.name?.startsWith(`${claim}-${sts}-`));
     for (const pvc of claims) {
       const cur = pvc.spec?.resources?.requests?.storage;
       if (cur && parseQuantity(cur) >= parseQuantity(want)) continue;
       try {
-        await this.d.writer.mergePatch(RESOURCES.pvc, ns, pvc.metadata?.name ?? '', {
+        await this.d.writer.mergePatch(RESOURCES.pvc, ns, pvc.metadata.name ?? '', {
           spec: { resources: { requests: { storage: want } } },
         });
       } catch (err) {
         throw new TerminalError(
-          `cannot expand ${pvc.metadata?.name} to ${want}: ${err instanceof Error ? err.message : String(err)} ` +
+          `cannot expand ${pvc.metadata.name} to ${want}: ${err instanceof Error ? err.message : String(err)} ` +
             '(the StorageClass must allow volume expansion)',
         );
       }
@@ -365,50 +411,37 @@ export class DeploymentReconciler implements Reconciler {
     return true;
   }
 
-  private unchanged(r: ResourceRef, ns: string, name: string, key: string): boolean {
-    const live = this.d.cache.get<KubernetesObject>(r, ns, name);
-    const a = this.applied.get(key);
+  private unchanged(c: AppliedChild, ns: string): boolean {
+    const live = this.d.cache.get(c.r, ns, c.name);
+    const a = this.applied.get(c.key);
     return !!live && !!a && a.fingerprint === fingerprint(live);
   }
 
   private live(o: Desired): boolean {
-    return !!this.d.cache.get(resourceFor(o.apiVersion, o.kind), o.metadata.namespace ?? '', o.metadata.name);
+    return !!this.d.cache.get(resourceOf(o), o.metadata.namespace ?? '', o.metadata.name);
   }
 
   /** Children of `cr` of one kind: our labels and a controller reference to this very object. */
-  private owned(cr: VelozDeployment, r: ResourceRef): KubernetesObject[] {
-    let list: KubernetesObject[];
+  private owned(cr: VelozDeployment, r: ResourceRef<CachedKind>): Array<CachedShapes[CachedKind]> {
+    let list: Array<CachedShapes[CachedKind]>;
     try {
-      list = this.d.cache.listByInstance<KubernetesObject>(
-        r,
-        cr.metadata?.namespace ?? '',
-        cr.metadata?.name ?? '',
-      );
+      list = this.d.cache.listByInstance(r, cr.metadata?.namespace ?? '', cr.metadata?.name ?? '');
     } catch {
       // Kinds the cluster does not serve (monitoring) have no informer and no children.
       return [];
     }
     return list.filter(
       (o) =>
-        o.metadata?.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY &&
+        o.metadata.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY &&
         o.metadata.ownerReferences?.some((ref) => ref.uid === cr.metadata?.uid && ref.controller),
     );
   }
 
   private observedSts(ns: string, name: string): ObservedStatefulSet | undefined {
-    const s = this.d.cache.get<{
-      metadata?: { generation?: number };
-      spec?: { replicas?: number };
-      status?: {
-        observedGeneration?: number;
-        replicas?: number;
-        readyReplicas?: number;
-        updatedReplicas?: number;
-      };
-    }>(RESOURCES.statefulSet, ns, name);
+    const s = this.d.cache.get(RESOURCES.statefulSet, ns, name);
     if (!s) return undefined;
     return {
-      generation: s.metadata?.generation ?? 0,
+      generation: s.metadata.generation ?? 0,
       observedGeneration: s.status?.observedGeneration ?? 0,
       replicas: s.spec?.replicas ?? 0,
       readyReplicas: s.status?.readyReplicas ?? 0,
@@ -417,18 +450,12 @@ export class DeploymentReconciler implements Reconciler {
   }
 
   private lastBackup(ns: string, x: string): LastBackup | undefined {
-    type Job = {
-      metadata?: { ownerReferences?: Array<{ name: string; kind: string }> };
-      status?: {
-        conditions?: Array<{ type: string; status: string; lastTransitionTime?: string; message?: string }>;
-      };
-    };
     let latest: LastBackup | undefined;
     const jobs = this.d.cache
-      .listByInstance<Job>(RESOURCES.job, ns, x)
+      .listByInstance(RESOURCES.job, ns, x)
       .filter(
         (o) =>
-          !!o.metadata?.ownerReferences?.some((r) => r.kind === 'CronJob' && r.name === `${x}-wal-backup`),
+          !!o.metadata.ownerReferences?.some((r) => r.kind === 'CronJob' && r.name === `${x}-wal-backup`),
       );
     for (const j of jobs) {
       const done = j.status?.conditions?.find(
@@ -448,18 +475,18 @@ export class DeploymentReconciler implements Reconciler {
   /** Computes and (only when it changed) writes the status; returns whether it is Ready. */
   private async writeStatus(
     cr: VelozDeployment,
-    credentials: { ready: boolean; reason: string; message: string },
+    credentials: Credentials,
     monitoringServed: boolean,
     applyError: string | undefined,
     events: EventBatch,
   ): Promise<boolean> {
     const ns = cr.metadata?.namespace ?? '';
     const x = cr.metadata?.name ?? '';
-    const pods = this.d.cache.listByInstance<PodLike>(RESOURCES.pod, ns, x);
+    const pods = this.d.cache.listByInstance(RESOURCES.pod, ns, x);
     const claims = this.d.cache
-      .listByInstance<{ metadata?: { name?: string }; status?: { phase?: string } }>(RESOURCES.pvc, ns, x)
-      .filter((c) => c.status?.phase === 'Bound' && !!c.metadata?.name?.startsWith(`wal-${x}-engine-`));
-    const readyPods = new Set(pods.filter(podReady).map((p) => p.metadata?.name ?? ''));
+      .listByInstance(RESOURCES.pvc, ns, x)
+      .filter((c) => c.status?.phase === 'Bound' && !!c.metadata.name?.startsWith(`wal-${x}-engine-`));
+    const readyPods = new Set(pods.filter(podReady).map((p) => p.metadata.name ?? ''));
     // Only ready engines are asked for their WAL status; the answers are read back below.
     const readyEngines = new Map<number, string>();
     for (let i = 0; i < cr.spec.pairs; i++)
@@ -471,7 +498,7 @@ export class DeploymentReconciler implements Reconciler {
         engine: this.observedSts(ns, `${x}-engine`),
         gateway: this.observedSts(ns, `${x}-gateway`),
         readyPods,
-        boundClaims: new Set(claims.map((c) => c.metadata?.name ?? '')),
+        boundClaims: new Set(claims.map((c) => c.metadata.name ?? '')),
         credentials,
         monitoringServed,
         wal: this.d.wal?.get(ns, x) ?? new Map(),
@@ -496,12 +523,10 @@ export class DeploymentReconciler implements Reconciler {
   }
 
   /** Deleting a deployment first removes its strategies (their finalizers cancel open orders). */
-  private async finalize(
-    cr: VelozDeployment & { metadata: Live['metadata'] },
-  ): Promise<ReconcileResult | void> {
+  private async finalize(cr: CachedDeployment): Promise<ReconcileResult | void> {
     if (!cr.metadata.finalizers?.includes(DEPLOYMENT_FINALIZER)) return;
     const ns = cr.metadata.namespace ?? '';
-    const strategies = this.d.cache.list<VelozStrategy & { metadata: Live['metadata'] }>(
+    const strategies = this.d.cache.list(
       RESOURCES.velozStrategy,
       ns,
       (s) => s.spec.deploymentRef.name === cr.metadata.name,

@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ObjectCache } from '../cache.ts';
+import { cacheOver } from '@veloz/testing/operator-fake-api';
 import { httpJson, type EngineAccess } from '../engine-access.ts';
 import type { KubernetesObject, ResourceRef } from '../kube/resources.ts';
 import { STRATEGY_FINALIZER, StrategyReconciler } from './strategy.ts';
 
-class MemoryCache implements ObjectCache {
+/** The objects as the test puts them (generations included); the reconciler reads them as cached. */
+class MemoryStore {
   objects = new Map<string, KubernetesObject>();
   put(r: ResourceRef, o: KubernetesObject): void {
     this.objects.set(`${r.plural}/${o.metadata?.namespace}/${o.metadata?.name}`, o);
@@ -19,19 +20,14 @@ class MemoryCache implements ObjectCache {
   get<T extends object>(r: ResourceRef, ns: string, name: string): T | undefined {
     return this.objects.get(`${r.plural}/${ns}/${name}`) as T | undefined;
   }
-  listByInstance<T extends object>(r: ResourceRef, ns: string): T[] {
-    return this.list<T>(r, ns);
-  }
-  list<T extends object>(r: ResourceRef, ns: string): T[] {
-    return [...this.objects.entries()]
-      .filter(([k]) => k.startsWith(`${r.plural}/${ns}/`))
-      .map(([, o]) => o as unknown as T);
+  list(r: ResourceRef, ns: string): KubernetesObject[] {
+    return [...this.objects.entries()].filter(([k]) => k.startsWith(`${r.plural}/${ns}/`)).map(([, o]) => o);
   }
 }
 
 const dirs: string[] = [];
 const engines = new Map<string, EngineProcess>();
-const cache = new MemoryCache();
+const cache = new MemoryStore();
 const statuses: unknown[] = [];
 const events: string[] = [];
 const R = {
@@ -81,7 +77,7 @@ const strategy = (generation: number, extra: Record<string, unknown> = {}): Kube
 });
 
 const reconciler = new StrategyReconciler({
-  cache,
+  cache: cacheOver({ get: (r, ns, name) => cache.get(r, ns, name), list: (r, ns) => cache.list(r, ns) }),
   engines: access,
   events: {
     record: async (_o, type, reason, message) => void events.push(`${type} ${reason}: ${message}`),

@@ -1,22 +1,22 @@
 // VelozStrategy: push the strategy to every targeted ready engine (idempotent PUT carrying the
 // generation as its version), read its state back into status, and on deletion stop it and
 // cancel its orders on every engine before the finalizer goes.
-import type {
-  Condition,
-  StrategyEngineStatus,
-  VelozDeployment,
-  VelozStrategy,
-  VelozStrategyStatus,
-} from '@veloz/api/generated/types';
+import type { StrategyEngineStatus, VelozStrategy, VelozStrategyStatus } from '@veloz/api/generated/types';
 import type { Logger } from 'pino';
-import { podReady, type ObjectCache, type PodLike } from '../cache.ts';
+import { podReady, type ObjectCache } from '../cache.ts';
+import type { CachedStrategy } from '../cache-transforms.ts';
 import { EngineUnreachableError, type EngineAccess } from '../engine-access.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { RESOURCES, splitKey } from '../kube/resources.ts';
 import type { Reconciler, ReconcileResult } from '../runtime/controller.ts';
-import { mergeConditions, type ConditionInput } from '../status/conditions.ts';
 import { sameState } from '../status/equal.ts';
-import { sumDecimals } from './decimal-sum.ts';
+import {
+  cleanupPendingStatus,
+  computeStrategyStatus,
+  runsOn,
+  type DeploymentFacts,
+  type ObservedStrategy,
+} from '../status/strategy-status.ts';
 import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
 
 export const STRATEGY_FINALIZER = 'veloz.io/strategy-cleanup';
@@ -47,17 +47,6 @@ export interface StrategyReconcilerDeps {
   now: () => Date;
 }
 
-const cond = (type: string, ok: boolean, reason: string, message: string): ConditionInput => ({
-  type,
-  status: ok ? 'True' : 'False',
-  reason,
-  message,
-});
-
-type StrategyObject = VelozStrategy & {
-  metadata: { name?: string; namespace?: string; deletionTimestamp?: string; finalizers?: string[] };
-};
-
 export class StrategyReconciler implements Reconciler {
   readonly kind = 'VelozStrategy';
   private readonly d: StrategyReconcilerDeps;
@@ -68,7 +57,7 @@ export class StrategyReconciler implements Reconciler {
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const { namespace, name } = splitKey(key);
-    const s = this.d.cache.get<StrategyObject>(RESOURCES.velozStrategy, namespace ?? '', name);
+    const s = this.d.cache.get(RESOURCES.velozStrategy, namespace ?? '', name);
     if (!s) return;
     // Events are records, not steps: they are written alongside the rest of the pass.
     const events = new EventBatch(this.d.events, this.d.log);
@@ -79,55 +68,46 @@ export class StrategyReconciler implements Reconciler {
     }
   }
 
-  private async pass(s: StrategyObject, events: EventBatch): Promise<ReconcileResult | void> {
+  private async pass(s: CachedStrategy, events: EventBatch): Promise<ReconcileResult | void> {
     const ns = s.metadata.namespace ?? '';
     const name = s.metadata.name ?? '';
-    const dep = this.d.cache.get<VelozDeployment>(RESOURCES.velozDeployment, ns, s.spec.deploymentRef.name);
-    if (s.metadata.deletionTimestamp) return this.finalize(s, dep, events);
+    const dep = this.d.cache.get(RESOURCES.velozDeployment, ns, s.spec.deploymentRef.name);
+    const deployment: DeploymentFacts | undefined = dep && {
+      name: dep.metadata.name ?? '',
+      pairs: dep.spec.pairs,
+      symbols: dep.spec.market.symbols,
+    };
+    if (s.metadata.deletionTimestamp) return this.finalize(s, deployment, events);
     if (!s.metadata.finalizers?.includes(STRATEGY_FINALIZER)) {
       await this.d.writer.mergePatch(RESOURCES.velozStrategy, ns, name, {
         metadata: { finalizers: [...(s.metadata.finalizers ?? []), STRATEGY_FINALIZER] },
       });
     }
-    if (!dep) {
-      await this.writeStatus(
-        s,
-        events,
-        [
-          cond(
-            'Accepted',
-            false,
-            'DeploymentNotFound',
-            `VelozDeployment ${s.spec.deploymentRef.name} not found`,
-          ),
-        ],
-        [],
-      );
-      return { requeueAfterMs: 30_000 };
+    if (!runsOn(s, deployment)) {
+      await this.writeStatus(s, events, { deployment, engines: [], rejected: [], unreachable: [] });
+      // A deployment created later wakes its strategies; the requeue is a safety net.
+      return deployment ? undefined : { requeueAfterMs: 30_000 };
     }
-    if (!dep.spec.market.symbols.includes(s.spec.symbol)) {
-      await this.writeStatus(
-        s,
-        events,
-        [
-          cond(
-            'Accepted',
-            false,
-            'SymbolNotTraded',
-            `${s.spec.symbol} is not among ${dep.spec.market.symbols.join(', ')} of ${dep.metadata?.name}`,
-          ),
-        ],
-        [],
-      );
-      return;
-    }
+    const observed = await this.syncEngines(s, deployment, events);
+    await this.writeStatus(s, events, observed);
+    if (observed.unreachable.length) throw new EngineUnreachableError(observed.unreachable.join('; '));
+    // A rejected spec is polled like a running one: the engine answers the same until it changes.
+    return { requeueAfterMs: STRATEGY_POLL_MS };
+  }
+
+  /** Pushes the strategy to every targeted ready engine; what each reported, or why not. */
+  private async syncEngines(
+    s: CachedStrategy,
+    deployment: DeploymentFacts,
+    events: EventBatch,
+  ): Promise<ObservedStrategy> {
+    const ns = s.metadata.namespace ?? '';
     const engines: StrategyEngineStatus[] = [];
     const unreachable: string[] = [];
     const rejected: string[] = [];
-    const targets = this.targets(s, dep);
-    for (const pair of targets) {
+    for (const pair of this.targets(s, deployment.pairs)) {
       const pod = `${s.spec.deploymentRef.name}-engine-${pair}`;
-      if (!podReady(this.d.cache.get<PodLike>(RESOURCES.pod, ns, pod))) {
+      if (!podReady(this.d.cache.get(RESOURCES.pod, ns, pod))) {
         engines.push({ pair, state: 'pending', lastError: `engine ${pod} is not ready` });
         continue;
       }
@@ -142,52 +122,11 @@ export class StrategyReconciler implements Reconciler {
         engines.push({ pair, state: 'unreachable', lastError: msg });
       }
     }
-    const running = engines.filter((e) => e.state === 'running').length;
-    await this.writeStatus(
-      s,
-      events,
-      [
-        cond('Accepted', true, 'Accepted', `runs on ${engines.length} engine(s) of ${dep.metadata?.name}`),
-        this.running(s, dep, targets.length, running, rejected.length),
-        rejected.length
-          ? cond('Degraded', true, 'EngineRejected', rejected.join('; '))
-          : unreachable.length
-            ? cond('Degraded', true, 'EngineUnreachable', unreachable.join('; '))
-            : cond('Degraded', false, 'AsExpected', ''),
-      ],
-      engines,
-    );
-    if (unreachable.length) throw new EngineUnreachableError(unreachable.join('; '));
-    // A rejected spec is polled like a running one: the engine answers the same until it changes.
-    return { requeueAfterMs: STRATEGY_POLL_MS };
+    return { deployment, engines, rejected, unreachable };
   }
 
-  private running(
-    s: VelozStrategy,
-    dep: VelozDeployment,
-    targets: number,
-    running: number,
-    rejected: number,
-  ): ConditionInput {
-    if (!s.spec.enabled) return cond('Running', false, 'Paused', 'spec.enabled is false');
-    if (targets === 0) {
-      const which = s.spec.pairs?.length ? `pairs ${s.spec.pairs.join(', ')} of` : 'any pair of';
-      return cond(
-        'Running',
-        false,
-        'NoEngines',
-        `no engine to run on: ${dep.metadata?.name} has ${dep.spec.pairs} pair(s), the strategy asks for ${which} it`,
-      );
-    }
-    if (rejected > 0) return cond('Running', false, 'Rejected', `${rejected}/${targets} engines rejected it`);
-    const message = `${running}/${targets} engines running`;
-    return running === targets
-      ? cond('Running', true, 'AllEnginesRunning', message)
-      : cond('Running', false, 'EnginesPending', message);
-  }
-
-  private targets(s: VelozStrategy, dep: VelozDeployment): number[] {
-    const all = Array.from({ length: dep.spec.pairs }, (_, i) => i);
+  private targets(s: VelozStrategy, pairs: number): number[] {
+    const all = Array.from({ length: pairs }, (_, i) => i);
     return s.spec.pairs?.length ? all.filter((i) => s.spec.pairs!.includes(i)) : all;
   }
 
@@ -238,17 +177,17 @@ export class StrategyReconciler implements Reconciler {
   }
 
   private async finalize(
-    s: StrategyObject,
-    dep: VelozDeployment | undefined,
+    s: CachedStrategy,
+    deployment: DeploymentFacts | undefined,
     events: EventBatch,
   ): Promise<void> {
     if (!s.metadata.finalizers?.includes(STRATEGY_FINALIZER)) return;
     const ns = s.metadata.namespace ?? '';
     const name = s.metadata.name ?? '';
     const problems: string[] = [];
-    for (const pair of dep ? this.targets(s, dep) : []) {
+    for (const pair of deployment ? this.targets(s, deployment.pairs) : []) {
       const pod = `${s.spec.deploymentRef.name}-engine-${pair}`;
-      const p = this.d.cache.get<PodLike>(RESOURCES.pod, ns, pod);
+      const p = this.d.cache.get(RESOURCES.pod, ns, pod);
       // A pod that is gone took its orders' engine with it; nothing can be cancelled there.
       if (!p) continue;
       try {
@@ -265,12 +204,7 @@ export class StrategyReconciler implements Reconciler {
       }
     }
     if (problems.length) {
-      await this.writeStatus(
-        s,
-        events,
-        [cond('Degraded', true, 'CleanupPending', `cannot stop the strategy yet: ${problems.join('; ')}`)],
-        s.status?.engines ?? [],
-      );
+      await this.applyStatus(s, events, cleanupPendingStatus(s, problems, this.d.now().toISOString()));
       throw new EngineUnreachableError(problems.join('; '));
     }
     await this.d.writer.mergePatch(RESOURCES.velozStrategy, ns, name, {
@@ -282,27 +216,16 @@ export class StrategyReconciler implements Reconciler {
     events.record(s, 'Normal', 'Stopped', 'stopped on every engine, its open orders cancelled');
   }
 
-  private async writeStatus(
+  private writeStatus(s: VelozStrategy, events: EventBatch, observed: ObservedStrategy): Promise<void> {
+    return this.applyStatus(s, events, computeStrategyStatus(s, observed, this.d.now().toISOString()));
+  }
+
+  /** Records the condition transitions and writes the status, only when it changed. */
+  private async applyStatus(
     s: VelozStrategy,
     events: EventBatch,
-    conds: ConditionInput[],
-    engines: StrategyEngineStatus[],
+    status: VelozStrategyStatus,
   ): Promise<void> {
-    const gen = s.metadata?.generation ?? 0;
-    const previous = s.status?.conditions ?? [];
-    const kept: Condition[] = previous.filter((p) => !conds.some((c) => c.type === p.type));
-    const status: VelozStrategyStatus = {
-      observedGeneration: gen,
-      conditions: [...mergeConditions(previous, conds, gen, this.d.now().toISOString()), ...kept].sort(
-        (a, b) => a.type.localeCompare(b.type),
-      ),
-      engines,
-      runningEngines: engines.filter((e) => e.state === 'running').length,
-      position: sumDecimals(engines.map((e) => e.position)),
-      realizedPnl: sumDecimals(engines.map((e) => e.realizedPnl)),
-      unrealizedPnl: sumDecimals(engines.map((e) => e.unrealizedPnl)),
-      ordersPlaced: engines.reduce((n, e) => n + (e.ordersPlaced ?? 0), 0),
-    };
     recordTransitions(
       events,
       s,

@@ -2,26 +2,43 @@
 // when the watch goes silent (no event and no bookmark within stallMs), and resyncs periodically.
 // Handlers receive objects, never event types: reconcilers are level-triggered.
 import type { Logger } from 'pino';
-import { ApiError, type KubeClient } from '../kube/client.ts';
+import { ApiError, type ListResult, type WatchEvent } from '../kube/client.ts';
 import { objectKey, type KubernetesObject, type ResourceRef } from '../kube/resources.ts';
 import { backoffMs, realClock, type Clock } from './clock.ts';
+import { Indexer, type IndexFunc } from './indexer.ts';
 
-export interface InformerOptions {
-  client: KubeClient;
+/** What an informer needs of the API: KubeClient's list and watch. */
+export interface InformerClient {
+  list(
+    r: ResourceRef,
+    namespace?: string,
+    labelSelector?: string,
+    signal?: AbortSignal,
+  ): Promise<ListResult<KubernetesObject>>;
+  watch(
+    r: ResourceRef,
+    namespace: string | undefined,
+    resourceVersion: string,
+    opts: { labelSelector?: string | undefined; timeoutSeconds: number; signal: AbortSignal },
+  ): AsyncIterable<WatchEvent<KubernetesObject>>;
+}
+
+export interface InformerOptions<T extends KubernetesObject> {
+  client: InformerClient;
   resource: ResourceRef;
   /** undefined watches every namespace. */
   namespace?: string | undefined;
   labelSelector?: string | undefined;
   /** Called for every change, deletion and resync of an object. */
-  onChange: (obj: KubernetesObject) => void;
+  onChange: (obj: T) => void;
   log: Logger;
   resyncMs?: number;
   watchTimeoutSeconds?: number;
   stallMs?: number;
   clock?: Clock;
   onRestart?: (reason: string) => void;
-  /** What the cache keeps of each object (default: slim()). */
-  transform?: (o: KubernetesObject) => KubernetesObject;
+  /** What the cache keeps of each object (slim() keeps all but the bookkeeping). */
+  transform: (o: KubernetesObject) => T;
 }
 
 /**
@@ -41,21 +58,23 @@ export function slim(o: KubernetesObject): KubernetesObject {
 }
 
 const INSTANCE = 'app.kubernetes.io/instance';
+/** `namespace/instance label`: a deployment's children, found without a scan. */
+const BY_INSTANCE = 'instance';
+const byInstance: IndexFunc<KubernetesObject> = (o) => {
+  const inst = o.metadata?.labels?.[INSTANCE];
+  return inst ? [`${o.metadata?.namespace ?? ''}/${inst}`] : [];
+};
 
-export class Informer {
-  private readonly store = new Map<string, KubernetesObject>();
-  /** Keys by `${namespace}/${instance label}`, so a deployment's children are found without a scan. */
-  private readonly byInstance = new Map<string, Set<string>>();
-  private readonly opts: Required<
-    Omit<InformerOptions, 'namespace' | 'labelSelector' | 'onRestart' | 'transform'>
-  > &
-    InformerOptions;
+export class Informer<T extends KubernetesObject = KubernetesObject> {
+  private readonly store = new Indexer<T>();
+  private readonly opts: Required<Omit<InformerOptions<T>, 'namespace' | 'labelSelector' | 'onRestart'>> &
+    InformerOptions<T>;
   private readonly stop = new AbortController();
   private synced = false;
   private loop: Promise<void> | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
 
-  constructor(opts: InformerOptions) {
+  constructor(opts: InformerOptions<T>) {
     this.opts = {
       resyncMs: 10 * 60_000,
       watchTimeoutSeconds: 300,
@@ -63,6 +82,7 @@ export class Informer {
       clock: realClock,
       ...opts,
     };
+    this.store.addIndex(BY_INSTANCE, byInstance);
   }
 
   get hasSynced(): boolean {
@@ -73,48 +93,33 @@ export class Informer {
     return `${this.opts.resource.plural}${this.opts.namespace ? `@${this.opts.namespace}` : ''}`;
   }
 
-  list(): KubernetesObject[] {
-    return [...this.store.values()];
+  list(): T[] {
+    return this.store.list();
   }
 
   /** Objects labelled app.kubernetes.io/instance=`instance` in `namespace`. */
-  listByInstance(namespace: string, instance: string): KubernetesObject[] {
-    const keys = this.byInstance.get(`${namespace}/${instance}`);
-    return keys ? [...keys].map((k) => this.store.get(k)!).filter(Boolean) : [];
+  listByInstance(namespace: string, instance: string): T[] {
+    return this.store.byIndex(BY_INSTANCE, `${namespace}/${instance}`);
   }
 
-  private put(key: string, o: KubernetesObject): void {
-    this.remove(key);
-    this.store.set(key, o);
-    const inst = o.metadata?.labels?.[INSTANCE];
-    if (inst) {
-      const idx = `${o.metadata?.namespace ?? ''}/${inst}`;
-      let set = this.byInstance.get(idx);
-      if (!set) this.byInstance.set(idx, (set = new Set()));
-      set.add(key);
-    }
+  /** A secondary index (added before start(), or objects already cached are indexed at once). */
+  addIndex(name: string, fn: IndexFunc<T>): void {
+    this.store.addIndex(name, fn);
   }
 
-  private remove(key: string): void {
-    const prev = this.store.get(key);
-    if (!prev) return;
-    this.store.delete(key);
-    const inst = prev.metadata?.labels?.[INSTANCE];
-    if (!inst) return;
-    const idx = `${prev.metadata?.namespace ?? ''}/${inst}`;
-    const set = this.byInstance.get(idx);
-    set?.delete(key);
-    if (set?.size === 0) this.byInstance.delete(idx);
+  /** Objects indexed under `value` in index `name`. */
+  byIndex(name: string, value: string): T[] {
+    return this.store.byIndex(name, value);
   }
 
-  get(key: string): KubernetesObject | undefined {
+  get(key: string): T | undefined {
     return this.store.get(key);
   }
 
   start(): void {
     this.loop ??= this.run();
     this.resyncTimer = setInterval(() => {
-      for (const o of this.store.values()) this.opts.onChange(o);
+      for (const o of this.store.list()) this.opts.onChange(o);
     }, this.opts.resyncMs);
     this.resyncTimer.unref();
   }
@@ -156,18 +161,17 @@ export class Informer {
       this.stop.signal,
     );
     const seen = new Set<string>();
-    const transform = this.opts.transform ?? slim;
     for (const raw of items) {
-      const o = transform(raw);
+      const o = this.opts.transform(raw);
       const key = objectKey(o);
       seen.add(key);
       const prev = this.store.get(key);
-      this.put(key, o);
+      this.store.put(key, o);
       if (prev?.metadata?.resourceVersion !== o.metadata?.resourceVersion) this.opts.onChange(o);
     }
-    for (const [key, o] of this.store) {
+    for (const [key, o] of [...this.store.entries()]) {
       if (!seen.has(key)) {
-        this.remove(key);
+        this.store.delete(key);
         this.opts.onChange(o);
       }
     }
@@ -196,13 +200,13 @@ export class Informer {
             const st = ev.object as { code?: number; reason?: string; message?: string };
             throw new ApiError(st.code ?? 500, st.reason ?? '', st.message ?? 'watch error', st);
           }
-          const o = (this.opts.transform ?? slim)(ev.object);
+          const o = this.opts.transform(ev.object);
           rv = o.metadata?.resourceVersion ?? rv;
           if (ev.type === 'BOOKMARK') continue;
           const key = objectKey(o);
-          if (ev.type === 'DELETED') this.remove(key);
+          if (ev.type === 'DELETED') this.store.delete(key);
           else
-            this.put(key, {
+            this.store.put(key, {
               ...o,
               apiVersion: o.apiVersion ?? '',
               kind: o.kind ?? this.opts.resource.kind,

@@ -1,15 +1,16 @@
 // docs/conditions.md against the code: every (type, status, reason) the operator can write is
-// documented, and the document lists nothing the code cannot write. VelozDeployment status is a
-// pure function, so its reasons are collected by running it over scenarios that reach every
-// branch; the credentials check and the VelozStrategy reconciler build conditions from
-// literals, read here from their source.
+// documented, and the document lists nothing the code cannot write. Both statuses are pure
+// functions, so their reasons are collected by running them over scenarios that reach every
+// branch; the credentials check builds its outcomes from literals, read here from its source, and
+// so does the strategy status function, whose literals every scenario set must reach.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { VelozDeployment } from '@veloz/api/generated/types';
+import type { StrategyEngineStatus, VelozDeployment, VelozStrategy } from '@veloz/api/generated/types';
 import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
 import { applyDefaults } from '@veloz/api/crd/defaults';
 import { describe, expect, it } from 'vitest';
 import { computeDeploymentStatus, type ObservedDeployment } from './deployment-status.ts';
+import { cleanupPendingStatus, computeStrategyStatus, type ObservedStrategy } from './strategy-status.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const source = (p: string) => readFileSync(join(ROOT, p), 'utf8').replace(/\s+/g, ' ');
@@ -96,12 +97,54 @@ describe('docs/conditions.md', () => {
     expect([...written].sort()).toEqual([...documented('VelozDeployment')].sort());
   });
 
-  it('lists exactly the VelozStrategy conditions the reconciler writes', () => {
-    const src = source('operator/src/reconcilers/strategy.ts');
-    const calls = [...src.matchAll(/cond\( ?'(\w+)', (true|false), '(\w+)'/g)];
+  it('lists exactly the VelozStrategy conditions the status function writes', () => {
+    const strategy = (spec: Partial<VelozStrategy['spec']> = {}): VelozStrategy => ({
+      apiVersion: 'veloz.io/v1alpha1',
+      kind: 'VelozStrategy',
+      metadata: { name: 'g', namespace: 'ns', generation: 1 },
+      spec: {
+        deploymentRef: { name: 'd' },
+        type: 'grid',
+        symbol: 'BTCUSDT',
+        params: {},
+        enabled: true,
+        ...spec,
+      },
+    });
+    const engine = (state: string): StrategyEngineStatus => ({ pair: 0, state });
+    const deployment = { name: 'd', pairs: 1, symbols: ['BTCUSDT'] };
+    const seen = (o: Partial<ObservedStrategy>): ObservedStrategy => ({
+      deployment,
+      engines: [engine('running')],
+      rejected: [],
+      unreachable: [],
+      ...o,
+    });
+    const statuses = [
+      computeStrategyStatus(strategy(), seen({ deployment: undefined }), NOW),
+      computeStrategyStatus(strategy({ symbol: 'ETHUSDT' }), seen({}), NOW),
+      computeStrategyStatus(strategy(), seen({}), NOW),
+      computeStrategyStatus(strategy({ enabled: false }), seen({}), NOW),
+      computeStrategyStatus(strategy({ pairs: [3] }), seen({ engines: [] }), NOW),
+      computeStrategyStatus(strategy(), seen({ engines: [engine('rejected')], rejected: ['no'] }), NOW),
+      computeStrategyStatus(
+        strategy(),
+        seen({ engines: [engine('unreachable')], unreachable: ['down'] }),
+        NOW,
+      ),
+      cleanupPendingStatus(strategy(), ['engine d-engine-0: DELETE answered 500'], NOW),
+    ];
+    const written = new Set(
+      statuses.flatMap((st) => (st.conditions ?? []).map((c) => `${c.type}/${c.status}/${c.reason}`)),
+    );
+    // Every literal condition in the source is reached by a scenario above.
+    const src = source('operator/src/status/strategy-status.ts');
+    const literals = [...src.matchAll(/cond\( ?'(\w+)', (true|false), '(\w+)'/g)].map(
+      (m) => `${m[1]}/${m[2] === 'true' ? 'True' : 'False'}/${m[3]}`,
+    );
     // Every cond( call has a literal type, status and reason (else this test could not see it).
-    expect(calls.length).toBe([...src.matchAll(/cond\(/g)].length);
-    const written = new Set(calls.map((m) => `${m[1]}/${m[2] === 'true' ? 'True' : 'False'}/${m[3]}`));
+    expect(literals.length).toBe([...src.matchAll(/cond\(/g)].length);
+    expect([...written].sort()).toEqual([...new Set(literals)].sort());
     expect([...written].sort()).toEqual([...documented('VelozStrategy')].sort());
   });
 });

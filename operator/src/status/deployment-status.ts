@@ -77,17 +77,15 @@ export function backupCondition(
   return c('BackupReady', true, 'BackupSucceeded', `last backup at ${last.time}`);
 }
 
-export function computeDeploymentStatus(
+/** Per pair, its pods' readiness and its engine's WAL figures; and how many pairs are ready. */
+function pairStatuses(
   d: VelozDeployment,
   o: ObservedDeployment,
-  now: string,
-): VelozDeploymentStatus {
+): { pairs: PairStatus[]; readyPairs: number } {
   const name = d.metadata?.name ?? '';
-  const gen = d.metadata?.generation ?? 0;
-  const pairs = d.spec.pairs;
-  const pairStatus: PairStatus[] = [];
+  const pairs: PairStatus[] = [];
   let readyPairs = 0;
-  for (let i = 0; i < pairs; i++) {
+  for (let i = 0; i < d.spec.pairs; i++) {
     const engineReady = o.readyPods.has(`${name}-engine-${i}`);
     const gatewayReady = o.readyPods.has(`${name}-gateway-${i}`);
     if (engineReady && gatewayReady) readyPairs++;
@@ -98,95 +96,138 @@ export function computeDeploymentStatus(
       ...(prev?.walEntries !== undefined ? { walEntries: prev.walEntries } : {}),
       ...(prev?.lastCheckpoint !== undefined ? { lastCheckpoint: prev.lastCheckpoint } : {}),
     };
-    pairStatus.push({ index: i, gatewayReady, engineReady, ...wal });
+    pairs.push({ index: i, gatewayReady, engineReady, ...wal });
   }
-  const conds: ConditionInput[] = [];
-  const live = d.spec.execution.mode !== 'sim_engine';
-  conds.push(
-    live
-      ? c('CredentialsReady', o.credentials.ready, o.credentials.reason, o.credentials.message)
-      : c('CredentialsReady', true, 'NotRequired', 'sim_engine needs no exchange credentials'),
-  );
+  return { pairs, readyPairs };
+}
+
+function credentialsCondition(live: boolean, o: ObservedDeployment): ConditionInput {
+  return live
+    ? c('CredentialsReady', o.credentials.ready, o.credentials.reason, o.credentials.message)
+    : c('CredentialsReady', true, 'NotRequired', 'sim_engine needs no exchange credentials');
+}
+
+function walCondition(d: VelozDeployment, o: ObservedDeployment): ConditionInput {
+  const name = d.metadata?.name ?? '';
+  const pairs = d.spec.pairs;
   const unbound = Array.from({ length: pairs }, (_, i) => `wal-${name}-engine-${i}`).filter(
     (n) => !o.boundClaims.has(n),
   );
-  conds.push(
-    pairs === 0
-      ? c('WALReady', true, 'Hibernated', 'no pairs; WAL volumes are kept')
-      : unbound.length
-        ? c('WALReady', false, 'ClaimsPending', `WAL volume claims not bound: ${unbound.join(', ')}`)
-        : c('WALReady', true, 'ClaimsBound', `${pairs} WAL volume claims bound`),
-  );
+  return pairs === 0
+    ? c('WALReady', true, 'Hibernated', 'no pairs; WAL volumes are kept')
+    : unbound.length
+      ? c('WALReady', false, 'ClaimsPending', `WAL volume claims not bound: ${unbound.join(', ')}`)
+      : c('WALReady', true, 'ClaimsBound', `${pairs} WAL volume claims bound`);
+}
+
+function monitoringCondition(d: VelozDeployment, o: ObservedDeployment): ConditionInput {
   const mon = d.spec.monitoring;
   const wantsMonitoring = mon.serviceMonitor.enabled || mon.prometheusRule.enabled;
-  conds.push(
-    !wantsMonitoring
-      ? c('MonitoringReady', true, 'Disabled', 'monitoring objects are not requested')
-      : o.monitoringServed
-        ? c('MonitoringReady', true, 'Applied', 'ServiceMonitor/PrometheusRule applied')
-        : c(
-            'MonitoringReady',
-            false,
-            'MonitoringAPINotServed',
-            'monitoring.coreos.com/v1 is not served by this cluster; install the Prometheus Operator CRDs',
-          ),
+  return !wantsMonitoring
+    ? c('MonitoringReady', true, 'Disabled', 'monitoring objects are not requested')
+    : o.monitoringServed
+      ? c('MonitoringReady', true, 'Applied', 'ServiceMonitor/PrometheusRule applied')
+      : c(
+          'MonitoringReady',
+          false,
+          'MonitoringAPINotServed',
+          'monitoring.coreos.com/v1 is not served by this cluster; install the Prometheus Operator CRDs',
+        );
+}
+
+/** Paused (when it is) and Progressing: whether the current generation is rolled out. */
+function progressConditions(d: VelozDeployment, ready: boolean, readyPairs: number): ConditionInput[] {
+  const gen = d.metadata?.generation ?? 0;
+  if (d.spec.paused)
+    return [
+      c('Paused', true, 'Paused', 'spec.paused is true: the operator changes nothing'),
+      c('Progressing', false, 'Paused', 'paused'),
+    ];
+  return [
+    ready
+      ? c('Progressing', false, 'RolledOut', `generation ${gen} is rolled out`)
+      : c(
+          'Progressing',
+          true,
+          'RollingOut',
+          `${readyPairs}/${d.spec.pairs} pairs ready for generation ${gen}`,
+        ),
+  ];
+}
+
+function readyCondition(
+  d: VelozDeployment,
+  o: ObservedDeployment,
+  ready: boolean,
+  readyPairs: number,
+): ConditionInput {
+  const pairs = d.spec.pairs;
+  // Every pair can answer while a StatefulSet is still replacing pods (a deleted engine pod, a
+  // new image): say so rather than "1/1 pairs ready" next to Ready=False.
+  const rollingOut = (['engine', 'gateway'] as const).filter((k) => !rolledOut(o[k], pairs));
+  return c(
+    'Ready',
+    ready,
+    ready ? (pairs === 0 ? 'Hibernated' : 'AllPairsReady') : 'PairsNotReady',
+    !ready && readyPairs === pairs && rollingOut.length > 0
+      ? `${readyPairs}/${pairs} pairs ready; the ${rollingOut.join(' and ')} StatefulSet${rollingOut.length > 1 ? 's are' : ' is'} still rolling out`
+      : `${readyPairs}/${pairs} pairs ready`,
   );
-  conds.push(backupCondition(d, o.lastBackup, Date.parse(now)));
+}
+
+/** Why the deployment is Degraded, if it is: the apply failed, or live credentials are missing. */
+function degradation(live: boolean, o: ObservedDeployment): { reason: string; message: string } | undefined {
+  if (o.applyError) return { reason: 'ApplyFailed', message: o.applyError };
+  if (live && !o.credentials.ready) return { reason: 'CredentialsNotReady', message: o.credentials.message };
+  return undefined;
+}
+
+function phaseOf(
+  o: ObservedDeployment,
+  pairs: number,
+  ready: boolean,
+  degraded: boolean,
+): VelozDeploymentStatus['phase'] {
+  if (degraded) return 'Degraded';
+  if (pairs === 0 && ready) return 'Hibernated';
+  if (ready) return 'Ready';
+  return o.engine || o.gateway ? 'Progressing' : 'Pending';
+}
+
+export function computeDeploymentStatus(
+  d: VelozDeployment,
+  o: ObservedDeployment,
+  now: string,
+): VelozDeploymentStatus {
+  const gen = d.metadata?.generation ?? 0;
+  const pairs = d.spec.pairs;
+  const live = d.spec.execution.mode !== 'sim_engine';
+  const { pairs: pairStatus, readyPairs } = pairStatuses(d, o);
   const ready =
     rolledOut(o.engine, pairs) &&
     rolledOut(o.gateway, pairs) &&
     readyPairs === pairs &&
     (!live || o.credentials.ready);
-  const degradedReason = o.applyError
-    ? { reason: 'ApplyFailed', message: o.applyError }
-    : live && !o.credentials.ready
-      ? { reason: 'CredentialsNotReady', message: o.credentials.message }
-      : undefined;
-  if (d.spec.paused) {
-    conds.push(c('Paused', true, 'Paused', 'spec.paused is true: the operator changes nothing'));
-    conds.push(c('Progressing', false, 'Paused', 'paused'));
-  } else {
-    conds.push(
-      ready
-        ? c('Progressing', false, 'RolledOut', `generation ${gen} is rolled out`)
-        : c('Progressing', true, 'RollingOut', `${readyPairs}/${pairs} pairs ready for generation ${gen}`),
-    );
-  }
-  // Every pair can answer while a StatefulSet is still replacing pods (a deleted engine pod, a
-  // new image): say so rather than "1/1 pairs ready" next to Ready=False.
-  const rollingOut = (['engine', 'gateway'] as const).filter((k) => !rolledOut(o[k], pairs));
-  conds.push(
-    c(
-      'Ready',
-      ready,
-      ready ? (pairs === 0 ? 'Hibernated' : 'AllPairsReady') : 'PairsNotReady',
-      !ready && readyPairs === pairs && rollingOut.length > 0
-        ? `${readyPairs}/${pairs} pairs ready; the ${rollingOut.join(' and ')} StatefulSet${rollingOut.length > 1 ? 's are' : ' is'} still rolling out`
-        : `${readyPairs}/${pairs} pairs ready`,
-    ),
-  );
-  conds.push(
-    degradedReason
-      ? c('Degraded', true, degradedReason.reason, degradedReason.message)
+  const degraded = degradation(live, o);
+  const conds: ConditionInput[] = [
+    credentialsCondition(live, o),
+    walCondition(d, o),
+    monitoringCondition(d, o),
+    backupCondition(d, o.lastBackup, Date.parse(now)),
+    ...progressConditions(d, ready, readyPairs),
+    readyCondition(d, o, ready, readyPairs),
+    degraded
+      ? c('Degraded', true, degraded.reason, degraded.message)
       : c('Degraded', false, 'AsExpected', ''),
-  );
+  ];
   const conditions: Condition[] = mergeConditions(d.status?.conditions, conds, gen, now);
-  const phase: VelozDeploymentStatus['phase'] = degradedReason
-    ? 'Degraded'
-    : pairs === 0 && ready
-      ? 'Hibernated'
-      : ready
-        ? 'Ready'
-        : o.engine || o.gateway
-          ? 'Progressing'
-          : 'Pending';
   return {
     observedGeneration: gen,
-    phase,
+    phase: phaseOf(o, pairs, ready, !!degraded),
     conditions,
     readyPairs,
     pairs: pairStatus,
-    gatewayService: name,
+    gatewayService: d.metadata?.name ?? '',
     ...(o.lastBackup ? { lastBackup: o.lastBackup } : {}),
   };
 }

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { cacheTransform, isCached } from './cache-transforms.ts';
+import { RESOURCES } from './kube/resources.ts';
+
+const metadata = {
+  name: 'x',
+  namespace: 'ns',
+  uid: 'u',
+  resourceVersion: '7',
+  generation: 2,
+  labels: { a: 'b' },
+  annotations: { big: '…' },
+  ownerReferences: [{ apiVersion: 'v1', kind: 'K', name: 'o', uid: 'ou', controller: true }],
+  managedFields: [{ manager: 'm' }],
+  finalizers: ['f'],
+};
+const kept = {
+  name: 'x',
+  namespace: 'ns',
+  uid: 'u',
+  resourceVersion: '7',
+  generation: 2,
+  labels: { a: 'b' },
+  ownerReferences: metadata.ownerReferences,
+  deletionTimestamp: undefined,
+};
+
+describe('cache transforms', () => {
+  it.each([
+    [
+      'a pod: its IP, phase and Ready condition',
+      RESOURCES.pod,
+      {
+        spec: { containers: [{ name: 'c' }] },
+        status: {
+          podIP: '10.0.0.1',
+          phase: 'Running',
+          hostIP: '1.1.1.1',
+          conditions: [
+            { type: 'Ready', status: 'True' },
+            { type: 'Initialized', status: 'True' },
+          ],
+        },
+      },
+      { status: { podIP: '10.0.0.1', phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } },
+    ],
+    [
+      'a claim: its requested size and phase',
+      RESOURCES.pvc,
+      {
+        spec: { resources: { requests: { storage: '1Gi' } }, volumeName: 'pv' },
+        status: { phase: 'Bound', capacity: {} },
+      },
+      { spec: { resources: { requests: { storage: '1Gi' } } }, status: { phase: 'Bound' } },
+    ],
+    [
+      'a job: its conditions',
+      RESOURCES.job,
+      { spec: { template: {} }, status: { conditions: [{ type: 'Complete', status: 'True' }], active: 0 } },
+      { status: { conditions: [{ type: 'Complete', status: 'True' }] } },
+    ],
+    [
+      'a StatefulSet: replicas, claim templates and status, not its pod template',
+      RESOURCES.statefulSet,
+      { spec: { replicas: 2, template: {}, volumeClaimTemplates: [] }, status: { readyReplicas: 1 } },
+      { spec: { replicas: 2, volumeClaimTemplates: [] }, status: { readyReplicas: 1 } },
+    ],
+    [
+      'a Secret: its type and data',
+      RESOURCES.secret,
+      { type: 'Opaque', data: { k: 'dg==' }, immutable: true },
+      { type: 'Opaque', data: { k: 'dg==' } },
+    ],
+    ['a ConfigMap: its metadata only', RESOURCES.configMap, { data: { k: 'v' } }, {}],
+  ])('keeps of %s', (_what, r, fields, expected) => {
+    const o = { apiVersion: 'v1', kind: r.kind, metadata, ...fields };
+    expect(cacheTransform(r)(o)).toEqual({ apiVersion: 'v1', kind: r.kind, metadata: kept, ...expected });
+  });
+
+  it('keeps the custom resources whole but for the bookkeeping fields', () => {
+    const o = { apiVersion: 'veloz.io/v1alpha1', kind: 'VelozDeployment', metadata, spec: { pairs: 1 } };
+    const { managedFields: _dropped, ...rest } = metadata;
+    expect(cacheTransform(RESOURCES.velozDeployment)(o)).toEqual({ ...o, metadata: rest });
+  });
+
+  it('knows which kinds are cached', () => {
+    expect(isCached(RESOURCES.pod)).toBe(true);
+    expect(isCached(RESOURCES.lease)).toBe(false);
+    expect(isCached(RESOURCES.event)).toBe(false);
+  });
+});

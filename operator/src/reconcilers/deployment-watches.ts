@@ -1,0 +1,54 @@
+// What the VelozDeployment controller watches (controller-runtime's SetupWithManager): the
+// deployments; every kind render() makes, and what those make in turn (pods, jobs, claims); and
+// the Secrets a deployment refers to, found through an index of deployments by Secret.
+import type { VelozDeploymentSpec } from '@veloz/api/generated/types';
+import type { CachedDeployment } from '../cache-transforms.ts';
+import { RESOURCES, objectKey } from '../kube/resources.ts';
+import type { Watches } from '../runtime/watches.ts';
+
+/** Index of VelozDeployments by the Secrets (`namespace/name`) their spec refers to. */
+export const BY_SECRET = 'secretRefs';
+
+/** The names of the Secrets a deployment spec refers to (credentials, API key, PostgreSQL). */
+export function referencedSecrets(spec: VelozDeploymentSpec | undefined): string[] {
+  // Optional all the way: a cached spec written under an older schema may lack any of them.
+  return [
+    spec?.execution?.credentialsSecretRef?.name,
+    spec?.gateway?.apiKeySecretRef?.name,
+    spec?.wal?.postgres?.secretRef?.name,
+  ].filter((n): n is string => !!n);
+}
+
+export const DEPLOYMENT_WATCHES: Watches = {
+  for: RESOURCES.velozDeployment,
+  owns: [
+    RESOURCES.secret,
+    RESOURCES.configMap,
+    RESOURCES.service,
+    RESOURCES.serviceAccount,
+    RESOURCES.statefulSet,
+    RESOURCES.pdb,
+    RESOURCES.networkPolicy,
+    RESOURCES.cronJob,
+    RESOURCES.job,
+    RESOURCES.pod,
+    RESOURCES.pvc,
+    RESOURCES.serviceMonitor,
+    RESOURCES.prometheusRule,
+  ],
+  watches: [
+    {
+      // A Secret change (credentials rotated, a key added) wakes every deployment referring to it.
+      resource: RESOURCES.secret,
+      map: (s, cache) => cache.byIndex(RESOURCES.velozDeployment, BY_SECRET, objectKey(s)).map(objectKey),
+    },
+  ],
+  indexes: [
+    {
+      resource: RESOURCES.velozDeployment,
+      name: BY_SECRET,
+      values: (d: CachedDeployment) =>
+        referencedSecrets(d.spec).map((name) => `${d.metadata.namespace ?? ''}/${name}`),
+    },
+  ],
+};
