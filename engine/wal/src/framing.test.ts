@@ -19,8 +19,12 @@ import { bufferReader } from './reader.ts';
 function read(buf: Buffer) {
   const reader = bufferReader(buf);
   const records = [];
-  for (let r = reader.next(); r !== null; r = reader.next()) records.push(r);
-  return { records, stop: reader.stop };
+  const crcs = [];
+  for (let r = reader.next(); r !== null; r = reader.next()) {
+    records.push(r);
+    crcs.push(reader.crc);
+  }
+  return { records, crcs, stop: reader.stop };
 }
 
 describe('record framing', () => {
@@ -57,16 +61,16 @@ describe('record framing', () => {
         type: RecordType.OrderFill,
       });
 
-      const { records, stop } = read(buf);
+      const { records, crcs, stop } = read(buf);
       expect(records).toHaveLength(1);
       expect(records[0]).toMatchObject({
         seq: 2 ** 40 + 3,
         timestamp: 1_700_000_000_123,
         type: RecordType.OrderFill,
-        crc,
         offset: 0,
         size: buf.length,
       });
+      expect(crcs).toEqual([crc]);
       expect(records[0]!.payload.equals(payload)).toBe(true);
       expect(stop).toMatchObject({ kind: 'end', offset: buf.length });
     },

@@ -37,8 +37,6 @@ export interface RawRecord {
   seq: number;
   timestamp: number;
   type: RecordType;
-  /** The CRC32C stored in (and checked against) the record. */
-  crc: number;
   payload: Buffer;
   /** Byte offset of the record in its segment (for reports and truncation). */
   offset: number;
@@ -67,7 +65,10 @@ export function writeU64(buf: Buffer, off: number, v: number): void {
 }
 
 export function readU64(buf: Buffer, off: number): number {
-  return buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * TWO32;
+  const high = buf.readUInt32LE(off + 4);
+  // Sequence numbers fit in the low word: left alone they stay small integers for the JIT, where
+  // the sum would be a float (and a field holding it would deoptimize the reader).
+  return high === 0 ? buf.readUInt32LE(off) : buf.readUInt32LE(off) + high * TWO32;
 }
 
 // CRC32C (Castagnoli, reflected) table, for the 4-byte length prefix: computing those few bytes
@@ -120,19 +121,16 @@ export function headerFault(buf: Buffer, off: number): FrameFault | null {
   return null;
 }
 
-/** Bytes from `off` to the end of the record's payload (its data, without the padding). */
-export function dataSize(buf: Buffer, off: number): number {
-  return HEADER_SIZE + buf.readUInt32LE(off);
+/** The payload length a header at `off` states. */
+export function payloadLength(buf: Buffer, off: number): number {
+  return buf.readUInt32LE(off);
 }
 
-/** Bytes the record at `off` takes, padding included. */
-export function recordSize(buf: Buffer, off: number): number {
-  return alignedSize(buf.readUInt32LE(off));
-}
-
-/** With a sound header and all of the record's data at `off`: what is wrong with it, or null. */
-export function recordFault(buf: Buffer, off: number): FrameFault | null {
-  const length = buf.readUInt32LE(off);
+/**
+ * With a sound header and all of the record's data at `off` (`length` from its header): what is
+ * wrong with it, or null.
+ */
+export function recordFault(buf: Buffer, off: number, length: number): FrameFault | null {
   if (recordCrc(buf, off, length) !== buf.readUInt32LE(off + 4)) return 'bad-checksum';
   if (!(buf.readUInt8(off + 24) in RECORD_TYPE_NAMES)) return 'bad-type';
   if (buf.readUInt8(off + 25) !== FORMAT_VERSION) return 'bad-version';
@@ -154,18 +152,24 @@ export function faultReason(fault: FrameFault, buf: Buffer, off: number): string
   }
 }
 
-/** The record at `off` of `buf`, which lies at `segmentOffset` in its segment (checked before). */
-export function recordAt(buf: Buffer, off: number, segmentOffset: number): RawRecord {
-  const length = buf.readUInt32LE(off);
+/**
+ * The record at `off` of `buf` (`length` from its header), which lies at `segmentOffset` in its
+ * segment. Checked before.
+ */
+export function recordAt(buf: Buffer, off: number, length: number, segmentOffset: number): RawRecord {
   return {
     seq: readU64(buf, off + 8),
     timestamp: readU64(buf, off + 16),
     type: buf.readUInt8(off + 24) as RecordType,
-    crc: buf.readUInt32LE(off + 4),
     payload: buf.subarray(off + HEADER_SIZE, off + HEADER_SIZE + length),
     offset: segmentOffset,
     size: alignedSize(length),
   };
+}
+
+/** The CRC32C the record at `off` carries. */
+export function storedCrc(buf: Buffer, off: number): number {
+  return buf.readUInt32LE(off + 4);
 }
 
 export function readHeader(buf: Buffer, off: number): RecordHeader {

@@ -217,6 +217,17 @@ describe('RecordReader: why it stops', () => {
     expect(readWhole(gap, { until: (seq) => seq > 2 }).stop?.kind).toBe('until');
   });
 
+  it('skips the checksums of bytes it is told were verified before, nothing else', () => {
+    const flipped = Buffer.from(two);
+    flipped[at + HEADER_SIZE]! ^= 1;
+    expect(readWhole(flipped).stop).toMatchObject({ kind: 'bad-checksum', offset: at });
+    const { records, stop } = readWhole(flipped, { verified: true });
+    expect(records.map((r) => r.seq)).toEqual([1, 2]);
+    expect(stop?.kind).toBe('end');
+    // Framing that needs no checksum is still read: a torn end stays torn.
+    expect(readWhole(two.subarray(0, at + 3), { verified: true }).stop?.kind).toBe('torn');
+  });
+
   it('counts offsets from the offset given, and hands out nothing more once stopped', () => {
     const reader = bufferReader(Buffer.concat([two, Buffer.alloc(8)]), { offset: 4096 });
     const records: RawRecord[] = [];
@@ -350,23 +361,33 @@ describe('readSegmentFile', () => {
     const all = readWhole(buf);
     const from = all.records[2]!;
     const got: RawRecord[] = [];
-    const reader = await withFile((fh) =>
-      readSegmentFile(fh, { offset: from.offset, expectSeq: 3, chunkSize: 64 }, (r) => got.push(r) > 0),
-    );
+    const reader = new RecordReader({ offset: from.offset, expectSeq: 3 });
+    await withFile((fh) => readSegmentFile(fh, reader, (r) => got.push(r) > 0, 64));
     expect(got.map(plain)).toEqual(all.records.slice(2).map(plain));
+    expect(reader.position).toBe(buf.length);
     expect(reader.stop).toEqual(all.stop);
     expect(reader.stop?.kind).toBe('torn');
   });
 
   it('stops where `each` says, with no stop of its own', async () => {
-    const got: number[] = [];
-    const reader = await withFile((fh) =>
-      readSegmentFile(fh, { chunkSize: 100 }, (r) => {
-        got.push(r.seq);
-        return r.seq < 4;
-      }),
+    const got: Array<[number, number]> = [];
+    const reader = new RecordReader();
+    await withFile((fh) =>
+      readSegmentFile(
+        fh,
+        reader,
+        (r) => {
+          got.push([r.seq, reader.crc]);
+          return r.seq < 4;
+        },
+        100,
+      ),
     );
-    expect(got).toEqual([1, 2, 3, 4]);
+    expect(got).toEqual(
+      readWhole(buf)
+        .records.slice(0, 4)
+        .map((r) => [r.seq, buf.readUInt32LE(r.offset + 4)]),
+    );
     expect(reader.stop).toBeNull();
   });
 });

@@ -9,13 +9,14 @@ import type { FileHandle } from 'node:fs/promises';
 import {
   HEADER_SIZE,
   RecordType,
-  dataSize,
+  alignedSize,
   faultReason,
   headerFault,
+  payloadLength,
   readHeader,
   recordAt,
   recordFault,
-  recordSize,
+  storedCrc,
   type FrameFault,
   type RawRecord,
   type RecordHeader,
@@ -57,6 +58,11 @@ export interface ReadOptions {
    * A copy of a segment (backup, restore) must hold every byte the writer wrote.
    */
   requirePadding?: boolean;
+  /**
+   * The bytes already went through a reader in this process and have not left memory since
+   * (recovery replays what its scan checked): their checksums are not computed again.
+   */
+  verified?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -66,7 +72,7 @@ const EMPTY = Buffer.alloc(0);
  * `stop` is null while more bytes may complete the next record.
  */
 export class RecordReader {
-  stop: ReadStop | null = null;
+  private stopped: ReadStop | null = null;
   /** The bytes being decoded, and where the next record starts in them. */
   private cur: Buffer = EMPTY;
   private pos = 0;
@@ -81,12 +87,17 @@ export class RecordReader {
   private rotated = false;
   private readonly until: ((seq: number, timestamp: number) => boolean) | null;
   private readonly requirePadding: boolean;
+  private readonly verified: boolean;
+  /** Where the record handed out last lies (for its CRC). */
+  private lastBuf: Buffer = EMPTY;
+  private lastOff = 0;
 
   constructor(options: ReadOptions = {}) {
     this.base = options.offset ?? 0;
     this.expectSeq = options.expectSeq ?? null;
     this.until = options.until ?? null;
     this.requirePadding = options.requirePadding ?? false;
+    this.verified = options.verified ?? false;
   }
 
   push(chunk: Buffer): void {
@@ -102,6 +113,24 @@ export class RecordReader {
     }
   }
 
+  /** Why the reader stopped; null while it may hand out more records (once given more bytes). */
+  get stop(): ReadStop | null {
+    return this.stopped;
+  }
+
+  /** Offset in the segment just past the last byte pushed: where the next bytes belong. */
+  get position(): number {
+    return this.base + this.cur.length + this.queued;
+  }
+
+  /**
+   * The CRC32C the record next() returned last carries (the shipping tail keeps it with the
+   * record). Not a field of every record: a number that large is a heap allocation each time.
+   */
+  get crc(): number {
+    return storedCrc(this.lastBuf, this.lastOff);
+  }
+
   /** No more bytes will come: what is left is read, then classified (clean end or torn). */
   end(): void {
     this.ended = true;
@@ -109,20 +138,23 @@ export class RecordReader {
 
   /** The next record, or null: then `stop` says why, or is null while more bytes are needed. */
   next(): RawRecord | null {
-    if (this.stop) return null;
+    if (this.stopped !== null) return null;
     for (;;) {
-      const avail = this.cur.length - this.pos;
-      const last = this.ended && this.queued === 0;
+      const buf = this.cur;
+      const off = this.pos;
+      const avail = buf.length - off;
       let need = HEADER_SIZE;
       if (avail >= HEADER_SIZE) {
-        const fault = headerFault(this.cur, this.pos);
-        if (fault) return this.halt(fault, faultReason(fault, this.cur, this.pos));
-        need = recordSize(this.cur, this.pos);
-        if (avail >= need) return this.take(need);
-        if (last && !this.requirePadding && avail >= dataSize(this.cur, this.pos)) return this.take(need);
+        const fault = headerFault(buf, off);
+        if (fault !== null) return this.halt(fault, faultReason(fault, buf, off));
+        const length = payloadLength(buf, off);
+        need = alignedSize(length);
+        if (avail >= need) return this.take(buf, off, length, need);
+        const unpadded = avail >= HEADER_SIZE + length && !this.requirePadding;
+        if (unpadded && this.ended && this.queued === 0) return this.take(buf, off, length, need);
       }
       if (this.gather(need)) continue;
-      if (!last) return null;
+      if (!this.ended || this.queued > 0) return null;
       if (avail <= 0) return this.halt('end', 'end of the data');
       return this.halt('torn', `ends ${avail} bytes into a record (truncated)`);
     }
@@ -166,34 +198,36 @@ export class RecordReader {
     return true;
   }
 
-  /** Decodes the record at the current position (`size` bytes, or its data at the very end). */
-  private take(size: number): RawRecord | null {
-    const buf = this.cur;
-    const off = this.pos;
-    const fault = recordFault(buf, off);
-    if (fault) return this.halt(fault, faultReason(fault, buf, off));
-    const r = recordAt(buf, off, this.base + off);
-    if (this.until?.(r.seq, r.timestamp))
+  /** Decodes the record at `off` of cur (`size` bytes, or only its data at the very end). */
+  private take(buf: Buffer, off: number, length: number, size: number): RawRecord | null {
+    const fault = this.verified ? null : recordFault(buf, off, length);
+    if (fault !== null) return this.halt(fault, faultReason(fault, buf, off));
+    const r = recordAt(buf, off, length, this.base + off);
+    if (this.until !== null && this.until(r.seq, r.timestamp)) {
       return this.halt('until', `record ${r.seq} is past the end asked for`);
+    }
     // Nothing may follow the record that ends a segment, whatever its sequence.
     if (this.rotated) return this.halt('after-rotation', 'record after a rotation record');
-    if (this.expectSeq !== null && r.seq !== this.expectSeq) {
+    const expect = this.expectSeq;
+    if (expect !== null && r.seq !== expect) {
       return this.halt(
         'sequence',
         this.first
-          ? `sequence ${r.seq} where ${this.expectSeq} was expected`
-          : `sequence ${r.seq} follows ${this.expectSeq - 1}`,
+          ? `sequence ${r.seq} where ${expect} was expected`
+          : `sequence ${r.seq} follows ${expect - 1}`,
       );
     }
     this.first = false;
     this.expectSeq = r.seq + 1;
     this.rotated = r.type === RecordType.Rotation;
+    this.lastBuf = buf;
+    this.lastOff = off;
     this.pos = off + size;
     return r;
   }
 
   private halt(kind: StopKind, reason: string): null {
-    this.stop = { kind, offset: this.base + this.pos, reason };
+    this.stopped = { kind, offset: this.base + this.pos, reason };
     return null;
   }
 }
@@ -206,34 +240,27 @@ export function bufferReader(buf: Buffer, options?: ReadOptions): RecordReader {
   return reader;
 }
 
-export interface FileReadOptions extends ReadOptions {
-  /** Bytes read at a time (default 4 MiB); a larger record is gathered from several reads. */
-  chunkSize?: number;
-}
-
 const CHUNK = 4 * 1024 * 1024;
 
 /**
- * Reads the records of an open segment from `options.offset` on, a chunk at a time, and hands
- * each to `each` until it returns false (then the reader's `stop` is null) or the reader stops.
+ * Feeds `reader` from an open segment file, from the reader's position on, `chunkSize` bytes at
+ * a time (a larger record is gathered from several reads), and hands each record to `each` until
+ * it returns false (then `reader.stop` is null) or the reader stops.
  */
 export async function readSegmentFile(
   file: FileHandle,
-  options: FileReadOptions,
+  reader: RecordReader,
   each: (r: RawRecord) => boolean,
-): Promise<RecordReader> {
-  const reader = new RecordReader(options);
-  const chunkSize = options.chunkSize ?? CHUNK;
-  let position = options.offset ?? 0;
+  chunkSize = CHUNK,
+): Promise<void> {
   for (;;) {
-    for (let r = reader.next(); r !== null; r = reader.next()) if (!each(r)) return reader;
-    if (reader.stop) return reader;
+    for (let r = reader.next(); r !== null; r = reader.next()) if (!each(r)) return;
+    if (reader.stop) return;
     // A fresh buffer each time: records and split-record pieces may still point into the last one.
     const buf = Buffer.allocUnsafe(chunkSize);
-    const { bytesRead } = await file.read(buf, 0, chunkSize, position);
+    const { bytesRead } = await file.read(buf, 0, chunkSize, reader.position);
     if (bytesRead === 0) reader.end();
     else reader.push(buf.subarray(0, bytesRead));
-    position += bytesRead;
   }
 }
 
@@ -254,7 +281,9 @@ export async function firstRecordHeader(file: FileHandle, size = Infinity): Prom
  */
 export function* scanForRecords(buf: Buffer, from = 0): Generator<RawRecord> {
   for (let off = (from + 7) & ~7; off + HEADER_SIZE <= buf.length; off += 8) {
-    if (headerFault(buf, off) !== null || buf.length - off < dataSize(buf, off)) continue;
-    if (recordFault(buf, off) === null) yield recordAt(buf, off, off);
+    if (headerFault(buf, off) !== null) continue;
+    const length = payloadLength(buf, off);
+    if (buf.length - off < HEADER_SIZE + length || recordFault(buf, off, length) !== null) continue;
+    yield recordAt(buf, off, length, off);
   }
 }

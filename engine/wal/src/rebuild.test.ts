@@ -2,8 +2,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TempDirs, filesUnder, writeLog, type LogFixture } from '@veloz/testing/wal-testkit';
-import { bufferReader, type RawRecord } from './reader.ts';
-import { SegmentRebuilder } from './rebuild.ts';
+import { bufferReader } from './reader.ts';
+import { SegmentRebuilder, type RebuiltRecord } from './rebuild.ts';
 import { verifyWal } from './recovery.ts';
 import { listSegments } from './segments.ts';
 
@@ -11,7 +11,7 @@ const dirs = new TempDirs();
 afterAll(() => dirs.cleanup());
 
 let log: LogFixture;
-let records: RawRecord[];
+let records: RebuiltRecord[];
 beforeAll(async () => {
   log = await writeLog(
     await dirs.make(),
@@ -22,7 +22,7 @@ beforeAll(async () => {
   records = [];
   for (const { name } of (await listSegments(log.dir)).segments) {
     const reader = bufferReader(await readFile(join(log.dir, name)));
-    for (let r = reader.next(); r !== null; r = reader.next()) records.push(r);
+    for (let r = reader.next(); r !== null; r = reader.next()) records.push({ ...r, crc: reader.crc });
     expect(reader.stop?.kind).toBe('end');
   }
 });

@@ -13,7 +13,6 @@ import {
   listSegments,
   sealCurrentSegment,
   sealedSegmentName,
-  type Segment,
 } from './segments.ts';
 
 export type RecoveryMode = 'strict' | 'truncate_at_corruption';
@@ -183,7 +182,7 @@ export async function recoverWal(
   let currentSize = 0;
   let currentExists = files.at(-1)?.number === null;
   for (let i = 0; i < files.length; i++) {
-    const f: Segment = files[i]!;
+    const f = files[i]!;
     const buf = await readFile(join(dir, f.name));
     const scan = scanSegment(buf, f.name, f.number);
     report.segments.push(scan);
@@ -272,13 +271,14 @@ export async function recoverWal(
       STRICT_HINT,
     );
   }
-  let lastTimestamp = 0;
+  let last: RawRecord | null = null;
   let replayedEntries = 0;
   for (const k of kept) {
-    // Read again from the newest checkpoint: holding every record of the scan would cost memory.
-    const reader = bufferReader(k.buf.subarray(k.start, k.end), { offset: k.start });
+    // Read again from the newest checkpoint (holding every record of the scan would cost memory);
+    // the scan checked these very bytes.
+    const reader = bufferReader(k.buf.subarray(k.start, k.end), { offset: k.start, verified: true });
     for (let r = reader.next(); r !== null; r = reader.next()) {
-      lastTimestamp = r.timestamp;
+      last = r;
       try {
         if (r.type === RecordType.Checkpoint) handler.onCheckpoint(r.seq, r.payload, r.timestamp);
         else if (r.type !== RecordType.Rotation) handler.onRecord(r);
@@ -306,7 +306,7 @@ export async function recoverWal(
   return {
     report,
     lastSequence: report.lastSequence,
-    lastTimestamp,
+    lastTimestamp: last?.timestamp ?? 0,
     nextSealedNumber: maxSealed + 1,
     sealedSegments: (await listSegments(dir)).segments.filter((s) => s.number !== null).map((s) => s.name),
     currentSize,

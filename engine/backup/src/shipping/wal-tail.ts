@@ -5,7 +5,7 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecordType } from '@veloz/wal/format';
-import { firstRecordHeader, readSegmentFile } from '@veloz/wal/reader';
+import { RecordReader, firstRecordHeader, readSegmentFile } from '@veloz/wal/reader';
 import { CURRENT_SEGMENT, listSegments } from '@veloz/wal/segments';
 
 export interface TailRecord {
@@ -72,15 +72,11 @@ export class WalTail {
     }
     const out: TailRecord[] = [];
     try {
-      const reader = await readSegmentFile(fh, { offset: c.offset, expectSeq: c.seq }, (r) => {
+      const reader = new RecordReader({ offset: c.offset, expectSeq: c.seq });
+      await readSegmentFile(fh, reader, (r) => {
         // A copy: the shipper holds records longer than the chunk they were read in is worth keeping.
-        out.push({
-          seq: r.seq,
-          timestamp: r.timestamp,
-          type: r.type,
-          crc: r.crc,
-          payload: Buffer.from(r.payload),
-        });
+        const payload = Buffer.from(r.payload);
+        out.push({ seq: r.seq, timestamp: r.timestamp, type: r.type, crc: reader.crc, payload });
         c.offset += r.size;
         c.seq += 1;
         if (r.type === RecordType.Rotation) {
@@ -129,7 +125,8 @@ export class WalTail {
     try {
       let found = null as Cursor | null;
       let next = holding.first;
-      const reader = await readSegmentFile(fh, { expectSeq: holding.first }, (r) => {
+      const reader = new RecordReader({ expectSeq: holding.first });
+      await readSegmentFile(fh, reader, (r) => {
         if (r.seq === seq) {
           found = { name: holding.name, offset: r.offset, seq };
           return false;
