@@ -3,7 +3,7 @@
 // yet, and writes the manifest last, so a backup that failed half-way is never complete.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { CURRENT_SEGMENT } from '@veloz/wal/format';
+import { CURRENT_SEGMENT } from '@veloz/wal/segments';
 import { SNAPSHOT_FORMAT, SNAPSHOT_INDEX, type SnapshotIndex } from '@veloz/wal/snapshot-format';
 import {
   MANIFEST_FILE,

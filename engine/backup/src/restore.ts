@@ -5,8 +5,9 @@
 import { crc32c } from '@node-rs/crc32';
 import { mkdir, open, readdir, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CURRENT_SEGMENT, HEADER_SIZE, RecordType, readU64 } from '@veloz/wal/format';
-import { fsyncDir } from '@veloz/wal/recovery';
+import { RecordType } from '@veloz/wal/format';
+import { firstRecordHeader } from '@veloz/wal/reader';
+import { CURRENT_SEGMENT, fsyncDir, listSegments } from '@veloz/wal/segments';
 import { listPair, pairDir, readManifest, type BackupRef, type Manifest } from './manifest.ts';
 import { joinKey, type Store } from './store.ts';
 import { FileSink } from './sink.ts';
@@ -107,15 +108,13 @@ async function checkMaterialised(dir: string, expectLast: number, lastSeq: numbe
   if (lastSeq !== expectLast) {
     throw new RestoreError(`the restored WAL ends at sequence ${lastSeq}, expected ${expectLast}`);
   }
-  const files = (await readdir(dir)).sort();
-  const first = files.find((f) => f !== CURRENT_SEGMENT) ?? files[0];
+  const first = (await listSegments(dir)).segments[0];
   if (!first) throw new RestoreError('nothing was restored');
-  const fh = await open(join(dir, first), 'r');
+  const fh = await open(join(dir, first.name), 'r');
   try {
-    const head = Buffer.alloc(HEADER_SIZE);
-    await fh.read(head, 0, HEADER_SIZE, 0);
-    if (head.readUInt8(24) !== RecordType.Checkpoint && readU64(head, 8) !== 1) {
-      throw new RestoreError(`the restored WAL starts at sequence ${readU64(head, 8)} without a checkpoint`);
+    const head = await firstRecordHeader(fh);
+    if (head?.type !== RecordType.Checkpoint && head?.seq !== 1) {
+      throw new RestoreError(`the restored WAL starts at sequence ${head?.seq ?? 0} without a checkpoint`);
     }
   } finally {
     await fh.close();

@@ -12,7 +12,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { fsyncDir } from '@veloz/wal/recovery';
+import { fsyncDir } from '@veloz/wal/segments';
 import { FileSink } from './sink.ts';
 
 export interface StoredObject {

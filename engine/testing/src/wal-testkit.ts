@@ -7,17 +7,11 @@ import fc from 'fast-check';
 import type { Order } from '@veloz/engine/domain/order';
 import { ORDER_STATUSES, canTransition } from '@veloz/engine/domain/order-state';
 import { EngineState } from '@veloz/engine/engine/state';
-import {
-  CURRENT_SEGMENT,
-  decodeRecordAt,
-  HEADER_SIZE,
-  MAGIC,
-  RecordType,
-  SEALED_SEGMENT,
-  type RawRecord,
-} from '@veloz/wal/format';
+import { RecordType, type RawRecord } from '@veloz/wal/format';
 import { decodeOrderRecord, encodeOrderRecord, type OrderRecord } from '@veloz/wal/payloads';
+import { scanForRecords } from '@veloz/wal/reader';
 import { recoverWal, type Recovered, type RecoveryMode } from '@veloz/wal/recovery';
+import { CURRENT_SEGMENT, SEALED_SEGMENT } from '@veloz/wal/segments';
 import { WalWriter, type WalFile, type WalWriterOptions } from '@veloz/wal/writer';
 
 export class TempDirs {
@@ -154,13 +148,7 @@ export function normalizedSnapshot(state: EngineState): unknown {
 
 /** Every valid record in a file, found by scanning each 8-byte boundary (for damaged files too). */
 export function recordsIn(buf: Buffer): RawRecord[] {
-  const out: RawRecord[] = [];
-  for (let off = 0; off + HEADER_SIZE <= buf.length; off += 8) {
-    if (buf.readUInt32LE(off + 28) !== MAGIC) continue;
-    const d = decodeRecordAt(buf, off);
-    if (d.ok) out.push(d.record);
-  }
-  return out;
+  return [...scanForRecords(buf)];
 }
 
 /** Sequence numbers of every valid record anywhere under `dir`, quarantine/ included. */

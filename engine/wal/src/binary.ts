@@ -1,5 +1,5 @@
 // Minimal little-endian writer/reader for compact record payloads.
-import { readU64, writeU64 } from './format.ts';
+import { readU64, writeU64 } from './framing.ts';
 
 export class BinaryWriter {
   private buf: Buffer;

@@ -1,6 +1,6 @@
 // `veloz wal verify|inspect DIR`: offline checks of a WAL directory (read-only).
 import { stat } from 'node:fs/promises';
-import { RECORD_TYPE_NAMES, RecordType } from './format.ts';
+import { RECORD_TYPE_NAMES, RecordType } from './framing.ts';
 import { decodeOrderRecord, decodeRotation } from './payloads.ts';
 import { verifyWal } from './recovery.ts';
 import { parse, UsageError } from '@veloz/common/args';

@@ -4,15 +4,8 @@
 import { appendFile, cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CURRENT_SEGMENT,
-  HEADER_SIZE,
-  RecordType,
-  SEALED_SEGMENT,
-  encodeRecord,
-  sealedSegmentName,
-  type RawRecord,
-} from './format.ts';
+import { HEADER_SIZE, RecordType, encodeRecord, type RawRecord } from './framing.ts';
+import { CURRENT_SEGMENT, SEALED_SEGMENT, sealedSegmentName } from './segments.ts';
 import { encodeRotation } from './payloads.ts';
 import { WalCorruptionError, verifyWal, type RecoveryMode } from './recovery.ts';
 import {

@@ -7,15 +7,8 @@ import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineState } from '@veloz/engine/engine/state';
-import {
-  CURRENT_SEGMENT,
-  HEADER_SIZE,
-  MAGIC,
-  RecordType,
-  SEALED_SEGMENT,
-  encodeRecord,
-  sealedSegmentName,
-} from './format.ts';
+import { HEADER_SIZE, MAGIC, RecordType, encodeRecord } from './framing.ts';
+import { CURRENT_SEGMENT, SEALED_SEGMENT, sealedSegmentName } from './segments.ts';
 import { encodeOrderRecord } from './payloads.ts';
 import { WalCorruptionError, verifyWal, type RecoveryMode } from './recovery.ts';
 import {

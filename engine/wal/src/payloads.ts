@@ -2,7 +2,7 @@
 import type { OrderType, Side, TimeInForce } from '@veloz/api/enums';
 import { ORDER_STATUSES, type OrderStatus } from '@veloz/api/enums';
 import { BinaryReader, BinaryWriter, PayloadError } from './binary.ts';
-import { RecordType } from './format.ts';
+import { RecordType } from './framing.ts';
 
 export interface OrderNewPayload {
   orderId: number;

@@ -1,20 +1,19 @@
 // Opening a WAL directory after a crash: verify every segment, repair what an interrupted write
 // leaves behind, refuse (or, when told to, quarantine) real corruption, and replay from the
 // newest checkpoint. Nothing is ever deleted here: cut-off bytes go to quarantine/.
-import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RECORD_TYPE_NAMES, RecordType, type RawRecord } from './framing.ts';
+import { bufferReader } from './reader.ts';
+import { scanSegment, type SegmentScan } from './scan.ts';
 import {
   CURRENT_SEGMENT,
-  HEADER_SIZE,
-  RECORD_TYPE_NAMES,
-  RecordType,
-  SEALED_SEGMENT,
-  alignedSize,
-  readU64,
+  QUARANTINE_DIR,
+  fsyncDir,
+  listSegments,
+  sealCurrentSegment,
   sealedSegmentName,
-  type RawRecord,
-} from './format.ts';
-import { scanSegment, type SegmentScan } from './scan.ts';
+} from './segments.ts';
 
 export type RecoveryMode = 'strict' | 'truncate_at_corruption';
 
@@ -71,43 +70,10 @@ interface Kept {
   end: number;
 }
 
-interface DirListing {
-  sealed: Array<{ name: string; number: number }>;
-  hasCurrent: boolean;
-  stray: string[];
-}
-
-async function listDir(dir: string): Promise<DirListing> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const sealed: DirListing['sealed'] = [];
-  const stray: string[] = [];
-  let hasCurrent = false;
-  for (const e of entries) {
-    const name = e.name;
-    // Only regular files can be segments; a directory that happens to have a segment's name is
-    // reported like any other stray entry instead of failing the read with EISDIR.
-    const m = e.isFile() ? SEALED_SEGMENT.exec(name) : null;
-    if (m) sealed.push({ name, number: Number(m[1]) });
-    else if (name === CURRENT_SEGMENT && e.isFile()) hasCurrent = true;
-    else if (name !== 'quarantine' || !e.isDirectory()) stray.push(name);
-  }
-  sealed.sort((a, b) => a.number - b.number);
-  return { sealed, hasCurrent, stray };
-}
-
 async function writeDurable(path: string, data: Buffer): Promise<void> {
   const fh = await open(path, 'w');
   try {
     await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
     await fh.sync();
   } finally {
     await fh.close();
@@ -136,12 +102,8 @@ export async function verifyWal(
   dir: string,
   onRecord?: (seg: string, r: RawRecord) => void,
 ): Promise<WalReport> {
-  const listing = await listDir(dir);
-  const report = emptyReport(dir, listing.stray);
-  const files = [
-    ...listing.sealed.map((s) => ({ name: s.name, number: s.number })),
-    ...(listing.hasCurrent ? [{ name: CURRENT_SEGMENT, number: null }] : []),
-  ];
+  const { segments: files, stray } = await listSegments(dir);
+  const report = emptyReport(dir, stray);
   let prevLast: number | null = null;
   for (const f of files) {
     const buf = await readFile(join(dir, f.name));
@@ -198,12 +160,13 @@ export async function recoverWal(
   now: () => number = Date.now,
 ): Promise<Recovered> {
   await mkdir(dir, { recursive: true });
-  const listing = await listDir(dir);
-  const report = emptyReport(dir, listing.stray);
+  const { segments: files, stray } = await listSegments(dir);
+  const sealedNumbers = files.flatMap((s) => (s.number === null ? [] : [s.number]));
+  const report = emptyReport(dir, stray);
   let kept: Kept[] = [];
   let prevLast: number | null = null;
-  let maxSealed = listing.sealed.at(-1)?.number ?? 0;
-  const quarantineDir = join(dir, 'quarantine');
+  let maxSealed = sealedNumbers.at(-1) ?? 0;
+  const quarantineDir = join(dir, QUARANTINE_DIR);
   const quarantine = async (name: string, data?: Buffer): Promise<string> => {
     await mkdir(quarantineDir, { recursive: true });
     // Never overwrite an earlier quarantined file (same clock reading, or a clock set back).
@@ -216,12 +179,8 @@ export async function recoverWal(
     return target;
   };
 
-  const files = [
-    ...listing.sealed.map((s) => ({ name: s.name, number: s.number })),
-    ...(listing.hasCurrent ? [{ name: CURRENT_SEGMENT, number: null }] : []),
-  ];
   let currentSize = 0;
-  let currentExists = listing.hasCurrent;
+  let currentExists = files.at(-1)?.number === null;
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
     const buf = await readFile(join(dir, f.name));
@@ -240,7 +199,8 @@ export async function recoverWal(
       let prefixScan = scanSegment(prefix, CURRENT_SEGMENT, null);
       for (const later of files.slice(i)) await quarantine(later.name);
       if (f.number !== null) {
-        maxSealed = listing.sealed.filter((s) => s.number < f.number).at(-1)?.number ?? 0;
+        const before = f.number;
+        maxSealed = sealedNumbers.filter((n) => n < before).at(-1) ?? 0;
       }
       let keptAs = CURRENT_SEGMENT;
       if (prefixScan.rotation !== null && prefixScan.rotation > maxSealed) {
@@ -288,12 +248,10 @@ export async function recoverWal(
     if (scan.lastSeq !== null) prevLast = scan.lastSeq;
     if (f.number === null && scan.rotation !== null) {
       // The process died between the rotation record and the rename: finish the rotation.
-      await rename(join(dir, CURRENT_SEGMENT), join(dir, sealedSegmentName(scan.rotation)));
+      const sealedAs = await sealCurrentSegment(dir, scan.rotation);
       await fsyncDir(dir);
-      report.actions.push(
-        `sealed ${CURRENT_SEGMENT} as ${sealedSegmentName(scan.rotation)} (interrupted rotation)`,
-      );
-      for (const k of kept) if (k.name === CURRENT_SEGMENT) k.name = sealedSegmentName(scan.rotation);
+      report.actions.push(`sealed ${CURRENT_SEGMENT} as ${sealedAs} (interrupted rotation)`);
+      for (const k of kept) if (k.name === CURRENT_SEGMENT) k.name = sealedAs;
       maxSealed = Math.max(maxSealed, scan.rotation);
       currentSize = 0;
       currentExists = false;
@@ -313,39 +271,31 @@ export async function recoverWal(
       STRICT_HINT,
     );
   }
-  let lastTimestamp = 0;
+  let last: RawRecord | null = null;
   let replayedEntries = 0;
   for (const k of kept) {
-    for (let off = k.start; off < k.end;) {
-      const len = k.buf.readUInt32LE(off);
-      const seq = readU64(k.buf, off + 8);
-      const type = k.buf.readUInt8(off + 24) as RecordType;
-      lastTimestamp = readU64(k.buf, off + 16);
-      const payload = k.buf.subarray(off + HEADER_SIZE, off + HEADER_SIZE + len);
+    // Read again from the newest checkpoint (holding every record of the scan would cost memory);
+    // the scan checked these very bytes.
+    const reader = bufferReader(k.buf.subarray(k.start, k.end), { offset: k.start, verified: true });
+    for (let r = reader.next(); r !== null; r = reader.next()) {
+      last = r;
       try {
-        if (type === RecordType.Checkpoint) handler.onCheckpoint(seq, payload, lastTimestamp);
-        else if (type !== RecordType.Rotation) {
-          handler.onRecord({
-            seq,
-            timestamp: lastTimestamp,
-            type,
-            payload,
-            offset: off,
-            size: alignedSize(len),
-          });
-        }
+        if (r.type === RecordType.Checkpoint) handler.onCheckpoint(r.seq, r.payload, r.timestamp);
+        else if (r.type !== RecordType.Rotation) handler.onRecord(r);
       } catch (err) {
         // The record passed its checksum, yet cannot be decoded or applied: say where it is.
         throw new WalCorruptionError(
           join(dir, k.name),
-          off,
-          `record ${seq} (${RECORD_TYPE_NAMES[type] ?? type}) cannot be replayed: ${err instanceof Error ? err.message : String(err)}`,
+          r.offset,
+          `record ${r.seq} (${RECORD_TYPE_NAMES[r.type] ?? r.type}) cannot be replayed: ${err instanceof Error ? err.message : String(err)}`,
           REPLAY_HINT,
           { cause: err },
         );
       }
       replayedEntries += 1;
-      off += alignedSize(len);
+    }
+    if (reader.stop?.kind !== 'end') {
+      throw new Error(`${join(dir, k.name)} changed between its scan and its replay: ${reader.stop?.reason}`);
     }
   }
   report.healthy = report.problems.length === 0;
@@ -356,9 +306,9 @@ export async function recoverWal(
   return {
     report,
     lastSequence: report.lastSequence,
-    lastTimestamp,
+    lastTimestamp: last?.timestamp ?? 0,
     nextSealedNumber: maxSealed + 1,
-    sealedSegments: (await listDir(dir)).sealed.map((s) => s.name),
+    sealedSegments: (await listSegments(dir)).segments.filter((s) => s.number !== null).map((s) => s.name),
     currentSize,
     needsCheckpoint: currentSize === 0 && maxSealed > 0,
     replayedEntries,

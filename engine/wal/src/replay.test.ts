@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { readdir } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SEALED_SEGMENT } from './format.ts';
+import { SEALED_SEGMENT } from './segments.ts';
 import { verifyWal } from './recovery.ts';
 import {
   FileTap,

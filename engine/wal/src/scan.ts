@@ -1,6 +1,7 @@
 // Reads one segment's bytes and says what is in it, without changing anything.
-import { decodeRecordAt, HEADER_SIZE, MAGIC, RecordType, type RawRecord } from './format.ts';
+import { RecordType, type RawRecord } from './framing.ts';
 import { decodeRotation } from './payloads.ts';
+import { bufferReader, scanForRecords } from './reader.ts';
 
 export interface SegmentProblem {
   offset: number;
@@ -31,13 +32,9 @@ export interface SegmentScan {
   rotationOffset: number | null;
 }
 
-/** Whether some valid record starts at or after `from` (8-byte aligned scan for the magic). */
+/** Whether a valid record that could continue the log starts after the damage at `from`. */
 function validRecordAfter(buf: Buffer, from: number, minSeq: number): boolean {
-  for (let off = (from + 8) & ~7; off + HEADER_SIZE <= buf.length; off += 8) {
-    if (buf.readUInt32LE(off + 28) !== MAGIC) continue;
-    const d = decodeRecordAt(buf, off);
-    if (d.ok && d.record.seq >= minSeq) return true;
-  }
+  for (const r of scanForRecords(buf, from + 1)) if (r.seq >= minSeq) return true;
   return false;
 }
 
@@ -63,38 +60,8 @@ export function scanSegment(
     rotation: null,
     rotationOffset: null,
   };
-  let off = 0;
-  while (off < buf.length) {
-    const d = decodeRecordAt(buf, off);
-    if (!d.ok) {
-      // Zero bytes after the last record are what a torn or preallocated tail looks like.
-      const after = validRecordAfter(buf, off, (scan.lastSeq ?? 0) + 1);
-      const torn = !sealed && !after;
-      // What is damage counts as a corrupt record, a record cut short included; the torn tail of
-      // an interrupted write is counted in bytes instead (tornTailBytes), not as corruption.
-      if (!torn) scan.corruptRecords += 1;
-      scan.problem = {
-        offset: off,
-        reason: d.reason,
-        kind: torn ? 'torn-tail' : 'corrupt',
-      };
-      break;
-    }
-    const r = d.record;
-    if (scan.lastSeq !== null && r.seq !== scan.lastSeq + 1) {
-      scan.corruptRecords += 1;
-      scan.problem = {
-        offset: off,
-        reason: `sequence ${r.seq} follows ${scan.lastSeq}`,
-        kind: 'corrupt',
-      };
-      break;
-    }
-    if (scan.rotation !== null) {
-      scan.problem = { offset: off, reason: 'record after a rotation record', kind: 'corrupt' };
-      scan.corruptRecords += 1;
-      break;
-    }
+  const reader = bufferReader(buf);
+  for (let r = reader.next(); r !== null; r = reader.next()) {
     let rotation: number | null = null;
     if (r.type === RecordType.Rotation) {
       try {
@@ -103,7 +70,7 @@ export function scanSegment(
         // A checksummed but malformed rotation record is damage, not a reason to crash.
         scan.corruptRecords += 1;
         const why = err instanceof Error ? err.message : String(err);
-        scan.problem = { offset: off, reason: `bad rotation record: ${why}`, kind: 'corrupt' };
+        scan.problem = { offset: r.offset, reason: `bad rotation record: ${why}`, kind: 'corrupt' };
         break;
       }
     }
@@ -111,15 +78,26 @@ export function scanSegment(
     scan.lastSeq = r.seq;
     scan.entries += 1;
     if (r.type === RecordType.Checkpoint) {
-      scan.lastCheckpointOffset = off;
+      scan.lastCheckpointOffset = r.offset;
       scan.lastCheckpointSeq = r.seq;
     } else if (rotation !== null) {
       scan.rotation = rotation;
-      scan.rotationOffset = off;
+      scan.rotationOffset = r.offset;
     }
     onRecord?.(r);
-    off += r.size;
-    scan.validEnd = off;
+    scan.validEnd = r.offset + r.size;
+  }
+  const stop = reader.stop;
+  if (scan.problem === null && stop !== null && stop.kind !== 'end') {
+    // A record that is valid but does not follow is damage wherever it is. Bytes that are not a
+    // record are a torn tail when they end the current segment with nothing valid after them:
+    // zeros or a cut-off record are what an interrupted (or preallocated) write leaves behind.
+    const framing = stop.kind !== 'sequence' && stop.kind !== 'after-rotation';
+    const torn = framing && !sealed && !validRecordAfter(buf, stop.offset, (scan.lastSeq ?? 0) + 1);
+    // What is damage counts as a corrupt record, a record cut short included; the torn tail of
+    // an interrupted write is counted in bytes instead (tornTailBytes), not as corruption.
+    if (!torn) scan.corruptRecords += 1;
+    scan.problem = { offset: stop.offset, reason: stop.reason, kind: torn ? 'torn-tail' : 'corrupt' };
   }
   if (sealed && scan.problem === null && buf.length === 0) {
     // The writer only seals segments that end with a rotation record, so an empty one was

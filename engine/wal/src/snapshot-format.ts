@@ -1,5 +1,7 @@
 // The WAL snapshot stream of GET /api/wal/backup (a tar whose first entry indexes the rest): the
 // names and shapes both the engine that sends it and `veloz backup` that reads it rely on.
+import type { FileHandle } from 'node:fs/promises';
+import { firstRecordHeader } from './reader.ts';
 
 export const SNAPSHOT_FORMAT = 'veloz-wal-snapshot/1';
 export const SNAPSHOT_INDEX = 'backup.json';
@@ -31,6 +33,19 @@ export function parseHave(raw: string | undefined): Map<string, number> {
   return out;
 }
 
-export function segmentId(firstSequence: number, crc: number): string {
+function segmentId(firstSequence: number, crc: number): string {
   return `${firstSequence}.${crc.toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * What names a segment file in a snapshot of `size` bytes of it: its first record's sequence and
+ * CRC (stable while the file grows, different for another history). Null until it holds a record
+ * header. The id names bytes, it does not vouch for them: the receiver verifies every record.
+ */
+export async function segmentIdOf(
+  file: FileHandle,
+  size: number,
+): Promise<{ id: string; firstSequence: number } | null> {
+  const head = await firstRecordHeader(file, size);
+  return head && { id: segmentId(head.seq, head.crc), firstSequence: head.seq };
 }

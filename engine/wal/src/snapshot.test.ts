@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CURRENT_SEGMENT, RecordType } from './format.ts';
+import { RecordType } from './framing.ts';
+import { CURRENT_SEGMENT } from './segments.ts';
 import { Harness, TempDirs, normalizedSnapshot, recoverState } from '@veloz/testing/wal-testkit';
 import type { WalSnapshot } from './writer.ts';
 

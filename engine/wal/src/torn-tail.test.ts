@@ -5,7 +5,8 @@ import { appendFile, cp, readdir, readFile, truncate, writeFile } from 'node:fs/
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineState } from '@veloz/engine/engine/state';
-import { CURRENT_SEGMENT, HEADER_SIZE, RecordType, encodeRecord, type RawRecord } from './format.ts';
+import { HEADER_SIZE, RecordType, encodeRecord, type RawRecord } from './framing.ts';
+import { CURRENT_SEGMENT } from './segments.ts';
 import { encodeRotation, type OrderRecord } from './payloads.ts';
 import { verifyWal } from './recovery.ts';
 import { Harness, TempDirs, normalizedSnapshot, recordsIn, recoverState } from '@veloz/testing/wal-testkit';

@@ -1,7 +1,8 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CURRENT_SEGMENT, RecordType, SEALED_SEGMENT } from './format.ts';
+import { RecordType } from './framing.ts';
+import { CURRENT_SEGMENT, SEALED_SEGMENT } from './segments.ts';
 import type { OrderRecord } from './payloads.ts';
 import { verifyWal } from './recovery.ts';
 import {

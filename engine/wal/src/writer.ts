@@ -1,11 +1,12 @@
 // The appending side of the WAL: sequence numbers are assigned synchronously in append(), and a
 // single flush loop writes whatever has queued up as one write() followed by one fdatasync()
 // (group commit). A record is durable -- and may be acknowledged -- once waitDurable() resolves.
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CURRENT_SEGMENT, RecordType, alignedSize, encodeRecord, sealedSegmentName } from './format.ts';
+import { RecordType, alignedSize, encodeRecord } from './framing.ts';
 import { encodeRotation } from './payloads.ts';
-import { fsyncDir, type Recovered } from './recovery.ts';
+import type { Recovered } from './recovery.ts';
+import { CURRENT_SEGMENT, fsyncDir, sealCurrentSegment } from './segments.ts';
 
 export interface WalFile {
   write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
@@ -311,8 +312,7 @@ export class WalWriter {
     const dir = this.opts.dir;
     await this.file.datasync();
     await this.file.close();
-    const name = sealedSegmentName(number);
-    await rename(join(dir, CURRENT_SEGMENT), join(dir, name));
+    const name = await sealCurrentSegment(dir, number);
     this.file = await this.opts.openFile(join(dir, CURRENT_SEGMENT), 'wx+');
     await fsyncDir(dir);
     this.position = 0;

@@ -1,19 +1,14 @@
 // `veloz restore --from postgres://...`: rebuilds a WAL directory from the shipped records, from
 // the newest checkpoint at or before the target on. Records are re-encoded byte for byte and
 // must reproduce the CRC they were shipped with; sequences must be contiguous.
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { RestoreResult, Target } from '../restore.ts';
-import {
-  CURRENT_SEGMENT,
-  RecordType,
-  encodeRecord,
-  sealedSegmentName,
-  type RecordType as RT,
-} from '@veloz/wal/format';
-import { decodeRotation } from '@veloz/wal/payloads';
-import { fsyncDir, verifyWal } from '@veloz/wal/recovery';
+import { RecordType } from '@veloz/wal/format';
+import { SegmentRebuilder } from '@veloz/wal/rebuild';
+import { verifyWal } from '@veloz/wal/recovery';
+import { fsyncDir } from '@veloz/wal/segments';
 import { quoteIdent, tableName } from './schema.ts';
 
 export class PostgresRestoreError extends Error {}
@@ -90,8 +85,7 @@ export async function restoreFromPostgres(opts: PostgresRestoreOptions): Promise
 
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
-    let fh = await open(join(staging, CURRENT_SEGMENT), 'w');
-    let bytes = 0;
+    const rebuilt = await SegmentRebuilder.create(staging);
     let expect = start;
     let lastTs: number | null = null;
     try {
@@ -103,35 +97,29 @@ export async function restoreFromPostgres(opts: PostgresRestoreOptions): Promise
         );
         if (r.rows.length === 0)
           throw new PostgresRestoreError(`${where}: sequence ${expect} is missing (gap)`);
-        const out: Buffer[] = [];
         for (const row of r.rows) {
           const seq = Number(row.seq);
           if (seq !== expect) throw new PostgresRestoreError(`${where}: sequence ${expect} is missing (gap)`);
-          const rec = encodeRecord(seq, Number(row.ts), row.type as RT, row.payload);
-          if (rec.readUInt32LE(4) !== Number(row.crc)) {
+          const record = {
+            seq,
+            timestamp: Number(row.ts),
+            type: row.type as RecordType,
+            crc: Number(row.crc),
+            payload: row.payload,
+          };
+          if (!rebuilt.add(record)) {
             throw new PostgresRestoreError(
               `${where}: record ${seq} does not match its checksum (damaged row)`,
             );
           }
-          out.push(rec);
           expect += 1;
           lastTs = Number(row.ts);
-          if (row.type === RecordType.Rotation) {
-            // The segment ends here, exactly as it did on the engine.
-            await fh.write(Buffer.concat(out.splice(0)));
-            await fh.sync();
-            await fh.close();
-            const sealed = sealedSegmentName(decodeRotation(row.payload).sealedSegment);
-            await rename(join(staging, CURRENT_SEGMENT), join(staging, sealed));
-            fh = await open(join(staging, CURRENT_SEGMENT), 'w');
-          }
-          bytes += rec.length;
         }
-        if (out.length > 0) await fh.write(Buffer.concat(out));
+        await rebuilt.flush();
       }
-      await fh.sync();
+      await rebuilt.finish();
     } finally {
-      await fh.close();
+      await rebuilt.close();
     }
     const report = await verifyWal(staging);
     if (!report.healthy || report.lastSequence !== last) {
@@ -140,7 +128,14 @@ export async function restoreFromPostgres(opts: PostgresRestoreOptions): Promise
     const files = (await readdir(staging)).sort();
     for (const f of files) await rename(join(staging, f), join(opts.to, f));
     await fsyncDir(opts.to);
-    return { source: where, backup: null, lastSequence: last, lastTimestamp: lastTs, files, bytes };
+    return {
+      source: where,
+      backup: null,
+      lastSequence: last,
+      lastTimestamp: lastTs,
+      files,
+      bytes: rebuilt.bytes,
+    };
   } finally {
     await rm(staging, { recursive: true, force: true });
     await client.end().catch(() => undefined);

@@ -9,17 +9,20 @@ import { engineView, lastJson, orderLoad, veloz } from '@veloz/testing/backup';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
 import { startPostgres, type Postgres } from '@veloz/testing/postgres';
 import { tableName } from './schema.ts';
-import { takeDown } from '@veloz/testing/shipping';
+import { takeDown, type PostgresOutage } from '@veloz/testing/shipping';
 
 let pgServer: Postgres;
 const dirs: string[] = [];
 const procs: EngineProcess[] = [];
+/** A server brought back after an outage is a process of its own: stopped before the original. */
+const outages: PostgresOutage[] = [];
 
 beforeAll(async () => {
   pgServer = await startPostgres({ fsync: 'off', synchronous_commit: 'off' });
 });
 afterAll(async () => {
   for (const p of procs) await p.kill('SIGKILL');
+  for (const o of outages) await o.stop();
   await pgServer?.stop();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
@@ -112,6 +115,7 @@ describe('PostgreSQL WAL shipping', () => {
     });
 
     const outage = await takeDown(pgServer.url);
+    outages.push(outage);
     try {
       // Orders keep being acknowledged while PostgreSQL is down; only the lag grows.
       await orderLoad(eng.url, 400, 8, 'b');

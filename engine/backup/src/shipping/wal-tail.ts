@@ -2,16 +2,11 @@
 // appending, rotating (renaming orders_current.wal) and deleting old segments. A cursor remembers
 // where the next record is; when the file under it changed, it is found again from the segments'
 // first records.
-import { open, readdir } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  CURRENT_SEGMENT,
-  HEADER_SIZE,
-  SEALED_SEGMENT,
-  RecordType,
-  decodeRecordAt,
-  readU64,
-} from '@veloz/wal/format';
+import { RecordType } from '@veloz/wal/format';
+import { RecordReader, firstRecordHeader, readSegmentFile } from '@veloz/wal/reader';
+import { CURRENT_SEGMENT, listSegments } from '@veloz/wal/segments';
 
 export interface TailRecord {
   seq: number;
@@ -39,8 +34,6 @@ interface Cursor {
   seq: number;
 }
 
-const CHUNK = 4 * 1024 * 1024;
-
 function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
@@ -55,7 +48,7 @@ export class WalTail {
 
   /** Up to `max` records from `from` on, none past `to` (the durable sequence). */
   async read(from: number, to: number, max: number): Promise<TailRecord[]> {
-    if (from > to) return [];
+    if (from > to || max < 1) return [];
     for (let attempt = 0; attempt < 2; attempt++) {
       if (this.cursor?.seq !== from) this.cursor = await this.locate(from);
       if (!this.cursor) return [];
@@ -79,67 +72,36 @@ export class WalTail {
     }
     const out: TailRecord[] = [];
     try {
-      let want = CHUNK;
-      for (;;) {
-        const buf = Buffer.allocUnsafe(want);
-        const { bytesRead } = await fh.read(buf, 0, want, c.offset);
-        const data = buf.subarray(0, bytesRead);
-        let off = 0;
-        while (out.length < max && c.seq <= to) {
-          const d = decodeRecordAt(data, off);
-          if (!d.ok) {
-            // A record larger than the chunk: read it whole.
-            if (off === 0 && d.kind === 'incomplete' && data.length >= HEADER_SIZE) {
-              const need = HEADER_SIZE + data.readUInt32LE(0) + 8;
-              if (need > want) {
-                want = need;
-                break;
-              }
-            }
-            return out.length > 0 ? out : c.seq <= to ? null : out;
-          }
-          const r = d.record;
-          if (r.seq !== c.seq) return out.length > 0 ? out : null;
-          out.push({
-            seq: r.seq,
-            timestamp: r.timestamp,
-            type: r.type,
-            crc: data.readUInt32LE(off + 4),
-            payload: Buffer.from(r.payload),
-          });
-          off += r.size;
-          c.offset += r.size;
-          c.seq += 1;
-          if (r.type === RecordType.Rotation) {
-            // The next record is in the next segment: located on the next read.
-            this.cursor = null;
-            return out;
-          }
+      const reader = new RecordReader({ offset: c.offset, expectSeq: c.seq });
+      await readSegmentFile(fh, reader, (r) => {
+        // A copy: the shipper holds records longer than the chunk they were read in is worth keeping.
+        const payload = Buffer.from(r.payload);
+        out.push({ seq: r.seq, timestamp: r.timestamp, type: r.type, crc: reader.crc, payload });
+        c.offset += r.size;
+        c.seq += 1;
+        if (r.type === RecordType.Rotation) {
+          // The next record is in the next segment: located on the next read.
+          this.cursor = null;
+          return false;
         }
-        if (off === 0 && want > CHUNK && out.length === 0) continue;
-        return out;
-      }
+        return out.length < max && c.seq <= to;
+      });
+      // Stopped short of `to` (the end of the file, or not the expected record): a rotation
+      // renamed the file, unless some records were read; the next read goes on from there.
+      return reader.stop !== null && out.length === 0 ? null : out;
     } finally {
       await fh.close();
     }
   }
 
   private async locate(seq: number): Promise<Cursor | null> {
-    const names = await readdir(this.dir);
-    const sealed = names
-      .map((n) => SEALED_SEGMENT.exec(n))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .sort((a, b) => Number(a[1]) - Number(b[1]))
-      .map((m) => m[0]);
-    const files = [...sealed, ...(names.includes(CURRENT_SEGMENT) ? [CURRENT_SEGMENT] : [])];
     const firsts: Array<{ name: string; first: number }> = [];
-    const head = Buffer.alloc(HEADER_SIZE);
-    for (const name of files) {
+    for (const { name } of (await listSegments(this.dir)).segments) {
       try {
         const fh = await open(join(this.dir, name), 'r');
         try {
-          const { bytesRead } = await fh.read(head, 0, HEADER_SIZE, 0);
-          if (bytesRead === HEADER_SIZE) firsts.push({ name, first: readU64(head, 8) });
+          const head = await firstRecordHeader(fh);
+          if (head) firsts.push({ name, first: head.seq });
         } finally {
           await fh.close();
         }
@@ -161,19 +123,21 @@ export class WalTail {
       throw err;
     }
     try {
-      const buf = await fh.readFile();
-      let off = 0;
+      let found = null as Cursor | null;
       let next = holding.first;
-      while (off < buf.length) {
-        const d = decodeRecordAt(buf, off);
-        if (!d.ok || d.record.seq !== next) break;
-        if (d.record.seq === seq) return { name: holding.name, offset: off, seq };
-        off += d.record.size;
-        next += 1;
-      }
+      const reader = new RecordReader({ expectSeq: holding.first });
+      await readSegmentFile(fh, reader, (r) => {
+        if (r.seq === seq) {
+          found = { name: holding.name, offset: r.offset, seq };
+          return false;
+        }
+        next = r.seq + 1;
+        return true;
+      });
+      if (found) return found;
       // Not written yet: it will follow the last record of the current segment.
-      return holding.name === CURRENT_SEGMENT && next === seq
-        ? { name: holding.name, offset: off, seq }
+      return holding.name === CURRENT_SEGMENT && next === seq && reader.stop
+        ? { name: holding.name, offset: reader.stop.offset, seq }
         : null;
     } finally {
       await fh.close();

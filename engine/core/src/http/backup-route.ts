@@ -6,35 +6,28 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.ts';
 import { errorSchema } from '@veloz/api/http/schemas';
-import { HEADER_SIZE, readU64 } from '@veloz/wal/format';
 import type { WalSnapshot } from '@veloz/wal/writer';
 import { TAR_END, tarHeader, tarPadding } from '@veloz/wal/tar';
 import {
   SNAPSHOT_FORMAT,
   SNAPSHOT_INDEX,
   parseHave,
-  segmentId,
+  segmentIdOf,
   type SnapshotFile,
   type SnapshotIndex,
 } from '@veloz/wal/snapshot-format';
 
 async function describe(snap: WalSnapshot, have: Map<string, number>): Promise<SnapshotFile[]> {
   const out: SnapshotFile[] = [];
-  const head = Buffer.alloc(HEADER_SIZE);
   for (const f of snap.files) {
-    let id: string | null = null;
-    let firstSequence: number | null = null;
-    if (f.size >= HEADER_SIZE) {
-      await f.handle.read(head, 0, HEADER_SIZE, 0);
-      firstSequence = readU64(head, 8);
-      id = segmentId(firstSequence, head.readUInt32LE(4));
-    }
+    const first = await segmentIdOf(f.handle, f.size);
+    const id = first?.id ?? null;
     const known = id === null ? undefined : have.get(id);
     out.push({
       name: f.name,
       size: f.size,
       id,
-      firstSequence,
+      firstSequence: first?.firstSequence ?? null,
       sendFrom: known !== undefined && known <= f.size ? known : 0,
     });
   }

@@ -1,0 +1,289 @@
+// The one WAL record reader. It decodes a segment from a buffer, from chunks as they stream past
+// (a backup, a restore) or from a file (the shipping tail), and says precisely why it stopped:
+// the bytes ended cleanly, ended inside a record (torn), or hold something that is not the next
+// record. Recovery, verify, backup, restore and the shipping tail all read through it.
+//
+// Records are handed out as they complete, pointing into the bytes given (no copy); only a record
+// split across chunks is copied, once, into a buffer of its own.
+import type { FileHandle } from 'node:fs/promises';
+import {
+  HEADER_SIZE,
+  RecordType,
+  alignedSize,
+  faultReason,
+  headerFault,
+  payloadLength,
+  readHeader,
+  recordAt,
+  recordFault,
+  storedCrc,
+  type FrameFault,
+  type RawRecord,
+  type RecordHeader,
+} from './framing.ts';
+
+export type { RawRecord, RecordHeader } from './framing.ts';
+
+export type StopKind =
+  /** The bytes end on a record boundary (or, see `requirePadding`, in the last one's padding). */
+  | 'end'
+  /** The bytes end inside a record: its header or data cut short (an interrupted write). */
+  | 'torn'
+  /** Bytes that are not a record: bad magic, implausible length, checksum, type or version. */
+  | FrameFault
+  /** A valid record that does not carry the expected sequence number. */
+  | 'sequence'
+  /** A valid record after a Rotation record (which ends its segment). */
+  | 'after-rotation'
+  /** The first record `until` picked; it is not handed out. */
+  | 'until';
+
+export interface ReadStop {
+  kind: StopKind;
+  /** Offset in the segment where reading stopped: the end of the last record handed out. */
+  offset: number;
+  reason: string;
+}
+
+export interface ReadOptions {
+  /** Offset in the segment of the first byte given, a record boundary (default 0). */
+  offset?: number;
+  /** The sequence the first record must carry (null: any); every later one follows its predecessor. */
+  expectSeq?: number | null;
+  /** Stop before the first record this picks (point-in-time reads). */
+  until?: ((seq: number, timestamp: number) => boolean) | null;
+  /**
+   * Bytes that end inside the zero padding of the last record are torn. Otherwise that record is
+   * read (all of its data is there): recovery keeps it, and the writer appends after its padding.
+   * A copy of a segment (backup, restore) must hold every byte the writer wrote.
+   */
+  requirePadding?: boolean;
+  /**
+   * The bytes already went through a reader in this process and have not left memory since
+   * (recovery replays what its scan checked): their checksums are not computed again.
+   */
+  verified?: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Push bytes, call next() until it returns null, repeat; end() once no more bytes will come.
+ * `stop` is null while more bytes may complete the next record.
+ */
+export class RecordReader {
+  private stopped: ReadStop | null = null;
+  /** The bytes being decoded, and where the next record starts in them. */
+  private cur: Buffer = EMPTY;
+  private pos = 0;
+  /** Offset in the segment of cur[0]. */
+  private base: number;
+  /** Chunks pushed while cur still held the start of a record. */
+  private readonly queue: Buffer[] = [];
+  private queued = 0;
+  private ended = false;
+  private expectSeq: number | null;
+  private first = true;
+  private rotated = false;
+  private readonly until: ((seq: number, timestamp: number) => boolean) | null;
+  private readonly requirePadding: boolean;
+  private readonly verified: boolean;
+  /** Where the record handed out last lies (for its CRC). */
+  private lastBuf: Buffer = EMPTY;
+  private lastOff = 0;
+
+  constructor(options: ReadOptions = {}) {
+    this.base = options.offset ?? 0;
+    this.expectSeq = options.expectSeq ?? null;
+    this.until = options.until ?? null;
+    this.requirePadding = options.requirePadding ?? false;
+    this.verified = options.verified ?? false;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.ended) throw new Error('RecordReader: push() after end()');
+    if (chunk.length === 0) return;
+    if (this.pos >= this.cur.length && this.queued === 0) {
+      this.base += this.pos;
+      this.cur = chunk;
+      this.pos = 0;
+    } else {
+      this.queue.push(chunk);
+      this.queued += chunk.length;
+    }
+  }
+
+  /** Why the reader stopped; null while it may hand out more records (once given more bytes). */
+  get stop(): ReadStop | null {
+    return this.stopped;
+  }
+
+  /** Offset in the segment just past the last byte pushed: where the next bytes belong. */
+  get position(): number {
+    return this.base + this.cur.length + this.queued;
+  }
+
+  /**
+   * The CRC32C the record next() returned last carries (the shipping tail keeps it with the
+   * record). Not a field of every record: a number that large is a heap allocation each time.
+   */
+  get crc(): number {
+    return storedCrc(this.lastBuf, this.lastOff);
+  }
+
+  /** No more bytes will come: what is left is read, then classified (clean end or torn). */
+  end(): void {
+    this.ended = true;
+  }
+
+  /** The next record, or null: then `stop` says why, or is null while more bytes are needed. */
+  next(): RawRecord | null {
+    if (this.stopped !== null) return null;
+    for (;;) {
+      const buf = this.cur;
+      const off = this.pos;
+      const avail = buf.length - off;
+      let need = HEADER_SIZE;
+      if (avail >= HEADER_SIZE) {
+        const fault = headerFault(buf, off);
+        if (fault !== null) return this.halt(fault, faultReason(fault, buf, off));
+        const length = payloadLength(buf, off);
+        need = alignedSize(length);
+        if (avail >= need) return this.take(buf, off, length, need);
+        const unpadded = avail >= HEADER_SIZE + length && !this.requirePadding;
+        if (unpadded && this.ended && this.queued === 0) return this.take(buf, off, length, need);
+      }
+      if (this.gather(need)) continue;
+      if (!this.ended || this.queued > 0) return null;
+      if (avail <= 0) return this.halt('end', 'end of the data');
+      return this.halt('torn', `ends ${avail} bytes into a record (truncated)`);
+    }
+  }
+
+  /**
+   * Brings `n` bytes from the current position into one buffer, from the queued chunks; false
+   * when that is not possible yet. A split record is copied once, when all of it is there (or
+   * all that will ever be, after end()).
+   */
+  private gather(n: number): boolean {
+    if (this.queued === 0) return false;
+    const avail = this.cur.length - this.pos;
+    if (avail <= 0) {
+      this.base += this.pos;
+      this.cur = this.queue.shift()!;
+      this.queued -= this.cur.length;
+      this.pos = 0;
+      return true;
+    }
+    if (avail + this.queued < n && !this.ended) return false;
+    const want = Math.min(n, avail + this.queued);
+    const parts = [this.cur.subarray(this.pos)];
+    let got = avail;
+    while (got < want) {
+      const c = this.queue[0]!;
+      const take = Math.min(want - got, c.length);
+      if (take === c.length) {
+        parts.push(c);
+        this.queue.shift();
+      } else {
+        parts.push(c.subarray(0, take));
+        this.queue[0] = c.subarray(take);
+      }
+      this.queued -= take;
+      got += take;
+    }
+    this.base += this.pos;
+    this.cur = Buffer.concat(parts, got);
+    this.pos = 0;
+    return true;
+  }
+
+  /** Decodes the record at `off` of cur (`size` bytes, or only its data at the very end). */
+  private take(buf: Buffer, off: number, length: number, size: number): RawRecord | null {
+    const fault = this.verified ? null : recordFault(buf, off, length);
+    if (fault !== null) return this.halt(fault, faultReason(fault, buf, off));
+    const r = recordAt(buf, off, length, this.base + off);
+    if (this.until !== null && this.until(r.seq, r.timestamp)) {
+      return this.halt('until', `record ${r.seq} is past the end asked for`);
+    }
+    // Nothing may follow the record that ends a segment, whatever its sequence.
+    if (this.rotated) return this.halt('after-rotation', 'record after a rotation record');
+    const expect = this.expectSeq;
+    if (expect !== null && r.seq !== expect) {
+      return this.halt(
+        'sequence',
+        this.first
+          ? `sequence ${r.seq} where ${expect} was expected`
+          : `sequence ${r.seq} follows ${expect - 1}`,
+      );
+    }
+    this.first = false;
+    this.expectSeq = r.seq + 1;
+    this.rotated = r.type === RecordType.Rotation;
+    this.lastBuf = buf;
+    this.lastOff = off;
+    this.pos = off + size;
+    return r;
+  }
+
+  private halt(kind: StopKind, reason: string): null {
+    this.stopped = { kind, offset: this.base + this.pos, reason };
+    return null;
+  }
+}
+
+/** A reader over bytes that are all there: a whole segment, or its end from a record boundary. */
+export function bufferReader(buf: Buffer, options?: ReadOptions): RecordReader {
+  const reader = new RecordReader(options);
+  reader.push(buf);
+  reader.end();
+  return reader;
+}
+
+const CHUNK = 4 * 1024 * 1024;
+
+/**
+ * Feeds `reader` from an open segment file, from the reader's position on, `chunkSize` bytes at
+ * a time (a larger record is gathered from several reads), and hands each record to `each` until
+ * it returns false (then `reader.stop` is null) or the reader stops.
+ */
+export async function readSegmentFile(
+  file: FileHandle,
+  reader: RecordReader,
+  each: (r: RawRecord) => boolean,
+  chunkSize = CHUNK,
+): Promise<void> {
+  for (;;) {
+    for (let r = reader.next(); r !== null; r = reader.next()) if (!each(r)) return;
+    if (reader.stop) return;
+    // A fresh buffer each time: records and split-record pieces may still point into the last one.
+    const buf = Buffer.allocUnsafe(chunkSize);
+    const { bytesRead } = await file.read(buf, 0, chunkSize, reader.position);
+    if (bytesRead === 0) reader.end();
+    else reader.push(buf.subarray(0, bytesRead));
+  }
+}
+
+/**
+ * The header of a segment's first record within its first `size` bytes, or null when they cannot
+ * hold one. Its fields are as written, not verified: reading the records verifies them.
+ */
+export async function firstRecordHeader(file: FileHandle, size = Infinity): Promise<RecordHeader | null> {
+  if (size < HEADER_SIZE) return null;
+  const head = Buffer.alloc(HEADER_SIZE);
+  const { bytesRead } = await file.read(head, 0, HEADER_SIZE, 0);
+  return bytesRead === HEADER_SIZE ? readHeader(head, 0) : null;
+}
+
+/**
+ * Every valid record that starts on an 8-byte boundary at or after `from`, whatever lies between
+ * them: to tell damage inside a log from a torn tail, and to find what survives in damaged files.
+ */
+export function* scanForRecords(buf: Buffer, from = 0): Generator<RawRecord> {
+  for (let off = (from + 7) & ~7; off + HEADER_SIZE <= buf.length; off += 8) {
+    if (headerFault(buf, off) !== null) continue;
+    const length = payloadLength(buf, off);
+    if (buf.length - off < HEADER_SIZE + length || recordFault(buf, off, length) !== null) continue;
+    yield recordAt(buf, off, length, off);
+  }
+}
