@@ -235,8 +235,10 @@ export const strategiesResponse = {
   properties: { strategies: { type: 'array', items: strategySchema } },
 } as const;
 
+// null: fastify validates a request without a body as null, and a halt needs no reason (the
+// runbooks halt with a bare `curl -XPOST`).
 export const haltBody = {
-  type: 'object',
+  type: ['object', 'null'],
   additionalProperties: false,
   properties: { reason: { type: 'string', maxLength: 200 } },
 } as const;
