@@ -101,6 +101,24 @@ describe('gateway app', () => {
     expect(upstream.requests).toEqual([]);
   });
 
+  it('forwards a halt without a body (its body may be left out), and refuses one that is not an object', async () => {
+    const { app, upstream } = started(gateway());
+    upstream.on('POST', '/api/trading/halt', {
+      status: 200,
+      body: { halted: true, reason: 'halted through the API' },
+    });
+    const res = await app.inject({ method: 'POST', url: '/api/trading/halt', headers: auth });
+    expect(res.statusCode).toBe(200);
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/trading/halt',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: 'false',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(upstream.requests).toEqual([{ method: 'POST', path: '/api/trading/halt', body: '{}' }]);
+  });
+
   it('answers 503 with Retry-After when the engine does not answer', async () => {
     const { app, upstream } = started(gateway());
     upstream.on('GET', '/api/positions', new UpstreamError('refused', 'connect ECONNREFUSED'));

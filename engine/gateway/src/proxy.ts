@@ -2,7 +2,7 @@
 // and forwarded with the bytes of its body as received; the engine's answer goes back as it came.
 import { isUtf8 } from 'node:buffer';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { fastifySchema, type RouteId } from '@veloz/api/http/contract';
+import { fastifyRoute, type RouteId } from '@veloz/api/http/contract';
 import { EXPOSURE } from './exposure.ts';
 import { gatewayRouteOf } from './routes.ts';
 import type { Upstream } from './upstream.ts';
@@ -46,7 +46,6 @@ export const proxyPlugin: FastifyPluginAsync<{ upstream: Upstream }> = async (ap
   };
   for (const [id, exposure] of Object.entries(EXPOSURE) as Array<[RouteId, string]>) {
     if (exposure !== 'proxy') continue;
-    const r = gatewayRouteOf(id);
-    app.route({ method: r.method, url: r.url, schema: fastifySchema(r), handler: forward });
+    app.route({ ...fastifyRoute(gatewayRouteOf(id)), handler: forward });
   }
 };

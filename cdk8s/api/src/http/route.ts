@@ -23,6 +23,16 @@ export interface Answer {
   readonly headers?: {
     readonly [name: string]: { readonly description: string; readonly schema: JSONSchema };
   };
+  /**
+   * Operations this answer leads to (OpenAPI links): each names its operation id and where its
+   * parameters come from, e.g. `{ id: '$response.body#/orderId' }`.
+   */
+  readonly links?: {
+    readonly [name: string]: {
+      readonly operationId: string;
+      readonly parameters: { readonly [name: string]: string };
+    };
+  };
 }
 
 export interface Route {
@@ -37,8 +47,8 @@ export interface Route {
   readonly querystring?: JSONSchema;
   readonly headers?: JSONSchema;
   readonly body?: JSONSchema;
-  /** Whether a request must have a body (default: when there is a body schema). */
-  readonly bodyRequired?: boolean;
+  /** false: a request may leave the body out, and is then handled as if it sent `{}`. */
+  readonly bodyRequired?: false;
   /** Every status the route answers, errors included. */
   readonly responses: { readonly [status: number]: Answer };
 }
@@ -58,11 +68,7 @@ type Of<S> = S extends JSONSchema ? FromSchema<S, { keepDefaultedPropertiesOptio
 export type ParamsOf<R extends Route> = R extends { params: infer S } ? Of<S> : undefined;
 export type QueryOf<R extends Route> = R extends { querystring: infer S } ? Of<S> : undefined;
 export type HeadersOf<R extends Route> = R extends { headers: infer S } ? Of<S> : undefined;
-export type BodyOf<R extends Route> = R extends { body: infer S }
-  ? R extends { bodyRequired: false }
-    ? Of<S> | undefined
-    : Of<S>
-  : undefined;
+export type BodyOf<R extends Route> = R extends { body: infer S } ? Of<S> : undefined;
 /** The answer of route R with status S. */
 export type AnswerOf<R extends Route, S extends keyof R['responses']> = R['responses'][S] extends {
   schema: infer X;
@@ -89,13 +95,29 @@ export function fastifySchema(r: Route): {
   };
 }
 
-/** The method, URL and schema of a fastify route for `r`. */
+/**
+ * A request without a body, for a route whose body may be left out, is validated and handled as
+ * `{}` (fastify would validate it as null, and a nullable schema would let ajv's type coercion
+ * turn `false` or `0` into null too).
+ */
+export function absentBodyAsEmpty(req: { body: unknown }, _reply: unknown, done: () => void): void {
+  if (req.body === undefined) req.body = {};
+  done();
+}
+
+/** The options of the fastify route for `r`: method, URL, schema, and the hooks its contract needs. */
 export function fastifyRoute(r: Route): {
   method: Route['method'];
   url: string;
   schema: ReturnType<typeof fastifySchema>;
+  preValidation?: typeof absentBodyAsEmpty;
 } {
-  return { method: r.method, url: r.url, schema: fastifySchema(r) };
+  return {
+    method: r.method,
+    url: r.url,
+    schema: fastifySchema(r),
+    ...(r.bodyRequired === false ? { preValidation: absentBodyAsEmpty } : {}),
+  };
 }
 
 /** `METHOD url`, the key a route is known by in tests and messages. */

@@ -39,6 +39,17 @@ export const placeOrderBody = {
     timeInForce: { type: 'string', enum: ['GTC', 'IOC'] },
     clientOrderId: { type: 'string', minLength: 1, maxLength: 36 },
   },
+  examples: [
+    {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      quantity: '0.010',
+      price: '50000.00',
+      clientOrderId: 'a-1',
+    },
+    { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.001' },
+  ],
 } as const;
 
 export const orderSchema = {
@@ -185,6 +196,15 @@ export const strategyBody = {
     enabled: { type: 'boolean', default: true },
     risk: strategyRisk,
   },
+  examples: [
+    {
+      type: 'grid',
+      symbol: 'BTCUSDT',
+      version: 1,
+      params: { levels: 2, spacing: '10.00', quantity: '0.001' },
+      risk: { maxPosition: '0.01' },
+    },
+  ],
 } as const;
 
 export const strategySchema = {
@@ -235,10 +255,8 @@ export const strategiesResponse = {
   properties: { strategies: { type: 'array', items: strategySchema } },
 } as const;
 
-// null: fastify validates a request without a body as null, and a halt needs no reason (the
-// runbooks halt with a bare `curl -XPOST`).
 export const haltBody = {
-  type: ['object', 'null'],
+  type: 'object',
   additionalProperties: false,
   properties: { reason: { type: 'string', maxLength: 200 } },
 } as const;
@@ -380,3 +398,21 @@ export type Halt = FromSchema<typeof haltResponse>;
 export type WalStatus = FromSchema<typeof walStatusResponse>;
 export type Health = FromSchema<typeof healthResponse>;
 export type Readiness = FromSchema<typeof readinessResponse>;
+
+/** Schemas by the name the OpenAPI documents give them (components.schemas), for client generators. */
+export const NAMED_SCHEMAS = {
+  Error: errorSchema,
+  PlaceOrder: placeOrderBody,
+  Order: orderSchema,
+  OrdersState: ordersStateResponse,
+  Position: positionSchema,
+  Positions: positionsResponse,
+  StrategySpec: strategyBody,
+  Strategy: strategySchema,
+  Strategies: strategiesResponse,
+  Halt: haltResponse,
+  WalStatus: walStatusResponse,
+  Checkpoint: checkpointResponse,
+  Health: healthResponse,
+  Readiness: readinessResponse,
+} as const;

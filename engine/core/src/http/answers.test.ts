@@ -67,6 +67,16 @@ const session: Array<[RouteId, number, InjectOptions]> = [
   ['halt', 200, { method: 'POST', url: '/api/trading/halt', payload: { reason: 'test' } }],
   ['halt', 200, { method: 'POST', url: '/api/trading/halt' }],
   ['halt', 400, { method: 'POST', url: '/api/trading/halt', payload: { reason: 1, more: true } }],
+  [
+    'halt',
+    400,
+    {
+      method: 'POST',
+      url: '/api/trading/halt',
+      payload: 'false',
+      headers: { 'content-type': 'application/json' },
+    },
+  ],
   ['placeOrder', 422, { method: 'POST', url: '/api/orders', payload: limit }],
   ['resume', 200, { method: 'POST', url: '/api/trading/resume' }],
   ['walCheckpoint', 200, { method: 'POST', url: '/api/wal/checkpoint' }],

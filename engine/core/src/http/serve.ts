@@ -8,7 +8,7 @@ import type {
   RouteHandlerMethod,
 } from 'fastify';
 import {
-  fastifySchema,
+  fastifyRoute,
   type BodyOf,
   type HeadersOf,
   type ParamsOf,
@@ -33,5 +33,5 @@ export type ContractHandler<R extends Route> = RouteHandlerMethod<
 >;
 
 export function serve<R extends Route>(app: FastifyInstance, r: R, handler: ContractHandler<R>): void {
-  app.route<ContractGeneric<R>>({ method: r.method, url: r.url, schema: fastifySchema(r), handler });
+  app.route<ContractGeneric<R>>({ ...fastifyRoute(r), handler });
 }

@@ -11,6 +11,10 @@ import {
 import { badRequest, bodyErrors, unavailable } from './errors.ts';
 
 const notFound = errorAnswer('No order has this id.');
+const orderLinks = {
+  GetOrder: { operationId: 'getOrder', parameters: { id: '$response.body#/orderId' } },
+  CancelOrder: { operationId: 'cancelOrder', parameters: { id: '$response.body#/orderId' } },
+} as const;
 const retryAfter = {
   'Retry-After': {
     description: 'seconds until an order would pass the rate limit',
@@ -32,8 +36,9 @@ export const ORDER_ROUTES = {
       200: {
         description: 'The existing order with this `clientOrderId` (an idempotent retry).',
         schema: orderSchema,
+        links: orderLinks,
       },
-      201: { description: 'The new order, durable.', schema: orderSchema },
+      201: { description: 'The new order, durable.', schema: orderSchema, links: orderLinks },
       ...bodyErrors,
       422: errorAnswer(
         'A risk check rejected the order: `reason` names it (e.g. MAX_POSITION, TRADING_HALTED).',

@@ -4,6 +4,10 @@ import { strategiesResponse, strategyBody, strategyNameParams, strategySchema } 
 import { badRequest, bodyErrors, unavailable } from './errors.ts';
 
 const notFound = errorAnswer('No strategy has this name.');
+const strategyLinks = {
+  GetStrategy: { operationId: 'getStrategy', parameters: { name: '$request.path.name' } },
+  DeleteStrategy: { operationId: 'deleteStrategy', parameters: { name: '$request.path.name' } },
+} as const;
 
 // Reading is for traders; writing is the operator's, which syncs the VelozStrategy resources.
 export const STRATEGY_ROUTES = {
@@ -43,8 +47,12 @@ export const STRATEGY_ROUTES = {
     params: strategyNameParams,
     body: strategyBody,
     responses: {
-      200: { description: 'The strategy, updated or unchanged.', schema: strategySchema },
-      201: { description: 'The new strategy.', schema: strategySchema },
+      200: {
+        description: 'The strategy, updated or unchanged.',
+        schema: strategySchema,
+        links: strategyLinks,
+      },
+      201: { description: 'The new strategy.', schema: strategySchema, links: strategyLinks },
       ...bodyErrors,
       409: errorAnswer('The version is older than the engine’s, or the same with another spec.'),
       503: unavailable,
