@@ -15,6 +15,8 @@ export interface OpsOptions {
   health(): object;
   /** Why the service is not ready; empty when it is. */
   readiness(): string[] | Promise<string[]>;
+  /** The body of a readiness answer (default: `{ ready, reasons }`). */
+  readyBody?(reasons: string[]): object;
   /** The app's metrics registry (prom-client's Registry). */
   registry: { readonly contentType: string; metrics(): Promise<string> };
   /** Brings gauges up to date before a scrape. */
@@ -30,7 +32,8 @@ export const opsPlugin: FastifyPluginAsync<OpsOptions> = async (app, o) => {
   app.get(o.routes.health.url, { schema: o.routes.health.schema, config }, async () => o.health());
   app.get(o.routes.ready.url, { schema: o.routes.ready.schema, config }, async (_req, reply) => {
     const reasons = await o.readiness();
-    return reply.code(reasons.length === 0 ? 200 : 503).send({ ready: reasons.length === 0, reasons });
+    const body = o.readyBody ? o.readyBody(reasons) : { ready: reasons.length === 0, reasons };
+    return reply.code(reasons.length === 0 ? 200 : 503).send(body);
   });
   app.get(o.routes.metrics.url, { schema: o.routes.metrics.schema, config }, async (_req, reply) => {
     o.beforeScrape?.();
