@@ -6,6 +6,7 @@ import { configurationDoc } from './generators/configuration-doc.ts';
 import { crdFiles } from './generators/crds.ts';
 import { crdTypes } from './generators/crd-types.ts';
 import { dashboardFiles } from './generators/dashboards.ts';
+import { openApiFiles } from './generators/openapi.ts';
 import { operatorAlertFiles } from './generators/operator-alerts.ts';
 import { rbacDoc, rbacTemplate } from './generators/rbac.ts';
 
@@ -20,4 +21,5 @@ export const GENERATED: Record<string, () => string> = {
   ...operatorAlertFiles(),
   ...dashboardFiles(),
   ...argocdFiles(),
+  ...openApiFiles(),
 };

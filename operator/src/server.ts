@@ -1,6 +1,8 @@
-// The operator's own HTTP endpoints. buildOperatorServer() never listens; the caller does.
+// The operator's own HTTP endpoints: the ops plugin every VeloZ service shares, at the paths the
+// chart's probes use. buildOperatorServer() never listens; the caller does.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { opsPlugin } from '@veloz/common/ops-plugin';
 
 export interface OperatorServerOptions {
   registry: Registry;
@@ -19,15 +21,16 @@ export function buildOperatorServer(o: OperatorServerOptions): FastifyInstance {
     loggerInstance: o.logger,
     logController: new LogController({ disableRequestLogging: true }),
   });
-  app.get('/healthz', { schema: { response: { 200: status } } }, async () => ({ status: 'ok', reasons: [] }));
-  app.get('/readyz', { schema: { response: { 200: status, 503: status } } }, async (_req, reply) => {
-    const reasons = o.readiness();
-    return reply
-      .code(reasons.length ? 503 : 200)
-      .send({ status: reasons.length ? 'not ready' : 'ok', reasons });
+  void app.register(opsPlugin, {
+    routes: {
+      health: { url: '/healthz', schema: { response: { 200: status } } },
+      ready: { url: '/readyz', schema: { response: { 200: status, 503: status } } },
+      metrics: { url: '/metrics', schema: { response: { 200: { type: 'string' } } } },
+    },
+    health: () => ({ status: 'ok', reasons: [] }),
+    readiness: o.readiness,
+    readyBody: (reasons) => ({ status: reasons.length ? 'not ready' : 'ok', reasons }),
+    registry: o.registry,
   });
-  app.get('/metrics', { schema: { response: { 200: { type: 'string' } } } }, async (_req, reply) =>
-    reply.type(o.registry.contentType).send(await o.registry.metrics()),
-  );
   return app;
 }

@@ -3,6 +3,7 @@
 // (track) and reads the last answers (get) into status.pairs[] (walEntries, lastCheckpoint).
 // A changed answer wakes the deployment; an engine that does not answer keeps its last answer
 // and is asked again after a growing delay.
+import type { WalStatus } from '@veloz/api/http/contract';
 import type { Logger } from 'pino';
 import type { EngineAccess } from './engine-access.ts';
 import { backoffMs } from './runtime/clock.ts';
@@ -33,14 +34,10 @@ interface Tracked {
   notBefore: number;
 }
 
-interface WalStatusBody {
-  durableSequence?: unknown;
-  lastCheckpoint?: { time?: unknown } | null;
-}
-
 /** The observation in an engine's answer, or why it is not one. */
 export function parseWalStatus(body: unknown): WalObservation | string {
-  const b = (body ?? {}) as WalStatusBody;
+  // An engine of another version may answer otherwise: every field is checked, none trusted.
+  const b = (body ?? {}) as Partial<WalStatus>;
   if (
     typeof b.durableSequence !== 'number' ||
     !Number.isSafeInteger(b.durableSequence) ||

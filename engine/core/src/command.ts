@@ -22,7 +22,8 @@ Options:
   -h, --help      show this help
 
 Every setting is also read from VELOZ_* environment variables (see docs/configuration.md);
-an invalid value stops the engine with a message naming the variable.`;
+an invalid value stops the engine with a message naming the variable. GET /openapi.json
+describes the HTTP API (OpenAPI 3.1; docs/openapi/engine.json).`;
 
 export async function engineCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {

@@ -26,7 +26,8 @@ Options:
 
 Clients authenticate with "Authorization: Bearer KEY" or "X-API-Key: KEY"; the keys come from
 VELOZ_API_KEY or VELOZ_API_KEY_FILE (several keys separated by commas or lines, for rotation).
-/health, /ready and /metrics need no key. Other settings: VELOZ_GATEWAY_* (docs/configuration.md).`;
+/health, /ready, /metrics and /openapi.json (this API as an OpenAPI 3.1 document) need no key.
+Other settings: VELOZ_GATEWAY_* (docs/configuration.md).`;
 
 export async function gatewayCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {

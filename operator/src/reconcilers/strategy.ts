@@ -2,6 +2,7 @@
 // generation as its version), read its state back into status, and on deletion stop it and
 // cancel its orders on every engine before the finalizer goes.
 import type { StrategyEngineStatus, VelozStrategy, VelozStrategyStatus } from '@veloz/api/generated/types';
+import type { Strategy } from '@veloz/api/http/contract';
 import type { Logger } from 'pino';
 import { podReady, type ObjectCache } from '../cache.ts';
 import type { CachedStrategy } from '../cache-transforms.ts';
@@ -22,19 +23,6 @@ import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
 export const STRATEGY_FINALIZER = 'veloz.io/strategy-cleanup';
 /** How often engines are asked for fresh positions and PnL. */
 export const STRATEGY_POLL_MS = 15_000;
-
-interface EngineStrategyView {
-  name: string;
-  version: number;
-  state: string;
-  position: string;
-  realizedPnl: string;
-  unrealizedPnl: string;
-  ordersPlaced: number;
-  openOrders: number;
-  lastError: string;
-  enabled: boolean;
-}
 
 export type StrategyWriter = Pick<KubeClient, 'mergePatch' | 'applyStatus'>;
 
@@ -147,7 +135,7 @@ export class StrategyReconciler implements Reconciler {
       params: Object.fromEntries(Object.entries(s.spec.params).filter(([, v]) => v !== undefined)),
       risk: Object.fromEntries(Object.entries(s.spec.risk ?? {}).filter(([, v]) => v !== undefined)),
     };
-    let cur = await this.d.engines.call<EngineStrategyView>(ns, pod, 'GET', path);
+    let cur = await this.d.engines.call<Strategy>(ns, pod, 'GET', path);
     if (cur.status === 200 && cur.body.version > version) {
       // The engine ran a newer incarnation of this name (the CR was recreated): the CR wins.
       await this.d.engines.call(ns, pod, 'DELETE', path);
@@ -155,7 +143,7 @@ export class StrategyReconciler implements Reconciler {
     }
     let pushed: number | undefined;
     if (cur.status === 404 || cur.body.version !== version) {
-      cur = await this.d.engines.call<EngineStrategyView>(ns, pod, 'PUT', path, body);
+      cur = await this.d.engines.call<Strategy>(ns, pod, 'PUT', path, body);
       if (cur.status >= 400) {
         const err = (cur.body as unknown as { error?: string }).error ?? `HTTP ${cur.status}`;
         return { state: 'rejected', lastError: err };

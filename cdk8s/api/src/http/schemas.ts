@@ -1,18 +1,29 @@
-// JSON schemas of the engine's HTTP API (the gateway serves the same ones).
-import { ORDER_STATUSES } from '../enums.ts';
-import { STRATEGY_TYPES } from '../enums.ts';
+// JSON schemas of the engine's HTTP API: the requests it accepts and the answers it gives. The
+// routes that use them are in contract.ts. An answer's schema lists every property the engine
+// sends and says `additionalProperties: false`, which is true by construction: fastify serializes
+// an answer through its schema and drops anything the schema does not name.
+import type { FromSchema } from 'json-schema-to-ts';
+import { ORDER_STATUSES, STRATEGY_TYPES } from '../enums.ts';
 
 const decimal = { type: 'string', pattern: '^\\d{1,20}(\\.\\d{1,18})?$' } as const;
 const signedDecimal = { type: 'string', pattern: '^-?\\d{1,40}(\\.\\d{1,36})?$' } as const;
+const symbol = { type: 'string', pattern: '^[A-Z0-9]{2,20}$' } as const;
+const count = { type: 'integer', minimum: 0 } as const;
+const epochMs = { type: 'integer', minimum: 0, description: 'milliseconds since the Unix epoch' } as const;
 
+/** Every error answer: what went wrong, the request field at fault, or the engine's typed reason. */
 export const errorSchema = {
   type: 'object',
-  properties: {
-    error: { type: 'string' },
-    field: { type: 'string' },
-    reason: { type: 'string' },
-  },
+  additionalProperties: false,
   required: ['error'],
+  properties: {
+    error: { type: 'string', description: 'what went wrong, for a person' },
+    field: { type: 'string', description: 'the request field at fault (400)' },
+    reason: {
+      type: 'string',
+      description: 'a typed reason: the risk check that rejected an order (422, 429), or the gateway’s own',
+    },
+  },
 } as const;
 
 export const placeOrderBody = {
@@ -20,7 +31,7 @@ export const placeOrderBody = {
   additionalProperties: false,
   required: ['symbol', 'side', 'type', 'quantity'],
   properties: {
-    symbol: { type: 'string', pattern: '^[A-Z0-9]{2,20}$' },
+    symbol,
     side: { type: 'string', enum: ['BUY', 'SELL'] },
     type: { type: 'string', enum: ['LIMIT', 'MARKET'] },
     quantity: decimal,
@@ -28,64 +39,145 @@ export const placeOrderBody = {
     timeInForce: { type: 'string', enum: ['GTC', 'IOC'] },
     clientOrderId: { type: 'string', minLength: 1, maxLength: 36 },
   },
+  examples: [
+    {
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      quantity: '0.010',
+      price: '50000.00',
+      clientOrderId: 'a-1',
+    },
+    { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.001' },
+  ],
 } as const;
 
 export const orderSchema = {
   type: 'object',
+  additionalProperties: false,
+  required: [
+    'orderId',
+    'clientOrderId',
+    'symbol',
+    'side',
+    'type',
+    'timeInForce',
+    'status',
+    'quantity',
+    'price',
+    'filledQuantity',
+    'avgPrice',
+    'strategy',
+    'reason',
+    'exchangeOrderId',
+    'createdAt',
+    'updatedAt',
+    'lastSequence',
+  ],
   properties: {
-    orderId: { type: 'integer' },
+    orderId: { type: 'integer', minimum: 1 },
     clientOrderId: { type: 'string' },
     symbol: { type: 'string' },
-    side: { type: 'string' },
-    type: { type: 'string' },
-    timeInForce: { type: 'string' },
+    side: { type: 'string', enum: ['BUY', 'SELL'] },
+    type: { type: 'string', enum: ['LIMIT', 'MARKET'] },
+    timeInForce: { type: 'string', enum: ['GTC', 'IOC'] },
     status: { type: 'string', enum: ORDER_STATUSES },
-    quantity: { type: 'string' },
-    price: { type: 'string' },
-    filledQuantity: { type: 'string' },
-    avgPrice: { type: 'string' },
-    strategy: { type: 'string' },
-    reason: { type: 'string' },
+    quantity: decimal,
+    price: { ...decimal, description: '0 for a MARKET order' },
+    filledQuantity: decimal,
+    avgPrice: decimal,
+    strategy: {
+      type: 'string',
+      description: 'the strategy that placed it; empty when placed through the API',
+    },
+    reason: { type: 'string', description: 'why it was rejected, canceled or expired' },
     exchangeOrderId: { type: 'string' },
-    createdAt: { type: 'integer' },
-    updatedAt: { type: 'integer' },
-    lastSequence: { type: 'integer' },
+    createdAt: epochMs,
+    updatedAt: epochMs,
+    lastSequence: { ...count, description: 'the WAL sequence of its last change' },
   },
 } as const;
 
 export const orderIdParams = {
   type: 'object',
+  additionalProperties: false,
   required: ['id'],
   properties: { id: { type: 'integer', minimum: 1 } },
 } as const;
 
-export const ordersStateResponse = {
+export const ordersStateQuery = {
   type: 'object',
   properties: {
+    status: {
+      type: 'string',
+      enum: ['open', 'all'],
+      description: 'open: only orders that can still fill; all (the default): every order',
+    },
+  },
+} as const;
+
+export const ordersStateResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['orders', 'lastSequence'],
+  properties: {
     orders: { type: 'array', items: orderSchema },
-    lastSequence: { type: 'integer' },
+    lastSequence: { ...count, description: 'the WAL sequence this state is as of' },
   },
 } as const;
 
 export const positionSchema = {
   type: 'object',
+  additionalProperties: false,
+  required: [
+    'symbol',
+    'strategy',
+    'quantity',
+    'avgEntryPrice',
+    'markPrice',
+    'realizedPnl',
+    'unrealizedPnl',
+    'boughtQuantity',
+    'soldQuantity',
+  ],
   properties: {
     symbol: { type: 'string' },
-    strategy: { type: 'string' },
-    quantity: signedDecimal,
-    avgEntryPrice: { type: 'string' },
-    markPrice: { type: 'string' },
+    strategy: {
+      type: 'string',
+      description: 'the strategy holding it; empty for orders placed through the API',
+    },
+    quantity: { ...signedDecimal, description: 'net position: negative when short' },
+    avgEntryPrice: decimal,
+    markPrice: decimal,
     realizedPnl: signedDecimal,
     unrealizedPnl: signedDecimal,
-    boughtQuantity: { type: 'string' },
-    soldQuantity: { type: 'string' },
+    boughtQuantity: decimal,
+    soldQuantity: decimal,
   },
+} as const;
+
+export const positionsResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['positions'],
+  properties: { positions: { type: 'array', items: positionSchema } },
 } as const;
 
 export const strategyNameParams = {
   type: 'object',
+  additionalProperties: false,
   required: ['name'],
   properties: { name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$' } },
+} as const;
+
+const strategyRisk = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    maxPosition: decimal,
+    maxOrderQuantity: decimal,
+    maxOrdersPerSecond: { type: 'integer', minimum: 1, maximum: 100000 },
+  },
 } as const;
 
 export const strategyBody = {
@@ -94,40 +186,233 @@ export const strategyBody = {
   required: ['type', 'symbol', 'version'],
   properties: {
     type: { type: 'string', enum: STRATEGY_TYPES },
-    symbol: { type: 'string', pattern: '^[A-Z0-9]{2,20}$' },
-    params: { type: 'object' },
-    version: { type: 'integer', minimum: 0 },
-    enabled: { type: 'boolean', default: true },
-    risk: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        maxPosition: decimal,
-        maxOrderQuantity: decimal,
-        maxOrdersPerSecond: { type: 'integer', minimum: 1, maximum: 100000 },
-      },
+    symbol,
+    params: { type: 'object', description: 'the parameters of the strategy type (docs/engine.md)' },
+    version: {
+      type: 'integer',
+      minimum: 0,
+      description: 'a PUT of the same version and spec changes nothing; an older version is refused',
     },
+    enabled: { type: 'boolean', default: true },
+    risk: strategyRisk,
   },
+  examples: [
+    {
+      type: 'grid',
+      symbol: 'BTCUSDT',
+      version: 1,
+      params: { levels: 2, spacing: '10.00', quantity: '0.001' },
+      risk: { maxPosition: '0.01' },
+    },
+  ],
 } as const;
 
 export const strategySchema = {
   type: 'object',
+  additionalProperties: false,
+  required: [
+    'name',
+    'type',
+    'symbol',
+    'version',
+    'enabled',
+    'state',
+    'params',
+    'risk',
+    'position',
+    'realizedPnl',
+    'unrealizedPnl',
+    'ordersPlaced',
+    'openOrders',
+    'errors',
+    'lastError',
+    'lastErrorAt',
+  ],
   properties: {
     name: { type: 'string' },
-    type: { type: 'string' },
+    type: { type: 'string', enum: STRATEGY_TYPES },
     symbol: { type: 'string' },
-    version: { type: 'integer' },
+    version: count,
     enabled: { type: 'boolean' },
-    state: { type: 'string' },
+    state: { type: 'string', enum: ['running', 'paused'] },
     params: { type: 'object', additionalProperties: true },
-    risk: { type: 'object', additionalProperties: true },
-    position: { type: 'string' },
-    realizedPnl: { type: 'string' },
-    unrealizedPnl: { type: 'string' },
-    ordersPlaced: { type: 'integer' },
-    openOrders: { type: 'integer' },
-    errors: { type: 'integer' },
-    lastError: { type: 'string' },
-    lastErrorAt: { type: ['integer', 'null'] },
+    risk: strategyRisk,
+    position: signedDecimal,
+    realizedPnl: signedDecimal,
+    unrealizedPnl: signedDecimal,
+    ordersPlaced: count,
+    openOrders: count,
+    errors: count,
+    lastError: { type: 'string', description: 'empty when there was none' },
+    lastErrorAt: { type: ['integer', 'null'], minimum: 0, description: 'milliseconds since the Unix epoch' },
   },
+} as const;
+
+export const strategiesResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['strategies'],
+  properties: { strategies: { type: 'array', items: strategySchema } },
+} as const;
+
+export const haltBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { reason: { type: 'string', maxLength: 200 } },
+} as const;
+
+export const haltResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['halted', 'reason'],
+  properties: {
+    halted: { type: 'boolean' },
+    reason: { type: 'string', description: 'why trading is halted; empty when it is not' },
+  },
+} as const;
+
+export const walStatusResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'dir',
+    'lastSequence',
+    'durableSequence',
+    'sync',
+    'maxSizeBytes',
+    'maxFiles',
+    'checkpointInterval',
+    'recovery',
+    'lastCheckpoint',
+    'healthy',
+    'error',
+  ],
+  properties: {
+    dir: { type: 'string' },
+    lastSequence: { ...count, description: 'the last sequence written' },
+    durableSequence: { ...count, description: 'the last sequence on disk (fdatasync-ed when sync is on)' },
+    sync: { type: 'boolean' },
+    maxSizeBytes: count,
+    maxFiles: count,
+    checkpointInterval: count,
+    recovery: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['mode', 'replayedEntries', 'replaySeconds', 'corruptRecords', 'tornTailBytes', 'actions'],
+      properties: {
+        mode: { type: 'string', enum: ['strict', 'truncate_at_corruption'] },
+        replayedEntries: count,
+        replaySeconds: { type: 'number', minimum: 0 },
+        corruptRecords: count,
+        tornTailBytes: count,
+        actions: { type: 'array', items: { type: 'string' }, description: 'what recovery repaired or moved' },
+      },
+    },
+    lastCheckpoint: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['sequence', 'time'],
+      properties: { sequence: count, time: { type: 'string', format: 'date-time' } },
+      description: 'the newest checkpoint written or replayed; null before the first',
+    },
+    healthy: { type: 'boolean' },
+    error: { type: ['string', 'null'], description: 'why the WAL stopped taking writes' },
+  },
+} as const;
+
+export const checkpointResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sequence'],
+  properties: { sequence: { ...count, description: 'the sequence of the checkpoint, now durable' } },
+} as const;
+
+export const walBackupQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    have: {
+      type: 'string',
+      maxLength: 12_000,
+      pattern: '^[0-9a-f.:,]*$',
+      description: 'segment prefixes the caller already stores: FIRSTSEQ.CRC:LENGTH, comma-separated',
+    },
+    checkpoint: { type: 'boolean', default: false, description: 'write a checkpoint first' },
+  },
+} as const;
+
+export const streamQuery = {
+  type: 'object',
+  properties: {
+    lastEventId: { type: 'string', description: 'resume after this event id (as the Last-Event-ID header)' },
+  },
+} as const;
+
+export const streamHeaders = {
+  type: 'object',
+  properties: { 'last-event-id': { type: 'string', description: 'resume after this event id' } },
+} as const;
+
+export const healthResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'preset', 'executionMode', 'marketSource'],
+  properties: {
+    status: { type: 'string', const: 'ok' },
+    preset: { type: 'string', description: 'VELOZ_PRESET' },
+    executionMode: { type: 'string', description: 'VELOZ_EXECUTION_MODE' },
+    marketSource: { type: 'string', description: 'VELOZ_MARKET_SOURCE' },
+  },
+} as const;
+
+export const readinessResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['ready', 'reasons'],
+  properties: {
+    ready: { type: 'boolean' },
+    reasons: { type: 'array', items: { type: 'string' }, description: 'why it is not ready' },
+  },
+} as const;
+
+export const textBody = { type: 'string' } as const;
+
+export const openApiResponse = {
+  type: 'object',
+  required: ['openapi', 'info', 'paths'],
+  properties: {
+    openapi: { type: 'string', pattern: '^3\\.1\\.\\d+$' },
+    info: { type: 'object' },
+    paths: { type: 'object' },
+  },
+} as const;
+
+export type ErrorBody = FromSchema<typeof errorSchema>;
+export type PlaceOrderBody = FromSchema<typeof placeOrderBody>;
+export type Order = FromSchema<typeof orderSchema>;
+export type OrdersState = FromSchema<typeof ordersStateResponse>;
+export type Position = FromSchema<typeof positionSchema>;
+export type StrategyBody = FromSchema<typeof strategyBody, { keepDefaultedPropertiesOptional: true }>;
+export type Strategy = FromSchema<typeof strategySchema>;
+export type Halt = FromSchema<typeof haltResponse>;
+export type WalStatus = FromSchema<typeof walStatusResponse>;
+export type Health = FromSchema<typeof healthResponse>;
+export type Readiness = FromSchema<typeof readinessResponse>;
+
+/** Schemas by the name the OpenAPI documents give them (components.schemas), for client generators. */
+export const NAMED_SCHEMAS = {
+  Error: errorSchema,
+  PlaceOrder: placeOrderBody,
+  Order: orderSchema,
+  OrdersState: ordersStateResponse,
+  Position: positionSchema,
+  Positions: positionsResponse,
+  StrategySpec: strategyBody,
+  Strategy: strategySchema,
+  Strategies: strategiesResponse,
+  Halt: haltResponse,
+  WalStatus: walStatusResponse,
+  Checkpoint: checkpointResponse,
+  Health: healthResponse,
+  Readiness: readinessResponse,
 } as const;

@@ -2,6 +2,7 @@
 // change to the WAL before it becomes visible, and executes through a venue: the simulated
 // market, or Binance (engine/core/src/exchange). Both share the same order path.
 import type { Logger } from 'pino';
+import type { Order as OrderAnswer } from '@veloz/api/http/contract';
 import type { Config } from '@veloz/api/variables';
 import {
   defaultInstrument,
@@ -558,25 +559,8 @@ export class Engine {
   }
 }
 
-export interface OrderView {
-  orderId: number;
-  clientOrderId: string;
-  symbol: string;
-  side: string;
-  type: string;
-  timeInForce: string;
-  status: string;
-  quantity: string;
-  price: string;
-  filledQuantity: string;
-  avgPrice: string;
-  strategy: string;
-  reason: string;
-  exchangeOrderId: string;
-  createdAt: number;
-  updatedAt: number;
-  lastSequence: number;
-}
+/** An order as the HTTP API answers it. */
+export type OrderView = OrderAnswer;
 
 export function orderView(inst: Instrument, o: Order): OrderView {
   const avg =

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/engine.ts';
-import { errorSchema } from '@veloz/api/http/schemas';
+import { ROUTES, fastifySchema } from '@veloz/api/http/contract';
 import type { WalSnapshot } from '@veloz/wal/writer';
 import { TAR_END, tarHeader, tarPadding } from '@veloz/wal/tar';
 import {
@@ -71,23 +71,8 @@ async function* tarStream(snap: WalSnapshot, index: SnapshotIndex): AsyncGenerat
 
 export function registerWalBackupRoute(app: FastifyInstance, engine: Engine): void {
   app.get<{ Querystring: { have?: string; checkpoint?: boolean } }>(
-    '/api/wal/backup',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            have: { type: 'string', maxLength: 12_000, pattern: '^[0-9a-f.:,]*$' },
-            checkpoint: { type: 'boolean', default: false },
-          },
-        },
-        response: {
-          200: { description: 'application/x-tar: backup.json, then the segment bytes', type: 'string' },
-          503: errorSchema,
-        },
-      },
-    },
+    ROUTES.walBackup.url,
+    { schema: fastifySchema(ROUTES.walBackup) },
     async (req, reply) => {
       // No checkpoint by default: every segment starts with one already, and a checkpoint per backup
       // would add the whole state to the log (and to every incremental backup) each time.

@@ -12,6 +12,7 @@ import { InputError } from '../engine/order-input.ts';
 import type { Quote } from '../market/book.ts';
 import { RiskRejection, checkPosition, checkQuantity } from '../risk/risk.ts';
 import { TokenBucket } from '@veloz/common/token-bucket';
+import type { Strategy } from '@veloz/api/http/contract';
 import { GridStrategy, parseGridParams } from './grid.ts';
 import { MarketMakerStrategy, parseMarketMakerParams } from './market-maker.ts';
 import { MomentumStrategy, parseMomentumParams } from './momentum.ts';
@@ -28,24 +29,8 @@ interface Runtime {
   errors: number;
 }
 
-export interface StrategyView {
-  name: string;
-  type: string;
-  symbol: string;
-  version: number;
-  enabled: boolean;
-  state: 'running' | 'paused';
-  params: Record<string, unknown>;
-  risk: StrategySpec['risk'];
-  position: string;
-  realizedPnl: string;
-  unrealizedPnl: string;
-  ordersPlaced: number;
-  openOrders: number;
-  errors: number;
-  lastError: string;
-  lastErrorAt: number | null;
-}
+/** A strategy as the HTTP API answers it. */
+export type StrategyView = Strategy;
 
 function buildLogic(spec: StrategySpec, engine: Engine): StrategyLogic {
   const inst = engine.instruments.get(spec.symbol);

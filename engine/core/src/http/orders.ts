@@ -1,0 +1,37 @@
+// The orders plugin: place, read and cancel orders, every order's state, and positions.
+import type { FastifyPluginAsync } from 'fastify';
+import { ROUTES } from '@veloz/api/http/contract';
+import type { Engine } from '../engine/engine.ts';
+import { positionViews } from './positions.ts';
+import { serve } from './serve.ts';
+
+export const ordersPlugin: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  serve(app, ROUTES.placeOrder, async (req, reply) => {
+    const { view, created } = await engine.placeOrder(req.body);
+    return reply.code(created ? 201 : 200).send(view);
+  });
+
+  serve(app, ROUTES.getOrder, async (req, reply) => {
+    const view = await engine.durable(() => {
+      const o = engine.state.orders.get(req.params.id);
+      return o && engine.orderView(o);
+    });
+    if (!view) return reply.code(404).send({ error: `order ${req.params.id} not found` });
+    return view;
+  });
+
+  serve(app, ROUTES.cancelOrder, async (req) => engine.cancelOrder(req.params.id));
+
+  serve(app, ROUTES.ordersState, async (req) =>
+    engine.durable(() => {
+      const ids = req.query.status === 'open' ? [...engine.state.open] : [...engine.state.orders.keys()];
+      ids.sort((a, b) => a - b);
+      return {
+        orders: ids.map((id) => engine.orderView(engine.state.orders.get(id)!)),
+        lastSequence: engine.state.lastSequence,
+      };
+    }),
+  );
+
+  serve(app, ROUTES.positions, async () => engine.durable(() => ({ positions: positionViews(engine) })));
+};

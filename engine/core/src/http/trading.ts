@@ -1,0 +1,17 @@
+// The trading plugin: halt and resume all new orders.
+import type { FastifyPluginAsync } from 'fastify';
+import { ROUTES } from '@veloz/api/http/contract';
+import type { Engine } from '../engine/engine.ts';
+import { serve } from './serve.ts';
+
+export const tradingPlugin: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  serve(app, ROUTES.halt, async (req) => {
+    engine.halt(req.body?.reason ?? 'halted through the API');
+    return { halted: true, reason: engine.risk.haltReason };
+  });
+
+  serve(app, ROUTES.resume, async () => {
+    engine.resume();
+    return { halted: false, reason: '' };
+  });
+};
