@@ -22,6 +22,8 @@ export function names(x: string) {
     backupCronJob: `${x}-wal-backup`,
     backupsPvc: `${x}-backups`,
     monitoring: x,
+    /** The engines' volumeClaimTemplate: its claims are `wal-<engine pod>`. */
+    walClaimTemplate: 'wal',
     /** Stable DNS name of engine i through the headless Service. */
     engineUrl: (i: number | string) => `http://${x}-engine-${i}.${x}-engine:${PORT}`,
   };

@@ -1,0 +1,36 @@
+// PrometheusRule `X`: the alerts of alerts.ts for this deployment.
+import { ApiObject } from 'cdk8s';
+import { names } from '@veloz/api/names';
+import { alertRules } from './alerts.ts';
+import type { Desk, KubernetesObject } from './context.ts';
+import { manifest } from './manifest.ts';
+import { objectMeta } from './metadata.ts';
+
+export function prometheusRule(d: Desk): KubernetesObject {
+  const x = d.metadata.name;
+  const { monitoring, backup, pairs, wal } = d.spec;
+  return manifest(
+    (scope) =>
+      new ApiObject(scope, 'prometheus-rule', {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'PrometheusRule',
+        metadata: objectMeta(d, names(x).monitoring, 'monitoring', {
+          labels: monitoring.prometheusRule.labels,
+        }),
+        spec: {
+          groups: [
+            {
+              name: `veloz.${x}`,
+              rules: alertRules(x, d.metadata.namespace, {
+                schedule: backup.schedule,
+                latencySeconds: monitoring.prometheusRule.orderLatencySeconds,
+                backups: pairs > 0 && !backup.suspend,
+                // Engines ship only when the URI Secret is mounted (wal.postgres.secretRef).
+                walShipping: wal.postgres?.secretRef !== undefined,
+              }),
+            },
+          ],
+        },
+      }),
+  );
+}
