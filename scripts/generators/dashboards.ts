@@ -2,6 +2,7 @@
 // here as data so a test can check every query against the metrics the code registers.
 import prettier from '@prettier/sync';
 import { join } from 'node:path';
+import { names } from '@veloz/api/names';
 import { CHART_DIR } from './chart-crds.ts';
 
 export interface Target {
@@ -29,8 +30,8 @@ export interface DashboardSpec {
   rows: Array<{ title: string; panels: PanelSpec[] }>;
 }
 
-/** The engines of the selected VelozDeployment: pods `X-engine-<i>` (DESIGN §4). */
-const E = 'namespace="$namespace", pod=~"$deployment-engine-[0-9]+"';
+/** The engines of the selected VelozDeployment (Grafana fills in `$deployment`). */
+const E = `namespace="$namespace", pod=~"${names('$deployment').enginePodPattern}"`;
 /** The operator replicas, by the job of their metrics Service. */
 const O = 'namespace="$namespace", job=~"$job"';
 const R = '$__rate_interval';
@@ -385,9 +386,9 @@ function variables(scope: DashboardSpec['scope']): unknown[] {
   return [
     datasource,
     query('namespace', 'Namespace', 'label_values(veloz_ready, namespace)'),
-    // The deployment name, from its engine pods' names (X-engine-<i>).
+    // The deployment name, from its engine pods' names (the group in place of the name).
     query('deployment', 'VelozDeployment', 'label_values(veloz_ready{namespace="$namespace"}, pod)', {
-      regex: '/^(.+)-engine-[0-9]+$/',
+      regex: `/^${names('(.+)').enginePodPattern}$/`,
     }),
   ];
 }

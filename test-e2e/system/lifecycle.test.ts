@@ -16,6 +16,9 @@ import {
   ready,
   skipReason,
 } from './support/system.ts';
+import { names } from '@veloz/api/names';
+
+const q = names('quickstart');
 
 let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
@@ -61,10 +64,10 @@ describe.skipIf(skipReason() !== '')('real pods: a deployment through its life',
     await update({ pairs: 3 });
     const d = await ready(c, ns.name, 'quickstart', 400_000);
     expect(d.status?.['readyPairs']).toBe(3);
-    expect(podNames().filter((p) => p.includes('-engine-'))).toEqual([
-      'quickstart-engine-0',
-      'quickstart-engine-1',
-      'quickstart-engine-2',
+    expect(podNames().filter((p) => p.startsWith(q.enginePod('')))).toEqual([
+      q.enginePod(0),
+      q.enginePod(1),
+      q.enginePod(2),
     ]);
     await update({ pairs: 1 });
     await ready(c, ns.name, 'quickstart');
@@ -113,7 +116,7 @@ describe.skipIf(skipReason() !== '')('real pods: a deployment through its life',
     await update({ pairs: 2 });
     // Hands off: nothing is created while paused.
     await new Promise((r) => setTimeout(r, 5000));
-    expect(podNames().filter((p) => p.includes('-engine-'))).toEqual(['quickstart-engine-0']);
+    expect(podNames().filter((p) => p.startsWith(q.enginePod('')))).toEqual([q.enginePod(0)]);
     await update({ paused: false });
     const d = await ready(c, ns.name, 'quickstart', 300_000);
     expect(d.status?.['readyPairs']).toBe(2);
@@ -128,7 +131,7 @@ describe.skipIf(skipReason() !== '')('real pods: a deployment through its life',
     await update({ pairs: 0 });
     await eventually('every pod to be gone', async () => podNames().length === 0, 180_000, 1000);
     const claims = kubectl('-n', ns.name, 'get', 'pvc', '-o', 'jsonpath={.items[*].metadata.name}');
-    expect(claims).toContain('wal-quickstart-engine-0');
+    expect(claims).toContain(q.walClaim(0));
     await update({ pairs: 1 });
     await ready(c, ns.name, 'quickstart');
     const after = await eventually('the gateway to answer', async () => {

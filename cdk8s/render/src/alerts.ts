@@ -1,6 +1,7 @@
 // The alerts of PrometheusRule `X`. Engine metric names are those of
 // engine/core/src/metrics/engine-metrics.ts; backup and readiness alerts use kube-state-metrics. The
 // WAL shipping alerts come only with wal.postgres: a desk that ships nothing has nothing to watch.
+import { names } from '@veloz/api/names';
 
 /** Where each alert's runbook section lives (docs/runbooks/alerts.md, one section per alert). */
 export const RUNBOOK_BASE = 'https://github.com/veloz/veloz/blob/main/docs/runbooks/alerts.md';
@@ -32,8 +33,9 @@ export function alertRules(
 ): AlertRule[] {
   // Without a namespace (`npm run synth` of a file without one) the names alone select.
   const ns = namespace ? `namespace="${namespace}", ` : '';
-  const engines = `${ns}pod=~"${name}-engine-[0-9]+"`;
-  const sets = `${ns}statefulset=~"${name}-(engine|gateway)"`;
+  const n = names(name);
+  const engines = `${ns}pod=~"${n.enginePodPattern}"`;
+  const sets = `${ns}statefulset=~"${n.pairStatefulSetPattern}"`;
   const labels = (severity: string) => ({ severity, veloz_deployment: name });
   const rules: AlertRule[] = [
     {
@@ -145,8 +147,9 @@ export function alertRules(
     );
   }
   if (opts.backups) {
-    const job = `${ns}job_name=~"${name}-wal-backup-.*"`;
-    const cron = `${ns}cronjob="${name}-wal-backup"`;
+    // The CronJob names its Jobs `<CronJob>-<scheduled time>`.
+    const job = `${ns}job_name=~"${n.backupCronJob}-.*"`;
+    const cron = `${ns}cronjob="${n.backupCronJob}"`;
     const stale = backupStaleSeconds(opts.schedule);
     rules.push(
       {

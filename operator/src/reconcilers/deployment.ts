@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
 import { applyDefaults } from '@veloz/api/crd/defaults';
 import { parseQuantity } from '@veloz/api/crd/quantity';
+import { names } from '@veloz/api/names';
 import { render, type KubernetesObject as Desired } from '@veloz/render/render';
 import type { LastBackup, VelozDeployment, VelozStrategy } from '@veloz/api/generated/types';
 import type { Logger } from 'pino';
@@ -215,7 +216,7 @@ export class DeploymentReconciler implements Reconciler {
     const existing = this.d.cache.get<{ data?: Record<string, string> }>(
       RESOURCES.secret,
       cr.metadata?.namespace ?? '',
-      `${cr.metadata?.name}-gateway-api-key`,
+      names(cr.metadata?.name ?? '').apiKeySecret,
     );
     // Generated once and kept: a key in use is never rotated behind the user's back.
     return (
@@ -428,7 +429,9 @@ export class DeploymentReconciler implements Reconciler {
       .listByInstance<Job>(RESOURCES.job, ns, x)
       .filter(
         (o) =>
-          !!o.metadata?.ownerReferences?.some((r) => r.kind === 'CronJob' && r.name === `${x}-wal-backup`),
+          !!o.metadata?.ownerReferences?.some(
+            (r) => r.kind === 'CronJob' && r.name === names(x).backupCronJob,
+          ),
       );
     for (const j of jobs) {
       const done = j.status?.conditions?.find(
@@ -458,18 +461,18 @@ export class DeploymentReconciler implements Reconciler {
     const pods = this.d.cache.listByInstance<PodLike>(RESOURCES.pod, ns, x);
     const claims = this.d.cache
       .listByInstance<{ metadata?: { name?: string }; status?: { phase?: string } }>(RESOURCES.pvc, ns, x)
-      .filter((c) => c.status?.phase === 'Bound' && !!c.metadata?.name?.startsWith(`wal-${x}-engine-`));
+      .filter((c) => c.status?.phase === 'Bound' && !!c.metadata?.name?.startsWith(names(x).walClaim('')));
     const readyPods = new Set(pods.filter(podReady).map((p) => p.metadata?.name ?? ''));
     // Only ready engines are asked for their WAL status; the answers are read back below.
     const readyEngines = new Map<number, string>();
     for (let i = 0; i < cr.spec.pairs; i++)
-      if (readyPods.has(`${x}-engine-${i}`)) readyEngines.set(i, `${x}-engine-${i}`);
+      if (readyPods.has(names(x).enginePod(i))) readyEngines.set(i, names(x).enginePod(i));
     this.d.wal?.track(ns, x, readyEngines);
     const status = computeDeploymentStatus(
       cr,
       {
-        engine: this.observedSts(ns, `${x}-engine`),
-        gateway: this.observedSts(ns, `${x}-gateway`),
+        engine: this.observedSts(ns, names(x).engine),
+        gateway: this.observedSts(ns, names(x).gateway),
         readyPods,
         boundClaims: new Set(claims.map((c) => c.metadata?.name ?? '')),
         credentials,

@@ -8,6 +8,7 @@ import type {
   VelozStrategy,
   VelozStrategyStatus,
 } from '@veloz/api/generated/types';
+import { names } from '@veloz/api/names';
 import type { Logger } from 'pino';
 import { podReady, type ObjectCache, type PodLike } from '../cache.ts';
 import { EngineUnreachableError, type EngineAccess } from '../engine-access.ts';
@@ -126,7 +127,7 @@ export class StrategyReconciler implements Reconciler {
     const rejected: string[] = [];
     const targets = this.targets(s, dep);
     for (const pair of targets) {
-      const pod = `${s.spec.deploymentRef.name}-engine-${pair}`;
+      const pod = names(s.spec.deploymentRef.name).enginePod(pair);
       if (!podReady(this.d.cache.get<PodLike>(RESOURCES.pod, ns, pod))) {
         engines.push({ pair, state: 'pending', lastError: `engine ${pod} is not ready` });
         continue;
@@ -247,7 +248,7 @@ export class StrategyReconciler implements Reconciler {
     const name = s.metadata.name ?? '';
     const problems: string[] = [];
     for (const pair of dep ? this.targets(s, dep) : []) {
-      const pod = `${s.spec.deploymentRef.name}-engine-${pair}`;
+      const pod = names(s.spec.deploymentRef.name).enginePod(pair);
       const p = this.d.cache.get<PodLike>(RESOURCES.pod, ns, pod);
       // A pod that is gone took its orders' engine with it; nothing can be cancelled there.
       if (!p) continue;

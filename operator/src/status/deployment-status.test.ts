@@ -1,6 +1,7 @@
 import type { VelozDeployment } from '@veloz/api/generated/types';
 import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
 import { applyDefaults } from '@veloz/api/crd/defaults';
+import { names } from '@veloz/api/names';
 import { describe, expect, it } from 'vitest';
 import {
   computeDeploymentStatus,
@@ -10,6 +11,7 @@ import {
 import { parseCron } from './cron.ts';
 
 const NOW = '2026-11-21T10:00:00.000Z';
+const n = names('desk');
 
 function deployment(spec: Record<string, unknown> = {}, generation = 3): VelozDeployment {
   return applyDefaults(VELOZ_DEPLOYMENT.schema, {
@@ -33,8 +35,8 @@ function observed(over: Partial<ObservedDeployment> = {}): ObservedDeployment {
   return {
     engine: sts(2),
     gateway: sts(2),
-    readyPods: new Set(['desk-engine-0', 'desk-engine-1', 'desk-gateway-0', 'desk-gateway-1']),
-    boundClaims: new Set(['wal-desk-engine-0', 'wal-desk-engine-1']),
+    readyPods: new Set([n.enginePod(0), n.enginePod(1), n.gatewayPod(0), n.gatewayPod(1)]),
+    boundClaims: new Set([n.walClaim(0), n.walClaim(1)]),
     credentials: { ready: true, reason: 'SecretFound', message: '' },
     monitoringServed: true,
     wal: new Map(),
@@ -53,7 +55,7 @@ describe('computeDeploymentStatus', () => {
     [
       'one engine not ready',
       {},
-      observed({ readyPods: new Set(['desk-engine-0', 'desk-gateway-0', 'desk-gateway-1']) }),
+      observed({ readyPods: new Set([n.enginePod(0), n.gatewayPod(0), n.gatewayPod(1)]) }),
       'Progressing',
       'False',
       1,
@@ -124,7 +126,7 @@ describe('computeDeploymentStatus', () => {
       observed({
         credentials: { ready: false, reason: 'KeyMissing', message: 'Secret creds has no key apiSecret' },
         monitoringServed: false,
-        boundClaims: new Set(['wal-desk-engine-0']),
+        boundClaims: new Set([n.walClaim(0)]),
       }),
       NOW,
     );
@@ -136,7 +138,7 @@ describe('computeDeploymentStatus', () => {
     expect(cond(s, 'MonitoringReady')).toMatchObject({ status: 'False', reason: 'MonitoringAPINotServed' });
     expect(cond(s, 'WALReady')).toMatchObject({
       status: 'False',
-      message: 'WAL volume claims not bound: wal-desk-engine-1',
+      message: `WAL volume claims not bound: ${n.walClaim(1)}`,
     });
   });
 
@@ -192,7 +194,7 @@ describe('computeDeploymentStatus', () => {
     // Until the engine answers again (it restarts; another operator replica leads), they stay.
     const restarted = computeDeploymentStatus(
       { ...deployment(), status: s },
-      observed({ readyPods: new Set(['desk-engine-0', 'desk-gateway-0', 'desk-gateway-1']) }),
+      observed({ readyPods: new Set([n.enginePod(0), n.gatewayPod(0), n.gatewayPod(1)]) }),
       NOW,
     );
     expect(restarted.pairs?.[1]).toEqual({

@@ -7,6 +7,7 @@ import type {
   VelozDeployment,
   VelozDeploymentStatus,
 } from '@veloz/api/generated/types';
+import { names } from '@veloz/api/names';
 import { mergeConditions, type ConditionInput } from './conditions.ts';
 import { parseCron } from './cron.ts';
 
@@ -21,9 +22,9 @@ export interface ObservedStatefulSet {
 export interface ObservedDeployment {
   engine: ObservedStatefulSet | undefined;
   gateway: ObservedStatefulSet | undefined;
-  /** Ready pods by name (X-engine-i, X-gateway-i). */
+  /** Ready pods by name (names().enginePod(i), gatewayPod(i)). */
   readyPods: ReadonlySet<string>;
-  /** WAL PVC names (wal-X-engine-i) that are Bound. */
+  /** WAL PVC names (names().walClaim(i)) that are Bound. */
   boundClaims: ReadonlySet<string>;
   credentials: { ready: boolean; reason: string; message: string };
   monitoringServed: boolean;
@@ -83,13 +84,14 @@ export function computeDeploymentStatus(
   now: string,
 ): VelozDeploymentStatus {
   const name = d.metadata?.name ?? '';
+  const n = names(name);
   const gen = d.metadata?.generation ?? 0;
   const pairs = d.spec.pairs;
   const pairStatus: PairStatus[] = [];
   let readyPairs = 0;
   for (let i = 0; i < pairs; i++) {
-    const engineReady = o.readyPods.has(`${name}-engine-${i}`);
-    const gatewayReady = o.readyPods.has(`${name}-gateway-${i}`);
+    const engineReady = o.readyPods.has(n.enginePod(i));
+    const gatewayReady = o.readyPods.has(n.gatewayPod(i));
     if (engineReady && gatewayReady) readyPairs++;
     // The WAL is durable: until its engine answers again (restarting, or a new operator leader
     // that has not asked yet) the last figures reported still describe it.
@@ -107,9 +109,7 @@ export function computeDeploymentStatus(
       ? c('CredentialsReady', o.credentials.ready, o.credentials.reason, o.credentials.message)
       : c('CredentialsReady', true, 'NotRequired', 'sim_engine needs no exchange credentials'),
   );
-  const unbound = Array.from({ length: pairs }, (_, i) => `wal-${name}-engine-${i}`).filter(
-    (n) => !o.boundClaims.has(n),
-  );
+  const unbound = Array.from({ length: pairs }, (_, i) => n.walClaim(i)).filter((n) => !o.boundClaims.has(n));
   conds.push(
     pairs === 0
       ? c('WALReady', true, 'Hibernated', 'no pairs; WAL volumes are kept')
@@ -186,7 +186,7 @@ export function computeDeploymentStatus(
     conditions,
     readyPairs,
     pairs: pairStatus,
-    gatewayService: name,
+    gatewayService: n.service,
     ...(o.lastBackup ? { lastBackup: o.lastBackup } : {}),
   };
 }
