@@ -2,6 +2,7 @@
 // engine/core/src/metrics/engine-metrics.ts; backup and readiness alerts use kube-state-metrics. The
 // WAL shipping alerts come only with wal.postgres: a desk that ships nothing has nothing to watch.
 import { names } from '@veloz/api/names';
+import { backupStaleAfterSeconds } from '@veloz/api/schedule';
 
 /** Where each alert's runbook section lives (docs/runbooks/alerts.md, one section per alert). */
 export const RUNBOOK_BASE = 'https://github.com/veloz/veloz/blob/main/docs/runbooks/alerts.md';
@@ -14,22 +15,16 @@ export interface AlertRule {
   annotations: Record<string, string>;
 }
 
-/**
- * How long without a successful backup is stale: three schedule periods for the common shapes,
- * two days for anything else (a slow schedule must not page every night).
- */
-export function backupStaleSeconds(schedule: string): number {
-  const everyN = /^\*\/(\d+) \* \* \* \*$/.exec(schedule);
-  if (everyN) return Math.max(3 * Number(everyN[1]) * 60, 15 * 60);
-  if (schedule === '* * * * *') return 15 * 60;
-  if (schedule === '@hourly' || /^\d+ \* \* \* \*$/.test(schedule)) return 3 * 3600;
-  return 2 * 86400;
-}
-
 export function alertRules(
   name: string,
   namespace: string | undefined,
-  opts: { schedule: string; latencySeconds: string; backups: boolean; walShipping: boolean },
+  opts: {
+    schedule: string;
+    timeZone?: string;
+    latencySeconds: string;
+    backups: boolean;
+    walShipping: boolean;
+  },
 ): AlertRule[] {
   // Without a namespace (`npm run synth` of a file without one) the names alone select.
   const ns = namespace ? `namespace="${namespace}", ` : '';
@@ -150,20 +145,22 @@ export function alertRules(
     // The CronJob names its Jobs `<CronJob>-<scheduled time>`.
     const job = `${ns}job_name=~"${n.backupCronJob}-.*"`;
     const cron = `${ns}cronjob="${n.backupCronJob}"`;
-    const stale = backupStaleSeconds(opts.schedule);
-    rules.push(
-      {
-        alert: 'VelozBackupFailed',
-        expr: `max(kube_job_status_failed{${job}}) > 0`,
-        for: '0m',
-        labels: labels('warning'),
-        annotations: {
-          runbook_url: `${RUNBOOK_BASE}#velozbackupfailed`,
-          summary: `VeloZ ${name}: WAL backup job failed`,
-          description: 'A run of the WAL backup CronJob failed; see the job logs.',
-        },
+    // The same threshold as condition BackupReady=False/BackupStale (operator status).
+    const stale = backupStaleAfterSeconds(opts.schedule, opts.timeZone);
+    rules.push({
+      alert: 'VelozBackupFailed',
+      expr: `max(kube_job_status_failed{${job}}) > 0`,
+      for: '0m',
+      labels: labels('warning'),
+      annotations: {
+        runbook_url: `${RUNBOOK_BASE}#velozbackupfailed`,
+        summary: `VeloZ ${name}: WAL backup job failed`,
+        description: 'A run of the WAL backup CronJob failed; see the job logs.',
       },
-      {
+    });
+    // A schedule that does not parse makes no CronJob (the API server rejects it): nothing to be late.
+    if (stale !== undefined) {
+      rules.push({
         alert: 'VelozBackupStale',
         expr: `time() - max(kube_cronjob_status_last_successful_time{${cron}}) > ${stale}`,
         for: '0m',
@@ -174,8 +171,8 @@ export function alertRules(
           description:
             'The WAL backup CronJob has not succeeded recently; recovery would lose recent orders.',
         },
-      },
-    );
+      });
+    }
   }
   return rules;
 }

@@ -23,6 +23,7 @@ export function prometheusRule(d: Desk): KubernetesObject {
               name: `veloz.${x}`,
               rules: alertRules(x, d.metadata.namespace, {
                 schedule: backup.schedule,
+                timeZone: backup.timeZone,
                 latencySeconds: monitoring.prometheusRule.orderLatencySeconds,
                 backups: pairs > 0 && !backup.suspend,
                 // Engines ship only when the URI Secret is mounted (wal.postgres.secretRef).

@@ -8,7 +8,6 @@ import {
   type ObservedDeployment,
   type ObservedStatefulSet,
 } from './deployment-status.ts';
-import { parseCron } from './cron.ts';
 
 const NOW = '2026-11-21T10:00:00.000Z';
 const n = names('desk');
@@ -207,17 +206,33 @@ describe('computeDeploymentStatus', () => {
   });
 });
 
-describe('parseCron', () => {
-  const at = (iso: string) => Date.parse(iso);
+// NOW is Saturday 10:00 UTC. The thresholds are those of the VelozBackupStale alert (the same
+// function); @veloz/api's schedule.test.ts covers every schedule form.
+describe('BackupStale follows the schedule, whatever its form', () => {
   it.each([
-    ['*/5 * * * *', '2026-11-21T10:02:30Z', '2026-11-21T10:05:00.000Z'],
-    ['0 * * * *', '2026-11-21T10:00:00Z', '2026-11-21T11:00:00.000Z'],
-    ['30 2 * * 0', '2026-11-21T10:00:00Z', '2026-11-22T02:30:00.000Z'],
-    ['0 0 1 1-3 *', '2026-11-21T10:00:00Z', '2027-01-01T00:00:00.000Z'],
-  ])('%s after %s is %s', (expr, after, next) => {
-    expect(new Date(parseCron(expr)!.next(at(after))).toISOString()).toBe(next);
+    ['*/5 * * * *', undefined, '2026-11-21T09:46:00Z', 'BackupSucceeded'],
+    ['*/5 * * * *', undefined, '2026-11-21T09:44:00Z', 'BackupStale'],
+    ['@daily', undefined, '2026-11-19T10:30:00Z', 'BackupSucceeded'],
+    ['@daily', undefined, '2026-11-19T09:30:00Z', 'BackupStale'],
+    // Friday 02:00 to Monday 02:00 is the longest gap: stale after six days.
+    ['0 2 * * MON-FRI', undefined, '2026-11-15T10:30:00Z', 'BackupSucceeded'],
+    ['0 2 * * MON-FRI', undefined, '2026-11-15T09:30:00Z', 'BackupStale'],
+    // Daylight saving can make a gap an hour longer: two more hours of grace.
+    ['0 2 * * MON-FRI', 'Europe/Paris', '2026-11-15T09:30:00Z', 'BackupSucceeded'],
+    ['0 2 * * MON-FRI', 'Europe/Paris', '2026-11-15T07:30:00Z', 'BackupStale'],
+  ])('%s (%s), last success %s: %s', (schedule, timeZone, time, reason) => {
+    const d = deployment({ backup: { schedule, ...(timeZone ? { timeZone } : {}) } });
+    const s = computeDeploymentStatus(d, observed({ lastBackup: { time, result: 'Succeeded' } }), NOW);
+    expect(cond(s, 'BackupReady')).toMatchObject({ reason });
   });
-  it.each(['* * * *', '61 * * * *', 'a b c d e', '*/0 * * * *'])('rejects %s', (expr) => {
-    expect(parseCron(expr)).toBeNull();
+
+  it('is never stale for a schedule that makes no CronJob', () => {
+    const d = deployment({ backup: { schedule: '0 0 30 2 *' } });
+    const last = { time: '2020-01-01T00:00:00Z', result: 'Succeeded' as const };
+    expect(
+      cond(computeDeploymentStatus(d, observed({ lastBackup: last }), NOW), 'BackupReady'),
+    ).toMatchObject({
+      reason: 'BackupSucceeded',
+    });
   });
 });

@@ -8,8 +8,8 @@ import type {
   VelozDeploymentStatus,
 } from '@veloz/api/generated/types';
 import { names } from '@veloz/api/names';
+import { backupStaleAfterSeconds } from '@veloz/api/schedule';
 import { mergeConditions, type ConditionInput } from './conditions.ts';
-import { parseCron } from './cron.ts';
 
 export interface ObservedStatefulSet {
   generation: number;
@@ -65,14 +65,14 @@ export function backupCondition(
   if (!last?.time) return c('BackupReady', 'Unknown', 'NoBackupYet', 'no backup has finished yet');
   if (last.result === 'Failed')
     return c('BackupReady', false, 'BackupFailed', last.message ?? 'the last backup failed');
-  const cron = parseCron(b.schedule);
-  const t = Date.parse(last.time);
-  if (cron && nowMs > cron.next(cron.next(t))) {
+  // The same threshold as the VelozBackupStale alert (cdk8s/render/src/alerts.ts).
+  const staleAfter = backupStaleAfterSeconds(b.schedule, b.timeZone);
+  if (staleAfter !== undefined && nowMs - Date.parse(last.time) > staleAfter * 1000) {
     return c(
       'BackupReady',
       false,
       'BackupStale',
-      `the last backup (${last.time}) is older than two schedule periods`,
+      `the last backup (${last.time}) is older than ${staleAfter / 60} minutes, twice the longest gap between two runs of the schedule`,
     );
   }
   return c('BackupReady', true, 'BackupSucceeded', `last backup at ${last.time}`);

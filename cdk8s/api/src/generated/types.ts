@@ -214,7 +214,7 @@ export type BackupDestination = {
 
 /** Scheduled WAL backups: the CronJob `<name>-wal-backup` runs `veloz backup` against every engine. */
 export type BackupSpec = {
-  /** Cron schedule (five fields, in the time zone of timeZone). */
+  /** Cron schedule as Kubernetes CronJobs read it, in the time zone of timeZone: five fields (numbers, `*`, lists, ranges, steps, names such as MON-FRI or JAN) or a macro such as @daily. */
   schedule: string;
   /** IANA time zone of the schedule (the controller manager’s when absent). */
   timeZone?: string;
