@@ -6,6 +6,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { CRDS, GROUP, crdObject } from '@veloz/api/crd/crds';
+import { DEFAULT_IMAGE, VERSION } from '@veloz/api/image';
 import { CHART, ROOT, VALUE_SETS, helmTemplate, run, toolsDir } from '@veloz/testing/chart-helm';
 
 const tools = toolsDir();
@@ -27,8 +28,10 @@ describe('chart metadata (no helm needed)', () => {
   it('versions the chart, the image and the operator default alike', () => {
     expect(chartYaml.appVersion).toBe(pkg.version);
     expect(chartYaml.version).toBe(pkg.version);
-    const config = readFileSync(join(ROOT, 'operator', 'src', 'config.ts'), 'utf8');
-    expect(config).toContain(`'veloz:${pkg.version}'`);
+    // One default image (@veloz/api/image): the operator's and synth's, and the chart's values.
+    expect(VERSION).toBe(pkg.version);
+    expect(values.image.tag).toBe('');
+    expect(`${values.image.repository}:${chartYaml.appVersion}`).toBe(DEFAULT_IMAGE);
   });
 
   it('values.yaml satisfies values.schema.json, and the schema rejects bad values', () => {
@@ -80,14 +83,14 @@ describe.skipIf(!tools)(
       expect(dep!.spec.replicas).toBe(2);
       const pod = dep!.spec.template.spec;
       const [c] = pod.containers;
-      expect(c.image).toBe(`veloz:${pkg.version}`);
+      expect(c.image).toBe(DEFAULT_IMAGE);
       expect(c.args).toEqual(
         expect.arrayContaining([
           'operator',
           '--leader-elect',
           '--lease-namespace=veloz-system',
           '--lease-name=veloz-operator',
-          `--image=veloz:${pkg.version}`,
+          `--image=${DEFAULT_IMAGE}`,
           '--metrics-port=8081',
         ]),
       );

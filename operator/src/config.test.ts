@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadOperatorConfig } from './config.ts';
+import { DEFAULT_IMAGE, VERSION } from '@veloz/api/image';
+import { OPERATOR_HELP, loadOperatorConfig } from './config.ts';
 
 describe('loadOperatorConfig', () => {
   it('has production defaults', () => {
@@ -12,7 +13,10 @@ describe('loadOperatorConfig', () => {
       leaseName: 'veloz-operator',
       walStatusIntervalSeconds: 30,
       apiDiscoveryIntervalSeconds: 60,
+      image: DEFAULT_IMAGE,
     });
+    expect(DEFAULT_IMAGE).toBe(`veloz:${VERSION}`);
+    expect(OPERATOR_HELP).toContain(`(${DEFAULT_IMAGE})`);
   });
 
   it('reads flags before variables', () => {

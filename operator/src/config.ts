@@ -1,6 +1,7 @@
 // `veloz operator` settings: flags, each also readable from a VELOZ_OPERATOR_* variable.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { DEFAULT_IMAGE } from '@veloz/api/image';
 
 export class OperatorConfigError extends Error {}
 
@@ -37,7 +38,7 @@ Options (each also from the variable in brackets):
   --leader-elect          only the Lease holder reconciles (false)    [VELOZ_OPERATOR_LEADER_ELECT]
   --lease-namespace NS    namespace of the Lease (the pod's, else default) [VELOZ_OPERATOR_LEASE_NAMESPACE]
   --lease-name NAME       Lease name (veloz-operator)                 [VELOZ_OPERATOR_LEASE_NAME]
-  --image IMAGE           default image for engines and gateways      [VELOZ_OPERATOR_IMAGE]
+  --image IMAGE           default image of engines and gateways (${DEFAULT_IMAGE}) [VELOZ_OPERATOR_IMAGE]
   --api-discovery-interval S
                           seconds between checks whether monitoring.coreos.com/v1 is
                           served (5-3600, 60)          [VELOZ_OPERATOR_API_DISCOVERY_INTERVAL]
@@ -127,7 +128,7 @@ export function loadOperatorConfig(argv: string[], env: Record<string, string | 
     identity: env['POD_NAME'] ?? `${hostname()}-${process.pid}`,
     logLevel: logLevel as OperatorConfig['logLevel'],
     kubeconfig: values.kubeconfig,
-    image: pick(values.image, 'VELOZ_OPERATOR_IMAGE') ?? 'veloz:0.1.0',
+    image: pick(values.image, 'VELOZ_OPERATOR_IMAGE') ?? DEFAULT_IMAGE,
     apiDiscoveryIntervalSeconds: intIn(
       '--api-discovery-interval',
       pick(values['api-discovery-interval'], 'VELOZ_OPERATOR_API_DISCOVERY_INTERVAL') ?? '60',

@@ -16,9 +16,11 @@ import {
   ready,
   skipReason,
 } from './support/system.ts';
+import { DEFAULT_IMAGE } from '@veloz/api/image';
 import { names } from '@veloz/api/names';
 
 const q = names('quickstart');
+const SECOND_TAG = `${DEFAULT_IMAGE}-system`;
 
 let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
@@ -81,10 +83,10 @@ describe.skipIf(skipReason() !== '')('real pods: a deployment through its life',
       'images',
       'tag',
       '--force',
-      'docker.io/library/veloz:0.1.0',
-      'docker.io/library/veloz:0.1.0-system',
+      `docker.io/library/${DEFAULT_IMAGE}`,
+      `docker.io/library/${SECOND_TAG}`,
     );
-    const generation = await update({ image: 'veloz:0.1.0-system' });
+    const generation = await update({ image: SECOND_TAG });
     await ready(c, ns.name, 'quickstart');
     const images = await eventually(
       'every pod on the new image',
@@ -93,7 +95,7 @@ describe.skipIf(skipReason() !== '')('real pods: a deployment through its life',
           items: Array<{ spec: { containers: Array<{ image: string }> }; status: { phase: string } }>;
         };
         const all = pods.items.map((p) => p.spec.containers[0]!.image);
-        return all.length === 2 && all.every((i) => i === 'veloz:0.1.0-system') && all;
+        return all.length === 2 && all.every((i) => i === SECOND_TAG) && all;
       },
       180_000,
       1000,

@@ -15,6 +15,7 @@ import {
   ready,
   skipReason,
 } from './support/system.ts';
+import { DEFAULT_IMAGE } from '@veloz/api/image';
 import { names } from '@veloz/api/names';
 
 const q = names('quickstart');
@@ -58,7 +59,7 @@ describe.skipIf(skipReason() !== '')('real pods: trading', () => {
     expect(pods.items.map((p) => p.metadata.name).sort()).toEqual([q.enginePod(0), q.gatewayPod(0)]);
     for (const p of pods.items) {
       expect(p.status.phase).toBe('Running');
-      expect(p.spec.containers[0]!.image).toBe('veloz:0.1.0');
+      expect(p.spec.containers[0]!.image).toBe(DEFAULT_IMAGE);
     }
 
     const gw = await Gateway.of(c, ns.name, 'quickstart');
