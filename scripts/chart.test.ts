@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { CRDS, GROUP, crdObject } from '@veloz/api/crd/crds';
 import { DEFAULT_IMAGE, VERSION } from '@veloz/api/image';
+import { DEFAULT_RUNBOOK_BASE_URL, RUNBOOK_BASE_URL_PATTERN } from '@veloz/api/runbooks';
 import { CHART, ROOT, VALUE_SETS, helmTemplate, run, toolsDir } from '@veloz/testing/chart-helm';
 
 const tools = toolsDir();
@@ -34,6 +35,11 @@ describe('chart metadata (no helm needed)', () => {
     expect(`${values.image.repository}:${chartYaml.appVersion}`).toBe(DEFAULT_IMAGE);
   });
 
+  it('defaults the runbook base URL of the operator’s and every desk’s alerts to @veloz/api’s', () => {
+    expect(values.prometheusRule.runbookBaseUrl).toBe(DEFAULT_RUNBOOK_BASE_URL);
+    expect(schema.properties.prometheusRule.properties.runbookBaseUrl.pattern).toBe(RUNBOOK_BASE_URL_PATTERN);
+  });
+
   it('values.yaml satisfies values.schema.json, and the schema rejects bad values', () => {
     const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
     expect(validate(values), JSON.stringify(validate.errors)).toBe(true);
@@ -45,6 +51,7 @@ describe('chart metadata (no helm needed)', () => {
       { ...values, watchNamespaces: ['Not_A_Namespace'] },
       { ...values, leaderElection: { ...values.leaderElection, enabled: false }, replicaCount: 2 },
       { ...values, image: { ...values.image, digest: 'latest' } },
+      { ...values, prometheusRule: { ...values.prometheusRule, runbookBaseUrl: 'wiki/runbooks' } },
       { ...values, unknownKey: true },
     ];
     for (const v of bad) expect(validate(v), JSON.stringify(v)).toBe(false);
@@ -91,6 +98,7 @@ describe.skipIf(!tools)(
           '--lease-namespace=veloz-system',
           '--lease-name=veloz-operator',
           `--image=${DEFAULT_IMAGE}`,
+          `--runbook-base-url=${DEFAULT_RUNBOOK_BASE_URL}`,
           '--metrics-port=8081',
         ]),
       );

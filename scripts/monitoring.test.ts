@@ -7,7 +7,8 @@ import { alertRules } from '@veloz/render/alerts';
 import { createEngineMetrics } from '@veloz/engine/metrics/engine-metrics';
 import { createOperatorMetrics } from '@veloz/operator/runtime/metrics';
 import { DASHBOARDS, dashboardJson } from './generators/dashboards.ts';
-import { OPERATOR_ALERTS, runbookAnchor } from './generators/operator-alerts.ts';
+import { OPERATOR_ALERTS } from './generators/operator-alerts.ts';
+import { DEFAULT_RUNBOOK_BASE_URL, runbookAnchor } from '@veloz/api/runbooks';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -149,11 +150,13 @@ describe('metric names', () => {
     for (const r of alertRules('desk', 'trading', {
       schedule: '*/5 * * * *',
       latencySeconds: '0.05',
+      runbookBaseUrl: DEFAULT_RUNBOOK_BASE_URL,
       backups: true,
       walShipping: true,
     })) {
       expect(check(r.expr, s), r.alert).toEqual([]);
-      expect(headings, `docs/runbooks/alerts.md has no "## ${r.alert}"`).toContain(r.alert.toLowerCase());
+      expect(headings, `docs/runbooks/alerts.md has no "## ${r.alert}"`).toContain(runbookAnchor(r.alert));
+      expect(r.annotations['runbook_url']).toBe(`${DEFAULT_RUNBOOK_BASE_URL}#${runbookAnchor(r.alert)}`);
     }
   });
 });

@@ -100,6 +100,7 @@ export async function startOperator(
     monitoring,
     log,
     defaultImage: cfg.image,
+    runbookBaseUrl: cfg.runbookBaseUrl,
     now: () => new Date(),
     wal: walReports,
   });

@@ -2,10 +2,8 @@
 // engine/core/src/metrics/engine-metrics.ts; backup and readiness alerts use kube-state-metrics. The
 // WAL shipping alerts come only with wal.postgres: a desk that ships nothing has nothing to watch.
 import { names } from '@veloz/api/names';
+import { runbookUrl } from '@veloz/api/runbooks';
 import { backupStaleAfterSeconds } from '@veloz/api/schedule';
-
-/** Where each alert's runbook section lives (docs/runbooks/alerts.md, one section per alert). */
-export const RUNBOOK_BASE = 'https://github.com/veloz/veloz/blob/main/docs/runbooks/alerts.md';
 
 export interface AlertRule {
   alert: string;
@@ -22,6 +20,8 @@ export function alertRules(
     schedule: string;
     timeZone?: string;
     latencySeconds: string;
+    /** Base of the runbook_url annotations (docs/runbooks/alerts.md, one section per alert). */
+    runbookBaseUrl: string;
     backups: boolean;
     walShipping: boolean;
   },
@@ -39,7 +39,6 @@ export function alertRules(
       for: '10m',
       labels: labels('warning'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozhighorderlatency`,
         summary: `VeloZ ${name}: p99 order latency above ${opts.latencySeconds}s`,
         description:
           '{{ $labels.pod }} acknowledges orders slowly (p99 {{ $value }}s); check WAL fsync latency and CPU.',
@@ -51,7 +50,6 @@ export function alertRules(
       for: '0m',
       labels: labels('warning'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozwebsocketdisconnects`,
         summary: `VeloZ ${name}: market data WebSocket keeps disconnecting`,
         description: '{{ $labels.pod }} lost its market data stream {{ $value }} times in 15 minutes.',
       },
@@ -62,7 +60,6 @@ export function alertRules(
       for: '10m',
       labels: labels('warning'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozhigherrorrate`,
         summary: `VeloZ ${name}: more than 5% of engine requests fail`,
         description: '{{ $labels.pod }} answers {{ $value | humanizePercentage }} of requests with 5xx.',
       },
@@ -73,7 +70,6 @@ export function alertRules(
       for: '0m',
       labels: labels('critical'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozwalcorruption`,
         summary: `VeloZ ${name}: corrupt WAL records found`,
         description:
           '{{ $labels.pod }} found {{ $value }} corrupt WAL records at its last recovery; run `veloz wal verify` and see the WAL runbook.',
@@ -85,7 +81,6 @@ export function alertRules(
       for: '1m',
       labels: labels('critical'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozwalwritefailure`,
         summary: `VeloZ ${name}: WAL does not accept writes`,
         description: '{{ $labels.pod }} cannot write its WAL: no order can be acknowledged.',
       },
@@ -96,7 +91,6 @@ export function alertRules(
       for: '10m',
       labels: labels('warning'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozpairnotready`,
         summary: `VeloZ ${name}: a gateway/engine pair is not ready`,
         description: '{{ $value }} pods of {{ $labels.statefulset }} are not ready.',
       },
@@ -107,7 +101,6 @@ export function alertRules(
       for: '5m',
       labels: labels('warning'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozenginenotready`,
         summary: `VeloZ ${name}: engine not ready`,
         description: '{{ $labels.pod }} reports not ready.',
       },
@@ -121,7 +114,6 @@ export function alertRules(
         for: '10m',
         labels: labels('warning'),
         annotations: {
-          runbook_url: `${RUNBOOK_BASE}#velozwalshippinglag`,
           summary: `VeloZ ${name}: WAL shipping to PostgreSQL is falling behind`,
           description:
             '{{ $labels.pod }} has {{ $value }} durable WAL records not yet shipped to PostgreSQL.',
@@ -133,7 +125,6 @@ export function alertRules(
         for: '0m',
         labels: labels('warning'),
         annotations: {
-          runbook_url: `${RUNBOOK_BASE}#velozwalshippingerrors`,
           summary: `VeloZ ${name}: WAL shipping to PostgreSQL fails`,
           description:
             '{{ $labels.pod }} failed to ship its WAL {{ $value | humanize }} times in 15 minutes (reason {{ $labels.reason }}).',
@@ -153,7 +144,6 @@ export function alertRules(
       for: '0m',
       labels: labels('warning'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozbackupfailed`,
         summary: `VeloZ ${name}: WAL backup job failed`,
         description: 'A run of the WAL backup CronJob failed; see the job logs.',
       },
@@ -166,7 +156,6 @@ export function alertRules(
         for: '0m',
         labels: labels('critical'),
         annotations: {
-          runbook_url: `${RUNBOOK_BASE}#velozbackupstale`,
           summary: `VeloZ ${name}: no successful WAL backup for ${stale / 60} minutes`,
           description:
             'The WAL backup CronJob has not succeeded recently; recovery would lose recent orders.',
@@ -174,5 +163,9 @@ export function alertRules(
       });
     }
   }
-  return rules;
+  // Every alert links to its section of docs/runbooks/alerts.md.
+  return rules.map((r) => ({
+    ...r,
+    annotations: { runbook_url: runbookUrl(opts.runbookBaseUrl, r.alert), ...r.annotations },
+  }));
 }

@@ -20,6 +20,11 @@ export interface RenderContext {
   operatorPods?: PeerSelector;
   /** Metrics scrapers allowed to reach the engines. */
   scraperPods?: PeerSelector;
+  /**
+   * Base of the alerts' runbook_url annotations when spec.monitoring.prometheusRule.runbookBaseUrl
+   * is absent (the operator's --runbook-base-url); @veloz/api/runbooks' default otherwise.
+   */
+  runbookBaseUrl?: string;
 }
 
 export interface PeerSelector {

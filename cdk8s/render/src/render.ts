@@ -54,6 +54,6 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
   if (pairs > 0) out.push(backupCronJob(d, ctx));
   // Only when the Prometheus Operator API exists (else condition MonitoringReady=False).
   if (ctx.monitoringApiServed && monitoring.serviceMonitor.enabled) out.push(serviceMonitor(d));
-  if (ctx.monitoringApiServed && monitoring.prometheusRule.enabled) out.push(prometheusRule(d));
+  if (ctx.monitoringApiServed && monitoring.prometheusRule.enabled) out.push(prometheusRule(d, ctx));
   return out;
 }

@@ -61,6 +61,8 @@ export interface DeploymentReconcilerDeps {
   monitoring: MonitoringDiscovery;
   log: Logger;
   defaultImage: string;
+  /** Base of the alerts' runbook links, unless the CR sets its own. */
+  runbookBaseUrl?: string;
   now: () => Date;
   /** Source of new API keys (32 random bytes, hex). */
   newApiKey?: () => string;
@@ -235,6 +237,7 @@ export class DeploymentReconciler implements Reconciler {
     const x = cr.metadata?.name ?? '';
     const ctx = {
       defaultImage: this.d.defaultImage,
+      runbookBaseUrl: this.d.runbookBaseUrl,
       apiKey: this.apiKey(cr),
       monitoringApiServed: monitoringServed,
       secretsHash: this.secretsHash(cr),

@@ -16,6 +16,7 @@ import {
   stringMap,
 } from './schema.ts';
 import type { Schema } from './schema.ts';
+import { RUNBOOK_BASE_URL_PATTERN } from '../runbooks.ts';
 
 export const SYMBOL_RULE = "self.matches('^[A-Z0-9]{2,20}$')";
 export const SYMBOL_MESSAGE = 'must be 2-20 upper-case letters or digits, such as BTCUSDT';
@@ -495,6 +496,10 @@ const monitoring = named(
               {
                 default: '0.05',
               },
+            ),
+            runbookBaseUrl: str(
+              "Base of each alert's runbook_url annotation (`<base>#<alert name in lower case>`); the operator's --runbook-base-url (chart value prometheusRule.runbookBaseUrl) when absent.",
+              { pattern: RUNBOOK_BASE_URL_PATTERN, maxLength: 2048 },
             ),
           },
           { default: {} },

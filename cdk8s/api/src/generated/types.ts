@@ -244,6 +244,8 @@ export type PrometheusRuleSpec = {
   labels?: Record<string, string>;
   /** p99 order acknowledgement latency above which VelozHighOrderLatency fires. */
   orderLatencySeconds: string;
+  /** Base of each alert's runbook_url annotation (`<base>#<alert name in lower case>`); the operator's --runbook-base-url (chart value prometheusRule.runbookBaseUrl) when absent. */
+  runbookBaseUrl?: string;
 };
 
 /** Prometheus Operator objects; created only when monitoring.coreos.com/v1 is served (condition MonitoringReady says why not otherwise). */
