@@ -46,7 +46,7 @@ export function alertRules(
     },
     {
       alert: 'VelozWebSocketDisconnects',
-      expr: `increase(veloz_ws_disconnects{${engines}}[15m]) > 3`,
+      expr: `increase(veloz_ws_disconnects_total{${engines}}[15m]) > 3`,
       for: '0m',
       labels: labels('warning'),
       annotations: {
