@@ -231,13 +231,13 @@ export const DASHBOARDS: DashboardSpec[] = [
         panels: [
           ts('Backup age', 'Time since the WAL backup CronJob last succeeded; alert VelozBackupStale.', 's', [
             t(
-              `time() - max(kube_cronjob_status_last_successful_time{namespace="$namespace", cronjob="$deployment-wal-backup"})`,
+              `time() - max(kube_cronjob_status_last_successful_time{namespace="$namespace", cronjob="${names('$deployment').backupCronJob}"})`,
               'age',
             ),
           ]),
           ts('Failed backup jobs', 'Backup Jobs with failed pods; alert VelozBackupFailed.', 'none', [
             t(
-              `sum(kube_job_status_failed{namespace="$namespace", job_name=~"$deployment-wal-backup-.*"})`,
+              `sum(kube_job_status_failed{namespace="$namespace", job_name=~"${names('$deployment').backupCronJob}-.*"})`,
               'failed',
             ),
           ]),
