@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { desk } from '@veloz/testing/desk';
+import { backupStaleAfterSeconds } from '@veloz/api/schedule';
 import { prometheusRule } from './prometheus-rule.ts';
 
 const CTX = { defaultImage: 'veloz:1', monitoringApiServed: true };
@@ -40,5 +41,15 @@ describe('prometheusRule', () => {
     expect(
       alerts(prometheusRule(desk('d1', { wal: { postgres: { secretRef: { name: 'pg' } } } }), CTX)),
     ).toContain('VelozWALShippingLag');
+  });
+
+  it.each([
+    ['*/5 * * * *', undefined],
+    ['@daily', undefined],
+    ['0 2 * * MON-FRI', 'Europe/Paris'],
+  ])('alerts on a stale backup at the BackupReady threshold: %s %s', (schedule, timeZone) => {
+    const r: Manifest = prometheusRule(desk('d1', { backup: { schedule, timeZone } }), CTX);
+    const stale = r.spec.groups[0].rules.find((x: Manifest) => x.alert === 'VelozBackupStale');
+    expect(stale.expr).toMatch(new RegExp(` > ${backupStaleAfterSeconds(schedule, timeZone)}$`));
   });
 });
