@@ -6,6 +6,8 @@
 #   hack/build-k8s.sh --print-dir     print the cache directory and exit
 #   hack/build-k8s.sh --check         exit 0 if everything is built, 1 otherwise (builds nothing)
 #   hack/build-k8s.sh STEP...         only these steps: kubernetes etcd kwok helm crds node coredns
+#   hack/build-k8s.sh promtool        Prometheus' promtool (not part of the default steps; the
+#                                     promtool test runs `promtool check metrics` when it is built)
 #
 # `node` (kubelet, kube-proxy) and `coredns` are what a real node needs (hack/node.sh); the kwok
 # cluster alone needs neither.
@@ -26,6 +28,8 @@ CRDS="${CACHE}/crds"
 KUBE_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 NODE_BINARIES=(kubelet kube-proxy)
 ALL_STEPS=(crds kubernetes etcd kwok helm node coredns)
+# Built only when named: nothing the local cluster needs.
+OPTIONAL_STEPS=(promtool)
 PROM_CRD_FILES=(monitoring.coreos.com_servicemonitors.yaml monitoring.coreos.com_podmonitors.yaml monitoring.coreos.com_prometheusrules.yaml)
 
 log() { printf '[build-k8s %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -39,6 +43,7 @@ sig_kwok()       { echo "kwok ${KWOK_VERSION} kube=${KUBE_VERSION} v1 trimpath c
 sig_helm()       { echo "helm ${HELM_VERSION} v1 trimpath cgo=0"; }
 sig_crds()       { echo "prometheus-operator ${PROMETHEUS_OPERATOR_VERSION} v1"; }
 sig_coredns()    { echo "coredns ${COREDNS_VERSION} v1 trimpath cgo=0"; }
+sig_promtool()   { echo "promtool ${PROMETHEUS_VERSION} v1 trimpath cgo=0"; }
 
 is_built() { # is_built FILE SIGNATURE
   [[ "${VELOZ_BUILD_FORCE:-0}" != 1 && -s "$1" && -f "${STAMPS}/$(basename "$1")" ]] &&
@@ -58,10 +63,11 @@ step_done() {
     etcd) is_built "${BIN}/etcd" "$(sig_etcd)" ;;
     kwok) is_built "${BIN}/kwok" "$(sig_kwok)" && is_built "${BIN}/kwokctl" "$(sig_kwok)" ;;
     helm) is_built "${BIN}/helm" "$(sig_helm)" ;;
+    promtool) is_built "${BIN}/promtool" "$(sig_promtool)" ;;
     crds)
       local f
       for f in "${PROM_CRD_FILES[@]}"; do is_built "${CRDS}/${f}" "$(sig_crds)" || return 1; done ;;
-    *) die "unknown step '$1' (known: ${ALL_STEPS[*]})" ;;
+    *) die "unknown step '$1' (known: ${ALL_STEPS[*]} ${OPTIONAL_STEPS[*]})" ;;
   esac
 }
 
@@ -246,6 +252,12 @@ build_helm() {
   go_install helm "-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
     "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
   stamp "${BIN}/helm" "$(sig_helm)"
+}
+
+build_promtool() {
+  go_install promtool "-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION}" \
+    "github.com/prometheus/prometheus/cmd/promtool@${PROMETHEUS_VERSION}"
+  stamp "${BIN}/promtool" "$(sig_promtool)"
 }
 
 build_coredns() {

@@ -11,6 +11,9 @@ import { computeDeploymentStatus, type ObservedDeployment } from '@veloz/operato
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { HEALTH_CHECKS, HEALTH_DIR, healthLuaPath } from './generators/argocd.ts';
+import { names } from '@veloz/api/names';
+
+const desk = names('desk');
 
 const ROOT = join(import.meta.dirname, '..');
 const CANDIDATES = ['lua5.1', 'lua5.4', 'lua5.3', 'lua', 'luajit'];
@@ -105,8 +108,8 @@ describe.skipIf(!interpreter.bin)(
       const observed = (over: Partial<ObservedDeployment> = {}): ObservedDeployment => ({
         engine: sts(2),
         gateway: sts(2),
-        readyPods: new Set(['desk-engine-0', 'desk-engine-1', 'desk-gateway-0', 'desk-gateway-1']),
-        boundClaims: new Set(['wal-desk-engine-0', 'wal-desk-engine-1']),
+        readyPods: new Set([desk.enginePod(0), desk.enginePod(1), desk.gatewayPod(0), desk.gatewayPod(1)]),
+        boundClaims: new Set([desk.walClaim(0), desk.walClaim(1)]),
         credentials: { ready: true, reason: 'SecretFound', message: '' },
         monitoringServed: true,
         wal: new Map(),
@@ -124,7 +127,7 @@ describe.skipIf(!interpreter.bin)(
         [
           'rolling out',
           deployment({}),
-          observed({ engine: sts(1), readyPods: new Set(['desk-engine-0', 'desk-gateway-0']) }),
+          observed({ engine: sts(1), readyPods: new Set([desk.enginePod(0), desk.gatewayPod(0)]) }),
           'Progressing',
         ],
         ['paused', deployment({ paused: true }), observed(), 'Suspended'],

@@ -18,6 +18,7 @@ import {
   run,
   toolsDir,
 } from '@veloz/testing/chart-helm';
+import { names } from '@veloz/api/names';
 
 const built = clusterBinariesBuilt();
 const NS = 'veloz-system';
@@ -124,8 +125,8 @@ describe.skipIf(!built)(
           const vzd = json(['-n', 'desk', 'get', 'vzd', 'quickstart']);
           return (
             vzd.status?.observedGeneration === vzd.metadata.generation &&
-            kubectl(['-n', 'desk', 'get', 'statefulset', 'quickstart-engine']).code === 0 &&
-            kubectl(['-n', 'desk', 'get', 'servicemonitor', 'quickstart']).code === 0
+            kubectl(['-n', 'desk', 'get', 'statefulset', names('quickstart').engine]).code === 0 &&
+            kubectl(['-n', 'desk', 'get', 'servicemonitor', names('quickstart').monitoring]).code === 0
           );
         }, 'quickstart reconciled');
         const metrics = await (await fetch(`http://127.0.0.1:${op.port}/metrics`)).text();
@@ -184,7 +185,7 @@ describe.skipIf(!built)(
       const op = await startOperator(await serviceAccountKubeconfig(), ['--namespaces', 'desk']);
       try {
         await until(async () => {
-          const sts = kubectl(['-n', 'desk', 'get', 'statefulset', 'quickstart-engine', '-o', 'json']);
+          const sts = kubectl(['-n', 'desk', 'get', 'statefulset', names('quickstart').engine, '-o', 'json']);
           return sts.code === 0 && JSON.parse(sts.stdout).spec.replicas === 2;
         }, 'quickstart scaled to 2 pairs');
         const metrics = await (await fetch(`http://127.0.0.1:${op.port}/metrics`)).text();

@@ -6,6 +6,8 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { CRDS, GROUP, crdObject } from '@veloz/api/crd/crds';
+import { DEFAULT_IMAGE, VERSION } from '@veloz/api/image';
+import { DEFAULT_RUNBOOK_BASE_URL, RUNBOOK_BASE_URL_PATTERN } from '@veloz/api/runbooks';
 import { CHART, ROOT, VALUE_SETS, helmTemplate, run, toolsDir } from '@veloz/testing/chart-helm';
 
 const tools = toolsDir();
@@ -27,8 +29,15 @@ describe('chart metadata (no helm needed)', () => {
   it('versions the chart, the image and the operator default alike', () => {
     expect(chartYaml.appVersion).toBe(pkg.version);
     expect(chartYaml.version).toBe(pkg.version);
-    const config = readFileSync(join(ROOT, 'operator', 'src', 'config.ts'), 'utf8');
-    expect(config).toContain(`'veloz:${pkg.version}'`);
+    // One default image (@veloz/api/image): the operator's and synth's, and the chart's values.
+    expect(VERSION).toBe(pkg.version);
+    expect(values.image.tag).toBe('');
+    expect(`${values.image.repository}:${chartYaml.appVersion}`).toBe(DEFAULT_IMAGE);
+  });
+
+  it('defaults the runbook base URL of the operator’s and every desk’s alerts to @veloz/api’s', () => {
+    expect(values.prometheusRule.runbookBaseUrl).toBe(DEFAULT_RUNBOOK_BASE_URL);
+    expect(schema.properties.prometheusRule.properties.runbookBaseUrl.pattern).toBe(RUNBOOK_BASE_URL_PATTERN);
   });
 
   it('values.yaml satisfies values.schema.json, and the schema rejects bad values', () => {
@@ -42,6 +51,7 @@ describe('chart metadata (no helm needed)', () => {
       { ...values, watchNamespaces: ['Not_A_Namespace'] },
       { ...values, leaderElection: { ...values.leaderElection, enabled: false }, replicaCount: 2 },
       { ...values, image: { ...values.image, digest: 'latest' } },
+      { ...values, prometheusRule: { ...values.prometheusRule, runbookBaseUrl: 'wiki/runbooks' } },
       { ...values, unknownKey: true },
     ];
     for (const v of bad) expect(validate(v), JSON.stringify(v)).toBe(false);
@@ -80,14 +90,15 @@ describe.skipIf(!tools)(
       expect(dep!.spec.replicas).toBe(2);
       const pod = dep!.spec.template.spec;
       const [c] = pod.containers;
-      expect(c.image).toBe(`veloz:${pkg.version}`);
+      expect(c.image).toBe(DEFAULT_IMAGE);
       expect(c.args).toEqual(
         expect.arrayContaining([
           'operator',
           '--leader-elect',
           '--lease-namespace=veloz-system',
           '--lease-name=veloz-operator',
-          `--image=veloz:${pkg.version}`,
+          `--image=${DEFAULT_IMAGE}`,
+          `--runbook-base-url=${DEFAULT_RUNBOOK_BASE_URL}`,
           '--metrics-port=8081',
         ]),
       );

@@ -6,8 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { alertRules } from '@veloz/render/alerts';
 import { createEngineMetrics } from '@veloz/engine/metrics/engine-metrics';
 import { createOperatorMetrics } from '@veloz/operator/runtime/metrics';
+import { createExchangeMetrics } from '@veloz/engine/exchange/metrics';
+import { createGatewayMetrics } from '@veloz/gateway/metrics';
 import { DASHBOARDS, dashboardJson } from './generators/dashboards.ts';
-import { OPERATOR_ALERTS, runbookAnchor } from './generators/operator-alerts.ts';
+import { OPERATOR_ALERTS } from './generators/operator-alerts.ts';
+import { DEFAULT_RUNBOOK_BASE_URL, runbookAnchor } from '@veloz/api/runbooks';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -26,10 +29,19 @@ const EXTERNAL: Record<string, string[]> = {
   kube_statefulset_status_replicas_ready: ['statefulset'],
 };
 
+type Registry = ReturnType<typeof createEngineMetrics>['registry'];
+
+/** The registries of every process: engine (with its exchange metrics), gateway, operator. */
+function registries(): Registry[] {
+  const engine = createEngineMetrics();
+  createExchangeMetrics(engine.registry);
+  return [engine.registry, createGatewayMetrics().registry, createOperatorMetrics().registry];
+}
+
 /** Every exposed series name with the labels it carries. */
 async function exported(): Promise<Map<string, Set<string>>> {
   const series = new Map<string, Set<string>>();
-  for (const registry of [createEngineMetrics().registry, createOperatorMetrics().registry]) {
+  for (const registry of registries()) {
     for (const m of await registry.getMetricsAsJSON()) {
       const labels = new Set<string>();
       for (const v of m.values) for (const l of Object.keys(v.labels)) labels.add(l);
@@ -108,17 +120,80 @@ function check(expr: string, series: Map<string, Set<string>>): string[] {
 const runbook = readFileSync(join(ROOT, 'docs', 'runbooks', 'alerts.md'), 'utf8');
 const headings = new Set([...runbook.matchAll(/^## (\w+)$/gm)].map((m) => m[1]!.toLowerCase()));
 
+/**
+ * What `promtool check metrics` (client_golang's promlint) reports, for one metric: counters end
+ * in _total and nothing else does, snake_case names and labels, suffixes reserved to histograms
+ * and summaries, base units, a help text.
+ */
+export function namingProblems(m: { name: string; type: string; help: string; labels: string[] }): string[] {
+  const problems: string[] = [];
+  const snake = /^[a-z_:][a-z0-9_:]*$/;
+  if (!snake.test(m.name)) problems.push(`${m.name}: not snake_case`);
+  for (const l of m.labels)
+    if (!/^[a-z_][a-z0-9_]*$/.test(l)) problems.push(`${m.name}: label ${l} not snake_case`);
+  if (m.type === 'counter' && !m.name.endsWith('_total')) problems.push(`${m.name}: counter without _total`);
+  if (m.type !== 'counter' && m.name.endsWith('_total')) problems.push(`${m.name}: ${m.type} with _total`);
+  if (m.type !== 'histogram' && m.type !== 'summary' && /_(count|sum|bucket)$/.test(m.name))
+    problems.push(`${m.name}: suffix reserved to histograms and summaries`);
+  const unit =
+    /_(milliseconds|microseconds|nanoseconds|minutes|hours|days|kilobytes|megabytes|gigabytes|bits|percent)(_|$)/.exec(
+      m.name,
+    );
+  if (unit) problems.push(`${m.name}: ${unit[1]} is not a base unit`);
+  if (/(^|_)([a-z]+)_\2(_|$)/.test(m.name)) problems.push(`${m.name}: repeated word`);
+  if (!m.help.trim()) problems.push(`${m.name}: no help`);
+  return problems;
+}
+
+describe('Prometheus naming', () => {
+  it('the rules catch a counter without _total, a gauge with it, a doubled prefix, a non-base unit', () => {
+    const m = (name: string, type = 'counter') => namingProblems({ name, type, help: 'h', labels: [] });
+    expect(m('veloz_fills')).toEqual(['veloz_fills: counter without _total']);
+    expect(m('veloz_orders_total', 'gauge')).toEqual(['veloz_orders_total: gauge with _total']);
+    expect(m('veloz_process_process_cpu_seconds_total')).toEqual([
+      'veloz_process_process_cpu_seconds_total: repeated word',
+    ]);
+    expect(m('veloz_latency_milliseconds', 'histogram')).toEqual([
+      'veloz_latency_milliseconds: milliseconds is not a base unit',
+    ]);
+    expect(m('veloz_fills_total')).toEqual([]);
+  });
+
+  it('every metric of the engine, gateway and operator follows them', async () => {
+    const problems: string[] = [];
+    for (const registry of registries()) {
+      for (const m of await registry.getMetricsAsJSON()) {
+        const declared = (registry.getSingleMetric(m.name) as unknown as { labelNames?: string[] })
+          .labelNames;
+        const labels = [...new Set([...(declared ?? []), ...m.values.flatMap((v) => Object.keys(v.labels))])];
+        problems.push(...namingProblems({ name: m.name, type: String(m.type), help: m.help, labels }));
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('prefixes the Node.js process metrics once', async () => {
+    const names = async (r: Registry) => (await r.getMetricsAsJSON()).map((m) => m.name);
+    const [engine, gateway, operator] = await Promise.all(registries().map(names));
+    for (const n of [engine!, gateway!])
+      expect(n).toEqual(
+        expect.arrayContaining(['veloz_process_cpu_seconds_total', 'veloz_nodejs_eventloop_lag_p99_seconds']),
+      );
+    expect(operator).toContain('veloz_operator_process_cpu_seconds_total');
+    expect([...engine!, ...gateway!, ...operator!].filter((n) => n.includes('process_process'))).toEqual([]);
+  });
+});
+
 describe('metric names', () => {
   it('the checker itself catches renamed series and labels', async () => {
     const s = await exported();
     expect(check('rate(veloz_orders_total{pod="x"}[5m])', s)).toContain('unknown series veloz_orders_total');
-    expect(check('veloz_wal_entries_written_total', s)).toContain(
-      'unknown series veloz_wal_entries_written_total',
-    );
-    expect(check('sum by (side) (veloz_fills{symbol="BTCUSDT"})', s)).toEqual([
+    // The seed's name: exported as veloz_wal_entries_written_total (a counter).
+    expect(check('veloz_wal_entries_written', s)).toContain('unknown series veloz_wal_entries_written');
+    expect(check('sum by (side) (veloz_fills_total{symbol="BTCUSDT"})', s)).toEqual([
       'no series of the expression has label side (by)',
     ]);
-    expect(check('veloz_fills{sym="BTCUSDT"}', s)).toEqual(['veloz_fills has no label sym']);
+    expect(check('veloz_fills_total{sym="BTCUSDT"}', s)).toEqual(['veloz_fills_total has no label sym']);
     expect(
       check('histogram_quantile(0.9, sum by (le) (rate(veloz_wal_fsync_duration_seconds_bucket[5m])))', s),
     ).toEqual([]);
@@ -149,11 +224,13 @@ describe('metric names', () => {
     for (const r of alertRules('desk', 'trading', {
       schedule: '*/5 * * * *',
       latencySeconds: '0.05',
+      runbookBaseUrl: DEFAULT_RUNBOOK_BASE_URL,
       backups: true,
       walShipping: true,
     })) {
       expect(check(r.expr, s), r.alert).toEqual([]);
-      expect(headings, `docs/runbooks/alerts.md has no "## ${r.alert}"`).toContain(r.alert.toLowerCase());
+      expect(headings, `docs/runbooks/alerts.md has no "## ${r.alert}"`).toContain(runbookAnchor(r.alert));
+      expect(r.annotations['runbook_url']).toBe(`${DEFAULT_RUNBOOK_BASE_URL}#${runbookAnchor(r.alert)}`);
     }
   });
 });

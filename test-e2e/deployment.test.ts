@@ -4,10 +4,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { names } from '@veloz/api/names';
 import type { KubeClient } from '@veloz/operator/kube/client';
 import { RESOURCES, type KubernetesObject, type ResourceRef } from '@veloz/operator/kube/resources';
 import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
 import { OperatorProcess } from '@veloz/testing/operator-process';
+
+const q = names('quickstart');
 
 type Obj = KubernetesObject & { spec: Record<string, unknown>; status?: Record<string, unknown> };
 
@@ -64,20 +67,20 @@ describe('VelozDeployment on a real API server', () => {
       phase: 'Ready',
       readyPairs: 1,
       observedGeneration: 1,
-      gatewayService: 'quickstart',
+      gatewayService: q.service,
     });
     const uid = d.metadata!.uid;
     for (const [r, name] of [
-      [RESOURCES.secret, 'quickstart-gateway-api-key'],
-      [RESOURCES.configMap, 'quickstart-config'],
-      [RESOURCES.statefulSet, 'quickstart-engine'],
-      [RESOURCES.statefulSet, 'quickstart-gateway'],
-      [RESOURCES.service, 'quickstart'],
-      [RESOURCES.service, 'quickstart-engine'],
-      [RESOURCES.pdb, 'quickstart-engine'],
-      [RESOURCES.networkPolicy, 'quickstart-engine'],
-      [RESOURCES.cronJob, 'quickstart-wal-backup'],
-      [RESOURCES.serviceAccount, 'quickstart'],
+      [RESOURCES.secret, q.apiKeySecret],
+      [RESOURCES.configMap, q.config],
+      [RESOURCES.statefulSet, q.engine],
+      [RESOURCES.statefulSet, q.gateway],
+      [RESOURCES.service, q.service],
+      [RESOURCES.service, q.engine],
+      [RESOURCES.pdb, q.engine],
+      [RESOURCES.networkPolicy, q.engine],
+      [RESOURCES.cronJob, q.backupCronJob],
+      [RESOURCES.serviceAccount, q.serviceAccount],
     ] as const) {
       const child = await get(r, name);
       expect(child, `${r.kind} ${name}`).toBeDefined();
@@ -85,7 +88,7 @@ describe('VelozDeployment on a real API server', () => {
         expect.objectContaining({ uid, controller: true, kind: 'VelozDeployment' }),
       ]);
     }
-    const pvc = await get(RESOURCES.pvc, 'wal-quickstart-engine-0');
+    const pvc = await get(RESOURCES.pvc, q.walClaim(0));
     expect(pvc?.status?.['phase']).toBe('Bound');
     expect(d.metadata!.finalizers).toContain('veloz.io/deployment-cleanup');
   });
@@ -95,7 +98,7 @@ describe('VelozDeployment on a real API server', () => {
     await ready();
     let gen = await update({ image: 'veloz:e2e-2' });
     await ready(gen);
-    const sts = await get(RESOURCES.statefulSet, 'quickstart-engine');
+    const sts = await get(RESOURCES.statefulSet, q.engine);
     expect(JSON.stringify(sts!.spec['template'])).toContain('veloz:e2e-2');
     gen = await update({ pairs: 3 });
     expect((await ready(gen)).status).toMatchObject({ readyPairs: 3 });
@@ -104,18 +107,18 @@ describe('VelozDeployment on a real API server', () => {
     gen = await update({ pairs: 0 });
     const hibernated = await ready(gen);
     expect(hibernated.status).toMatchObject({ phase: 'Hibernated', readyPairs: 0 });
-    expect(await get(RESOURCES.pvc, 'wal-quickstart-engine-0')).toBeDefined();
+    expect(await get(RESOURCES.pvc, q.walClaim(0))).toBeDefined();
   });
 
   it('repairs a child deleted or edited by hand', async () => {
     await c.apply(await quickstart());
     await ready();
-    await c.delete(RESOURCES.configMap, ns.name, 'quickstart-config');
-    await c.mergePatch(RESOURCES.statefulSet, ns.name, 'quickstart-gateway', { spec: { replicas: 4 } });
-    await eventually('the ConfigMap to be recreated', () => get(RESOURCES.configMap, 'quickstart-config'));
+    await c.delete(RESOURCES.configMap, ns.name, q.config);
+    await c.mergePatch(RESOURCES.statefulSet, ns.name, q.gateway, { spec: { replicas: 4 } });
+    await eventually('the ConfigMap to be recreated', () => get(RESOURCES.configMap, q.config));
     await eventually(
       'the hand edit to be reverted',
-      async () => (await get(RESOURCES.statefulSet, 'quickstart-gateway'))?.spec['replicas'] === 1,
+      async () => (await get(RESOURCES.statefulSet, q.gateway))?.spec['replicas'] === 1,
     );
   });
 
@@ -132,33 +135,33 @@ describe('VelozDeployment on a real API server', () => {
       'the paused generation to be observed',
       async () => (await get())?.status?.['observedGeneration'] === gen,
     );
-    expect(
-      JSON.stringify((await get(RESOURCES.statefulSet, 'quickstart-engine'))!.spec['template']),
-    ).not.toContain('veloz:paused');
+    expect(JSON.stringify((await get(RESOURCES.statefulSet, q.engine))!.spec['template'])).not.toContain(
+      'veloz:paused',
+    );
     gen = await update({ paused: false });
     await ready(gen);
-    expect(
-      JSON.stringify((await get(RESOURCES.statefulSet, 'quickstart-engine'))!.spec['template']),
-    ).toContain('veloz:paused');
+    expect(JSON.stringify((await get(RESOURCES.statefulSet, q.engine))!.spec['template'])).toContain(
+      'veloz:paused',
+    );
   });
 
   it('grows the WAL volume of running pairs', async () => {
     await c.apply(await quickstart());
     await ready();
-    const before = (await get(RESOURCES.pod, 'quickstart-engine-0'))!.metadata!.uid;
+    const before = (await get(RESOURCES.pod, q.enginePod(0)))!.metadata!.uid;
     const d = await get();
     const wal = d!.spec['wal'] as { storage: { size: string } };
     const gen = await update({ wal: { storage: { size: `${parseInt(wal.storage.size, 10) + 1}Gi` } } });
     await eventually('the StatefulSet to carry the new claim size', async () => {
-      const sts = await get(RESOURCES.statefulSet, 'quickstart-engine');
+      const sts = await get(RESOURCES.statefulSet, q.engine);
       return JSON.stringify(sts?.spec['volumeClaimTemplates']).includes(
         `${parseInt(wal.storage.size, 10) + 1}Gi`,
       );
     });
-    const pvc = await get(RESOURCES.pvc, 'wal-quickstart-engine-0');
+    const pvc = await get(RESOURCES.pvc, q.walClaim(0));
     expect(JSON.stringify(pvc!.spec['resources'])).toContain(`${parseInt(wal.storage.size, 10) + 1}Gi`);
     await ready(gen);
-    expect((await get(RESOURCES.pod, 'quickstart-engine-0'))!.metadata!.uid).toBe(before);
+    expect((await get(RESOURCES.pod, q.enginePod(0)))!.metadata!.uid).toBe(before);
   });
 
   it('shrinking the WAL volume is refused by the API server', async () => {
@@ -180,16 +183,16 @@ describe('VelozDeployment on a real API server', () => {
       await eventually('the deployment to be gone', async () => !(await get()));
       await eventually(
         'the StatefulSets to be collected',
-        async () => !(await get(RESOURCES.statefulSet, 'quickstart-engine')),
+        async () => !(await get(RESOURCES.statefulSet, q.engine)),
       );
       if (retain) {
         // Give the garbage collector time to act on anything it would delete.
         await new Promise((r) => setTimeout(r, 3_000));
-        expect(await get(RESOURCES.pvc, 'wal-quickstart-engine-0')).toBeDefined();
+        expect(await get(RESOURCES.pvc, q.walClaim(0))).toBeDefined();
       } else {
         await eventually(
           'the WAL claim to be deleted',
-          async () => !(await get(RESOURCES.pvc, 'wal-quickstart-engine-0')),
+          async () => !(await get(RESOURCES.pvc, q.walClaim(0))),
         );
       }
     },

@@ -9,6 +9,7 @@ import { RESOURCES, type KubernetesObject } from '@veloz/operator/kube/resources
 import { restartLocalCluster } from '@veloz/testing/local-cluster';
 import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
 import { OperatorProcess } from '@veloz/testing/operator-process';
+import { names as objectNames } from '@veloz/api/names';
 
 type Obj = KubernetesObject & { spec: Record<string, unknown>; status?: Record<string, unknown> };
 
@@ -79,7 +80,7 @@ describe('operator resilience on a real API server', () => {
     await start();
     await allReady(names);
     for (const [i, n] of names.entries()) {
-      const sts = await c.get<Obj>(RESOURCES.statefulSet, ns.name, `${n}-engine`);
+      const sts = await c.get<Obj>(RESOURCES.statefulSet, ns.name, objectNames(n).engine);
       const last = [...Array(10).keys()].filter((r) => r % names.length === i).at(-1);
       expect(JSON.stringify(sts.spec['template'])).toContain(`veloz:round-${last}`);
     }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadOperatorConfig } from './config.ts';
+import { DEFAULT_IMAGE, VERSION } from '@veloz/api/image';
+import { DEFAULT_RUNBOOK_BASE_URL } from '@veloz/api/runbooks';
+import { OPERATOR_HELP, loadOperatorConfig } from './config.ts';
 
 describe('loadOperatorConfig', () => {
   it('has production defaults', () => {
@@ -12,7 +14,19 @@ describe('loadOperatorConfig', () => {
       leaseName: 'veloz-operator',
       walStatusIntervalSeconds: 30,
       apiDiscoveryIntervalSeconds: 60,
+      image: DEFAULT_IMAGE,
+      runbookBaseUrl: DEFAULT_RUNBOOK_BASE_URL,
     });
+    expect(DEFAULT_IMAGE).toBe(`veloz:${VERSION}`);
+    expect(OPERATOR_HELP).toContain(`(${DEFAULT_IMAGE})`);
+  });
+
+  it('takes the runbook base URL from the flag, else the variable', () => {
+    const env = { VELOZ_OPERATOR_RUNBOOK_BASE_URL: 'https://env.example/rb' };
+    expect(loadOperatorConfig([], env).runbookBaseUrl).toBe('https://env.example/rb');
+    expect(loadOperatorConfig(['--runbook-base-url', 'https://flag.example/rb'], env).runbookBaseUrl).toBe(
+      'https://flag.example/rb',
+    );
   });
 
   it('reads flags before variables', () => {
@@ -36,6 +50,8 @@ describe('loadOperatorConfig', () => {
       '--wal-status-interval="1m" is invalid: expected an integer from 0 to 3600',
     ],
     [[], { VELOZ_OPERATOR_LEADER_ELECT: 'maybe' }, 'VELOZ_OPERATOR_LEADER_ELECT="maybe" is invalid'],
+    [['--runbook-base-url', 'wiki/runbooks'], {}, '--runbook-base-url "wiki/runbooks" is invalid'],
+    [[], { VELOZ_OPERATOR_RUNBOOK_BASE_URL: 'https://x.example/a#b' }, 'without a #fragment'],
   ])('rejects %j %j', (argv, env, message) => {
     expect(() => loadOperatorConfig(argv, env)).toThrow(message);
   });

@@ -1,6 +1,8 @@
 // `veloz operator` settings: flags, each also readable from a VELOZ_OPERATOR_* variable.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { DEFAULT_IMAGE } from '@veloz/api/image';
+import { DEFAULT_RUNBOOK_BASE_URL, RUNBOOK_BASE_URL_PATTERN } from '@veloz/api/runbooks';
 
 export class OperatorConfigError extends Error {}
 
@@ -18,6 +20,8 @@ export interface OperatorConfig {
   kubeconfig: string | undefined;
   /** Default engine/gateway image: the operator's own. */
   image: string;
+  /** Base of the desks' alert runbook links (spec.monitoring.prometheusRule.runbookBaseUrl wins). */
+  runbookBaseUrl: string;
   /** Seconds between two checks whether the Prometheus Operator's API is served. */
   apiDiscoveryIntervalSeconds: number;
   /** Seconds between two rounds of asking the ready engines for their WAL status; 0: never. */
@@ -37,7 +41,10 @@ Options (each also from the variable in brackets):
   --leader-elect          only the Lease holder reconciles (false)    [VELOZ_OPERATOR_LEADER_ELECT]
   --lease-namespace NS    namespace of the Lease (the pod's, else default) [VELOZ_OPERATOR_LEASE_NAMESPACE]
   --lease-name NAME       Lease name (veloz-operator)                 [VELOZ_OPERATOR_LEASE_NAME]
-  --image IMAGE           default image for engines and gateways      [VELOZ_OPERATOR_IMAGE]
+  --image IMAGE           default image of engines and gateways (${DEFAULT_IMAGE}) [VELOZ_OPERATOR_IMAGE]
+  --runbook-base-url URL  base of the runbook_url of every desk's alerts, unless its
+                          spec.monitoring.prometheusRule.runbookBaseUrl is set
+                          (${DEFAULT_RUNBOOK_BASE_URL})      [VELOZ_OPERATOR_RUNBOOK_BASE_URL]
   --api-discovery-interval S
                           seconds between checks whether monitoring.coreos.com/v1 is
                           served (5-3600, 60)          [VELOZ_OPERATOR_API_DISCOVERY_INTERVAL]
@@ -73,6 +80,7 @@ export function loadOperatorConfig(argv: string[], env: Record<string, string | 
         'lease-namespace': { type: 'string' },
         'lease-name': { type: 'string' },
         image: { type: 'string' },
+        'runbook-base-url': { type: 'string' },
         'wal-status-interval': { type: 'string' },
         'api-discovery-interval': { type: 'string' },
         'log-level': { type: 'string' },
@@ -111,6 +119,12 @@ export function loadOperatorConfig(argv: string[], env: Record<string, string | 
     pick(values['lease-namespace'], 'VELOZ_OPERATOR_LEASE_NAMESPACE') ?? env['POD_NAMESPACE'] ?? 'default';
   if (!NAME.test(leaseNamespace))
     throw new OperatorConfigError(`--lease-namespace "${leaseNamespace}" is not a valid namespace`);
+  const runbookBaseUrl =
+    pick(values['runbook-base-url'], 'VELOZ_OPERATOR_RUNBOOK_BASE_URL') ?? DEFAULT_RUNBOOK_BASE_URL;
+  if (!new RegExp(RUNBOOK_BASE_URL_PATTERN).test(runbookBaseUrl))
+    throw new OperatorConfigError(
+      `--runbook-base-url "${runbookBaseUrl}" is invalid: expected an http(s) URL without a #fragment`,
+    );
   return {
     namespaces: namespaces.length ? namespaces : undefined,
     workers: intIn('--workers', pick(values.workers, 'VELOZ_OPERATOR_WORKERS') ?? '4', 1, 64),
@@ -127,7 +141,8 @@ export function loadOperatorConfig(argv: string[], env: Record<string, string | 
     identity: env['POD_NAME'] ?? `${hostname()}-${process.pid}`,
     logLevel: logLevel as OperatorConfig['logLevel'],
     kubeconfig: values.kubeconfig,
-    image: pick(values.image, 'VELOZ_OPERATOR_IMAGE') ?? 'veloz:0.1.0',
+    image: pick(values.image, 'VELOZ_OPERATOR_IMAGE') ?? DEFAULT_IMAGE,
+    runbookBaseUrl,
     apiDiscoveryIntervalSeconds: intIn(
       '--api-discovery-interval',
       pick(values['api-discovery-interval'], 'VELOZ_OPERATOR_API_DISCOVERY_INTERVAL') ?? '60',

@@ -79,6 +79,7 @@ export async function startOperator(
     monitoring,
     log,
     defaultImage: cfg.image,
+    runbookBaseUrl: cfg.runbookBaseUrl,
     now,
     wal,
   });

@@ -2,6 +2,7 @@
 // here as data so a test can check every query against the metrics the code registers.
 import prettier from '@prettier/sync';
 import { join } from 'node:path';
+import { names } from '@veloz/api/names';
 import { CHART_DIR } from './chart-crds.ts';
 
 export interface Target {
@@ -29,8 +30,8 @@ export interface DashboardSpec {
   rows: Array<{ title: string; panels: PanelSpec[] }>;
 }
 
-/** The engines of the selected VelozDeployment: pods `X-engine-<i>` (DESIGN §4). */
-const E = 'namespace="$namespace", pod=~"$deployment-engine-[0-9]+"';
+/** The engines of the selected VelozDeployment (Grafana fills in `$deployment`). */
+const E = `namespace="$namespace", pod=~"${names('$deployment').enginePodPattern}"`;
 /** The operator replicas, by the job of their metrics Service. */
 const O = 'namespace="$namespace", job=~"$job"';
 const R = '$__rate_interval';
@@ -79,22 +80,22 @@ export const DASHBOARDS: DashboardSpec[] = [
             t(`sum(veloz_orders{${E}, status=~"${OPEN}"})`, 'open'),
           ]),
           stat('Fills (1h)', 'Fills in the last hour.', 'none', [
-            t(`sum(increase(veloz_fills{${E}}[1h]))`, 'fills'),
+            t(`sum(increase(veloz_fills_total{${E}}[1h]))`, 'fills'),
           ]),
           stat('Rejections (1h)', 'Orders rejected before acceptance in the last hour.', 'none', [
-            t(`sum(increase(veloz_order_rejections{${E}}[1h]))`, 'rejections'),
+            t(`sum(increase(veloz_order_rejections_total{${E}}[1h]))`, 'rejections'),
           ]),
           ts('Order status transitions', 'Orders entering each status per second.', 'ops', [
-            t(`sum by (status) (rate(veloz_order_status_transitions{${E}}[${R}]))`, '{{status}}'),
+            t(`sum by (status) (rate(veloz_order_status_transitions_total{${E}}[${R}]))`, '{{status}}'),
           ]),
           ts('Orders by status', 'Orders held in memory by status.', 'none', [
             t(`sum by (status) (veloz_orders{${E}})`, '{{status}}'),
           ]),
           ts('Fills', 'Fills per second by symbol.', 'ops', [
-            t(`sum by (symbol) (rate(veloz_fills{${E}}[${R}]))`, '{{symbol}}'),
+            t(`sum by (symbol) (rate(veloz_fills_total{${E}}[${R}]))`, '{{symbol}}'),
           ]),
           ts('Rejections by reason', 'Risk and validation rejections per second (docs/engine.md).', 'ops', [
-            t(`sum by (reason) (rate(veloz_order_rejections{${E}}[${R}]))`, '{{reason}}'),
+            t(`sum by (reason) (rate(veloz_order_rejections_total{${E}}[${R}]))`, '{{reason}}'),
           ]),
         ],
       },
@@ -116,7 +117,7 @@ export const DASHBOARDS: DashboardSpec[] = [
             'none',
             [
               t(`sum by (strategy) (veloz_strategy_orders_placed{${E}})`, 'placed {{strategy}}'),
-              t(`sum by (strategy) (rate(veloz_strategy_errors{${E}}[${R}]))`, 'errors/s {{strategy}}'),
+              t(`sum by (strategy) (rate(veloz_strategy_errors_total{${E}}[${R}]))`, 'errors/s {{strategy}}'),
             ],
           ),
         ],
@@ -183,8 +184,8 @@ export const DASHBOARDS: DashboardSpec[] = [
             t(`max(veloz_wal_replay_duration_seconds{${E}})`, 'replay'),
           ]),
           ts('WAL throughput', 'Records and bytes written per second.', 'none', [
-            t(`sum by (pod) (rate(veloz_wal_entries_written{${E}}[${R}]))`, 'records/s {{pod}}'),
-            t(`sum by (pod) (rate(veloz_wal_bytes_written{${E}}[${R}]))`, 'bytes/s {{pod}}'),
+            t(`sum by (pod) (rate(veloz_wal_entries_written_total{${E}}[${R}]))`, 'records/s {{pod}}'),
+            t(`sum by (pod) (rate(veloz_wal_bytes_written_total{${E}}[${R}]))`, 'bytes/s {{pod}}'),
           ]),
           ts(
             'fsync latency',
@@ -199,8 +200,8 @@ export const DASHBOARDS: DashboardSpec[] = [
             ),
           ]),
           ts('Rotations and checkpoints', 'Per hour.', 'none', [
-            t(`sum by (pod) (increase(veloz_wal_rotations{${E}}[1h]))`, 'rotations {{pod}}'),
-            t(`sum by (pod) (increase(veloz_wal_checkpoints{${E}}[1h]))`, 'checkpoints {{pod}}'),
+            t(`sum by (pod) (increase(veloz_wal_rotations_total{${E}}[1h]))`, 'rotations {{pod}}'),
+            t(`sum by (pod) (increase(veloz_wal_checkpoints_total{${E}}[1h]))`, 'checkpoints {{pod}}'),
           ]),
           ts('Replay at start-up', 'Records replayed and the time it took, per engine.', 'none', [
             t(`veloz_wal_replayed_entries{${E}}`, 'records {{pod}}'),
@@ -218,10 +219,10 @@ export const DASHBOARDS: DashboardSpec[] = [
             'WebSocket disconnects',
             'Market data stream disconnects; alert VelozWebSocketDisconnects.',
             'none',
-            [t(`sum by (pod) (increase(veloz_ws_disconnects{${E}}[${R}]))`, '{{pod}}')],
+            [t(`sum by (pod) (increase(veloz_ws_disconnects_total{${E}}[${R}]))`, '{{pod}}')],
           ),
           ts('Market updates', 'Market data updates processed per second.', 'ops', [
-            t(`sum by (symbol) (rate(veloz_market_updates{${E}}[${R}]))`, '{{symbol}}'),
+            t(`sum by (symbol) (rate(veloz_market_updates_total{${E}}[${R}]))`, '{{symbol}}'),
           ]),
         ],
       },
@@ -230,13 +231,13 @@ export const DASHBOARDS: DashboardSpec[] = [
         panels: [
           ts('Backup age', 'Time since the WAL backup CronJob last succeeded; alert VelozBackupStale.', 's', [
             t(
-              `time() - max(kube_cronjob_status_last_successful_time{namespace="$namespace", cronjob="$deployment-wal-backup"})`,
+              `time() - max(kube_cronjob_status_last_successful_time{namespace="$namespace", cronjob="${names('$deployment').backupCronJob}"})`,
               'age',
             ),
           ]),
           ts('Failed backup jobs', 'Backup Jobs with failed pods; alert VelozBackupFailed.', 'none', [
             t(
-              `sum(kube_job_status_failed{namespace="$namespace", job_name=~"$deployment-wal-backup-.*"})`,
+              `sum(kube_job_status_failed{namespace="$namespace", job_name=~"${names('$deployment').backupCronJob}-.*"})`,
               'failed',
             ),
           ]),
@@ -246,13 +247,13 @@ export const DASHBOARDS: DashboardSpec[] = [
         title: 'Process',
         panels: [
           ts('CPU', 'CPU seconds per second, per engine.', 'none', [
-            t(`rate(veloz_process_process_cpu_seconds_total{${E}}[${R}])`, '{{pod}}'),
+            t(`rate(veloz_process_cpu_seconds_total{${E}}[${R}])`, '{{pod}}'),
           ]),
           ts('Resident memory', 'Per engine.', 'bytes', [
-            t(`veloz_process_process_resident_memory_bytes{${E}}`, '{{pod}}'),
+            t(`veloz_process_resident_memory_bytes{${E}}`, '{{pod}}'),
           ]),
           ts('Event loop lag p99', 'Node.js event loop lag per engine.', 's', [
-            t(`veloz_process_nodejs_eventloop_lag_p99_seconds{${E}}`, '{{pod}}'),
+            t(`veloz_nodejs_eventloop_lag_p99_seconds{${E}}`, '{{pod}}'),
           ]),
         ],
       },
@@ -338,10 +339,10 @@ export const DASHBOARDS: DashboardSpec[] = [
         title: 'Process',
         panels: [
           ts('CPU', 'CPU seconds per second, per replica.', 'none', [
-            t(`rate(veloz_operator_process_process_cpu_seconds_total{${O}}[${R}])`, '{{pod}}'),
+            t(`rate(veloz_operator_process_cpu_seconds_total{${O}}[${R}])`, '{{pod}}'),
           ]),
           ts('Resident memory', 'Per replica.', 'bytes', [
-            t(`veloz_operator_process_process_resident_memory_bytes{${O}}`, '{{pod}}'),
+            t(`veloz_operator_process_resident_memory_bytes{${O}}`, '{{pod}}'),
           ]),
         ],
       },
@@ -385,9 +386,9 @@ function variables(scope: DashboardSpec['scope']): unknown[] {
   return [
     datasource,
     query('namespace', 'Namespace', 'label_values(veloz_ready, namespace)'),
-    // The deployment name, from its engine pods' names (X-engine-<i>).
+    // The deployment name, from its engine pods' names (the group in place of the name).
     query('deployment', 'VelozDeployment', 'label_values(veloz_ready{namespace="$namespace"}, pod)', {
-      regex: '/^(.+)-engine-[0-9]+$/',
+      regex: `/^${names('(.+)').enginePodPattern}$/`,
     }),
   ];
 }

@@ -17,6 +17,7 @@ import {
   ready,
   skipReason,
 } from './support/system.ts';
+import { names } from '@veloz/api/names';
 
 let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
@@ -73,7 +74,15 @@ describe.skipIf(skipReason() !== '')('real pods: backup and restore', () => {
 
     if (localCluster() !== '') {
       // The destination is a hostPath volume on this machine: the backup is there.
-      const pv = kubectl('-n', ns.name, 'get', 'pvc', 'desk-backups', '-o', 'jsonpath={.spec.volumeName}');
+      const pv = kubectl(
+        '-n',
+        ns.name,
+        'get',
+        'pvc',
+        names('desk').backupsPvc,
+        '-o',
+        'jsonpath={.spec.volumeName}',
+      );
       const dir = kubectl('get', 'pv', pv, '-o', 'jsonpath={.spec.hostPath.path}');
       const pair0 = join(dir, 'desk', '0');
       expect(existsSync(pair0)).toBe(true);
@@ -86,7 +95,7 @@ describe.skipIf(skipReason() !== '')('real pods: backup and restore', () => {
         backup: {
           schedule: '0 0 1 1 *',
           suspend: true,
-          destination: { volume: { claimName: 'desk-backups' } },
+          destination: { volume: { claimName: names('desk').backupsPvc } },
         },
         restore: { fromBackup: { source: '/backups', deployment: 'desk' } },
       }),

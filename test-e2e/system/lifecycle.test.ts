@@ -16,6 +16,11 @@ import {
   ready,
   skipReason,
 } from './support/system.ts';
+import { DEFAULT_IMAGE } from '@veloz/api/image';
+import { names } from '@veloz/api/names';
+
+const q = names('quickstart');
+const SECOND_TAG = `${DEFAULT_IMAGE}-system`;
 
 let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
@@ -61,10 +66,10 @@ describe.skipIf(skipReason() !== '')('real pods: a deployment through its life',
     await update({ pairs: 3 });
     const d = await ready(c, ns.name, 'quickstart', 400_000);
     expect(d.status?.['readyPairs']).toBe(3);
-    expect(podNames().filter((p) => p.includes('-engine-'))).toEqual([
-      'quickstart-engine-0',
-      'quickstart-engine-1',
-      'quickstart-engine-2',
+    expect(podNames().filter((p) => p.startsWith(q.enginePod('')))).toEqual([
+      q.enginePod(0),
+      q.enginePod(1),
+      q.enginePod(2),
     ]);
     await update({ pairs: 1 });
     await ready(c, ns.name, 'quickstart');
@@ -78,10 +83,10 @@ describe.skipIf(skipReason() !== '')('real pods: a deployment through its life',
       'images',
       'tag',
       '--force',
-      'docker.io/library/veloz:0.1.0',
-      'docker.io/library/veloz:0.1.0-system',
+      `docker.io/library/${DEFAULT_IMAGE}`,
+      `docker.io/library/${SECOND_TAG}`,
     );
-    const generation = await update({ image: 'veloz:0.1.0-system' });
+    const generation = await update({ image: SECOND_TAG });
     await ready(c, ns.name, 'quickstart');
     const images = await eventually(
       'every pod on the new image',
@@ -90,7 +95,7 @@ describe.skipIf(skipReason() !== '')('real pods: a deployment through its life',
           items: Array<{ spec: { containers: Array<{ image: string }> }; status: { phase: string } }>;
         };
         const all = pods.items.map((p) => p.spec.containers[0]!.image);
-        return all.length === 2 && all.every((i) => i === 'veloz:0.1.0-system') && all;
+        return all.length === 2 && all.every((i) => i === SECOND_TAG) && all;
       },
       180_000,
       1000,
@@ -113,7 +118,7 @@ describe.skipIf(skipReason() !== '')('real pods: a deployment through its life',
     await update({ pairs: 2 });
     // Hands off: nothing is created while paused.
     await new Promise((r) => setTimeout(r, 5000));
-    expect(podNames().filter((p) => p.includes('-engine-'))).toEqual(['quickstart-engine-0']);
+    expect(podNames().filter((p) => p.startsWith(q.enginePod('')))).toEqual([q.enginePod(0)]);
     await update({ paused: false });
     const d = await ready(c, ns.name, 'quickstart', 300_000);
     expect(d.status?.['readyPairs']).toBe(2);
@@ -128,7 +133,7 @@ describe.skipIf(skipReason() !== '')('real pods: a deployment through its life',
     await update({ pairs: 0 });
     await eventually('every pod to be gone', async () => podNames().length === 0, 180_000, 1000);
     const claims = kubectl('-n', ns.name, 'get', 'pvc', '-o', 'jsonpath={.items[*].metadata.name}');
-    expect(claims).toContain('wal-quickstart-engine-0');
+    expect(claims).toContain(q.walClaim(0));
     await update({ pairs: 1 });
     await ready(c, ns.name, 'quickstart');
     const after = await eventually('the gateway to answer', async () => {

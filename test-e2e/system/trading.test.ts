@@ -15,6 +15,10 @@ import {
   ready,
   skipReason,
 } from './support/system.ts';
+import { DEFAULT_IMAGE } from '@veloz/api/image';
+import { names } from '@veloz/api/names';
+
+const q = names('quickstart');
 
 let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
@@ -52,13 +56,10 @@ describe.skipIf(skipReason() !== '')('real pods: trading', () => {
         status: { phase: string };
       }>;
     };
-    expect(pods.items.map((p) => p.metadata.name).sort()).toEqual([
-      'quickstart-engine-0',
-      'quickstart-gateway-0',
-    ]);
+    expect(pods.items.map((p) => p.metadata.name).sort()).toEqual([q.enginePod(0), q.gatewayPod(0)]);
     for (const p of pods.items) {
       expect(p.status.phase).toBe('Running');
-      expect(p.spec.containers[0]!.image).toBe('veloz:0.1.0');
+      expect(p.spec.containers[0]!.image).toBe(DEFAULT_IMAGE);
     }
 
     const gw = await Gateway.of(c, ns.name, 'quickstart');
@@ -116,7 +117,7 @@ describe.skipIf(skipReason() !== '')('real pods: trading', () => {
     await ready(c, ns.name, 'quickstart');
     const gw = await Gateway.of(c, ns.name, 'quickstart');
     // Asynchronously: a kubectl run would stall the load clients while it runs.
-    const uid = async () => (await c.find(RESOURCES.pod, ns.name, 'quickstart-engine-0'))?.metadata?.uid;
+    const uid = async () => (await c.find(RESOURCES.pod, ns.name, q.enginePod(0)))?.metadata?.uid;
     const before = await uid();
 
     // Clients place resting orders until told to stop; every 201 is an acknowledgement.
@@ -147,7 +148,7 @@ describe.skipIf(skipReason() !== '')('real pods: trading', () => {
     };
     const clients = [0, 1, 2, 3].map((i) => client(i));
     await eventually('orders to be acknowledged', async () => acked.size >= 50, 60_000);
-    kubectl('-n', ns.name, 'delete', 'pod', 'quickstart-engine-0', '--wait=false');
+    kubectl('-n', ns.name, 'delete', 'pod', q.enginePod(0), '--wait=false');
     await eventually(
       'a new engine pod',
       async () => {

@@ -1,6 +1,7 @@
-// Object names and labels of everything rendered for a VelozDeployment `X` (DESIGN §4). Selectors
-// use only the stable labels (name, instance, component): changing anything else in the spec must
-// never change a selector, which is immutable on StatefulSets.
+// Object names and labels of everything rendered for a VelozDeployment `X` (DESIGN §4): the one
+// place they are derived; the operator, render, tests, dashboards and alerts all ask names().
+// Selectors use only the stable labels (name, instance, component): changing anything else in the
+// spec must never change a selector, which is immutable on StatefulSets.
 
 export const PORT = 8080;
 export const WAL_MOUNT = '/var/lib/veloz/wal';
@@ -11,21 +12,45 @@ export const RUN_AS = 10001;
 export type Component =
   'engine' | 'gateway' | 'backup' | 'config' | 'api-key' | 'monitoring' | 'service-account';
 
+/** A pair index, or a placeholder the kubelet fills in such as `$(POD_INDEX)`. */
+type Index = number | string;
+
 export function names(x: string) {
+  const engine = `${x}-engine`;
+  const gateway = `${x}-gateway`;
+  const walClaimTemplate = 'wal';
+  const enginePod = (i: Index) => `${engine}-${i}`;
+  const engineHost = (i: Index) => `${enginePod(i)}.${engine}`;
   return {
     apiKeySecret: `${x}-gateway-api-key`,
     config: `${x}-config`,
-    engine: `${x}-engine`,
-    gateway: `${x}-gateway`,
+    /** StatefulSet, headless Service, PodDisruptionBudget and NetworkPolicy of the engines. */
+    engine,
+    gateway,
+    /** The gateways' Service. */
     service: x,
     serviceAccount: x,
     backupCronJob: `${x}-wal-backup`,
     backupsPvc: `${x}-backups`,
+    /** ServiceMonitor and PrometheusRule. */
     monitoring: x,
-    /** Stable DNS name of engine i through the headless Service. */
-    engineUrl: (i: number | string) => `http://${x}-engine-${i}.${x}-engine:${PORT}`,
+    /** The engines' volumeClaimTemplate: the StatefulSet controller names its claims walClaim(i). */
+    walClaimTemplate,
+    /** The WAL PersistentVolumeClaim of pair i. */
+    walClaim: (i: Index) => `${walClaimTemplate}-${enginePod(i)}`,
+    enginePod,
+    gatewayPod: (i: Index) => `${gateway}-${i}`,
+    /** A regular expression matching every engine pod (Prometheus `pod=~` selectors). */
+    enginePodPattern: `${engine}-[0-9]+`,
+    /** A regular expression matching the engine and gateway StatefulSets. */
+    pairStatefulSetPattern: `${x}-(engine|gateway)`,
+    /** Stable DNS name of engine i through the headless Service, within the namespace. */
+    engineHost,
+    engineUrl: (i: Index) => `http://${engineHost(i)}:${PORT}`,
   };
 }
+
+export type Names = ReturnType<typeof names>;
 
 export function selectorLabels(x: string, component: Component): Record<string, string> {
   return {

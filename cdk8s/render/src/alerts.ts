@@ -1,9 +1,9 @@
 // The alerts of PrometheusRule `X`. Engine metric names are those of
 // engine/core/src/metrics/engine-metrics.ts; backup and readiness alerts use kube-state-metrics. The
 // WAL shipping alerts come only with wal.postgres: a desk that ships nothing has nothing to watch.
-
-/** Where each alert's runbook section lives (docs/runbooks/alerts.md, one section per alert). */
-export const RUNBOOK_BASE = 'https://github.com/veloz/veloz/blob/main/docs/runbooks/alerts.md';
+import { names } from '@veloz/api/names';
+import { runbookUrl } from '@veloz/api/runbooks';
+import { backupStaleAfterSeconds } from '@veloz/api/schedule';
 
 export interface AlertRule {
   alert: string;
@@ -13,27 +13,24 @@ export interface AlertRule {
   annotations: Record<string, string>;
 }
 
-/**
- * How long without a successful backup is stale: three schedule periods for the common shapes,
- * two days for anything else (a slow schedule must not page every night).
- */
-export function backupStaleSeconds(schedule: string): number {
-  const everyN = /^\*\/(\d+) \* \* \* \*$/.exec(schedule);
-  if (everyN) return Math.max(3 * Number(everyN[1]) * 60, 15 * 60);
-  if (schedule === '* * * * *') return 15 * 60;
-  if (schedule === '@hourly' || /^\d+ \* \* \* \*$/.test(schedule)) return 3 * 3600;
-  return 2 * 86400;
-}
-
 export function alertRules(
   name: string,
   namespace: string | undefined,
-  opts: { schedule: string; latencySeconds: string; backups: boolean; walShipping: boolean },
+  opts: {
+    schedule: string;
+    timeZone?: string;
+    latencySeconds: string;
+    /** Base of the runbook_url annotations (docs/runbooks/alerts.md, one section per alert). */
+    runbookBaseUrl: string;
+    backups: boolean;
+    walShipping: boolean;
+  },
 ): AlertRule[] {
   // Without a namespace (`npm run synth` of a file without one) the names alone select.
   const ns = namespace ? `namespace="${namespace}", ` : '';
-  const engines = `${ns}pod=~"${name}-engine-[0-9]+"`;
-  const sets = `${ns}statefulset=~"${name}-(engine|gateway)"`;
+  const n = names(name);
+  const engines = `${ns}pod=~"${n.enginePodPattern}"`;
+  const sets = `${ns}statefulset=~"${n.pairStatefulSetPattern}"`;
   const labels = (severity: string) => ({ severity, veloz_deployment: name });
   const rules: AlertRule[] = [
     {
@@ -42,7 +39,6 @@ export function alertRules(
       for: '10m',
       labels: labels('warning'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozhighorderlatency`,
         summary: `VeloZ ${name}: p99 order latency above ${opts.latencySeconds}s`,
         description:
           '{{ $labels.pod }} acknowledges orders slowly (p99 {{ $value }}s); check WAL fsync latency and CPU.',
@@ -50,11 +46,10 @@ export function alertRules(
     },
     {
       alert: 'VelozWebSocketDisconnects',
-      expr: `increase(veloz_ws_disconnects{${engines}}[15m]) > 3`,
+      expr: `increase(veloz_ws_disconnects_total{${engines}}[15m]) > 3`,
       for: '0m',
       labels: labels('warning'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozwebsocketdisconnects`,
         summary: `VeloZ ${name}: market data WebSocket keeps disconnecting`,
         description: '{{ $labels.pod }} lost its market data stream {{ $value }} times in 15 minutes.',
       },
@@ -65,7 +60,6 @@ export function alertRules(
       for: '10m',
       labels: labels('warning'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozhigherrorrate`,
         summary: `VeloZ ${name}: more than 5% of engine requests fail`,
         description: '{{ $labels.pod }} answers {{ $value | humanizePercentage }} of requests with 5xx.',
       },
@@ -76,7 +70,6 @@ export function alertRules(
       for: '0m',
       labels: labels('critical'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozwalcorruption`,
         summary: `VeloZ ${name}: corrupt WAL records found`,
         description:
           '{{ $labels.pod }} found {{ $value }} corrupt WAL records at its last recovery; run `veloz wal verify` and see the WAL runbook.',
@@ -88,7 +81,6 @@ export function alertRules(
       for: '1m',
       labels: labels('critical'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozwalwritefailure`,
         summary: `VeloZ ${name}: WAL does not accept writes`,
         description: '{{ $labels.pod }} cannot write its WAL: no order can be acknowledged.',
       },
@@ -99,7 +91,6 @@ export function alertRules(
       for: '10m',
       labels: labels('warning'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozpairnotready`,
         summary: `VeloZ ${name}: a gateway/engine pair is not ready`,
         description: '{{ $value }} pods of {{ $labels.statefulset }} are not ready.',
       },
@@ -110,7 +101,6 @@ export function alertRules(
       for: '5m',
       labels: labels('warning'),
       annotations: {
-        runbook_url: `${RUNBOOK_BASE}#velozenginenotready`,
         summary: `VeloZ ${name}: engine not ready`,
         description: '{{ $labels.pod }} reports not ready.',
       },
@@ -124,7 +114,6 @@ export function alertRules(
         for: '10m',
         labels: labels('warning'),
         annotations: {
-          runbook_url: `${RUNBOOK_BASE}#velozwalshippinglag`,
           summary: `VeloZ ${name}: WAL shipping to PostgreSQL is falling behind`,
           description:
             '{{ $labels.pod }} has {{ $value }} durable WAL records not yet shipped to PostgreSQL.',
@@ -136,7 +125,6 @@ export function alertRules(
         for: '0m',
         labels: labels('warning'),
         annotations: {
-          runbook_url: `${RUNBOOK_BASE}#velozwalshippingerrors`,
           summary: `VeloZ ${name}: WAL shipping to PostgreSQL fails`,
           description:
             '{{ $labels.pod }} failed to ship its WAL {{ $value | humanize }} times in 15 minutes (reason {{ $labels.reason }}).',
@@ -145,34 +133,39 @@ export function alertRules(
     );
   }
   if (opts.backups) {
-    const job = `${ns}job_name=~"${name}-wal-backup-.*"`;
-    const cron = `${ns}cronjob="${name}-wal-backup"`;
-    const stale = backupStaleSeconds(opts.schedule);
-    rules.push(
-      {
-        alert: 'VelozBackupFailed',
-        expr: `max(kube_job_status_failed{${job}}) > 0`,
-        for: '0m',
-        labels: labels('warning'),
-        annotations: {
-          runbook_url: `${RUNBOOK_BASE}#velozbackupfailed`,
-          summary: `VeloZ ${name}: WAL backup job failed`,
-          description: 'A run of the WAL backup CronJob failed; see the job logs.',
-        },
+    // The CronJob names its Jobs `<CronJob>-<scheduled time>`.
+    const job = `${ns}job_name=~"${n.backupCronJob}-.*"`;
+    const cron = `${ns}cronjob="${n.backupCronJob}"`;
+    // The same threshold as condition BackupReady=False/BackupStale (operator status).
+    const stale = backupStaleAfterSeconds(opts.schedule, opts.timeZone);
+    rules.push({
+      alert: 'VelozBackupFailed',
+      expr: `max(kube_job_status_failed{${job}}) > 0`,
+      for: '0m',
+      labels: labels('warning'),
+      annotations: {
+        summary: `VeloZ ${name}: WAL backup job failed`,
+        description: 'A run of the WAL backup CronJob failed; see the job logs.',
       },
-      {
+    });
+    // A schedule that does not parse makes no CronJob (the API server rejects it): nothing to be late.
+    if (stale !== undefined) {
+      rules.push({
         alert: 'VelozBackupStale',
         expr: `time() - max(kube_cronjob_status_last_successful_time{${cron}}) > ${stale}`,
         for: '0m',
         labels: labels('critical'),
         annotations: {
-          runbook_url: `${RUNBOOK_BASE}#velozbackupstale`,
           summary: `VeloZ ${name}: no successful WAL backup for ${stale / 60} minutes`,
           description:
             'The WAL backup CronJob has not succeeded recently; recovery would lose recent orders.',
         },
-      },
-    );
+      });
+    }
   }
-  return rules;
+  // Every alert links to its section of docs/runbooks/alerts.md.
+  return rules.map((r) => ({
+    ...r,
+    annotations: { runbook_url: runbookUrl(opts.runbookBaseUrl, r.alert), ...r.annotations },
+  }));
 }

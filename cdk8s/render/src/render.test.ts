@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@veloz/api/variables';
+import { names } from '@veloz/api/names';
 import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
 import { applyDefaults } from '@veloz/api/crd/defaults';
 import type { VelozDeployment } from '@veloz/api/generated/types';
@@ -333,7 +334,7 @@ describe('render', () => {
   const backupArgs = (x: string, i: number, dest: string) => [
     'backup',
     '--engine-url',
-    `http://${x}-engine-${i}.${x}-engine:8080`,
+    names(x).engineUrl(i),
     '--deployment',
     x,
     '--pair',
@@ -367,7 +368,7 @@ describe('render', () => {
   const TMP_VOLUME = { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } };
   const WAL = { name: 'wal', mountPath: '/var/lib/veloz/wal' };
   const backupPod = (objs: KubernetesObject[], x: string) =>
-    find(objs, 'CronJob', `${x}-wal-backup`).spec.jobTemplate.spec.template.spec;
+    find(objs, 'CronJob', names(x).backupCronJob).spec.jobTemplate.spec.template.spec;
 
   it('runs veloz backup as the backup integration tests do: on the backup volume', () => {
     const cr = production();
@@ -493,7 +494,7 @@ describe('render', () => {
   it('names the deployment to the engine explicitly (VELOZ_DEPLOYMENT_NAME), not through its host name', () => {
     for (const [, cr] of SAMPLE_CRS) {
       const x = cr.metadata.name!;
-      const engine = container(find(render(cr, CTX), 'StatefulSet', `${x}-engine`), 'engine');
+      const engine = container(find(render(cr, CTX), 'StatefulSet', names(x).engine), 'engine');
       expect(envOf(engine)['VELOZ_DEPLOYMENT_NAME'], x).toBe(x);
       expect(loadConfig({ VELOZ_DEPLOYMENT_NAME: envOf(engine)['VELOZ_DEPLOYMENT_NAME'] })).toMatchObject({
         deploymentName: x,
@@ -551,7 +552,7 @@ describe('render', () => {
 
   it('writes only valid engine settings to the ConfigMap, named as the engine reads them', () => {
     for (const [, cr] of SAMPLE_CRS) {
-      const cm = find(render(cr, CTX), 'ConfigMap', `${cr.metadata.name}-config`);
+      const cm = find(render(cr, CTX), 'ConfigMap', names(cr.metadata.name!).config);
       // Credentials reach the engine from Secrets (secretKeyRef env), never from the ConfigMap.
       expect(() => loadConfig({ ...cm.data, ...CREDENTIALS_FROM_SECRETS })).not.toThrow();
       expect(Object.keys(cm.data).every((k) => k.startsWith('VELOZ_'))).toBe(true);

@@ -1,7 +1,8 @@
 // npm run synth -- FILE.yaml [--api-key KEY] [--no-monitoring] [--image IMAGE] [--namespace NS]
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { DEFAULT_IMAGE, SynthError, synth } from './synth.ts';
+import { DEFAULT_IMAGE } from '@veloz/api/image';
+import { SynthError, synth } from './synth.ts';
 
 const USAGE = `Usage: npm run synth -- FILE.yaml [options]
 
@@ -11,7 +12,7 @@ as multi-document YAML (kubectl apply -f - takes it).
 Options:
   --api-key KEY      value of the generated gateway API key Secret (default: a marked placeholder)
   --no-monitoring    leave out ServiceMonitor and PrometheusRule (assumed served otherwise)
-  --image IMAGE      image when spec.image is absent (default: ${DEFAULT_IMAGE})
+  --image IMAGE      image when spec.image is absent (default: ${DEFAULT_IMAGE}, the operator's)
   --namespace NS     namespace of the rendered objects
   -h, --help         this help`;
 

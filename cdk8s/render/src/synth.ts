@@ -9,11 +9,11 @@ import { render } from './render.ts';
 import type { KubernetesObject } from './render.ts';
 
 export const PLACEHOLDER_API_KEY = 'REPLACE-ME-placeholder-api-key-not-secret';
-export const DEFAULT_IMAGE = 'ghcr.io/veloz/veloz:latest';
 
 export interface SynthOptions {
   apiKey?: string;
   monitoringApiServed: boolean;
+  /** Image when spec.image is absent (synth-cli: @veloz/api/image's DEFAULT_IMAGE, as the operator). */
   image: string;
   namespace?: string;
   source: string;

@@ -251,7 +251,7 @@ describe('gateway in front of a real engine', () => {
       // The other key has its own bucket.
       expect((await fetch(url, { headers: { authorization: 'Bearer second-key-0000' } })).status).toBe(200);
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      expect(metrics).toMatch(/veloz_gateway_rate_limited\{key="key0"\} \d+/);
+      expect(metrics).toMatch(/veloz_gateway_rate_limited_total\{key="key0"\} \d+/);
       expect(metrics).not.toContain(KEY);
     } finally {
       await limited.stop();
@@ -358,7 +358,7 @@ describe('gateway in front of a real engine', () => {
     // gateway answers as usual; cutting off a client past the buffer limit is in hub.test.ts.
     expect((await call('GET', '/api/orders_state?status=open')).status).toBe(200);
     const metrics = (await call('GET', '/metrics', undefined, {})).text;
-    expect(metrics).toMatch(/veloz_gateway_sse_slow_disconnects 0/);
+    expect(metrics).toMatch(/veloz_gateway_sse_slow_disconnects_total 0/);
     expect(Number(/veloz_sse_clients (\d+)/.exec(metrics)?.[1])).toBe(100);
     for (const c of clients) c.close();
     slow.destroy();
@@ -409,7 +409,7 @@ describe('gateway with its own stdio engine', () => {
       // The restarted child recovered the first order from the WAL.
       expect(state.orders).toHaveLength(2);
       const metrics = await (await fetch(`${url}/metrics`)).text();
-      expect(metrics).toMatch(/veloz_gateway_engine_restarts 1/);
+      expect(metrics).toMatch(/veloz_gateway_engine_restarts_total 1/);
     } finally {
       expect(await g.stop('SIGTERM')).toBe(0);
       await rm(dir, { recursive: true, force: true });

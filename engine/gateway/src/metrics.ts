@@ -1,8 +1,9 @@
 // The gateway's Prometheus metrics, one registry per app instance.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '@veloz/common/process-metrics';
 
 export function createGatewayMetrics(registry = new Registry()) {
-  collectDefaultMetrics({ register: registry, prefix: 'veloz_process_' });
+  collectProcessMetrics(registry, 'veloz_');
   const r = [registry];
   return {
     registry,
@@ -15,18 +16,18 @@ export function createGatewayMetrics(registry = new Registry()) {
       registers: r,
     }),
     upstreamErrors: new Counter({
-      name: 'veloz_gateway_upstream_errors',
+      name: 'veloz_gateway_upstream_errors_total',
       help: 'Requests the engine did not answer (refused, reset, timed out, exited)',
       labelNames: ['kind'],
       registers: r,
     }),
     authFailures: new Counter({
-      name: 'veloz_gateway_auth_failures',
+      name: 'veloz_gateway_auth_failures_total',
       help: 'Requests rejected for a missing or wrong API key',
       registers: r,
     }),
     rateLimited: new Counter({
-      name: 'veloz_gateway_rate_limited',
+      name: 'veloz_gateway_rate_limited_total',
       help: 'Requests rejected by the per-key rate limit',
       labelNames: ['key'],
       registers: r,
@@ -37,7 +38,7 @@ export function createGatewayMetrics(registry = new Registry()) {
       registers: r,
     }),
     sseSlowDisconnects: new Counter({
-      name: 'veloz_gateway_sse_slow_disconnects',
+      name: 'veloz_gateway_sse_slow_disconnects_total',
       help: 'Event stream clients cut off for falling too far behind',
       registers: r,
     }),
@@ -47,7 +48,7 @@ export function createGatewayMetrics(registry = new Registry()) {
       registers: r,
     }),
     engineRestarts: new Counter({
-      name: 'veloz_gateway_engine_restarts',
+      name: 'veloz_gateway_engine_restarts_total',
       help: 'Engine restarts seen by the gateway (its event ids started over, or the stdio child was restarted)',
       registers: r,
     }),

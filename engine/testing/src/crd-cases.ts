@@ -96,6 +96,19 @@ export const INVALID_CASES: SchemaCase[] = [
     expect: { field: 'spec.backup.schedule', message: 'backup.schedule must be a cron schedule' },
   },
   {
+    // Quartz syntax: Kubernetes' CronJob would refuse it, so the CR is refused first.
+    name: 'cron schedule with a last-day-of-month L',
+    kind: 'VelozDeployment',
+    object: deployment('cronl', { backup: { schedule: '0 0 L * *' } }),
+    expect: { field: 'spec.backup.schedule', message: 'backup.schedule must be a cron schedule' },
+  },
+  {
+    name: 'cron schedule with an nth-weekday #',
+    kind: 'VelozDeployment',
+    object: deployment('cronhash', { backup: { schedule: '0 0 * * MON#2' } }),
+    expect: { field: 'spec.backup.schedule', message: 'backup.schedule must be a cron schedule' },
+  },
+  {
     name: 'both backup destinations',
     kind: 'VelozDeployment',
     object: deployment('two-dests', {

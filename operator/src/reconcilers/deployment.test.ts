@@ -1,3 +1,4 @@
+import { names } from '@veloz/api/names';
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../kube/client.ts';
@@ -147,7 +148,7 @@ describe('DeploymentReconciler', () => {
       api.put(RESOURCES.pvc, {
         // Claims from the volumeClaimTemplate carry its labels.
         metadata: {
-          name: `wal-desk-engine-${i}`,
+          name: names('desk').walClaim(i),
           namespace: 'ns',
           labels: { 'app.kubernetes.io/instance': 'desk' },
         },

@@ -1,6 +1,7 @@
 // VelozDeployment: finalizer -> API key (generated once) -> credentials check -> render ->
 // server-side apply of what changed -> prune -> status. Level-triggered: every pass reads the
 // world from the caches; steady state makes no writes.
+import { names } from '@veloz/api/names';
 import { createHash, randomBytes } from 'node:crypto';
 import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
 import { applyDefaults } from '@veloz/api/crd/defaults';
@@ -68,6 +69,8 @@ export interface DeploymentReconcilerDeps {
   monitoring: MonitoringDiscovery;
   log: Logger;
   defaultImage: string;
+  /** Base of the alerts' runbook links, unless the CR sets its own. */
+  runbookBaseUrl?: string;
   now: () => Date;
   /** Source of new API keys (32 random bytes, hex). */
   newApiKey?: () => string;
@@ -240,7 +243,7 @@ export class DeploymentReconciler implements Reconciler {
     const existing = this.d.cache.get(
       RESOURCES.secret,
       cr.metadata?.namespace ?? '',
-      `${cr.metadata?.name}-gateway-api-key`,
+      names(cr.metadata?.name ?? '').apiKeySecret,
     );
     // Generated once and kept: a key in use is never rotated behind the user's back.
     return (
@@ -259,6 +262,7 @@ export class DeploymentReconciler implements Reconciler {
     const x = cr.metadata?.name ?? '';
     const ctx = {
       defaultImage: this.d.defaultImage,
+      runbookBaseUrl: this.d.runbookBaseUrl,
       apiKey: this.apiKey(cr),
       monitoringApiServed: monitoringServed,
       secretsHash: this.secretsHash(cr),
@@ -455,7 +459,9 @@ export class DeploymentReconciler implements Reconciler {
       .listByInstance(RESOURCES.job, ns, x)
       .filter(
         (o) =>
-          !!o.metadata.ownerReferences?.some((r) => r.kind === 'CronJob' && r.name === `${x}-wal-backup`),
+          !!o.metadata.ownerReferences?.some(
+            (r) => r.kind === 'CronJob' && r.name === names(x).backupCronJob,
+          ),
       );
     for (const j of jobs) {
       const done = j.status?.conditions?.find(
@@ -485,18 +491,18 @@ export class DeploymentReconciler implements Reconciler {
     const pods = this.d.cache.listByInstance(RESOURCES.pod, ns, x);
     const claims = this.d.cache
       .listByInstance(RESOURCES.pvc, ns, x)
-      .filter((c) => c.status?.phase === 'Bound' && !!c.metadata.name?.startsWith(`wal-${x}-engine-`));
+      .filter((c) => c.status?.phase === 'Bound' && !!c.metadata.name?.startsWith(names(x).walClaim('')));
     const readyPods = new Set(pods.filter(podReady).map((p) => p.metadata.name ?? ''));
     // Only ready engines are asked for their WAL status; the answers are read back below.
     const readyEngines = new Map<number, string>();
     for (let i = 0; i < cr.spec.pairs; i++)
-      if (readyPods.has(`${x}-engine-${i}`)) readyEngines.set(i, `${x}-engine-${i}`);
+      if (readyPods.has(names(x).enginePod(i))) readyEngines.set(i, names(x).enginePod(i));
     this.d.wal?.track(ns, x, readyEngines);
     const status = computeDeploymentStatus(
       cr,
       {
-        engine: this.observedSts(ns, `${x}-engine`),
-        gateway: this.observedSts(ns, `${x}-gateway`),
+        engine: this.observedSts(ns, names(x).engine),
+        gateway: this.observedSts(ns, names(x).gateway),
         readyPods,
         boundClaims: new Set(claims.map((c) => c.metadata.name ?? '')),
         credentials,

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
+import { names } from '@veloz/api/names';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheOver } from '@veloz/testing/operator-fake-api';
@@ -125,7 +126,7 @@ beforeAll(async () => {
   });
   for (const i of [0, 1]) {
     cache.put(R.pod, {
-      metadata: { name: `desk-engine-${i}`, namespace: 'ns' },
+      metadata: { name: names('desk').enginePod(i), namespace: 'ns' },
       status: { conditions: [{ type: 'Ready', status: 'True' }] },
     });
   }

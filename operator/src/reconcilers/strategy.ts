@@ -1,6 +1,7 @@
 // VelozStrategy: push the strategy to every targeted ready engine (idempotent PUT carrying the
 // generation as its version), read its state back into status, and on deletion stop it and
 // cancel its orders on every engine before the finalizer goes.
+import { names } from '@veloz/api/names';
 import type { StrategyEngineStatus, VelozStrategy, VelozStrategyStatus } from '@veloz/api/generated/types';
 import type { Strategy } from '@veloz/api/http/contract';
 import type { Logger } from 'pino';
@@ -94,7 +95,7 @@ export class StrategyReconciler implements Reconciler {
     const unreachable: string[] = [];
     const rejected: string[] = [];
     for (const pair of this.targets(s, deployment.pairs)) {
-      const pod = `${s.spec.deploymentRef.name}-engine-${pair}`;
+      const pod = names(s.spec.deploymentRef.name).enginePod(pair);
       if (!podReady(this.d.cache.get(RESOURCES.pod, ns, pod))) {
         engines.push({ pair, state: 'pending', lastError: `engine ${pod} is not ready` });
         continue;
@@ -174,7 +175,7 @@ export class StrategyReconciler implements Reconciler {
     const name = s.metadata.name ?? '';
     const problems: string[] = [];
     for (const pair of deployment ? this.targets(s, deployment.pairs) : []) {
-      const pod = `${s.spec.deploymentRef.name}-engine-${pair}`;
+      const pod = names(s.spec.deploymentRef.name).enginePod(pair);
       const p = this.d.cache.get(RESOURCES.pod, ns, pod);
       // A pod that is gone took its orders' engine with it; nothing can be cancelled there.
       if (!p) continue;

@@ -1,8 +1,9 @@
 // The operator's Prometheus metrics, on one registry per operator instance.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '@veloz/common/process-metrics';
 
 export function createOperatorMetrics(registry = new Registry()) {
-  collectDefaultMetrics({ register: registry, prefix: 'veloz_operator_process_' });
+  collectProcessMetrics(registry, 'veloz_operator_');
   const r = [registry];
   return {
     registry,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { StrategyEngineStatus, VelozDeployment, VelozStrategy } from '@veloz/api/generated/types';
 import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
 import { applyDefaults } from '@veloz/api/crd/defaults';
+import { names } from '@veloz/api/names';
 import { describe, expect, it } from 'vitest';
 import { computeDeploymentStatus, type ObservedDeployment } from './deployment-status.ts';
 import { cleanupPendingStatus, computeStrategyStatus, type ObservedStrategy } from './strategy-status.ts';
@@ -48,8 +49,8 @@ function observed(over: Partial<ObservedDeployment> = {}): ObservedDeployment {
   return {
     engine: sts(1),
     gateway: sts(1),
-    readyPods: new Set(['d-engine-0', 'd-gateway-0']),
-    boundClaims: new Set(['wal-d-engine-0']),
+    readyPods: new Set([names('d').enginePod(0), names('d').gatewayPod(0)]),
+    boundClaims: new Set([names('d').walClaim(0)]),
     credentials: { ready: true, reason: 'NotRequired', message: '' },
     monitoringServed: true,
     wal: new Map(),

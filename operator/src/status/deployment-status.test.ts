@@ -1,15 +1,16 @@
 import type { VelozDeployment } from '@veloz/api/generated/types';
 import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
 import { applyDefaults } from '@veloz/api/crd/defaults';
+import { names } from '@veloz/api/names';
 import { describe, expect, it } from 'vitest';
 import {
   computeDeploymentStatus,
   type ObservedDeployment,
   type ObservedStatefulSet,
 } from './deployment-status.ts';
-import { parseCron } from './cron.ts';
 
 const NOW = '2026-11-21T10:00:00.000Z';
+const n = names('desk');
 
 function deployment(spec: Record<string, unknown> = {}, generation = 3): VelozDeployment {
   return applyDefaults(VELOZ_DEPLOYMENT.schema, {
@@ -33,8 +34,8 @@ function observed(over: Partial<ObservedDeployment> = {}): ObservedDeployment {
   return {
     engine: sts(2),
     gateway: sts(2),
-    readyPods: new Set(['desk-engine-0', 'desk-engine-1', 'desk-gateway-0', 'desk-gateway-1']),
-    boundClaims: new Set(['wal-desk-engine-0', 'wal-desk-engine-1']),
+    readyPods: new Set([n.enginePod(0), n.enginePod(1), n.gatewayPod(0), n.gatewayPod(1)]),
+    boundClaims: new Set([n.walClaim(0), n.walClaim(1)]),
     credentials: { ready: true, reason: 'SecretFound', message: '' },
     monitoringServed: true,
     wal: new Map(),
@@ -53,7 +54,7 @@ describe('computeDeploymentStatus', () => {
     [
       'one engine not ready',
       {},
-      observed({ readyPods: new Set(['desk-engine-0', 'desk-gateway-0', 'desk-gateway-1']) }),
+      observed({ readyPods: new Set([n.enginePod(0), n.gatewayPod(0), n.gatewayPod(1)]) }),
       'Progressing',
       'False',
       1,
@@ -124,7 +125,7 @@ describe('computeDeploymentStatus', () => {
       observed({
         credentials: { ready: false, reason: 'KeyMissing', message: 'Secret creds has no key apiSecret' },
         monitoringServed: false,
-        boundClaims: new Set(['wal-desk-engine-0']),
+        boundClaims: new Set([n.walClaim(0)]),
       }),
       NOW,
     );
@@ -136,7 +137,7 @@ describe('computeDeploymentStatus', () => {
     expect(cond(s, 'MonitoringReady')).toMatchObject({ status: 'False', reason: 'MonitoringAPINotServed' });
     expect(cond(s, 'WALReady')).toMatchObject({
       status: 'False',
-      message: 'WAL volume claims not bound: wal-desk-engine-1',
+      message: `WAL volume claims not bound: ${n.walClaim(1)}`,
     });
   });
 
@@ -192,7 +193,7 @@ describe('computeDeploymentStatus', () => {
     // Until the engine answers again (it restarts; another operator replica leads), they stay.
     const restarted = computeDeploymentStatus(
       { ...deployment(), status: s },
-      observed({ readyPods: new Set(['desk-engine-0', 'desk-gateway-0', 'desk-gateway-1']) }),
+      observed({ readyPods: new Set([n.enginePod(0), n.gatewayPod(0), n.gatewayPod(1)]) }),
       NOW,
     );
     expect(restarted.pairs?.[1]).toEqual({
@@ -205,17 +206,33 @@ describe('computeDeploymentStatus', () => {
   });
 });
 
-describe('parseCron', () => {
-  const at = (iso: string) => Date.parse(iso);
+// NOW is Saturday 10:00 UTC. The thresholds are those of the VelozBackupStale alert (the same
+// function); @veloz/api's schedule.test.ts covers every schedule form.
+describe('BackupStale follows the schedule, whatever its form', () => {
   it.each([
-    ['*/5 * * * *', '2026-11-21T10:02:30Z', '2026-11-21T10:05:00.000Z'],
-    ['0 * * * *', '2026-11-21T10:00:00Z', '2026-11-21T11:00:00.000Z'],
-    ['30 2 * * 0', '2026-11-21T10:00:00Z', '2026-11-22T02:30:00.000Z'],
-    ['0 0 1 1-3 *', '2026-11-21T10:00:00Z', '2027-01-01T00:00:00.000Z'],
-  ])('%s after %s is %s', (expr, after, next) => {
-    expect(new Date(parseCron(expr)!.next(at(after))).toISOString()).toBe(next);
+    ['*/5 * * * *', undefined, '2026-11-21T09:46:00Z', 'BackupSucceeded'],
+    ['*/5 * * * *', undefined, '2026-11-21T09:44:00Z', 'BackupStale'],
+    ['@daily', undefined, '2026-11-19T10:30:00Z', 'BackupSucceeded'],
+    ['@daily', undefined, '2026-11-19T09:30:00Z', 'BackupStale'],
+    // Friday 02:00 to Monday 02:00 is the longest gap: stale after six days.
+    ['0 2 * * MON-FRI', undefined, '2026-11-15T10:30:00Z', 'BackupSucceeded'],
+    ['0 2 * * MON-FRI', undefined, '2026-11-15T09:30:00Z', 'BackupStale'],
+    // Daylight saving can make a gap an hour longer: two more hours of grace.
+    ['0 2 * * MON-FRI', 'Europe/Paris', '2026-11-15T09:30:00Z', 'BackupSucceeded'],
+    ['0 2 * * MON-FRI', 'Europe/Paris', '2026-11-15T07:30:00Z', 'BackupStale'],
+  ])('%s (%s), last success %s: %s', (schedule, timeZone, time, reason) => {
+    const d = deployment({ backup: { schedule, ...(timeZone ? { timeZone } : {}) } });
+    const s = computeDeploymentStatus(d, observed({ lastBackup: { time, result: 'Succeeded' } }), NOW);
+    expect(cond(s, 'BackupReady')).toMatchObject({ reason });
   });
-  it.each(['* * * *', '61 * * * *', 'a b c d e', '*/0 * * * *'])('rejects %s', (expr) => {
-    expect(parseCron(expr)).toBeNull();
+
+  it('is never stale for a schedule that makes no CronJob', () => {
+    const d = deployment({ backup: { schedule: '0 0 30 2 *' } });
+    const last = { time: '2020-01-01T00:00:00Z', result: 'Succeeded' as const };
+    expect(
+      cond(computeDeploymentStatus(d, observed({ lastBackup: last }), NOW), 'BackupReady'),
+    ).toMatchObject({
+      reason: 'BackupSucceeded',
+    });
   });
 });

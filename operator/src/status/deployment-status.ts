@@ -8,7 +8,8 @@ import type {
   VelozDeploymentStatus,
 } from '@veloz/api/generated/types';
 import { mergeConditions, type ConditionInput } from './conditions.ts';
-import { parseCron } from './cron.ts';
+import { names } from '@veloz/api/names';
+import { backupStaleAfterSeconds } from '@veloz/api/schedule';
 
 export interface ObservedStatefulSet {
   generation: number;
@@ -21,9 +22,9 @@ export interface ObservedStatefulSet {
 export interface ObservedDeployment {
   engine: ObservedStatefulSet | undefined;
   gateway: ObservedStatefulSet | undefined;
-  /** Ready pods by name (X-engine-i, X-gateway-i). */
+  /** Ready pods by name (names().enginePod(i), gatewayPod(i)). */
   readyPods: ReadonlySet<string>;
-  /** WAL PVC names (wal-X-engine-i) that are Bound. */
+  /** WAL PVC names (names().walClaim(i)) that are Bound. */
   boundClaims: ReadonlySet<string>;
   credentials: { ready: boolean; reason: string; message: string };
   monitoringServed: boolean;
@@ -64,14 +65,14 @@ export function backupCondition(
   if (!last?.time) return c('BackupReady', 'Unknown', 'NoBackupYet', 'no backup has finished yet');
   if (last.result === 'Failed')
     return c('BackupReady', false, 'BackupFailed', last.message ?? 'the last backup failed');
-  const cron = parseCron(b.schedule);
-  const t = Date.parse(last.time);
-  if (cron && nowMs > cron.next(cron.next(t))) {
+  // The same threshold as the VelozBackupStale alert (cdk8s/render/src/alerts.ts).
+  const staleAfter = backupStaleAfterSeconds(b.schedule, b.timeZone);
+  if (staleAfter !== undefined && nowMs - Date.parse(last.time) > staleAfter * 1000) {
     return c(
       'BackupReady',
       false,
       'BackupStale',
-      `the last backup (${last.time}) is older than two schedule periods`,
+      `the last backup (${last.time}) is older than ${staleAfter / 60} minutes, twice the longest gap between two runs of the schedule`,
     );
   }
   return c('BackupReady', true, 'BackupSucceeded', `last backup at ${last.time}`);
@@ -86,8 +87,8 @@ function pairStatuses(
   const pairs: PairStatus[] = [];
   let readyPairs = 0;
   for (let i = 0; i < d.spec.pairs; i++) {
-    const engineReady = o.readyPods.has(`${name}-engine-${i}`);
-    const gatewayReady = o.readyPods.has(`${name}-gateway-${i}`);
+    const engineReady = o.readyPods.has(names(name).enginePod(i));
+    const gatewayReady = o.readyPods.has(names(name).gatewayPod(i));
     if (engineReady && gatewayReady) readyPairs++;
     // The WAL is durable: until its engine answers again (restarting, or a new operator leader
     // that has not asked yet) the last figures reported still describe it.
@@ -110,7 +111,7 @@ function credentialsCondition(live: boolean, o: ObservedDeployment): ConditionIn
 function walCondition(d: VelozDeployment, o: ObservedDeployment): ConditionInput {
   const name = d.metadata?.name ?? '';
   const pairs = d.spec.pairs;
-  const unbound = Array.from({ length: pairs }, (_, i) => `wal-${name}-engine-${i}`).filter(
+  const unbound = Array.from({ length: pairs }, (_, i) => names(name).walClaim(i)).filter(
     (n) => !o.boundClaims.has(n),
   );
   return pairs === 0
@@ -227,7 +228,7 @@ export function computeDeploymentStatus(
     conditions,
     readyPairs,
     pairs: pairStatus,
-    gatewayService: d.metadata?.name ?? '',
+    gatewayService: names(d.metadata?.name ?? '').service,
     ...(o.lastBackup ? { lastBackup: o.lastBackup } : {}),
   };
 }

@@ -10,6 +10,7 @@ import type { OrderView } from '@veloz/engine/engine/engine';
 import { KubeClient } from '@veloz/operator/kube/client';
 import { RESOURCES, type KubernetesObject } from '@veloz/operator/kube/resources';
 import { eventually } from '../../support/cluster.ts';
+import { names } from '@veloz/api/names';
 
 export type Obj = KubernetesObject & { spec: Record<string, unknown>; status?: Record<string, unknown> };
 
@@ -122,7 +123,7 @@ export class Gateway {
     const secret = await c.get<{ data: Record<string, string> }>(
       RESOURCES.secret,
       ns,
-      `${name}-gateway-api-key`,
+      names(name).apiKeySecret,
     );
     const key = Buffer.from(secret.data['apiKey']!, 'base64').toString('utf8');
     return new Gateway(`http://${svc.spec.clusterIP}:${svc.spec.ports[0]!.port}`, key);

@@ -16,14 +16,22 @@ import {
   stringMap,
 } from './schema.ts';
 import type { Schema } from './schema.ts';
+import { RUNBOOK_BASE_URL_PATTERN } from '../runbooks.ts';
 
 export const SYMBOL_RULE = "self.matches('^[A-Z0-9]{2,20}$')";
 export const SYMBOL_MESSAGE = 'must be 2-20 upper-case letters or digits, such as BTCUSDT';
 
-// Five space-separated fields (minute hour day-of-month month day-of-week) or a macro. CronJob's
-// own validation is stricter; this catches the common mistakes (six fields, TZ= prefix, typos).
-export const CRON_RULE =
-  "self.matches('^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9*/,-]+ [0-9*/,-]+ [0-9*/,?LW-]+ ([0-9*/,-]+|[A-Za-z]{3}(-[A-Za-z]{3})?) ([0-9*/,?L#-]+|[A-Za-z]{3}(-[A-Za-z]{3})?))$')";
+// What Kubernetes' CronJob accepts (robfig/cron's standard parser): a macro, or five fields
+// (minute hour day-of-month month day-of-week) of numbers, `*`, lists, ranges and steps, with `?`
+// in the day fields and three-letter names (JAN, MON-FRI) in month and day-of-week. Quartz's L, W
+// and # would make the CronJob fail, and a TZ= prefix is spec.backup.timeZone's job, so both are
+// refused here. CronJob still checks the ranges (minute 61).
+const CRON_NAME_OR_NUMBER = '([0-9]+|[A-Za-z]{3})';
+const cronList = (any: string) => {
+  const item = `(${any}|${CRON_NAME_OR_NUMBER}(-${CRON_NAME_OR_NUMBER})?)(/[0-9]+)?`;
+  return `${item}(,${item})*`;
+};
+export const CRON_RULE = `self.matches('^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9*/,-]+ [0-9*/,-]+ [0-9*?/,-]+ ${cronList('[*]')} ${cronList('[*?]')})$')`;
 
 const DURATION_PATTERN = '^([0-9]+(ms|s|m|h))+$';
 
@@ -359,17 +367,20 @@ const backup = named(
   obj(
     'Scheduled WAL backups: the CronJob `<name>-wal-backup` runs `veloz backup` against every engine.',
     {
-      schedule: str('Cron schedule (five fields, in the time zone of timeZone).', {
-        maxLength: 100,
-        default: '*/5 * * * *',
-        'x-kubernetes-validations': [
-          {
-            rule: CRON_RULE,
-            message:
-              "backup.schedule must be a cron schedule of five fields such as '*/5 * * * *' or a macro such as @hourly",
-          },
-        ],
-      }),
+      schedule: str(
+        'Cron schedule as Kubernetes CronJobs read it, in the time zone of timeZone: five fields (numbers, `*`, lists, ranges, steps, names such as MON-FRI or JAN) or a macro such as @daily.',
+        {
+          maxLength: 100,
+          default: '*/5 * * * *',
+          'x-kubernetes-validations': [
+            {
+              rule: CRON_RULE,
+              message:
+                "backup.schedule must be a cron schedule of five fields such as '*/5 * * * *' or a macro such as @hourly",
+            },
+          ],
+        },
+      ),
       timeZone: str('IANA time zone of the schedule (the controller manager’s when absent).', {
         maxLength: 64,
         pattern: '^[A-Za-z][A-Za-z0-9_+/-]*$',
@@ -485,6 +496,10 @@ const monitoring = named(
               {
                 default: '0.05',
               },
+            ),
+            runbookBaseUrl: str(
+              "Base of each alert's runbook_url annotation (`<base>#<alert name in lower case>`); the operator's --runbook-base-url (chart value prometheusRule.runbookBaseUrl) when absent.",
+              { pattern: RUNBOOK_BASE_URL_PATTERN, maxLength: 2048 },
             ),
           },
           { default: {} },

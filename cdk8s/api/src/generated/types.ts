@@ -214,7 +214,7 @@ export type BackupDestination = {
 
 /** Scheduled WAL backups: the CronJob `<name>-wal-backup` runs `veloz backup` against every engine. */
 export type BackupSpec = {
-  /** Cron schedule (five fields, in the time zone of timeZone). */
+  /** Cron schedule as Kubernetes CronJobs read it, in the time zone of timeZone: five fields (numbers, `*`, lists, ranges, steps, names such as MON-FRI or JAN) or a macro such as @daily. */
   schedule: string;
   /** IANA time zone of the schedule (the controller manager’s when absent). */
   timeZone?: string;
@@ -244,6 +244,8 @@ export type PrometheusRuleSpec = {
   labels?: Record<string, string>;
   /** p99 order acknowledgement latency above which VelozHighOrderLatency fires. */
   orderLatencySeconds: string;
+  /** Base of each alert's runbook_url annotation (`<base>#<alert name in lower case>`); the operator's --runbook-base-url (chart value prometheusRule.runbookBaseUrl) when absent. */
+  runbookBaseUrl?: string;
 };
 
 /** Prometheus Operator objects; created only when monitoring.coreos.com/v1 is served (condition MonitoringReady says why not otherwise). */

@@ -202,7 +202,7 @@ describe('engine against the fake Binance', () => {
     // Retry-After is honoured: the second request left no earlier than a second after the first.
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
     expect(fake.count('POST', '/api/v3/order') - posts).toBe(2);
-    expect(await metric('veloz_exchange_backoffs')).toBeGreaterThan(0);
+    expect(await metric('veloz_exchange_backoffs_total')).toBeGreaterThan(0);
   });
 
   it('resynchronises its clock on -1021 and resends', async () => {
@@ -235,7 +235,7 @@ describe('engine against the fake Binance', () => {
     const final = await settled(o.orderId, outcome);
     if (outcome === 'REJECTED') expect(final.reason).toMatch(/not found on the exchange/);
     expect(fake.count('GET', '/api/v3/order')).toBeGreaterThan(0);
-    expect(await metric('veloz_exchange_reconcile_differences{phase="unknown"')).toBeGreaterThan(0);
+    expect(await metric('veloz_exchange_reconcile_differences_total{phase="unknown"')).toBeGreaterThan(0);
   });
 
   it('confirms a cancel whose answer was lost', async () => {
@@ -252,9 +252,9 @@ describe('engine against the fake Binance', () => {
     fake.skipTradeIds('BTCUSDT', 7);
     fake.publishTrade('BTCUSDT', '50000.06', '0.1');
     await until('gap metric', async () =>
-      (await metric('veloz_market_data_missed_trades')) >= 7 ? true : undefined,
+      (await metric('veloz_market_data_missed_trades_total')) >= 7 ? true : undefined,
     );
-    expect(await metric('veloz_market_data_gaps')).toBeGreaterThanOrEqual(1);
+    expect(await metric('veloz_market_data_gaps_total')).toBeGreaterThanOrEqual(1);
 
     const connections = fake.wsConnections;
     fake.refuseStreams = true;
@@ -271,7 +271,7 @@ describe('engine against the fake Binance', () => {
       (await fetch(`${eng.url}/ready`)).status === 200 ? true : undefined,
     );
     expect(fake.wsConnections).toBeGreaterThan(connections);
-    expect(await metric('veloz_ws_disconnects')).toBeGreaterThanOrEqual(1);
+    expect(await metric('veloz_ws_disconnects_total')).toBeGreaterThanOrEqual(1);
     // The engine answers the exchange's pings.
     expect(fake.pongs).toBeGreaterThan(0);
   });
@@ -297,7 +297,9 @@ describe('engine against the fake Binance', () => {
     expect((await order(a.orderId)).status).toBe('FILLED');
     expect((await order(b.orderId)).status).toBe('CANCELED');
     expect((await order(c.orderId)).status).toBe('REJECTED');
-    expect(await metric('veloz_exchange_reconcile_differences{phase="start"')).toBeGreaterThanOrEqual(3);
+    expect(await metric('veloz_exchange_reconcile_differences_total{phase="start"')).toBeGreaterThanOrEqual(
+      3,
+    );
   });
 
   it('ends with the exchange’s true state in its WAL', async () => {
@@ -373,7 +375,7 @@ describe('paper trading on polled Binance prices', () => {
       for (let i = 0; i < 150; i++) fake.publishTrade('BTCUSDT', '42000.10', '0.001');
       const metrics = async () => (await fetch(`${eng.url}/metrics`)).text();
       await until('gap', async () =>
-        (await metrics()).match(/veloz_market_data_gaps\{symbol="BTCUSDT"\} 1/) ? true : undefined,
+        (await metrics()).match(/veloz_market_data_gaps_total\{symbol="BTCUSDT"\} 1/) ? true : undefined,
       );
     } finally {
       await eng.kill('SIGKILL');

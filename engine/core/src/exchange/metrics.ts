@@ -5,13 +5,13 @@ export function createExchangeMetrics(registry: Registry) {
   const r = [registry];
   return {
     requests: new Counter({
-      name: 'veloz_exchange_requests',
+      name: 'veloz_exchange_requests_total',
       help: 'Binance REST requests by endpoint and HTTP status (error: no answer)',
       labelNames: ['endpoint', 'status'],
       registers: r,
     }),
     backoffs: new Counter({
-      name: 'veloz_exchange_backoffs',
+      name: 'veloz_exchange_backoffs_total',
       help: 'Times the engine backed off from Binance (rate_limited, ip_banned, time_sync)',
       labelNames: ['reason'],
       registers: r,
@@ -22,7 +22,7 @@ export function createExchangeMetrics(registry: Registry) {
       registers: r,
     }),
     reconcileDifferences: new Counter({
-      name: 'veloz_exchange_reconcile_differences',
+      name: 'veloz_exchange_reconcile_differences_total',
       help: 'Differences between the WAL and the exchange written to the WAL, by phase (start, unknown, poll) and kind',
       labelNames: ['phase', 'kind'],
       registers: r,
@@ -38,13 +38,13 @@ export function createExchangeMetrics(registry: Registry) {
       registers: r,
     }),
     gaps: new Counter({
-      name: 'veloz_market_data_gaps',
+      name: 'veloz_market_data_gaps_total',
       help: 'Gaps detected in market data (trade ids that never arrived)',
       labelNames: ['symbol'],
       registers: r,
     }),
     missedTrades: new Counter({
-      name: 'veloz_market_data_missed_trades',
+      name: 'veloz_market_data_missed_trades_total',
       help: 'Trades missed in the gaps',
       labelNames: ['symbol'],
       registers: r,

@@ -85,7 +85,7 @@ describe('POST /api/orders', () => {
       expect(r.status).toBe(422);
       expect(r.body.reason).toBe(reason);
       const metrics = (await f.app.inject('/metrics')).body;
-      expect(metrics).toContain(`veloz_order_rejections{reason="${reason}"} 1`);
+      expect(metrics).toContain(`veloz_order_rejections_total{reason="${reason}"} 1`);
     } finally {
       await f.close();
     }
@@ -155,9 +155,9 @@ describe('service routes', () => {
     await post(fx, limit);
     const metrics = (await fx.app.inject('/metrics')).body;
     for (const name of [
-      'veloz_wal_entries_written',
-      'veloz_wal_bytes_written',
-      'veloz_wal_rotations',
+      'veloz_wal_entries_written_total',
+      'veloz_wal_bytes_written_total',
+      'veloz_wal_rotations_total',
       'veloz_wal_corrupted_entries',
       'veloz_wal_fsync_duration_seconds_bucket',
       'veloz_order_latency_seconds_bucket',

@@ -1,15 +1,25 @@
 // The engine's Prometheus metrics, on a registry owned by one engine instance. The names of the
-// seeds (veloz_wal_entries_written, ...) are kept as they are: dashboards and alerts use them.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// seeds (veloz_wal_entries_written, ...) are kept, with the `_total` Prometheus gives every counter
+// (docs/monitoring.md maps them); scripts/monitoring.test.ts checks the naming rules.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '@veloz/common/process-metrics';
 
 export function createEngineMetrics(registry = new Registry()) {
-  collectDefaultMetrics({ register: registry, prefix: 'veloz_process_' });
+  collectProcessMetrics(registry, 'veloz_');
   const r = [registry];
   const m = {
     registry,
-    walEntries: new Counter({ name: 'veloz_wal_entries_written', help: 'WAL records written', registers: r }),
-    walBytes: new Counter({ name: 'veloz_wal_bytes_written', help: 'WAL bytes written', registers: r }),
-    walRotations: new Counter({ name: 'veloz_wal_rotations', help: 'WAL segment rotations', registers: r }),
+    walEntries: new Counter({
+      name: 'veloz_wal_entries_written_total',
+      help: 'WAL records written',
+      registers: r,
+    }),
+    walBytes: new Counter({ name: 'veloz_wal_bytes_written_total', help: 'WAL bytes written', registers: r }),
+    walRotations: new Counter({
+      name: 'veloz_wal_rotations_total',
+      help: 'WAL segment rotations',
+      registers: r,
+    }),
     walCorrupted: new Gauge({
       name: 'veloz_wal_corrupted_entries',
       help: 'Corrupt WAL records found at the last recovery',
@@ -21,7 +31,7 @@ export function createEngineMetrics(registry = new Registry()) {
       registers: r,
     }),
     walCheckpoints: new Counter({
-      name: 'veloz_wal_checkpoints',
+      name: 'veloz_wal_checkpoints_total',
       help: 'WAL checkpoints written',
       registers: r,
     }),
@@ -64,7 +74,7 @@ export function createEngineMetrics(registry = new Registry()) {
       registers: r,
     }),
     orderEvents: new Counter({
-      name: 'veloz_order_status_transitions',
+      name: 'veloz_order_status_transitions_total',
       help: 'Orders entering each status',
       labelNames: ['status'],
       registers: r,
@@ -76,12 +86,12 @@ export function createEngineMetrics(registry = new Registry()) {
       registers: r,
     }),
     rejections: new Counter({
-      name: 'veloz_order_rejections',
+      name: 'veloz_order_rejections_total',
       help: 'Orders rejected before acceptance, by reason',
       labelNames: ['reason'],
       registers: r,
     }),
-    fills: new Counter({ name: 'veloz_fills', help: 'Fills', labelNames: ['symbol'], registers: r }),
+    fills: new Counter({ name: 'veloz_fills_total', help: 'Fills', labelNames: ['symbol'], registers: r }),
     position: new Gauge({
       name: 'veloz_position',
       help: 'Net position in base units',
@@ -107,20 +117,20 @@ export function createEngineMetrics(registry = new Registry()) {
       registers: r,
     }),
     strategyErrors: new Counter({
-      name: 'veloz_strategy_errors',
+      name: 'veloz_strategy_errors_total',
       help: 'Strategy errors (rejected orders, failures)',
       labelNames: ['strategy'],
       registers: r,
     }),
     ready: new Gauge({ name: 'veloz_ready', help: '1 when the engine is ready', registers: r }),
     marketUpdates: new Counter({
-      name: 'veloz_market_updates',
+      name: 'veloz_market_updates_total',
       help: 'Market data updates processed',
       labelNames: ['symbol'],
       registers: r,
     }),
     wsDisconnects: new Counter({
-      name: 'veloz_ws_disconnects',
+      name: 'veloz_ws_disconnects_total',
       help: 'Market data WebSocket disconnects',
       registers: r,
     }),

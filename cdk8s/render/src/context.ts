@@ -1,0 +1,50 @@
+// What render() and its builders take and give: the caller's context and the plain manifests.
+import type { VelozDeployment } from '@veloz/api/generated/types';
+
+export interface RenderContext {
+  /** The operator's own image: the default of spec.image, so versions always match. */
+  defaultImage: string;
+  /**
+   * Value of the generated API key (Secret `X-gateway-api-key`); must be given unless
+   * spec.gateway.apiKeySecretRef is set, and is then ignored. Generated once by the caller.
+   */
+  apiKey?: string;
+  /** Whether monitoring.coreos.com/v1 is served (ServiceMonitor and PrometheusRule). */
+  monitoringApiServed: boolean;
+  /**
+   * Hash of the data of every referenced Secret (credentials, API key, PostgreSQL): a pod
+   * template annotation, so a changed Secret rolls the pods. Never the values themselves.
+   */
+  secretsHash?: string;
+  /** Pods allowed to reach the engines' admin API besides gateways and backup jobs. */
+  operatorPods?: PeerSelector;
+  /** Metrics scrapers allowed to reach the engines. */
+  scraperPods?: PeerSelector;
+  /**
+   * Base of the alerts' runbook_url annotations when spec.monitoring.prometheusRule.runbookBaseUrl
+   * is absent (the operator's --runbook-base-url); @veloz/api/runbooks' default otherwise.
+   */
+  runbookBaseUrl?: string;
+}
+
+export interface PeerSelector {
+  podLabels: Record<string, string>;
+  /** Labels of the namespace; any namespace when absent. */
+  namespaceLabels?: Record<string, string>;
+}
+
+export interface KubernetesObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Array<Record<string, unknown>>;
+  };
+  [field: string]: unknown;
+}
+
+/** A VelozDeployment with its schema defaults applied and a name: what every builder takes. */
+export type Desk = VelozDeployment & { metadata: { name: string } };

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { desk } from '@veloz/testing/desk';
+import { engineStatefulSet } from './engine-statefulset.ts';
+
+const CTX = { defaultImage: 'veloz:1', monitoringApiServed: false };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Manifest = any;
+
+describe('engineStatefulSet', () => {
+  it('runs one engine per pair with its WAL claim template', () => {
+    const sts: Manifest = engineStatefulSet(desk('d1', { pairs: 3, wal: { storage: { size: '7Gi' } } }), CTX);
+    expect(sts.metadata.name).toBe('d1-engine');
+    expect(sts.spec.serviceName).toBe('d1-engine');
+    expect(sts.spec.replicas).toBe(3);
+    expect(sts.spec.volumeClaimTemplates.map((t: Manifest) => [t.metadata.name, t.spec.resources])).toEqual([
+      ['wal', { requests: { storage: '7Gi' } }],
+    ]);
+    const [engine] = sts.spec.template.spec.containers;
+    expect([engine.image, engine.args]).toEqual(['veloz:1', ['engine', '--port', '8080']]);
+    expect(engine.envFrom).toEqual([{ configMapRef: { name: 'd1-config' } }]);
+  });
+
+  it('takes exchange credentials only in live modes, from the referenced Secret', () => {
+    const env = (sts: Manifest) => sts.spec.template.spec.containers[0].env.map((e: Manifest) => e.name);
+    expect(env(engineStatefulSet(desk('d1'), CTX))).toEqual(['NODE_OPTIONS', 'VELOZ_DEPLOYMENT_NAME']);
+    const live = desk('d1', {
+      execution: { mode: 'binance_spot', credentialsSecretRef: { name: 'creds' } },
+    });
+    expect(env(engineStatefulSet(live, CTX))).toEqual([
+      'NODE_OPTIONS',
+      'VELOZ_DEPLOYMENT_NAME',
+      'VELOZ_BINANCE_API_KEY',
+      'VELOZ_BINANCE_API_SECRET',
+    ]);
+  });
+
+  it('adds the restore init container and its volumes only when asked', () => {
+    expect(
+      (engineStatefulSet(desk('d1'), CTX) as Manifest).spec.template.spec.initContainers,
+    ).toBeUndefined();
+    const sts: Manifest = engineStatefulSet(
+      desk('d1', { restore: { fromBackup: { source: '/backups' } } }),
+      CTX,
+    );
+    expect(sts.spec.template.spec.initContainers.map((c: Manifest) => c.name)).toEqual(['restore']);
+    expect(sts.spec.template.spec.volumes.map((v: Manifest) => v.name)).toEqual(['tmp', 'backups']);
+  });
+});

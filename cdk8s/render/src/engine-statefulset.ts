@@ -1,0 +1,98 @@
+// StatefulSet `X-engine`: one engine per pair, each with its WAL volume claim (template `wal`),
+// its credentials from the referenced Secret, and the restore init container when asked.
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
+import { VARIABLES } from '@veloz/api/variables';
+import { PORT, POSTGRES_MOUNT, WAL_MOUNT, labels, names, selectorLabels } from '@veloz/api/names';
+import { heapMiB } from './config.ts';
+import { containerSecurity, image, probes, secretEnv, tmpMount } from './container.ts';
+import type { Desk, KubernetesObject, RenderContext } from './context.ts';
+import { manifest } from './manifest.ts';
+import { objectMeta } from './metadata.ts';
+import { podAnnotations, podSpec, tmpVolume } from './pod.ts';
+import { kubeResources, q } from './quantity.ts';
+import { restoreInitContainer } from './restore-init-container.ts';
+
+export function engineStatefulSet(d: Desk, ctx: RenderContext): KubernetesObject {
+  const x = d.metadata.name;
+  const n = names(x);
+  const spec = d.spec;
+  const creds = spec.execution.mode === 'sim_engine' ? undefined : spec.execution.credentialsSecretRef;
+  const env: k8s.EnvVar[] = [
+    { name: 'NODE_OPTIONS', value: `--max-old-space-size=${heapMiB(spec.engine.memoryPoolSize)}` },
+    // Names the PostgreSQL table the engine ships to; explicit rather than parsed from the host name.
+    { name: VARIABLES.deploymentName.name, value: x },
+  ];
+  if (creds) {
+    env.push(
+      secretEnv('VELOZ_BINANCE_API_KEY', creds.name, creds.apiKeyKey),
+      secretEnv('VELOZ_BINANCE_API_SECRET', creds.name, creds.apiSecretKey),
+    );
+  }
+  const volumes: k8s.Volume[] = [tmpVolume];
+  const mounts: k8s.VolumeMount[] = [{ name: 'wal', mountPath: WAL_MOUNT }, tmpMount];
+  const pg = spec.wal.postgres?.secretRef;
+  if (pg) {
+    volumes.push({
+      name: 'postgres',
+      secret: { secretName: pg.name, items: [{ key: pg.key, path: 'uri' }], defaultMode: 0o440 },
+    });
+    mounts.push({ name: 'postgres', mountPath: POSTGRES_MOUNT, readOnly: true });
+  }
+  const restore = restoreInitContainer(d, ctx);
+  if (restore) volumes.push(...restore.volumes);
+
+  return manifest(
+    (scope) =>
+      new k8s.KubeStatefulSet(scope, 'engine', {
+        metadata: objectMeta(d, n.engine, 'engine'),
+        spec: {
+          serviceName: n.engine,
+          replicas: spec.pairs,
+          // Pairs are independent: one slow WAL replay must not hold back the others.
+          podManagementPolicy: 'Parallel',
+          updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0 } },
+          revisionHistoryLimit: 10,
+          selector: { matchLabels: selectorLabels(x, 'engine') },
+          persistentVolumeClaimRetentionPolicy: {
+            whenDeleted: spec.wal.storage.retainOnDelete ? 'Retain' : 'Delete',
+            // Scaling down (and pairs: 0) always keeps the WAL: scaling up again resumes it.
+            whenScaled: 'Retain',
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: n.walClaimTemplate, labels: labels(x, 'engine') },
+              spec: {
+                accessModes: ['ReadWriteOnce'],
+                storageClassName: spec.wal.storage.storageClassName,
+                volumeMode: 'Filesystem',
+                resources: { requests: { storage: q(spec.wal.storage.size) } },
+              },
+            },
+          ],
+          template: {
+            metadata: { labels: labels(x, 'engine'), annotations: podAnnotations(d, ctx) },
+            spec: podSpec(d, 'engine', {
+              initContainers: restore ? [restore.container] : undefined,
+              containers: [
+                {
+                  name: 'engine',
+                  // No command anywhere: the image's entrypoint (tini -- node veloz.js) runs the
+                  // args, so tini is PID 1 and forwards signals; there is no `veloz` on its PATH.
+                  ...image(d, ctx),
+                  args: ['engine', '--port', String(PORT)],
+                  ports: [{ name: 'http', containerPort: PORT, protocol: 'TCP' }],
+                  envFrom: [{ configMapRef: { name: n.config } }],
+                  env,
+                  resources: kubeResources(spec.engine.resources),
+                  securityContext: containerSecurity,
+                  volumeMounts: mounts,
+                  ...probes,
+                },
+              ],
+              volumes,
+            }),
+          },
+        },
+      }),
+  );
+}

@@ -1,0 +1,18 @@
+// A VelozDeployment as render()'s builders take it: schema defaults applied, named, namespaced
+// and with a uid (for owner references), as read from the API server.
+import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
+import { applyDefaults } from '@veloz/api/crd/defaults';
+import type { VelozDeployment } from '@veloz/api/generated/types';
+
+type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+export type Desk = VelozDeployment & { metadata: { name: string } };
+
+export function desk(name: string, spec: DeepPartial<VelozDeployment['spec']> = {}): Desk {
+  return applyDefaults(VELOZ_DEPLOYMENT.schema, {
+    apiVersion: 'veloz.io/v1alpha1',
+    kind: 'VelozDeployment',
+    metadata: { name, namespace: 'trading', uid: `uid-${name}` },
+    spec,
+  }) as Desk;
+}
