@@ -606,6 +606,7 @@ export const DEPLOYMENT_CONDITIONS = [
   'BackupReady',
   'MonitoringReady',
   'Paused',
+  'Deleting',
 ] as const;
 
 export const velozDeploymentStatus = named(
