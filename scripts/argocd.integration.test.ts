@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
 import { applyDefaults } from '@veloz/api/crd/defaults';
 import type { VelozDeployment } from '@veloz/api/generated/types';
+import { deletingStatus } from '@veloz/operator/status/deletion-status';
 import { computeDeploymentStatus, type ObservedDeployment } from '@veloz/operator/status/deployment-status';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -163,6 +164,34 @@ describe.skipIf(!interpreter.bin)(
         ],
       ] as const)('%s → %s', (_, d, o, want) => {
         expect(health('VelozDeployment', withStatus(d, o)).status).toBe(want);
+      });
+
+      it('a deletion under way is Progressing; one waiting on an engine that does not answer, Degraded', () => {
+        const d = withStatus(deployment({}), observed());
+        // Marking it for deletion bumps the generation.
+        const marked = { ...d, metadata: { ...d.metadata, generation: 4, deletionTimestamp: NOW } };
+        const stopping = { ...marked, status: deletingStatus(marked, [{ name: 'btc-grid' }], NOW) };
+        expect(health('VelozDeployment', stopping)).toEqual({
+          status: 'Progressing',
+          message:
+            'StrategiesStopping: stopping VelozStrategy btc-grid and cancelling their open orders first',
+        });
+        const why = 'cannot stop the strategy yet: engine trading/desk-engine-1: connect ECONNREFUSED';
+        const blocked = {
+          ...marked,
+          status: deletingStatus(marked, [{ name: 'btc-grid', blocked: why }], NOW),
+        };
+        expect(health('VelozDeployment', blocked)).toMatchObject({
+          status: 'Degraded',
+          message: expect.stringMatching(
+            /^CleanupBlocked: VelozStrategy btc-grid: cannot stop the strategy yet: /,
+          ),
+        });
+        // Before the operator has looked at it, still Progressing.
+        expect(health('VelozDeployment', marked)).toEqual({
+          status: 'Progressing',
+          message: 'Pending deletion',
+        });
       });
 
       it('a newer generation than the status is Progressing, whatever the status says', () => {

@@ -1,5 +1,6 @@
 // VelozDeployment against a real API server: children with owner references, status with
-// observedGeneration, updates, repairs, pause, WAL growth and deletion.
+// observedGeneration, updates, repairs, pause, WAL growth and deletion (also one held by an
+// engine that does not answer: the pods of this suite run on fake nodes, where none does).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -31,20 +32,34 @@ afterEach(async () => {
   c.close();
 });
 
-async function quickstart(): Promise<Obj> {
+async function quickstart(kind = 'VelozDeployment'): Promise<Obj> {
   const docs = parseAllDocuments(
     await readFile(join(import.meta.dirname, '..', 'crds', 'samples', 'quickstart.yaml'), 'utf8'),
   );
-  const d = docs.map((x) => x.toJS() as Obj).find((o) => o.kind === 'VelozDeployment')!;
+  const d = docs.map((x) => x.toJS() as Obj).find((o) => o.kind === kind)!;
   return { ...d, metadata: { ...d.metadata, namespace: ns.name } };
 }
 
 const get = (r: ResourceRef = RESOURCES.velozDeployment, name = 'quickstart') =>
   c.find<Obj>(r, ns.name, name);
 const condition = (o: Obj | undefined, type: string) =>
-  (o?.status?.['conditions'] as Array<{ type: string; status: string; reason: string }> | undefined)?.find(
-    (x) => x.type === type,
-  );
+  (
+    o?.status?.['conditions'] as
+      Array<{ type: string; status: string; reason: string; message: string }> | undefined
+  )?.find((x) => x.type === type);
+
+/** Events of this namespace with `reason`, as `Type Kind/name: message`. */
+async function eventsWith(reason: string): Promise<string[]> {
+  const list = await c.list<{
+    type: string;
+    reason: string;
+    message: string;
+    involvedObject: { kind: string; name: string };
+  }>(RESOURCES.event, ns.name);
+  return list.items
+    .filter((e) => e.reason === reason)
+    .map((e) => `${e.type} ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`);
+}
 
 async function ready(generation?: number): Promise<Obj> {
   return eventually('the deployment to be Ready', async () => {
@@ -168,6 +183,66 @@ describe('VelozDeployment on a real API server', () => {
     await c.apply(await quickstart());
     await ready();
     await expect(update({ wal: { storage: { size: '1Mi' } } })).rejects.toThrow(/WAL|grow|shrink/i);
+  });
+
+  it('a deletion held by an engine that does not answer says why, and veloz.io/abandon-engines lets it go', async () => {
+    await c.apply(await quickstart());
+    await c.apply(await quickstart('VelozStrategy'));
+    await ready();
+    await eventually('the strategy to carry its finalizer', async () =>
+      (await get(RESOURCES.velozStrategy, 'quickstart-grid'))?.metadata?.finalizers?.includes(
+        'veloz.io/strategy-cleanup',
+      ),
+    );
+    await c.delete(RESOURCES.velozDeployment, ns.name, 'quickstart');
+    const blocked = await eventually(
+      'the deployment to say what its deletion waits for',
+      async () => {
+        const deleting = condition(await get(), 'Deleting');
+        return deleting?.reason === 'CleanupBlocked' && deleting;
+      },
+      180_000,
+    );
+    expect(blocked.status).toBe('True');
+    expect(blocked.message).toMatch(
+      /^VelozStrategy quickstart-grid: cannot stop the strategy yet: engine .*quickstart-engine-0/,
+    );
+    expect(blocked.message).toContain('kubectl annotate vzd quickstart veloz.io/abandon-engines=true');
+    expect(condition(await get(RESOURCES.velozStrategy, 'quickstart-grid'), 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'CleanupPending',
+    });
+    expect(await eventsWith('CleanupBlocked')).toContainEqual(
+      expect.stringMatching(/^Warning VelozDeployment\/quickstart: VelozStrategy quickstart-grid: /),
+    );
+    expect(await eventsWith('CleanupPending')).toContainEqual(
+      expect.stringMatching(/^Warning VelozStrategy\/quickstart-grid: deletion waits: .*quickstart-engine-0/),
+    );
+    // It keeps waiting: nothing is abandoned without the annotation.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await get()).toBeDefined();
+
+    await c.mergePatch(RESOURCES.velozDeployment, ns.name, 'quickstart', {
+      metadata: { annotations: { 'veloz.io/abandon-engines': 'true' } },
+    });
+    await eventually(
+      'the strategy to be gone',
+      async () => !(await get(RESOURCES.velozStrategy, 'quickstart-grid')),
+      180_000,
+    );
+    await eventually('the deployment to be gone', async () => !(await get()), 60_000);
+    const abandoned = await eventsWith('EnginesAbandoned');
+    for (const on of ['VelozStrategy/quickstart-grid', 'VelozDeployment/quickstart'])
+      expect(abandoned).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^Warning ${on}: veloz.io/abandon-engines: VelozStrategy quickstart-grid deleted without stopping it on quickstart-engine-0 .*may remain open on the exchange`,
+          ),
+        ),
+      );
+    expect(op.lines).toContainEqual(
+      expect.objectContaining({ level: 40, strategy: 'quickstart-grid', engine: 'quickstart-engine-0' }),
+    );
   });
 
   it.each([

@@ -477,6 +477,23 @@ export interface LoadOptions {
   role?: 'engine' | 'gateway';
 }
 
+/**
+ * How a bad value is reported, by loadConfig and by the checks a process makes when it first uses
+ * a value (a port already taken, a WAL directory that is a file): the variable, the flag that set
+ * it if one did, the value (hidden when secret), what is accepted and, when known, why not.
+ */
+export function invalidValue(
+  spec: Pick<VariableSpec<unknown>, 'name' | 'secret'>,
+  raw: string,
+  expected: string,
+  why?: string,
+  flag?: string,
+): string {
+  const shown = spec.secret ? '<hidden>' : JSON.stringify(raw);
+  const from = flag ? ` (set by ${flag})` : '';
+  return `${spec.name}=${shown}${from} is invalid: expected ${expected}${why ? ` (${why})` : ''}`;
+}
+
 /** Parses every variable; throws one ConfigError listing each bad one with the accepted values. */
 export function loadConfig(env: Record<string, string | undefined>, opts: LoadOptions = {}): Config {
   const out: Record<string, unknown> = {};
@@ -491,8 +508,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
       out[key] = spec.parse(raw);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      const shown = spec.secret ? '<hidden>' : JSON.stringify(raw);
-      errors.push(`${spec.name}=${shown} is invalid: expected ${err.message}`);
+      errors.push(invalidValue(spec, raw, err.message));
     }
   }
   if (errors.length === 0) errors.push(...crossChecks(out as Config, opts.role ?? 'engine'));

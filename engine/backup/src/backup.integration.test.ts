@@ -1,7 +1,7 @@
 // Backups proven by restoring: real engine processes under order load, `veloz backup` and
 // `veloz restore` run as the CronJob and the init container run them, a directory destination
 // and a real S3-compatible server (MinIO built from the Go module proxy).
-import { readFile, readdir, rm, writeFile, mkdtemp, mkdir } from 'node:fs/promises';
+import { copyFile, readFile, readdir, rm, writeFile, mkdtemp, mkdir } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -362,11 +362,11 @@ describe('backup and restore', () => {
     expect(bad.stderr).toMatch(new RegExp(`backup ${okName} is damaged: .*${part}: `));
     expect(await readdir(to)).toEqual([]);
 
-    // A non-empty target is refused unless forced; --if-empty leaves it alone.
-    await writeFile(join(to, 'orders_current.wal'), '');
+    // A target holding a WAL is refused unless forced; --if-empty leaves it alone.
+    await copyFile(join(wal, 'orders_current.wal'), join(to, 'orders_current.wal'));
     const busy = await veloz(['restore', '--from', dest, '--deployment', 'prod', '--pair', '0', '--to', to]);
     expect(busy.code).toBe(1);
-    expect(busy.stderr).toMatch(/is not empty/);
+    expect(busy.stderr).toMatch(/is not empty \(it holds a WAL: orders_current\.wal: /);
     const skip = await veloz([
       'restore',
       '--from',

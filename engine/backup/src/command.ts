@@ -5,7 +5,8 @@ import { parse, UsageError } from '@veloz/common/args';
 import { restoreFromPostgres } from './shipping/postgres-restore.ts';
 import { runBackup } from './backup.ts';
 import { applyRetention } from './retention.ts';
-import { prepareTarget, restoreFromStore, type RestoreResult, type Target } from './restore.ts';
+import { restoreFromStore, type RestoreResult, type Target } from './restore.ts';
+import { prepareTarget } from './target.ts';
 import { FsStore, S3Store, parseS3Url, type Store } from './store.ts';
 
 export const DEFAULT_POSTGRES_URI_FILE = '/var/run/secrets/veloz/postgres/uri';
@@ -57,7 +58,10 @@ Options:
   --up-to-time T          restore records written at or before T, RFC 3339 (VELOZ_RESTORE_UP_TO_TIME)
   --force                 empty a non-empty --to first (VELOZ_RESTORE_FORCE)
   --if-empty              do nothing (exit 0) when --to already holds a WAL, e.g. in an init
-                          container on a pod restart (VELOZ_RESTORE_IF_EMPTY)
+                          container on a pod restart (VELOZ_RESTORE_IF_EMPTY); a --to with
+                          files but no WAL is restored into, and the files are named
+  Holds a WAL: a segment (orders_current.wal, orders_<n>.wal) with a valid record, or with
+  damage that strict recovery refuses. Segments without a record are moved to quarantine/.
   --source-deployment D   the deployment whose backups or PostgreSQL table to read, when it is
                           not --deployment (VELOZ_RESTORE_SOURCE_DEPLOYMENT)
   --postgres-uri-file F   connection URI for postgres:// without a host (VELOZ_WAL_POSTGRES_URI_FILE,
@@ -305,12 +309,22 @@ export async function restoreCommand(argv: string[], env: Env = process.env): Pr
   const store = isPostgres ? null : openStore('from', from, values, env);
 
   try {
-    if (!(await prepareTarget(to, force))) {
+    const prepared = await prepareTarget(to, force ? 'force' : ifEmpty ? 'if-empty' : 'refuse');
+    if (!prepared.ready) {
       if (ifEmpty) {
-        console.log(JSON.stringify({ result: 'skipped', reason: `${to} already holds a WAL`, to }));
+        console.log(JSON.stringify({ result: 'skipped', reason: `${to} ${prepared.reason}`, to }));
         return 0;
       }
-      throw new Error(`${to} is not empty: refusing to overwrite a WAL (use --force to replace it)`);
+      throw new Error(
+        `${to} is not empty (it ${prepared.reason}): refusing to overwrite it (use --force to replace it` +
+          `${prepared.holdsWal ? '' : ', or --if-empty to restore beside what is not a WAL'})`,
+      );
+    }
+    const stray =
+      prepared.stray.length > 0 ? { strayFiles: prepared.stray, setAside: prepared.setAside } : {};
+    if (prepared.stray.length > 0) {
+      say(`${to} holds no WAL, restoring into it; found: ${prepared.stray.join(', ')}`);
+      for (const p of prepared.setAside) say(`moved a segment without records to ${p}`);
     }
     let r: RestoreResult;
     if (store) {
@@ -325,6 +339,7 @@ export async function restoreCommand(argv: string[], env: Env = process.env): Pr
       JSON.stringify({
         result: 'restored',
         to,
+        ...stray,
         ...r,
         lastTime: r.lastTimestamp === null ? null : new Date(r.lastTimestamp).toISOString(),
       }),

@@ -30,19 +30,6 @@ export interface RestoreResult {
   bytes: number;
 }
 
-/** Entries that do not make a WAL directory "non-empty" (a fresh ext4 volume has lost+found). */
-const IGNORED = new Set(['lost+found']);
-
-/** Refuses a target that holds anything unless `force`; with `force`, empties it. */
-export async function prepareTarget(dir: string, force: boolean): Promise<boolean> {
-  await mkdir(dir, { recursive: true });
-  const entries = (await readdir(dir)).filter((e) => !IGNORED.has(e) && !e.startsWith('.veloz-restore-'));
-  if (entries.length === 0) return true;
-  if (!force) return false;
-  for (const e of entries) await rm(join(dir, e), { recursive: true, force: true });
-  return true;
-}
-
 /** Where in a store one pair's backups are: `--from` may name the root, a deployment or a pair. */
 export async function locate(store: Store, deployment: string, pair: number): Promise<string> {
   const tried: string[] = [];

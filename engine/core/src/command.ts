@@ -1,12 +1,14 @@
 // `veloz engine`: the trading engine as an HTTP service (--port) or over stdin/stdout (--stdio).
 import { getHeapStatistics } from 'node:v8';
-import { ConfigError, loadConfig } from '@veloz/api/variables';
+import { ConfigError, invalidValue, loadConfig, VARIABLES } from '@veloz/api/variables';
 import { Engine } from './engine/engine.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from '@veloz/common/logging';
+import { listenProblem } from '@veloz/common/listen';
 import { createEngineMetrics } from './metrics/engine-metrics.ts';
 import { StrategyManager } from './strategies/manager.ts';
 import { runStdio } from './stdio/stdio-server.ts';
+import { startupProblems } from './startup-checks.ts';
 import { parse, UsageError } from '@veloz/common/args';
 
 export const ENGINE_HELP = `Usage: veloz engine (--port P | --stdio) [options]
@@ -22,7 +24,9 @@ Options:
   -h, --help      show this help
 
 Every setting is also read from VELOZ_* environment variables (see docs/configuration.md);
-an invalid value stops the engine with a message naming the variable. GET /openapi.json
+an invalid value stops the engine with exit code 2 and a message naming the variable. So does
+a value that fails when used at start: a host that does not resolve, a port already taken, a
+WAL directory the engine cannot create files in, a PostgreSQL URI file that cannot be read. GET /openapi.json
 describes the HTTP API (OpenAPI 3.1; docs/openapi/engine.json).`;
 
 export async function engineCommand(argv: string[]): Promise<number> {
@@ -47,12 +51,17 @@ export async function engineCommand(argv: string[]): Promise<number> {
   try {
     config = loadConfig(env);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`veloz engine: invalid configuration:\n${err.message}\n`);
-      return 2;
-    }
+    if (err instanceof ConfigError) return invalidConfiguration(err.message);
     throw err;
   }
+  const problems = await startupProblems(config, {
+    listens: !values.stdio,
+    flags: {
+      ...(values.host !== undefined ? { host: '--host' } : {}),
+      ...(values['wal-dir'] !== undefined ? { walDir: '--wal-dir' } : {}),
+    },
+  });
+  if (problems.length > 0) return invalidConfiguration(problems.join('\n'));
   // Must be set before the first thread-pool operation (the WAL's file I/O).
   process.env['UV_THREADPOOL_SIZE'] = String(config.workerThreads);
   const log = createLogger(config.logLevel, values.stdio ? 2 : 1, 'veloz-engine');
@@ -91,7 +100,25 @@ export async function engineCommand(argv: string[]): Promise<number> {
     await stop('stdin closed');
     return 0;
   }
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    const problem = listenProblem(err, {
+      host: config.host,
+      port: config.port,
+      hostFlag: values.host === undefined ? undefined : '--host',
+      portFlag: values.port === undefined ? undefined : '--port',
+    });
+    if (!problem) {
+      await stop('listen failed');
+      throw err;
+    }
+    // Reported before the engine stops, so a failing stop cannot hide which setting is wrong.
+    const { setting, value, expected, why, flag } = problem;
+    const code = invalidConfiguration(invalidValue(VARIABLES[setting], value, expected, why, flag));
+    await stop('listen failed');
+    return code;
+  }
   log.info({ port: config.port, walDir: config.walDir }, 'engine listening');
   await new Promise<void>((resolve, reject) => {
     const onSignal = (sig: string) =>
@@ -105,4 +132,10 @@ export async function engineCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', onSignal);
   });
   return 0;
+}
+
+/** Exit code 2 with the lines naming each bad setting, like a value loadConfig() refuses. */
+function invalidConfiguration(lines: string): number {
+  process.stderr.write(`veloz engine: invalid configuration:\n${lines}\n`);
+  return 2;
 }

@@ -1,6 +1,8 @@
 // `veloz gateway`: the authenticated HTTP front of one engine (DESIGN §1, §6a).
-import { ConfigError, gatewayApiKeys, loadConfig, VARIABLES } from '@veloz/api/variables';
+import { ConfigError, gatewayApiKeys, invalidValue, loadConfig, VARIABLES } from '@veloz/api/variables';
 import { parse, UsageError } from '@veloz/common/args';
+import { writableDirectoryProblem } from '@veloz/common/directory';
+import { listenProblem, unresolvableHost } from '@veloz/common/listen';
 import { createLogger } from '@veloz/common/logging';
 import { buildGatewayApp } from './app.ts';
 import { ApiKeys } from './auth.ts';
@@ -26,8 +28,10 @@ Options:
 
 Clients authenticate with "Authorization: Bearer KEY" or "X-API-Key: KEY"; the keys come from
 VELOZ_API_KEY or VELOZ_API_KEY_FILE (several keys separated by commas or lines, for rotation).
-/health, /ready, /metrics and /openapi.json (this API as an OpenAPI 3.1 document) need no key.
-Other settings: VELOZ_GATEWAY_* (docs/configuration.md).`;
+/health, /ready, /metrics and /openapi.json (this API as an OpenAPI 3.1 document) need no key. Other settings: VELOZ_GATEWAY_* (docs/configuration.md).
+A bad setting stops the gateway with exit code 2 and a message naming it, also one that fails
+when used at start: a host that does not resolve, a port already taken, an --engine-stdio WAL
+directory the engine could not create files in.`;
 
 export async function gatewayCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -73,10 +77,7 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
   try {
     config = loadConfig(env, { role: 'gateway' });
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`veloz gateway: invalid configuration:\n${err.message}\n`);
-      return 2;
-    }
+    if (err instanceof ConfigError) return invalidConfiguration(err.message);
     throw err;
   }
   const stdio = values['engine-stdio'] === true;
@@ -90,17 +91,32 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
     throw new UsageError('--wal-dir only applies to --engine-stdio');
   const keyList = gatewayApiKeys(config);
   if (keyList.length === 0) {
-    process.stderr.write(
-      'veloz gateway: invalid configuration:\nVELOZ_API_KEY (or VELOZ_API_KEY_FILE) is required: the gateway never serves the API without authentication\n',
+    return invalidConfiguration(
+      'VELOZ_API_KEY (or VELOZ_API_KEY_FILE) is required: the gateway never serves the API without authentication',
     );
-    return 2;
   }
   if (config.gatewayEngineUrl && !/^https?:/.test(config.gatewayEngineUrl)) {
-    process.stderr.write(
-      `veloz gateway: invalid configuration:\nVELOZ_GATEWAY_ENGINE_URL=${JSON.stringify(config.gatewayEngineUrl)} is invalid: expected an http(s):// URL\n`,
+    return invalidConfiguration(
+      `VELOZ_GATEWAY_ENGINE_URL=${JSON.stringify(config.gatewayEngineUrl)} is invalid: expected an http(s):// URL`,
     );
-    return 2;
   }
+  // Checked before the engine child or the upstream starts: nothing is left running on failure.
+  const problems: string[] = [];
+  const unresolved = await unresolvableHost(config.host);
+  if (unresolved) {
+    const flag = values.host !== undefined ? '--host' : undefined;
+    problems.push(invalidValue(VARIABLES.host, config.host, VARIABLES.host.accepts, unresolved, flag));
+  }
+  if (stdio) {
+    const walDir = values['wal-dir'] ?? config.walDir;
+    const why = await writableDirectoryProblem(walDir);
+    const flag = values['wal-dir'] !== undefined ? '--wal-dir' : undefined;
+    if (why)
+      problems.push(
+        invalidValue(VARIABLES.walDir, walDir, 'a directory the engine can create files in', why, flag),
+      );
+  }
+  if (problems.length > 0) return invalidConfiguration(problems.join('\n'));
 
   const log = createLogger(config.logLevel, 1, 'veloz-gateway');
   const metrics = createGatewayMetrics();
@@ -135,7 +151,27 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
     maxBufferedBytes: config.gatewaySseMaxBuffer,
   });
   app.addHook('onClose', async () => upstream.close());
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    // The upstream (and an engine child) is running: closing the app stops it, else the process
+    // would print the error and keep running without serving anything.
+    const problem = listenProblem(err, {
+      host: config.host,
+      port: config.port,
+      hostFlag: values.host === undefined ? undefined : '--host',
+      portFlag: values.port === undefined ? undefined : '--port',
+    });
+    if (!problem) {
+      await app.close();
+      throw err;
+    }
+    const { setting, value, expected, why, flag } = problem;
+    const code = invalidConfiguration(invalidValue(VARIABLES[setting], value, expected, why, flag));
+    await app.close();
+    log.flush();
+    return code;
+  }
   log.info(
     {
       port: config.port,
@@ -164,4 +200,10 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   return 0;
+}
+
+/** Exit code 2 with the lines naming each bad setting, like a value loadConfig() refuses. */
+function invalidConfiguration(lines: string): number {
+  process.stderr.write(`veloz gateway: invalid configuration:\n${lines}\n`);
+  return 2;
 }

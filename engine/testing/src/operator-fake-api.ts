@@ -1,7 +1,8 @@
 // An in-memory API server for component tests: a writer that stores what the reconcilers apply,
 // bumping resourceVersion/generation like the real one, with injectable failures (every write is
-// counted); a cache view that reads the objects as the operator's informers keep them; and list
-// and watch, so real informers can run against it.
+// counted); deletion with finalizers as the real one does it (marked with a deletionTimestamp,
+// gone when the last finalizer is removed); a cache view that reads the objects as the operator's
+// informers keep them; and list and watch, so real informers can run against it.
 import type { ObjectCache } from '@veloz/operator/cache';
 import { cacheTransform, type CachedKind, type CachedShapes } from '@veloz/operator/cache-transforms';
 import { ApiError, type ListResult, type WatchEvent } from '@veloz/operator/kube/client';
@@ -194,11 +195,23 @@ export class FakeApi {
       metadata: { ...cur.metadata, ...p.metadata, resourceVersion: String(++this.rv) },
     } as Obj;
     this.store(this.key(r, ns ?? '', name), o, 'MODIFIED');
+    if (o.metadata.deletionTimestamp && !o.metadata.finalizers?.length) this.remove(r, ns ?? '', name);
     return o as T;
   };
 
   delete = async (r: ResourceRef, ns: string | undefined, name: string): Promise<void> => {
     this.write('delete', r.kind, name);
-    this.remove(r, ns ?? '', name);
+    const cur = this.get<Obj>(r, ns ?? '', name);
+    if (!cur?.metadata.finalizers?.length) {
+      this.remove(r, ns ?? '', name);
+      return;
+    }
+    if (cur.metadata.deletionTimestamp) return;
+    const metadata = {
+      ...cur.metadata,
+      deletionTimestamp: new Date().toISOString(),
+      resourceVersion: String(++this.rv),
+    };
+    this.store(this.key(r, ns ?? '', name), { ...cur, metadata }, 'MODIFIED');
   };
 }

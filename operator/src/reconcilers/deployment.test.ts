@@ -321,8 +321,11 @@ describe('DeploymentReconciler', () => {
     });
     api.writes = [];
     expect(await reconciler.reconcile('ns/desk')).toEqual({ requeueAfterMs: 2000 });
-    expect(api.writes).toEqual(['delete VelozStrategy/g']);
+    expect(api.writes).toEqual(['delete VelozStrategy/g', 'status VelozDeployment/desk']);
+    expect(condition('Deleting')).toMatchObject({ status: 'True', reason: 'StrategiesStopping' });
     await reconciler.reconcile('ns/desk');
-    expect(cr().metadata?.finalizers).toEqual([]);
+    // Its finalizer was the last: the API server deletes it.
+    expect(api.writes.at(-1)).toBe('patch VelozDeployment/desk');
+    expect(cr()).toBeUndefined();
   });
 });

@@ -16,6 +16,7 @@ import {
   type CachedKind,
   type CachedShapes,
   type CachedStatefulSet,
+  type CachedStrategy,
 } from '../cache-transforms.ts';
 import type { KubeClient } from '../kube/client.ts';
 import {
@@ -29,6 +30,7 @@ import { TerminalError, type Reconciler, type ReconcileResult } from '../runtime
 import { MANAGED_BY } from '../runtime/watches.ts';
 import { conditionOf } from '../status/conditions.ts';
 import { sameState } from '../status/equal.ts';
+import { deletingStatus } from '../status/deletion-status.ts';
 import { computeDeploymentStatus, type ObservedStatefulSet } from '../status/deployment-status.ts';
 import type { WalObservation } from '../wal-observer.ts';
 import { referencedSecrets } from './deployment-watches.ts';
@@ -528,6 +530,34 @@ export class DeploymentReconciler implements Reconciler {
     return conditionOf(status.conditions, 'Ready')?.status === 'True';
   }
 
+  /**
+   * While its strategies stop, the deployment says so (condition Deleting), and names those whose
+   * cleanup waits on an engine that does not answer, with an Event when that starts or ends.
+   */
+  private async writeDeletingStatus(cr: CachedDeployment, strategies: CachedStrategy[]): Promise<void> {
+    const ns = cr.metadata.namespace ?? '';
+    const cleanups = strategies
+      .map((s) => {
+        const degraded = conditionOf(s.status?.conditions, 'Degraded');
+        const waits = !!s.metadata.deletionTimestamp && degraded?.reason === 'CleanupPending';
+        return { name: s.metadata.name ?? '', blocked: waits ? degraded.message : undefined };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const status = deletingStatus(cr, cleanups, this.d.now().toISOString());
+    const before = conditionOf(cr.status?.conditions, 'Deleting');
+    const after = conditionOf(status.conditions, 'Deleting')!;
+    // On a change of reason only: an engine's error text may differ at every retry.
+    if (before?.reason !== after.reason)
+      await this.d.events.record(
+        cr,
+        after.reason === 'CleanupBlocked' ? 'Warning' : 'Normal',
+        after.reason,
+        after.message,
+      );
+    if (!sameState(status, cr.status))
+      await this.d.writer.applyStatus(RESOURCES.velozDeployment, ns, cr.metadata.name ?? '', status);
+  }
+
   /** Deleting a deployment first removes its strategies (their finalizers cancel open orders). */
   private async finalize(cr: CachedDeployment): Promise<ReconcileResult | void> {
     if (!cr.metadata.finalizers?.includes(DEPLOYMENT_FINALIZER)) return;
@@ -542,6 +572,7 @@ export class DeploymentReconciler implements Reconciler {
         if (!s.metadata.deletionTimestamp)
           await this.d.writer.delete(RESOURCES.velozStrategy, ns, s.metadata.name ?? '');
       }
+      await this.writeDeletingStatus(cr, strategies);
       return { requeueAfterMs: 2_000 };
     }
     await this.d.writer.mergePatch(RESOURCES.velozDeployment, ns, cr.metadata.name ?? '', {

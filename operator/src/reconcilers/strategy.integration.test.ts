@@ -260,4 +260,61 @@ describe('StrategyReconciler with real engines', () => {
     expect(cache.get<KubernetesObject>(R.vzs, 'ns', 'grid-1')!.metadata!.finalizers).toEqual([]);
     expect(events.at(-1)).toBe('Normal Stopped: stopped on every engine, its open orders cancelled');
   });
+
+  it('with veloz.io/abandon-engines lets go of an engine that is down, after stopping it where it runs', async () => {
+    const grid2 = (extra: Record<string, unknown> = {}): KubernetesObject => {
+      const s = strategy(1, extra);
+      return { ...s, metadata: { ...s.metadata, name: 'grid-2', uid: 'u2' } };
+    };
+    cache.put(R.vzs, grid2());
+    await reconciler.reconcile('ns/grid-2');
+    await new Promise((r) => setTimeout(r, 500));
+    await reconciler.reconcile('ns/grid-2');
+    const ran = cache.get<{ status: { engines: Array<{ pair: number; ordersPlaced?: number }> } }>(
+      R.vzs,
+      'ns',
+      'grid-2',
+    )!.status;
+    const down = engines.get('desk-engine-1')!;
+    engines.delete('desk-engine-1');
+    events.length = 0;
+    cache.put(R.vzs, {
+      ...grid2({
+        deletionTimestamp: '2026-11-21T10:00:00Z',
+        annotations: { 'veloz.io/abandon-engines': 'true' },
+      }),
+      status: ran,
+    });
+    await reconciler.reconcile('ns/grid-2');
+    engines.set('desk-engine-1', down);
+    expect(cache.get<KubernetesObject>(R.vzs, 'ns', 'grid-2')!.metadata!.finalizers).toEqual([]);
+    // Stopped, its orders cancelled, on the engine that answered; still there on the other one.
+    const open = async (pod: string) =>
+      (
+        await httpJson<{ orders: Array<{ strategy: string }> }>(
+          `${engines.get(pod)!.url}/api/orders_state?status=open`,
+          'GET',
+        )
+      ).body.orders.filter((o) => o.strategy === 'grid-2');
+    const at = (pod: string) => httpJson(`${engines.get(pod)!.url}/api/strategies/grid-2`, 'GET');
+    expect((await at('desk-engine-0')).status).toBe(404);
+    expect(await open('desk-engine-0')).toEqual([]);
+    expect((await at('desk-engine-1')).status).toBe(200);
+    const placed = ran.engines.find((e) => e.pair === 1)?.ordersPlaced ?? 0;
+    expect(events).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^Warning EnginesAbandoned: veloz.io/abandon-engines: VelozStrategy grid-2 deleted without stopping ` +
+            `it on desk-engine-1 \\(last reported running, position [-0-9.]+, ${placed} orders placed; ` +
+            'engine desk-engine-1: no engine desk-engine-1\\)\\. It may still run there, and its open orders ' +
+            'may remain open on the exchange',
+        ),
+      ),
+    );
+    expect(events.at(-1)).toBe(
+      'Normal Stopped: stopped and its open orders cancelled on every engine but desk-engine-1 (abandoned)',
+    );
+    // What was abandoned still runs there, as the Event says: stopped by hand, as the runbook does.
+    await httpJson(`${engines.get('desk-engine-1')!.url}/api/strategies/grid-2`, 'DELETE');
+  });
 });

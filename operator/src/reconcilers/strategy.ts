@@ -5,12 +5,14 @@ import { names } from '@veloz/api/names';
 import type { StrategyEngineStatus, VelozStrategy, VelozStrategyStatus } from '@veloz/api/generated/types';
 import type { Strategy } from '@veloz/api/http/contract';
 import type { Logger } from 'pino';
+import { ABANDON_ENGINES, annotated } from '../annotations.ts';
 import { podReady, type ObjectCache } from '../cache.ts';
-import type { CachedStrategy } from '../cache-transforms.ts';
+import type { CachedDeployment, CachedStrategy } from '../cache-transforms.ts';
 import { EngineUnreachableError, type EngineAccess } from '../engine-access.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { RESOURCES, splitKey } from '../kube/resources.ts';
 import type { Reconciler, ReconcileResult } from '../runtime/controller.ts';
+import { conditionOf } from '../status/conditions.ts';
 import { sameState } from '../status/equal.ts';
 import {
   cleanupPendingStatus,
@@ -66,7 +68,7 @@ export class StrategyReconciler implements Reconciler {
       pairs: dep.spec.pairs,
       symbols: dep.spec.market.symbols,
     };
-    if (s.metadata.deletionTimestamp) return this.finalize(s, deployment, events);
+    if (s.metadata.deletionTimestamp) return this.finalize(s, deployment, dep, events);
     if (!s.metadata.finalizers?.includes(STRATEGY_FINALIZER)) {
       await this.d.writer.mergePatch(RESOURCES.velozStrategy, ns, name, {
         metadata: { finalizers: [...(s.metadata.finalizers ?? []), STRATEGY_FINALIZER] },
@@ -168,12 +170,13 @@ export class StrategyReconciler implements Reconciler {
   private async finalize(
     s: CachedStrategy,
     deployment: DeploymentFacts | undefined,
+    dep: CachedDeployment | undefined,
     events: EventBatch,
   ): Promise<void> {
     if (!s.metadata.finalizers?.includes(STRATEGY_FINALIZER)) return;
     const ns = s.metadata.namespace ?? '';
     const name = s.metadata.name ?? '';
-    const problems: string[] = [];
+    const blocked: Array<{ pair: number; pod: string; problem: string }> = [];
     for (const pair of deployment ? this.targets(s, deployment.pairs) : []) {
       const pod = names(s.spec.deploymentRef.name).enginePod(pair);
       const p = this.d.cache.get(RESOURCES.pod, ns, pod);
@@ -187,22 +190,81 @@ export class StrategyReconciler implements Reconciler {
           `/api/strategies/${encodeURIComponent(name)}`,
         );
         if (res.status !== 200 && res.status !== 404)
-          problems.push(`engine ${pod}: DELETE answered ${res.status}`);
+          blocked.push({ pair, pod, problem: `engine ${pod}: DELETE answered ${res.status}` });
       } catch (err) {
-        problems.push(err instanceof Error ? err.message : String(err));
+        const msg = err instanceof Error ? err.message : String(err);
+        // Named by pod, whichever way the engine was called (the pod proxy names it, an IP does not).
+        const problem = msg.startsWith(`engine ${ns}/${pod}`) ? msg : `engine ${pod}: ${msg}`;
+        blocked.push({ pair, pod, problem });
       }
     }
-    if (problems.length) {
-      await this.applyStatus(s, events, cleanupPendingStatus(s, problems, this.d.now().toISOString()));
+    const abandon = annotated(s, ABANDON_ENGINES) || annotated(dep, ABANDON_ENGINES);
+    if (blocked.length > 0 && !abandon) {
+      const problems = blocked.map((b) => b.problem);
+      const status = cleanupPendingStatus(s, problems, this.d.now().toISOString());
+      // Once per blocked deletion, whatever Degraded said before (often EngineUnreachable already).
+      if (conditionOf(s.status?.conditions, 'Degraded')?.reason !== 'CleanupPending')
+        events.record(
+          s,
+          'Warning',
+          'CleanupPending',
+          `deletion waits: cannot stop the strategy on ${problems.join('; ')}. To delete it anyway, ` +
+            `leaving it running there and its orders possibly open on the exchange, annotate it ` +
+            `(or VelozDeployment ${s.spec.deploymentRef.name}) ${ABANDON_ENGINES}=true`,
+        );
+      await this.writeIfChanged(s, status);
       throw new EngineUnreachableError(problems.join('; '));
     }
+    if (blocked.length > 0) this.recordAbandoned(s, dep, blocked, events);
     await this.d.writer.mergePatch(RESOURCES.velozStrategy, ns, name, {
       metadata: {
         finalizers: s.metadata.finalizers.filter((f) => f !== STRATEGY_FINALIZER),
         resourceVersion: s.metadata.resourceVersion,
       },
     });
-    events.record(s, 'Normal', 'Stopped', 'stopped on every engine, its open orders cancelled');
+    events.record(
+      s,
+      'Normal',
+      'Stopped',
+      blocked.length === 0
+        ? 'stopped on every engine, its open orders cancelled'
+        : `stopped and its open orders cancelled on every engine but ${blocked.map((b) => b.pod).join(', ')} (abandoned)`,
+    );
+  }
+
+  /**
+   * The deliberate way out: what may be left running on the engines that did not answer, with
+   * their last report, as a Warning Event on the strategy and its deployment and a log line.
+   */
+  private recordAbandoned(
+    s: CachedStrategy,
+    dep: CachedDeployment | undefined,
+    blocked: Array<{ pair: number; pod: string; problem: string }>,
+    events: EventBatch,
+  ): void {
+    const name = s.metadata.name ?? '';
+    const engines = blocked.map((b) => {
+      const last = s.status?.engines?.find((e) => e.pair === b.pair);
+      const report = last
+        ? `last reported ${last.state ?? 'no state'}, position ${last.position ?? '?'}, ${last.ordersPlaced ?? 0} orders placed`
+        : 'never reported';
+      this.d.log.warn(
+        {
+          namespace: s.metadata.namespace,
+          strategy: name,
+          engine: b.pod,
+          problem: b.problem,
+          lastReport: last,
+        },
+        `${ABANDON_ENGINES}: strategy not stopped on its engine; it may still run there and its orders may remain open on the exchange`,
+      );
+      return `${b.pod} (${report}; ${b.problem})`;
+    });
+    const message =
+      `${ABANDON_ENGINES}: VelozStrategy ${name} deleted without stopping it on ${engines.join('; ')}. ` +
+      'It may still run there, and its open orders may remain open on the exchange: cancel them there';
+    events.record(s, 'Warning', 'EnginesAbandoned', message);
+    if (dep) events.record(dep, 'Warning', 'EnginesAbandoned', message);
   }
 
   private writeStatus(s: VelozStrategy, events: EventBatch, observed: ObservedStrategy): Promise<void> {
@@ -223,6 +285,11 @@ export class StrategyReconciler implements Reconciler {
       ['Accepted', 'Running', 'Degraded'],
       ['EnginesPending'],
     );
+    await this.writeIfChanged(s, status);
+  }
+
+  /** Writes the status, only when it changed. */
+  private async writeIfChanged(s: VelozStrategy, status: VelozStrategyStatus): Promise<void> {
     if (sameState(status, s.status)) return;
     await this.d.writer.applyStatus(
       RESOURCES.velozStrategy,

@@ -10,6 +10,7 @@ import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
 import { applyDefaults } from '@veloz/api/crd/defaults';
 import { names } from '@veloz/api/names';
 import { describe, expect, it } from 'vitest';
+import { deletingStatus } from './deletion-status.ts';
 import { computeDeploymentStatus, type ObservedDeployment } from './deployment-status.ts';
 import { cleanupPendingStatus, computeStrategyStatus, type ObservedStrategy } from './strategy-status.ts';
 
@@ -92,6 +93,11 @@ describe('docs/conditions.md', () => {
     const written = new Set<string>();
     for (const [spec, o] of scenarios) {
       for (const c of computeDeploymentStatus(deployment(spec), observed(o), NOW).conditions ?? [])
+        written.add(`${c.type}/${c.status}/${c.reason}`);
+    }
+    // Being deleted: its strategies stopping, one of them waiting on an engine.
+    for (const blocked of [undefined, 'cannot stop the strategy yet: engine d-engine-0: timed out']) {
+      for (const c of deletingStatus(deployment({}), [{ name: 'g', blocked }], NOW).conditions ?? [])
         written.add(`${c.type}/${c.status}/${c.reason}`);
     }
     expect(credentialOutcomes().length).toBeGreaterThanOrEqual(5);

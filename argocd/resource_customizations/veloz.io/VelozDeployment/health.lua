@@ -27,6 +27,26 @@ if obj.status == nil then
   return hs
 end
 
+-- Being deleted: the condition Deleting says what the deletion waits for; a strategy whose
+-- engine does not answer holds it until someone acts (docs/runbooks/troubleshooting.md). Argo CD
+-- itself reports any resource with a deletionTimestamp as "Pending deletion" before it runs a
+-- health check; this is for every other reader of the check.
+if obj.metadata.deletionTimestamp ~= nil then
+  local deleting = condition("Deleting")
+  if deleting ~= nil and deleting.reason == "CleanupBlocked" then
+    hs.status = "Degraded"
+    hs.message = describe(deleting)
+    return hs
+  end
+  hs.status = "Progressing"
+  if deleting ~= nil then
+    hs.message = describe(deleting)
+  else
+    hs.message = "Pending deletion"
+  end
+  return hs
+end
+
 -- A status written for an older spec says nothing about the current one.
 local generation = obj.metadata.generation or 0
 local observed = obj.status.observedGeneration or 0

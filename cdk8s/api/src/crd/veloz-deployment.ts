@@ -621,6 +621,7 @@ export const DEPLOYMENT_CONDITIONS = [
   'BackupReady',
   'MonitoringReady',
   'Paused',
+  'Deleting',
 ] as const;
 
 export const velozDeploymentStatus = named(
