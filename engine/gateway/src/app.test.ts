@@ -129,7 +129,9 @@ describe('gateway app', () => {
       error: 'engine unavailable: connect ECONNREFUSED',
       reason: 'ENGINE_UNAVAILABLE',
     });
-    expect((await app.inject('/metrics')).body).toContain('veloz_gateway_upstream_errors_total{kind="refused"} 1');
+    expect((await app.inject('/metrics')).body).toContain(
+      'veloz_gateway_upstream_errors_total{kind="refused"} 1',
+    );
   });
 
   it('needs the API key everywhere but on /health, /ready, /metrics and /openapi.json', async () => {
