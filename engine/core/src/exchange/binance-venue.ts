@@ -500,7 +500,7 @@ export class BinanceVenue implements ExecutionVenue {
             this.update(o, 'UNKNOWN', 'not on the exchange yet; waiting for its acceptance horizon');
             this.differ('start', 'unknown');
           }
-          this.enqueue(o.orderId, () => this.resolve(o, 'unknown'));
+          this.enqueue(o.orderId, () => this.resolve(o, 'start'));
           break;
         }
         if (r !== 'retry') break;
@@ -554,6 +554,12 @@ export class BinanceVenue implements ExecutionVenue {
       bySymbol.set(o.symbol, list);
     }
     this.m.unknownOrders.set(unknown);
+    const first = this.host.instruments.keys().next().value;
+    if (this.fatal && bySymbol.size === 0 && first !== undefined) {
+      // Nothing to ask about, but readiness waits for a signed request to succeed again.
+      await this.call('GET', '/api/v3/openOrders', { symbol: first }, parse.orders);
+      return;
+    }
     for (const [symbol, orders] of bySymbol) {
       if (this.closed) return;
       const exOpen = await this.call('GET', '/api/v3/openOrders', { symbol }, parse.orders);

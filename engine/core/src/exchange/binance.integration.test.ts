@@ -115,6 +115,9 @@ describe('engine against the fake Binance', () => {
       VELOZ_BINANCE_API_KEY: KEY,
       VELOZ_BINANCE_API_SECRET: SECRET,
       VELOZ_BINANCE_REQUEST_TIMEOUT: '300',
+      // A short acceptance horizon (1 s + 0.5 s) keeps the unknown-outcome scenarios quick.
+      VELOZ_BINANCE_RECV_WINDOW: '1000',
+      VELOZ_BINANCE_ACCEPTANCE_MARGIN: '500',
       VELOZ_BINANCE_POLL_INTERVAL: '100',
       VELOZ_BINANCE_MAX_BACKOFF: '5000',
       VELOZ_WS_RECONNECT_DELAY: '100',
@@ -206,11 +209,15 @@ describe('engine against the fake Binance', () => {
   });
 
   it('resynchronises its clock on -1021 and resends', async () => {
+    const seen = fake.log.length;
+    const syncs = await metric('veloz_exchange_backoffs{reason="time_sync"}');
     fake.clockSkewMs = 30_000;
     try {
       const o = await place();
       await settled(o.orderId, 'ACCEPTED');
-      expect(fake.log.some((l) => l.status === 400 && l.path === '/api/v3/order')).toBe(true);
+      // The order or the poller (whichever signed first) met -1021 and resynchronised.
+      expect(fake.log.slice(seen).some((l) => l.status === 400)).toBe(true);
+      expect(await metric('veloz_exchange_backoffs{reason="time_sync"}')).toBeGreaterThan(syncs);
     } finally {
       fake.clockSkewMs = 0;
     }
@@ -233,9 +240,115 @@ describe('engine against the fake Binance', () => {
     });
     expect(['UNKNOWN', outcome]).toContain(seen.status);
     const final = await settled(o.orderId, outcome);
-    if (outcome === 'REJECTED') expect(final.reason).toMatch(/not found on the exchange/);
+    if (outcome === 'REJECTED') expect(final.reason).toMatch(/not found on the exchange after its acceptance horizon/);
     expect(fake.count('GET', '/api/v3/order')).toBeGreaterThan(0);
     expect(await metric('veloz_exchange_reconcile_differences{phase="unknown"')).toBeGreaterThan(0);
+  });
+
+  const notFoundAnswers = () =>
+    fake.log.filter((l) => l.method === 'GET' && l.path === '/api/v3/order' && l.status === 400).length;
+
+  it('keeps an order that arrives late UNKNOWN, never REJECTED, until the exchange shows it', async () => {
+    const before = notFoundAnswers();
+    // The POST reaches the exchange 800 ms late, within its recvWindow (1000 ms): Binance takes it.
+    fake.failNext({ method: 'POST', path: '/api/v3/order' }, { kind: 'late', delayMs: 800 });
+    const o = await place();
+    await settled(o.orderId, 'UNKNOWN');
+    const final = await settled(o.orderId, 'ACCEPTED', 8000);
+    expect((await exchangeOrder(final))?.status).toBe('NEW');
+    // The first queries found nothing, and that did not make it REJECTED.
+    expect(notFoundAnswers() - before).toBeGreaterThan(0);
+    expect(final.exchangeOrderId).not.toBe('');
+  });
+
+  it('believes "no such order" only after the acceptance horizon', async () => {
+    // 1300 ms late is beyond recvWindow: the exchange refuses it on arrival (-1021), unseen.
+    fake.failNext({ method: 'POST', path: '/api/v3/order' }, { kind: 'late', delayMs: 1300 });
+    const t0 = Date.now();
+    const o = await place();
+    await settled(o.orderId, 'UNKNOWN');
+    const final = await settled(o.orderId, 'REJECTED', 8000);
+    // recvWindow + margin after the request was signed, which was after t0.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+    expect(final.reason).toMatch(/acceptance horizon/);
+    await until('the late request', async () =>
+      fake.log.some((l) => l.method === 'POST' && l.status === 400) ? true : undefined,
+    );
+    expect(await exchangeOrder(o)).toBeUndefined();
+  });
+
+  it('keeps an order UNKNOWN after -1006 until a query resolves it, however long that takes', async () => {
+    fake.failNext(
+      { method: 'POST', path: '/api/v3/order' },
+      {
+        kind: 'error',
+        status: 500,
+        code: -1006,
+        msg: 'An unexpected response was received from the message bus. Execution status unknown.',
+        execute: true,
+      },
+    );
+    fake.failNext({ method: 'GET', path: '/api/v3/order' }, { kind: 'server_error', execute: false }, 1000);
+    const o = await place({ price: '50001.00' });
+    await settled(o.orderId, 'UNKNOWN');
+    // Past its horizon, but the exchange has not said anything yet: still UNKNOWN.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await order(o.orderId)).status).toBe('UNKNOWN');
+    fake.clearFailures();
+    const final = await settled(o.orderId, 'FILLED', 10_000);
+    expect((await exchangeOrder(final))?.status).toBe('FILLED');
+  });
+
+  it('reads -1007 by its code, not its HTTP status: UNKNOWN, then the exchange decides', async () => {
+    fake.failNext(
+      { method: 'POST', path: '/api/v3/order' },
+      { kind: 'error', status: 400, code: -1007, msg: 'Timeout waiting for response from backend server.' },
+    );
+    const o = await place();
+    await settled(o.orderId, 'UNKNOWN');
+    const final = await settled(o.orderId, 'REJECTED', 8000);
+    expect(final.reason).toMatch(/acceptance horizon/);
+  });
+
+  it('rejects at once what the exchange refused: a closed market, a WAF block', async () => {
+    fake.setSymbolStatus('BTCUSDT', 'HALT');
+    try {
+      const o = await place();
+      const final = await settled(o.orderId, 'REJECTED');
+      expect(final.reason).toMatch(/-2010: Market is closed/);
+    } finally {
+      fake.setSymbolStatus('BTCUSDT', 'TRADING');
+    }
+    const queries = fake.count('GET', '/api/v3/order');
+    fake.failNext({ method: 'POST', path: '/api/v3/order' }, { kind: 'error', status: 403, msg: 'Forbidden' });
+    const w = await place();
+    expect((await settled(w.orderId, 'REJECTED')).reason).toMatch(/Binance 403/);
+    expect(fake.count('GET', '/api/v3/order')).toBe(queries);
+  });
+
+  it('is not ready while Binance refuses its key, and ready again once it accepts it', async () => {
+    fake.failNext(
+      { method: 'POST', path: '/api/v3/order' },
+      { kind: 'error', status: 401, code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' },
+    );
+    const refused = {
+      kind: 'error' as const,
+      status: 401,
+      code: -2015,
+      msg: 'Invalid API-key, IP, or permissions for action.',
+    };
+    fake.failNext({ method: 'GET', path: '/api/v3/openOrders' }, refused, 1000);
+    const o = await place();
+    expect((await settled(o.orderId, 'REJECTED', 10_000)).reason).toMatch(/-2015/);
+    const r = await fetch(`${eng.url}/ready`);
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as { reasons: string[] }).reasons.join()).toMatch(/refuses the engine's signed requests/);
+    fake.clearFailures();
+    await until(
+      'ready again',
+      async () => ((await fetch(`${eng.url}/ready`)).status === 200 ? true : undefined),
+      10_000,
+    );
   });
 
   it('confirms a cancel whose answer was lost', async () => {
@@ -296,7 +409,8 @@ describe('engine against the fake Binance', () => {
     eng = await startEngineProcess(env);
     expect((await order(a.orderId)).status).toBe('FILLED');
     expect((await order(b.orderId)).status).toBe('CANCELED');
-    expect((await order(c.orderId)).status).toBe('REJECTED');
+    // c is REJECTED only once its acceptance horizon has passed: at start or soon after.
+    await settled(c.orderId, 'REJECTED');
     expect(await metric('veloz_exchange_reconcile_differences{phase="start"')).toBeGreaterThanOrEqual(3);
   });
 
