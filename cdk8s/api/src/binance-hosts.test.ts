@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { binanceEnvironment } from './binance-hosts.ts';
 import { binanceUrls, ConfigError, loadConfig } from './variables.ts';
 
-const creds = { VELOZ_BINANCE_API_KEY: 'k', VELOZ_BINANCE_API_SECRET: 's', VELOZ_MARKET_SOURCE: 'binance_ws' };
+const creds = {
+  VELOZ_BINANCE_API_KEY: 'k',
+  VELOZ_BINANCE_API_SECRET: 's',
+  VELOZ_MARKET_SOURCE: 'binance_ws',
+};
 
 describe('Binance hosts follow the execution mode', () => {
   it.each([
@@ -30,7 +34,11 @@ describe('Binance hosts follow the execution mode', () => {
     const live = loadConfig({ ...creds, VELOZ_EXECUTION_MODE: 'binance_spot' });
     expect(binanceUrls(live).trade).toBe('https://api.binance.com');
     expect(binanceUrls(loadConfig({})).ws).toBe('wss://stream.binance.com:9443/ws');
-    const proxy = loadConfig({ ...creds, VELOZ_EXECUTION_MODE: 'binance_testnet_spot', VELOZ_BINANCE_TRADE_BASE_URL: 'http://127.0.0.1:1' });
+    const proxy = loadConfig({
+      ...creds,
+      VELOZ_EXECUTION_MODE: 'binance_testnet_spot',
+      VELOZ_BINANCE_TRADE_BASE_URL: 'http://127.0.0.1:1',
+    });
     expect(binanceUrls(proxy).trade).toBe('http://127.0.0.1:1');
   });
 
@@ -43,10 +51,17 @@ describe('Binance hosts follow the execution mode', () => {
   ])('refuses %s with %s=%s, naming the variable', (mode, name, value) => {
     const env = { ...creds, VELOZ_EXECUTION_MODE: mode, [name]: value };
     expect(() => loadConfig(env)).toThrow(ConfigError);
-    expect(() => loadConfig(env)).toThrow(new RegExp(`host/mode mismatch: ${name}=${value.replace(/[.]/g, '[.]')} is a`));
+    expect(() => loadConfig(env)).toThrow(
+      new RegExp(`host/mode mismatch: ${name}=${value.replace(/[.]/g, '[.]')} is a`),
+    );
   });
 
   it('leaves simulated execution on live prices alone', () => {
-    expect(() => loadConfig({ VELOZ_MARKET_SOURCE: 'binance_ws', VELOZ_BINANCE_WS_BASE_URL: 'wss://stream.binance.com:9443/ws' })).not.toThrow();
+    expect(() =>
+      loadConfig({
+        VELOZ_MARKET_SOURCE: 'binance_ws',
+        VELOZ_BINANCE_WS_BASE_URL: 'wss://stream.binance.com:9443/ws',
+      }),
+    ).not.toThrow();
   });
 });

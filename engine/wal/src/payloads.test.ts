@@ -73,7 +73,13 @@ const CASES: Array<{ name: string; rec: OrderRecord }> = [
     name: 'fill with a commission',
     rec: {
       type: RecordType.OrderFill,
-      data: { orderId: 3, quantity: 250, price: 4_999_950, tradeId: 7, commission: { asset: 'BNB', amount: 1234 } },
+      data: {
+        orderId: 3,
+        quantity: 250,
+        price: 4_999_950,
+        tradeId: 7,
+        commission: { asset: 'BNB', amount: 1234 },
+      },
     },
   },
 ];

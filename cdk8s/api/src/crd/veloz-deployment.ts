@@ -186,7 +186,9 @@ const HOST_MODE_RULES = HOST_MODE_FIELDS.map(([group, field]) => {
   const is = (env: 'live' | 'testnet') => `${value}.matches('(?i)${BINANCE_HOST_PATTERNS[env]}')`;
   return {
     rule:
-      `!has(self.execution) || !has(self.execution.mode) || !has(self.${group}) || !has(${value}) || ` +
+      `!has(self.execution) || !has(self.execution.mode) || ` +
+      (group === 'execution' ? '' : `!has(self.${group}) || `) +
+      `!has(${value}) || ` +
       `(self.execution.mode == 'binance_testnet_spot' ? !${is('live')} : ` +
       `self.execution.mode != 'binance_spot' || !${is('testnet')})`,
     message: `host/mode mismatch: ${group}.${field} must not be a live Binance host when execution.mode is binance_testnet_spot, nor a testnet host when it is binance_spot`,

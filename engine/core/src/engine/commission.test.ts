@@ -34,7 +34,11 @@ const accepted = (orderId: number): OrderRecord => ({
   type: RecordType.OrderUpdate,
   data: { orderId, status: 'ACCEPTED', reason: '', exchangeOrderId: String(orderId) },
 });
-const fill = (orderId: number, quantity: number, commission?: { asset: string; amount: number }): OrderRecord => ({
+const fill = (
+  orderId: number,
+  quantity: number,
+  commission?: { asset: string; amount: number },
+): OrderRecord => ({
   type: RecordType.OrderFill,
   data: { orderId, quantity, price: 5_000_000, tradeId: orderId, ...(commission && { commission }) },
 });
@@ -75,7 +79,12 @@ describe('commission', () => {
     expect(p.net).toBe(0);
     // Notional units are 1e-7 USDT here: 0.5 USDT = 5,000,000.
     expect(p.realized).toBe(-5_000_000n);
-    expect(s.commissions).toEqual(new Map([['USDT', 50_000_000n], ['BNB', 1_000_000n]]));
+    expect(s.commissions).toEqual(
+      new Map([
+        ['USDT', 50_000_000n],
+        ['BNB', 1_000_000n],
+      ]),
+    );
     expect(p.fees.get('BNB')).toBe(1_000_000n);
   });
 

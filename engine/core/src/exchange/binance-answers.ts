@@ -88,7 +88,13 @@ const exchangeInfo = obj({
 });
 const level = { type: 'array', items: [decimal, decimal], minItems: 2 };
 const depth = obj({ lastUpdateId: int, bids: list(level), asks: list(level) });
-const publicTrade = obj({ id: int, price: decimal, qty: decimal, time: int, isBuyerMaker: { type: 'boolean' } });
+const publicTrade = obj({
+  id: int,
+  price: decimal,
+  qty: decimal,
+  time: int,
+  isBuyerMaker: { type: 'boolean' },
+});
 const account = obj(
   {
     canTrade: { type: 'boolean' },
@@ -110,7 +116,9 @@ function parser<T>(what: string, schema: object): Parser<T> {
     validate ??= ajv.compile(schema);
     if (validate(body)) return body as T;
     const e = validate.errors?.[0];
-    throw new AnswerShapeError(`${what}: ${e ? `${e.instancePath || '/'} ${e.message ?? ''}` : 'not understood'}`);
+    throw new AnswerShapeError(
+      `${what}: ${e ? `${e.instancePath || '/'} ${e.message ?? ''}` : 'not understood'}`,
+    );
   };
 }
 

@@ -5,7 +5,11 @@ import { BINANCE_ERROR_CODES, classifyAnswer, OUTCOME_CLASSES } from './binance-
 describe('Binance error classes', () => {
   it('classify every code of the docs’ error page, and no other', () => {
     const documented = fixture('error-codes').answer as number[];
-    expect(Object.keys(BINANCE_ERROR_CODES).map(Number).sort((a, b) => b - a)).toEqual(documented);
+    expect(
+      Object.keys(BINANCE_ERROR_CODES)
+        .map(Number)
+        .sort((a, b) => b - a),
+    ).toEqual(documented);
   });
 
   it('give every code a known class and a reason', () => {

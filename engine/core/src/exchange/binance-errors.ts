@@ -19,7 +19,8 @@ export const OUTCOME_CLASSES: Readonly<Record<OutcomeClass, string>> = {
   reject: 'refused, not executed: a new order is REJECTED; for a query the refusal is the answer',
   unknown: 'may have been executed: the order stays UNKNOWN until the exchange says what happened',
   retryable: 'refused before execution (limits, clock): sent again after the back-off or a clock resync',
-  fatal: 'refused because the engine is misconfigured or the service is gone: not executed; the venue is not ready until a signed request succeeds',
+  fatal:
+    'refused because the engine is misconfigured or the service is gone: not executed; the venue is not ready until a signed request succeeds',
 };
 
 export interface ErrorCode {
@@ -39,7 +40,8 @@ const e = (name: string, outcome: OutcomeClass, venue: boolean, why: string): Er
 const malformed = (name: string) => e(name, 'reject', true, 'malformed request, refused before execution');
 const fix = (name: string) => e(name, 'reject', false, 'FIX API sessions only');
 const sbe = (name: string) => e(name, 'reject', false, 'SBE encoding only; the engine asks for JSON');
-const orderList = (name: string) => e(name, 'reject', false, 'order lists (OCO, OPO); the engine sends single orders');
+const orderList = (name: string) =>
+  e(name, 'reject', false, 'order lists (OCO, OPO); the engine sends single orders');
 
 export const BINANCE_ERROR_CODES: Readonly<Record<number, ErrorCode>> = {
   [-1000]: e('UNKNOWN', 'unknown', true, 'an unknown error while processing: it may have been executed'),
@@ -50,12 +52,22 @@ export const BINANCE_ERROR_CODES: Readonly<Record<number, ErrorCode>> = {
   [-1007]: e('TIMEOUT', 'unknown', true, 'the docs: send status unknown; execution status unknown'),
   [-1008]: e('SERVER_BUSY', 'unknown', true, 'overloaded; the docs do not say whether it was executed'),
   [-1010]: e('ERROR_MSG_RECEIVED', 'reject', true, 'the matching engine refused it (message says why)'),
-  [-1013]: e('INVALID_MESSAGE', 'reject', true, 'the docs: rejected by the API, it did not reach the matching engine'),
+  [-1013]: e(
+    'INVALID_MESSAGE',
+    'reject',
+    true,
+    'the docs: rejected by the API, it did not reach the matching engine',
+  ),
   [-1014]: e('UNKNOWN_ORDER_COMPOSITION', 'reject', true, 'unsupported order combination'),
   [-1015]: e('TOO_MANY_ORDERS', 'retryable', true, 'order rate limit: refused, wait Retry-After'),
   [-1016]: e('SERVICE_SHUTTING_DOWN', 'fatal', true, 'the service is no longer available'),
   [-1020]: e('UNSUPPORTED_OPERATION', 'reject', true, 'the operation is not supported'),
-  [-1021]: e('INVALID_TIMESTAMP', 'retryable', true, 'outside recvWindow: refused before processing; resync the clock and resend'),
+  [-1021]: e(
+    'INVALID_TIMESTAMP',
+    'retryable',
+    true,
+    'outside recvWindow: refused before processing; resync the clock and resend',
+  ),
   [-1022]: e('INVALID_SIGNATURE', 'fatal', true, 'the secret does not match the key'),
   [-1033]: fix('COMP_ID_IN_USE'),
   [-1034]: e('TOO_MANY_CONNECTIONS', 'retryable', false, 'WebSocket API and FIX connection limits'),
@@ -78,7 +90,12 @@ export const BINANCE_ERROR_CODES: Readonly<Record<number, ErrorCode>> = {
   [-1119]: malformed('EMPTY_ORG_CL_ORD_ID'),
   [-1120]: e('BAD_INTERVAL', 'reject', false, 'kline intervals; the engine reads no klines'),
   [-1121]: e('BAD_SYMBOL', 'reject', true, 'the symbol does not exist on this exchange'),
-  [-1122]: e('INVALID_SYMBOLSTATUS', 'reject', false, 'the symbolStatus parameter; the engine does not send it'),
+  [-1122]: e(
+    'INVALID_SYMBOLSTATUS',
+    'reject',
+    false,
+    'the symbolStatus parameter; the engine does not send it',
+  ),
   [-1125]: e('INVALID_LISTEN_KEY', 'reject', false, 'listen-key user data streams; not used yet'),
   [-1127]: e('MORE_THAN_XX_HOURS', 'reject', false, 'startTime/endTime ranges; the engine pages by id'),
   [-1128]: malformed('OPTIONAL_PARAMS_BAD_COMBO'),
@@ -86,7 +103,12 @@ export const BINANCE_ERROR_CODES: Readonly<Record<number, ErrorCode>> = {
   [-1134]: e('BAD_STRATEGY_TYPE', 'reject', false, 'strategyType; the engine does not send it'),
   [-1135]: malformed('INVALID_JSON'),
   [-1139]: e('INVALID_TICKER_TYPE', 'reject', false, 'ticker types; the engine reads no tickers'),
-  [-1145]: e('INVALID_CANCEL_RESTRICTIONS', 'reject', false, 'cancelRestrictions; the engine does not send it'),
+  [-1145]: e(
+    'INVALID_CANCEL_RESTRICTIONS',
+    'reject',
+    false,
+    'cancelRestrictions; the engine does not send it',
+  ),
   [-1151]: malformed('DUPLICATE_SYMBOLS'),
   [-1152]: sbe('INVALID_SBE_HEADER'),
   [-1153]: sbe('UNSUPPORTED_SCHEMA_ID'),
@@ -127,7 +149,12 @@ export const BINANCE_ERROR_CODES: Readonly<Record<number, ErrorCode>> = {
   [-1199]: orderList('SELL_OCO_TAKE_PROFIT_MUST_BE_ABOVE'),
   [-1210]: e('INVALID_PEG_PRICE_TYPE', 'reject', false, 'pegged orders; the engine sends none'),
   [-1211]: e('INVALID_PEG_OFFSET_TYPE', 'reject', false, 'pegged orders; the engine sends none'),
-  [-1220]: e('SYMBOL_DOES_NOT_MATCH_STATUS', 'reject', false, 'the symbolStatus parameter; the engine does not send it'),
+  [-1220]: e(
+    'SYMBOL_DOES_NOT_MATCH_STATUS',
+    'reject',
+    false,
+    'the symbolStatus parameter; the engine does not send it',
+  ),
   [-1221]: sbe('INVALID_SBE_MESSAGE_FIELD'),
   [-1222]: orderList('OPO_WORKING_MUST_BE_BUY'),
   [-1223]: orderList('OPO_PENDING_MUST_BE_SELL'),
@@ -139,7 +166,12 @@ export const BINANCE_ERROR_CODES: Readonly<Record<number, ErrorCode>> = {
     true,
     'the matching engine refused the order (balance, market closed, ...); "Duplicate order sent." is unknown: an order with this client id is already on the book',
   ),
-  [-2011]: e('CANCEL_REJECTED', 'reject', true, 'the cancel was not executed: the order has finished or not arrived yet (query it)'),
+  [-2011]: e(
+    'CANCEL_REJECTED',
+    'reject',
+    true,
+    'the cancel was not executed: the order has finished or not arrived yet (query it)',
+  ),
   [-2013]: e(
     'NO_SUCH_ORDER',
     'reject',
@@ -149,20 +181,48 @@ export const BINANCE_ERROR_CODES: Readonly<Record<number, ErrorCode>> = {
   [-2014]: e('BAD_API_KEY_FMT', 'fatal', true, 'the API key is malformed'),
   [-2015]: e('REJECTED_MBX_KEY', 'fatal', true, 'invalid key, IP not allowed, or missing permission'),
   [-2016]: e('NO_TRADING_WINDOW', 'reject', false, 'trading-day tickers; the engine reads none'),
-  [-2021]: e('Order cancel-replace partially failed', 'unknown', false, 'cancel-replace; the engine does not use it'),
+  [-2021]: e(
+    'Order cancel-replace partially failed',
+    'unknown',
+    false,
+    'cancel-replace; the engine does not use it',
+  ),
   [-2022]: e('Order cancel-replace failed', 'reject', false, 'cancel-replace; the engine does not use it'),
-  [-2026]: e('ORDER_ARCHIVED', 'reject', true, 'the order ended (canceled or expired) with nothing executed over 90 days ago'),
-  [-2035]: e('SUBSCRIPTION_ACTIVE', 'reject', false, 'WebSocket API user data stream subscriptions; not used yet'),
-  [-2036]: e('SUBSCRIPTION_INACTIVE', 'reject', false, 'WebSocket API user data stream subscriptions; not used yet'),
+  [-2026]: e(
+    'ORDER_ARCHIVED',
+    'reject',
+    true,
+    'the order ended (canceled or expired) with nothing executed over 90 days ago',
+  ),
+  [-2035]: e(
+    'SUBSCRIPTION_ACTIVE',
+    'reject',
+    false,
+    'WebSocket API user data stream subscriptions; not used yet',
+  ),
+  [-2036]: e(
+    'SUBSCRIPTION_INACTIVE',
+    'reject',
+    false,
+    'WebSocket API user data stream subscriptions; not used yet',
+  ),
   [-2038]: e('ORDER_AMEND_REJECTED', 'reject', false, 'order amends; the engine sends none'),
-  [-2039]: e('CLIENT_ORDER_ID_INVALID', 'reject', false, 'orderId with origClientOrderId; the engine sends one of them'),
+  [-2039]: e(
+    'CLIENT_ORDER_ID_INVALID',
+    'reject',
+    false,
+    'orderId with origClientOrderId; the engine sends one of them',
+  ),
   [-2042]: e('MAXIMUM_SUBSCRIPTION_IDS', 'reject', false, 'WebSocket API subscriptions; not used yet'),
   [-2043]: e('NO_REFERENCE_PRICE', 'reject', false, 'reference prices; the engine reads none'),
 };
 
 /** Answers without a Binance error code, by HTTP status (anything else without a code is unknown). */
 export const HTTP_ONLY: Readonly<Record<string, { outcome: OutcomeClass; why: string }>> = {
-  '403': { outcome: 'reject', why: 'a WAF rule refused the request before it reached the API; requests back off' },
+  '403': {
+    outcome: 'reject',
+    why: 'a WAF rule refused the request before it reached the API; requests back off',
+  },
   '418': { outcome: 'retryable', why: 'IP banned for ignoring 429s: refused, wait Retry-After' },
   '429': { outcome: 'retryable', why: 'rate limit: refused, wait Retry-After' },
   '5XX': { outcome: 'unknown', why: 'the docs: do NOT treat it as a failure, execution status is UNKNOWN' },

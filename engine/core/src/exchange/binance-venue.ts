@@ -249,7 +249,10 @@ export class BinanceVenue implements ExecutionVenue {
     } catch (err) {
       if (!outcomeOf(err) || !(err instanceof Error)) throw err;
       // -2011 (finished, or not arrived yet), a refusal or no answer: ask what is true.
-      this.host.log.warn({ orderId: o.orderId, err: err.message }, 'cancel not confirmed; querying the exchange');
+      this.host.log.warn(
+        { orderId: o.orderId, err: err.message },
+        'cancel not confirmed; querying the exchange',
+      );
       await this.resolve(o, 'unknown');
     }
   }
@@ -338,7 +341,11 @@ export class BinanceVenue implements ExecutionVenue {
   private missing(o: Order, phase: Phase): void {
     if (this.unacknowledged(o)) {
       if (canTransition(o.status, 'REJECTED')) {
-        this.update(o, 'REJECTED', 'not found on the exchange after its acceptance horizon: the request never arrived');
+        this.update(
+          o,
+          'REJECTED',
+          'not found on the exchange after its acceptance horizon: the request never arrived',
+        );
         this.differ(phase, 'missing');
         return;
       }
@@ -429,7 +436,7 @@ export class BinanceVenue implements ExecutionVenue {
   /** Every trade of an order, a page of TRADES_PAGE at a time from the first trade id. */
   private async orderTrades(o: Order, exchangeOrderId: number): Promise<TradeReport[]> {
     const all: TradeReport[] = [];
-    for (let fromId = 0; ; ) {
+    for (let fromId = 0; ;) {
       const page = await this.call(
         'GET',
         '/api/v3/myTrades',
@@ -463,7 +470,13 @@ export class BinanceVenue implements ExecutionVenue {
       this.host.commit(
         {
           type: RecordType.OrderFill,
-          data: { orderId: o.orderId, quantity: take, price, tradeId: t.id, ...(commission && { commission }) },
+          data: {
+            orderId: o.orderId,
+            quantity: take,
+            price,
+            tradeId: t.id,
+            ...(commission && { commission }),
+          },
         },
         { qty: take, price },
       );

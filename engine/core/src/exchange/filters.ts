@@ -40,9 +40,7 @@ export function instrumentFromExchangeInfo(info: BinanceSymbolInfo): Instrument 
   const tickText = str(f.get('PRICE_FILTER'), 'tickSize');
   const stepText = str(f.get('LOT_SIZE'), 'stepSize');
   if (!tickText || !stepText)
-    throw new FilterError(
-      `${info.symbol}: exchange info has no PRICE_FILTER tickSize or LOT_SIZE stepSize`,
-    );
+    throw new FilterError(`${info.symbol}: exchange info has no PRICE_FILTER tickSize or LOT_SIZE stepSize`);
   const price = grid(tickText, info.quoteAssetPrecision ?? DEFAULT_PRECISION);
   const qty = grid(stepText, info.baseAssetPrecision ?? DEFAULT_PRECISION);
   const tick = price.step;

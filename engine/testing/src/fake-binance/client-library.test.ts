@@ -10,9 +10,18 @@ describe('the binance client library against the fake', () => {
   let client: MainClient;
 
   beforeAll(async () => {
-    fake = await FakeBinance.start({ apiKey: 'lib-key', apiSecret: 'lib-secret', commission: { rate: '0.001' } });
+    fake = await FakeBinance.start({
+      apiKey: 'lib-key',
+      apiSecret: 'lib-secret',
+      commission: { rate: '0.001' },
+    });
     fake.publishTrade('BTCUSDT', '50000.05', '0.1');
-    client = new MainClient({ api_key: 'lib-key', api_secret: 'lib-secret', baseUrl: fake.url, disableTimeSync: true });
+    client = new MainClient({
+      api_key: 'lib-key',
+      api_secret: 'lib-secret',
+      baseUrl: fake.url,
+      disableTimeSync: true,
+    });
   });
   afterAll(() => fake.close());
 
@@ -53,7 +62,11 @@ describe('the binance client library against the fake', () => {
     });
     expect(taker).toMatchObject({ status: 'FILLED' });
     const trades = await client.getAccountTradeList({ symbol: 'BTCUSDT' });
-    expect(trades.at(-1)).toMatchObject({ orderId: taker.orderId, commission: '0.00001000', commissionAsset: 'BTC' });
+    expect(trades.at(-1)).toMatchObject({
+      orderId: taker.orderId,
+      commission: '0.00001000',
+      commissionAsset: 'BTC',
+    });
   });
 
   it('sees Binance’s error codes', async () => {

@@ -64,6 +64,7 @@ export function shapeDifferences(actual: unknown, expected: unknown, path = ''):
     if (!(k in a)) {
       if (!CONDITIONAL_FIELDS.has(k)) out.push(`${path}.${k}: missing`);
     } else out.push(...shapeDifferences(a[k], e[k], `${path}.${k}`));
-  for (const k of Object.keys(a)) if (!(k in e) && !CONDITIONAL_FIELDS.has(k)) out.push(`${path}.${k}: not in the docs`);
+  for (const k of Object.keys(a))
+    if (!(k in e) && !CONDITIONAL_FIELDS.has(k)) out.push(`${path}.${k}: not in the docs`);
   return out;
 }

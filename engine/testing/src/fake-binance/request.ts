@@ -28,7 +28,12 @@ function withoutSignature(raw: string): { rest: string; signature: string } | un
   return { rest: parts.join('&'), signature };
 }
 
-export function requestParams(method: string, rawQuery: string, body: string, contentType: string): RequestParams {
+export function requestParams(
+  method: string,
+  rawQuery: string,
+  body: string,
+  contentType: string,
+): RequestParams {
   const form = method !== 'GET' && contentType.startsWith('application/x-www-form-urlencoded') ? body : '';
   const params = new URLSearchParams(form);
   for (const [k, v] of new URLSearchParams(rawQuery)) params.set(k, v);

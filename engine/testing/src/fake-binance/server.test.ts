@@ -21,7 +21,14 @@ const ETHUSDT: FakeSymbolSpec = {
   bid: '3000.00',
   ask: '3000.50',
   extraFilters: [
-    { filterType: 'PERCENT_PRICE_BY_SIDE', bidMultiplierUp: '5', bidMultiplierDown: '0.2', askMultiplierUp: '5', askMultiplierDown: '0.2', avgPriceMins: 5 },
+    {
+      filterType: 'PERCENT_PRICE_BY_SIDE',
+      bidMultiplierUp: '5',
+      bidMultiplierDown: '0.2',
+      askMultiplierUp: '5',
+      askMultiplierDown: '0.2',
+      avgPriceMins: 5,
+    },
     { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
   ],
 };
@@ -41,9 +48,9 @@ describe('the fake Binance', () => {
     let body = '';
     if (how === 'unsigned') query = new URLSearchParams(params).toString();
     else if (how === 'query') {
-      query = `${all}&signature=${hmacSha256Hex(all.toString(), SECRET)}`;
+      query = `${all.toString()}&signature=${hmacSha256Hex(all.toString(), SECRET)}`;
     } else if (how === 'body') {
-      body = `${all}&signature=${hmacSha256Hex(all.toString(), SECRET)}`;
+      body = `${all.toString()}&signature=${hmacSha256Hex(all.toString(), SECRET)}`;
     } else {
       // The docs: the signature covers the query string concatenated to the body.
       const entries = [...all];
@@ -87,25 +94,48 @@ describe('the fake Binance', () => {
     const cases: Array<[string, () => Promise<unknown>]> = [
       ['ping', async () => (await call('GET', '/api/v3/ping', {}, 'unsigned')).body],
       ['time', async () => (await call('GET', '/api/v3/time', {}, 'unsigned')).body],
-      ['exchange-info', async () => (await call('GET', '/api/v3/exchangeInfo', { symbol: 'BTCUSDT' }, 'unsigned')).body],
+      [
+        'exchange-info',
+        async () => (await call('GET', '/api/v3/exchangeInfo', { symbol: 'BTCUSDT' }, 'unsigned')).body,
+      ],
       ['depth', async () => (await call('GET', '/api/v3/depth', { symbol: 'BTCUSDT' }, 'unsigned')).body],
       ['trades', async () => (await call('GET', '/api/v3/trades', { symbol: 'BTCUSDT' }, 'unsigned')).body],
-      ['agg-trades', async () => (await call('GET', '/api/v3/aggTrades', { symbol: 'BTCUSDT' }, 'unsigned')).body],
-      ['ticker-24hr', async () => (await call('GET', '/api/v3/ticker/24hr', { symbol: 'BTCUSDT' }, 'unsigned')).body],
+      [
+        'agg-trades',
+        async () => (await call('GET', '/api/v3/aggTrades', { symbol: 'BTCUSDT' }, 'unsigned')).body,
+      ],
+      [
+        'ticker-24hr',
+        async () => (await call('GET', '/api/v3/ticker/24hr', { symbol: 'BTCUSDT' }, 'unsigned')).body,
+      ],
       [
         'ticker-24hr-mini',
-        async () => (await call('GET', '/api/v3/ticker/24hr', { symbol: 'BTCUSDT', type: 'MINI' }, 'unsigned')).body,
+        async () =>
+          (await call('GET', '/api/v3/ticker/24hr', { symbol: 'BTCUSDT', type: 'MINI' }, 'unsigned')).body,
       ],
-      ['book-ticker', async () => (await call('GET', '/api/v3/ticker/bookTicker', { symbol: 'BTCUSDT' }, 'unsigned')).body],
+      [
+        'book-ticker',
+        async () => (await call('GET', '/api/v3/ticker/bookTicker', { symbol: 'BTCUSDT' }, 'unsigned')).body,
+      ],
       [
         'book-tickers',
         async () =>
-          (await call('GET', '/api/v3/ticker/bookTicker', { symbols: '["BTCUSDT","ETHUSDT"]' }, 'unsigned')).body,
+          (await call('GET', '/api/v3/ticker/bookTicker', { symbols: '["BTCUSDT","ETHUSDT"]' }, 'unsigned'))
+            .body,
       ],
-      ['ticker-price', async () => (await call('GET', '/api/v3/ticker/price', { symbol: 'BTCUSDT' }, 'unsigned')).body],
+      [
+        'ticker-price',
+        async () => (await call('GET', '/api/v3/ticker/price', { symbol: 'BTCUSDT' }, 'unsigned')).body,
+      ],
       ['error', async () => (await call('GET', '/api/v3/depth', { symbol: 'NOPE' }, 'unsigned')).body],
-      ['order-ack', async () => (await call('POST', '/api/v3/order', order({ newOrderRespType: 'ACK' }))).body],
-      ['order-result', async () => (await call('POST', '/api/v3/order', order({ newOrderRespType: 'RESULT' }))).body],
+      [
+        'order-ack',
+        async () => (await call('POST', '/api/v3/order', order({ newOrderRespType: 'ACK' }))).body,
+      ],
+      [
+        'order-result',
+        async () => (await call('POST', '/api/v3/order', order({ newOrderRespType: 'RESULT' }))).body,
+      ],
       ['order-full', async () => (await call('POST', '/api/v3/order', order({ price: '50001.00' }))).body],
       ['order-test', async () => (await call('POST', '/api/v3/order/test', order())).body],
       [
@@ -113,7 +143,9 @@ describe('the fake Binance', () => {
         async () => {
           const o = order();
           await call('POST', '/api/v3/order', o);
-          return (await call('GET', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: o.newClientOrderId })).body;
+          return (
+            await call('GET', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: o.newClientOrderId })
+          ).body;
         },
       ],
       ['open-orders', async () => (await call('GET', '/api/v3/openOrders', { symbol: 'BTCUSDT' })).body],
@@ -125,7 +157,12 @@ describe('the fake Binance', () => {
         async () => {
           const o = order();
           await call('POST', '/api/v3/order', o);
-          return (await call('DELETE', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: o.newClientOrderId })).body;
+          return (
+            await call('DELETE', '/api/v3/order', {
+              symbol: 'BTCUSDT',
+              origClientOrderId: o.newClientOrderId,
+            })
+          ).body;
         },
       ],
       [
@@ -155,11 +192,16 @@ describe('the fake Binance', () => {
 
     it('refuses a wrong signature, a missing key and a stale timestamp with the documented codes', async () => {
       const all = new URLSearchParams({ symbol: 'BTCUSDT', timestamp: String(Date.now()) });
-      const bad = await fetch(`${fake.url}/api/v3/openOrders?${all}&signature=${hmacSha256Hex(all.toString(), 'x')}`, {
-        headers: { 'X-MBX-APIKEY': KEY },
-      });
+      const bad = await fetch(
+        `${fake.url}/api/v3/openOrders?${all.toString()}&signature=${hmacSha256Hex(all.toString(), 'x')}`,
+        {
+          headers: { 'X-MBX-APIKEY': KEY },
+        },
+      );
       expect(await bad.json()).toEqual({ code: -1022, msg: 'Signature for this request is not valid.' });
-      const noKey = await fetch(`${fake.url}/api/v3/openOrders?${all}&signature=${hmacSha256Hex(all.toString(), SECRET)}`);
+      const noKey = await fetch(
+        `${fake.url}/api/v3/openOrders?${all.toString()}&signature=${hmacSha256Hex(all.toString(), SECRET)}`,
+      );
       expect(((await noKey.json()) as { code: number }).code).toBe(-2014);
       fake.clockSkewMs = 10_000;
       try {
@@ -170,7 +212,12 @@ describe('the fake Binance', () => {
     });
 
     it('answers -1121 for an unknown symbol in exchangeInfo instead of leaving it out', async () => {
-      const res = await call('GET', '/api/v3/exchangeInfo', { symbols: '["BTCUSDT","DOGEUSDT"]' }, 'unsigned');
+      const res = await call(
+        'GET',
+        '/api/v3/exchangeInfo',
+        { symbols: '["BTCUSDT","DOGEUSDT"]' },
+        'unsigned',
+      );
       expect(res).toMatchObject({ status: 400, body: { code: -1121, msg: 'Invalid symbol.' } });
     });
 
@@ -195,7 +242,10 @@ describe('the fake Binance', () => {
         clientOrderId: 'my-cancel',
         status: 'CANCELED',
       });
-      const again = await call('DELETE', '/api/v3/order', { symbol: 'BTCUSDT', origClientOrderId: o.newClientOrderId });
+      const again = await call('DELETE', '/api/v3/order', {
+        symbol: 'BTCUSDT',
+        origClientOrderId: o.newClientOrderId,
+      });
       expect(again.body).toEqual({ code: -2011, msg: 'Unknown order sent.' });
     });
 
@@ -205,7 +255,8 @@ describe('the fake Binance', () => {
       for (let i = 0; i < 12; i++) fake.fill(o.newClientOrderId, '0.00100');
       const id = fake.order(o.newClientOrderId)!.orderId;
       const page = async (extra: Record<string, string>) =>
-        (await call('GET', '/api/v3/myTrades', { symbol: 'BTCUSDT', orderId: String(id), ...extra })).body as Array<{
+        (await call('GET', '/api/v3/myTrades', { symbol: 'BTCUSDT', orderId: String(id), ...extra }))
+          .body as Array<{
           id: number;
         }>;
       const first = await page({ fromId: '0', limit: '5' });
@@ -235,9 +286,16 @@ describe('the fake Binance', () => {
         expect(f.balance('BTC')).toEqual({ free: '0.00999000', locked: '0.00000000' });
         // Selling what was bought, fee included, is more than the account holds.
         const sell = await call('POST', '/api/v3/order', order({ side: 'SELL', price: '49000.00' }));
-        expect(sell.body).toEqual({ code: -2010, msg: 'Account has insufficient balance for requested action.' });
+        expect(sell.body).toEqual({
+          code: -2010,
+          msg: 'Account has insufficient balance for requested action.',
+        });
         f.commission = { rate: '0.001', asset: 'BNB' };
-        const sold = await call('POST', '/api/v3/order', order({ side: 'SELL', price: '49000.00', quantity: '0.00999' }));
+        const sold = await call(
+          'POST',
+          '/api/v3/order',
+          order({ side: 'SELL', price: '49000.00', quantity: '0.00999' }),
+        );
         expect(sold.body).toMatchObject({ status: 'FILLED', fills: [{ commissionAsset: 'BNB' }] });
       } finally {
         fake = own;
@@ -248,7 +306,10 @@ describe('the fake Binance', () => {
     it('refuses new orders on a symbol that is not TRADING', async () => {
       fake.setSymbolStatus('BTCUSDT', 'HALT');
       try {
-        expect((await call('POST', '/api/v3/order', order())).body).toEqual({ code: -2010, msg: 'Market is closed.' });
+        expect((await call('POST', '/api/v3/order', order())).body).toEqual({
+          code: -2010,
+          msg: 'Market is closed.',
+        });
         const info = (await call('GET', '/api/v3/exchangeInfo', { symbol: 'BTCUSDT' }, 'unsigned')).body as {
           symbols: Array<{ status: string }>;
         };
@@ -265,7 +326,11 @@ describe('the fake Binance', () => {
       const filters = info.symbols[0]!.filters;
       expect(filters.map((x) => x.filterType)).toContain('PERCENT_PRICE_BY_SIDE');
       expect(filters[0]!.tickSize).toBe('0.00000000');
-      const odd = await call('POST', '/api/v3/order', order({ symbol: 'ETHUSDT', price: '2999.12345678', quantity: '0.1000' }));
+      const odd = await call(
+        'POST',
+        '/api/v3/order',
+        order({ symbol: 'ETHUSDT', price: '2999.12345678', quantity: '0.1000' }),
+      );
       expect(odd.body).toMatchObject({ status: 'NEW', price: '2999.12345678' });
     });
   });
@@ -284,7 +349,13 @@ describe('the fake Binance', () => {
     it('answers -1007 after executing, and a 403 page without a code', async () => {
       fake.failNext(
         { method: 'POST', path: '/api/v3/order' },
-        { kind: 'error', status: 408, code: -1007, msg: 'Timeout waiting for response from backend server.', execute: true },
+        {
+          kind: 'error',
+          status: 408,
+          code: -1007,
+          msg: 'Timeout waiting for response from backend server.',
+          execute: true,
+        },
       );
       const o = order();
       expect((await call('POST', '/api/v3/order', o)).body).toMatchObject({ code: -1007 });
@@ -322,10 +393,22 @@ describe('the fake Binance', () => {
         expect(await s.ask({ method: 'UNSUBSCRIBE', params: ['btcusdt@trade'], id: 312 })).toEqual(
           fixture('ws-unsubscribe').answer,
         );
-        expect(await s.ask({ method: 'GET_PROPERTY', params: ['combined'], id: 2 })).toEqual({ result: false, id: 2 });
-        expect(await s.ask({ method: 'SET_PROPERTY', params: ['combined', true], id: 5 })).toEqual({ result: null, id: 5 });
-        expect(await s.ask({ method: 'GET_PROPERTY', params: ['combined'], id: 2 })).toEqual(fixture('ws-get-property').answer);
-        expect(await s.ask({ method: 'GET_PROPERTY', params: ['nope'], id: 7 })).toEqual({ code: 0, msg: 'Unknown property', id: 7 });
+        expect(await s.ask({ method: 'GET_PROPERTY', params: ['combined'], id: 2 })).toEqual({
+          result: false,
+          id: 2,
+        });
+        expect(await s.ask({ method: 'SET_PROPERTY', params: ['combined', true], id: 5 })).toEqual({
+          result: null,
+          id: 5,
+        });
+        expect(await s.ask({ method: 'GET_PROPERTY', params: ['combined'], id: 2 })).toEqual(
+          fixture('ws-get-property').answer,
+        );
+        expect(await s.ask({ method: 'GET_PROPERTY', params: ['nope'], id: 7 })).toEqual({
+          code: 0,
+          msg: 'Unknown property',
+          id: 7,
+        });
         expect(await s.ask({ method: 'SET_PROPERTY', params: ['combined', 'yes'], id: 8 })).toEqual({
           code: 1,
           msg: 'Invalid value type: expected Boolean',
@@ -337,7 +420,8 @@ describe('the fake Binance', () => {
         await s.ask({ method: 'SUBSCRIBE', params: ['btcusdt@trade'], id: 10 });
         const before = s.inbox.length;
         fake.publishTrade('BTCUSDT', '50000.01', '0.5');
-        for (let i = 0; i < 100 && s.inbox.length === before; i++) await new Promise((r) => setTimeout(r, 10));
+        for (let i = 0; i < 100 && s.inbox.length === before; i++)
+          await new Promise((r) => setTimeout(r, 10));
         expect(s.inbox[before]).toMatchObject({ stream: 'btcusdt@trade', data: { e: 'trade' } });
       } finally {
         s.ws.close();

@@ -572,7 +572,8 @@ export class FakeBinance {
       case 'DELETE /api/v3/order': {
         const o = this.find(q, fail, [-2011, 'Unknown order sent.']);
         if (!o) return;
-        if (o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED') return fail(400, -2011, 'Unknown order sent.');
+        if (o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED')
+          return fail(400, -2011, 'Unknown order sent.');
         if (this.sym(o.symbol).status === 'HALT' || this.sym(o.symbol).status === 'BREAK')
           return fail(400, -2011, 'Market is closed.');
         return send(200, this.cancelReport(o, q.get('newClientOrderId')));
@@ -597,7 +598,8 @@ export class FakeBinance {
       }
       case 'GET /api/v3/allOrders': {
         const symbol = q.get('symbol');
-        if (!symbol) return fail(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+        if (!symbol)
+          return fail(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
         if (!this.symbols.has(symbol)) return fail(400, -1121, 'Invalid symbol.');
         const limit = Math.min(Number(q.get('limit') ?? 500), MAX_LIMIT);
         const fromOrder = q.get('orderId');
@@ -607,7 +609,10 @@ export class FakeBinance {
           .filter((o) => o.symbol === symbol && o.time >= start && o.time <= end)
           .filter((o) => !fromOrder || o.orderId >= Number(fromOrder))
           .sort((a, b) => a.orderId - b.orderId);
-        return send(200, (fromOrder ? all.slice(0, limit) : all.slice(-limit)).map((o) => this.view(o)));
+        return send(
+          200,
+          (fromOrder ? all.slice(0, limit) : all.slice(-limit)).map((o) => this.view(o)),
+        );
       }
       case 'GET /api/v3/myTrades':
         return this.myTrades(q, send, fail);
@@ -618,16 +623,10 @@ export class FakeBinance {
   }
 
   /** One object for `symbol`, an array for `symbols` (or for every symbol without either). */
-  private perSymbol(
-    q: URLSearchParams,
-    send: Send,
-    fail: Fail,
-    view: (s: SymbolState) => unknown,
-  ): void {
+  private perSymbol(q: URLSearchParams, send: Send, fail: Fail, view: (s: SymbolState) => unknown): void {
     const one = q.get('symbol');
     const many = q.get('symbols');
-    if (one && many)
-      return fail(400, -1128, 'Combination of optional parameters invalid.');
+    if (one && many) return fail(400, -1128, 'Combination of optional parameters invalid.');
     if (one) {
       const s = this.symbols.get(one);
       return s ? send(200, view(s)) : fail(400, -1121, 'Invalid symbol.');
@@ -635,7 +634,12 @@ export class FakeBinance {
     let names = [...this.symbols.keys()];
     if (many) {
       const parsed = parseSymbols(many);
-      if (!parsed) return fail(400, -1100, "Illegal characters found in parameter 'symbols'; legal range is '^\\[(\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}){0,1}\\]$'.");
+      if (!parsed)
+        return fail(
+          400,
+          -1100,
+          'Illegal characters found in parameter \'symbols\'; legal range is \'^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$\'.',
+        );
       if (parsed.some((n) => !this.symbols.has(n))) return fail(400, -1121, 'Invalid symbol.');
       names = parsed;
     }
@@ -713,7 +717,11 @@ export class FakeBinance {
         msg: "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.",
       };
     if (rp.signature === undefined || rp.signedPayload === undefined)
-      return { status: 400, code: -1102, msg: "Mandatory parameter 'signature' was not sent, was empty/null, or malformed." };
+      return {
+        status: 400,
+        code: -1102,
+        msg: "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.",
+      };
     // HMAC signatures are not case-sensitive (rest-api.md, "Signature Case Sensitivity").
     if (hmacSha256Hex(rp.signedPayload, this.apiSecret) !== rp.signature.toLowerCase())
       return { status: 400, code: -1022, msg: 'Signature for this request is not valid.' };
@@ -723,7 +731,11 @@ export class FakeBinance {
     const ts = Number(q.get('timestamp'));
     const now = this.serverTime();
     if (ts >= now + 1000)
-      return { status: 400, code: -1021, msg: "Timestamp for this request was 1000ms ahead of the server's time." };
+      return {
+        status: 400,
+        code: -1021,
+        msg: "Timestamp for this request was 1000ms ahead of the server's time.",
+      };
     if (now - ts > recvWindow)
       return { status: 400, code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' };
     return null;
@@ -767,7 +779,8 @@ export class FakeBinance {
     if (many) {
       const parsed = parseSymbols(many);
       if (!parsed) return fail(400, -1100, "Illegal characters found in parameter 'symbols'.");
-      if (new Set(parsed).size !== parsed.length) return fail(400, -1151, 'Symbol is present multiple times in the list.');
+      if (new Set(parsed).size !== parsed.length)
+        return fail(400, -1151, 'Symbol is present multiple times in the list.');
       names = parsed;
     }
     // The docs: "If the value provided to symbol or symbols do not exist, the endpoint will throw
@@ -842,7 +855,8 @@ export class FakeBinance {
 
   private myTrades(q: URLSearchParams, send: Send, fail: Fail): void {
     const symbol = q.get('symbol');
-    if (!symbol) return fail(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+    if (!symbol)
+      return fail(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
     if (!this.symbols.has(symbol)) return fail(400, -1121, 'Invalid symbol.');
     const orderId = q.get('orderId');
     const fromId = q.get('fromId');
@@ -926,7 +940,8 @@ export class FakeBinance {
     for (const m of mandatory)
       if (!q.get(m))
         return fail(400, -1102, `Mandatory parameter '${m}' was not sent, was empty/null, or malformed.`);
-    if (type === 'MARKET' && q.has('timeInForce')) return fail(400, -1106, "Parameter 'timeInForce' sent when not required.");
+    if (type === 'MARKET' && q.has('timeInForce'))
+      return fail(400, -1106, "Parameter 'timeInForce' sent when not required.");
     const tif = type === 'LIMIT' ? q.get('timeInForce')! : 'GTC';
     if (!['GTC', 'IOC', 'FOK'].includes(tif)) return fail(400, -1115, 'Invalid timeInForce.');
     let qty: bigint;
@@ -944,7 +959,8 @@ export class FakeBinance {
     if (qty < toUnits(s.spec.minQty) || qty <= 0n || (step > 0n && qty % step !== 0n))
       return fail(400, -1013, 'Filter failure: LOT_SIZE');
     const ref = type === 'LIMIT' ? price : side === 'BUY' ? s.ask : s.bid;
-    if ((ref * qty) / SCALE < toUnits(s.spec.minNotional)) return fail(400, -1013, 'Filter failure: NOTIONAL');
+    if ((ref * qty) / SCALE < toUnits(s.spec.minNotional))
+      return fail(400, -1013, 'Filter failure: NOTIONAL');
     if (s.status !== 'TRADING') return fail(400, -2010, 'Market is closed.');
     const cid = q.get('newClientOrderId') ?? `fake${this.nextOrderId}x${Date.now().toString(36)}`;
     for (const o of this.orders.values())
@@ -981,7 +997,9 @@ export class FakeBinance {
     if (crosses) {
       let q2 = qty;
       if (this.nextFillFraction !== undefined) {
-        q2 = ((BigInt(Math.round(this.nextFillFraction * 1e6)) * qty) / 1_000_000n / (step || 1n)) * (step || 1n);
+        q2 =
+          ((BigInt(Math.round(this.nextFillFraction * 1e6)) * qty) / 1_000_000n / (step || 1n)) *
+          (step || 1n);
         this.nextFillFraction = undefined;
       }
       if (q2 > 0n) fills.push(this.fillNow(o, q2, touch, false));
@@ -1157,7 +1175,7 @@ export class FakeBinance {
 function parseSymbols(raw: string): string[] | undefined {
   try {
     const v: unknown = JSON.parse(raw);
-    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
   } catch {
     return undefined;
   }

@@ -60,13 +60,15 @@ export class FakeStreams {
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg))
       return { code: 3, msg: 'Invalid JSON: expected value at line 1 column 1' };
     const m = msg as { method?: unknown; params?: unknown; id?: unknown };
-    if (m.method === undefined) return { code: 2, msg: 'Invalid request: missing field `method` at line 1 column 1' };
+    if (m.method === undefined)
+      return { code: 2, msg: 'Invalid request: missing field `method` at line 1 column 1' };
     if (typeof m.method !== 'string' || !METHODS.includes(m.method))
       return {
         code: 2,
-        msg: `Invalid request: unknown variant \`${String(m.method)}\`, expected one of \`SUBSCRIBE\`, \`UNSUBSCRIBE\`, \`LIST_SUBSCRIPTIONS\`, \`SET_PROPERTY\`, \`GET_PROPERTY\` at line 1 column 28`,
+        msg: `Invalid request: unknown variant \`${typeof m.method === 'string' ? m.method : JSON.stringify(m.method)}\`, expected one of \`SUBSCRIBE\`, \`UNSUBSCRIBE\`, \`LIST_SUBSCRIPTIONS\`, \`SET_PROPERTY\`, \`GET_PROPERTY\` at line 1 column 28`,
       };
-    if (!validId(m.id ?? null)) return { code: 2, msg: 'Invalid request: request ID must be an unsigned integer' };
+    if (!validId(m.id ?? null))
+      return { code: 2, msg: 'Invalid request: request ID must be an unsigned integer' };
     const id = m.id ?? null;
     const params = Array.isArray(m.params) ? (m.params as unknown[]) : [];
     switch (m.method) {
@@ -79,14 +81,16 @@ export class FakeStreams {
       case 'LIST_SUBSCRIPTIONS':
         return { result: [...sub.streams], id };
       case 'SET_PROPERTY': {
-        if (typeof params[0] !== 'string') return { code: 2, msg: 'Invalid request: property name must be a string' };
+        if (typeof params[0] !== 'string')
+          return { code: 2, msg: 'Invalid request: property name must be a string' };
         if (params[0] !== 'combined') return { code: 0, msg: 'Unknown property', id };
         if (typeof params[1] !== 'boolean') return { code: 1, msg: 'Invalid value type: expected Boolean' };
         sub.combined = params[1];
         return { result: null, id };
       }
       default: {
-        if (typeof params[0] !== 'string') return { code: 2, msg: 'Invalid request: property name must be a string' };
+        if (typeof params[0] !== 'string')
+          return { code: 2, msg: 'Invalid request: property name must be a string' };
         if (params[0] !== 'combined') return { code: 0, msg: 'Unknown property', id };
         return { result: sub.combined, id };
       }
@@ -103,7 +107,8 @@ export class FakeStreams {
   /** The server is about to shut down (every connection hears it, whatever it subscribed to). */
   serverShutdown(time: number): void {
     const data = { e: 'serverShutdown', E: time };
-    for (const s of this.subs) s.ws.send(JSON.stringify(s.combined ? { stream: '!serverShutdown', data } : data));
+    for (const s of this.subs)
+      s.ws.send(JSON.stringify(s.combined ? { stream: '!serverShutdown', data } : data));
   }
 
   ping(): void {
