@@ -6,12 +6,14 @@ import { configurationDoc } from './generators/configuration-doc.ts';
 import { crdFiles } from './generators/crds.ts';
 import { crdTypes } from './generators/crd-types.ts';
 import { dashboardFiles } from './generators/dashboards.ts';
+import { exchangeErrorsDoc } from './generators/exchange-errors-doc.ts';
 import { openApiFiles } from './generators/openapi.ts';
 import { operatorAlertFiles } from './generators/operator-alerts.ts';
 import { rbacDoc, rbacTemplate } from './generators/rbac.ts';
 
 export const GENERATED: Record<string, () => string> = {
   'docs/configuration.md': configurationDoc,
+  'docs/exchange-errors.md': exchangeErrorsDoc,
   ...crdFiles(),
   'cdk8s/api/src/generated/types.ts': crdTypes,
   'docs/api-reference.md': apiReference,

@@ -1,6 +1,12 @@
 // Every VELOZ_* variable the engine reads: one table, parsed and validated once at start.
 // docs/configuration.md is generated from this table, so it cannot drift.
 import { readFileSync } from 'node:fs';
+import {
+  BINANCE_DEFAULT_URLS,
+  binanceEnvironment,
+  environmentOfMode,
+  type BinanceEnvironment,
+} from './binance-hosts.ts';
 import { SYMBOL_PATTERN } from './enums.ts';
 
 export class ConfigError extends Error {}
@@ -137,16 +143,16 @@ export const VARIABLES = {
   }),
   binanceBaseUrl: v({
     name: 'VELOZ_BINANCE_BASE_URL',
-    default: 'https://api.binance.com',
+    default: undefined,
     accepts: 'an http(s):// URL',
-    description: 'Binance REST API base URL for market data.',
+    description: `Binance REST API base URL for market data. Default: ${BINANCE_DEFAULT_URLS.testnet.rest} when VELOZ_EXECUTION_MODE=binance_testnet_spot, else ${BINANCE_DEFAULT_URLS.live.rest}. A live host in testnet mode, or a testnet host in binance_spot mode, refuses to start.`,
     parse: url,
   }),
   binanceWsBaseUrl: v({
     name: 'VELOZ_BINANCE_WS_BASE_URL',
-    default: 'wss://stream.binance.com:9443/ws',
+    default: undefined,
     accepts: 'a ws(s):// URL',
-    description: 'Binance WebSocket base URL for market data streams.',
+    description: `Binance WebSocket base URL for market data streams. Default: ${BINANCE_DEFAULT_URLS.testnet.ws} when VELOZ_EXECUTION_MODE=binance_testnet_spot, else ${BINANCE_DEFAULT_URLS.live.ws}. Checked against the mode like VELOZ_BINANCE_BASE_URL.`,
     parse: url,
   }),
   wsReconnectDelay: v({
@@ -166,9 +172,9 @@ export const VARIABLES = {
   }),
   binanceTradeBaseUrl: v({
     name: 'VELOZ_BINANCE_TRADE_BASE_URL',
-    default: 'https://api.binance.com',
+    default: undefined,
     accepts: 'an http(s):// URL',
-    description: 'Binance trading API base URL.',
+    description: `Binance trading API base URL. Default: ${BINANCE_DEFAULT_URLS.testnet.trade} when VELOZ_EXECUTION_MODE=binance_testnet_spot, else ${BINANCE_DEFAULT_URLS.live.trade}. Checked against the mode like VELOZ_BINANCE_BASE_URL.`,
     parse: url,
   }),
   binanceApiKey: v({
@@ -235,6 +241,14 @@ export const VARIABLES = {
     description:
       'Longest Retry-After (429, 418, -1003) the engine waits out before retrying a request; a longer ban rejects new orders instead.',
     parse: int(0, 3_600_000),
+  }),
+  binanceAcceptanceMargin: v({
+    name: 'VELOZ_BINANCE_ACCEPTANCE_MARGIN',
+    default: '2000',
+    accepts: 'an integer from 0 to 600000 (milliseconds)',
+    description:
+      "Added to a new order's signed timestamp + recvWindow (its acceptance horizon) before Binance's 'order does not exist' is taken to mean the request never arrived; until then an order whose outcome is unknown stays UNKNOWN. Covers the clock offset estimate and the exchange's processing delay.",
+    parse: int(0, 600_000),
   }),
   workerThreads: v({
     name: 'VELOZ_WORKER_THREADS',
@@ -543,7 +557,40 @@ function crossChecks(c: Config, role: 'engine' | 'gateway'): string[] {
     errors.push(
       `VELOZ_EXECUTION_MODE=${c.executionMode} trades on Binance and needs Binance prices: set VELOZ_MARKET_SOURCE to binance_ws or binance_rest`,
     );
+  errors.push(...hostModeMismatches(c));
   return errors;
+}
+
+const OTHER: Record<BinanceEnvironment, BinanceEnvironment> = { live: 'testnet', testnet: 'live' };
+
+/**
+ * Testnet mode must not reach the live exchange (orders, or the prices risk checks use), nor
+ * live mode the testnet: a URL whose host belongs to the other environment refuses to start.
+ */
+function hostModeMismatches(c: Config): string[] {
+  const mode = environmentOfMode(c.executionMode);
+  if (!mode) return [];
+  const set: Array<[string, string | undefined]> = [
+    [VARIABLES.binanceTradeBaseUrl.name, c.binanceTradeBaseUrl],
+    [VARIABLES.binanceBaseUrl.name, c.binanceBaseUrl],
+    [VARIABLES.binanceWsBaseUrl.name, c.binanceWsBaseUrl],
+  ];
+  return set
+    .filter(([, value]) => value !== undefined && binanceEnvironment(value) === OTHER[mode])
+    .map(
+      ([name, value]) =>
+        `host/mode mismatch: ${name}=${value} is a ${OTHER[mode]} Binance host but VELOZ_EXECUTION_MODE=${c.executionMode} trades on the ${mode} exchange; unset it (the ${mode} host is the default) or use a ${mode} host`,
+    );
+}
+
+/** The Binance URLs in use: the configured ones, else those of the environment the mode trades in. */
+export function binanceUrls(c: Config): { rest: string; ws: string; trade: string } {
+  const d = BINANCE_DEFAULT_URLS[environmentOfMode(c.executionMode) ?? 'live'];
+  return {
+    rest: c.binanceBaseUrl ?? d.rest,
+    ws: c.binanceWsBaseUrl ?? d.ws,
+    trade: c.binanceTradeBaseUrl ?? d.trade,
+  };
 }
 
 /** The Binance credentials from the variables or their files (empty strings count as unset). */

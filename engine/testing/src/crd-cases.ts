@@ -72,6 +72,54 @@ export const INVALID_CASES: SchemaCase[] = [
     expect: { field: 'spec.execution.acknowledgeLiveTrading', message: 'acknowledgeLiveTrading' },
   },
   {
+    name: 'testnet mode with the live trading host',
+    kind: 'VelozDeployment',
+    object: deployment('testnet-live-trade', {
+      execution: { ...testnet, tradeBaseUrl: 'https://api.binance.com' },
+    }),
+    expect: { field: 'spec.execution.tradeBaseUrl', message: 'host/mode mismatch' },
+  },
+  {
+    name: 'testnet mode with live REST market data',
+    kind: 'VelozDeployment',
+    object: deployment('testnet-live-rest', {
+      market: { source: 'binance_rest', binanceBaseUrl: 'https://data-api.binance.vision' },
+      execution: testnet,
+    }),
+    expect: { field: 'spec.market.binanceBaseUrl', message: 'host/mode mismatch' },
+  },
+  {
+    name: 'testnet mode with live WebSocket market data',
+    kind: 'VelozDeployment',
+    object: deployment('testnet-live-ws', {
+      market: { source: 'binance_ws', binanceWsBaseUrl: 'wss://STREAM.binance.com:9443/ws' },
+      execution: testnet,
+    }),
+    expect: { field: 'spec.market.binanceWsBaseUrl', message: 'host/mode mismatch' },
+  },
+  {
+    name: 'live mode with the testnet trading host',
+    kind: 'VelozDeployment',
+    object: deployment('live-testnet-trade', {
+      execution: {
+        ...testnet,
+        mode: 'binance_spot',
+        acknowledgeLiveTrading: true,
+        tradeBaseUrl: 'https://testnet.binance.vision',
+      },
+    }),
+    expect: { field: 'spec.execution.tradeBaseUrl', message: 'host/mode mismatch' },
+  },
+  {
+    name: 'live mode with testnet market data',
+    kind: 'VelozDeployment',
+    object: deployment('live-testnet-ws', {
+      market: { binanceWsBaseUrl: 'wss://stream.testnet.binance.vision/ws' },
+      execution: { ...testnet, mode: 'binance_spot', acknowledgeLiveTrading: true },
+    }),
+    expect: { field: 'spec.market.binanceWsBaseUrl', message: 'host/mode mismatch' },
+  },
+  {
     name: 'negative pairs',
     kind: 'VelozDeployment',
     object: deployment('negative', { pairs: -1 }),
@@ -311,6 +359,27 @@ export const VALID_UPDATES: SchemaCase[] = [
     kind: 'VelozStrategy',
     oldObject: strategy('tuned', { ...grid, params: { spacing: '10', quantity: '0.001' } }),
     object: strategy('tuned', { ...grid, params: { spacing: '20', quantity: '0.002', levels: 8 } }),
+    expect: { field: '' },
+  },
+  {
+    name: 'testnet mode with testnet hosts, a proxy, or none',
+    kind: 'VelozDeployment',
+    object: deployment('testnet-hosts', {
+      market: {
+        source: 'binance_ws',
+        binanceBaseUrl: 'https://testnet.binance.vision',
+        binanceWsBaseUrl: 'wss://stream.testnet.binance.vision/ws',
+      },
+      execution: { ...testnet, tradeBaseUrl: 'https://binance-proxy.internal:8443' },
+    }),
+    expect: { field: '' },
+  },
+  {
+    name: 'simulated execution on live prices',
+    kind: 'VelozDeployment',
+    object: deployment('paper', {
+      market: { source: 'binance_ws', binanceWsBaseUrl: 'wss://stream.binance.com:9443/ws' },
+    }),
     expect: { field: '' },
   },
   {

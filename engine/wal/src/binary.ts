@@ -85,6 +85,10 @@ export class BinaryReader {
     return s;
   }
 
+  remaining(): number {
+    return this.buf.length - this.pos;
+  }
+
   end(): void {
     if (this.pos !== this.buf.length) throw new PayloadError('payload has trailing bytes');
   }

@@ -69,6 +69,19 @@ const CASES: Array<{ name: string; rec: OrderRecord }> = [
     },
   },
   { name: 'cancel', rec: { type: RecordType.OrderCancel, data: { orderId: 4, reason: 'user' } } },
+  {
+    name: 'fill with a commission',
+    rec: {
+      type: RecordType.OrderFill,
+      data: {
+        orderId: 3,
+        quantity: 250,
+        price: 4_999_950,
+        tradeId: 7,
+        commission: { asset: 'BNB', amount: 1234 },
+      },
+    },
+  },
 ];
 
 describe('order record payloads', () => {
@@ -88,6 +101,16 @@ describe('order record payloads', () => {
 
   it('is compact: a fill is four u64s', () => {
     expect(encodeOrderRecord(CASES[4]!.rec).length).toBe(32);
+  });
+
+  it('replays a fill written before commissions were recorded', () => {
+    // The layout of every fill written so far: orderId 3, quantity 250, price 4999950, tradeId 2^40.
+    const old = Buffer.from(
+      '0300000000000000' + 'fa00000000000000' + '0e4b4c0000000000' + '0000000000010000',
+      'hex',
+    );
+    expect(decodeOrderRecord(RecordType.OrderFill, old)).toEqual(CASES[4]!.rec);
+    expect(encodeOrderRecord(CASES[4]!.rec)).toEqual(old);
   });
 
   it('round-trips any record', () => {
@@ -119,7 +142,16 @@ describe('order record payloads', () => {
       }),
       fc.record({
         type: fc.constant(RecordType.OrderFill),
-        data: fc.record({ orderId: u64, quantity: u64, price: u64, tradeId: u64 }),
+        data: fc.record(
+          {
+            orderId: u64,
+            quantity: u64,
+            price: u64,
+            tradeId: u64,
+            commission: fc.record({ asset: str, amount: u64 }),
+          },
+          { requiredKeys: ['orderId', 'quantity', 'price', 'tradeId'] },
+        ),
       }),
       fc.record({
         type: fc.constant(RecordType.OrderCancel),

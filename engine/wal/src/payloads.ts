@@ -28,7 +28,21 @@ export interface OrderFillPayload {
   quantity: number;
   price: number;
   tradeId: number;
+  /** The exchange's fee for this fill, in units of 10^-COMMISSION_DECIMALS of `asset`. */
+  commission?: Commission;
 }
+
+export interface Commission {
+  asset: string;
+  amount: number;
+}
+
+/** Binance states commissions with at most 8 decimals (baseCommissionPrecision). */
+export const COMMISSION_DECIMALS = 8;
+
+// A fill written before commissions were recorded ends after its four u64s; a newer one may
+// carry this marker and the commission after them, so both layouts replay.
+const COMMISSION_MARKER = 1;
 
 export interface OrderCancelPayload {
   orderId: number;
@@ -80,6 +94,8 @@ export function encodeOrderRecord(r: OrderRecord): Buffer {
       break;
     case RecordType.OrderFill:
       w.u64(r.data.orderId).u64(r.data.quantity).u64(r.data.price).u64(r.data.tradeId);
+      if (r.data.commission)
+        w.u8(COMMISSION_MARKER).str(r.data.commission.asset).u64(r.data.commission.amount);
       break;
     case RecordType.OrderCancel:
       w.u64(r.data.orderId).str(r.data.reason);
@@ -119,9 +135,20 @@ export function decodeOrderRecord(type: RecordType, payload: Buffer): OrderRecor
         },
       };
       break;
-    case RecordType.OrderFill:
-      rec = { type, data: { orderId: rd.u64(), quantity: rd.u64(), price: rd.u64(), tradeId: rd.u64() } };
+    case RecordType.OrderFill: {
+      const data: OrderFillPayload = {
+        orderId: rd.u64(),
+        quantity: rd.u64(),
+        price: rd.u64(),
+        tradeId: rd.u64(),
+      };
+      if (rd.remaining() > 0) {
+        if (rd.u8() !== COMMISSION_MARKER) throw new PayloadError('payload has trailing bytes');
+        data.commission = { asset: rd.str(), amount: rd.u64() };
+      }
+      rec = { type, data };
       break;
+    }
     case RecordType.OrderCancel:
       rec = { type, data: { orderId: rd.u64(), reason: rd.str() } };
       break;

@@ -16,6 +16,7 @@ import {
   stringMap,
 } from './schema.ts';
 import type { Schema } from './schema.ts';
+import { BINANCE_DEFAULT_URLS, BINANCE_HOST_PATTERNS } from '../binance-hosts.ts';
 import { RUNBOOK_BASE_URL_PATTERN } from '../runbooks.ts';
 
 export const SYMBOL_RULE = "self.matches('^[A-Z0-9]{2,20}$')";
@@ -85,16 +86,14 @@ const market = named(
         }),
         { minItems: 1, maxItems: 50, default: ['BTCUSDT'], 'x-kubernetes-list-type': 'set' },
       ),
-      binanceBaseUrl: str('Binance REST API base URL for market data.', {
-        pattern: '^https?://[^\\s]+$',
-        maxLength: 2048,
-        default: 'https://api.binance.com',
-      }),
-      binanceWsBaseUrl: str('Binance WebSocket base URL for market data streams.', {
-        pattern: '^wss?://[^\\s]+$',
-        maxLength: 2048,
-        default: 'wss://stream.binance.com:9443/ws',
-      }),
+      binanceBaseUrl: str(
+        `Binance REST API base URL for market data. Defaults to ${BINANCE_DEFAULT_URLS.testnet.rest} when execution.mode is binance_testnet_spot, else to ${BINANCE_DEFAULT_URLS.live.rest}; a host of the other environment is refused.`,
+        { pattern: '^https?://[^\\s]+$', maxLength: 2048 },
+      ),
+      binanceWsBaseUrl: str(
+        `Binance WebSocket base URL for market data streams. Defaults to ${BINANCE_DEFAULT_URLS.testnet.ws} when execution.mode is binance_testnet_spot, else to ${BINANCE_DEFAULT_URLS.live.ws}; a host of the other environment is refused.`,
+        { pattern: '^wss?://[^\\s]+$', maxLength: 2048 },
+      ),
       wsReconnectDelayMs: int('Delay before reconnecting a dropped market data WebSocket, in milliseconds.', {
         minimum: 100,
         maximum: 600000,
@@ -156,7 +155,7 @@ const execution = named(
         default: 10,
       }),
       tradeBaseUrl: str(
-        'Binance trading API base URL. Defaults to the testnet for binance_testnet_spot and to api.binance.com for binance_spot.',
+        `Binance trading API base URL. Defaults to ${BINANCE_DEFAULT_URLS.testnet.trade} for binance_testnet_spot and to ${BINANCE_DEFAULT_URLS.live.trade} for binance_spot; a host of the other environment is refused.`,
         { pattern: '^https?://[^\\s]+$', maxLength: 2048 },
       ),
     },
@@ -181,6 +180,29 @@ const execution = named(
     },
   ),
 );
+
+// Testnet mode must never reach the live exchange, nor live mode the testnet: each Binance URL
+// is checked against the mode with the engine's own host patterns (binance-hosts.ts).
+const HOST_MODE_FIELDS = [
+  ['market', 'binanceBaseUrl'],
+  ['market', 'binanceWsBaseUrl'],
+  ['execution', 'tradeBaseUrl'],
+] as const;
+
+const HOST_MODE_RULES = HOST_MODE_FIELDS.map(([group, field]) => {
+  const value = `self.${group}.${field}`;
+  const is = (env: 'live' | 'testnet') => `${value}.matches('(?i)${BINANCE_HOST_PATTERNS[env]}')`;
+  return {
+    rule:
+      `!has(self.execution) || !has(self.execution.mode) || ` +
+      (group === 'execution' ? '' : `!has(self.${group}) || `) +
+      `!has(${value}) || ` +
+      `(self.execution.mode == 'binance_testnet_spot' ? !${is('live')} : ` +
+      `self.execution.mode != 'binance_spot' || !${is('testnet')})`,
+    message: `host/mode mismatch: ${group}.${field} must not be a live Binance host when execution.mode is binance_testnet_spot, nor a testnet host when it is binance_spot`,
+    fieldPath: `.${group}.${field}`,
+  };
+});
 
 const risk = named(
   'RiskSpec',
@@ -589,6 +611,7 @@ export const velozDeploymentSpec = named(
           message: 'restore.fromBackup.source postgres://... needs wal.postgres.secretRef (its credentials)',
           fieldPath: '.restore.fromBackup.source',
         },
+        ...HOST_MODE_RULES,
       ],
     },
   ),

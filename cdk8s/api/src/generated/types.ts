@@ -28,10 +28,10 @@ export type MarketSpec = {
   source: 'sim' | 'binance_rest' | 'binance_ws';
   /** Symbols traded by every engine; the first one is the default symbol (`VELOZ_MARKET_SYMBOL`). */
   symbols: string[];
-  /** Binance REST API base URL for market data. */
-  binanceBaseUrl: string;
-  /** Binance WebSocket base URL for market data streams. */
-  binanceWsBaseUrl: string;
+  /** Binance REST API base URL for market data. Defaults to https://testnet.binance.vision when execution.mode is binance_testnet_spot, else to https://api.binance.com; a host of the other environment is refused. */
+  binanceBaseUrl?: string;
+  /** Binance WebSocket base URL for market data streams. Defaults to wss://stream.testnet.binance.vision/ws when execution.mode is binance_testnet_spot, else to wss://stream.binance.com:9443/ws; a host of the other environment is refused. */
+  binanceWsBaseUrl?: string;
   /** Delay before reconnecting a dropped market data WebSocket, in milliseconds. */
   wsReconnectDelayMs: number;
   /** Settings of the simulated market (source `sim`, and `sim_engine` matching). */
@@ -58,7 +58,7 @@ export type ExecutionSpec = {
   credentialsSecretRef?: CredentialsSecretRef;
   /** Maximum new orders per second per engine (token bucket). */
   orderRateLimit: number;
-  /** Binance trading API base URL. Defaults to the testnet for binance_testnet_spot and to api.binance.com for binance_spot. */
+  /** Binance trading API base URL. Defaults to https://testnet.binance.vision for binance_testnet_spot and to https://api.binance.com for binance_spot; a host of the other environment is refused. */
   tradeBaseUrl?: string;
 };
 

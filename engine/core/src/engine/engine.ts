@@ -75,12 +75,12 @@ export class Engine {
     this.log = opts.logger;
     this.metrics = opts.metrics;
     this.now = opts.now ?? Date.now;
-    this.state = new EngineState(opts.config.orderHistory);
     const symbols = [
       opts.config.marketSymbol,
       ...opts.config.symbols.filter((s) => s !== opts.config.marketSymbol),
     ];
     this.instruments = instruments ?? new Map(symbols.map((s) => [s, defaultInstrument(s)]));
+    this.state = new EngineState(opts.config.orderHistory, (s) => this.instruments.get(s));
     this.venue = this.simVenue();
     this.risk = new RiskEngine(
       {

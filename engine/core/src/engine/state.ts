@@ -2,7 +2,7 @@
 // the same check() + apply(), so a replayed engine is the engine that wrote the log.
 import type { Order } from '../domain/order.ts';
 import { assertTransition, canFill, isTerminal } from '../domain/order-state.ts';
-import { Position, type PositionSnapshot } from '../domain/position.ts';
+import { Position, type FeeUnits, type PositionSnapshot } from '../domain/position.ts';
 import { RecordType } from '@veloz/wal/format';
 import type { OrderRecord } from '@veloz/wal/payloads';
 
@@ -18,6 +18,8 @@ export interface StateSnapshot {
   positions: Array<{ strategy: string; symbol: string; position: PositionSnapshot }>;
   strategyOrders: Array<[string, number]>;
   marks: Array<[string, number]>;
+  /** Exchange fees paid per asset (FEE_DECIMALS units); absent when none and in older checkpoints. */
+  commissions?: Array<[string, string]>;
 }
 
 export class EngineState {
@@ -32,15 +34,23 @@ export class EngineState {
   private readonly openQty = new Map<string, Map<string, { buy: number; sell: number }>>();
   /** Last known market price per symbol (not from the WAL; kept in checkpoints for restarts). */
   readonly marks = new Map<string, number>();
+  /** Exchange fees of the whole account per asset, in FEE_DECIMALS units, from the fill records. */
+  readonly commissions = new Map<string, bigint>();
   nextOrderId = 1;
   nextTradeId = 1;
   lastSequence = 0;
   private history: number[] = [];
   private historyHead = 0;
   private readonly historyLimit: number;
+  private readonly feeUnits: (symbol: string) => FeeUnits | undefined;
 
-  constructor(historyLimit: number) {
+  /**
+   * `feeUnits` tells how a fee in some asset bears on a symbol's positions (its instrument);
+   * without it fees are only summed per asset.
+   */
+  constructor(historyLimit: number, feeUnits: (symbol: string) => FeeUnits | undefined = () => undefined) {
     this.historyLimit = historyLimit;
+    this.feeUnits = feeUnits;
   }
 
   private get(orderId: number): Order {
@@ -128,6 +138,15 @@ export class EngineState {
         o.status = o.filledQuantity === o.quantity ? 'FILLED' : 'PARTIALLY_FILLED';
         this.position('', o.symbol).applyFill(o.side, quantity, price);
         if (o.strategy) this.position(o.strategy, o.symbol).applyFill(o.side, quantity, price);
+        const fee = rec.data.commission;
+        if (fee) {
+          this.commissions.set(fee.asset, (this.commissions.get(fee.asset) ?? 0n) + BigInt(fee.amount));
+          const units = this.feeUnits(o.symbol);
+          if (units) {
+            this.position('', o.symbol).applyFee(fee, price, units);
+            if (o.strategy) this.position(o.strategy, o.symbol).applyFee(fee, price, units);
+          }
+        }
         if (rec.data.tradeId >= this.nextTradeId) this.nextTradeId = rec.data.tradeId + 1;
         return this.touched(o, seq, timestamp);
       }
@@ -215,6 +234,8 @@ export class EngineState {
       strategyOrders: [...this.strategyOrders.entries()],
       marks: [...this.marks.entries()],
     };
+    if (this.commissions.size > 0)
+      s.commissions = [...this.commissions].map(([asset, v]) => [asset, v.toString()]);
     return Buffer.from(JSON.stringify(s));
   }
 
@@ -229,6 +250,7 @@ export class EngineState {
     this.strategyOrders.clear();
     this.openQty.clear();
     this.marks.clear();
+    this.commissions.clear();
     for (const raw of s.orders) {
       const o: Order = { ...raw, filledNotional: BigInt(raw.filledNotional) };
       this.orders.set(o.orderId, o);
@@ -244,6 +266,7 @@ export class EngineState {
       this.positions.set(`${p.strategy}\u0000${p.symbol}`, Position.restore(p.position));
     for (const [k, v] of s.strategyOrders) this.strategyOrders.set(k, v);
     for (const [k, v] of s.marks) this.marks.set(k, v);
+    for (const [k, v] of s.commissions ?? []) this.commissions.set(k, BigInt(v));
     this.nextOrderId = s.nextOrderId;
     this.nextTradeId = s.nextTradeId;
     this.lastSequence = s.lastSequence;

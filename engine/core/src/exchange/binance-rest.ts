@@ -1,10 +1,11 @@
 // Binance Spot REST client: signed requests with server-time sync, back-off that honours
 // Retry-After, and errors that say whether the request may have been executed.
 import type { Logger } from 'pino';
-import { ERR } from './binance-types.ts';
+import { AnswerShapeError, parse, type Parser } from './binance-answers.ts';
+import { classifyAnswer, ERR, type OutcomeClass } from './binance-errors.ts';
 import { encodeParams, signedQuery, type Params } from './signing.ts';
 
-/** The exchange answered with an error: the request was not executed. */
+/** The exchange answered with an error; `outcome` says what that means for the request. */
 export class BinanceApiError extends Error {
   readonly status: number;
   readonly code: number | undefined;
@@ -18,7 +19,17 @@ export class BinanceApiError extends Error {
   }
 
   get rateLimited(): boolean {
-    return this.status === 429 || this.status === 418 || this.code === ERR.TOO_MANY_REQUESTS;
+    return (
+      this.status === 429 ||
+      this.status === 418 ||
+      this.code === ERR.TOO_MANY_REQUESTS ||
+      this.code === ERR.TOO_MANY_ORDERS
+    );
+  }
+
+  /** What the answer says about the request (binance-errors.ts). */
+  get outcome(): OutcomeClass {
+    return classifyAnswer(this.status, this.code, this.message);
   }
 }
 
@@ -27,6 +38,22 @@ export class BinanceApiError extends Error {
  * status is then UNKNOWN, so a write must be resolved by querying, never by guessing.
  */
 export class BinanceUnknownError extends Error {}
+
+/** The outcome class of an error from this client, or undefined for anything else (a bug). */
+export function outcomeOf(err: unknown): OutcomeClass | undefined {
+  if (err instanceof BinanceUnknownError) return 'unknown';
+  if (err instanceof BinanceApiError) return err.outcome;
+  return undefined;
+}
+
+/** Options of one signed request. */
+export interface SignedOptions {
+  /** Called with the `timestamp` each attempt is signed with (the exchange's clock, as estimated). */
+  onSign?(timestamp: number): void;
+}
+
+// A 403 is a WAF block: sending the same traffic again at once would only prolong it.
+const WAF_BACKOFF_MS = 5000;
 
 export interface BinanceRestOptions {
   baseUrl: string;
@@ -62,6 +89,15 @@ export class BinanceRest {
     return this.offsetMs;
   }
 
+  get recvWindow(): number {
+    return this.o.recvWindow;
+  }
+
+  /** The exchange's clock as estimated from the last sync. */
+  serverNow(): number {
+    return this.now() + this.offsetMs;
+  }
+
   /** Milliseconds until requests may leave again (0 when not backing off). */
   backoffRemainingMs(): number {
     return Math.max(0, this.blockedUntil - this.now());
@@ -69,21 +105,35 @@ export class BinanceRest {
 
   async syncTime(): Promise<void> {
     const t0 = this.now();
-    const res = await this.public<{ serverTime: number }>('/api/v3/time');
+    const res = await this.public('/api/v3/time', {}, parse.serverTime);
     const t1 = this.now();
     this.offsetMs = res.serverTime - Math.round((t0 + t1) / 2);
   }
 
-  public<T>(path: string, params: Params = {}): Promise<T> {
-    return this.request<T>('GET', path, params, false);
+  /** A public GET; `parse` checks the answer's shape (binance-answers.ts). */
+  public<T>(path: string, params: Params, parse: Parser<T>): Promise<T> {
+    return this.request('GET', path, params, false, parse, {});
   }
 
-  signed<T>(method: 'GET' | 'POST' | 'DELETE', path: string, params: Params): Promise<T> {
+  signed<T>(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    params: Params,
+    parse: Parser<T>,
+    opts: SignedOptions = {},
+  ): Promise<T> {
     if (!this.o.apiKey || !this.o.apiSecret) throw new Error('Binance credentials are not configured');
-    return this.request<T>(method, path, params, true);
+    return this.request(method, path, params, true, parse, opts);
   }
 
-  private async request<T>(method: string, path: string, params: Params, signed: boolean): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    params: Params,
+    signed: boolean,
+    parse: Parser<T>,
+    opts: SignedOptions,
+  ): Promise<T> {
     let timeSynced = false;
     for (let attempt = 0; ; attempt++) {
       const wait = this.backoffRemainingMs();
@@ -93,7 +143,7 @@ export class BinanceRest {
         await new Promise((r) => setTimeout(r, wait));
       }
       try {
-        return await this.once<T>(method, path, params, signed);
+        return await this.once(method, path, params, signed, parse, opts);
       } catch (err) {
         if (!(err instanceof BinanceApiError)) throw err;
         if (err.rateLimited) {
@@ -121,9 +171,18 @@ export class BinanceRest {
     }
   }
 
-  private async once<T>(method: string, path: string, params: Params, signed: boolean): Promise<T> {
+  private async once<T>(
+    method: string,
+    path: string,
+    params: Params,
+    signed: boolean,
+    parse: Parser<T>,
+    opts: SignedOptions,
+  ): Promise<T> {
+    const timestamp = this.serverNow();
+    if (signed) opts.onSign?.(timestamp);
     const query = signed
-      ? signedQuery(params, this.o.apiSecret!, this.now() + this.offsetMs, this.o.recvWindow)
+      ? signedQuery(params, this.o.apiSecret!, timestamp, this.o.recvWindow)
       : encodeParams(params);
     const url = `${this.o.baseUrl}${path}${query ? `?${query}` : ''}`;
     const headers: Record<string, string> = {};
@@ -144,8 +203,6 @@ export class BinanceRest {
     this.o.hooks?.onRequest?.(path, String(res.status));
     const weight = Number(res.headers.get('x-mbx-used-weight-1m'));
     if (Number.isFinite(weight) && weight > 0) this.o.hooks?.onUsedWeight?.(weight);
-    if (res.status >= 500)
-      throw new BinanceUnknownError(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
     let body: unknown;
     try {
       body = text ? JSON.parse(text) : null;
@@ -153,16 +210,29 @@ export class BinanceRest {
       if (res.ok) throw new BinanceUnknownError(`${method} ${path}: answer is not JSON`);
       body = null;
     }
-    if (!res.ok) {
-      const e = (body ?? {}) as { code?: number; msg?: string };
-      const ra = Number(res.headers.get('retry-after'));
-      throw new BinanceApiError(
-        res.status,
-        typeof e.code === 'number' ? e.code : undefined,
-        e.msg ?? text.slice(0, 200),
-        Number.isFinite(ra) && ra >= 0 && res.headers.has('retry-after') ? ra * 1000 : undefined,
-      );
+    if (res.ok) {
+      try {
+        return parse(body);
+      } catch (err) {
+        if (!(err instanceof AnswerShapeError)) throw err;
+        throw new BinanceUnknownError(`${method} ${path}: answer not understood: ${err.message}`);
+      }
     }
-    return body as T;
+    const e = (body ?? {}) as { code?: unknown; msg?: unknown };
+    const code = typeof e.code === 'number' ? e.code : undefined;
+    // A 5XX says nothing about execution unless Binance put a code in it (-1006, -1007, ...).
+    if (res.status >= 500 && code === undefined)
+      throw new BinanceUnknownError(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+    if (res.status === 403) {
+      this.blockedUntil = Math.max(this.blockedUntil, this.now() + WAF_BACKOFF_MS);
+      this.o.hooks?.onBackoff?.('waf', WAF_BACKOFF_MS);
+    }
+    const ra = Number(res.headers.get('retry-after'));
+    throw new BinanceApiError(
+      res.status,
+      code,
+      typeof e.msg === 'string' ? e.msg : text.slice(0, 200),
+      Number.isFinite(ra) && ra >= 0 && res.headers.has('retry-after') ? ra * 1000 : undefined,
+    );
   }
 }

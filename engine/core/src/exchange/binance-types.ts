@@ -37,12 +37,15 @@ export interface BinanceOrder {
   origClientOrderId?: string;
 }
 
+/** GET /api/v3/myTrades: one trade of this account. */
 export interface BinanceTrade {
   symbol: string;
   id: number;
   orderId: number;
   price: string;
   qty: string;
+  commission: string;
+  commissionAsset: string;
   time: number;
 }
 
@@ -53,14 +56,26 @@ export interface BinanceFilter {
 
 export interface BinanceSymbolInfo {
   symbol: string;
+  /** TRADING, END_OF_DAY, HALT, BREAK or CANCEL_ONLY (enums.md). */
   status: string;
   baseAsset: string;
   quoteAsset: string;
+  /** Decimal places of the assets; used when a filter's step is 0 (disabled). */
+  baseAssetPrecision?: number;
+  quoteAssetPrecision?: number;
   filters: BinanceFilter[];
+}
+
+export interface BinanceRateLimit {
+  rateLimitType: string;
+  interval: string;
+  intervalNum: number;
+  limit: number;
 }
 
 export interface BinanceExchangeInfo {
   serverTime: number;
+  rateLimits: BinanceRateLimit[];
   symbols: BinanceSymbolInfo[];
 }
 
@@ -77,12 +92,3 @@ export interface BinancePublicTrade {
   time: number;
   isBuyerMaker: boolean;
 }
-
-/** Error codes the engine acts on. */
-export const ERR = {
-  TOO_MANY_REQUESTS: -1003,
-  TIMESTAMP_OUTSIDE_RECV_WINDOW: -1021,
-  INVALID_SIGNATURE: -1022,
-  UNKNOWN_ORDER_SENT: -2011,
-  NO_SUCH_ORDER: -2013,
-} as const;

@@ -1,29 +1,40 @@
 // Execution on Binance Spot. The order path stays the engine's: OrderNew and an OrderUpdate
 // SUBMITTED are durable in the WAL before the request leaves, the exchange's client order id is
 // derived from what those records hold, and every answer (or its absence) becomes WAL records.
-// A 5XX or timeout makes the order UNKNOWN until a query says what happened. Work on one order
-// runs strictly in sequence, so an answer, a cancel and a poll never race each other.
+//
+// Outcomes (DESIGN §8): an order's outcome is definite only when the exchange said so. An error
+// answer is classified by binance-errors.ts; anything that may have been executed leaves the
+// order UNKNOWN, and only the exchange's own answer resolves it. "No such order" (-2013) means
+// "never arrived" only once the order's acceptance horizon has passed (acceptance-horizon.ts).
+// Work on one order runs strictly in sequence, so an answer, a cancel and a poll never race.
 import { formatPrice, formatQty, type Instrument } from '../domain/instrument.ts';
 import type { Order } from '../domain/order.ts';
 import { canTransition, isTerminal, type OrderStatus } from '../domain/order-state.ts';
 import { RecordType } from '@veloz/wal/format';
-import { BinanceApiError, BinanceUnknownError, type BinanceRest } from './binance-rest.ts';
-import { ERR, type BinanceOrder } from './binance-types.ts';
+import { COMMISSION_DECIMALS, type Commission } from '@veloz/wal/payloads';
+import { acceptanceHorizon, recoveredHorizon, type HorizonOptions } from './acceptance-horizon.ts';
+import { parse } from './binance-answers.ts';
+import { ERR } from './binance-errors.ts';
+import { BinanceApiError, outcomeOf, type BinanceRest } from './binance-rest.ts';
+import type { BinanceOrder } from './binance-types.ts';
 import { exchangeUnits } from './filters.ts';
 import type { ExchangeMetrics } from './metrics.ts';
 import type { ExecutionVenue, VenueHost } from './venue.ts';
 
-export type Phase = 'live' | 'start' | 'unknown' | 'poll';
+export type Phase = 'live' | 'start' | 'unknown' | 'poll' | 'stream';
 
 /** The exchange's client order id: unique per order and per WAL (its creation time is part of it). */
 export function exchangeClientOrderId(o: Pick<Order, 'orderId' | 'createdAt'>): string {
   return `veloz-${o.orderId}-${o.createdAt.toString(36)}`;
 }
 
-interface TradeLike {
+/** One trade of an order as the exchange reports it (FULL answer fills, myTrades, the stream). */
+export interface TradeReport {
   id: number;
   price: string;
   qty: string;
+  commission?: string | undefined;
+  commissionAsset?: string | undefined;
 }
 
 export interface BinanceVenueOptions {
@@ -32,9 +43,16 @@ export interface BinanceVenueOptions {
   metrics: ExchangeMetrics;
   pollIntervalMs: number;
   maxBackoffMs: number;
+  /** Added to timestamp + recvWindow before "no such order" may mean the request never arrived. */
+  acceptanceMarginMs: number;
+  /** Local time this process started: no request of a previous process was signed after it. */
+  startedAt?: number;
 }
 
-const NOT_FOUND_LIMIT = 3;
+/** myTrades answers at most 1000 trades; an order with more is read page by page. */
+export const TRADES_PAGE = 1000;
+
+type QueryResult = 'done' | 'missing' | 'absent' | 'retry';
 
 export class BinanceVenue implements ExecutionVenue {
   private readonly rest: BinanceRest;
@@ -43,7 +61,11 @@ export class BinanceVenue implements ExecutionVenue {
   private readonly o: BinanceVenueOptions;
   private readonly chains = new Map<number, Promise<void>>();
   private readonly tasks = new Set<Promise<void>>();
-  private readonly notFound = new Map<number, number>();
+  /** Acceptance horizon (exchange clock) of each order never acknowledged by the exchange. */
+  private readonly horizons = new Map<number, number>();
+  private readonly startedAt: number;
+  /** Why signed requests are refused for good (a fatal error), until one succeeds again. */
+  private fatal: string | undefined;
   private poller: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private closed = false;
@@ -54,6 +76,11 @@ export class BinanceVenue implements ExecutionVenue {
     this.rest = opts.rest;
     this.host = opts.host;
     this.m = opts.metrics;
+    this.startedAt = opts.startedAt ?? Date.now();
+  }
+
+  private get horizonOptions(): HorizonOptions {
+    return { recvWindow: this.rest.recvWindow, marginMs: this.o.acceptanceMarginMs };
   }
 
   private inst(o: Order): Instrument {
@@ -102,6 +129,39 @@ export class BinanceVenue implements ExecutionVenue {
     });
   }
 
+  /** A signed request; its outcome also tells whether the credentials work. */
+  private async call<T>(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    params: Record<string, string | number | undefined>,
+    parser: (body: unknown) => T,
+    onSign?: (timestamp: number) => void,
+  ): Promise<T> {
+    try {
+      const res = await this.rest.signed(method, path, params, parser, onSign ? { onSign } : {});
+      if (this.fatal) this.host.log.info('Binance accepts signed requests again');
+      this.fatal = undefined;
+      return res;
+    } catch (err) {
+      if (outcomeOf(err) === 'fatal' && err instanceof Error) {
+        if (!this.fatal) this.host.log.error({ err: err.message }, 'Binance refuses the engine’s requests');
+        this.fatal = err.message.slice(0, 200);
+      }
+      throw err;
+    }
+  }
+
+  /** Never acknowledged: no exchange order id and nothing filled. */
+  private unacknowledged(o: Order): boolean {
+    return !o.exchangeOrderId && o.filledQuantity === 0;
+  }
+
+  private horizonPassed(o: Order): boolean {
+    const h = this.horizons.get(o.orderId);
+    // Without a signing time (cannot happen for this process's own orders) nothing is final.
+    return h !== undefined && this.rest.serverNow() > h;
+  }
+
   submit(order: Order): void {
     this.update(order, 'SUBMITTED');
     const seq = order.lastSequence;
@@ -119,10 +179,12 @@ export class BinanceVenue implements ExecutionVenue {
   }
 
   readiness(): string[] {
+    const out: string[] = [];
     const wait = this.rest.backoffRemainingMs();
-    return wait > this.o.maxBackoffMs
-      ? [`Binance has blocked requests for another ${Math.ceil(wait / 1000)} s (rate limit ban)`]
-      : [];
+    if (wait > this.o.maxBackoffMs)
+      out.push(`Binance has blocked requests for another ${Math.ceil(wait / 1000)} s (rate limit ban)`);
+    if (this.fatal) out.push(`Binance refuses the engine's signed requests: ${this.fatal}`);
+    return out;
   }
 
   private async send(o: Order, seq: number): Promise<void> {
@@ -134,28 +196,31 @@ export class BinanceVenue implements ExecutionVenue {
         ? { timeInForce: o.timeInForce, price: formatPrice(inst, o.price) }
         : ({} as Record<string, string>);
     try {
-      const res = await this.rest.signed<BinanceOrder>('POST', '/api/v3/order', {
-        symbol: o.symbol,
-        side: o.side,
-        type: o.type,
-        quantity: formatQty(inst, o.quantity),
-        ...params,
-        newClientOrderId: exchangeClientOrderId(o),
-        newOrderRespType: 'FULL',
-      });
+      const res = await this.call(
+        'POST',
+        '/api/v3/order',
+        {
+          symbol: o.symbol,
+          side: o.side,
+          type: o.type,
+          quantity: formatQty(inst, o.quantity),
+          ...params,
+          newClientOrderId: exchangeClientOrderId(o),
+          newOrderRespType: 'FULL',
+        },
+        parse.order,
+        (ts) => this.horizons.set(o.orderId, acceptanceHorizon(ts, this.horizonOptions)),
+      );
       await this.apply(
         o,
         res,
         'live',
-        res.fills?.map((f) => ({ id: f.tradeId, price: f.price, qty: f.qty })),
+        res.fills?.map((f) => ({ ...f, id: f.tradeId })),
       );
     } catch (err) {
-      if (err instanceof BinanceApiError) {
-        // Refused before execution (filters, balance, a ban longer than we wait): nothing to query.
-        this.update(o, 'REJECTED', err.message.slice(0, 200));
-        return;
-      }
-      if (err instanceof BinanceUnknownError) {
+      const outcome = outcomeOf(err);
+      if (!outcome || !(err instanceof Error)) throw err;
+      if (outcome === 'unknown') {
         this.update(o, 'UNKNOWN', err.message.slice(0, 200));
         this.host.log.warn(
           { orderId: o.orderId, err: err.message },
@@ -164,7 +229,9 @@ export class BinanceVenue implements ExecutionVenue {
         await this.resolve(o, 'unknown');
         return;
       }
-      throw err;
+      // Refused (filters, balance, a closed market, bad keys, a ban longer than we wait): the
+      // exchange said it did not execute it.
+      this.update(o, 'REJECTED', err.message.slice(0, 200));
     }
   }
 
@@ -172,50 +239,56 @@ export class BinanceVenue implements ExecutionVenue {
     await this.host.waitDurable(seq);
     if (isTerminal(o.status)) return;
     try {
-      const res = await this.rest.signed<BinanceOrder>('DELETE', '/api/v3/order', {
-        symbol: o.symbol,
-        origClientOrderId: exchangeClientOrderId(o),
-      });
+      const res = await this.call(
+        'DELETE',
+        '/api/v3/order',
+        { symbol: o.symbol, origClientOrderId: exchangeClientOrderId(o) },
+        parse.order,
+      );
       await this.apply(o, res, 'live');
     } catch (err) {
-      if (err instanceof BinanceApiError || err instanceof BinanceUnknownError) {
-        // -2011 (already finished or not arrived yet), a refusal or no answer: ask what is true.
-        this.host.log.warn(
-          { orderId: o.orderId, err: err.message },
-          'cancel not confirmed; querying the exchange',
-        );
-        await this.resolve(o, 'unknown');
-        return;
-      }
-      throw err;
+      if (!outcomeOf(err) || !(err instanceof Error)) throw err;
+      // -2011 (finished, or not arrived yet), a refusal or no answer: ask what is true.
+      this.host.log.warn(
+        { orderId: o.orderId, err: err.message },
+        'cancel not confirmed; querying the exchange',
+      );
+      await this.resolve(o, 'unknown');
     }
   }
 
   private query(o: Order): Promise<BinanceOrder> {
-    return this.rest.signed<BinanceOrder>('GET', '/api/v3/order', {
-      symbol: o.symbol,
-      origClientOrderId: exchangeClientOrderId(o),
-    });
+    return this.call(
+      'GET',
+      '/api/v3/order',
+      { symbol: o.symbol, origClientOrderId: exchangeClientOrderId(o) },
+      parse.order,
+    );
   }
 
   /**
-   * Queries until the exchange gives an answer. "No such order" is believed only after it was
-   * said several times, since a request cut off by a timeout may still be on its way.
+   * Queries until the exchange gives a definite answer. While the order may still arrive, its
+   * absence is only noted and asked again, at the latest right after the horizon.
    */
   private async resolve(o: Order, phase: Phase): Promise<void> {
     for (let attempt = 0; !this.closed && !isTerminal(o.status); attempt++) {
-      await this.sleep(Math.min(100 * 2 ** attempt, 5000));
+      let wait = Math.min(100 * 2 ** attempt, 5000);
+      const h = this.horizons.get(o.orderId);
+      if (h !== undefined && this.unacknowledged(o)) {
+        const untilHorizon = h - this.rest.serverNow();
+        if (untilHorizon > 0) wait = Math.min(wait, untilHorizon + 20);
+      }
+      await this.sleep(wait);
       if (this.closed) return;
       const r = await this.queryAndApply(o, phase);
-      if (r !== 'retry') return;
+      if (r === 'done' || r === 'missing') return;
     }
   }
 
-  /** One query: applies the answer, or counts a "no such order". */
-  private async queryAndApply(o: Order, phase: Phase): Promise<'done' | 'missing' | 'retry'> {
+  /** One query: applies the answer; "no such order" is final only after the horizon. */
+  private async queryAndApply(o: Order, phase: Phase): Promise<QueryResult> {
     try {
       const ex = await this.query(o);
-      this.notFound.delete(o.orderId);
       await this.apply(o, ex, phase);
       if (o.status === 'PENDING_CANCEL' && (ex.status === 'NEW' || ex.status === 'PARTIALLY_FILLED')) {
         // The cancel never reached the exchange: send it again.
@@ -223,31 +296,40 @@ export class BinanceVenue implements ExecutionVenue {
       }
       return 'done';
     } catch (err) {
+      const outcome = outcomeOf(err);
+      if (!outcome || !(err instanceof Error)) throw err;
       if (err instanceof BinanceApiError && err.code === ERR.NO_SUCH_ORDER) {
-        const n = (this.notFound.get(o.orderId) ?? 0) + 1;
-        this.notFound.set(o.orderId, n);
-        if (n < NOT_FOUND_LIMIT && phase !== 'start') return 'retry';
-        this.notFound.delete(o.orderId);
+        if (this.unacknowledged(o) && !this.horizonPassed(o)) return 'absent';
         this.missing(o, phase);
         return 'missing';
       }
-      if (err instanceof BinanceApiError || err instanceof BinanceUnknownError) {
-        this.host.log.warn({ orderId: o.orderId, err: err.message }, 'order query failed; will retry');
-        return 'retry';
+      if (err instanceof BinanceApiError && err.code === ERR.ORDER_ARCHIVED) {
+        // Canceled or expired with nothing executed, long ago: the docs' own words.
+        if (canTransition(o.status, 'CANCELED') && o.filledQuantity === 0) {
+          this.host.commit({
+            type: RecordType.OrderCancel,
+            data: { orderId: o.orderId, reason: 'ended on the exchange with nothing executed (archived)' },
+          });
+          this.differ(phase, 'status');
+        }
+        return 'done';
       }
-      throw err;
+      this.host.log.warn({ orderId: o.orderId, err: err.message }, 'order query failed; will retry');
+      return 'retry';
     }
   }
 
   private async sendCancelOnce(o: Order): Promise<void> {
     try {
-      const res = await this.rest.signed<BinanceOrder>('DELETE', '/api/v3/order', {
-        symbol: o.symbol,
-        origClientOrderId: exchangeClientOrderId(o),
-      });
+      const res = await this.call(
+        'DELETE',
+        '/api/v3/order',
+        { symbol: o.symbol, origClientOrderId: exchangeClientOrderId(o) },
+        parse.order,
+      );
       await this.apply(o, res, 'live');
     } catch (err) {
-      if (!(err instanceof BinanceApiError || err instanceof BinanceUnknownError)) throw err;
+      if (!outcomeOf(err) || !(err instanceof Error)) throw err;
       this.host.log.warn(
         { orderId: o.orderId, err: err.message },
         'cancel retry failed; the poller will try again',
@@ -255,12 +337,26 @@ export class BinanceVenue implements ExecutionVenue {
     }
   }
 
-  /** The exchange has never heard of the order. */
+  /** The exchange has never heard of the order, and its horizon has passed. */
   private missing(o: Order, phase: Phase): void {
-    if (canTransition(o.status, 'REJECTED') && o.filledQuantity === 0 && !o.exchangeOrderId) {
-      this.update(o, 'REJECTED', 'not found on the exchange: the request never arrived');
-      this.differ(phase, 'missing');
-      return;
+    if (this.unacknowledged(o)) {
+      if (canTransition(o.status, 'REJECTED')) {
+        this.update(
+          o,
+          'REJECTED',
+          'not found on the exchange after its acceptance horizon: the request never arrived',
+        );
+        this.differ(phase, 'missing');
+        return;
+      }
+      if (canTransition(o.status, 'CANCELED')) {
+        this.host.commit({
+          type: RecordType.OrderCancel,
+          data: { orderId: o.orderId, reason: 'canceled: the order never reached the exchange' },
+        });
+        this.differ(phase, 'missing');
+        return;
+      }
     }
     // An order the exchange once acknowledged cannot vanish; say so loudly and keep asking.
     this.host.log.error(
@@ -273,8 +369,21 @@ export class BinanceVenue implements ExecutionVenue {
     }
   }
 
+  /**
+   * What the exchange reports about one of this engine's orders (an answer, a query, an open
+   * orders list or a stream event) becomes WAL records. The user data stream feeds this too.
+   */
+  report(ex: BinanceOrder, trades?: TradeReport[], phase: Phase = 'stream'): void {
+    for (const id of this.host.state.open) {
+      const o = this.host.state.orders.get(id)!;
+      if (exchangeClientOrderId(o) !== ex.clientOrderId) continue;
+      this.enqueue(o.orderId, () => this.apply(o, ex, phase, trades));
+      return;
+    }
+  }
+
   /** Writes what the exchange says about an order that the WAL does not have yet. */
-  private async apply(o: Order, ex: BinanceOrder, phase: Phase, trades?: TradeLike[]): Promise<void> {
+  private async apply(o: Order, ex: BinanceOrder, phase: Phase, trades?: TradeReport[]): Promise<void> {
     if (isTerminal(o.status)) return;
     const inst = this.inst(o);
     const executed = exchangeUnits(ex.executedQty, inst.qtyDecimals);
@@ -294,17 +403,8 @@ export class BinanceVenue implements ExecutionVenue {
       this.differ(phase, 'status');
     }
     if (executed > o.filledQuantity) {
-      const list =
-        trades && trades.reduce((s, t) => s + exchangeUnits(t.qty, inst.qtyDecimals), 0) >= executed
-          ? trades
-          : await this.rest.signed<Array<{ id: number; price: string; qty: string }>>(
-              'GET',
-              '/api/v3/myTrades',
-              {
-                symbol: o.symbol,
-                orderId: ex.orderId,
-              },
-            );
+      const given = trades?.reduce((s, t) => s + exchangeUnits(t.qty, inst.qtyDecimals), 0) ?? 0;
+      const list = given >= executed && trades ? trades : await this.orderTrades(o, ex.orderId);
       this.fills(o, inst, list, executed, phase);
     }
     if (isTerminal(o.status)) return;
@@ -333,8 +433,27 @@ export class BinanceVenue implements ExecutionVenue {
     }
   }
 
-  /** Records the trades beyond what the WAL already has (trades arrive in id order). */
-  private fills(o: Order, inst: Instrument, trades: TradeLike[], executed: number, phase: Phase): void {
+  /** Every trade of an order, a page of TRADES_PAGE at a time from the first trade id. */
+  private async orderTrades(o: Order, exchangeOrderId: number): Promise<TradeReport[]> {
+    const all: TradeReport[] = [];
+    for (let fromId = 0; ;) {
+      const page = await this.call(
+        'GET',
+        '/api/v3/myTrades',
+        { symbol: o.symbol, orderId: exchangeOrderId, fromId, limit: TRADES_PAGE },
+        parse.trades,
+      );
+      all.push(...page);
+      if (page.length < TRADES_PAGE) return all;
+      fromId = Math.max(...page.map((t) => t.id)) + 1;
+    }
+  }
+
+  /**
+   * Records the trades beyond what the WAL already has (trades arrive in id order). A trade's
+   * commission is recorded with the record that completes the trade, so it is counted once.
+   */
+  private fills(o: Order, inst: Instrument, trades: TradeReport[], executed: number, phase: Phase): void {
     const sorted = [...trades].sort((a, b) => a.id - b.id);
     let seen = 0;
     for (const t of sorted) {
@@ -346,8 +465,19 @@ export class BinanceVenue implements ExecutionVenue {
       const take = Math.min(seen - Math.max(before, o.filledQuantity), executed - o.filledQuantity);
       if (take <= 0) continue;
       const price = exchangeUnits(t.price, inst.priceDecimals);
+      const complete = o.filledQuantity + take === seen;
+      const commission = complete ? commissionOf(t) : undefined;
       this.host.commit(
-        { type: RecordType.OrderFill, data: { orderId: o.orderId, quantity: take, price, tradeId: t.id } },
+        {
+          type: RecordType.OrderFill,
+          data: {
+            orderId: o.orderId,
+            quantity: take,
+            price,
+            tradeId: t.id,
+            ...(commission && { commission }),
+          },
+        },
         { qty: take, price },
       );
       this.differ(phase, 'fill');
@@ -370,8 +500,22 @@ export class BinanceVenue implements ExecutionVenue {
         this.differ('start', 'unsent');
         continue;
       }
+      if (this.unacknowledged(o))
+        this.horizons.set(
+          o.orderId,
+          recoveredHorizon(o, this.startedAt, this.rest.timeOffsetMs, this.horizonOptions),
+        );
       for (let attempt = 0; ; attempt++) {
         const r = await this.queryAndApply(o, 'start');
+        if (r === 'absent') {
+          // It may still arrive: UNKNOWN until the exchange shows it or its horizon passes.
+          if (o.status === 'SUBMITTED') {
+            this.update(o, 'UNKNOWN', 'not on the exchange yet; waiting for its acceptance horizon');
+            this.differ('start', 'unknown');
+          }
+          this.enqueue(o.orderId, () => this.resolve(o, 'start'));
+          break;
+        }
         if (r !== 'retry') break;
         if (attempt >= 4) throw new Error(`cannot reconcile order ${o.orderId} with Binance`);
         await this.sleep(500 * 2 ** attempt);
@@ -379,7 +523,7 @@ export class BinanceVenue implements ExecutionVenue {
     }
     const known = new Set([...s.orders.values()].map((o) => exchangeClientOrderId(o)));
     for (const symbol of this.host.instruments.keys()) {
-      const exOpen = await this.rest.signed<BinanceOrder[]>('GET', '/api/v3/openOrders', { symbol });
+      const exOpen = await this.call('GET', '/api/v3/openOrders', { symbol }, parse.orders);
       for (const ex of exOpen) {
         if (!ex.clientOrderId.startsWith('veloz-') || known.has(ex.clientOrderId)) continue;
         this.differ('start', 'unknown_on_exchange');
@@ -406,7 +550,10 @@ export class BinanceVenue implements ExecutionVenue {
     this.tasks.add(p);
   }
 
-  /** Finds fills and state changes of resting orders: open orders per symbol, then each one that left. */
+  /**
+   * Finds fills and state changes of resting orders: open orders per symbol, then each order
+   * the WAL holds open (UNKNOWN ones included) that the list does not show is queried.
+   */
   private async poll(): Promise<void> {
     const s = this.host.state;
     const bySymbol = new Map<string, Order[]>();
@@ -420,9 +567,15 @@ export class BinanceVenue implements ExecutionVenue {
       bySymbol.set(o.symbol, list);
     }
     this.m.unknownOrders.set(unknown);
+    const first = this.host.instruments.keys().next().value;
+    if (this.fatal && bySymbol.size === 0 && first !== undefined) {
+      // Nothing to ask about, but readiness waits for a signed request to succeed again.
+      await this.call('GET', '/api/v3/openOrders', { symbol: first }, parse.orders);
+      return;
+    }
     for (const [symbol, orders] of bySymbol) {
       if (this.closed) return;
-      const exOpen = await this.rest.signed<BinanceOrder[]>('GET', '/api/v3/openOrders', { symbol });
+      const exOpen = await this.call('GET', '/api/v3/openOrders', { symbol }, parse.orders);
       const byCid = new Map(exOpen.map((x) => [x.clientOrderId, x]));
       for (const o of orders) {
         if (this.busy(o.orderId) || isTerminal(o.status)) continue;
@@ -454,4 +607,11 @@ export class BinanceVenue implements ExecutionVenue {
     if (this.poller) clearInterval(this.poller);
     while (this.tasks.size > 0) await Promise.all([...this.tasks]);
   }
+}
+
+/** A trade's commission in WAL units, or undefined when there is none. */
+function commissionOf(t: TradeReport): Commission | undefined {
+  if (t.commission === undefined || !t.commissionAsset) return undefined;
+  const amount = exchangeUnits(t.commission, COMMISSION_DECIMALS);
+  return amount > 0 ? { asset: t.commissionAsset, amount } : undefined;
 }

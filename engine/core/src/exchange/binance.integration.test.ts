@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatQty } from '../domain/instrument.ts';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
-import { FakeBinance, fromUnits } from '@veloz/testing/fake-binance/server';
+import { BTCUSDT, FakeBinance, fromUnits, type FakeSymbolSpec } from '@veloz/testing/fake-binance/server';
 import { walState } from '@veloz/testing/fake-binance/wal-state';
 import { exchangeClientOrderId } from './binance-venue.ts';
 import { instrumentFromExchangeInfo } from './filters.ts';
@@ -115,6 +115,9 @@ describe('engine against the fake Binance', () => {
       VELOZ_BINANCE_API_KEY: KEY,
       VELOZ_BINANCE_API_SECRET: SECRET,
       VELOZ_BINANCE_REQUEST_TIMEOUT: '300',
+      // A short acceptance horizon (1 s + 0.5 s) keeps the unknown-outcome scenarios quick.
+      VELOZ_BINANCE_RECV_WINDOW: '1000',
+      VELOZ_BINANCE_ACCEPTANCE_MARGIN: '500',
       VELOZ_BINANCE_POLL_INTERVAL: '100',
       VELOZ_BINANCE_MAX_BACKOFF: '5000',
       VELOZ_WS_RECONNECT_DELAY: '100',
@@ -206,11 +209,15 @@ describe('engine against the fake Binance', () => {
   });
 
   it('resynchronises its clock on -1021 and resends', async () => {
+    const seen = fake.log.length;
+    const syncs = await metric('veloz_exchange_backoffs_total{reason="time_sync"}');
     fake.clockSkewMs = 30_000;
     try {
       const o = await place();
       await settled(o.orderId, 'ACCEPTED');
-      expect(fake.log.some((l) => l.status === 400 && l.path === '/api/v3/order')).toBe(true);
+      // The order or the poller (whichever signed first) met -1021 and resynchronised.
+      expect(fake.log.slice(seen).some((l) => l.status === 400)).toBe(true);
+      expect(await metric('veloz_exchange_backoffs_total{reason="time_sync"}')).toBeGreaterThan(syncs);
     } finally {
       fake.clockSkewMs = 0;
     }
@@ -233,9 +240,121 @@ describe('engine against the fake Binance', () => {
     });
     expect(['UNKNOWN', outcome]).toContain(seen.status);
     const final = await settled(o.orderId, outcome);
-    if (outcome === 'REJECTED') expect(final.reason).toMatch(/not found on the exchange/);
+    if (outcome === 'REJECTED')
+      expect(final.reason).toMatch(/not found on the exchange after its acceptance horizon/);
     expect(fake.count('GET', '/api/v3/order')).toBeGreaterThan(0);
     expect(await metric('veloz_exchange_reconcile_differences_total{phase="unknown"')).toBeGreaterThan(0);
+  });
+
+  const notFoundAnswers = () =>
+    fake.log.filter((l) => l.method === 'GET' && l.path === '/api/v3/order' && l.status === 400).length;
+
+  it('keeps an order that arrives late UNKNOWN, never REJECTED, until the exchange shows it', async () => {
+    const before = notFoundAnswers();
+    // The POST reaches the exchange 800 ms late, within its recvWindow (1000 ms): Binance takes it.
+    fake.failNext({ method: 'POST', path: '/api/v3/order' }, { kind: 'late', delayMs: 800 });
+    const o = await place();
+    await settled(o.orderId, 'UNKNOWN');
+    const final = await settled(o.orderId, 'ACCEPTED', 8000);
+    expect((await exchangeOrder(final))?.status).toBe('NEW');
+    // The first queries found nothing, and that did not make it REJECTED.
+    expect(notFoundAnswers() - before).toBeGreaterThan(0);
+    expect(final.exchangeOrderId).not.toBe('');
+  });
+
+  it('believes "no such order" only after the acceptance horizon', async () => {
+    // 1300 ms late is beyond recvWindow: the exchange refuses it on arrival (-1021), unseen.
+    fake.failNext({ method: 'POST', path: '/api/v3/order' }, { kind: 'late', delayMs: 1300 });
+    const t0 = Date.now();
+    const o = await place();
+    await settled(o.orderId, 'UNKNOWN');
+    const final = await settled(o.orderId, 'REJECTED', 8000);
+    // recvWindow + margin after the request was signed, which was after t0.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+    expect(final.reason).toMatch(/acceptance horizon/);
+    await until('the late request', async () =>
+      fake.log.some((l) => l.method === 'POST' && l.status === 400) ? true : undefined,
+    );
+    expect(await exchangeOrder(o)).toBeUndefined();
+  });
+
+  it('keeps an order UNKNOWN after -1006 until a query resolves it, however long that takes', async () => {
+    fake.failNext(
+      { method: 'POST', path: '/api/v3/order' },
+      {
+        kind: 'error',
+        status: 500,
+        code: -1006,
+        msg: 'An unexpected response was received from the message bus. Execution status unknown.',
+        execute: true,
+      },
+    );
+    fake.failNext({ method: 'GET', path: '/api/v3/order' }, { kind: 'server_error', execute: false }, 1000);
+    const o = await place({ price: '50001.00' });
+    await settled(o.orderId, 'UNKNOWN');
+    // Past its horizon, but the exchange has not said anything yet: still UNKNOWN.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await order(o.orderId)).status).toBe('UNKNOWN');
+    fake.clearFailures();
+    const final = await settled(o.orderId, 'FILLED', 10_000);
+    expect((await exchangeOrder(final))?.status).toBe('FILLED');
+  });
+
+  it('reads -1007 by its code, not its HTTP status: UNKNOWN, then the exchange decides', async () => {
+    fake.failNext(
+      { method: 'POST', path: '/api/v3/order' },
+      { kind: 'error', status: 400, code: -1007, msg: 'Timeout waiting for response from backend server.' },
+    );
+    const o = await place();
+    await settled(o.orderId, 'UNKNOWN');
+    const final = await settled(o.orderId, 'REJECTED', 8000);
+    expect(final.reason).toMatch(/acceptance horizon/);
+  });
+
+  it('rejects at once what the exchange refused: a closed market, a WAF block', async () => {
+    fake.setSymbolStatus('BTCUSDT', 'HALT');
+    try {
+      const o = await place();
+      const final = await settled(o.orderId, 'REJECTED');
+      expect(final.reason).toMatch(/-2010: Market is closed/);
+    } finally {
+      fake.setSymbolStatus('BTCUSDT', 'TRADING');
+    }
+    const queries = fake.count('GET', '/api/v3/order');
+    fake.failNext(
+      { method: 'POST', path: '/api/v3/order' },
+      { kind: 'error', status: 403, msg: 'Forbidden' },
+    );
+    const w = await place();
+    expect((await settled(w.orderId, 'REJECTED')).reason).toMatch(/Binance 403/);
+    expect(fake.count('GET', '/api/v3/order')).toBe(queries);
+  });
+
+  it('is not ready while Binance refuses its key, and ready again once it accepts it', async () => {
+    fake.failNext(
+      { method: 'POST', path: '/api/v3/order' },
+      { kind: 'error', status: 401, code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' },
+    );
+    const refused = {
+      kind: 'error' as const,
+      status: 401,
+      code: -2015,
+      msg: 'Invalid API-key, IP, or permissions for action.',
+    };
+    fake.failNext({ method: 'GET', path: '/api/v3/openOrders' }, refused, 1000);
+    const o = await place();
+    expect((await settled(o.orderId, 'REJECTED', 10_000)).reason).toMatch(/-2015/);
+    const r = await fetch(`${eng.url}/ready`);
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as { reasons: string[] }).reasons.join()).toMatch(
+      /refuses the engine's signed requests/,
+    );
+    fake.clearFailures();
+    await until(
+      'ready again',
+      async () => ((await fetch(`${eng.url}/ready`)).status === 200 ? true : undefined),
+      10_000,
+    );
   });
 
   it('confirms a cancel whose answer was lost', async () => {
@@ -296,7 +415,8 @@ describe('engine against the fake Binance', () => {
     eng = await startEngineProcess(env);
     expect((await order(a.orderId)).status).toBe('FILLED');
     expect((await order(b.orderId)).status).toBe('CANCELED');
-    expect((await order(c.orderId)).status).toBe('REJECTED');
+    // c is REJECTED only once its acceptance horizon has passed: at start or soon after.
+    await settled(c.orderId, 'REJECTED');
     expect(await metric('veloz_exchange_reconcile_differences_total{phase="start"')).toBeGreaterThanOrEqual(
       3,
     );
@@ -342,6 +462,176 @@ describe('engine against the fake Binance', () => {
       expect(o.filledNotional * 10n ** BigInt(16 - inst.priceDecimals - inst.qtyDecimals)).toBe(notional);
     }
     expect(matched.size).toBe(fake.orders.size);
+  });
+});
+
+describe('commission, long orders and symbols as Binance states them', () => {
+  const ETHUSDT: FakeSymbolSpec = {
+    symbol: 'ETHUSDT',
+    baseAsset: 'ETH',
+    quoteAsset: 'USDT',
+    tickSize: '0',
+    stepSize: '0.0001',
+    minQty: '0.0001',
+    minNotional: '5',
+    bid: '3000.00',
+    ask: '3000.50',
+    extraFilters: [
+      {
+        filterType: 'PERCENT_PRICE_BY_SIDE',
+        bidMultiplierUp: '5',
+        bidMultiplierDown: '0.2',
+        askMultiplierUp: '5',
+        askMultiplierDown: '0.2',
+        avgPriceMins: 5,
+      },
+      { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
+      { filterType: 'ICEBERG_PARTS', limit: 10 },
+    ],
+  };
+  let fake: FakeBinance;
+  let dir: string;
+  let eng: EngineProcess;
+  let env: Record<string, string>;
+  let n = 0;
+
+  const post = async (body: Record<string, string>) => {
+    const res = await fetch(`${eng.url}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ symbol: 'BTCUSDT', type: 'LIMIT', clientOrderId: `f${++n}`, ...body }),
+    });
+    expect(res.status).toBe(201);
+    return (await res.json()) as OrderView;
+  };
+  const settled = (id: number, status: string, timeoutMs = 10_000) =>
+    until(
+      `order ${id} ${status}`,
+      async () => {
+        const o = (await (await fetch(`${eng.url}/api/orders/${id}`)).json()) as OrderView;
+        return o.status === status ? o : undefined;
+      },
+      timeoutMs,
+    );
+  const position = async (symbol: string) => {
+    const body = (await (await fetch(`${eng.url}/api/positions`)).json()) as {
+      positions: Array<{ symbol: string; strategy: string; quantity: string; realizedPnl: string }>;
+    };
+    return body.positions.find((p) => p.symbol === symbol && p.strategy === '')!;
+  };
+  const cid = async (o: OrderView) => {
+    const full = (await (await fetch(`${eng.url}/api/orders_state`)).json()) as {
+      orders: Array<OrderView & { createdAt: number }>;
+    };
+    const mine = full.orders.find((x) => x.orderId === o.orderId)!;
+    return exchangeClientOrderId({ orderId: mine.orderId, createdAt: mine.createdAt });
+  };
+
+  beforeAll(async () => {
+    fake = await FakeBinance.start({
+      apiKey: KEY,
+      apiSecret: SECRET,
+      symbols: [BTCUSDT, ETHUSDT],
+      // An account that starts without BTC, paying 0.1% in the asset it receives.
+      balances: { BTC: '0', ETH: '10', USDT: '100000' },
+      commission: { rate: '0.001' },
+      bookTickerIntervalMs: 50,
+    });
+    dir = await mkdtemp(join(tmpdir(), 'veloz-binance-fees-'));
+    env = {
+      VELOZ_WAL_DIR: dir,
+      VELOZ_ORDER_RATE_LIMIT: '1000',
+      VELOZ_MARKET_SOURCE: 'binance_ws',
+      VELOZ_SYMBOLS: 'ETHUSDT',
+      VELOZ_EXECUTION_MODE: 'binance_testnet_spot',
+      VELOZ_BINANCE_BASE_URL: fake.url,
+      VELOZ_BINANCE_TRADE_BASE_URL: fake.url,
+      VELOZ_BINANCE_WS_BASE_URL: fake.wsUrl,
+      VELOZ_BINANCE_API_KEY: KEY,
+      VELOZ_BINANCE_API_SECRET: SECRET,
+      VELOZ_BINANCE_POLL_INTERVAL: '100',
+      VELOZ_LOG_LEVEL: 'warn',
+    };
+    eng = await startEngineProcess(env);
+  });
+
+  afterAll(async () => {
+    await eng?.kill('SIGKILL');
+    await fake?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('records commission per fill: a fee in BTC leaves less BTC, and selling that much succeeds', async () => {
+    const buy = await post({ side: 'BUY', quantity: '0.01000', price: '50001.00' });
+    await settled(buy.orderId, 'FILLED');
+    // 0.01 BTC bought, 0.00001 BTC of it kept by the exchange.
+    expect((await position('BTCUSDT')).quantity).toBe('0.00999');
+    expect(fake.balance('BTC').free).toBe('0.00999000');
+    // The position as it was recorded before fees counted cannot be sold.
+    const tooMuch = await post({ side: 'SELL', quantity: '0.01000', price: '49000.00' });
+    expect((await settled(tooMuch.orderId, 'REJECTED')).reason).toMatch(
+      /-2010: Account has insufficient balance/,
+    );
+    const all = await post({
+      side: 'SELL',
+      quantity: (await position('BTCUSDT')).quantity,
+      price: '49000.00',
+    });
+    await settled(all.orderId, 'FILLED');
+    expect((await position('BTCUSDT')).quantity).toBe('0.00000');
+    expect(fake.balance('BTC').free).toBe('0.00000000');
+  });
+
+  it('completes an order with more fills than one myTrades page', async () => {
+    const o = await post({ side: 'BUY', quantity: '0.01200', price: '49000.00' });
+    await settled(o.orderId, 'ACCEPTED');
+    const id = await cid(o);
+    const pages = fake.count('GET', '/api/v3/myTrades');
+    for (let i = 0; i < 1200; i++) fake.fill(id, '0.00001');
+    const done = await settled(o.orderId, 'FILLED', 30_000);
+    expect(done.filledQuantity).toBe('0.01200');
+    // 1200 trades: two pages of at most 1000.
+    expect(fake.count('GET', '/api/v3/myTrades') - pages).toBeGreaterThanOrEqual(2);
+  });
+
+  it('trades a symbol whose tick size is 0 (disabled) despite filters it does not know', async () => {
+    const o = await post({ symbol: 'ETHUSDT', side: 'BUY', quantity: '0.1000', price: '2999.12345678' });
+    await settled(o.orderId, 'ACCEPTED');
+    expect(fake.order(await cid(o))?.price).toBe(299912345678n);
+  });
+
+  it('ends with the commission of every fill in its WAL', async () => {
+    expect(await eng.kill('SIGTERM')).toBe(0);
+    const state = await walState(dir);
+    const expected = new Map<string, bigint>();
+    for (const o of fake.orders.values())
+      for (const t of o.trades)
+        expected.set(t.commissionAsset, (expected.get(t.commissionAsset) ?? 0n) + t.commission);
+    expect(state.commissions).toEqual(expected);
+    eng = await startEngineProcess(env);
+  });
+
+  it('refuses to start on a symbol that is not TRADING, saying why', async () => {
+    fake.setSymbolStatus('ETHUSDT', 'BREAK');
+    try {
+      await expect(startEngineProcess({ ...env, VELOZ_WAL_DIR: join(dir, 'other') })).rejects.toThrow(
+        /ETHUSDT is BREAK on Binance, not TRADING/,
+      );
+    } finally {
+      fake.setSymbolStatus('ETHUSDT', 'TRADING');
+    }
+    await expect(
+      startEngineProcess({ ...env, VELOZ_SYMBOLS: 'DOGEUSDT', VELOZ_WAL_DIR: join(dir, 'other') }),
+    ).rejects.toThrow(/Binance does not list DOGEUSDT/);
+  });
+
+  it.each([
+    ['VELOZ_BINANCE_TRADE_BASE_URL', 'https://api.binance.com'],
+    ['VELOZ_BINANCE_WS_BASE_URL', 'wss://stream.binance.com:9443/ws'],
+  ])('refuses testnet mode with %s on the live exchange', async (name, value) => {
+    await expect(
+      startEngineProcess({ ...env, [name]: value, VELOZ_WAL_DIR: join(dir, 'other') }),
+    ).rejects.toThrow(new RegExp(`exited with 2[\\s\\S]*host/mode mismatch: ${name}=`));
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatPrice, formatQty } from '../domain/instrument.ts';
-import { FilterError, instrumentFromExchangeInfo, significantDecimals } from './filters.ts';
+import { FilterError, instrumentFromExchangeInfo, notTrading, significantDecimals } from './filters.ts';
 
 const info = (filters: Array<Record<string, string>>) => ({
   symbol: 'BTCUSDT',
@@ -55,4 +55,30 @@ describe('exchange filters', () => {
       FilterError,
     );
   });
+
+  it('reads a tick or step size of 0 as a disabled rule: any price the asset precision states', () => {
+    const inst = instrumentFromExchangeInfo({
+      ...info([
+        {
+          filterType: 'PRICE_FILTER',
+          minPrice: '0.00000000',
+          maxPrice: '0.00000000',
+          tickSize: '0.00000000',
+        },
+        { filterType: 'LOT_SIZE', minQty: '0.00000000', maxQty: '9000.00000000', stepSize: '0' },
+        { filterType: 'PERCENT_PRICE_BY_SIDE', bidMultiplierUp: '5' },
+      ]),
+      quoteAssetPrecision: 6,
+    });
+    expect(inst).toMatchObject({ priceDecimals: 6, tickSize: 1, qtyDecimals: 8, stepSize: 1, minQty: 1 });
+    expect(formatPrice(inst, 50_000_123_456)).toBe('50000.123456');
+  });
+
+  it.each(['HALT', 'BREAK', 'END_OF_DAY', 'CANCEL_ONLY'])(
+    'says why a %s symbol cannot be traded',
+    (status) => {
+      expect(notTrading({ symbol: 'BTCUSDT', status })).toBe(`BTCUSDT is ${status} on Binance, not TRADING`);
+      expect(notTrading({ symbol: 'BTCUSDT', status: 'TRADING' })).toBeUndefined();
+    },
+  );
 });

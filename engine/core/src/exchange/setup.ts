@@ -1,15 +1,18 @@
-// Connects the engine to Binance at start: exchange info (filters) for the configured symbols,
-// the clock offset, and the venue and market feed the configuration asks for.
+// Connects the engine to Binance at start: exchange info (filters and status) for the configured
+// symbols, the clock offset, and the venue and market feed the configuration asks for. The URLs
+// follow the execution mode (binanceUrls): testnet mode never reaches the live exchange.
 import type { Logger } from 'pino';
-import { binanceCredentials, type Config } from '@veloz/api/variables';
+import { binanceCredentials, binanceUrls, type Config } from '@veloz/api/variables';
 import type { Instrument } from '../domain/instrument.ts';
 import { BinanceRestFeed } from '../market/binance-rest-feed.ts';
 import { BinanceWsFeed } from '../market/binance-ws.ts';
 import type { EngineMetrics } from '../metrics/engine-metrics.ts';
-import { BinanceApiError, BinanceRest, BinanceUnknownError } from './binance-rest.ts';
+import { parse } from './binance-answers.ts';
+import { ERR } from './binance-errors.ts';
+import { BinanceApiError, BinanceRest, outcomeOf } from './binance-rest.ts';
 import type { BinanceExchangeInfo } from './binance-types.ts';
 import { BinanceVenue } from './binance-venue.ts';
-import { instrumentFromExchangeInfo } from './filters.ts';
+import { instrumentFromExchangeInfo, notTrading } from './filters.ts';
 import { createExchangeMetrics } from './metrics.ts';
 import type { ExecutionVenue, FeedSink, MarketFeed, VenueHost } from './venue.ts';
 
@@ -24,7 +27,9 @@ async function retrying<T>(log: Logger, what: string, fn: () => Promise<T>): Pro
     try {
       return await fn();
     } catch (err) {
-      if (!(err instanceof BinanceUnknownError) || attempt >= 3) throw err;
+      const outcome = outcomeOf(err);
+      if ((outcome !== 'unknown' && outcome !== 'retryable') || !(err instanceof Error) || attempt >= 3)
+        throw err;
       log.warn({ err: err.message, attempt }, `${what} failed; retrying`);
       await new Promise((r) => setTimeout(r, 500 * attempt));
     }
@@ -52,27 +57,39 @@ export async function setupExchange(
   };
   const trading = c.executionMode !== 'sim_engine';
   const creds = binanceCredentials(c);
+  const urls = binanceUrls(c);
   const tradeRest = trading
     ? new BinanceRest({
         ...common,
-        baseUrl: c.binanceTradeBaseUrl,
+        baseUrl: urls.trade,
         apiKey: creds.apiKey,
         apiSecret: creds.apiSecret,
       })
     : undefined;
-  const marketRest = new BinanceRest({ ...common, baseUrl: c.binanceBaseUrl });
+  const marketRest = new BinanceRest({ ...common, baseUrl: urls.rest });
   // The venue's filters are the ones that bind (the testnet's differ from the live exchange's).
   const infoRest = tradeRest ?? marketRest;
+  const exchangeInfo = (names: string[]) =>
+    retrying(log, 'exchange info', () =>
+      infoRest.public('/api/v3/exchangeInfo', { symbols: JSON.stringify(names) }, parse.exchangeInfo),
+    );
   let info: BinanceExchangeInfo;
   try {
-    info = await retrying(log, 'exchange info', () =>
-      infoRest.public<BinanceExchangeInfo>('/api/v3/exchangeInfo', { symbols: JSON.stringify(symbols) }),
-    );
+    info = await exchangeInfo(symbols);
   } catch (err) {
-    if (err instanceof BinanceApiError || err instanceof BinanceUnknownError)
+    if (err instanceof BinanceApiError && err.code === ERR.BAD_SYMBOL)
+      throw new Error(
+        `Binance does not list ${(await unlisted(symbols, exchangeInfo)).join(', ')} (check VELOZ_MARKET_SYMBOL and VELOZ_SYMBOLS)`,
+      );
+    if (outcomeOf(err) && err instanceof Error)
       throw new Error(`cannot read Binance exchange info for ${symbols.join(', ')}: ${err.message}`);
     throw err;
   }
+  const halted = info.symbols.filter((s) => symbols.includes(s.symbol)).map(notTrading);
+  if (halted.some(Boolean))
+    throw new Error(
+      `${halted.filter(Boolean).join('; ')}: the engine trades only symbols whose status is TRADING (check VELOZ_MARKET_SYMBOL and VELOZ_SYMBOLS)`,
+    );
   const instruments = new Map<string, Instrument>();
   for (const s of info.symbols)
     if (symbols.includes(s.symbol)) instruments.set(s.symbol, instrumentFromExchangeInfo(s));
@@ -109,13 +126,14 @@ export async function setupExchange(
             metrics: m,
             pollIntervalMs: c.binancePollInterval,
             maxBackoffMs: c.binanceMaxBackoff,
+            acceptanceMarginMs: c.binanceAcceptanceMargin,
           })
       : undefined,
     createFeed:
       c.marketSource === 'binance_ws'
         ? (sink) =>
             new BinanceWsFeed({
-              baseUrl: c.binanceWsBaseUrl,
+              baseUrl: urls.ws,
               instruments: list,
               reconnectDelayMs: c.wsReconnectDelay,
               sink,
@@ -135,4 +153,21 @@ export async function setupExchange(
               })
           : undefined,
   };
+}
+
+/** The symbols Binance answers -1121 (invalid symbol) for, asked one by one. */
+async function unlisted(
+  symbols: string[],
+  exchangeInfo: (names: string[]) => Promise<BinanceExchangeInfo>,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const s of symbols) {
+    try {
+      await exchangeInfo([s]);
+    } catch (err) {
+      if (!(err instanceof BinanceApiError && err.code === ERR.BAD_SYMBOL)) throw err;
+      out.push(s);
+    }
+  }
+  return out;
 }

@@ -3,7 +3,8 @@
 import type { Logger } from 'pino';
 import type { Instrument } from '../domain/instrument.ts';
 import { BinanceApiError, BinanceUnknownError, type BinanceRest } from '../exchange/binance-rest.ts';
-import type { BinanceDepth, BinancePublicTrade } from '../exchange/binance-types.ts';
+import { parse } from '../exchange/binance-answers.ts';
+import type { BinancePublicTrade } from '../exchange/binance-types.ts';
 import { exchangeUnits } from '../exchange/filters.ts';
 import type { ExchangeMetrics } from '../exchange/metrics.ts';
 import type { FeedSink, MarketFeed } from '../exchange/venue.ts';
@@ -73,11 +74,8 @@ export class BinanceRestFeed implements MarketFeed {
 
   private async poll(inst: Instrument): Promise<void> {
     const [depth, recent] = await Promise.all([
-      this.o.rest.public<BinanceDepth>('/api/v3/depth', { symbol: inst.symbol, limit: 5 }),
-      this.o.rest.public<BinancePublicTrade[]>('/api/v3/trades', {
-        symbol: inst.symbol,
-        limit: TRADES_LIMIT,
-      }),
+      this.o.rest.public('/api/v3/depth', { symbol: inst.symbol, limit: 5 }, parse.depth),
+      this.o.rest.public('/api/v3/trades', { symbol: inst.symbol, limit: TRADES_LIMIT }, parse.publicTrades),
     ]);
     const first = this.trades.lastId(inst.symbol) === undefined;
     const fresh: BinancePublicTrade[] = [];
