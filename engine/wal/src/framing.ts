@@ -114,16 +114,16 @@ export function encodedCrc(record: Buffer): number {
 /** Why bytes at a record boundary are not a record. */
 export type FrameFault = 'bad-magic' | 'bad-length' | 'bad-checksum' | 'bad-type' | 'bad-version';
 
-/** With HEADER_SIZE bytes at `off`: what rules the header out as the start of a record, or null. */
-export function headerFault(buf: Buffer, off: number): FrameFault | null {
-  if (buf.readUInt32LE(off + 28) !== MAGIC) return 'bad-magic';
-  if (buf.readUInt32LE(off) > MAX_PAYLOAD) return 'bad-length';
-  return null;
-}
-
-/** The payload length a header at `off` states. */
+/** The payload length a header at `off` states (HEADER_SIZE bytes must be there). */
 export function payloadLength(buf: Buffer, off: number): number {
   return buf.readUInt32LE(off);
+}
+
+/** What rules the header at `off` (stating `length`) out as the start of a record, or null. */
+export function headerFault(buf: Buffer, off: number, length: number): FrameFault | null {
+  if (buf.readUInt32LE(off + 28) !== MAGIC) return 'bad-magic';
+  if (length > MAX_PAYLOAD) return 'bad-length';
+  return null;
 }
 
 /**

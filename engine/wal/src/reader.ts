@@ -145,9 +145,9 @@ export class RecordReader {
       const avail = buf.length - off;
       let need = HEADER_SIZE;
       if (avail >= HEADER_SIZE) {
-        const fault = headerFault(buf, off);
-        if (fault !== null) return this.halt(fault, faultReason(fault, buf, off));
         const length = payloadLength(buf, off);
+        const fault = headerFault(buf, off, length);
+        if (fault !== null) return this.halt(fault, faultReason(fault, buf, off));
         need = alignedSize(length);
         if (avail >= need) return this.take(buf, off, length, need);
         const unpadded = avail >= HEADER_SIZE + length && !this.requirePadding;
@@ -281,8 +281,8 @@ export async function firstRecordHeader(file: FileHandle, size = Infinity): Prom
  */
 export function* scanForRecords(buf: Buffer, from = 0): Generator<RawRecord> {
   for (let off = (from + 7) & ~7; off + HEADER_SIZE <= buf.length; off += 8) {
-    if (headerFault(buf, off) !== null) continue;
     const length = payloadLength(buf, off);
+    if (headerFault(buf, off, length) !== null) continue;
     if (buf.length - off < HEADER_SIZE + length || recordFault(buf, off, length) !== null) continue;
     yield recordAt(buf, off, length, off);
   }
