@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { desk } from '@veloz/testing/desk';
+import { desk, type Manifest } from '@veloz/testing/desk';
 import { backupCronJob } from './backup-cronjob.ts';
 
 const CTX = { defaultImage: 'veloz:1', monitoringApiServed: false };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Manifest = any;
 
 describe('backupCronJob', () => {
   it('backs up every pair on the schedule, in its time zone, one run at a time', () => {

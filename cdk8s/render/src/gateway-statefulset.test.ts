@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { desk } from '@veloz/testing/desk';
+import { desk, type Manifest } from '@veloz/testing/desk';
 import { gatewayStatefulSet } from './gateway-statefulset.ts';
 
 const CTX = { defaultImage: 'veloz:1', monitoringApiServed: false };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Manifest = any;
 
 describe('gatewayStatefulSet', () => {
   it('points gateway i at engine i and reads the API key from its Secret', () => {

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { desk } from '@veloz/testing/desk';
+import { desk, type Manifest } from '@veloz/testing/desk';
 import { engineNetworkPolicy } from './network-policy.ts';
 
 const CTX = { defaultImage: 'veloz:1', monitoringApiServed: false };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Manifest = any;
 
 describe('engineNetworkPolicy', () => {
   it('admits gateways, backup jobs, the operator and scrapers on the engine port only', () => {

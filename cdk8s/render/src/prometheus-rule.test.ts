@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { desk } from '@veloz/testing/desk';
+import { desk, type Manifest } from '@veloz/testing/desk';
 import { backupStaleAfterSeconds } from '@veloz/api/schedule';
 import { prometheusRule } from './prometheus-rule.ts';
 
 const CTX = { defaultImage: 'veloz:1', monitoringApiServed: true };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Manifest = any;
 const alerts = (r: Manifest): string[] => r.spec.groups[0].rules.map((x: Manifest) => x.alert);
 
 describe('prometheusRule', () => {

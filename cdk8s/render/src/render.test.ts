@@ -10,6 +10,7 @@ import type { VelozDeployment } from '@veloz/api/generated/types';
 import { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION, render } from './render.ts';
 import type { KubernetesObject, RenderContext } from './render.ts';
 import { toYaml } from './synth.ts';
+import type { Manifest } from '@veloz/testing/desk';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', '..', 'crds', 'samples');
 const API_KEY = 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00';
@@ -40,10 +41,6 @@ const SAMPLE_CRS = samples();
 const byName = (name: string) => structuredClone(SAMPLE_CRS.find(([n]) => n === name)![1]);
 const production = () => byName('production-veloz-testnet');
 const quickstart = () => byName('quickstart-quickstart');
-
-// Rendered manifests are checked field by field against literal expectations.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Manifest = any;
 
 const find = (objs: KubernetesObject[], kind: string, name: string): Manifest => {
   const o = objs.find((x) => x.kind === kind && x.metadata.name === name);

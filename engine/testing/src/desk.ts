@@ -16,3 +16,11 @@ export function desk(name: string, spec: DeepPartial<VelozDeployment['spec']> = 
     spec,
   }) as Desk;
 }
+
+/**
+ * A rendered object as the builder tests read it: they check nested fields of every kind of
+ * object against literal expectations, and typing each Kubernetes kind here would only repeat
+ * what the snapshots and the API server's validation already check.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Manifest = any;
