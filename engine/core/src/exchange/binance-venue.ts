@@ -239,13 +239,7 @@ export class BinanceVenue implements ExecutionVenue {
     await this.host.waitDurable(seq);
     if (isTerminal(o.status)) return;
     try {
-      const res = await this.call(
-        'DELETE',
-        '/api/v3/order',
-        { symbol: o.symbol, origClientOrderId: exchangeClientOrderId(o) },
-        parse.order,
-      );
-      await this.apply(o, res, 'live');
+      await this.deleteOnExchange(o);
     } catch (err) {
       if (!outcomeOf(err) || !(err instanceof Error)) throw err;
       // -2011 (finished, or not arrived yet), a refusal or no answer: ask what is true.
@@ -319,15 +313,20 @@ export class BinanceVenue implements ExecutionVenue {
     }
   }
 
+  /** DELETE /api/v3/order and record what the exchange answered. */
+  private async deleteOnExchange(o: Order): Promise<void> {
+    const res = await this.call(
+      'DELETE',
+      '/api/v3/order',
+      { symbol: o.symbol, origClientOrderId: exchangeClientOrderId(o) },
+      parse.order,
+    );
+    await this.apply(o, res, 'live');
+  }
+
   private async sendCancelOnce(o: Order): Promise<void> {
     try {
-      const res = await this.call(
-        'DELETE',
-        '/api/v3/order',
-        { symbol: o.symbol, origClientOrderId: exchangeClientOrderId(o) },
-        parse.order,
-      );
-      await this.apply(o, res, 'live');
+      await this.deleteOnExchange(o);
     } catch (err) {
       if (!outcomeOf(err) || !(err instanceof Error)) throw err;
       this.host.log.warn(

@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatQty } from '../domain/instrument.ts';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
-import { BTCUSDT, FakeBinance, fromUnits, type FakeSymbolSpec } from '@veloz/testing/fake-binance/server';
+import {
+  BTCUSDT,
+  ETHUSDT,
+  FakeBinance,
+  fromUnits,
+  type FakeSymbolSpec,
+} from '@veloz/testing/fake-binance/server';
 import { walState } from '@veloz/testing/fake-binance/wal-state';
 import { exchangeClientOrderId } from './binance-venue.ts';
 import { instrumentFromExchangeInfo } from './filters.ts';
@@ -466,28 +472,9 @@ describe('engine against the fake Binance', () => {
 });
 
 describe('commission, long orders and symbols as Binance states them', () => {
-  const ETHUSDT: FakeSymbolSpec = {
-    symbol: 'ETHUSDT',
-    baseAsset: 'ETH',
-    quoteAsset: 'USDT',
-    tickSize: '0',
-    stepSize: '0.0001',
-    minQty: '0.0001',
-    minNotional: '5',
-    bid: '3000.00',
-    ask: '3000.50',
-    extraFilters: [
-      {
-        filterType: 'PERCENT_PRICE_BY_SIDE',
-        bidMultiplierUp: '5',
-        bidMultiplierDown: '0.2',
-        askMultiplierUp: '5',
-        askMultiplierDown: '0.2',
-        avgPriceMins: 5,
-      },
-      { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
-      { filterType: 'ICEBERG_PARTS', limit: 10 },
-    ],
+  const ETH: FakeSymbolSpec = {
+    ...ETHUSDT,
+    extraFilters: [...(ETHUSDT.extraFilters ?? []), { filterType: 'ICEBERG_PARTS', limit: 10 }],
   };
   let fake: FakeBinance;
   let dir: string;
@@ -531,7 +518,7 @@ describe('commission, long orders and symbols as Binance states them', () => {
     fake = await FakeBinance.start({
       apiKey: KEY,
       apiSecret: SECRET,
-      symbols: [BTCUSDT, ETHUSDT],
+      symbols: [BTCUSDT, ETH],
       // An account that starts without BTC, paying 0.1% in the asset it receives.
       balances: { BTC: '0', ETH: '10', USDT: '100000' },
       commission: { rate: '0.001' },

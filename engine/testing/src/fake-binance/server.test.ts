@@ -5,33 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { hmacSha256Hex } from '@veloz/engine/exchange/signing';
 import { fixture, shapeDifferences } from './fixtures.ts';
-import { BTCUSDT, FakeBinance, type FakeSymbolSpec } from './server.ts';
+import { BTCUSDT, ETHUSDT, FakeBinance } from './server.ts';
 
 const KEY = 'fake-key';
 const SECRET = 'fake-secret';
-
-const ETHUSDT: FakeSymbolSpec = {
-  symbol: 'ETHUSDT',
-  baseAsset: 'ETH',
-  quoteAsset: 'USDT',
-  tickSize: '0',
-  stepSize: '0.0001',
-  minQty: '0.0001',
-  minNotional: '5',
-  bid: '3000.00',
-  ask: '3000.50',
-  extraFilters: [
-    {
-      filterType: 'PERCENT_PRICE_BY_SIDE',
-      bidMultiplierUp: '5',
-      bidMultiplierDown: '0.2',
-      askMultiplierUp: '5',
-      askMultiplierDown: '0.2',
-      avgPriceMins: 5,
-    },
-    { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
-  ],
-};
 
 describe('the fake Binance', () => {
   let fake: FakeBinance;

@@ -64,6 +64,31 @@ export const BTCUSDT: FakeSymbolSpec = {
   ask: '50000.10',
 };
 
+/** A symbol as Binance states it at its least convenient: tick size 0 (price filter disabled) and
+ * filters beyond the ones the engine enforces. */
+export const ETHUSDT: FakeSymbolSpec = {
+  symbol: 'ETHUSDT',
+  baseAsset: 'ETH',
+  quoteAsset: 'USDT',
+  tickSize: '0',
+  stepSize: '0.0001',
+  minQty: '0.0001',
+  minNotional: '5',
+  bid: '3000.00',
+  ask: '3000.50',
+  extraFilters: [
+    {
+      filterType: 'PERCENT_PRICE_BY_SIDE',
+      bidMultiplierUp: '5',
+      bidMultiplierDown: '0.2',
+      askMultiplierUp: '5',
+      askMultiplierDown: '0.2',
+      avgPriceMins: 5,
+    },
+    { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
+  ],
+};
+
 export type Failure =
   /**
    * An error answer. Without a code the body is an HTML page (a WAF's 403). `execute` runs the
