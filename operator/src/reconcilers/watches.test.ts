@@ -1,32 +1,16 @@
 // What the two controllers declare, run by the manager against an in-memory API server: which
 // change wakes which object.
 import { FakeApi } from '@veloz/testing/operator-fake-api';
+import { RecordingReconciler, until } from '@veloz/testing/operator-recorder';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InformerCache } from '../cache.ts';
 import { RESOURCES } from '../kube/resources.ts';
 import { WATCHED } from '../manager.ts';
 import { ControllerManager } from '../runtime/controller-manager.ts';
-import type { Reconciler } from '../runtime/controller.ts';
 import { createOperatorMetrics } from '../runtime/metrics.ts';
 import { DEPLOYMENT_WATCHES, referencedSecrets } from './deployment-watches.ts';
 import { STRATEGY_WATCHES } from './strategy-watches.ts';
-
-class Recorder implements Reconciler {
-  readonly kind: string;
-  keys: string[] = [];
-  constructor(kind: string) {
-    this.kind = kind;
-  }
-  async reconcile(key: string): Promise<void> {
-    this.keys.push(key);
-  }
-}
-
-async function until(what: string, ok: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!ok()) throw new Error(`timed out waiting for ${what}`);
-}
 
 const ours = (instance: string, component?: string) => ({
   'app.kubernetes.io/managed-by': 'veloz-operator',
@@ -36,8 +20,8 @@ const ours = (instance: string, component?: string) => ({
 
 let api: FakeApi;
 let manager: ControllerManager;
-let deployments: Recorder;
-let strategies: Recorder;
+let deployments: RecordingReconciler;
+let strategies: RecordingReconciler;
 
 function deployment(name: string, credentials?: string): void {
   api.put(RESOURCES.velozDeployment, {
@@ -82,8 +66,8 @@ beforeEach(async () => {
       spec: { deploymentRef: { name: dep } },
     });
   const cache = new InformerCache();
-  deployments = new Recorder('VelozDeployment');
-  strategies = new Recorder('VelozStrategy');
+  deployments = new RecordingReconciler('VelozDeployment');
+  strategies = new RecordingReconciler('VelozStrategy');
   manager = new ControllerManager(
     {
       client: api.client,

@@ -1,29 +1,13 @@
 // The manager against an in-memory API server with list and watch: real informers, real queues.
 import { FakeApi } from '@veloz/testing/operator-fake-api';
+import { RecordingReconciler, until } from '@veloz/testing/operator-recorder';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InformerCache } from '../cache.ts';
 import { RESOURCES } from '../kube/resources.ts';
 import { ControllerManager } from './controller-manager.ts';
-import type { Reconciler } from './controller.ts';
 import { createOperatorMetrics } from './metrics.ts';
 import { MANAGED_SELECTOR, type Watches } from './watches.ts';
-
-class Recorder implements Reconciler {
-  readonly kind: string;
-  keys: string[] = [];
-  constructor(kind: string) {
-    this.kind = kind;
-  }
-  async reconcile(key: string): Promise<void> {
-    this.keys.push(key);
-  }
-}
-
-async function until(what: string, ok: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!ok()) throw new Error(`timed out waiting for ${what}`);
-}
 
 const labels = { 'app.kubernetes.io/managed-by': 'veloz-operator', 'app.kubernetes.io/instance': 'd1' };
 const deployments: Watches = {
@@ -47,8 +31,8 @@ afterEach(async () => {
 
 function setup(api: FakeApi) {
   const cache = new InformerCache();
-  const d = new Recorder('VelozDeployment');
-  const s = new Recorder('VelozStrategy');
+  const d = new RecordingReconciler('VelozDeployment');
+  const s = new RecordingReconciler('VelozStrategy');
   manager = new ControllerManager(
     {
       client: api.client,
