@@ -20,7 +20,22 @@ export interface WalHooks {
   /** `timestamp`: the one in the checkpoint record's header. */
   onCheckpoint?(seq: number, bytes: number, timestamp: number): void;
   onRetentionDelete?(name: string): void;
+  /**
+   * A write, sync or rotation failed: appends are refused until a retry succeeds, in
+   * `retryInMs`. `attempt` is 1 for the failure that took the WAL down, then counts the retries.
+   */
+  onWriteFailure?(err: WalUnavailableError, attempt: number, retryInMs: number): void;
+  /** A retry wrote out everything queued: the WAL takes appends again. */
+  onWritable?(unavailableSeconds: number, attempts: number): void;
 }
+
+/** Backoff between attempts to write again after a failure (a full disk may get room). */
+export interface WalRetryOptions {
+  initialMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_WAL_RETRY: WalRetryOptions = { initialMs: 100, maxMs: 10_000 };
 
 export interface WalWriterOptions {
   dir: string;
@@ -37,17 +52,29 @@ export interface WalWriterOptions {
   checkpointInterval: number;
   now?: () => number;
   hooks?: WalHooks;
+  retry?: WalRetryOptions;
   openFile?: (path: string, flags: string) => Promise<WalFile>;
 }
 
 export class WalUnavailableError extends Error {
   override readonly cause: unknown;
+  /** The file or directory the failed call was about. */
+  readonly path: string;
+  /** The errno name (ENOSPC, EACCES, EIO, ...), or '' when the failure carried none. */
+  readonly code: string;
 
-  constructor(cause: unknown) {
+  constructor(cause: unknown, path: string) {
+    const e = cause as NodeJS.ErrnoException | undefined;
+    const code = typeof e?.code === 'string' ? e.code : '';
+    // Calls on an open file handle (write, fdatasync) name no path: the WAL adds it.
+    const where = typeof e?.path === 'string' ? e.path : path;
+    const detail = cause instanceof Error ? cause.message : String(cause);
     super(
-      `WAL is unavailable after a write failure: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `WAL is unavailable after a write failure: ${detail}${detail.includes(where) ? '' : ` (${where})`}`,
     );
     this.cause = cause;
+    this.path = where;
+    this.code = code;
   }
 }
 
@@ -83,6 +110,11 @@ interface Waiter {
 
 export class WalWriter {
   private readonly opts: Required<Omit<WalWriterOptions, 'hooks'>> & { hooks: WalHooks };
+  /** How far a rotation got before a failure, so that a retry resumes it instead of redoing it. */
+  private sealStage: { number: number; closed: boolean; name: string | null; opened: boolean } | null = null;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private attempts = 0;
+  private failedAt = 0;
   private file: WalFile;
   private position: number;
   private segmentBytes: number;
@@ -112,6 +144,7 @@ export class WalWriter {
   static async open(options: WalWriterOptions, recovered: Recovered): Promise<WalWriter> {
     const opts = {
       now: Date.now,
+      retry: DEFAULT_WAL_RETRY,
       openFile: (p: string, f: string) => open(p, f),
       ...options,
       hooks: options.hooks ?? {},
@@ -250,33 +283,7 @@ export class WalWriter {
 
   private async flushLoop(): Promise<void> {
     try {
-      while (this.queue.length > 0) {
-        const head = this.queue[0]!;
-        if (head.kind === 'seal') {
-          this.queue.shift();
-          await this.seal(head.number);
-          continue;
-        }
-        if (head.kind === 'barrier') {
-          this.queue.shift();
-          // A failed snapshot (say, too many open files) fails the backup, not the WAL.
-          await this.capture().then(head.resolve, head.reject);
-          continue;
-        }
-        let n = 1;
-        while (n < this.queue.length && this.queue[n]!.kind === 'record') n++;
-        const batch = this.queue.splice(0, n) as Array<Extract<QueueItem, { kind: 'record' }>>;
-        const buf = batch.length === 1 ? batch[0]!.buf : Buffer.concat(batch.map((b) => b.buf));
-        await this.writeAll(buf);
-        let fsyncSeconds: number | null = null;
-        if (this.opts.sync) {
-          const t = performance.now();
-          await this.file.datasync();
-          fsyncSeconds = (performance.now() - t) / 1000;
-        }
-        this.markDurable(batch[batch.length - 1]!.seq);
-        this.opts.hooks.onBatch?.(batch.length, buf.length, fsyncSeconds);
-      }
+      while (this.queue.length > 0) await this.flushOnce();
     } catch (err) {
       this.fail(err);
     } finally {
@@ -288,13 +295,49 @@ export class WalWriter {
     }
   }
 
-  private async writeAll(buf: Buffer): Promise<void> {
+  /** Carries out the head of the queue: a rotation, a snapshot barrier or a batch of records. */
+  private async flushOnce(): Promise<void> {
+    const head = this.queue[0]!;
+    if (head.kind === 'seal') {
+      // Left at the head until done: after a failure, the retry resumes it.
+      await this.seal(head.number);
+      this.queue.shift();
+      return;
+    }
+    if (head.kind === 'barrier') {
+      this.queue.shift();
+      // A failed snapshot (say, too many open files) fails the backup, not the WAL.
+      await this.capture().then(head.resolve, head.reject);
+      return;
+    }
+    let n = 1;
+    while (n < this.queue.length && this.queue[n]!.kind === 'record') n++;
+    // The batch leaves the queue only once written and synced: after a failure the retry writes
+    // it again from the same position, so no record applied to the caller's state is dropped, and
+    // bytes that a failed fdatasync may have lost from the page cache are written anew.
+    const batch = this.queue.slice(0, n) as Array<Extract<QueueItem, { kind: 'record' }>>;
+    const buf = batch.length === 1 ? batch[0]!.buf : Buffer.concat(batch.map((b) => b.buf));
+    const end = await this.writeAll(buf);
+    let fsyncSeconds: number | null = null;
+    if (this.opts.sync) {
+      const t = performance.now();
+      await this.file.datasync();
+      fsyncSeconds = (performance.now() - t) / 1000;
+    }
+    this.queue.splice(0, n);
+    this.position = end;
+    this.markDurable(batch[batch.length - 1]!.seq);
+    this.opts.hooks.onBatch?.(batch.length, buf.length, fsyncSeconds);
+  }
+
+  /** Writes `buf` at the current position and returns where it ends (the position moves on commit). */
+  private async writeAll(buf: Buffer): Promise<number> {
     let off = 0;
     while (off < buf.length) {
-      const { bytesWritten } = await this.file.write(buf, off, buf.length - off, this.position);
+      const { bytesWritten } = await this.file.write(buf, off, buf.length - off, this.position + off);
       off += bytesWritten;
-      this.position += bytesWritten;
     }
+    return this.position + off;
   }
 
   private markDurable(seq: number): void {
@@ -310,11 +353,22 @@ export class WalWriter {
 
   private async seal(number: number): Promise<void> {
     const dir = this.opts.dir;
-    await this.file.datasync();
-    await this.file.close();
-    const name = await sealCurrentSegment(dir, number);
-    this.file = await this.opts.openFile(join(dir, CURRENT_SEGMENT), 'wx+');
+    const stage = (this.sealStage ??= { number, closed: false, name: null, opened: false });
+    if (!stage.closed) {
+      await this.file.datasync();
+      await this.file.close();
+      stage.closed = true;
+    }
+    stage.name ??= await sealCurrentSegment(dir, number);
+    if (!stage.opened) {
+      // A retry may find the new file created by an attempt that failed later on: it is empty.
+      const flags = this.failure ? 'w+' : 'wx+';
+      this.file = await this.opts.openFile(join(dir, CURRENT_SEGMENT), flags);
+      stage.opened = true;
+    }
     await fsyncDir(dir);
+    const name = stage.name;
+    this.sealStage = null;
     this.position = 0;
     this.sealedNames.push(name);
     this.opts.hooks.onRotation?.(name);
@@ -332,18 +386,52 @@ export class WalWriter {
     }
   }
 
+  /**
+   * Takes the WAL out of service: waiters and snapshots fail at once (callers answer 503), appends
+   * are refused, and the records already queued -- applied to the caller's state -- stay queued
+   * until a retry writes them out.
+   */
   private fail(err: unknown): void {
-    this.failure = new WalUnavailableError(err);
+    const first = this.failure === null;
+    this.failure = new WalUnavailableError(err, join(this.opts.dir, CURRENT_SEGMENT));
+    if (first) this.failedAt = performance.now();
+    this.attempts += 1;
     for (const w of this.waiters) w.reject(this.failure);
     for (const item of this.queue) if (item.kind === 'barrier') item.reject(this.failure);
     this.waiters = [];
-    this.queue = [];
+    this.queue = this.queue.filter((item) => item.kind !== 'barrier');
+    if (this.closed) return;
+    const { initialMs, maxMs } = this.opts.retry;
+    const delay = Math.min(maxMs, initialMs * 2 ** Math.min(30, this.attempts - 1));
+    this.opts.hooks.onWriteFailure?.(this.failure, this.attempts, delay);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.loop ??= this.retryLoop();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private async retryLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) await this.flushOnce();
+    } catch (err) {
+      this.loop = null;
+      this.fail(err);
+      return;
+    }
+    this.loop = null;
+    const seconds = (performance.now() - this.failedAt) / 1000;
+    const attempts = this.attempts;
+    this.failure = null;
+    this.attempts = 0;
+    this.opts.hooks.onWritable?.(seconds, attempts);
   }
 
   /** Writes out everything queued, syncs and closes. Appends after this throw. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.retryTimer);
     while (this.loop) await this.loop;
     if (!this.failure) await this.file.datasync();
     await this.file.close();

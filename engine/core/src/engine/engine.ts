@@ -166,6 +166,27 @@ export class Engine {
             this.lastCheckpoint = { sequence, timestamp };
           },
           onRetentionDelete: (name) => this.log.info({ segment: name }, 'WAL segment deleted by retention'),
+          onWriteFailure: (err, attempt, retryInMs) => {
+            m.walWriteFailures.inc({ code: err.code || 'unknown' });
+            m.walUnavailable.set(1);
+            this.updateReady();
+            this.log.error(
+              { path: err.path, errno: err.code, attempt, retryInMs, err: err.cause },
+              attempt === 1
+                ? 'WAL write failed: out of service (orders answer 503) until a retry succeeds'
+                : 'WAL write failed again: still out of service',
+            );
+          },
+          onWritable: (seconds, attempts) => {
+            m.walUnavailable.set(0);
+            m.walLastSequence.set(this.wal.durableSequence);
+            this.updateReady();
+            this.publishDurable();
+            this.log.warn(
+              { unavailableSeconds: seconds, attempts, durableSequence: this.wal.durableSequence },
+              'WAL writable again: back in service',
+            );
+          },
         },
       },
       this.recovered,
@@ -205,7 +226,12 @@ export class Engine {
     await this.venue.recover();
     if (this.config.simTickMs > 0) {
       this.timer = setInterval(() => {
-        for (const sym of this.markets.keys()) this.stepMarket(sym);
+        try {
+          for (const sym of this.markets.keys()) this.stepMarket(sym);
+        } catch (err) {
+          // A timer must never take the process down: the orders it could not record stay open.
+          this.log.error({ err }, 'market step failed');
+        }
       }, this.config.simTickMs);
       this.timer.unref();
     }
@@ -264,8 +290,9 @@ export class Engine {
     const symbol = q.symbol;
     this.state.marks.set(symbol, mid(q));
     this.metrics.marketUpdates.inc({ symbol });
-    // Quotes can arrive before recovery has opened the WAL; nothing may be matched until then.
-    if (this.wal) this.execute(undefined, this.matcher.onQuote(q));
+    // Quotes can arrive before recovery has opened the WAL; nothing may be matched until then,
+    // nor while the WAL cannot record a fill (the matcher would trade what the state never sees).
+    if (this.wal && !this.wal.failed) this.execute(undefined, this.matcher.onQuote(q));
     for (const l of this.quoteListeners) l(q);
   }
 
@@ -527,6 +554,7 @@ export class Engine {
   updateReady(): void {
     this.metrics.ready.set(this.readiness().ready ? 1 : 0);
     this.metrics.walUp.set(this.wal.failed ? 0 : 1);
+    this.metrics.walUnavailable.set(this.wal.failed ? 1 : 0);
   }
 
   halt(reason: string): void {

@@ -67,6 +67,17 @@ export function createEngineMetrics(registry = new Registry()) {
       help: '1 while the WAL accepts writes, 0 after a write failure',
       registers: r,
     }),
+    walUnavailable: new Gauge({
+      name: 'veloz_wal_unavailable',
+      help: '1 while a WAL write failure keeps the engine out of service (retrying), else 0',
+      registers: r,
+    }),
+    walWriteFailures: new Counter({
+      name: 'veloz_wal_write_failures_total',
+      help: 'Failed WAL writes, syncs or rotations (each retry counts), by errno',
+      labelNames: ['code'],
+      registers: r,
+    }),
     orderLatency: new Histogram({
       name: 'veloz_order_latency_seconds',
       help: 'Time from receiving an order to acknowledging it (durable)',
@@ -172,6 +183,8 @@ export function createEngineMetrics(registry = new Registry()) {
   };
   // Every reason starts at 0, so increase() sees the first failure after a start too.
   for (const reason of ['connect', 'insert', 'diverged', 'gap']) m.walShip.errors.inc({ reason }, 0);
+  // The common causes exist from the start, so an alert can compare them with 0.
+  for (const code of ['ENOSPC', 'EACCES', 'EIO']) m.walWriteFailures.inc({ code }, 0);
   return m;
 }
 
