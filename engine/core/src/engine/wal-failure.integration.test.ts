@@ -108,6 +108,9 @@ describe.skipIf(skip !== null)(`WAL write failure on a full disk${skip ? ` (skip
       .find((l) => l.includes('"level":50') && l.includes('ENOSPC'));
     expect(errorLine, eng.output()).toBeDefined();
     expect(errorLine).toContain(`${disk.dir}/orders_current.wal`);
+    // What the VelozWALWriteFailure runbook greps for.
+    expect(errorLine).toContain('WAL write failed');
+    expect(errorLine).toContain('"errno":"ENOSPC"');
     const down = await (await fetch(`${url}/metrics`)).text();
     expect(metric(down, 'veloz_wal_write_failures_total')).toBeGreaterThanOrEqual(1);
     expect(metric(down, 'veloz_wal_unavailable')).toBe(1);
@@ -115,7 +118,16 @@ describe.skipIf(skip !== null)(`WAL write failure on a full disk${skip ? ` (skip
     expect(metric(down, 'veloz_ready')).toBe(0);
 
     await disk.free();
+    const freed = performance.now();
     await until('ready again', async () => ((await fetch(`${url}/ready`)).status === 200 ? true : undefined));
+    const back = /"unavailableSeconds":([\d.]+),"attempts":(\d+)/.exec(eng.output());
+    console.log(
+      `full disk: ${JSON.stringify({
+        unavailableSeconds: Number(back?.[1]),
+        failedAttempts: Number(back?.[2]),
+        readyAfterFreeMs: Math.round(performance.now() - freed),
+      })}`,
+    );
     const after = await post({ side: 'BUY', type: 'LIMIT', quantity: '0.001', price: `${mid - 1000}.00` });
     expect(after.status).toBe(201);
     acked.set(after.body.clientOrderId, after.body.orderId);
