@@ -1,7 +1,8 @@
 // Every curl command in docs/runbooks/*.md runs verbatim against a real engine process: the only
 // change is the documented address (`localhost:8080`, the port-forwarded engine) becoming the test
 // engine's. Each command's answer is checked, so a runbook that tells on-call something the
-// engine refuses fails here. kubectl commands need a cluster and are listed as skipped.
+// engine refuses fails here. The kubectl commands run against a real API server in
+// test-e2e/runbook-kubectl.test.ts.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -126,7 +127,3 @@ describe.skipIf(noCurl !== null)(
     );
   },
 );
-
-describe('runbook kubectl commands (need a Kubernetes cluster with a desk; the e2e suites cover the objects they read)', () => {
-  it.skip.each(kubectls.map((c) => [`${c.file}:${c.line}`, c.command] as const))('%s: %s', () => undefined);
-});
