@@ -1,11 +1,11 @@
 // After a write failure the WAL retries by itself: once the disk takes writes again, every record
 // queued before and during the failure -- already applied to the caller's state -- is written, so
 // the log and the state agree, and appends are taken again.
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RecordType } from './framing.ts';
-import { CURRENT_SEGMENT } from './segments.ts';
+import { CURRENT_SEGMENT, SEALED_SEGMENT } from './segments.ts';
 import type { OrderRecord } from './payloads.ts';
 import { verifyWal } from './recovery.ts';
 import { FileTap, Harness, TempDirs, enospc, normalizedSnapshot } from '@veloz/testing/wal-testkit';
@@ -147,6 +147,36 @@ describe('a WAL write failure is retried until the disk takes writes again', () 
     const stateNow = normalizedSnapshot(h.state);
     await h.wal.close();
     await tap.closeAll();
+    const { h: again } = await Harness.open({ dir, ...opts });
+    expect(normalizedSnapshot(again.state)).toEqual(stateNow);
+    await again.wal.close();
+    expect((await verifyWal(dir)).healthy).toBe(true);
+  });
+
+  it('a failed retention delete is retried without sealing anything twice', async () => {
+    const tap = new FileTap();
+    const opts: Opts = { maxSegmentBytes: 2048, maxFiles: 1, sync: true, checkpointInterval: 0 };
+    const { dir, h, ev } = await open(opts, tap);
+    const sealed = async () => (await readdir(dir)).filter((n) => SEALED_SEGMENT.test(n)).sort();
+    while ((await sealed()).length < 1) await h.wal.waitDurable(place(h));
+    // The oldest sealed segment becomes a directory that unlink() refuses (EISDIR).
+    const [oldest] = await sealed();
+    await rm(join(dir, oldest!));
+    await mkdir(join(dir, oldest!));
+    await writeFile(join(dir, oldest!, 'x'), 'x');
+    while (h.wal.failed === null) await h.wal.waitDurable(place(h)).catch(() => undefined);
+    expect(h.wal.failed?.path).toBe(join(dir, oldest!));
+    await until('a retry', () => ev.failures.length >= 2);
+    const before = await sealed();
+    expect(before).toHaveLength(2);
+    await rm(join(dir, oldest!), { recursive: true });
+    await until('writable again', () => h.wal.failed === null);
+    // The retry finished the retention of that rotation and rotated nothing more.
+    expect(await sealed()).toEqual(before.slice(1));
+    for (let i = 0; i < 40; i++) place(h);
+    await h.wal.flush();
+    const stateNow = normalizedSnapshot(h.state);
+    await h.wal.close();
     const { h: again } = await Harness.open({ dir, ...opts });
     expect(normalizedSnapshot(again.state)).toEqual(stateNow);
     await again.wal.close();

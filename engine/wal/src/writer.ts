@@ -111,7 +111,13 @@ interface Waiter {
 export class WalWriter {
   private readonly opts: Required<Omit<WalWriterOptions, 'hooks'>> & { hooks: WalHooks };
   /** How far a rotation got before a failure, so that a retry resumes it instead of redoing it. */
-  private sealStage: { number: number; closed: boolean; name: string | null; opened: boolean } | null = null;
+  private sealStage: {
+    number: number;
+    closed: boolean;
+    name: string | null;
+    opened: boolean;
+    rotated: boolean;
+  } | null = null;
   private retryTimer: NodeJS.Timeout | undefined;
   private attempts = 0;
   private failedAt = 0;
@@ -353,37 +359,42 @@ export class WalWriter {
 
   private async seal(number: number): Promise<void> {
     const dir = this.opts.dir;
-    const stage = (this.sealStage ??= { number, closed: false, name: null, opened: false });
-    if (!stage.closed) {
-      await this.file.datasync();
-      await this.file.close();
-      stage.closed = true;
+    // Each step is done once: a retry after a failure resumes where the last attempt stopped, so
+    // it never renames the new current segment over the one just sealed.
+    const stage = (this.sealStage ??= { number, closed: false, name: null, opened: false, rotated: false });
+    if (!stage.rotated) {
+      if (!stage.closed) {
+        await this.file.datasync();
+        await this.file.close();
+        stage.closed = true;
+      }
+      stage.name ??= await sealCurrentSegment(dir, number);
+      if (!stage.opened) {
+        // A retry may find the file created by an attempt that failed later on: it is still empty.
+        const flags = this.failure ? 'w+' : 'wx+';
+        this.file = await this.opts.openFile(join(dir, CURRENT_SEGMENT), flags);
+        stage.opened = true;
+      }
+      await fsyncDir(dir);
+      this.position = 0;
+      this.sealedNames.push(stage.name);
+      stage.rotated = true;
+      this.opts.hooks.onRotation?.(stage.name);
     }
-    stage.name ??= await sealCurrentSegment(dir, number);
-    if (!stage.opened) {
-      // A retry may find the new file created by an attempt that failed later on: it is empty.
-      const flags = this.failure ? 'w+' : 'wx+';
-      this.file = await this.opts.openFile(join(dir, CURRENT_SEGMENT), flags);
-      stage.opened = true;
-    }
-    await fsyncDir(dir);
-    const name = stage.name;
-    this.sealStage = null;
-    this.position = 0;
-    this.sealedNames.push(name);
-    this.opts.hooks.onRotation?.(name);
     // Every segment begins with a checkpoint, so older sealed segments are never needed to recover.
     // The newest one always stays: the new segment's checkpoint is not durable yet.
     while (this.sealedNames.length > Math.max(1, this.opts.maxFiles)) {
-      const old = this.sealedNames.shift()!;
+      const old = this.sealedNames[0]!;
       try {
         await unlink(join(dir, old));
       } catch (err) {
         // Already gone (removed by hand, say) is what retention wanted; it must not take the WAL down.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
+      this.sealedNames.shift();
       this.opts.hooks.onRetentionDelete?.(old);
     }
+    this.sealStage = null;
   }
 
   /**
@@ -400,13 +411,14 @@ export class WalWriter {
     for (const item of this.queue) if (item.kind === 'barrier') item.reject(this.failure);
     this.waiters = [];
     this.queue = this.queue.filter((item) => item.kind !== 'barrier');
-    if (this.closed) return;
     const { initialMs, maxMs } = this.opts.retry;
     const delay = Math.min(maxMs, initialMs * 2 ** Math.min(30, this.attempts - 1));
     this.opts.hooks.onWriteFailure?.(this.failure, this.attempts, delay);
+    if (this.closed) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.loop ??= this.retryLoop();
+      // Started on a later tick, so that `loop` is set before the retry can clear it.
+      this.loop ??= new Promise<void>((r) => setImmediate(r)).then(() => this.retryLoop());
     }, delay);
     this.retryTimer.unref();
   }
