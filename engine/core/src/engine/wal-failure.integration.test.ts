@@ -101,6 +101,12 @@ describe.skipIf(skip !== null)(`WAL write failure on a full disk${skip ? ` (skip
     expect(readyBody.ready).toBe(false);
     expect(readyBody.reasons.join('\n')).toMatch(/ENOSPC/);
     expect((await post({ side: 'BUY', type: 'MARKET', quantity: '0.001' })).status).toBe(503);
+    const walDown = (await (await fetch(`${url}/api/wal/status`)).json()) as {
+      healthy: boolean;
+      error: string;
+    };
+    expect(walDown.healthy).toBe(false);
+    expect(walDown.error).toMatch(/ENOSPC.*orders_current\.wal/);
 
     const errorLine = eng
       .output()
