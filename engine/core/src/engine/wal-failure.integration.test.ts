@@ -59,7 +59,11 @@ describe.skipIf(skip !== null)(`WAL write failure on a full disk${skip ? ` (skip
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ symbol: 'BTCUSDT', clientOrderId: `disk-${++n}`, ...body }),
       });
-      return { status: res.status, body: (await res.json()) as OrderAnswer & { error?: string } };
+      return {
+        status: res.status,
+        retryAfter: res.headers.get('retry-after'),
+        body: (await res.json()) as OrderAnswer & { error?: string },
+      };
     };
     const acked = new Map<string, number>();
     const mkt = await post({ side: 'BUY', type: 'MARKET', quantity: '0.001' });
@@ -86,6 +90,7 @@ describe.skipIf(skip !== null)(`WAL write failure on a full disk${skip ? ` (skip
       return r.status === 503 ? r : undefined;
     });
     expect(refused.body.error).toMatch(/ENOSPC/);
+    expect(refused.retryAfter).toBe('1');
     // The market keeps ticking for a while with resting orders in its way.
     await new Promise((r) => setTimeout(r, 3000));
     const alive = await fetch(`${url}/health`).then(

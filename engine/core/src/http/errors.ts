@@ -28,6 +28,8 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
     return;
   }
   if (err instanceof UnavailableError || err instanceof WalUnavailableError) {
+    // As the gateway's own 503: try again shortly (a WAL write failure is retried every <= 10 s).
+    void reply.header('Retry-After', '1');
     void reply.code(503).send({ error: err.message });
     return;
   }
