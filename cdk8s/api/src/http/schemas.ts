@@ -98,20 +98,42 @@ export const orderSchema = {
   },
 } as const;
 
+// Written as digits only: a path segment `1e3` or `0x10` is refused rather than read as a number.
+// At most 15 digits, so every id is a safe integer.
+const orderIdText = { type: 'string', pattern: '^[1-9][0-9]{0,14}$' } as const;
+
 export const orderIdParams = {
   type: 'object',
   additionalProperties: false,
   required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1 } },
+  properties: { id: { ...orderIdText, description: 'the orderId: a positive integer in decimal digits' } },
+} as const;
+
+export const clientOrderIdParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['clientOrderId'],
+  properties: { clientOrderId: { type: 'string', pattern: '^[.A-Za-z0-9:/_-]{1,36}$' } },
 } as const;
 
 export const ordersStateQuery = {
   type: 'object',
+  additionalProperties: false,
   properties: {
     status: {
       type: 'string',
       enum: ['open', 'all'],
       description: 'open: only orders that can still fill; all (the default): every order',
+    },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 10000,
+      description: 'at most this many orders, by orderId; without it every order in one answer',
+    },
+    cursor: {
+      ...orderIdText,
+      description: 'the `next` of the previous page: orders with a greater orderId',
     },
   },
 } as const;
@@ -119,10 +141,14 @@ export const ordersStateQuery = {
 export const ordersStateResponse = {
   type: 'object',
   additionalProperties: false,
-  required: ['orders', 'lastSequence'],
+  required: ['orders', 'lastSequence', 'next'],
   properties: {
     orders: { type: 'array', items: orderSchema },
     lastSequence: { ...count, description: 'the WAL sequence this state is as of' },
+    next: {
+      type: ['string', 'null'],
+      description: 'the `cursor` of the next page; null on the last page',
+    },
   },
 } as const;
 

@@ -80,7 +80,10 @@ export class Engine {
       ...opts.config.symbols.filter((s) => s !== opts.config.marketSymbol),
     ];
     this.instruments = instruments ?? new Map(symbols.map((s) => [s, defaultInstrument(s)]));
-    this.state = new EngineState(opts.config.orderHistory, (s) => this.instruments.get(s));
+    this.state = new EngineState(opts.config.orderHistory, (s) => this.instruments.get(s), {
+      idempotencyWindowMs: opts.config.idempotencyWindow * 1000,
+      generatedIdPrefix: GENERATED_ID_PREFIX,
+    });
     this.venue = this.simVenue();
     this.risk = new RiskEngine(
       {
@@ -398,8 +401,8 @@ export class Engine {
     if (this.wal.failed) throw new UnavailableError(this.wal.failed.message);
     const p = parseOrderRequest(req, this.instruments);
     if (p.clientOrderId !== undefined) {
-      const existing = this.state.byClientId.get(p.clientOrderId);
-      if (existing !== undefined) return { order: this.state.orders.get(existing)!, created: false };
+      const existing = this.findByClientId(p.clientOrderId);
+      if (existing) return { order: existing, created: false };
     }
     const q = this.matcher.quote(p.instrument.symbol);
     const refPrice =
@@ -445,6 +448,25 @@ export class Engine {
     await this.wal.waitDurable(view.lastSequence);
     if (res.created) this.metrics.orderLatency.observe((performance.now() - t0) / 1000);
     return { view, created: res.created };
+  }
+
+  /**
+   * The order with this clientOrderId while it is inside the idempotency window; a ConflictError
+   * for one placed before the window (a retry that late is refused, never placed again);
+   * undefined for an id not in use.
+   */
+  findByClientId(clientOrderId: string): Order | undefined {
+    const now = this.now();
+    const id = this.state.byClientId.get(clientOrderId);
+    const o = id === undefined ? undefined : this.state.orders.get(id);
+    const seen = o ?? this.state.forgotten.get(clientOrderId);
+    if (!seen) return undefined;
+    if (o && (o.strategy !== '' || this.state.inWindow(o.createdAt, now))) return o;
+    throw new ConflictError(
+      `clientOrderId ${clientOrderId} was used by order ${seen.orderId} created ${new Date(seen.createdAt).toISOString()}, ` +
+        `before the idempotency window (VELOZ_IDEMPOTENCY_WINDOW=${this.config.idempotencyWindow} s): ` +
+        'a retry this late is refused so that the order is never placed twice; use a new clientOrderId',
+    );
   }
 
   cancelOrderNow(orderId: number, reason: string): Order {
