@@ -6,6 +6,14 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { ORDER_STATUSES, STRATEGY_TYPES } from '../enums.ts';
 
 const decimal = { type: 'string', pattern: '^\\d{1,20}(\\.\\d{1,18})?$' } as const;
+/**
+ * A decimal a client sends: a string, never a JSON number (a number such as 0.0100000000000000001
+ * has already lost digits when it is parsed, so the engine could not tell what was meant).
+ */
+const decimalInput = {
+  ...decimal,
+  description: 'a decimal string such as "0.010"; a JSON number is refused',
+} as const;
 const signedDecimal = { type: 'string', pattern: '^-?\\d{1,40}(\\.\\d{1,36})?$' } as const;
 const symbol = { type: 'string', pattern: '^[A-Z0-9]{2,20}$' } as const;
 const count = { type: 'integer', minimum: 0 } as const;
@@ -34,10 +42,18 @@ export const placeOrderBody = {
     symbol,
     side: { type: 'string', enum: ['BUY', 'SELL'] },
     type: { type: 'string', enum: ['LIMIT', 'MARKET'] },
-    quantity: decimal,
-    price: decimal,
+    quantity: decimalInput,
+    price: decimalInput,
     timeInForce: { type: 'string', enum: ['GTC', 'IOC'] },
-    clientOrderId: { type: 'string', minLength: 1, maxLength: 36 },
+    clientOrderId: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 36,
+      // The engine's own ids start with `veloz-`: refused in any case, so none can pass for one.
+      pattern: '^(?![vV][eE][lL][oO][zZ]-)[.A-Za-z0-9:/_-]+$',
+      description:
+        'your id for the order: 1-36 of A-Z a-z 0-9 . : / _ -, not starting with `veloz-` in any case; idempotent for VELOZ_IDEMPOTENCY_WINDOW',
+    },
   },
   examples: [
     {

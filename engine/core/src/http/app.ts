@@ -3,6 +3,7 @@
 // listens: tests use app.inject(), the CLI listens.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { fastifyRoute, ROUTES } from '@veloz/api/http/contract';
+import { requestValidatorCompiler } from '@veloz/api/http/validation';
 import { opsPlugin } from '@veloz/common/ops-plugin';
 import type { Engine } from '../engine/engine.ts';
 import type { StrategyManager } from '../strategies/manager.ts';
@@ -30,8 +31,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     loggerInstance: opts.logger,
     // Per-request logs would dominate the order path; request metrics cover it.
     logController: new LogController({ disableRequestLogging: true }),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
+  app.setValidatorCompiler(requestValidatorCompiler());
   app.setErrorHandler(errorHandler);
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
