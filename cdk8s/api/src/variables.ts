@@ -372,6 +372,14 @@ export const VARIABLES = {
     description: 'WAL entries between checkpoints.',
     parse: int(0, 100_000_000),
   }),
+  walCheckpointMinInterval: v({
+    name: 'VELOZ_WAL_CHECKPOINT_MIN_INTERVAL',
+    default: '60',
+    accepts: 'an integer number of seconds from 0 to 86400 (0: no limit)',
+    description:
+      'Least time between two checkpoints asked for through POST /api/wal/checkpoint; one sooner is refused with 429 and Retry-After (each checkpoint grows the WAL and every later backup by the whole state).',
+    parse: int(0, 86_400),
+  }),
   walRecoveryMode: v({
     name: 'VELOZ_WAL_RECOVERY_MODE',
     default: 'strict',

@@ -32,6 +32,15 @@ import { EngineState } from './state.ts';
 export class NotFoundError extends Error {}
 export class ConflictError extends Error {}
 export class UnavailableError extends Error {}
+/** A request the engine refuses for now, to be retried after `retryAfterMs`. */
+export class TooSoonError extends Error {
+  readonly retryAfterMs: number;
+
+  constructor(message: string, retryAfterMs: number) {
+    super(message);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
 
 export interface EngineOptions {
   config: Config;
@@ -63,6 +72,8 @@ export class Engine {
   /** The newest checkpoint, replayed or written: the operator reports it per pair. */
   private lastCheckpoint: { sequence: number; timestamp: number } | null = null;
   private timer: NodeJS.Timeout | undefined;
+  /** When the last checkpoint asked for by a caller was written (the rate limit's clock). */
+  private lastRequestedCheckpoint = -Infinity;
   private outbox: Array<{ seq: number; order: Order; fill?: { qty: number; price: number } }> = [];
   private accepting = false;
   private readonly quoteListeners = new Set<(q: Quote) => void>();
@@ -497,6 +508,20 @@ export class Engine {
 
   async waitDurable(seq: number): Promise<void> {
     await this.wal.waitDurable(seq);
+  }
+
+  /** A checkpoint asked for by a caller: at most one per VELOZ_WAL_CHECKPOINT_MIN_INTERVAL. */
+  async requestCheckpoint(): Promise<number> {
+    const now = this.now();
+    const wait = this.lastRequestedCheckpoint + this.config.walCheckpointMinInterval * 1000 - now;
+    if (wait > 0)
+      throw new TooSoonError(
+        `a checkpoint was written ${Math.round((now - this.lastRequestedCheckpoint) / 1000)} s ago; ` +
+          `VELOZ_WAL_CHECKPOINT_MIN_INTERVAL allows one every ${this.config.walCheckpointMinInterval} s`,
+        wait,
+      );
+    this.lastRequestedCheckpoint = now;
+    return this.checkpoint();
   }
 
   async checkpoint(): Promise<number> {

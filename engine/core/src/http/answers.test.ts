@@ -88,6 +88,7 @@ const session: Array<[RouteId, number, InjectOptions]> = [
   ['placeOrder', 422, { method: 'POST', url: '/api/orders', payload: limit }],
   ['resume', 200, { method: 'POST', url: '/api/trading/resume' }],
   ['walCheckpoint', 200, { method: 'POST', url: '/api/wal/checkpoint' }],
+  ['walCheckpoint', 429, { method: 'POST', url: '/api/wal/checkpoint' }],
   ['walStatus', 200, { url: '/api/wal/status' }],
   ['walBackup', 200, { url: '/api/wal/backup' }],
   ['walBackup', 400, { url: '/api/wal/backup?have=ZZZ' }],

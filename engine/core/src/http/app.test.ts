@@ -211,6 +211,29 @@ describe('service routes', () => {
     expect((await fx.app.inject('/api/wal/status')).json().lastCheckpoint).toEqual(status.lastCheckpoint);
   });
 
+  it('refuses a second checkpoint within VELOZ_WAL_CHECKPOINT_MIN_INTERVAL with 429 and Retry-After', async () => {
+    fx = await startFixture({ VELOZ_WAL_CHECKPOINT_MIN_INTERVAL: '60' });
+    const first = await fx.app.inject({ method: 'POST', url: '/api/wal/checkpoint' });
+    expect(first.statusCode).toBe(200);
+    const sizeAfterFirst = fx.engine.walStatus().lastSequence;
+    for (let i = 0; i < 20; i++) {
+      const again = await fx.app.inject({ method: 'POST', url: '/api/wal/checkpoint' });
+      expect(again.statusCode).toBe(429);
+      expect(again.json().error).toMatch(/VELOZ_WAL_CHECKPOINT_MIN_INTERVAL/);
+      const retryAfter = Number(again.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+    }
+    // Nothing was written for the refused ones.
+    expect(fx.engine.walStatus().lastSequence).toBe(sizeAfterFirst);
+  });
+
+  it('takes checkpoints back to back when VELOZ_WAL_CHECKPOINT_MIN_INTERVAL is 0', async () => {
+    fx = await startFixture({ VELOZ_WAL_CHECKPOINT_MIN_INTERVAL: '0' });
+    for (let i = 0; i < 3; i++)
+      expect((await fx.app.inject({ method: 'POST', url: '/api/wal/checkpoint' })).statusCode).toBe(200);
+  });
+
   it('halts and resumes trading', async () => {
     fx = await startFixture();
     await fx.app.inject({ method: 'POST', url: '/api/trading/halt', payload: { reason: 'maintenance' } });
