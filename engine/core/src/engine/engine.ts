@@ -22,7 +22,13 @@ import { RiskEngine, RiskRejection, type Exposure } from '../risk/risk.ts';
 import { shipperFromConfig, type WalShipper } from '@veloz/backup/shipping/shipper';
 import { SimMatcher, type ExecEvent } from '../sim/matcher.ts';
 import { RecordType } from '@veloz/wal/format';
-import { decodeOrderRecord, encodeOrderRecord, type OrderRecord } from '@veloz/wal/payloads';
+import {
+  decodeOrderRecord,
+  decodeTradingHalt,
+  encodeOrderRecord,
+  encodeTradingHalt,
+  type OrderRecord,
+} from '@veloz/wal/payloads';
 import { recoverWal, type Recovered } from '@veloz/wal/recovery';
 import { WalWriter, type WalSnapshot } from '@veloz/wal/writer';
 import { EventHub } from './events.ts';
@@ -140,6 +146,10 @@ export class Engine {
           this.lastCheckpoint = { sequence, timestamp };
         },
         onRecord: (r) => {
+          if (r.type === RecordType.TradingHalt) {
+            this.state.applyTrading(decodeTradingHalt(r.payload), r.seq);
+            return;
+          }
           const rec = decodeOrderRecord(r.type, r.payload);
           this.state.check(rec);
           this.state.apply(rec, r.seq, r.timestamp);
@@ -185,6 +195,13 @@ export class Engine {
       this.recovered,
     );
     this.wal.setSnapshotProvider(() => this.state.snapshot());
+    // A halt recorded in the log outlives restarts; VELOZ_TRADING_HALTED=true starts halted whatever
+    // the log says.
+    const t = this.state.trading;
+    if (t && !this.risk.halted) {
+      this.risk.halted = t.halted;
+      this.risk.haltReason = t.halted ? t.reason : '';
+    }
     m.walUp.set(1);
     m.walLastSequence.set(this.recovered.lastSequence);
     this.log.info(
@@ -576,16 +593,28 @@ export class Engine {
     this.metrics.walUp.set(this.wal.failed ? 0 : 1);
   }
 
-  halt(reason: string): void {
-    this.risk.halted = true;
-    this.risk.haltReason = reason;
+  /** Halts every new order; answers once the halt is durable, so it survives a restart. */
+  async halt(reason: string): Promise<void> {
+    await this.recordTrading({ halted: true, reason });
     this.events.publish('system', { halted: true, reason });
   }
 
-  resume(): void {
-    this.risk.halted = false;
-    this.risk.haltReason = '';
+  /** Resumes trading after a halt, durably; `reason` is kept in the WAL. */
+  async resume(reason = ''): Promise<void> {
+    await this.recordTrading({ halted: false, reason });
     this.events.publish('system', { halted: false });
+  }
+
+  // The halt takes effect at once (no order may slip in while the record is being synced); the
+  // answer waits until it is durable.
+  private async recordTrading(p: { halted: boolean; reason: string }): Promise<void> {
+    if (this.wal.failed) throw new UnavailableError(this.wal.failed.message);
+    const now = this.now();
+    const seq = this.wal.append(RecordType.TradingHalt, encodeTradingHalt(p), now);
+    this.state.applyTrading(p, seq);
+    this.risk.halted = p.halted;
+    this.risk.haltReason = p.halted ? p.reason : '';
+    await this.wal.waitDurable(seq);
   }
 
   orderView(o: Order): OrderView {

@@ -4,7 +4,7 @@ import type { Order } from '../domain/order.ts';
 import { assertTransition, canFill, isTerminal } from '../domain/order-state.ts';
 import { Position, type FeeUnits, type PositionSnapshot } from '../domain/position.ts';
 import { RecordType } from '@veloz/wal/format';
-import type { OrderRecord } from '@veloz/wal/payloads';
+import type { OrderRecord, TradingHaltPayload } from '@veloz/wal/payloads';
 
 export class StateError extends Error {}
 
@@ -20,6 +20,8 @@ export interface StateSnapshot {
   marks: Array<[string, number]>;
   /** Exchange fees paid per asset (FEE_DECIMALS units); absent when none and in older checkpoints. */
   commissions?: Array<[string, string]>;
+  /** The last halt or resume recorded; absent when none (and in older checkpoints). */
+  trading?: TradingHaltPayload;
   /** Finished API orders kept past `history` for the idempotency window; absent when none. */
   retained?: number[];
   /** clientOrderIds of API orders dropped after the window: [clientOrderId, orderId, createdAt]. */
@@ -57,6 +59,8 @@ export class EngineState {
   readonly marks = new Map<string, number>();
   /** Exchange fees of the whole account per asset, in FEE_DECIMALS units, from the fill records. */
   readonly commissions = new Map<string, bigint>();
+  /** The last halt or resume in the log, or null when there was none (the configured default holds). */
+  trading: TradingHaltPayload | null = null;
   nextOrderId = 1;
   nextTradeId = 1;
   lastSequence = 0;
@@ -201,6 +205,12 @@ export class EngineState {
     }
   }
 
+  /** Applies a TradingHalt record. */
+  applyTrading(p: TradingHaltPayload, seq: number): void {
+    this.lastSequence = seq;
+    this.trading = { halted: p.halted, reason: p.reason };
+  }
+
   private touched(o: Order, seq: number, timestamp: number): Order {
     o.updatedAt = timestamp;
     o.lastSequence = seq;
@@ -311,6 +321,7 @@ export class EngineState {
     };
     if (this.commissions.size > 0)
       s.commissions = [...this.commissions].map(([asset, v]) => [asset, v.toString()]);
+    if (this.trading) s.trading = { ...this.trading };
     if (this.retained.length > this.retainedHead) s.retained = this.retained.slice(this.retainedHead);
     if (this.forgotten.size > 0)
       s.forgotten = [...this.forgotten].map(([cid, f]) => [cid, f.orderId, f.createdAt]);
@@ -341,6 +352,7 @@ export class EngineState {
     }
     this.history = [...s.history];
     this.historyHead = 0;
+    this.trading = s.trading ? { halted: s.trading.halted, reason: s.trading.reason } : null;
     this.retained = [...(s.retained ?? [])];
     this.retainedHead = 0;
     for (const [cid, orderId, createdAt] of s.forgotten ?? [])

@@ -8,6 +8,8 @@ export const TRADING_ROUTES = {
     method: 'POST',
     url: '/api/trading/halt',
     summary: 'Halt trading: every new order is rejected (422 TRADING_HALTED)',
+    description:
+      'The body `{"reason": "..."}` may be left out. The halt is a WAL record: it holds across restarts until resumed.',
     tag: 'trading',
     scope: 'trading',
     body: haltBody,
@@ -21,8 +23,11 @@ export const TRADING_ROUTES = {
     method: 'POST',
     url: '/api/trading/resume',
     summary: 'Resume trading after a halt',
+    description: 'The body `{"reason": "..."}` may be left out; the reason is kept in the WAL.',
     tag: 'trading',
     scope: 'trading',
-    responses: { 200: { description: 'Trading again.', schema: haltResponse } },
+    body: haltBody,
+    bodyRequired: false,
+    responses: { 200: { description: 'Trading again.', schema: haltResponse }, ...bodyErrors },
   }),
 } as const;
