@@ -1,7 +1,7 @@
 // Halting and resuming all new orders.
 import { route } from '../route.ts';
 import { haltBody, haltResponse } from '../schemas.ts';
-import { bodyErrors } from './errors.ts';
+import { bodyErrors, unavailable } from './errors.ts';
 
 export const TRADING_ROUTES = {
   halt: route({
@@ -17,6 +17,7 @@ export const TRADING_ROUTES = {
     responses: {
       200: { description: 'Halted, with the reason given.', schema: haltResponse },
       ...bodyErrors,
+      503: unavailable,
     },
   }),
   resume: route({
@@ -28,6 +29,10 @@ export const TRADING_ROUTES = {
     scope: 'trading',
     body: haltBody,
     bodyRequired: false,
-    responses: { 200: { description: 'Trading again.', schema: haltResponse }, ...bodyErrors },
+    responses: {
+      200: { description: 'Trading again.', schema: haltResponse },
+      ...bodyErrors,
+      503: unavailable,
+    },
   }),
 } as const;
