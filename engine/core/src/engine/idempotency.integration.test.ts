@@ -5,7 +5,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
+import { freePort, startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
+import { startVeloz, type Proc } from '@veloz/testing/gateway';
 
 interface OrderAnswer {
   orderId: number;
@@ -15,9 +16,11 @@ interface OrderAnswer {
 
 const dirs: string[] = [];
 const engines: EngineProcess[] = [];
+const procs: Proc[] = [];
 
 afterEach(async () => {
   for (const e of engines.splice(0)) await e.kill();
+  for (const p of procs.splice(0)) await p.stop('SIGKILL');
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
@@ -151,5 +154,57 @@ describe('idempotency by clientOrderId (VELOZ_IDEMPOTENCY_WINDOW)', () => {
     expect(all.filter((o) => o.clientOrderId === 'late-1')).toEqual([]);
     // The three later orders are inside their own window, so kept past VELOZ_ORDER_HISTORY.
     expect(all.map((o) => o.orderId).sort((a, b) => a - b)).toEqual([1, 2, 3].map((i) => first.orderId + i));
+  });
+
+  it('through the gateway: a client retrying across an engine SIGKILL gets its order once', async () => {
+    const env = await walEnv();
+    const KEY = 'idem-test-key-0123456789';
+    const [enginePort, gatewayPort] = [await freePort(), await freePort()];
+    const engineUrl = `http://127.0.0.1:${enginePort}`;
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const startEngine = async () => {
+      const p = await startVeloz(
+        ['engine', '--port', String(enginePort), '--host', '127.0.0.1'],
+        env,
+        `${engineUrl}/ready`,
+      );
+      procs.push(p);
+      return p;
+    };
+    let engine = await startEngine();
+    const gateway = await startVeloz(
+      ['gateway', '--port', String(gatewayPort), '--host', '127.0.0.1', '--engine-url', engineUrl],
+      { VELOZ_API_KEY: KEY },
+      `${gatewayUrl}/ready`,
+    );
+    procs.push(gateway);
+    const client = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${gatewayUrl}${path}`, {
+        method,
+        headers: { 'x-api-key': KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const placed = await client('POST', '/api/orders', resting('gw-1'));
+    expect(placed.status).toBe(201);
+    expect((await client('DELETE', `/api/orders/${String(placed.body.orderId)}`)).status).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      const o = await client('POST', '/api/orders', resting());
+      expect((await client('DELETE', `/api/orders/${String(o.body.orderId)}`)).status).toBe(200);
+    }
+    await engine.stop('SIGKILL');
+    engine = await startEngine();
+    let retry = await client('POST', '/api/orders', resting('gw-1'));
+    // The gateway may still be reconnecting: a 503 is what the docs say to retry.
+    for (let i = 0; retry.status === 503 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      retry = await client('POST', '/api/orders', resting('gw-1'));
+    }
+    expect(retry.status).toBe(200);
+    expect(retry.body.orderId).toBe(placed.body.orderId);
+    const page = await client('GET', '/api/orders_state?limit=100');
+    expect((page.body.orders as OrderAnswer[]).filter((o) => o.clientOrderId === 'gw-1')).toHaveLength(1);
+    expect(page.body.next).toBeNull();
   });
 });
