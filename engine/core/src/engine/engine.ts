@@ -537,8 +537,16 @@ export class Engine {
           `VELOZ_WAL_CHECKPOINT_MIN_INTERVAL allows one every ${this.config.walCheckpointMinInterval} s`,
         wait,
       );
+    // Taken before the write, so that concurrent requests cannot all pass; a failed write does
+    // not count.
+    const before = this.lastRequestedCheckpoint;
     this.lastRequestedCheckpoint = now;
-    return this.checkpoint();
+    try {
+      return await this.checkpoint();
+    } catch (err) {
+      this.lastRequestedCheckpoint = before;
+      throw err;
+    }
   }
 
   async checkpoint(): Promise<number> {
