@@ -87,6 +87,9 @@ const engine = await startVeloz(
     VELOZ_WAL_SYNC: 'true',
     VELOZ_ORDER_RATE_LIMIT: '1000000',
     VELOZ_RISK_MAX_OPEN_ORDERS: '1000000',
+    // Orders placed through the API are kept whole for the idempotency window (ADR 10); a bench
+    // placing hundreds of thousands would measure checkpoints of them instead of the order path.
+    VELOZ_IDEMPOTENCY_WINDOW: '1',
     VELOZ_ORDER_HISTORY: '0',
   },
   `${engineUrl}/ready`,

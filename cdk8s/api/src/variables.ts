@@ -310,8 +310,17 @@ export const VARIABLES = {
     name: 'VELOZ_ORDER_HISTORY',
     default: '1000',
     accepts: 'an integer from 0 to 10000000',
-    description: 'Finished orders kept in memory and in checkpoints (open orders are always kept).',
+    description:
+      'Finished orders kept in memory and in checkpoints (open orders are always kept, and orders placed through the API for VELOZ_IDEMPOTENCY_WINDOW).',
     parse: int(0, 10_000_000),
+  }),
+  idempotencyWindow: v({
+    name: 'VELOZ_IDEMPOTENCY_WINDOW',
+    default: '86400',
+    accepts: 'an integer number of seconds from 1 to 31536000',
+    description:
+      'Seconds from its creation during which an order placed through the API is kept whole (in memory and in checkpoints, so across restarts): a retry with its clientOrderId returns it, and it can be read by orderId and clientOrderId. A retry after the window is refused (409) for one more window; after that the clientOrderId may be used again.',
+    parse: int(1, 31_536_000),
   }),
   simSeed: v({
     name: 'VELOZ_SIM_SEED',
@@ -362,6 +371,14 @@ export const VARIABLES = {
     accepts: 'an integer from 0 to 100000000 (0: only at rotation)',
     description: 'WAL entries between checkpoints.',
     parse: int(0, 100_000_000),
+  }),
+  walCheckpointMinInterval: v({
+    name: 'VELOZ_WAL_CHECKPOINT_MIN_INTERVAL',
+    default: '60',
+    accepts: 'an integer number of seconds from 0 to 86400 (0: no limit)',
+    description:
+      'Least time between two checkpoints asked for through POST /api/wal/checkpoint; one sooner is refused with 429 and Retry-After (each checkpoint grows the WAL and every later backup by the whole state).',
+    parse: int(0, 86_400),
   }),
   walRecoveryMode: v({
     name: 'VELOZ_WAL_RECOVERY_MODE',

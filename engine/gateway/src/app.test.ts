@@ -42,6 +42,46 @@ const started = (g: ReturnType<typeof gateway>) => {
 const order = { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.010', price: '1000.00' };
 
 describe('gateway app', () => {
+  it.each([
+    ['a JSON number that lost digits', '"quantity":0.0100000000000000001', 'quantity'],
+    ['a JSON number', '"quantity":0.01', 'quantity'],
+    ['an array for a string', '"quantity":["0.010"]', 'quantity'],
+    ['a number for the clientOrderId', '"quantity":"0.010","clientOrderId":7', 'clientOrderId'],
+    ['the reserved prefix in capitals', '"quantity":"0.010","clientOrderId":"VELOZ-99"', 'clientOrderId'],
+  ])('refuses %s itself, naming the field, without asking the engine', async (_what, fields, field) => {
+    const { app, upstream } = started(gateway());
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: `{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","price":"1000.00",${fields}}`,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ field });
+    expect(upstream.requests.filter((r) => r.path !== '/ready')).toEqual([]);
+  });
+
+  it('forwards a halt whose JSON body is empty as a halt without a body', async () => {
+    const { app, upstream } = started(gateway());
+    upstream.on('POST', '/api/trading/halt', { status: 200, body: { halted: true, reason: 'x' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/trading/halt',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(res.statusCode).toBe(200);
+    expect(upstream.requests.filter((r) => r.path !== '/ready')).toHaveLength(1);
+  });
+
+  it.each(['1e3', '0x10', '01'])('refuses the order id %s without asking the engine', async (id) => {
+    const { app, upstream } = started(gateway());
+    const res = await app.inject({ url: `/api/orders/${id}`, headers: auth });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ field: 'id' });
+    expect(upstream.requests.filter((r) => r.path !== '/ready')).toEqual([]);
+  });
+
   it('forwards a request with its body bytes as received and answers with the engine’s bytes', async () => {
     const { app, upstream } = started(gateway());
     const engineAnswer = '{"orderId":7,  "status":"ACCEPTED"}';

@@ -9,6 +9,7 @@ import Fastify, {
 } from 'fastify';
 import type { FastifyError, FastifyBaseLogger } from 'fastify';
 import { fastifySchema } from '@veloz/api/http/contract';
+import { requestValidatorCompiler } from '@veloz/api/http/validation';
 import { baseErrorHandler } from '@veloz/common/http-errors';
 import { opsPlugin } from '@veloz/common/ops-plugin';
 import { KeyRateLimiter, presentedKey, type ApiKeys } from './auth.ts';
@@ -50,8 +51,8 @@ export function buildGatewayApp(o: GatewayOptions): FastifyInstance {
     // Nothing on the forwarding path logs, so requests share the app's logger instead of each
     // getting a pino child (a measurable cost per forwarded order).
     childLoggerFactory: (logger) => logger,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
+  app.setValidatorCompiler(requestValidatorCompiler());
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof UpstreamError) {

@@ -18,6 +18,7 @@ export const EXPOSURE: { readonly [K in RouteId]: Exposure } = {
   openapi: 'own',
   placeOrder: 'proxy',
   getOrder: 'proxy',
+  getOrderByClientId: 'proxy',
   cancelOrder: 'proxy',
   ordersState: 'proxy',
   positions: 'proxy',

@@ -18,8 +18,8 @@ export const proxyPlugin: FastifyPluginAsync<{ upstream: Upstream }> = async (ap
     const bytes = body as Buffer;
     // The same answers as fastify's own parser in the engine.
     const fail = (msg: string) => done(Object.assign(new Error(msg), { statusCode: 400 }), undefined);
-    if (bytes.length === 0)
-      return fail("Body cannot be empty when content-type is set to 'application/json'");
+    // An empty body is no body, as in the engine: a route that needs one says it is missing.
+    if (bytes.length === 0) return done(null, undefined);
     try {
       const parsed: unknown = JSON.parse(bytes.toString('utf8'));
       rawBodies.set(req, bytes);

@@ -26,6 +26,8 @@ export const RecordType = {
   OrderCancel: 4,
   Checkpoint: 5,
   Rotation: 6,
+  /** Trading halted or resumed (payloads.ts, TradingHaltPayload); older logs have none. */
+  TradingHalt: 7,
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 export const RECORD_TYPE_NAMES: Record<number, string> = Object.fromEntries(

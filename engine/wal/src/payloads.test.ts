@@ -7,8 +7,10 @@ import { RecordType } from './format.ts';
 import {
   decodeOrderRecord,
   decodeRotation,
+  decodeTradingHalt,
   encodeOrderRecord,
   encodeRotation,
+  encodeTradingHalt,
   type OrderRecord,
 } from './payloads.ts';
 
@@ -257,5 +259,30 @@ describe('rotation payload', () => {
   it('refuses a short or long payload', () => {
     expect(() => decodeRotation(Buffer.alloc(7))).toThrow(PayloadError);
     expect(() => decodeRotation(Buffer.alloc(9))).toThrow(PayloadError);
+  });
+});
+
+describe('trading halt payload', () => {
+  it('round-trips a halt and a resume', () => {
+    for (const p of [
+      { halted: true, reason: 'incident 42' },
+      { halted: false, reason: '' },
+    ])
+      expect(decodeTradingHalt(encodeTradingHalt(p))).toEqual(p);
+  });
+
+  it('refuses a flag that is neither 0 nor 1, and trailing bytes', () => {
+    const bad = encodeTradingHalt({ halted: true, reason: 'x' });
+    bad[0] = 2;
+    expect(() => decodeTradingHalt(bad)).toThrow(PayloadError);
+    const long = Buffer.concat([encodeTradingHalt({ halted: false, reason: '' }), Buffer.from([0])]);
+    expect(() => decodeTradingHalt(long)).toThrow(PayloadError);
+  });
+
+  it('is a record type of its own, not an order record', () => {
+    expect(RecordType.TradingHalt).toBe(7);
+    expect(() =>
+      decodeOrderRecord(RecordType.TradingHalt, encodeTradingHalt({ halted: true, reason: '' })),
+    ).toThrow(PayloadError);
   });
 });

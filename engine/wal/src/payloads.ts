@@ -49,6 +49,12 @@ export interface OrderCancelPayload {
   reason: string;
 }
 
+/** Trading halted (every new order refused) or resumed, and why. */
+export interface TradingHaltPayload {
+  halted: boolean;
+  reason: string;
+}
+
 export interface RotationPayload {
   /** Number the segment that this record ends is sealed under. */
   sealedSegment: number;
@@ -157,6 +163,22 @@ export function decodeOrderRecord(type: RecordType, payload: Buffer): OrderRecor
   }
   rd.end();
   return rec;
+}
+
+export function encodeTradingHalt(p: TradingHaltPayload): Buffer {
+  return new BinaryWriter()
+    .u8(p.halted ? 1 : 0)
+    .str(p.reason)
+    .done();
+}
+
+export function decodeTradingHalt(payload: Buffer): TradingHaltPayload {
+  const rd = new BinaryReader(payload);
+  const flag = rd.u8();
+  if (flag > 1) throw new PayloadError(`halted flag ${flag} is neither 0 nor 1`);
+  const reason = rd.str();
+  rd.end();
+  return { halted: flag === 1, reason };
 }
 
 export function encodeRotation(p: RotationPayload): Buffer {

@@ -68,7 +68,7 @@ describe('the HTTP contract', () => {
   });
 
   it('derives request and answer types from the schemas', () => {
-    expectTypeOf<ParamsOf<Routes['getOrder']>>().toEqualTypeOf<{ id: number }>();
+    expectTypeOf<ParamsOf<Routes['getOrder']>>().toEqualTypeOf<{ id: string }>();
     expectTypeOf<QueryOf<Routes['ordersState']>['status']>().toEqualTypeOf<'open' | 'all' | undefined>();
     expectTypeOf<BodyOf<Routes['placeOrder']>['side']>().toEqualTypeOf<'BUY' | 'SELL'>();
     expectTypeOf<BodyOf<Routes['placeOrder']>['price']>().toEqualTypeOf<string | undefined>();

@@ -6,6 +6,14 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { ORDER_STATUSES, STRATEGY_TYPES } from '../enums.ts';
 
 const decimal = { type: 'string', pattern: '^\\d{1,20}(\\.\\d{1,18})?$' } as const;
+/**
+ * A decimal a client sends: a string, never a JSON number (a number such as 0.0100000000000000001
+ * has already lost digits when it is parsed, so the engine could not tell what was meant).
+ */
+const decimalInput = {
+  ...decimal,
+  description: 'a decimal string such as "0.010"; a JSON number is refused',
+} as const;
 const signedDecimal = { type: 'string', pattern: '^-?\\d{1,40}(\\.\\d{1,36})?$' } as const;
 const symbol = { type: 'string', pattern: '^[A-Z0-9]{2,20}$' } as const;
 const count = { type: 'integer', minimum: 0 } as const;
@@ -34,10 +42,18 @@ export const placeOrderBody = {
     symbol,
     side: { type: 'string', enum: ['BUY', 'SELL'] },
     type: { type: 'string', enum: ['LIMIT', 'MARKET'] },
-    quantity: decimal,
-    price: decimal,
+    quantity: decimalInput,
+    price: decimalInput,
     timeInForce: { type: 'string', enum: ['GTC', 'IOC'] },
-    clientOrderId: { type: 'string', minLength: 1, maxLength: 36 },
+    clientOrderId: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 36,
+      // The engine's own ids start with `veloz-`: refused in any case, so none can pass for one.
+      pattern: '^(?![vV][eE][lL][oO][zZ]-)[.A-Za-z0-9:/_-]+$',
+      description:
+        'your id for the order: 1-36 of A-Z a-z 0-9 . : / _ -, not starting with `veloz-` in any case; idempotent for VELOZ_IDEMPOTENCY_WINDOW',
+    },
   },
   examples: [
     {
@@ -98,20 +114,42 @@ export const orderSchema = {
   },
 } as const;
 
+// Written as digits only: a path segment `1e3` or `0x10` is refused rather than read as a number.
+// At most 15 digits, so every id is a safe integer.
+const orderIdText = { type: 'string', pattern: '^[1-9][0-9]{0,14}$' } as const;
+
 export const orderIdParams = {
   type: 'object',
   additionalProperties: false,
   required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1 } },
+  properties: { id: { ...orderIdText, description: 'the orderId: a positive integer in decimal digits' } },
+} as const;
+
+export const clientOrderIdParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['clientOrderId'],
+  properties: { clientOrderId: { type: 'string', pattern: '^[.A-Za-z0-9:/_-]{1,36}$' } },
 } as const;
 
 export const ordersStateQuery = {
   type: 'object',
+  additionalProperties: false,
   properties: {
     status: {
       type: 'string',
       enum: ['open', 'all'],
       description: 'open: only orders that can still fill; all (the default): every order',
+    },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 10000,
+      description: 'at most this many orders, by orderId; without it every order in one answer',
+    },
+    cursor: {
+      ...orderIdText,
+      description: 'the `next` of the previous page: orders with a greater orderId',
     },
   },
 } as const;
@@ -119,10 +157,14 @@ export const ordersStateQuery = {
 export const ordersStateResponse = {
   type: 'object',
   additionalProperties: false,
-  required: ['orders', 'lastSequence'],
+  required: ['orders', 'lastSequence', 'next'],
   properties: {
     orders: { type: 'array', items: orderSchema },
     lastSequence: { ...count, description: 'the WAL sequence this state is as of' },
+    next: {
+      type: ['string', 'null'],
+      description: 'the `cursor` of the next page; null on the last page',
+    },
   },
 } as const;
 

@@ -22,7 +22,13 @@ import { RiskEngine, RiskRejection, type Exposure } from '../risk/risk.ts';
 import { shipperFromConfig, type WalShipper } from '@veloz/backup/shipping/shipper';
 import { SimMatcher, type ExecEvent } from '../sim/matcher.ts';
 import { RecordType } from '@veloz/wal/format';
-import { decodeOrderRecord, encodeOrderRecord, type OrderRecord } from '@veloz/wal/payloads';
+import {
+  decodeOrderRecord,
+  decodeTradingHalt,
+  encodeOrderRecord,
+  encodeTradingHalt,
+  type OrderRecord,
+} from '@veloz/wal/payloads';
 import { recoverWal, type Recovered } from '@veloz/wal/recovery';
 import { WalWriter, type WalSnapshot } from '@veloz/wal/writer';
 import { EventHub } from './events.ts';
@@ -32,6 +38,15 @@ import { EngineState } from './state.ts';
 export class NotFoundError extends Error {}
 export class ConflictError extends Error {}
 export class UnavailableError extends Error {}
+/** A request the engine refuses for now, to be retried after `retryAfterMs`. */
+export class TooSoonError extends Error {
+  readonly retryAfterMs: number;
+
+  constructor(message: string, retryAfterMs: number) {
+    super(message);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
 
 export interface EngineOptions {
   config: Config;
@@ -63,6 +78,8 @@ export class Engine {
   /** The newest checkpoint, replayed or written: the operator reports it per pair. */
   private lastCheckpoint: { sequence: number; timestamp: number } | null = null;
   private timer: NodeJS.Timeout | undefined;
+  /** When the last checkpoint asked for by a caller was written (the rate limit's clock). */
+  private lastRequestedCheckpoint = -Infinity;
   private outbox: Array<{ seq: number; order: Order; fill?: { qty: number; price: number } }> = [];
   private accepting = false;
   private readonly quoteListeners = new Set<(q: Quote) => void>();
@@ -80,7 +97,10 @@ export class Engine {
       ...opts.config.symbols.filter((s) => s !== opts.config.marketSymbol),
     ];
     this.instruments = instruments ?? new Map(symbols.map((s) => [s, defaultInstrument(s)]));
-    this.state = new EngineState(opts.config.orderHistory, (s) => this.instruments.get(s));
+    this.state = new EngineState(opts.config.orderHistory, (s) => this.instruments.get(s), {
+      idempotencyWindowMs: opts.config.idempotencyWindow * 1000,
+      generatedIdPrefix: GENERATED_ID_PREFIX,
+    });
     this.venue = this.simVenue();
     this.risk = new RiskEngine(
       {
@@ -126,6 +146,10 @@ export class Engine {
           this.lastCheckpoint = { sequence, timestamp };
         },
         onRecord: (r) => {
+          if (r.type === RecordType.TradingHalt) {
+            this.state.applyTrading(decodeTradingHalt(r.payload), r.seq);
+            return;
+          }
           const rec = decodeOrderRecord(r.type, r.payload);
           this.state.check(rec);
           this.state.apply(rec, r.seq, r.timestamp);
@@ -192,6 +216,13 @@ export class Engine {
       this.recovered,
     );
     this.wal.setSnapshotProvider(() => this.state.snapshot());
+    // A halt recorded in the log outlives restarts; VELOZ_TRADING_HALTED=true starts halted whatever
+    // the log says.
+    const t = this.state.trading;
+    if (t && !this.risk.halted) {
+      this.risk.halted = t.halted;
+      this.risk.haltReason = t.halted ? t.reason : '';
+    }
     m.walUp.set(1);
     m.walLastSequence.set(this.recovered.lastSequence);
     this.log.info(
@@ -425,8 +456,8 @@ export class Engine {
     if (this.wal.failed) throw new UnavailableError(this.wal.failed.message);
     const p = parseOrderRequest(req, this.instruments);
     if (p.clientOrderId !== undefined) {
-      const existing = this.state.byClientId.get(p.clientOrderId);
-      if (existing !== undefined) return { order: this.state.orders.get(existing)!, created: false };
+      const existing = this.findByClientId(p.clientOrderId);
+      if (existing) return { order: existing, created: false };
     }
     const q = this.matcher.quote(p.instrument.symbol);
     const refPrice =
@@ -474,6 +505,25 @@ export class Engine {
     return { view, created: res.created };
   }
 
+  /**
+   * The order with this clientOrderId while it is inside the idempotency window; a ConflictError
+   * for one placed before the window (a retry that late is refused, never placed again);
+   * undefined for an id not in use.
+   */
+  findByClientId(clientOrderId: string): Order | undefined {
+    const now = this.now();
+    const id = this.state.byClientId.get(clientOrderId);
+    const o = id === undefined ? undefined : this.state.orders.get(id);
+    const seen = o ?? this.state.forgotten.get(clientOrderId);
+    if (!seen) return undefined;
+    if (o && (o.strategy !== '' || this.state.inWindow(o.createdAt, now))) return o;
+    throw new ConflictError(
+      `clientOrderId ${clientOrderId} was used by order ${seen.orderId} created ${new Date(seen.createdAt).toISOString()}, ` +
+        `before the idempotency window (VELOZ_IDEMPOTENCY_WINDOW=${this.config.idempotencyWindow} s): ` +
+        'a retry this late is refused so that the order is never placed twice; use a new clientOrderId',
+    );
+  }
+
   cancelOrderNow(orderId: number, reason: string): Order {
     const o = this.state.orders.get(orderId);
     if (!o) throw new NotFoundError(`order ${orderId} not found`);
@@ -502,6 +552,28 @@ export class Engine {
 
   async waitDurable(seq: number): Promise<void> {
     await this.wal.waitDurable(seq);
+  }
+
+  /** A checkpoint asked for by a caller: at most one per VELOZ_WAL_CHECKPOINT_MIN_INTERVAL. */
+  async requestCheckpoint(): Promise<number> {
+    const now = this.now();
+    const wait = this.lastRequestedCheckpoint + this.config.walCheckpointMinInterval * 1000 - now;
+    if (wait > 0)
+      throw new TooSoonError(
+        `a checkpoint was written ${Math.round((now - this.lastRequestedCheckpoint) / 1000)} s ago; ` +
+          `VELOZ_WAL_CHECKPOINT_MIN_INTERVAL allows one every ${this.config.walCheckpointMinInterval} s`,
+        wait,
+      );
+    // Taken before the write, so that concurrent requests cannot all pass; a failed write does
+    // not count.
+    const before = this.lastRequestedCheckpoint;
+    this.lastRequestedCheckpoint = now;
+    try {
+      return await this.checkpoint();
+    } catch (err) {
+      this.lastRequestedCheckpoint = before;
+      throw err;
+    }
   }
 
   async checkpoint(): Promise<number> {
@@ -557,16 +629,28 @@ export class Engine {
     this.metrics.walUnavailable.set(this.wal.failed ? 1 : 0);
   }
 
-  halt(reason: string): void {
-    this.risk.halted = true;
-    this.risk.haltReason = reason;
+  /** Halts every new order; answers once the halt is durable, so it survives a restart. */
+  async halt(reason: string): Promise<void> {
+    await this.recordTrading({ halted: true, reason });
     this.events.publish('system', { halted: true, reason });
   }
 
-  resume(): void {
-    this.risk.halted = false;
-    this.risk.haltReason = '';
+  /** Resumes trading after a halt, durably; `reason` is kept in the WAL. */
+  async resume(reason = ''): Promise<void> {
+    await this.recordTrading({ halted: false, reason });
     this.events.publish('system', { halted: false });
+  }
+
+  // The halt takes effect at once (no order may slip in while the record is being synced); the
+  // answer waits until it is durable.
+  private async recordTrading(p: { halted: boolean; reason: string }): Promise<void> {
+    if (this.wal.failed) throw new UnavailableError(this.wal.failed.message);
+    const now = this.now();
+    const seq = this.wal.append(RecordType.TradingHalt, encodeTradingHalt(p), now);
+    this.state.applyTrading(p, seq);
+    this.risk.halted = p.halted;
+    this.risk.haltReason = p.halted ? p.reason : '';
+    await this.wal.waitDurable(seq);
   }
 
   orderView(o: Order): OrderView {

@@ -82,7 +82,8 @@ export function parseOrderRequest(
     if (!CLIENT_ORDER_ID.test(req.clientOrderId)) {
       throw new InputError('clientOrderId', 'clientOrderId must be 1-36 characters of A-Z a-z 0-9 . : / _ -');
     }
-    if (req.clientOrderId.startsWith(GENERATED_ID_PREFIX)) {
+    // Case-insensitively: `VELOZ-1` next to `veloz-1` would confuse every reader of the history.
+    if (req.clientOrderId.toLowerCase().startsWith(GENERATED_ID_PREFIX)) {
       throw new InputError(
         'clientOrderId',
         `the prefix "${GENERATED_ID_PREFIX}" is reserved for engine-generated ids`,

@@ -368,3 +368,69 @@ describe('EngineState snapshot/restore', () => {
     expect(() => new EngineState(1).restore(Buffer.from('{"version":2}'))).toThrow(/version 2/);
   });
 });
+
+describe('EngineState idempotency window', () => {
+  const WINDOW = 10_000;
+  /** Applies records at the given times (ms), as the engine does. */
+  function at(s: EngineState, t: number, recs: OrderRecord[]): void {
+    for (const r of recs) {
+      s.check(r);
+      s.apply(r, s.lastSequence + 1, t);
+    }
+  }
+
+  it('keeps API orders whole for the window past the history limit, strategy orders not', () => {
+    const s = new EngineState(1, undefined, { idempotencyWindowMs: WINDOW });
+    at(s, 0, [newOrder(1), cancel(1), newOrder(2, { strategy: 'grid' }), cancel(2)]);
+    at(s, 1000, [newOrder(3), cancel(3), newOrder(4, { strategy: 'grid' }), cancel(4)]);
+    // 1 and 3 are API orders inside the window; 2 (a strategy's) left with the history limit.
+    expect([...s.orders.keys()].sort()).toEqual([1, 3, 4]);
+    expect(s.byClientId.get('c1')).toBe(1);
+  });
+
+  it('drops them after the window, remembering their clientOrderIds for one more window', () => {
+    const s = new EngineState(1, undefined, { idempotencyWindowMs: WINDOW });
+    at(s, 0, [newOrder(1), cancel(1), newOrder(2, { clientOrderId: 'veloz-2' }), cancel(2)]);
+    at(s, WINDOW + 1, [newOrder(3), cancel(3)]);
+    expect([...s.orders.keys()]).toEqual([3]);
+    // An engine-generated id is never retried by a client, so it is not remembered.
+    expect([...s.forgotten]).toEqual([['c1', { orderId: 1, createdAt: 0 }]]);
+    at(s, 2 * WINDOW + 1, [newOrder(4), cancel(4)]);
+    // c1 is two windows old: forgotten for good; 3 has just left its own window.
+    expect([...s.forgotten.keys()]).toEqual(['c3']);
+  });
+
+  it('carries kept orders and remembered ids through a checkpoint, and a replay evicts the same', () => {
+    const s = new EngineState(1, undefined, { idempotencyWindowMs: WINDOW });
+    at(s, 0, [newOrder(1), cancel(1), newOrder(2), cancel(2)]);
+    at(s, WINDOW + 1, [newOrder(3), cancel(3), newOrder(4), cancel(4)]);
+    const r = new EngineState(1, undefined, { idempotencyWindowMs: WINDOW });
+    r.restore(s.snapshot());
+    expect(r.snapshot().toString()).toBe(s.snapshot().toString());
+    expect([...r.forgotten.keys()].sort()).toEqual(['c1', 'c2']);
+    expect([...r.orders.keys()].sort()).toEqual([3, 4]);
+    const more: OrderRecord[] = [newOrder(5), cancel(5)];
+    at(s, 2 * WINDOW + 2, more);
+    at(r, 2 * WINDOW + 2, more);
+    expect(r.snapshot().toString()).toBe(s.snapshot().toString());
+    expect([...r.orders.keys()]).toEqual([5]);
+  });
+
+  it('restores an older checkpoint without kept orders or a halt', () => {
+    const old = JSON.parse(new EngineState(1).snapshot().toString()) as Record<string, unknown>;
+    expect(old).not.toHaveProperty('retained');
+    const r = new EngineState(1, undefined, { idempotencyWindowMs: WINDOW });
+    r.restore(Buffer.from(JSON.stringify(old)));
+    expect(r.trading).toBeNull();
+    expect(r.forgotten.size).toBe(0);
+  });
+
+  it('keeps the last halt or resume in its checkpoint', () => {
+    const s = new EngineState(1);
+    s.applyTrading({ halted: true, reason: 'incident' }, 1);
+    const r = new EngineState(1);
+    r.restore(s.snapshot());
+    expect(r.trading).toEqual({ halted: true, reason: 'incident' });
+    expect(r.lastSequence).toBe(1);
+  });
+});

@@ -4,7 +4,7 @@ import type { Order } from '../domain/order.ts';
 import { assertTransition, canFill, isTerminal } from '../domain/order-state.ts';
 import { Position, type FeeUnits, type PositionSnapshot } from '../domain/position.ts';
 import { RecordType } from '@veloz/wal/format';
-import type { OrderRecord } from '@veloz/wal/payloads';
+import type { OrderRecord, TradingHaltPayload } from '@veloz/wal/payloads';
 
 export class StateError extends Error {}
 
@@ -20,6 +20,29 @@ export interface StateSnapshot {
   marks: Array<[string, number]>;
   /** Exchange fees paid per asset (FEE_DECIMALS units); absent when none and in older checkpoints. */
   commissions?: Array<[string, string]>;
+  /** The last halt or resume recorded; absent when none (and in older checkpoints). */
+  trading?: TradingHaltPayload;
+  /** Finished API orders kept past `history` for the idempotency window; absent when none. */
+  retained?: number[];
+  /** clientOrderIds of API orders dropped after the window: [clientOrderId, orderId, createdAt]. */
+  forgotten?: Array<[string, number, number]>;
+}
+
+/** An API order dropped after the idempotency window: enough to refuse a late retry clearly. */
+export interface ForgottenOrder {
+  orderId: number;
+  createdAt: number;
+}
+
+export interface StateOptions {
+  /**
+   * Milliseconds from its creation during which an order placed through the API (not by a
+   * strategy) stays whole in the state, past `historyLimit`: its clientOrderId is idempotent and
+   * the order readable for that long. 0: only `historyLimit` counts.
+   */
+  idempotencyWindowMs?: number;
+  /** Prefix of engine-generated clientOrderIds: those are never retried by a client. */
+  generatedIdPrefix?: string;
 }
 
 export class EngineState {
@@ -36,21 +59,44 @@ export class EngineState {
   readonly marks = new Map<string, number>();
   /** Exchange fees of the whole account per asset, in FEE_DECIMALS units, from the fill records. */
   readonly commissions = new Map<string, bigint>();
+  /** The last halt or resume in the log, or null when there was none (the configured default holds). */
+  trading: TradingHaltPayload | null = null;
   nextOrderId = 1;
   nextTradeId = 1;
   lastSequence = 0;
+  /**
+   * Client-chosen clientOrderIds whose orders left the state after the idempotency window, kept
+   * for one more window so that a late retry is refused (409) rather than placed a second time.
+   */
+  readonly forgotten = new Map<string, ForgottenOrder>();
   private history: number[] = [];
   private historyHead = 0;
+  /** Finished API orders past `historyLimit` still inside the window, in the order they finished. */
+  private retained: number[] = [];
+  private retainedHead = 0;
   private readonly historyLimit: number;
+  private readonly windowMs: number;
+  private readonly generatedPrefix: string;
   private readonly feeUnits: (symbol: string) => FeeUnits | undefined;
 
   /**
    * `feeUnits` tells how a fee in some asset bears on a symbol's positions (its instrument);
    * without it fees are only summed per asset.
    */
-  constructor(historyLimit: number, feeUnits: (symbol: string) => FeeUnits | undefined = () => undefined) {
+  constructor(
+    historyLimit: number,
+    feeUnits: (symbol: string) => FeeUnits | undefined = () => undefined,
+    opts: StateOptions = {},
+  ) {
     this.historyLimit = historyLimit;
     this.feeUnits = feeUnits;
+    this.windowMs = opts.idempotencyWindowMs ?? 0;
+    this.generatedPrefix = opts.generatedIdPrefix ?? 'veloz-';
+  }
+
+  /** Whether an order created at `createdAt` is still inside the idempotency window at `now`. */
+  inWindow(createdAt: number, now: number): boolean {
+    return createdAt > now - this.windowMs;
   }
 
   private get(orderId: number): Order {
@@ -159,30 +205,69 @@ export class EngineState {
     }
   }
 
+  /** Applies a TradingHalt record. */
+  applyTrading(p: TradingHaltPayload, seq: number): void {
+    this.lastSequence = seq;
+    this.trading = { halted: p.halted, reason: p.reason };
+  }
+
   private touched(o: Order, seq: number, timestamp: number): Order {
     o.updatedAt = timestamp;
     o.lastSequence = seq;
     if (isTerminal(o.status) && this.open.delete(o.orderId)) {
       this.addOpen(o, o.filledQuantity - o.quantity);
       this.history.push(o.orderId);
-      this.evict();
+      this.evict(timestamp);
     }
     return o;
   }
 
-  private evict(): void {
+  /** An API order inside the window stays whole whatever the history limit. */
+  private keptForWindow(o: Order, now: number): boolean {
+    return this.windowMs > 0 && o.strategy === '' && this.inWindow(o.createdAt, now);
+  }
+
+  // `now` is the time of the record being applied, so a replay evicts exactly what the live
+  // engine did.
+  private evict(now: number): void {
     while (this.history.length - this.historyHead > this.historyLimit) {
       const id = this.history[this.historyHead++]!;
       const o = this.orders.get(id);
-      if (o) {
-        this.orders.delete(id);
-        this.byClientId.delete(o.clientOrderId);
-      }
+      if (!o) continue;
+      if (this.keptForWindow(o, now)) this.retained.push(id);
+      else this.drop(o, now);
+    }
+    while (this.retainedHead < this.retained.length) {
+      const o = this.orders.get(this.retained[this.retainedHead]!);
+      if (o && this.keptForWindow(o, now)) break;
+      this.retainedHead++;
+      if (o) this.drop(o, now);
+    }
+    for (const [cid, f] of this.forgotten) {
+      // Insertion order is the order of dropping, close to creation order: stop at the first kept.
+      if (f.createdAt > now - 2 * this.windowMs) break;
+      this.forgotten.delete(cid);
     }
     if (this.historyHead > 1024 && this.historyHead * 2 > this.history.length) {
       this.history = this.history.slice(this.historyHead);
       this.historyHead = 0;
     }
+    if (this.retainedHead > 1024 && this.retainedHead * 2 > this.retained.length) {
+      this.retained = this.retained.slice(this.retainedHead);
+      this.retainedHead = 0;
+    }
+  }
+
+  private drop(o: Order, now: number): void {
+    this.orders.delete(o.orderId);
+    this.byClientId.delete(o.clientOrderId);
+    if (
+      this.windowMs > 0 &&
+      o.strategy === '' &&
+      !o.clientOrderId.startsWith(this.generatedPrefix) &&
+      o.createdAt > now - 2 * this.windowMs
+    )
+      this.forgotten.set(o.clientOrderId, { orderId: o.orderId, createdAt: o.createdAt });
   }
 
   private addOpen(o: Order, delta: number): void {
@@ -236,6 +321,10 @@ export class EngineState {
     };
     if (this.commissions.size > 0)
       s.commissions = [...this.commissions].map(([asset, v]) => [asset, v.toString()]);
+    if (this.trading) s.trading = { ...this.trading };
+    if (this.retained.length > this.retainedHead) s.retained = this.retained.slice(this.retainedHead);
+    if (this.forgotten.size > 0)
+      s.forgotten = [...this.forgotten].map(([cid, f]) => [cid, f.orderId, f.createdAt]);
     return Buffer.from(JSON.stringify(s));
   }
 
@@ -251,6 +340,7 @@ export class EngineState {
     this.openQty.clear();
     this.marks.clear();
     this.commissions.clear();
+    this.forgotten.clear();
     for (const raw of s.orders) {
       const o: Order = { ...raw, filledNotional: BigInt(raw.filledNotional) };
       this.orders.set(o.orderId, o);
@@ -262,6 +352,11 @@ export class EngineState {
     }
     this.history = [...s.history];
     this.historyHead = 0;
+    this.trading = s.trading ? { halted: s.trading.halted, reason: s.trading.reason } : null;
+    this.retained = [...(s.retained ?? [])];
+    this.retainedHead = 0;
+    for (const [cid, orderId, createdAt] of s.forgotten ?? [])
+      this.forgotten.set(cid, { orderId, createdAt });
     for (const p of s.positions)
       this.positions.set(`${p.strategy}\u0000${p.symbol}`, Position.restore(p.position));
     for (const [k, v] of s.strategyOrders) this.strategyOrders.set(k, v);

@@ -63,6 +63,13 @@ describe('POST /api/orders', () => {
     [{ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '1', timeInForce: 'GTC' }, 'timeInForce'],
     [{ ...limit, clientOrderId: 'has space' }, 'clientOrderId'],
     [{ ...limit, clientOrderId: 'veloz-7' }, 'clientOrderId'],
+    [{ ...limit, clientOrderId: 'VELOZ-99' }, 'clientOrderId'],
+    [{ ...limit, clientOrderId: 'Veloz-1' }, 'clientOrderId'],
+    [{ ...limit, clientOrderId: 7 }, 'clientOrderId'],
+    [{ ...limit, quantity: ['0.010'] }, 'quantity'],
+    [{ ...limit, quantity: 0.01 }, 'quantity'],
+    [{ ...limit, price: { value: '40000.00' } }, 'price'],
+    [{ ...limit, side: ['BUY'] }, 'side'],
     [{ ...limit, extra: 1 }, 'extra'],
   ])('rejects bad input %j naming the field %s', async (body, field) => {
     fx ??= await startFixture();
@@ -70,7 +77,34 @@ describe('POST /api/orders', () => {
     expect(r.status).toBe(400);
     expect(r.body.field).toBe(field);
     expect(r.body.error).toEqual(expect.any(String));
+    expect(fx.engine.state.orders.size).toBe(0);
   });
+
+  it('refuses a JSON number that lost digits in parsing (0.0100000000000000001 is not 0.01)', async () => {
+    fx = await startFixture();
+    const res = await fx.app.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: { 'content-type': 'application/json' },
+      payload:
+        '{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","quantity":0.0100000000000000001,"price":"40000.00"}',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ field: 'quantity' });
+  });
+
+  it.each(['1e3', '0x10', '01', '1.0', '-1', '9999999999999999'])(
+    'reads order id %s as no order id (400), never as a number',
+    async (id) => {
+      fx ??= await startFixture();
+      await post(fx, limit);
+      for (const method of ['GET', 'DELETE'] as const) {
+        const res = await fx.app.inject({ method, url: `/api/orders/${id}` });
+        expect(res.statusCode).toBe(400);
+        expect(res.json()).toMatchObject({ field: 'id' });
+      }
+    },
+  );
 
   it.each([
     [{ VELOZ_RISK_MAX_ORDER_QUANTITY: '0.005' }, limit, 'MAX_ORDER_QUANTITY'],
@@ -175,6 +209,29 @@ describe('service routes', () => {
     // A restarted engine knows it from the WAL.
     fx = await fx.restart();
     expect((await fx.app.inject('/api/wal/status')).json().lastCheckpoint).toEqual(status.lastCheckpoint);
+  });
+
+  it('refuses a second checkpoint within VELOZ_WAL_CHECKPOINT_MIN_INTERVAL with 429 and Retry-After', async () => {
+    fx = await startFixture({ VELOZ_WAL_CHECKPOINT_MIN_INTERVAL: '60' });
+    const first = await fx.app.inject({ method: 'POST', url: '/api/wal/checkpoint' });
+    expect(first.statusCode).toBe(200);
+    const sizeAfterFirst = fx.engine.walStatus().lastSequence;
+    for (let i = 0; i < 20; i++) {
+      const again = await fx.app.inject({ method: 'POST', url: '/api/wal/checkpoint' });
+      expect(again.statusCode).toBe(429);
+      expect(again.json().error).toMatch(/VELOZ_WAL_CHECKPOINT_MIN_INTERVAL/);
+      const retryAfter = Number(again.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+    }
+    // Nothing was written for the refused ones.
+    expect(fx.engine.walStatus().lastSequence).toBe(sizeAfterFirst);
+  });
+
+  it('takes checkpoints back to back when VELOZ_WAL_CHECKPOINT_MIN_INTERVAL is 0', async () => {
+    fx = await startFixture({ VELOZ_WAL_CHECKPOINT_MIN_INTERVAL: '0' });
+    for (let i = 0; i < 3; i++)
+      expect((await fx.app.inject({ method: 'POST', url: '/api/wal/checkpoint' })).statusCode).toBe(200);
   });
 
   it('halts and resumes trading', async () => {

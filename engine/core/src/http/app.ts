@@ -3,6 +3,7 @@
 // listens: tests use app.inject(), the CLI listens.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { fastifyRoute, ROUTES } from '@veloz/api/http/contract';
+import { requestValidatorCompiler } from '@veloz/api/http/validation';
 import { opsPlugin } from '@veloz/common/ops-plugin';
 import type { Engine } from '../engine/engine.ts';
 import type { StrategyManager } from '../strategies/manager.ts';
@@ -30,7 +31,15 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     loggerInstance: opts.logger,
     // Per-request logs would dominate the order path; request metrics cover it.
     logController: new LogController({ disableRequestLogging: true }),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  app.setValidatorCompiler(requestValidatorCompiler());
+  // An empty JSON body is no body: `curl -XPOST -H 'content-type: application/json' .../halt`
+  // halts, and a route that needs a body still says that it is missing.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') done(null, undefined);
+    else void json(req, body as string, done);
   });
   app.setErrorHandler(errorHandler);
   app.addHook('onResponse', async (req, reply) => {

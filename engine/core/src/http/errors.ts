@@ -1,7 +1,7 @@
 // Maps the engine's typed errors to HTTP answers: 422/429 carry the risk reason, 503 when the
 // engine cannot take writes; the rest (schema violations, 5XX) as every VeloZ service answers.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ConflictError, NotFoundError, UnavailableError } from '../engine/engine.ts';
+import { ConflictError, NotFoundError, TooSoonError, UnavailableError } from '../engine/engine.ts';
 import { InputError } from '../engine/order-input.ts';
 import { StateError } from '../engine/state.ts';
 import { RiskRejection } from '../risk/risk.ts';
@@ -17,6 +17,13 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
     if (err.retryAfterMs !== undefined)
       void reply.header('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
     void reply.code(err.reason === 'RATE_LIMIT' ? 429 : 422).send({ error: err.message, reason: err.reason });
+    return;
+  }
+  if (err instanceof TooSoonError) {
+    void reply
+      .code(429)
+      .header('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))))
+      .send({ error: err.message });
     return;
   }
   if (err instanceof NotFoundError) {

@@ -6,12 +6,12 @@ import { serve } from './serve.ts';
 
 export const tradingPlugin: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
   serve(app, ROUTES.halt, async (req) => {
-    engine.halt(req.body?.reason ?? 'halted through the API');
+    await engine.halt(req.body?.reason ?? 'halted through the API');
     return { halted: true, reason: engine.risk.haltReason };
   });
 
-  serve(app, ROUTES.resume, async () => {
-    engine.resume();
+  serve(app, ROUTES.resume, async (req) => {
+    await engine.resume(req.body?.reason ?? 'resumed through the API');
     return { halted: false, reason: '' };
   });
 };

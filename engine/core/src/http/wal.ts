@@ -8,7 +8,7 @@ import { serve } from './serve.ts';
 export const walPlugin: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
   serve(app, ROUTES.walStatus, async () => engine.walStatus());
 
-  serve(app, ROUTES.walCheckpoint, async () => ({ sequence: await engine.checkpoint() }));
+  serve(app, ROUTES.walCheckpoint, async () => ({ sequence: await engine.requestCheckpoint() }));
 
   registerWalBackupRoute(app, engine);
 };

@@ -1,6 +1,7 @@
 // Orders and the positions their fills make.
 import { errorAnswer, route } from '../route.ts';
 import {
+  clientOrderIdParams,
   orderIdParams,
   orderSchema,
   ordersStateQuery,
@@ -28,7 +29,7 @@ export const ORDER_ROUTES = {
     url: '/api/orders',
     summary: 'Place an order',
     description:
-      'Answers once the order’s WAL record is durable. A `clientOrderId` is unique per engine: a repeat returns the existing order (200), never a second one.',
+      'Answers once the order’s WAL record is durable. A `clientOrderId` is unique per engine: within `VELOZ_IDEMPOTENCY_WINDOW` of the order’s creation (default 24 h, across restarts) a repeat returns the existing order (200), never a second one; after the window a repeat is refused (409).',
     tag: 'orders',
     scope: 'trading',
     body: placeOrderBody,
@@ -40,6 +41,9 @@ export const ORDER_ROUTES = {
       },
       201: { description: 'The new order, durable.', schema: orderSchema, links: orderLinks },
       ...bodyErrors,
+      409: errorAnswer(
+        'The `clientOrderId` belongs to an order created before the idempotency window: it is not placed again; use a new `clientOrderId`.',
+      ),
       422: errorAnswer(
         'A risk check rejected the order: `reason` names it (e.g. MAX_POSITION, TRADING_HALTED).',
       ),
@@ -58,6 +62,22 @@ export const ORDER_ROUTES = {
       200: { description: 'The order, as of its last durable record.', schema: orderSchema },
       400: badRequest,
       404: notFound,
+      503: unavailable,
+    },
+  }),
+  getOrderByClientId: route({
+    method: 'GET',
+    url: '/api/orders/client/:clientOrderId',
+    summary: 'One order, by its clientOrderId',
+    description:
+      'Every order placed through the API is readable this way for `VELOZ_IDEMPOTENCY_WINDOW` after its creation, across restarts.',
+    tag: 'orders',
+    scope: 'trading',
+    params: clientOrderIdParams,
+    responses: {
+      200: { description: 'The order, as of its last durable record.', schema: orderSchema },
+      400: badRequest,
+      404: errorAnswer('No order this engine still holds has this clientOrderId.'),
       503: unavailable,
     },
   }),
@@ -80,6 +100,8 @@ export const ORDER_ROUTES = {
     method: 'GET',
     url: '/api/orders_state',
     summary: 'Every order, with the WAL sequence it is as of',
+    description:
+      'Open orders, the last `VELOZ_ORDER_HISTORY` finished ones, and every order placed through the API within `VELOZ_IDEMPOTENCY_WINDOW`, by orderId. With `limit`, one page: follow `next` as `cursor` until it is null.',
     tag: 'orders',
     scope: 'trading',
     querystring: ordersStateQuery,

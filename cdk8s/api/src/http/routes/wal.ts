@@ -1,5 +1,5 @@
 // The order write-ahead log: its state, checkpoints, and consistent snapshots for backups.
-import { route } from '../route.ts';
+import { errorAnswer, route } from '../route.ts';
 import { checkpointResponse, textBody, walBackupQuery, walStatusResponse } from '../schemas.ts';
 import { badRequest, unavailable } from './errors.ts';
 
@@ -16,10 +16,21 @@ export const WAL_ROUTES = {
     method: 'POST',
     url: '/api/wal/checkpoint',
     summary: 'Write a checkpoint now',
+    description:
+      'At most one per `VELOZ_WAL_CHECKPOINT_MIN_INTERVAL` (default 60 s): each checkpoint holds the whole state, so it grows the WAL and every later backup.',
     tag: 'wal',
     scope: 'admin',
     responses: {
       200: { description: 'The checkpoint, durable.', schema: checkpointResponse },
+      429: {
+        ...errorAnswer('A checkpoint was asked for less than `VELOZ_WAL_CHECKPOINT_MIN_INTERVAL` ago.'),
+        headers: {
+          'Retry-After': {
+            description: 'seconds until a checkpoint may be asked for again',
+            schema: { type: 'integer' },
+          },
+        },
+      },
       503: unavailable,
     },
   }),
