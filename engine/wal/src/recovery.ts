@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { RECORD_TYPE_NAMES, RecordType, type RawRecord } from './framing.ts';
 import { bufferReader } from './reader.ts';
 import { scanSegment, type SegmentScan } from './scan.ts';
+import { missingRecords, newWalId, readMark, writeMark, type WalMark } from './mark.ts';
 import { Quarantine, salvage } from './salvage.ts';
-import { CURRENT_SEGMENT, fsyncDir, listSegments, sealCurrentSegment } from './segments.ts';
+import { CURRENT_SEGMENT, MARK_FILE, fsyncDir, listSegments, sealCurrentSegment } from './segments.ts';
 
 export type RecoveryMode = 'strict' | 'truncate_at_corruption';
 
@@ -21,6 +22,9 @@ export class WalCorruptionError extends Error {
     this.offset = offset;
   }
 }
+
+/** Acknowledged records are gone from the end of the log (its high-water mark says so). */
+export class WalDataLossError extends Error {}
 
 export interface ReplayHandler {
   /** `timestamp`: when the checkpoint was written (ms since the epoch, from its record header). */
@@ -38,6 +42,8 @@ export interface WalReport {
   corruptRecords: number;
   tornTailBytes: number;
   checkpointSequence: number | null;
+  /** The side file's high-water mark and WAL id; null for a WAL made before side files. */
+  mark: WalMark | null;
   problems: string[];
   strayFiles: string[];
   actions: string[];
@@ -55,6 +61,8 @@ export interface Recovered {
   /** The segment to write next must begin with a checkpoint (older segments exist). */
   needsCheckpoint: boolean;
   replayedEntries: number;
+  /** The WAL's side file as recovery left it (see mark.ts). */
+  mark: WalMark;
 }
 
 interface Kept {
@@ -75,6 +83,7 @@ function emptyReport(dir: string, stray: string[]): WalReport {
     corruptRecords: 0,
     tornTailBytes: 0,
     checkpointSequence: null,
+    mark: null,
     problems: [],
     strayFiles: stray,
     actions: [],
@@ -100,6 +109,13 @@ export async function verifyWal(
     report.problems.push(
       `log starts at sequence ${report.firstSequence} with no checkpoint: earlier segments are missing`,
     );
+  }
+  try {
+    report.mark = await readMark(dir);
+    const missing = missingRecords(report.mark, report.lastSequence);
+    if (missing) report.problems.push(missing);
+  } catch (err) {
+    report.problems.push(err instanceof Error ? err.message : String(err));
   }
   report.healthy = report.problems.length === 0;
   return report;
@@ -133,6 +149,10 @@ const STRICT_HINT =
   'Refusing to start: acknowledged orders may be in or after the damaged record. Restore the WAL from a backup, ' +
   'or set VELOZ_WAL_RECOVERY_MODE=truncate_at_corruption to recover from the newest intact checkpoint through every valid record after it (the rest is moved to quarantine/)';
 
+const LOSS_HINT =
+  'Refusing to start: those orders were acknowledged. Restore the WAL from a backup (or from PostgreSQL shipping), ' +
+  'or set VELOZ_WAL_RECOVERY_MODE=truncate_at_corruption to accept the loss';
+
 /**
  * Recovers `dir` for writing: repairs a torn tail, finishes an interrupted rotation, handles
  * corruption per `mode`, and replays from the newest checkpoint through `handler`.
@@ -160,6 +180,14 @@ export async function recoverWal(
     r.actions = [...salvaged.actions, `recovered up to sequence ${salvaged.keptUpTo}`, ...r.actions];
   }
   const { report, kept } = pass;
+  const found = await readMark(dir);
+  report.mark = found;
+  const missing = missingRecords(found, report.lastSequence);
+  if (missing !== null) {
+    if (mode === 'strict') throw new WalDataLossError(`WAL ${dir}: ${missing}. ${LOSS_HINT}`);
+    report.problems.push(missing);
+    report.actions.push(`accepted the loss of records after ${report.lastSequence} (truncate_at_corruption)`);
+  }
   let last: RawRecord | null = null;
   let replayedEntries = 0;
   for (const k of kept) {
@@ -192,6 +220,22 @@ export async function recoverWal(
     await writeFile(join(dir, CURRENT_SEGMENT), Buffer.alloc(0), { flag: 'a' });
     await fsyncDir(dir);
   }
+  let mark = found;
+  if (mark === null || mark.durableSequence !== report.lastSequence) {
+    // What a crashed process wrote may still be in the page cache only: sync it before the mark
+    // vouches for it.
+    await syncFile(join(dir, CURRENT_SEGMENT));
+    mark = await writeMark(
+      dir,
+      { walId: found?.walId ?? newWalId(), durableSequence: report.lastSequence },
+      now,
+    );
+    if (found === null && report.lastSequence > 0) {
+      report.actions.push(
+        `created ${MARK_FILE} (WAL id ${mark.walId}) for a WAL directory made before it: whether records were lost before this start cannot be checked`,
+      );
+    }
+  }
   return {
     report,
     lastSequence: report.lastSequence,
@@ -201,7 +245,17 @@ export async function recoverWal(
     currentSize: pass.currentSize,
     needsCheckpoint: pass.currentSize === 0 && pass.maxSealed > 0,
     replayedEntries,
+    mark,
   };
+}
+
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 interface Pass {

@@ -4,6 +4,7 @@
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecordType, alignedSize, encodeRecord } from './framing.ts';
+import { writeMark } from './mark.ts';
 import { encodeRotation } from './payloads.ts';
 import type { Recovered } from './recovery.ts';
 import { CURRENT_SEGMENT, fsyncDir, sealCurrentSegment } from './segments.ts';
@@ -35,6 +36,12 @@ export interface WalWriterOptions {
   sync: boolean;
   /** Order records between checkpoints (0 = only at rotation). */
   checkpointInterval: number;
+  /**
+   * With `sync`, the high-water mark (mark.ts) also follows the durable sequence at most this
+   * long after a batch (besides every checkpoint and rotation): at most two fsyncs per interval,
+   * off the acknowledgement path. 0 turns that off.
+   */
+  markIntervalMs?: number;
   now?: () => number;
   hooks?: WalHooks;
   openFile?: (path: string, flags: string) => Promise<WalFile>;
@@ -55,8 +62,9 @@ export class WalUnavailableError extends Error {
 const ROTATION_RECORD_BYTES = alignedSize(8);
 
 type QueueItem =
-  | { kind: 'record'; seq: number; buf: Buffer }
+  | { kind: 'record'; seq: number; buf: Buffer; checkpoint: boolean }
   | { kind: 'seal'; number: number }
+  | { kind: 'mark' }
   | { kind: 'barrier'; resolve: (s: WalSnapshot) => void; reject: (err: Error) => void };
 
 export interface WalSnapshotFile {
@@ -97,6 +105,10 @@ export class WalWriter {
   private failure: WalUnavailableError | null = null;
   private closed = false;
   private snapshotProvider: () => Buffer = () => Buffer.from('{}');
+  private readonly walId: string;
+  /** The sequence the mark on disk vouches for. */
+  private marked: number;
+  private markTimer: NodeJS.Timeout | null = null;
 
   private constructor(opts: WalWriter['opts'], file: WalFile, recovered: Recovered, sealedNames: string[]) {
     this.opts = opts;
@@ -107,11 +119,14 @@ export class WalWriter {
     this.sealedNames = sealedNames;
     this.seq = recovered.lastSequence;
     this.durable = recovered.lastSequence;
+    this.walId = recovered.mark.walId;
+    this.marked = recovered.mark.durableSequence;
   }
 
   static async open(options: WalWriterOptions, recovered: Recovered): Promise<WalWriter> {
     const opts = {
       now: Date.now,
+      markIntervalMs: 1000,
       openFile: (p: string, f: string) => open(p, f),
       ...options,
       hooks: options.hooks ?? {},
@@ -188,15 +203,20 @@ export class WalWriter {
   private enqueueCheckpoint(): void {
     const payload = this.snapshotProvider();
     const timestamp = this.opts.now();
-    const seq = this.enqueue(RecordType.Checkpoint, payload, timestamp);
+    const seq = this.enqueue(RecordType.Checkpoint, payload, timestamp, true);
     this.sinceCheckpoint = 0;
     this.opts.hooks.onCheckpoint?.(seq, payload.length, timestamp);
   }
 
-  private enqueue(type: RecordType, payload: Uint8Array, timestamp: number = this.opts.now()): number {
+  private enqueue(
+    type: RecordType,
+    payload: Uint8Array,
+    timestamp: number = this.opts.now(),
+    checkpoint = false,
+  ): number {
     const seq = ++this.seq;
     const buf = encodeRecord(seq, timestamp, type, payload);
-    this.queue.push({ kind: 'record', seq, buf });
+    this.queue.push({ kind: 'record', seq, buf, checkpoint });
     this.segmentBytes += buf.length;
     this.loop ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushLoop());
     return seq;
@@ -257,6 +277,11 @@ export class WalWriter {
           await this.seal(head.number);
           continue;
         }
+        if (head.kind === 'mark') {
+          this.queue.shift();
+          if (this.durable > this.marked) await this.updateMark();
+          continue;
+        }
         if (head.kind === 'barrier') {
           this.queue.shift();
           // A failed snapshot (say, too many open files) fails the backup, not the WAL.
@@ -276,6 +301,10 @@ export class WalWriter {
         }
         this.markDurable(batch[batch.length - 1]!.seq);
         this.opts.hooks.onBatch?.(batch.length, buf.length, fsyncSeconds);
+        // The high-water mark moves at checkpoints and rotations, off the acknowledgement path:
+        // the waiters above are already resolved, the next batch waits.
+        if (this.opts.sync && batch.some((b) => b.checkpoint)) await this.updateMark();
+        else this.scheduleMark();
       }
     } catch (err) {
       this.fail(err);
@@ -314,7 +343,11 @@ export class WalWriter {
     await this.file.close();
     const name = await sealCurrentSegment(dir, number);
     this.file = await this.opts.openFile(join(dir, CURRENT_SEGMENT), 'wx+');
+    // The rotation record is durable now; one directory sync covers the rename, the new segment
+    // and the new mark.
+    await writeMark(dir, { walId: this.walId, durableSequence: this.durable }, this.opts.now, false);
     await fsyncDir(dir);
+    this.marked = this.durable;
     this.position = 0;
     this.sealedNames.push(name);
     this.opts.hooks.onRotation?.(name);
@@ -332,6 +365,24 @@ export class WalWriter {
     }
   }
 
+  private async updateMark(): Promise<void> {
+    const seq = this.durable;
+    await writeMark(this.opts.dir, { walId: this.walId, durableSequence: seq }, this.opts.now);
+    this.marked = seq;
+  }
+
+  /** Queues a mark update `markIntervalMs` from now, unless one is pending. */
+  private scheduleMark(): void {
+    if (!this.opts.sync || this.opts.markIntervalMs <= 0 || this.markTimer !== null) return;
+    this.markTimer = setTimeout(() => {
+      this.markTimer = null;
+      if (this.closed || this.failure || this.durable <= this.marked) return;
+      this.queue.push({ kind: 'mark' });
+      this.loop ??= new Promise<void>((r) => setImmediate(r)).then(() => this.flushLoop());
+    }, this.opts.markIntervalMs);
+    this.markTimer.unref();
+  }
+
   private fail(err: unknown): void {
     this.failure = new WalUnavailableError(err);
     for (const w of this.waiters) w.reject(this.failure);
@@ -344,8 +395,13 @@ export class WalWriter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.markTimer) clearTimeout(this.markTimer);
     while (this.loop) await this.loop;
-    if (!this.failure) await this.file.datasync();
+    if (!this.failure) {
+      await this.file.datasync();
+      this.durable = this.seq;
+      await this.updateMark();
+    }
     await this.file.close();
   }
 }
