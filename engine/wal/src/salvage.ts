@@ -235,7 +235,7 @@ async function rewrite(
   q.actions.push(`kept ${kept.length} bytes of ${seg.name} as ${name}`);
 }
 
-export async function writeDurable(path: string, data: Buffer): Promise<void> {
+async function writeDurable(path: string, data: Buffer): Promise<void> {
   const fh = await open(path, 'w');
   try {
     await fh.writeFile(data);
