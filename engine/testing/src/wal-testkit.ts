@@ -24,7 +24,11 @@ export class TempDirs {
   }
 
   async cleanup(): Promise<void> {
-    await Promise.all(this.dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+    // Retries: a writer a test abandoned (a simulated crash) may still write its high-water mark
+    // into a directory while it is being removed.
+    await Promise.all(
+      this.dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 })),
+    );
   }
 }
 
