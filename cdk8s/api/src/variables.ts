@@ -385,7 +385,7 @@ export const VARIABLES = {
     default: 'strict',
     accepts: 'strict, truncate_at_corruption',
     description:
-      'strict refuses to start on a corrupt WAL; truncate_at_corruption recovers up to the damage and moves the rest to quarantine/.',
+      'strict refuses to start on a corrupt WAL or one that lost acknowledged records (wal.json); truncate_at_corruption recovers from the newest intact checkpoint through every valid record after it and moves the rest to quarantine/.',
     parse: oneOf(['strict', 'truncate_at_corruption'] as const),
   }),
   walPostgresUri: v({

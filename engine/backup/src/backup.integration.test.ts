@@ -38,6 +38,9 @@ async function tmp(prefix = 'veloz-bk-'): Promise<string> {
 function engineEnv(wal: string): Record<string, string> {
   return {
     VELOZ_WAL_DIR: wal,
+    // Who the engine says it is: `veloz backup` refuses another deployment or pair.
+    VELOZ_DEPLOYMENT_NAME: 'prod',
+    VELOZ_PAIR_INDEX: '0',
     VELOZ_SIM_TICK_MS: '0',
     VELOZ_ORDER_RATE_LIMIT: '1000000',
     VELOZ_RISK_MAX_OPEN_ORDERS: '1000000',

@@ -32,6 +32,8 @@ export interface BackupOptions {
   /** Abort when the engine sends nothing for this long. */
   timeoutMs?: number;
   log?: (msg: string) => void;
+  /** Store the backup although the engine's identity does not match (see checkIdentity). */
+  force?: boolean;
 }
 
 export interface BackupResult {
@@ -112,7 +114,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
         `the engine at ${opts.engineUrl} answered ${res.statusCode} to GET /api/wal/backup: ${text}`,
       );
     }
-    return await receive(opts, readTar(res as AsyncIterable<Buffer>), known, base, startedAt);
+    return await receive(opts, readTar(res as AsyncIterable<Buffer>), known, base, startedAt, prev);
   } finally {
     // Whatever the engine still sends (nothing, normally) is not needed.
     res.destroy();
@@ -125,6 +127,7 @@ async function receive(
   known: Map<string, ManifestSegment>,
   base: string,
   startedAt: number,
+  prev: BackupRef | null,
 ): Promise<BackupResult> {
   const { store } = opts;
   const next = async (): Promise<TarEntry | null> => {
@@ -139,6 +142,7 @@ async function receive(
   for await (const c of first.body) chunks.push(c);
   const index = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SnapshotIndex;
   if (index.format !== SNAPSHOT_FORMAT) throw new BackupError(`unsupported snapshot format ${index.format}`);
+  checkIdentity(opts, index, prev);
 
   const segments: ManifestSegment[] = [];
   const sentFiles: string[] = [];
@@ -213,6 +217,7 @@ async function receive(
     format: MANIFEST_FORMAT,
     deployment: opts.deployment,
     pair: opts.pair,
+    identity: index.identity ?? null,
     engineUrl: opts.engineUrl,
     createdAt: new Date(startedAt).toISOString(),
     createdAtMs: startedAt,
@@ -232,4 +237,44 @@ async function receive(
   const body = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
   await store.write(key, body, body.length);
   return { name, key, manifest, sentFiles };
+}
+
+/**
+ * Refuses (unless `force`) to store another engine's history under this deployment and pair: the
+ * engine must say it is that deployment and pair, hold the WAL the newest backup came from, and
+ * hold at least the records that backup holds (fewer means acknowledged records were lost).
+ */
+function checkIdentity(opts: BackupOptions, index: SnapshotIndex, prev: BackupRef | null): void {
+  const log = opts.log ?? (() => undefined);
+  const id = index.identity;
+  const problems: string[] = [];
+  if (!id) {
+    log(
+      `the engine at ${opts.engineUrl} does not say which engine it is (an older version): identity not checked`,
+    );
+  } else {
+    if (id.deployment !== opts.deployment || id.pair !== opts.pair) {
+      problems.push(
+        `the engine at ${opts.engineUrl} is deployment ${id.deployment} pair ${id.pair}, not deployment ${opts.deployment} pair ${opts.pair}`,
+      );
+    }
+    const before = prev?.manifest.identity;
+    if (prev && before && before.walId !== id.walId) {
+      problems.push(
+        `the engine's WAL id ${id.walId} is not ${before.walId}, the WAL id of the newest backup ${prev.name} (another engine, a wiped WAL, or a restore from PostgreSQL)`,
+      );
+    } else if (prev && before && index.sequence < prev.manifest.sequence) {
+      problems.push(
+        `the engine's WAL ends at sequence ${index.sequence}, but the newest backup ${prev.name} of the same WAL holds records up to ${prev.manifest.sequence}: acknowledged records are missing on the engine (restore them from that backup)`,
+      );
+    }
+  }
+  if (problems.length === 0) return;
+  if (opts.force) {
+    for (const p of problems) log(`--force: storing the backup although ${p}`);
+    return;
+  }
+  throw new BackupError(
+    `refusing to back up: ${problems.join('; ')}. Check, then run with --force to store it anyway`,
+  );
 }

@@ -36,6 +36,11 @@ Options:
   --retention-days N    afterwards delete backups older than N days, never the newest complete
                         one (VELOZ_BACKUP_RETENTION_DAYS; no retention when absent)
   --timeout-seconds S   give up when the engine sends nothing for S seconds (VELOZ_BACKUP_TIMEOUT_SECONDS, 60)
+  --force               store the backup although the engine's identity does not match
+                        (VELOZ_BACKUP_FORCE): without it the backup is refused when the engine
+                        says it is another deployment or pair, holds another WAL (WAL id) than
+                        the newest backup, or ends before the sequence that backup holds
+                        (acknowledged records lost on the engine)
   -h, --help            show this help
 
 ${S3_HELP}`;
@@ -56,7 +61,9 @@ Options:
   --to DIR                WAL directory to create (VELOZ_RESTORE_TO)
   --up-to-sequence S      restore records up to sequence S (VELOZ_RESTORE_UP_TO_SEQUENCE)
   --up-to-time T          restore records written at or before T, RFC 3339 (VELOZ_RESTORE_UP_TO_TIME)
-  --force                 empty a non-empty --to first (VELOZ_RESTORE_FORCE)
+  --force                 empty a non-empty --to first, and restore a backup whose engine said
+                          it was another deployment or pair (VELOZ_RESTORE_FORCE); without it
+                          that backup is refused
   --if-empty              do nothing (exit 0) when --to already holds a WAL, e.g. in an init
                           container on a pod restart (VELOZ_RESTORE_IF_EMPTY); a --to with
                           files but no WAL is restored into, and the files are named
@@ -186,6 +193,7 @@ export async function backupCommand(argv: string[], env: Env = process.env): Pro
     dest: { type: 'string' },
     'retention-days': { type: 'string' },
     'timeout-seconds': { type: 'string' },
+    force: { type: 'boolean' },
     ...S3_FLAGS,
     help: { type: 'boolean', short: 'h' },
   });
@@ -209,10 +217,19 @@ export async function backupCommand(argv: string[], env: Env = process.env): Pro
     pick(values['timeout-seconds'], env, 'VELOZ_BACKUP_TIMEOUT_SECONDS') ?? '60',
     1,
   );
+  const force = values.force ?? bool('force', env['VELOZ_BACKUP_FORCE']) ?? false;
   const store = openStore('dest', dest, values, env);
   try {
     const t0 = performance.now();
-    const r = await runBackup({ engineUrl, deployment, pair, store, timeoutMs: timeout * 1000, log: say });
+    const r = await runBackup({
+      engineUrl,
+      deployment,
+      pair,
+      store,
+      timeoutMs: timeout * 1000,
+      log: say,
+      force,
+    });
     const retention =
       retentionDays === undefined
         ? undefined
@@ -328,7 +345,7 @@ export async function restoreCommand(argv: string[], env: Env = process.env): Pr
     }
     let r: RestoreResult;
     if (store) {
-      r = await restoreFromStore({ store, deployment: sourceDeployment, pair, to, target, log: say });
+      r = await restoreFromStore({ store, deployment: sourceDeployment, pair, to, target, log: say, force });
     } else {
       const file =
         pick(values['postgres-uri-file'], env, 'VELOZ_WAL_POSTGRES_URI_FILE') ?? DEFAULT_POSTGRES_URI_FILE;

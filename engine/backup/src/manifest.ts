@@ -6,6 +6,7 @@
 // Segment bytes are shared between backups: a sealed segment is stored once, and the current
 // segment only grows, so each backup stores its growth since the previous one. A backup exists
 // (is complete) once its manifest does; the manifest is written last.
+import type { EngineIdentity } from '@veloz/wal/snapshot-format';
 import { StoreError, joinKey, type Store } from './store.ts';
 
 export const MANIFEST_FORMAT = 'veloz-wal-backup/1';
@@ -37,6 +38,8 @@ export interface Manifest {
   format: string;
   deployment: string;
   pair: number;
+  /** The engine's own account of who it is and which WAL it holds (absent: an older engine or backup). */
+  identity?: EngineIdentity | null;
   engineUrl: string;
   createdAt: string;
   createdAtMs: number;

@@ -19,6 +19,9 @@ async function tmp(prefix = 'veloz-rt-'): Promise<string> {
 
 const engineEnv = (wal: string) => ({
   VELOZ_WAL_DIR: wal,
+  // Who the engine says it is: `veloz backup` refuses another deployment or pair.
+  VELOZ_DEPLOYMENT_NAME: 'prod',
+  VELOZ_PAIR_INDEX: '0',
   VELOZ_SIM_TICK_MS: '0',
   VELOZ_ORDER_RATE_LIMIT: '1000000',
   VELOZ_ORDER_HISTORY: '100000',

@@ -7,6 +7,7 @@ import { mkdir, open, readdir, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecordType } from '@veloz/wal/format';
 import { firstRecordHeader } from '@veloz/wal/reader';
+import { newWalId, writeMark } from '@veloz/wal/mark';
 import { CURRENT_SEGMENT, fsyncDir, listSegments } from '@veloz/wal/segments';
 import { listPair, pairDir, readManifest, type BackupRef, type Manifest } from './manifest.ts';
 import { joinKey, type Store } from './store.ts';
@@ -115,6 +116,8 @@ export interface StoreRestoreOptions {
   to: string;
   target: Target;
   log?: (msg: string) => void;
+  /** Restore although the engine that made the backup says it was another deployment or pair. */
+  force?: boolean;
 }
 
 export async function listBackups(store: Store, base: string): Promise<BackupRef[]> {
@@ -136,6 +139,17 @@ export async function restoreFromStore(opts: StoreRestoreOptions): Promise<Resto
   );
   if (m.deployment !== opts.deployment || m.pair !== opts.pair) {
     log(`note: the backup was taken from deployment ${m.deployment} pair ${m.pair}`);
+  }
+  const id = m.identity;
+  if (!id) {
+    log(`backup ${ref.name} does not say which engine made it (an older backup): identity not checked`);
+  } else if (id.deployment !== opts.deployment || id.pair !== opts.pair) {
+    const why = `backup ${ref.name} holds the WAL of deployment ${id.deployment} pair ${id.pair} (WAL id ${id.walId}), not of deployment ${opts.deployment} pair ${opts.pair}`;
+    if (!opts.force)
+      throw new RestoreError(
+        `refusing to restore: ${why}. Check, then run with --force to restore it anyway`,
+      );
+    log(`--force: restoring although ${why}`);
   }
   const staging = await stagingDir(opts.to);
   try {
@@ -228,6 +242,9 @@ export async function restoreFromStore(opts: StoreRestoreOptions): Promise<Resto
     }
     if (lastSeq === 0) throw new RestoreError(`backup ${ref.name}: nothing to restore before the target`);
     await checkMaterialised(staging, lastSeq, lastSeq);
+    // The restored WAL keeps the id of the one backed up, and its high-water mark vouches for
+    // every restored record (mark.ts).
+    await writeMark(staging, { walId: id?.walId ?? newWalId(), durableSequence: lastSeq });
     const files = await commit(staging, opts.to);
     return {
       source: `${store.location}/${base}`,

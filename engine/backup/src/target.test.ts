@@ -29,6 +29,13 @@ describe('inspectTarget', () => {
     });
   });
 
+  it('holds no WAL with only a side file (wal.json), and names it', async () => {
+    await put('wal.json', '{}');
+    expect(await inspectTarget(dir)).toEqual({ wal: [], emptySegments: [], other: ['wal.json'] });
+    const p = await prepareTarget(dir, 'refuse');
+    expect(p).toMatchObject({ ready: false, holdsWal: false, reason: 'holds no WAL, but: wal.json' });
+  });
+
   it('holds a WAL when a sealed segment is damaged from its first byte (acked orders may be behind it)', async () => {
     const bytes = Buffer.concat([record(1), record(2)]);
     bytes.writeUInt8(bytes.readUInt8(33) ^ 0xff, 33);

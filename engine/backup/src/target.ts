@@ -10,6 +10,7 @@ import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDirectory } from '@veloz/common/directory';
 import { verifyWal } from '@veloz/wal/recovery';
+import { MARK_FILE } from '@veloz/wal/segments';
 
 /** Entries that do not make a target "non-empty" (a fresh ext4 volume has lost+found). */
 const IGNORED = new Set(['lost+found']);
@@ -40,7 +41,10 @@ export async function inspectTarget(dir: string): Promise<TargetContents> {
   }
   out.other = report.strayFiles.filter((e) => !ignored(e)).sort();
   // A quarantine/ directory is recovery's, not a WAL; it counts as something the target holds.
-  if ((await readdir(dir)).includes(QUARANTINE)) out.other.push(`${QUARANTINE}/`);
+  const names = await readdir(dir);
+  if (names.includes(QUARANTINE)) out.other.push(`${QUARANTINE}/`);
+  // So does a WAL's side file without segments (a restore writes its own).
+  if (names.includes(MARK_FILE)) out.other.push(MARK_FILE);
   return out;
 }
 

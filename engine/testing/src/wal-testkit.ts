@@ -11,7 +11,7 @@ import { RecordType, type RawRecord } from '@veloz/wal/format';
 import { decodeOrderRecord, encodeOrderRecord, type OrderRecord } from '@veloz/wal/payloads';
 import { scanForRecords } from '@veloz/wal/reader';
 import { recoverWal, type Recovered, type RecoveryMode } from '@veloz/wal/recovery';
-import { CURRENT_SEGMENT, SEALED_SEGMENT } from '@veloz/wal/segments';
+import { CURRENT_SEGMENT, MARK_FILE, SEALED_SEGMENT } from '@veloz/wal/segments';
 import { WalWriter, type WalFile, type WalWriterOptions } from '@veloz/wal/writer';
 
 export class TempDirs {
@@ -24,7 +24,11 @@ export class TempDirs {
   }
 
   async cleanup(): Promise<void> {
-    await Promise.all(this.dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+    // Retries: a writer a test abandoned (a simulated crash) may still write its high-water mark
+    // into a directory while it is being removed.
+    await Promise.all(
+      this.dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 })),
+    );
   }
 }
 
@@ -372,11 +376,15 @@ export function stateAt(f: Pick<LogFixture, 'stateAfter'>, seq: number): unknown
   return f.stateAfter.get(best);
 }
 
-/** Every file under `dir` (relative path -> bytes), quarantine/ included. */
+/**
+ * Every file under `dir` (relative path -> bytes), quarantine/ included, but not the side file
+ * (wal.json): it holds no records and is rewritten by design.
+ */
 export async function filesUnder(dir: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   const walk = async (d: string, rel: string): Promise<void> => {
     for (const e of await readdir(d, { withFileTypes: true })) {
+      if (rel === '' && e.name === MARK_FILE) continue;
       if (e.isDirectory()) await walk(join(d, e.name), `${rel}${e.name}/`);
       else out.set(`${rel}${e.name}`, await readFile(join(d, e.name)));
     }

@@ -9,8 +9,10 @@ export const WAL_HELP = `Usage: veloz wal verify DIR
        veloz wal inspect DIR [--from SEQ] [--limit N]
 
 verify   checks every record of every segment and prints a JSON summary (segments, entries,
-         last sequence, corrupt records, torn-tail bytes). Exit code: 0 healthy, 1 corrupt,
-         3 only a torn tail (an interrupted write; the engine repairs it on start), 2 usage.
+         last sequence, corrupt records, torn-tail bytes, the WAL id and high-water mark of
+         wal.json). Records the mark says were durable but the log no longer holds are a
+         problem. Exit code: 0 healthy, 1 corrupt or records missing, 3 only a torn tail (an
+         interrupted write; the engine repairs it on start), 2 usage.
 inspect  prints one JSON line per record (sequence, time, type, segment, offset, payload).
 
 Neither command changes anything in DIR.`;
@@ -51,6 +53,9 @@ export async function walCommand(argv: string[]): Promise<number> {
       firstSequence: r.firstSequence,
       lastSequence: r.lastSequence,
       checkpointSequence: r.checkpointSequence,
+      // null: a WAL directory from before wal.json (the engine creates it on its next start).
+      walId: r.mark?.walId ?? null,
+      durableMark: r.mark?.durableSequence ?? null,
       corruptRecords: r.corruptRecords,
       tornTailBytes: r.tornTailBytes,
       problems: r.problems,

@@ -1,6 +1,7 @@
 // Damage that a crash cannot explain -- bit flips, missing segments, records that do not follow
 // -- must never be repaired silently: strict recovery refuses with the file and offset, verify
-// reports it, and truncate_at_corruption keeps the valid prefix and moves the rest to quarantine/.
+// reports it, and truncate_at_corruption recovers from the newest intact checkpoint through every
+// valid record after it, moving the rest to quarantine/.
 import { appendFile, cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,8 +85,8 @@ function appendOne(h: Harness): number {
 }
 
 /**
- * truncate_at_corruption: recovers exactly the records before the damage, keeps every byte that
- * was there (the damaged file and everything after it in quarantine/), and the writer can go on.
+ * truncate_at_corruption: recovers exactly the records up to `keptUpTo`, keeps every byte that
+ * was there (whatever is not kept in quarantine/), and the writer can go on.
  */
 async function expectTruncatedRecovery(dir: string, keptUpTo: number): Promise<void> {
   const before = await filesUnder(dir);
@@ -173,36 +174,39 @@ describe('a bit flip in a sealed segment', () => {
     },
   ];
 
-  it.each(cases)('in $name is refused, reported and truncated on request', async ({ where, bit }) => {
-    const segment = sealed[1]!;
-    const recs = await segmentRecords(log.dir, segment);
-    const { at, record } = where(recs);
-    const offset = recs[record]!.offset;
-    const keptUpTo = recs[record]!.seq - 1;
-    const dir = await copyLog();
-    await flipBit(join(dir, segment), at, bit);
-    const damaged = await filesUnder(dir);
+  // Every later segment starts with a checkpoint, so truncate mode loses nothing.
+  it.each(cases)(
+    'in $name is refused, reported, and recovered in full on request',
+    async ({ where, bit }) => {
+      const segment = sealed[1]!;
+      const recs = await segmentRecords(log.dir, segment);
+      const { at, record } = where(recs);
+      const offset = recs[record]!.offset;
+      const dir = await copyLog();
+      await flipBit(join(dir, segment), at, bit);
+      const damaged = await filesUnder(dir);
 
-    const err = await recoveryError(dir);
-    expect(err.file).toBe(join(dir, segment));
-    expect(err.offset).toBe(offset);
-    expect(err.message).toContain(`${join(dir, segment)} at offset ${offset}`);
-    expect(err.message).toContain('truncate_at_corruption');
-    // A refused start changes nothing.
-    expect(missingContents(damaged, await filesUnder(dir))).toEqual([]);
-    expect(await readdir(dir)).not.toContain('quarantine');
+      const err = await recoveryError(dir);
+      expect(err.file).toBe(join(dir, segment));
+      expect(err.offset).toBe(offset);
+      expect(err.message).toContain(`${join(dir, segment)} at offset ${offset}`);
+      expect(err.message).toContain('truncate_at_corruption');
+      // A refused start changes nothing.
+      expect(missingContents(damaged, await filesUnder(dir))).toEqual([]);
+      expect(await readdir(dir)).not.toContain('quarantine');
 
-    const report = await verifyWal(dir);
-    expect(report.healthy).toBe(false);
-    expect(report.corruptRecords).toBeGreaterThanOrEqual(1);
-    expect(report.problems.some((p) => p.startsWith(`${segment}: offset ${offset}:`))).toBe(true);
-    expect(report.segments.find((s) => s.name === segment)?.problem).toMatchObject({
-      offset,
-      kind: 'corrupt',
-    });
+      const report = await verifyWal(dir);
+      expect(report.healthy).toBe(false);
+      expect(report.corruptRecords).toBeGreaterThanOrEqual(1);
+      expect(report.problems.some((p) => p.startsWith(`${segment}: offset ${offset}:`))).toBe(true);
+      expect(report.segments.find((s) => s.name === segment)?.problem).toMatchObject({
+        offset,
+        kind: 'corrupt',
+      });
 
-    await expectTruncatedRecovery(dir, keptUpTo);
-  });
+      await expectTruncatedRecovery(dir, log.lastSequence);
+    },
+  );
 
   it('in the zero padding is harmless: no data changed, everything recovers', async () => {
     const segment = sealed[1]!;
@@ -215,11 +219,11 @@ describe('a bit flip in a sealed segment', () => {
     expect(normalizedSnapshot(state)).toEqual(log.final);
   });
 
-  it('in the first sealed segment leaves nothing to replay in truncate mode but loses nothing', async () => {
+  it('in the first sealed segment loses nothing in truncate mode: the next one starts with a checkpoint', async () => {
     const dir = await copyLog();
     await flipBit(join(dir, sealed[0]!), 9, 0);
     expect((await recoveryError(dir)).offset).toBe(0);
-    await expectTruncatedRecovery(dir, 0);
+    await expectTruncatedRecovery(dir, log.lastSequence);
   });
 });
 
@@ -290,7 +294,6 @@ describe('segments', () => {
   it('a missing middle segment is detected', async () => {
     const dir = await copyLog();
     const gone = sealed[2]!;
-    const prev = await segmentRecords(dir, sealed[1]!);
     await rm(join(dir, gone));
     const err = await recoveryError(dir);
     expect(err.file).toBe(join(dir, sealed[3]!));
@@ -300,7 +303,9 @@ describe('segments', () => {
     expect(report.healthy).toBe(false);
     expect(report.problems.join('\n')).toContain(`${sealed[3]}: starts at sequence`);
     expect(report.problems.join('\n')).toContain('segment missing');
-    await expectTruncatedRecovery(dir, prev.at(-1)!.seq);
+    // The segments after the gap start with a checkpoint: truncate mode recovers all of them.
+    await expectTruncatedRecovery(dir, log.lastSequence);
+    expect(await readdir(dir)).not.toContain(sealed[0]);
   });
 
   it('a missing last sealed segment is detected at the current segment', async () => {

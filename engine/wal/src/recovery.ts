@@ -1,19 +1,14 @@
 // Opening a WAL directory after a crash: verify every segment, repair what an interrupted write
 // leaves behind, refuse (or, when told to, quarantine) real corruption, and replay from the
 // newest checkpoint. Nothing is ever deleted here: cut-off bytes go to quarantine/.
-import { mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RECORD_TYPE_NAMES, RecordType, type RawRecord } from './framing.ts';
 import { bufferReader } from './reader.ts';
 import { scanSegment, type SegmentScan } from './scan.ts';
-import {
-  CURRENT_SEGMENT,
-  QUARANTINE_DIR,
-  fsyncDir,
-  listSegments,
-  sealCurrentSegment,
-  sealedSegmentName,
-} from './segments.ts';
+import { missingRecords, newWalId, readMark, writeMark, type WalMark } from './mark.ts';
+import { Quarantine, salvage } from './salvage.ts';
+import { CURRENT_SEGMENT, MARK_FILE, fsyncDir, listSegments, sealCurrentSegment } from './segments.ts';
 
 export type RecoveryMode = 'strict' | 'truncate_at_corruption';
 
@@ -27,6 +22,9 @@ export class WalCorruptionError extends Error {
     this.offset = offset;
   }
 }
+
+/** Acknowledged records are gone from the end of the log (its high-water mark says so). */
+export class WalDataLossError extends Error {}
 
 export interface ReplayHandler {
   /** `timestamp`: when the checkpoint was written (ms since the epoch, from its record header). */
@@ -44,6 +42,8 @@ export interface WalReport {
   corruptRecords: number;
   tornTailBytes: number;
   checkpointSequence: number | null;
+  /** The side file's high-water mark and WAL id; null for a WAL made before side files. */
+  mark: WalMark | null;
   problems: string[];
   strayFiles: string[];
   actions: string[];
@@ -61,6 +61,8 @@ export interface Recovered {
   /** The segment to write next must begin with a checkpoint (older segments exist). */
   needsCheckpoint: boolean;
   replayedEntries: number;
+  /** The WAL's side file as recovery left it (see mark.ts). */
+  mark: WalMark;
 }
 
 interface Kept {
@@ -68,16 +70,6 @@ interface Kept {
   buf: Buffer;
   start: number;
   end: number;
-}
-
-async function writeDurable(path: string, data: Buffer): Promise<void> {
-  const fh = await open(path, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 function emptyReport(dir: string, stray: string[]): WalReport {
@@ -91,6 +83,7 @@ function emptyReport(dir: string, stray: string[]): WalReport {
     corruptRecords: 0,
     tornTailBytes: 0,
     checkpointSequence: null,
+    mark: null,
     problems: [],
     strayFiles: stray,
     actions: [],
@@ -116,6 +109,13 @@ export async function verifyWal(
     report.problems.push(
       `log starts at sequence ${report.firstSequence} with no checkpoint: earlier segments are missing`,
     );
+  }
+  try {
+    report.mark = await readMark(dir);
+    const missing = missingRecords(report.mark, report.lastSequence);
+    if (missing) report.problems.push(missing);
+  } catch (err) {
+    report.problems.push(err instanceof Error ? err.message : String(err));
   }
   report.healthy = report.problems.length === 0;
   return report;
@@ -147,7 +147,11 @@ const REPLAY_HINT =
 
 const STRICT_HINT =
   'Refusing to start: acknowledged orders may be in or after the damaged record. Restore the WAL from a backup, ' +
-  'or set VELOZ_WAL_RECOVERY_MODE=truncate_at_corruption to recover up to the damage (the rest is moved to quarantine/)';
+  'or set VELOZ_WAL_RECOVERY_MODE=truncate_at_corruption to recover from the newest intact checkpoint through every valid record after it (the rest is moved to quarantine/)';
+
+const LOSS_HINT =
+  'Refusing to start: those orders were acknowledged. Restore the WAL from a backup (or from PostgreSQL shipping), ' +
+  'or set VELOZ_WAL_RECOVERY_MODE=truncate_at_corruption to accept the loss';
 
 /**
  * Recovers `dir` for writing: repairs a torn tail, finishes an interrupted rotation, handles
@@ -160,116 +164,29 @@ export async function recoverWal(
   now: () => number = Date.now,
 ): Promise<Recovered> {
   await mkdir(dir, { recursive: true });
-  const { segments: files, stray } = await listSegments(dir);
-  const sealedNumbers = files.flatMap((s) => (s.number === null ? [] : [s.number]));
-  const report = emptyReport(dir, stray);
-  let kept: Kept[] = [];
-  let prevLast: number | null = null;
-  let maxSealed = sealedNumbers.at(-1) ?? 0;
-  const quarantineDir = join(dir, QUARANTINE_DIR);
-  const quarantine = async (name: string, data?: Buffer): Promise<string> => {
-    await mkdir(quarantineDir, { recursive: true });
-    // Never overwrite an earlier quarantined file (same clock reading, or a clock set back).
-    let target = join(quarantineDir, `${now()}-${name}`);
-    for (let i = 1; await exists(target); i++) target = join(quarantineDir, `${now()}-${i}-${name}`);
-    if (data) await writeDurable(target, data);
-    else await rename(join(dir, name), target);
-    await fsyncDir(quarantineDir);
-    report.actions.push(`moved ${data ? 'bytes of ' : ''}${name} to ${target}`);
-    return target;
-  };
-
-  let currentSize = 0;
-  let currentExists = files.at(-1)?.number === null;
-  for (let i = 0; i < files.length; i++) {
-    const f = files[i]!;
-    const buf = await readFile(join(dir, f.name));
-    const scan = scanSegment(buf, f.name, f.number);
-    report.segments.push(scan);
-    const gap = scan.firstSeq !== null && prevLast !== null && scan.firstSeq !== prevLast + 1;
-    absorb(report, scan, prevLast);
-    const corruptAt = gap ? 0 : scan.problem?.kind === 'corrupt' ? scan.problem.offset : null;
-    if (corruptAt !== null) {
-      const reason = gap
-        ? `starts at sequence ${scan.firstSeq}, expected ${prevLast! + 1}`
-        : scan.problem!.reason;
-      if (mode === 'strict') throw new WalCorruptionError(join(dir, f.name), corruptAt, reason, STRICT_HINT);
-      // Keep the valid prefix; everything from the damage on is set aside.
-      let prefix = buf.subarray(0, corruptAt);
-      let prefixScan = scanSegment(prefix, CURRENT_SEGMENT, null);
-      for (const later of files.slice(i)) await quarantine(later.name);
-      if (f.number !== null) {
-        const before = f.number;
-        maxSealed = sealedNumbers.filter((n) => n < before).at(-1) ?? 0;
-      }
-      let keptAs = CURRENT_SEGMENT;
-      if (prefixScan.rotation !== null && prefixScan.rotation > maxSealed) {
-        // The prefix is a whole segment, rotation record included: keep it sealed, as if an
-        // interrupted rotation were being finished, so the writer never appends after it.
-        keptAs = sealedSegmentName(prefixScan.rotation);
-        maxSealed = prefixScan.rotation;
-        await writeDurable(join(dir, keptAs), prefix);
-        await writeDurable(join(dir, CURRENT_SEGMENT), Buffer.alloc(0));
-        currentSize = 0;
-      } else {
-        if (prefixScan.rotationOffset !== null) {
-          // Its name is taken, so the rotation record (which carries no data; the original
-          // file is in quarantine/) is left out instead.
-          prefix = prefix.subarray(0, prefixScan.rotationOffset);
-          prefixScan = scanSegment(prefix, CURRENT_SEGMENT, null);
-        }
-        await writeDurable(join(dir, CURRENT_SEGMENT), prefix);
-        currentSize = prefix.length;
-      }
-      await fsyncDir(dir);
-      report.actions.push(`recovered ${f.name} up to offset ${corruptAt} (${reason}) as ${keptAs}`);
-      kept = keep(kept, keptAs, prefix, prefixScan);
-      report.lastSequence = prefixScan.lastSeq ?? prevLast ?? 0;
-      currentExists = true;
-      break;
-    }
-    if (f.number === null) {
-      currentSize = scan.validEnd;
-      if (scan.problem?.kind === 'torn-tail') {
-        await quarantine(`torn-tail-after-${scan.lastSeq ?? prevLast ?? 0}.bin`, buf.subarray(scan.validEnd));
-        const fh = await open(join(dir, CURRENT_SEGMENT), 'r+');
-        try {
-          await fh.truncate(scan.validEnd);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        report.actions.push(
-          `truncated torn tail of ${scan.size - scan.validEnd} bytes from ${CURRENT_SEGMENT}`,
-        );
-      }
-    }
-    kept = keep(kept, f.name, buf.subarray(0, scan.validEnd), scan);
-    if (scan.lastSeq !== null) prevLast = scan.lastSeq;
-    if (f.number === null && scan.rotation !== null) {
-      // The process died between the rotation record and the rename: finish the rotation.
-      const sealedAs = await sealCurrentSegment(dir, scan.rotation);
-      await fsyncDir(dir);
-      report.actions.push(`sealed ${CURRENT_SEGMENT} as ${sealedAs} (interrupted rotation)`);
-      for (const k of kept) if (k.name === CURRENT_SEGMENT) k.name = sealedAs;
-      maxSealed = Math.max(maxSealed, scan.rotation);
-      currentSize = 0;
-      currentExists = false;
-    }
+  let pass: Pass;
+  try {
+    pass = await repairPass(dir, now);
+  } catch (err) {
+    if (mode === 'strict' || !(err instanceof WalCorruptionError)) throw err;
+    // What the damaged log looked like, for the report: the salvage changes it.
+    const damaged = await verifyWal(dir);
+    const salvaged = await salvage(dir, now);
+    if (salvaged === null) throw err;
+    pass = await repairPass(dir, now);
+    const r = pass.report;
+    r.problems = [...damaged.problems, ...r.problems];
+    r.corruptRecords += damaged.corruptRecords;
+    r.actions = [...salvaged.actions, `recovered up to sequence ${salvaged.keptUpTo}`, ...r.actions];
   }
-  const first = kept[0];
-  if (
-    first &&
-    report.checkpointSequence === null &&
-    report.firstSequence !== null &&
-    report.firstSequence !== 1
-  ) {
-    throw new WalCorruptionError(
-      join(dir, report.segments[0]!.name),
-      0,
-      `log starts at sequence ${report.firstSequence} with no checkpoint (earlier segments are missing)`,
-      STRICT_HINT,
-    );
+  const { report, kept } = pass;
+  const found = await readMark(dir);
+  report.mark = found;
+  const missing = missingRecords(found, report.lastSequence);
+  if (missing !== null) {
+    if (mode === 'strict') throw new WalDataLossError(`WAL ${dir}: ${missing}. ${LOSS_HINT}`);
+    report.problems.push(missing);
+    report.actions.push(`accepted the loss of records after ${report.lastSequence} (truncate_at_corruption)`);
   }
   let last: RawRecord | null = null;
   let replayedEntries = 0;
@@ -299,20 +216,126 @@ export async function recoverWal(
     }
   }
   report.healthy = report.problems.length === 0;
-  if (!currentExists && currentSize === 0) {
+  if (!pass.currentExists && pass.currentSize === 0) {
     await writeFile(join(dir, CURRENT_SEGMENT), Buffer.alloc(0), { flag: 'a' });
     await fsyncDir(dir);
+  }
+  let mark = found;
+  if (mark === null || mark.durableSequence !== report.lastSequence) {
+    // What a crashed process wrote may still be in the page cache only: sync it before the mark
+    // vouches for it.
+    await syncFile(join(dir, CURRENT_SEGMENT));
+    mark = await writeMark(
+      dir,
+      { walId: found?.walId ?? newWalId(), durableSequence: report.lastSequence },
+      now,
+    );
+    if (found === null && report.lastSequence > 0) {
+      report.actions.push(
+        `created ${MARK_FILE} (WAL id ${mark.walId}) for a WAL directory made before it: whether records were lost before this start cannot be checked`,
+      );
+    }
   }
   return {
     report,
     lastSequence: report.lastSequence,
     lastTimestamp: last?.timestamp ?? 0,
-    nextSealedNumber: maxSealed + 1,
+    nextSealedNumber: pass.maxSealed + 1,
     sealedSegments: (await listSegments(dir)).segments.filter((s) => s.number !== null).map((s) => s.name),
-    currentSize,
-    needsCheckpoint: currentSize === 0 && maxSealed > 0,
+    currentSize: pass.currentSize,
+    needsCheckpoint: pass.currentSize === 0 && pass.maxSealed > 0,
     replayedEntries,
+    mark,
   };
+}
+
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+interface Pass {
+  report: WalReport;
+  kept: Kept[];
+  currentSize: number;
+  currentExists: boolean;
+  maxSealed: number;
+}
+
+/**
+ * Scans every segment, repairs what a crash leaves behind (a torn tail, an interrupted rotation)
+ * and refuses anything else with the file and offset of the damage.
+ */
+async function repairPass(dir: string, now: () => number): Promise<Pass> {
+  const { segments: files, stray } = await listSegments(dir);
+  const report = emptyReport(dir, stray);
+  const q = new Quarantine(dir, now);
+  report.actions = q.actions;
+  let kept: Kept[] = [];
+  let prevLast: number | null = null;
+  let maxSealed = files.flatMap((s) => (s.number === null ? [] : [s.number])).at(-1) ?? 0;
+  let currentSize = 0;
+  let currentExists = files.at(-1)?.number === null;
+  for (const f of files) {
+    const buf = await readFile(join(dir, f.name));
+    const scan = scanSegment(buf, f.name, f.number);
+    report.segments.push(scan);
+    const gap = scan.firstSeq !== null && prevLast !== null && scan.firstSeq !== prevLast + 1;
+    absorb(report, scan, prevLast);
+    const corruptAt = gap ? 0 : scan.problem?.kind === 'corrupt' ? scan.problem.offset : null;
+    if (corruptAt !== null) {
+      const reason = gap
+        ? `starts at sequence ${scan.firstSeq}, expected ${prevLast! + 1}`
+        : scan.problem!.reason;
+      throw new WalCorruptionError(join(dir, f.name), corruptAt, reason, STRICT_HINT);
+    }
+    if (f.number === null) {
+      currentSize = scan.validEnd;
+      if (scan.problem?.kind === 'torn-tail') {
+        await q.put(`torn-tail-after-${scan.lastSeq ?? prevLast ?? 0}.bin`, buf.subarray(scan.validEnd));
+        const fh = await open(join(dir, CURRENT_SEGMENT), 'r+');
+        try {
+          await fh.truncate(scan.validEnd);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        report.actions.push(
+          `truncated torn tail of ${scan.size - scan.validEnd} bytes from ${CURRENT_SEGMENT}`,
+        );
+      }
+    }
+    kept = keep(kept, f.name, buf.subarray(0, scan.validEnd), scan);
+    if (scan.lastSeq !== null) prevLast = scan.lastSeq;
+    if (f.number === null && scan.rotation !== null) {
+      // The process died between the rotation record and the rename: finish the rotation.
+      const sealedAs = await sealCurrentSegment(dir, scan.rotation);
+      await fsyncDir(dir);
+      report.actions.push(`sealed ${CURRENT_SEGMENT} as ${sealedAs} (interrupted rotation)`);
+      for (const k of kept) if (k.name === CURRENT_SEGMENT) k.name = sealedAs;
+      maxSealed = Math.max(maxSealed, scan.rotation);
+      currentSize = 0;
+      currentExists = false;
+    }
+  }
+  if (
+    kept.length > 0 &&
+    report.checkpointSequence === null &&
+    report.firstSequence !== null &&
+    report.firstSequence !== 1
+  ) {
+    throw new WalCorruptionError(
+      join(dir, report.segments[0]!.name),
+      0,
+      `log starts at sequence ${report.firstSequence} with no checkpoint (earlier segments are missing)`,
+      STRICT_HINT,
+    );
+  }
+  return { report, kept, currentSize, currentExists, maxSealed };
 }
 
 /** Keeps only the segments needed to replay from the newest checkpoint. */
@@ -321,13 +344,4 @@ function keep(kept: Kept[], name: string, buf: Buffer, scan: SegmentScan): Kept[
     return [{ name, buf, start: scan.lastCheckpointOffset, end: scan.validEnd }];
   kept.push({ name, buf, start: 0, end: Math.min(scan.validEnd, buf.length) });
   return kept;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

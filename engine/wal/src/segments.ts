@@ -7,6 +7,9 @@ export const CURRENT_SEGMENT = 'orders_current.wal';
 export const SEALED_SEGMENT = /^orders_(\d{16})\.wal$/;
 /** Where recovery sets aside the bytes it cuts off (never a stray entry). */
 export const QUARANTINE_DIR = 'quarantine';
+/** The WAL's identity and durable high-water mark (mark.ts); it and its temp files are not stray. */
+export const MARK_FILE = 'wal.json';
+const MARK_FILES = /^wal\.json(\.\d+-\d+\.tmp)?$/;
 
 export function sealedSegmentName(n: number): string {
   return `orders_${String(n).padStart(16, '0')}.wal`;
@@ -21,7 +24,7 @@ export interface Segment {
 export interface SegmentListing {
   /** Sealed segments oldest first, then orders_current.wal when it exists. */
   segments: Segment[];
-  /** Entries that are not segments (quarantine/ aside). */
+  /** Entries that are not segments (quarantine/ and wal.json aside). */
   stray: string[];
 }
 
@@ -37,6 +40,7 @@ export async function listSegments(dir: string): Promise<SegmentListing> {
     const m = e.isFile() ? SEALED_SEGMENT.exec(name) : null;
     if (m) sealed.push({ name, number: Number(m[1]) });
     else if (name === CURRENT_SEGMENT && e.isFile()) hasCurrent = true;
+    else if (MARK_FILES.test(name) && e.isFile()) continue;
     else if (name !== QUARANTINE_DIR || !e.isDirectory()) stray.push(name);
   }
   sealed.sort((a, b) => a.number - b.number);

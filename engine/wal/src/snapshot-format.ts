@@ -16,11 +16,21 @@ export interface SnapshotFile {
   sendFrom: number;
 }
 
+/** Which engine and which WAL a snapshot (and a backup made of it) comes from. */
+export interface EngineIdentity {
+  deployment: string;
+  pair: number;
+  /** Made once with the WAL (wal.json); a restore carries it over. */
+  walId: string;
+}
+
 export interface SnapshotIndex {
   format: string;
   sequence: number;
   createdAt: number;
   files: SnapshotFile[];
+  /** Absent from engines older than identities. */
+  identity?: EngineIdentity;
 }
 
 /** Parses `have` (`id:length,...`); ids that do not parse are ignored (sent in full). */

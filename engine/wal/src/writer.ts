@@ -4,6 +4,7 @@
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecordType, alignedSize, encodeRecord } from './framing.ts';
+import { writeMark } from './mark.ts';
 import { encodeRotation } from './payloads.ts';
 import type { Recovered } from './recovery.ts';
 import { CURRENT_SEGMENT, fsyncDir, sealCurrentSegment } from './segments.ts';
@@ -50,6 +51,12 @@ export interface WalWriterOptions {
   sync: boolean;
   /** Order records between checkpoints (0 = only at rotation). */
   checkpointInterval: number;
+  /**
+   * With `sync`, the high-water mark (mark.ts) also follows the durable sequence at most this
+   * long after a batch (besides every checkpoint and rotation): at most two fsyncs per interval,
+   * off the acknowledgement path. 0 turns that off.
+   */
+  markIntervalMs?: number;
   now?: () => number;
   hooks?: WalHooks;
   retry?: WalRetryOptions;
@@ -82,8 +89,9 @@ export class WalUnavailableError extends Error {
 const ROTATION_RECORD_BYTES = alignedSize(8);
 
 type QueueItem =
-  | { kind: 'record'; seq: number; buf: Buffer }
+  | { kind: 'record'; seq: number; buf: Buffer; checkpoint: boolean }
   | { kind: 'seal'; number: number }
+  | { kind: 'mark' }
   | { kind: 'barrier'; resolve: (s: WalSnapshot) => void; reject: (err: Error) => void };
 
 export interface WalSnapshotFile {
@@ -135,6 +143,10 @@ export class WalWriter {
   private failure: WalUnavailableError | null = null;
   private closed = false;
   private snapshotProvider: () => Buffer = () => Buffer.from('{}');
+  private readonly walId: string;
+  /** The sequence the mark on disk vouches for. */
+  private marked: number;
+  private markTimer: NodeJS.Timeout | null = null;
 
   private constructor(opts: WalWriter['opts'], file: WalFile, recovered: Recovered, sealedNames: string[]) {
     this.opts = opts;
@@ -145,12 +157,15 @@ export class WalWriter {
     this.sealedNames = sealedNames;
     this.seq = recovered.lastSequence;
     this.durable = recovered.lastSequence;
+    this.walId = recovered.mark.walId;
+    this.marked = recovered.mark.durableSequence;
   }
 
   static async open(options: WalWriterOptions, recovered: Recovered): Promise<WalWriter> {
     const opts = {
       now: Date.now,
       retry: DEFAULT_WAL_RETRY,
+      markIntervalMs: 1000,
       openFile: (p: string, f: string) => open(p, f),
       ...options,
       hooks: options.hooks ?? {},
@@ -227,15 +242,20 @@ export class WalWriter {
   private enqueueCheckpoint(): void {
     const payload = this.snapshotProvider();
     const timestamp = this.opts.now();
-    const seq = this.enqueue(RecordType.Checkpoint, payload, timestamp);
+    const seq = this.enqueue(RecordType.Checkpoint, payload, timestamp, true);
     this.sinceCheckpoint = 0;
     this.opts.hooks.onCheckpoint?.(seq, payload.length, timestamp);
   }
 
-  private enqueue(type: RecordType, payload: Uint8Array, timestamp: number = this.opts.now()): number {
+  private enqueue(
+    type: RecordType,
+    payload: Uint8Array,
+    timestamp: number = this.opts.now(),
+    checkpoint = false,
+  ): number {
     const seq = ++this.seq;
     const buf = encodeRecord(seq, timestamp, type, payload);
-    this.queue.push({ kind: 'record', seq, buf });
+    this.queue.push({ kind: 'record', seq, buf, checkpoint });
     this.segmentBytes += buf.length;
     this.loop ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushLoop());
     return seq;
@@ -310,6 +330,11 @@ export class WalWriter {
       this.queue.shift();
       return;
     }
+    if (head.kind === 'mark') {
+      if (this.durable > this.marked) await this.updateMark();
+      this.queue.shift();
+      return;
+    }
     if (head.kind === 'barrier') {
       this.queue.shift();
       // A failed snapshot (say, too many open files) fails the backup, not the WAL.
@@ -334,6 +359,10 @@ export class WalWriter {
     this.position = end;
     this.markDurable(batch[batch.length - 1]!.seq);
     this.opts.hooks.onBatch?.(batch.length, buf.length, fsyncSeconds);
+    // The high-water mark moves at checkpoints and rotations, off the acknowledgement path:
+    // the waiters above are already resolved, the next batch waits.
+    if (this.opts.sync && batch.some((b) => b.checkpoint)) await this.updateMark();
+    else this.scheduleMark();
   }
 
   /** Writes `buf` at the current position and returns where it ends (the position moves on commit). */
@@ -375,7 +404,11 @@ export class WalWriter {
         this.file = await this.opts.openFile(join(dir, CURRENT_SEGMENT), flags);
         stage.opened = true;
       }
+      // The rotation record is durable now; one directory sync covers the rename, the new segment
+      // and the new mark.
+      await writeMark(dir, { walId: this.walId, durableSequence: this.durable }, this.opts.now, false);
       await fsyncDir(dir);
+      this.marked = this.durable;
       this.position = 0;
       this.sealedNames.push(stage.name);
       stage.rotated = true;
@@ -395,6 +428,24 @@ export class WalWriter {
       this.opts.hooks.onRetentionDelete?.(old);
     }
     this.sealStage = null;
+  }
+
+  private async updateMark(): Promise<void> {
+    const seq = this.durable;
+    await writeMark(this.opts.dir, { walId: this.walId, durableSequence: seq }, this.opts.now);
+    this.marked = seq;
+  }
+
+  /** Queues a mark update `markIntervalMs` from now, unless one is pending. */
+  private scheduleMark(): void {
+    if (!this.opts.sync || this.opts.markIntervalMs <= 0 || this.markTimer !== null) return;
+    this.markTimer = setTimeout(() => {
+      this.markTimer = null;
+      if (this.closed || this.failure || this.durable <= this.marked) return;
+      this.queue.push({ kind: 'mark' });
+      this.loop ??= new Promise<void>((r) => setImmediate(r)).then(() => this.flushLoop());
+    }, this.opts.markIntervalMs);
+    this.markTimer.unref();
   }
 
   /**
@@ -444,8 +495,13 @@ export class WalWriter {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.retryTimer);
+    if (this.markTimer) clearTimeout(this.markTimer);
     while (this.loop) await this.loop;
-    if (!this.failure) await this.file.datasync();
+    if (!this.failure) {
+      await this.file.datasync();
+      this.durable = this.seq;
+      await this.updateMark();
+    }
     await this.file.close();
   }
 }

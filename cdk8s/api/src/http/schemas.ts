@@ -317,6 +317,7 @@ export const walStatusResponse = {
   type: 'object',
   additionalProperties: false,
   required: [
+    'identity',
     'dir',
     'lastSequence',
     'durableSequence',
@@ -330,6 +331,21 @@ export const walStatusResponse = {
     'error',
   ],
   properties: {
+    identity: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['deployment', 'pair', 'walId'],
+      description:
+        'which engine this is: `veloz backup` and `veloz restore` compare it with the deployment and pair they are given and with earlier backups',
+      properties: {
+        deployment: { type: 'string' },
+        pair: count,
+        walId: {
+          type: 'string',
+          description: 'made once with the WAL (wal.json); a restore carries it over',
+        },
+      },
+    },
     dir: { type: 'string' },
     lastSequence: { ...count, description: 'the last sequence written' },
     durableSequence: { ...count, description: 'the last sequence on disk (fdatasync-ed when sync is on)' },

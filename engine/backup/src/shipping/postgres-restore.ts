@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { RestoreResult, Target } from '../restore.ts';
 import { RecordType } from '@veloz/wal/format';
 import { SegmentRebuilder } from '@veloz/wal/rebuild';
+import { newWalId, writeMark } from '@veloz/wal/mark';
 import { verifyWal } from '@veloz/wal/recovery';
 import { fsyncDir } from '@veloz/wal/segments';
 import { quoteIdent, tableName } from './schema.ts';
@@ -125,6 +126,9 @@ export async function restoreFromPostgres(opts: PostgresRestoreOptions): Promise
     if (!report.healthy || report.lastSequence !== last) {
       throw new PostgresRestoreError(`the rebuilt WAL does not verify: ${report.problems.join('; ')}`);
     }
+    // PostgreSQL does not keep the WAL id: the rebuilt WAL gets a new one (the next backup to a
+    // store holding the old one's backups needs --force), and a mark for every rebuilt record.
+    await writeMark(staging, { walId: newWalId(), durableSequence: last });
     const files = (await readdir(staging)).sort();
     for (const f of files) await rename(join(staging, f), join(opts.to, f));
     await fsyncDir(opts.to);

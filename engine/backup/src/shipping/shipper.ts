@@ -36,6 +36,9 @@ export interface ShipperOptions {
 
 export class ShipDivergedError extends Error {}
 
+/** PostgreSQL holds records beyond the end of the local WAL: acknowledged records were lost here. */
+export class ShippedAheadError extends ShipDivergedError {}
+
 const MAX_BACKOFF_MS = 30_000;
 
 export class WalShipper {
@@ -63,6 +66,19 @@ export class WalShipper {
 
   start(): void {
     this.running ??= this.run();
+  }
+
+  /**
+   * Connects once before shipping starts: PostgreSQL holding records beyond the local WAL is
+   * thrown (the WAL lost acknowledged records that were shipped); a server that cannot be reached
+   * is left to the shipping loop, so an outage never keeps the engine from starting.
+   */
+  async checkAtStart(): Promise<void> {
+    try {
+      await this.connect();
+    } catch (err) {
+      if (err instanceof ShippedAheadError) throw err;
+    }
   }
 
   async stop(): Promise<void> {
@@ -148,9 +164,9 @@ export class WalShipper {
     if (shipped === 0) return;
     const durable = this.opts.durableSequence();
     if (shipped > durable) {
-      throw new ShipDivergedError(
+      throw new ShippedAheadError(
         `PostgreSQL table ${this.table} holds pair ${this.opts.pair} up to sequence ${shipped}, but this WAL ends at ` +
-          `${durable}: it is another history (a wiped or restored WAL). Move those rows away to ship this one`,
+          `${durable}: acknowledged records are missing from this WAL, or it is another history (a wiped or restored WAL). Move those rows away to ship this one`,
       );
     }
     let local: TailRecord[];
@@ -254,6 +270,8 @@ export interface ShippingConfig {
   pairIndex: number | undefined;
   walShipIntervalMs: number;
   walDir: string;
+  /** strict: PostgreSQL holding records the WAL lacks stops the start (see checkAtStart). */
+  walRecoveryMode?: string;
 }
 
 /** The shipper the configuration asks for, or null (no URI set, no URI file mounted). */
@@ -287,6 +305,18 @@ export async function shipperFromConfig(
     intervalMs: c.walShipIntervalMs,
     ...(metrics ? { metrics } : {}),
   });
+  if (c.walRecoveryMode === 'strict') {
+    try {
+      await s.checkAtStart();
+    } catch (err) {
+      throw new ShippedAheadError(
+        `${err instanceof Error ? err.message : String(err)}. Refusing to start: those records were acknowledged. ` +
+          'Restore the WAL from PostgreSQL (veloz restore --from postgres://...), or set ' +
+          'VELOZ_WAL_RECOVERY_MODE=truncate_at_corruption to go on without them',
+        { cause: err },
+      );
+    }
+  }
   s.start();
   return s;
 }

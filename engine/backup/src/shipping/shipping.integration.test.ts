@@ -198,4 +198,40 @@ describe('PostgreSQL WAL shipping', () => {
     expect((await engineView(b.url)).orders).toEqual(atPoint.orders);
     expect(await b.kill('SIGTERM')).toBe(0);
   });
+
+  // Issue 16, item 5: the shipping position is a second high-water mark. Here the local one
+  // (wal.json) is lost along with the current segment, and PostgreSQL still knows.
+  it('stops a strict engine whose WAL ends before what PostgreSQL holds', async () => {
+    const wal = await tmp();
+    const env = {
+      VELOZ_WAL_DIR: wal,
+      VELOZ_SIM_TICK_MS: '0',
+      VELOZ_ORDER_RATE_LIMIT: '1000000',
+      VELOZ_WAL_MAX_SIZE: '32768',
+      VELOZ_WAL_POSTGRES_URI: pgServer.url,
+      VELOZ_DEPLOYMENT_NAME: 'ship-ahead',
+      VELOZ_WAL_SHIP_INTERVAL_MS: '20',
+    };
+    const eng = await startEngineProcess(env);
+    procs.push(eng);
+    await orderLoad(eng.url, 150, 4, 'a');
+    await caughtUp(eng.url);
+    const shipped = await durable(eng.url);
+    expect(await eng.kill('SIGTERM')).toBe(0);
+    await rm(join(wal, 'orders_current.wal'));
+    await rm(join(wal, 'wal.json'));
+
+    const refused = await startEngineProcess(env).then(
+      () => null,
+      (err: unknown) => String(err),
+    );
+    expect(refused).toContain(`holds pair 0 up to sequence ${shipped}`);
+    expect(refused).toContain('Refusing to start');
+    expect(refused).toContain('--from postgres://');
+
+    // Accepting the loss starts it; shipping stays stopped on the diverged table.
+    const lossy = await startEngineProcess({ ...env, VELOZ_WAL_RECOVERY_MODE: 'truncate_at_corruption' });
+    procs.push(lossy);
+    expect(await lossy.kill('SIGTERM')).toBe(0);
+  });
 });

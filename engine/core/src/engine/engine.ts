@@ -19,7 +19,8 @@ import type { EngineMetrics } from '../metrics/engine-metrics.ts';
 import type { ExchangeSetup } from '../exchange/setup.ts';
 import type { ExecutionVenue, FeedSink, MarketFeed, VenueHost } from '../exchange/venue.ts';
 import { RiskEngine, RiskRejection, type Exposure } from '../risk/risk.ts';
-import { shipperFromConfig, type WalShipper } from '@veloz/backup/shipping/shipper';
+import { identityFromHostname, shipperFromConfig, type WalShipper } from '@veloz/backup/shipping/shipper';
+import type { EngineIdentity } from '@veloz/wal/snapshot-format';
 import { SimMatcher, type ExecEvent } from '../sim/matcher.ts';
 import { RecordType } from '@veloz/wal/format';
 import {
@@ -587,8 +588,19 @@ export class Engine {
     return this.wal.snapshot({ checkpoint });
   }
 
+  /** Deployment and pair (as WAL shipping names them) and the WAL's id. */
+  identity(): EngineIdentity {
+    const fromHost = identityFromHostname();
+    return {
+      deployment: this.config.deploymentName ?? fromHost?.deployment ?? 'veloz',
+      pair: this.config.pairIndex ?? fromHost?.pair ?? 0,
+      walId: this.recovered.mark.walId,
+    };
+  }
+
   walStatus() {
     return {
+      identity: this.identity(),
       dir: this.config.walDir,
       lastSequence: this.wal.lastSequence,
       durableSequence: this.wal.durableSequence,

@@ -84,6 +84,7 @@ export function registerWalBackupRoute(app: FastifyInstance, engine: Engine): vo
           sequence: snap.sequence,
           createdAt: Date.now(),
           files: await describe(snap, parseHave(req.query.have)),
+          identity: engine.identity(),
         };
       } catch (err) {
         await snap.close();
