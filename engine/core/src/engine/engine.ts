@@ -2,7 +2,7 @@
 // change to the WAL before it becomes visible, and executes through a venue: the simulated
 // market, or Binance (engine/core/src/exchange). Both share the same order path.
 import type { Logger } from 'pino';
-import type { Order as OrderAnswer } from '@veloz/api/http/contract';
+import type { Order as OrderAnswer, Reconciliation } from '@veloz/api/http/contract';
 import type { Config } from '@veloz/api/variables';
 import {
   defaultInstrument,
@@ -247,6 +247,8 @@ export class Engine {
       commit: (rec, fill) => this.commit(rec, fill),
       waitDurable: (seq) => this.wal.waitDurable(seq),
       publish: (type, data) => this.events.publish(type, data),
+      halt: (reason) => this.halt(reason),
+      halted: () => this.risk.halted,
     };
   }
 
@@ -539,6 +541,23 @@ export class Engine {
     this.risk.halted = false;
     this.risk.haltReason = '';
     this.events.publish('system', { halted: false });
+  }
+
+  /** The venue's last reconciliation with the exchange; not enabled on the simulated venue. */
+  reconciliation(): Reconciliation {
+    return (
+      this.venue.reconciliation?.() ?? {
+        enabled: false,
+        intervalMs: 0,
+        runs: 0,
+        lastRun: null,
+        inSync: true,
+        halted: false,
+        found: [],
+        repaired: [],
+        open: [],
+      }
+    );
   }
 
   orderView(o: Order): OrderView {
