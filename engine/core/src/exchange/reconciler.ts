@@ -141,6 +141,8 @@ export class Reconciler {
     this.repaired = r.repaired;
     for (const d of r.found) this.o.metrics.reconcileDifferences.inc({ phase: 'reconcile', kind: d.kind });
     for (const d of r.open) if (!this.open.some((x) => same(x, d))) this.open.push(d);
+    this.o.metrics.openDifferences.set(this.open.length);
+    this.o.metrics.inSync.set(error === '' && this.open.length === 0 ? 1 : 0);
     if (r.found.length > 0)
       host.log.warn(
         { found: r.found.length, repaired: r.repaired.length, open: r.open.length },
