@@ -617,6 +617,9 @@ export const velozDeploymentSpec = named(
   ),
 );
 
+/** Conditions of one pair (status.pairs[].conditions). */
+export const PAIR_CONDITIONS = ['ExchangeInSync'] as const;
+
 export const pairStatus = named(
   'PairStatus',
   obj(
@@ -630,6 +633,7 @@ export const pairStatus = named(
       engineReady: bool('The engine pod is ready.'),
       walEntries: int('Last durable WAL sequence of the engine.', { minimum: 0, format: 'int64' }),
       lastCheckpoint: str('Time of the last WAL checkpoint.', { format: 'date-time' }),
+      conditions: conditions(PAIR_CONDITIONS),
     },
     { required: ['index'] },
   ),
@@ -643,6 +647,7 @@ export const DEPLOYMENT_CONDITIONS = [
   'WALReady',
   'BackupReady',
   'MonitoringReady',
+  'ExchangeInSync',
   'Paused',
   'Deleting',
 ] as const;
