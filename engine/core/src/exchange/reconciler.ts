@@ -121,6 +121,7 @@ export class Reconciler {
       this.open = [];
       this.haltedByUs = false;
     }
+    const haltedAtStart = host.halted();
     const startedAt = Date.now();
     const r: Run = { found: [], repaired: [], open: [] };
     let error = '';
@@ -140,6 +141,14 @@ export class Reconciler {
     this.found = r.found;
     this.repaired = r.repaired;
     for (const d of r.found) this.o.metrics.reconcileDifferences.inc({ phase: 'reconcile', kind: d.kind });
+    if (this.haltedByUs && haltedAtStart && !host.halted()) {
+      // Resumed while this run was asking: what was open is acknowledged, and this run's view of
+      // it may predate the fix. Only what is new halts again; the next run looks afresh.
+      const acknowledged = this.open;
+      this.open = [];
+      this.haltedByUs = false;
+      r.open = r.open.filter((d) => !acknowledged.some((x) => same(x, d)));
+    }
     for (const d of r.open) if (!this.open.some((x) => same(x, d))) this.open.push(d);
     this.o.metrics.openDifferences.set(this.open.length);
     this.o.metrics.inSync.set(error === '' && this.open.length === 0 ? 1 : 0);
