@@ -154,6 +154,10 @@ const execution = named(
         maximum: 1000000,
         default: 10,
       }),
+      reconcileIntervalMs: int(
+        "Milliseconds between two reconciliations of each engine's WAL with the exchange (open orders, recent trades, balances); 0 reconciles only at start. What cannot be repaired halts the pair's new orders and sets ExchangeInSync False (VELOZ_RECONCILE_INTERVAL).",
+        { minimum: 0, maximum: 3600000, default: 30000 },
+      ),
       tradeBaseUrl: str(
         `Binance trading API base URL. Defaults to ${BINANCE_DEFAULT_URLS.testnet.trade} for binance_testnet_spot and to ${BINANCE_DEFAULT_URLS.live.trade} for binance_spot; a host of the other environment is refused.`,
         { pattern: '^https?://[^\\s]+$', maxLength: 2048 },

@@ -58,6 +58,8 @@ export type ExecutionSpec = {
   credentialsSecretRef?: CredentialsSecretRef;
   /** Maximum new orders per second per engine (token bucket). */
   orderRateLimit: number;
+  /** Milliseconds between two reconciliations of each engine's WAL with the exchange (open orders, recent trades, balances); 0 reconciles only at start. What cannot be repaired halts the pair's new orders and sets ExchangeInSync False (VELOZ_RECONCILE_INTERVAL). */
+  reconcileIntervalMs: number;
   /** Binance trading API base URL. Defaults to https://testnet.binance.vision for binance_testnet_spot and to https://api.binance.com for binance_spot; a host of the other environment is refused. */
   tradeBaseUrl?: string;
 };
