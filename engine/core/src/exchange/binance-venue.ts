@@ -556,7 +556,7 @@ export class BinanceVenue implements ExecutionVenue {
         this.differ('start', 'unknown_on_exchange');
         this.host.log.warn(
           { symbol, clientOrderId: ex.clientOrderId, exchangeOrderId: ex.orderId },
-          'an open order on the exchange looks like ours but is not in the WAL; leaving it alone',
+          'an open order on the exchange looks like ours but is not in the WAL; reconciliation adopts it',
         );
       }
     }

@@ -188,6 +188,23 @@ describe('reconciliation with the fake Binance', () => {
     expect(await differences('adopted')).toBe(1);
   });
 
+  it('adopts a filled order of this desk that the WAL never recorded, with its fills', async () => {
+    const cid = 'veloz-902-gone0';
+    const ex = await rest().signed(
+      'POST',
+      '/api/v3/order',
+      { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.00300', newClientOrderId: cid },
+      parse.order,
+    );
+    expect(ex.status).toBe('FILLED');
+    // Never open, so only its trades show it.
+    const adopted = await until('the filled order adopted', async () =>
+      (await orders()).find((o) => o.clientOrderId === cid && o.status === 'FILLED'),
+    );
+    expect(adopted.filledQuantity).toBe('0.00300');
+    expect((await report()).inSync).toBe(true);
+  });
+
   const rest = () =>
     new BinanceRest({
       baseUrl: fake.url,
