@@ -40,6 +40,8 @@ export interface ReconcilerOptions {
 
 /** myTrades answers at most 1000 trades per request. */
 const TRADES_LIMIT = 1000;
+/** Orders asked about per symbol and run because of their trades (weight 4 each). */
+const ORDER_QUERIES_PER_RUN = 20;
 const BALANCE_DECIMALS = 18;
 
 interface Run {
@@ -347,25 +349,42 @@ export class Reconciler {
     for (const o of host.state.orders.values())
       if (o.symbol === symbol && o.exchangeOrderId) byExchangeId.set(o.exchangeOrderId, o);
     const asked = new Set<number>();
-    for (const t of trades) {
-      if (asked.has(t.orderId) || this.foreign.has(`${symbol}:${t.orderId}`)) continue;
-      const o = byExchangeId.get(String(t.orderId));
-      if (o && (!isTerminal(o.status) || o.status === 'FILLED')) continue;
+    let byClientId: Map<string, Order> | undefined;
+    const sorted = [...trades].sort((a, b) => a.id - b.id);
+    let seen = cursor ?? 0;
+    for (const t of sorted) {
+      if (asked.has(t.orderId) || this.foreign.has(`${symbol}:${t.orderId}`)) {
+        seen = t.id;
+        continue;
+      }
+      let o = byExchangeId.get(String(t.orderId));
+      if (o && (!isTerminal(o.status) || o.status === 'FILLED')) {
+        seen = t.id;
+        continue;
+      }
+      // A bounded weight per run (the first run after a start may see many old trades): the rest
+      // waits for the next run, from this trade on.
+      if (asked.size >= ORDER_QUERIES_PER_RUN) break;
       asked.add(t.orderId);
       const ex = await rest.signed('GET', '/api/v3/order', { symbol, orderId: t.orderId }, parse.order);
+      seen = t.id;
       if (!o) {
         if (!this.ours(ex.clientOrderId)) {
           this.foreign.add(`${symbol}:${t.orderId}`);
           continue;
         }
-        const known = this.ordersOf(symbol).get(ex.clientOrderId);
-        if (!known) await this.adopt(inst, ex, r);
-        else if (!isTerminal(known.status)) {
-          const before = { status: known.status, filled: known.filledQuantity };
-          await this.o.venue.reconcileOrder(known, ex);
-          this.changed(known, before, ex.clientOrderId, r);
+        byClientId ??= this.ordersOf(symbol);
+        o = byClientId.get(ex.clientOrderId);
+        if (!o) {
+          await this.adopt(inst, ex, r);
+          continue;
         }
-        continue;
+        if (!isTerminal(o.status)) {
+          const before = { status: o.status, filled: o.filledQuantity };
+          await this.o.venue.reconcileOrder(o, ex);
+          this.changed(o, before, ex.clientOrderId, r);
+          continue;
+        }
       }
       const executed = exchangeUnits(ex.executedQty, inst.qtyDecimals);
       if (executed > o.filledQuantity) {
@@ -380,7 +399,7 @@ export class Reconciler {
         r.open.push(d);
       }
     }
-    this.tradeCursor.set(symbol, Math.max(cursor ?? 0, ...trades.map((t) => t.id)));
+    this.tradeCursor.set(symbol, seen);
   }
 
   /** The account's long position in a symbol needs at least as much of its base asset. */
