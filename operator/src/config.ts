@@ -48,8 +48,9 @@ Options (each also from the variable in brackets):
   --api-discovery-interval S
                           seconds between checks whether monitoring.coreos.com/v1 is
                           served (5-3600, 60)          [VELOZ_OPERATOR_API_DISCOVERY_INTERVAL]
-  --wal-status-interval S seconds between WAL status reads of the ready engines, for
-                          status.pairs[] (0-3600, 30; 0: never) [VELOZ_OPERATOR_WAL_STATUS_INTERVAL]
+  --wal-status-interval S seconds between WAL status and exchange reconciliation reads
+                          of the ready engines, for status.pairs[] and ExchangeInSync
+                          (0-3600, 30; 0: never)       [VELOZ_OPERATOR_WAL_STATUS_INTERVAL]
   --log-level L           debug, info, warn, error (info)             [VELOZ_LOG_LEVEL]
   --kubeconfig FILE       kubeconfig; default: in cluster, else $KUBECONFIG
   -h, --help              show this help`;

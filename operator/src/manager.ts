@@ -42,6 +42,8 @@ export interface RunningOperator {
 export async function startOperator(
   cfg: OperatorConfig,
   log: Logger = createLogger(cfg.logLevel, 1, 'veloz-operator'),
+  /** How engines are reached, instead of by pod IP or the API server's pod proxy (tests). */
+  engineAccess?: EngineAccess,
 ): Promise<RunningOperator> {
   const client = KubeClient.load(cfg.kubeconfig);
   const metrics = createOperatorMetrics();
@@ -61,9 +63,11 @@ export async function startOperator(
 
   const cache = new InformerCache();
   const inCluster = !cfg.kubeconfig && !!process.env['KUBERNETES_SERVICE_HOST'];
-  const engines: EngineAccess = inCluster
-    ? new DirectEngineAccess((ns, pod) => cache.get(RESOURCES.pod, ns, pod)?.status.podIP)
-    : new ProxyEngineAccess(client);
+  const engines: EngineAccess =
+    engineAccess ??
+    (inCluster
+      ? new DirectEngineAccess((ns, pod) => cache.get(RESOURCES.pod, ns, pod)?.status.podIP)
+      : new ProxyEngineAccess(client));
   const events = new KubeEventRecorder(client, log);
   const now = () => new Date();
   const wal = new LeaderWalReports({

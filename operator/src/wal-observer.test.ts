@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { EngineUnreachableError, type EngineAccess, type EngineResponse } from './engine-access.ts';
-import { parseWalStatus, WalObserver } from './wal-observer.ts';
+import { parseReconciliation, parseWalStatus, WalObserver } from './wal-observer.ts';
 
 /** Engines by pod name: an answer body, or an Error for an engine that cannot be reached. */
 function engines(answers: Map<string, unknown>, calls: string[] = []): EngineAccess {
@@ -31,6 +31,75 @@ describe('parseWalStatus', () => {
     [{ durableSequence: 3, lastCheckpoint: { time: 'yesterday' } }, 'lastCheckpoint.time is not a date-time'],
   ])('%j -> %j', (body, want) => {
     expect(parseWalStatus(body)).toEqual(want);
+  });
+});
+
+describe('parseReconciliation', () => {
+  const run = { startedAt: 1, finishedAt: 2, ok: true, error: '' };
+  const base = {
+    enabled: true,
+    intervalMs: 30000,
+    runs: 3,
+    inSync: true,
+    halted: false,
+    found: [],
+    repaired: [],
+  };
+  const diff = (message: string) => ({
+    kind: 'balance',
+    symbol: 'BTCUSDT',
+    orderId: 0,
+    exchangeClientOrderId: '',
+    message,
+  });
+  it.each([
+    [
+      { ...base, lastRun: run, open: [] },
+      { state: 'InSync', message: 'the WAL agrees with the exchange' },
+    ],
+    [
+      { ...base, lastRun: run, halted: true, open: [diff('short of BTC'), diff('short of ETH')] },
+      { state: 'OutOfSync', message: 'new orders halted: short of BTC (and 1 more)' },
+    ],
+    [
+      { ...base, lastRun: { ...run, ok: false, error: 'ECONNREFUSED' }, open: [] },
+      { state: 'ReconciliationFailed', message: 'the exchange could not be asked: ECONNREFUSED' },
+    ],
+    [
+      { ...base, enabled: false, lastRun: null, open: [] },
+      { state: 'NotEnabled', message: 'the engine trades on no exchange' },
+    ],
+    [{ ...base, lastRun: null, open: [] }, 'no reconciliation has run yet'],
+    [{ error: 'not found' }, 'not a reconciliation answer'],
+  ])('%j -> %j', (body, want) => {
+    expect(parseReconciliation(body)).toEqual(want);
+  });
+
+  it('is read with the WAL status, and a change of it wakes the deployment', async () => {
+    let open: unknown[] = [];
+    const access: EngineAccess = {
+      call: <T>(_ns: string, _pod: string, _m: string, path: string): Promise<EngineResponse<T>> =>
+        Promise.resolve({
+          status: 200,
+          body: (path === '/api/wal/status'
+            ? { durableSequence: 4, lastCheckpoint: null }
+            : { ...base, lastRun: run, open }) as T,
+        }),
+    };
+    const woken: string[] = [];
+    const w = new WalObserver({ engines: access, log, onChange: (ns, d) => woken.push(`${ns}/${d}`) });
+    w.track('ns', 'x', new Map([[0, 'x-engine-0']]));
+    await w.askAll();
+    expect(w.get('ns', 'x').get(0)).toEqual({
+      walEntries: 4,
+      exchange: { state: 'InSync', message: 'the WAL agrees with the exchange' },
+    });
+    await w.askAll();
+    expect(woken).toEqual(['ns/x']);
+    open = [diff('short of BTC')];
+    await w.askAll();
+    expect(woken).toEqual(['ns/x', 'ns/x']);
+    expect(w.get('ns', 'x').get(0)?.exchange).toEqual({ state: 'OutOfSync', message: 'short of BTC' });
   });
 });
 
@@ -82,7 +151,11 @@ describe('WalObserver', () => {
     expect(w.get('ns', 'x').get(0)).toEqual({ walEntries: 5 });
     await w.askAll();
     // The failed engine is not asked again within its backoff.
-    expect(calls).toEqual(['GET x-engine-0/api/wal/status', 'GET x-engine-0/api/wal/status']);
+    expect(calls).toEqual([
+      'GET x-engine-0/api/wal/status',
+      'GET x-engine-0/api/exchange/reconciliation',
+      'GET x-engine-0/api/wal/status',
+    ]);
   });
 
   it('ignores an answer that is not a WAL status', async () => {

@@ -1,9 +1,10 @@
-// What each ready engine reports of its WAL (GET /api/wal/status), polled in the background so a
+// What each ready engine reports of its WAL (GET /api/wal/status) and of its last reconciliation
+// with the exchange (GET /api/exchange/reconciliation), polled in the background so a
 // reconcile never waits on an engine: the deployment reconciler says which engine pods are ready
 // (track) and reads the last answers (get) into status.pairs[] (walEntries, lastCheckpoint).
 // A changed answer wakes the deployment; an engine that does not answer keeps its last answer
 // and is asked again after a growing delay.
-import type { WalStatus } from '@veloz/api/http/contract';
+import type { Reconciliation, WalStatus } from '@veloz/api/http/contract';
 import type { Logger } from 'pino';
 import type { EngineAccess } from './engine-access.ts';
 import { backoffMs } from './runtime/clock.ts';
@@ -11,6 +12,15 @@ import { backoffMs } from './runtime/clock.ts';
 export interface WalObservation {
   walEntries: number;
   lastCheckpoint?: string;
+  /** What the engine's last reconciliation with the exchange found; absent from engines without one. */
+  exchange?: ExchangeObservation;
+}
+
+/** The engine's GET /api/exchange/reconciliation, as the ExchangeInSync condition needs it. */
+export interface ExchangeObservation {
+  state: 'InSync' | 'OutOfSync' | 'ReconciliationFailed' | 'NotEnabled';
+  /** Stable while the state is: a status is written only when something changed. */
+  message: string;
 }
 
 export interface WalObserverOptions {
@@ -48,6 +58,25 @@ export function parseWalStatus(body: unknown): WalObservation | string {
   if (time !== undefined && (typeof time !== 'string' || Number.isNaN(Date.parse(time))))
     return 'lastCheckpoint.time is not a date-time';
   return { walEntries: b.durableSequence, ...(typeof time === 'string' ? { lastCheckpoint: time } : {}) };
+}
+
+/** The observation in an engine's reconciliation answer, or why it is not one. */
+export function parseReconciliation(body: unknown): ExchangeObservation | string {
+  const b = (body ?? {}) as Partial<Reconciliation>;
+  if (typeof b.enabled !== 'boolean' || !Array.isArray(b.open)) return 'not a reconciliation answer';
+  if (!b.enabled) return { state: 'NotEnabled', message: 'the engine trades on no exchange' };
+  const open = b.open.filter((d) => typeof d.message === 'string');
+  if (open.length > 0) {
+    const more = open.length > 1 ? ` (and ${open.length - 1} more)` : '';
+    return {
+      state: 'OutOfSync',
+      message: `${b.halted ? 'new orders halted: ' : ''}${open[0]!.message}${more}`,
+    };
+  }
+  if (!b.lastRun) return 'no reconciliation has run yet';
+  if (!b.lastRun.ok)
+    return { state: 'ReconciliationFailed', message: `the exchange could not be asked: ${b.lastRun.error}` };
+  return { state: 'InSync', message: 'the WAL agrees with the exchange' };
 }
 
 export class WalObserver {
@@ -141,16 +170,41 @@ export class WalObserver {
       );
       return;
     }
+    const exchange = await this.askExchange(t);
+    if (exchange) answer = { ...answer, exchange };
     t.failures = 0;
     t.notBefore = 0;
     // Still tracked (the pod may have gone while it was asked) and a different answer.
     const live = this.tracked.get(`${t.namespace}/${t.deployment}`)?.get(t.pod) === t;
     if (
       !live ||
-      (t.last?.walEntries === answer.walEntries && t.last.lastCheckpoint === answer.lastCheckpoint)
+      (t.last?.walEntries === answer.walEntries &&
+        t.last.lastCheckpoint === answer.lastCheckpoint &&
+        t.last.exchange?.state === answer.exchange?.state &&
+        t.last.exchange?.message === answer.exchange?.message)
     )
       return;
     t.last = answer;
     this.o.onChange(t.namespace, t.deployment);
+  }
+
+  /** The engine's reconciliation, or the last one when this answer is not one (an older engine). */
+  private async askExchange(t: Tracked): Promise<ExchangeObservation | undefined> {
+    try {
+      const res = await this.o.engines.call<unknown>(
+        t.namespace,
+        t.pod,
+        'GET',
+        '/api/exchange/reconciliation',
+        undefined,
+        this.abort.signal,
+      );
+      const seen = res.status === 200 ? parseReconciliation(res.body) : `HTTP ${res.status}`;
+      if (typeof seen !== 'string') return seen;
+      this.o.log.debug({ pod: t.pod, err: seen }, 'exchange reconciliation not read');
+    } catch (err) {
+      this.o.log.debug({ pod: t.pod, err }, 'exchange reconciliation not read');
+    }
+    return t.last?.exchange;
   }
 }

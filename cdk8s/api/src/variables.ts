@@ -250,6 +250,14 @@ export const VARIABLES = {
       "Added to a new order's signed timestamp + recvWindow (its acceptance horizon) before Binance's 'order does not exist' is taken to mean the request never arrived; until then an order whose outcome is unknown stays UNKNOWN. Covers the clock offset estimate and the exchange's processing delay.",
     parse: int(0, 600_000),
   }),
+  reconcileInterval: v({
+    name: 'VELOZ_RECONCILE_INTERVAL',
+    default: '30000',
+    accepts: 'an integer from 0 to 3600000 (milliseconds); 0 reconciles only at start',
+    description:
+      'Interval of reconciliation with the exchange (Binance execution modes): open orders, recent trades and balances compared with the WAL, repaired where the exchange is authoritative; what cannot be repaired halts new orders. Each run weighs about 30 per symbol.',
+    parse: int(0, 3_600_000),
+  }),
   workerThreads: v({
     name: 'VELOZ_WORKER_THREADS',
     default: '4',

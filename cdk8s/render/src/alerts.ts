@@ -105,6 +105,19 @@ export function alertRules(
         description: '{{ $labels.pod }} reports not ready.',
       },
     },
+    {
+      alert: 'VelozExchangeOutOfSync',
+      // Only engines that trade on an exchange export it; a failed run (exchange unreachable)
+      // counts too, since nothing was checked.
+      expr: `veloz_exchange_in_sync{${engines}} == 0`,
+      for: '2m',
+      labels: labels('critical'),
+      annotations: {
+        summary: `VeloZ ${name}: the engine's WAL and the exchange disagree`,
+        description:
+          '{{ $labels.pod }} found differences with the exchange that it cannot repair, or cannot reach the exchange to compare; unrepaired differences halt new orders. GET /api/exchange/reconciliation lists them.',
+      },
+    },
   ];
   if (opts.walShipping) {
     rules.push(

@@ -31,6 +31,8 @@ export function configData(spec: VelozDeploymentSpec): Record<string, string> {
     workerThreads: String(engine.workerThreads),
     memoryPoolSize: String(engine.memoryPoolSize),
     orderRateLimit: String(execution.orderRateLimit),
+    // Only engines that trade on an exchange reconcile; a sim desk's config stays as it was.
+    reconcileInterval: execution.mode === 'sim_engine' ? undefined : String(execution.reconcileIntervalMs),
     maxOrderQuantity: risk.maxOrderQuantity ?? '',
     maxOrderNotional: risk.maxOrderNotional ?? '',
     maxOpenOrders: String(risk.maxOpenOrders),

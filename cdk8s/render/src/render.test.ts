@@ -635,10 +635,9 @@ describe('render', () => {
   it('alerts on the engine metrics it exports', () => {
     const rule = find(render(production(), CTX), 'PrometheusRule', 'veloz-testnet');
     const rules: Array<{ alert: string; expr: string }> = rule.spec.groups[0].rules;
-    const metrics = readFileSync(
-      join(import.meta.dirname, '..', '..', '..', 'engine/core/src/metrics/engine-metrics.ts'),
-      'utf8',
-    );
+    const metrics = ['engine/core/src/metrics/engine-metrics.ts', 'engine/core/src/exchange/metrics.ts']
+      .map((f) => readFileSync(join(import.meta.dirname, '..', '..', '..', f), 'utf8'))
+      .join('\n');
     for (const r of rules) {
       for (const m of r.expr.match(/veloz_[a-z_]+/g) ?? []) {
         expect(metrics, `${r.alert} uses ${m}`).toContain(`'${m.replace(/_(bucket|count|sum)$/, '')}'`);
@@ -656,6 +655,7 @@ describe('render', () => {
         'VelozBackupFailed',
         'VelozBackupStale',
         'VelozPairNotReady',
+        'VelozExchangeOutOfSync',
       ]),
     );
   });

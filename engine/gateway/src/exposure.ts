@@ -34,6 +34,7 @@ export const EXPOSURE: { readonly [K in RouteId]: Exposure } = {
   // client's gateway fronts), and a snapshot holds every order: not for API-key holders.
   walBackup: 'hidden',
   stream: 'own',
+  reconciliation: 'proxy',
 };
 
 /** Served without an API key: probes, scrapers and the API description. */

@@ -31,8 +31,12 @@ import { MANAGED_BY } from '../runtime/watches.ts';
 import { conditionOf } from '../status/conditions.ts';
 import { sameState } from '../status/equal.ts';
 import { deletingStatus } from '../status/deletion-status.ts';
-import { computeDeploymentStatus, type ObservedStatefulSet } from '../status/deployment-status.ts';
-import type { WalObservation } from '../wal-observer.ts';
+import {
+  computeDeploymentStatus,
+  type ObservedDeployment,
+  type ObservedStatefulSet,
+} from '../status/deployment-status.ts';
+import type { ExchangeObservation, WalObservation } from '../wal-observer.ts';
 import { referencedSecrets } from './deployment-watches.ts';
 import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
 
@@ -509,7 +513,7 @@ export class DeploymentReconciler implements Reconciler {
         boundClaims: new Set(claims.map((c) => c.metadata.name ?? '')),
         credentials,
         monitoringServed,
-        wal: this.d.wal?.get(ns, x) ?? new Map(),
+        ...this.engineReports(ns, x),
         lastBackup: this.lastBackup(ns, x),
         applyError,
       },
@@ -520,14 +524,28 @@ export class DeploymentReconciler implements Reconciler {
       cr,
       cr.status?.conditions,
       status.conditions,
-      ['CredentialsReady', 'Ready', 'Degraded', 'MonitoringReady', 'BackupReady'],
+      ['CredentialsReady', 'Ready', 'Degraded', 'MonitoringReady', 'BackupReady', 'ExchangeInSync'],
       // Pairs still starting are not news (Degraded says when something is wrong).
-      ['PairsNotReady'],
+      ['PairsNotReady', 'NotReported'],
     );
     if (!sameState(status, cr.status)) {
       await this.d.writer.applyStatus(RESOURCES.velozDeployment, ns, x, status);
     }
     return conditionOf(status.conditions, 'Ready')?.status === 'True';
+  }
+
+  /** What the engines last reported, split into the WAL figures and the exchange reconciliation. */
+  private engineReports(ns: string, x: string): Pick<ObservedDeployment, 'wal' | 'exchange'> {
+    const wal = new Map<number, { walEntries: number; lastCheckpoint?: string }>();
+    const exchange = new Map<number, ExchangeObservation>();
+    for (const [i, r] of this.d.wal?.get(ns, x) ?? []) {
+      wal.set(i, {
+        walEntries: r.walEntries,
+        ...(r.lastCheckpoint !== undefined && { lastCheckpoint: r.lastCheckpoint }),
+      });
+      if (r.exchange) exchange.set(i, r.exchange);
+    }
+    return { wal, exchange };
   }
 
   /**

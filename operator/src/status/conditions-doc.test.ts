@@ -12,6 +12,7 @@ import { names } from '@veloz/api/names';
 import { describe, expect, it } from 'vitest';
 import { deletingStatus } from './deletion-status.ts';
 import { computeDeploymentStatus, type ObservedDeployment } from './deployment-status.ts';
+import type { ExchangeObservation } from '../wal-observer.ts';
 import { cleanupPendingStatus, computeStrategyStatus, type ObservedStrategy } from './strategy-status.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -90,9 +91,16 @@ describe('docs/conditions.md', () => {
         { credentials: { ...c, message: '' } },
       ]),
     ];
+    // Every answer an engine's reconciliation can give, on every pair and on one of two.
+    const exchange = (state: ExchangeObservation['state']) => new Map([[0, { state, message: 'm' }]]);
+    for (const state of ['InSync', 'OutOfSync', 'ReconciliationFailed', 'NotEnabled'] as const) {
+      scenarios.push([{ ...live, pairs: 1 }, { exchange: exchange(state) }]);
+      scenarios.push([{ ...live, pairs: 2 }, { exchange: exchange(state) }]);
+    }
     const written = new Set<string>();
     for (const [spec, o] of scenarios) {
-      for (const c of computeDeploymentStatus(deployment(spec), observed(o), NOW).conditions ?? [])
+      const st = computeDeploymentStatus(deployment(spec), observed(o), NOW);
+      for (const c of [...(st.conditions ?? []), ...(st.pairs ?? []).flatMap((p) => p.conditions ?? [])])
         written.add(`${c.type}/${c.status}/${c.reason}`);
     }
     // Being deleted: its strategies stopping, one of them waiting on an engine.

@@ -3,6 +3,7 @@ import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
 import { applyDefaults } from '@veloz/api/crd/defaults';
 import { names } from '@veloz/api/names';
 import { describe, expect, it } from 'vitest';
+import type { ExchangeObservation } from '../wal-observer.ts';
 import {
   computeDeploymentStatus,
   type ObservedDeployment,
@@ -180,7 +181,7 @@ describe('computeDeploymentStatus', () => {
       observed({ wal: new Map([[1, { walEntries: 1234, lastCheckpoint: '2026-11-21T09:59:00.000Z' }]]) }),
       NOW,
     );
-    expect(s.pairs).toEqual([
+    expect(s.pairs).toMatchObject([
       { index: 0, gatewayReady: true, engineReady: true },
       {
         index: 1,
@@ -196,13 +197,62 @@ describe('computeDeploymentStatus', () => {
       observed({ readyPods: new Set([n.enginePod(0), n.gatewayPod(0), n.gatewayPod(1)]) }),
       NOW,
     );
-    expect(restarted.pairs?.[1]).toEqual({
+    expect(restarted.pairs?.[1]).toMatchObject({
       index: 1,
       gatewayReady: true,
       engineReady: false,
       walEntries: 1234,
       lastCheckpoint: '2026-11-21T09:59:00.000Z',
     });
+  });
+
+  it('says per pair and for the desk whether the WAL agrees with the exchange', () => {
+    const live = deployment({
+      execution: { mode: 'binance_testnet_spot', credentialsSecretRef: { name: 'creds' } },
+    });
+    const pairCond = (st: ReturnType<typeof computeDeploymentStatus>, i: number) =>
+      st.pairs?.[i]?.conditions?.find((c) => c.type === 'ExchangeInSync');
+    const first = computeDeploymentStatus(live, observed(), NOW);
+    expect(pairCond(first, 0)).toMatchObject({ status: 'Unknown', reason: 'NotReported' });
+    expect(cond(first, 'ExchangeInSync')).toMatchObject({ status: 'Unknown', reason: 'NotReported' });
+
+    const exchange = new Map<number, ExchangeObservation>([
+      [0, { state: 'InSync', message: 'the WAL agrees with the exchange' }],
+      [1, { state: 'OutOfSync', message: 'new orders halted: short of BTC' }],
+    ]);
+    const out = computeDeploymentStatus({ ...live, status: first }, observed({ exchange }), NOW);
+    expect(pairCond(out, 0)).toMatchObject({ status: 'True', reason: 'InSync' });
+    expect(pairCond(out, 1)).toMatchObject({ status: 'False', reason: 'OutOfSync' });
+    expect(cond(out, 'ExchangeInSync')).toMatchObject({
+      status: 'False',
+      reason: 'OutOfSync',
+      message: 'pair 1: new orders halted: short of BTC',
+    });
+
+    // Not asked since (a new leader): the last word holds, transition time included.
+    const later = '2026-11-21T10:05:00.000Z';
+    const kept = computeDeploymentStatus({ ...live, status: out }, observed(), later);
+    expect(pairCond(kept, 1)).toEqual(pairCond(out, 1));
+    expect(cond(kept, 'ExchangeInSync')?.lastTransitionTime).toBe(NOW);
+
+    const failed = computeDeploymentStatus(
+      { ...live, status: out },
+      observed({
+        exchange: new Map<number, ExchangeObservation>([
+          [0, exchange.get(0)!],
+          [1, { state: 'ReconciliationFailed', message: 'the exchange could not be asked: 503' }],
+        ]),
+      }),
+      later,
+    );
+    expect(cond(failed, 'ExchangeInSync')).toMatchObject({
+      status: 'Unknown',
+      reason: 'ReconciliationFailed',
+    });
+
+    const sim = computeDeploymentStatus(deployment(), observed(), NOW);
+    expect(cond(sim, 'ExchangeInSync')).toMatchObject({ status: 'True', reason: 'NotRequired' });
+    expect(pairCond(sim, 0)).toMatchObject({ status: 'True', reason: 'NotRequired' });
   });
 });
 

@@ -7,7 +7,8 @@ import type {
   VelozDeployment,
   VelozDeploymentStatus,
 } from '@veloz/api/generated/types';
-import { mergeConditions, type ConditionInput } from './conditions.ts';
+import { conditionOf, mergeConditions, type ConditionInput } from './conditions.ts';
+import type { ExchangeObservation } from '../wal-observer.ts';
 import { names } from '@veloz/api/names';
 import { backupStaleAfterSeconds } from '@veloz/api/schedule';
 
@@ -33,6 +34,11 @@ export interface ObservedDeployment {
    * no answer keeps the figures of the current status.
    */
   wal: ReadonlyMap<number, Pick<PairStatus, 'walEntries' | 'lastCheckpoint'>>;
+  /**
+   * Per pair index, what its engine's last reconciliation with the exchange found (GET
+   * /api/exchange/reconciliation). A pair with no answer keeps its current ExchangeInSync.
+   */
+  exchange?: ReadonlyMap<number, ExchangeObservation>;
   lastBackup: LastBackup | undefined;
   /** Set when applying the desired state failed. */
   applyError: string | undefined;
@@ -78,11 +84,60 @@ export function backupCondition(
   return c('BackupReady', true, 'BackupSucceeded', `last backup at ${last.time}`);
 }
 
+const IN_SYNC = 'ExchangeInSync';
+
+/** One pair's ExchangeInSync: what its engine's reconciliation last said. */
+function pairExchangeCondition(
+  live: boolean,
+  seen: ExchangeObservation | undefined,
+  prev: Condition | undefined,
+): ConditionInput {
+  if (!live) return c(IN_SYNC, true, 'NotRequired', 'sim_engine trades on no exchange');
+  if (!seen) {
+    // Not asked yet (a new operator leader, the engine restarting): the last word still holds.
+    if (prev) return { type: IN_SYNC, status: prev.status, reason: prev.reason, message: prev.message };
+    return c(IN_SYNC, 'Unknown', 'NotReported', 'the engine has not reported a reconciliation yet');
+  }
+  switch (seen.state) {
+    case 'InSync':
+      return c(IN_SYNC, true, 'InSync', seen.message);
+    case 'OutOfSync':
+      return c(IN_SYNC, false, 'OutOfSync', seen.message);
+    case 'ReconciliationFailed':
+      return c(IN_SYNC, 'Unknown', 'ReconciliationFailed', seen.message);
+    case 'NotEnabled':
+      return c(
+        IN_SYNC,
+        'Unknown',
+        'NotReported',
+        'the engine does not reconcile with an exchange (not restarted yet?)',
+      );
+  }
+}
+
+/** The desk's ExchangeInSync: False when any pair is, True when every pair is. */
+function deskExchangeCondition(live: boolean, pairs: PairStatus[]): ConditionInput {
+  if (!live) return c(IN_SYNC, true, 'NotRequired', 'sim_engine trades on no exchange');
+  if (pairs.length === 0) return c(IN_SYNC, true, 'NotRequired', 'no pairs run');
+  const of = (p: PairStatus) => conditionOf(p.conditions, IN_SYNC);
+  const list = (ps: PairStatus[]) => ps.map((p) => `pair ${p.index}: ${of(p)?.message ?? ''}`).join('; ');
+  const out = pairs.filter((p) => of(p)?.status === 'False');
+  if (out.length > 0) return c(IN_SYNC, false, 'OutOfSync', list(out));
+  if (pairs.every((p) => of(p)?.status === 'True'))
+    return c(IN_SYNC, true, 'InSync', "every pair's WAL agrees with the exchange");
+  const failed = pairs.filter((p) => of(p)?.reason === 'ReconciliationFailed');
+  if (failed.length > 0) return c(IN_SYNC, 'Unknown', 'ReconciliationFailed', list(failed));
+  return c(IN_SYNC, 'Unknown', 'NotReported', 'not every engine has reported a reconciliation yet');
+}
+
 /** Per pair, its pods' readiness and its engine's WAL figures; and how many pairs are ready. */
 function pairStatuses(
   d: VelozDeployment,
   o: ObservedDeployment,
+  now: string,
 ): { pairs: PairStatus[]; readyPairs: number } {
+  const live = d.spec.execution.mode !== 'sim_engine';
+  const gen = d.metadata?.generation ?? 0;
   const name = d.metadata?.name ?? '';
   const pairs: PairStatus[] = [];
   let readyPairs = 0;
@@ -97,7 +152,14 @@ function pairStatuses(
       ...(prev?.walEntries !== undefined ? { walEntries: prev.walEntries } : {}),
       ...(prev?.lastCheckpoint !== undefined ? { lastCheckpoint: prev.lastCheckpoint } : {}),
     };
-    pairs.push({ index: i, gatewayReady, engineReady, ...wal });
+    const prevCond = conditionOf(prev?.conditions, IN_SYNC);
+    const conditions = mergeConditions(
+      prev?.conditions,
+      [pairExchangeCondition(live, o.exchange?.get(i), prevCond)],
+      gen,
+      now,
+    );
+    pairs.push({ index: i, gatewayReady, engineReady, ...wal, conditions });
   }
   return { pairs, readyPairs };
 }
@@ -203,7 +265,7 @@ export function computeDeploymentStatus(
   const gen = d.metadata?.generation ?? 0;
   const pairs = d.spec.pairs;
   const live = d.spec.execution.mode !== 'sim_engine';
-  const { pairs: pairStatus, readyPairs } = pairStatuses(d, o);
+  const { pairs: pairStatus, readyPairs } = pairStatuses(d, o, now);
   const ready =
     rolledOut(o.engine, pairs) &&
     rolledOut(o.gateway, pairs) &&
@@ -215,6 +277,7 @@ export function computeDeploymentStatus(
     walCondition(d, o),
     monitoringCondition(d, o),
     backupCondition(d, o.lastBackup, Date.parse(now)),
+    deskExchangeCondition(live, pairStatus),
     ...progressConditions(d, ready, readyPairs),
     readyCondition(d, o, ready, readyPairs),
     degraded

@@ -78,6 +78,14 @@ if backup ~= nil and backup.status == "False" then
   return hs
 end
 
+-- The engine's WAL and the exchange disagree in a way it cannot repair: it halted new orders.
+local sync = condition("ExchangeInSync")
+if sync ~= nil and sync.status == "False" then
+  hs.status = "Degraded"
+  hs.message = describe(sync)
+  return hs
+end
+
 local ready = condition("Ready")
 if ready ~= nil and ready.status == "True" and (ready.observedGeneration or generation) >= generation then
   if obj.status.phase == "Hibernated" then

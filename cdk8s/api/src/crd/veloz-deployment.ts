@@ -154,6 +154,10 @@ const execution = named(
         maximum: 1000000,
         default: 10,
       }),
+      reconcileIntervalMs: int(
+        "Milliseconds between two reconciliations of each engine's WAL with the exchange (open orders, recent trades, balances); 0 reconciles only at start. What cannot be repaired halts the pair's new orders and sets ExchangeInSync False (VELOZ_RECONCILE_INTERVAL).",
+        { minimum: 0, maximum: 3600000, default: 30000 },
+      ),
       tradeBaseUrl: str(
         `Binance trading API base URL. Defaults to ${BINANCE_DEFAULT_URLS.testnet.trade} for binance_testnet_spot and to ${BINANCE_DEFAULT_URLS.live.trade} for binance_spot; a host of the other environment is refused.`,
         { pattern: '^https?://[^\\s]+$', maxLength: 2048 },
@@ -617,6 +621,9 @@ export const velozDeploymentSpec = named(
   ),
 );
 
+/** Conditions of one pair (status.pairs[].conditions). */
+export const PAIR_CONDITIONS = ['ExchangeInSync'] as const;
+
 export const pairStatus = named(
   'PairStatus',
   obj(
@@ -630,6 +637,7 @@ export const pairStatus = named(
       engineReady: bool('The engine pod is ready.'),
       walEntries: int('Last durable WAL sequence of the engine.', { minimum: 0, format: 'int64' }),
       lastCheckpoint: str('Time of the last WAL checkpoint.', { format: 'date-time' }),
+      conditions: conditions(PAIR_CONDITIONS),
     },
     { required: ['index'] },
   ),
@@ -643,6 +651,7 @@ export const DEPLOYMENT_CONDITIONS = [
   'WALReady',
   'BackupReady',
   'MonitoringReady',
+  'ExchangeInSync',
   'Paused',
   'Deleting',
 ] as const;

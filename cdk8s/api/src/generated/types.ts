@@ -58,6 +58,8 @@ export type ExecutionSpec = {
   credentialsSecretRef?: CredentialsSecretRef;
   /** Maximum new orders per second per engine (token bucket). */
   orderRateLimit: number;
+  /** Milliseconds between two reconciliations of each engine's WAL with the exchange (open orders, recent trades, balances); 0 reconciles only at start. What cannot be repaired halts the pair's new orders and sets ExchangeInSync False (VELOZ_RECONCILE_INTERVAL). */
+  reconcileIntervalMs: number;
   /** Binance trading API base URL. Defaults to https://testnet.binance.vision for binance_testnet_spot and to https://api.binance.com for binance_spot; a host of the other environment is refused. */
   tradeBaseUrl?: string;
 };
@@ -332,6 +334,8 @@ export type PairStatus = {
   walEntries?: number;
   /** Time of the last WAL checkpoint. */
   lastCheckpoint?: string;
+  /** Detailed conditions, each with a reason and message. Types: ExchangeInSync (their reasons: docs/conditions.md). */
+  conditions?: Condition[];
 };
 
 /** The last finished backup run. */
@@ -350,7 +354,7 @@ export type VelozDeploymentStatus = {
   observedGeneration?: number;
   /** Summary: Pending, Progressing, Ready, Degraded or Hibernated. */
   phase?: 'Pending' | 'Progressing' | 'Ready' | 'Degraded' | 'Hibernated';
-  /** Detailed conditions, each with a reason and message. Types: Ready, Progressing, Degraded, CredentialsReady, WALReady, BackupReady, MonitoringReady, Paused, Deleting (their reasons: docs/conditions.md). */
+  /** Detailed conditions, each with a reason and message. Types: Ready, Progressing, Degraded, CredentialsReady, WALReady, BackupReady, MonitoringReady, ExchangeInSync, Paused, Deleting (their reasons: docs/conditions.md). */
   conditions?: Condition[];
   /** Pairs whose gateway and engine are both ready. */
   readyPairs?: number;

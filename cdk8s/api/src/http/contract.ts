@@ -3,6 +3,7 @@
 // types, and docs/openapi/*.json are generated from them. Adding a route here without serving it
 // in the engine and deciding about it in the gateway fails their route tests.
 import type { Route } from './route.ts';
+import { EXCHANGE_ROUTES } from './routes/exchange.ts';
 import { OPS_ROUTES } from './routes/ops.ts';
 import { ORDER_ROUTES } from './routes/orders.ts';
 import { STRATEGY_ROUTES } from './routes/strategies.ts';
@@ -21,6 +22,7 @@ export const ROUTES = {
   ...TRADING_ROUTES,
   ...WAL_ROUTES,
   ...STREAM_ROUTES,
+  ...EXCHANGE_ROUTES,
 } as const satisfies Record<string, Route>;
 
 export type Routes = typeof ROUTES;
@@ -35,6 +37,8 @@ export type {
   PlaceOrderBody,
   Position,
   Readiness,
+  Reconciliation,
+  ReconciliationDifference,
   Strategy,
   StrategyBody,
   WalStatus,

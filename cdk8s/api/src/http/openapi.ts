@@ -109,6 +109,7 @@ const TAGS: Record<Route['tag'], string> = {
   trading: 'Halting and resuming new orders.',
   wal: 'The order write-ahead log.',
   stream: 'Engine events as server-sent events.',
+  exchange: 'How the engine’s records compare with the exchange’s.',
 };
 
 /** The OpenAPI 3.1 document of `routes` (by operation id), in their order. */

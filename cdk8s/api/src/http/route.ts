@@ -13,7 +13,7 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type Scope = 'trading' | 'admin' | 'backup' | 'open';
 
 /** The route's group: one fastify plugin of the engine per tag, one tag per OpenAPI section. */
-export type Tag = 'ops' | 'orders' | 'strategies' | 'trading' | 'wal' | 'stream';
+export type Tag = 'ops' | 'orders' | 'strategies' | 'trading' | 'wal' | 'stream' | 'exchange';
 
 export interface Answer {
   readonly description: string;

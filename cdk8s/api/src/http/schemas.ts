@@ -313,6 +313,72 @@ export const haltResponse = {
   },
 } as const;
 
+export const RECONCILIATION_KINDS = [
+  'fill',
+  'status',
+  'adopted',
+  'resolved',
+  'unresolved',
+  'not_adoptable',
+  'terminal_mismatch',
+  'balance',
+] as const;
+
+const reconciliationDifference = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'symbol', 'orderId', 'exchangeClientOrderId', 'message'],
+  properties: {
+    kind: {
+      type: 'string',
+      enum: RECONCILIATION_KINDS,
+      description:
+        'fill: a fill the WAL lacked; status: a status the WAL lacked; adopted: an open order of this desk that the WAL lacked; resolved: an order the WAL held open that the exchange no longer lists; unresolved: such an order the exchange cannot account for; not_adoptable: an order of this desk the engine cannot take over; terminal_mismatch: the exchange executed more of a finished order than the WAL holds, or holds it open; balance: the exchange holds less of an asset than the WAL’s position',
+    },
+    symbol,
+    orderId: { ...count, description: 'the engine’s order id; 0 when the WAL has no such order' },
+    exchangeClientOrderId: {
+      type: 'string',
+      description: 'the client order id on the exchange; empty for balances',
+    },
+    message: { type: 'string' },
+  },
+} as const;
+
+export const reconciliationResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['enabled', 'intervalMs', 'runs', 'lastRun', 'inSync', 'halted', 'found', 'repaired', 'open'],
+  properties: {
+    enabled: { type: 'boolean', description: 'false when the engine trades on its simulated market' },
+    intervalMs: { ...count, description: 'VELOZ_RECONCILE_INTERVAL' },
+    runs: { ...count, description: 'runs finished since start' },
+    lastRun: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['startedAt', 'finishedAt', 'ok', 'error'],
+      properties: {
+        startedAt: epochMs,
+        finishedAt: epochMs,
+        ok: { type: 'boolean', description: 'false when the exchange could not be asked' },
+        error: { type: 'string', description: 'why the run did not finish; empty when it did' },
+      },
+    },
+    inSync: {
+      type: 'boolean',
+      description: 'the last run finished and no difference is open (true when not enabled)',
+    },
+    halted: { type: 'boolean', description: 'new orders are halted because of an open difference' },
+    found: { type: 'array', items: reconciliationDifference, description: 'differences the last run found' },
+    repaired: { type: 'array', items: reconciliationDifference, description: 'those the last run repaired' },
+    open: {
+      type: 'array',
+      items: reconciliationDifference,
+      description: 'differences that could not be repaired; they stay until trading is resumed',
+    },
+  },
+} as const;
+
 export const walStatusResponse = {
   type: 'object',
   additionalProperties: false,
@@ -454,6 +520,8 @@ export type StrategyBody = FromSchema<typeof strategyBody, { keepDefaultedProper
 export type Strategy = FromSchema<typeof strategySchema>;
 export type Halt = FromSchema<typeof haltResponse>;
 export type WalStatus = FromSchema<typeof walStatusResponse>;
+export type Reconciliation = FromSchema<typeof reconciliationResponse>;
+export type ReconciliationDifference = Reconciliation['open'][number];
 export type Health = FromSchema<typeof healthResponse>;
 export type Readiness = FromSchema<typeof readinessResponse>;
 
@@ -470,6 +538,7 @@ export const NAMED_SCHEMAS = {
   Strategies: strategiesResponse,
   Halt: haltResponse,
   WalStatus: walStatusResponse,
+  Reconciliation: reconciliationResponse,
   Checkpoint: checkpointResponse,
   Health: healthResponse,
   Readiness: readinessResponse,

@@ -2,7 +2,7 @@
 // change to the WAL before it becomes visible, and executes through a venue: the simulated
 // market, or Binance (engine/core/src/exchange). Both share the same order path.
 import type { Logger } from 'pino';
-import type { Order as OrderAnswer } from '@veloz/api/http/contract';
+import type { Order as OrderAnswer, Reconciliation } from '@veloz/api/http/contract';
 import type { Config } from '@veloz/api/variables';
 import {
   defaultInstrument,
@@ -305,6 +305,16 @@ export class Engine {
       commit: (rec, fill) => this.commit(rec, fill),
       waitDurable: (seq) => this.wal.waitDurable(seq),
       publish: (type, data) => this.events.publish(type, data),
+      // The venue halts from a timer: the halt holds in memory at once, and a WAL that cannot take
+      // its record (logged) must not turn it into an unhandled rejection.
+      halt: (reason) => {
+        this.risk.halted = true;
+        this.risk.haltReason = reason;
+        this.halt(reason).catch((err: unknown) => {
+          this.log.error({ err, reason }, 'exchange halt not recorded in the WAL');
+        });
+      },
+      halted: () => this.risk.halted,
     };
   }
 
@@ -663,6 +673,23 @@ export class Engine {
     this.risk.halted = p.halted;
     this.risk.haltReason = p.halted ? p.reason : '';
     await this.wal.waitDurable(seq);
+  }
+
+  /** The venue's last reconciliation with the exchange; not enabled on the simulated venue. */
+  reconciliation(): Reconciliation {
+    return (
+      this.venue.reconciliation?.() ?? {
+        enabled: false,
+        intervalMs: 0,
+        runs: 0,
+        lastRun: null,
+        inSync: true,
+        halted: false,
+        found: [],
+        repaired: [],
+        open: [],
+      }
+    );
   }
 
   orderView(o: Order): OrderView {

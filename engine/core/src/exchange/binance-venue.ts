@@ -21,10 +21,24 @@ import { exchangeUnits } from './filters.ts';
 import type { ExchangeMetrics } from './metrics.ts';
 import type { ExecutionVenue, VenueHost } from './venue.ts';
 
-export type Phase = 'live' | 'start' | 'unknown' | 'poll' | 'stream';
+export type Phase = 'live' | 'start' | 'unknown' | 'poll' | 'stream' | 'reconcile';
 
-/** The exchange's client order id: unique per order and per WAL (its creation time is part of it). */
-export function exchangeClientOrderId(o: Pick<Order, 'orderId' | 'createdAt'>): string {
+const OWN_CLIENT_ORDER_ID = /^veloz-\d+-[0-9a-z]+$/;
+
+/** Whether a client order id on the exchange is of the form this engine gives its orders. */
+export function isOwnClientOrderId(cid: string): boolean {
+  return OWN_CLIENT_ORDER_ID.test(cid);
+}
+
+/**
+ * The exchange's client order id: unique per order and per WAL (its creation time is part of
+ * it). An order adopted by reconciliation keeps the id it has on the exchange as its own (no
+ * client may choose a `veloz-` id, and the engine's generated ones have no second dash).
+ */
+export function exchangeClientOrderId(
+  o: Pick<Order, 'orderId' | 'createdAt'> & { clientOrderId?: string },
+): string {
+  if (o.clientOrderId !== undefined && isOwnClientOrderId(o.clientOrderId)) return o.clientOrderId;
   return `veloz-${o.orderId}-${o.createdAt.toString(36)}`;
 }
 
@@ -381,6 +395,20 @@ export class BinanceVenue implements ExecutionVenue {
     }
   }
 
+  /** Reconciliation: `ex` (or a query's answer) applied in the order's queue; resolves once recorded. */
+  reconcileOrder(o: Order, ex?: BinanceOrder): Promise<void> {
+    return new Promise((resolve) => {
+      this.enqueue(o.orderId, async () => {
+        try {
+          if (ex) await this.apply(o, ex, 'reconcile');
+          else await this.queryAndApply(o, 'reconcile');
+        } finally {
+          resolve();
+        }
+      });
+    });
+  }
+
   /** Writes what the exchange says about an order that the WAL does not have yet. */
   private async apply(o: Order, ex: BinanceOrder, phase: Phase, trades?: TradeReport[]): Promise<void> {
     if (isTerminal(o.status)) return;
@@ -528,7 +556,7 @@ export class BinanceVenue implements ExecutionVenue {
         this.differ('start', 'unknown_on_exchange');
         this.host.log.warn(
           { symbol, clientOrderId: ex.clientOrderId, exchangeOrderId: ex.orderId },
-          'an open order on the exchange looks like ours but is not in the WAL; leaving it alone',
+          'an open order on the exchange looks like ours but is not in the WAL; reconciliation adopts it',
         );
       }
     }

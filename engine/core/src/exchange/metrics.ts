@@ -23,8 +23,18 @@ export function createExchangeMetrics(registry: Registry) {
     }),
     reconcileDifferences: new Counter({
       name: 'veloz_exchange_reconcile_differences_total',
-      help: 'Differences between the WAL and the exchange written to the WAL, by phase (start, unknown, poll) and kind',
+      help: 'Differences between the WAL and the exchange written to the WAL, by phase (start, unknown, poll, reconcile) and kind',
       labelNames: ['phase', 'kind'],
+      registers: r,
+    }),
+    inSync: new Gauge({
+      name: 'veloz_exchange_in_sync',
+      help: '1 when the last reconciliation with the exchange finished with no open difference, else 0',
+      registers: r,
+    }),
+    openDifferences: new Gauge({
+      name: 'veloz_exchange_reconcile_open_differences',
+      help: 'Differences with the exchange that reconciliation could not repair (they halt new orders)',
       registers: r,
     }),
     unknownOrders: new Gauge({

@@ -14,6 +14,7 @@ import type { BinanceExchangeInfo } from './binance-types.ts';
 import { BinanceVenue } from './binance-venue.ts';
 import { instrumentFromExchangeInfo, notTrading } from './filters.ts';
 import { createExchangeMetrics } from './metrics.ts';
+import { Reconciler, withReconciliation } from './reconciler.ts';
 import type { ExecutionVenue, FeedSink, MarketFeed, VenueHost } from './venue.ts';
 
 export interface ExchangeSetup {
@@ -119,15 +120,24 @@ export async function setupExchange(
   return {
     instruments,
     createVenue: tradeRest
-      ? (host) =>
-          new BinanceVenue({
+      ? (host) => {
+          const venue = new BinanceVenue({
             rest: tradeRest,
             host,
             metrics: m,
             pollIntervalMs: c.binancePollInterval,
             maxBackoffMs: c.binanceMaxBackoff,
             acceptanceMarginMs: c.binanceAcceptanceMargin,
-          })
+          });
+          const reconciler = new Reconciler({
+            rest: tradeRest,
+            host,
+            venue,
+            metrics: m,
+            intervalMs: c.reconcileInterval,
+          });
+          return withReconciliation(venue, reconciler);
+        }
       : undefined,
     createFeed:
       c.marketSource === 'binance_ws'

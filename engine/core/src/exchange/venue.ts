@@ -8,6 +8,7 @@ import type { EngineState } from '../engine/state.ts';
 import type { Quote } from '../market/book.ts';
 import type { EngineMetrics } from '../metrics/engine-metrics.ts';
 import type { OrderRecord } from '@veloz/wal/payloads';
+import type { Reconciliation } from '@veloz/api/http/contract';
 
 export interface VenueHost {
   readonly log: Logger;
@@ -18,6 +19,9 @@ export interface VenueHost {
   commit(rec: OrderRecord, fill?: { qty: number; price: number }): Order;
   waitDurable(seq: number): Promise<void>;
   publish(type: EngineEventType, data: unknown): void;
+  /** Halts new orders (what reconciliation cannot repair fails closed); resuming is the operator's. */
+  halt(reason: string): void;
+  halted(): boolean;
 }
 
 /** Where orders are executed: the simulated matcher or an exchange. */
@@ -32,6 +36,8 @@ export interface ExecutionVenue {
   readiness(): string[];
   /** Stops background work and waits for in-flight requests to finish and be recorded. */
   close(): Promise<void>;
+  /** The last reconciliation with the exchange; absent for the simulated venue. */
+  reconciliation?(): Reconciliation;
 }
 
 export interface FeedSink {

@@ -29,6 +29,7 @@ const session: Array<[RouteId, number, InjectOptions]> = [
   ['metrics', 200, { url: '/metrics' }],
   ['openapi', 200, { url: '/openapi.json' }],
   ['walStatus', 200, { url: '/api/wal/status' }],
+  ['reconciliation', 200, { url: '/api/exchange/reconciliation' }],
   ['placeOrder', 201, { method: 'POST', url: '/api/orders', payload: { ...limit, clientOrderId: 'c1' } }],
   ['placeOrder', 200, { method: 'POST', url: '/api/orders', payload: { ...limit, clientOrderId: 'c1' } }],
   [

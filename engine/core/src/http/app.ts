@@ -8,6 +8,7 @@ import { opsPlugin } from '@veloz/common/ops-plugin';
 import type { Engine } from '../engine/engine.ts';
 import type { StrategyManager } from '../strategies/manager.ts';
 import { errorHandler } from './errors.ts';
+import { exchangePlugin } from './exchange.ts';
 import { engineDocument } from './openapi.ts';
 import { ordersPlugin } from './orders.ts';
 import { updatePositionMetrics } from './positions.ts';
@@ -79,6 +80,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   void app.register(strategiesPlugin, { engine, strategies });
   void app.register(tradingPlugin, { engine });
   void app.register(walPlugin, { engine });
+  void app.register(exchangePlugin, { engine });
   void app.register(streamPlugin, {
     engine,
     heartbeatMs: opts.sseHeartbeatMs ?? 15_000,

@@ -1,0 +1,214 @@
+// ExchangeInSync end to end: the operator (in this process) on a real API server (its own local
+// cluster, hack/cluster.sh; pods are kwok fakes), whose engine pod is answered by a real engine
+// process trading on the fake Binance. A drift the engine cannot repair (the exchange holds less
+// BTC than the WAL's position) halts that engine and turns ExchangeInSync False on the pair and
+// the desk, with a Warning Event; once the drift is gone and trading resumed, it is True again.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, clusterBinariesBuilt, run, toolsDir } from '@veloz/testing/chart-helm';
+import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
+import { FakeBinance, toUnits } from '@veloz/testing/fake-binance/server';
+import { loadOperatorConfig } from './config.ts';
+import { httpJson, type EngineAccess } from './engine-access.ts';
+import { startOperator, type RunningOperator } from './manager.ts';
+
+const KEY = 'fake-api-key-0123456789';
+const SECRET = 'fake-api-secret-abcdefghijklmnop';
+const NS = 'desk-sync';
+const built = clusterBinariesBuilt();
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+interface Desk {
+  status?: { conditions?: Condition[]; pairs?: Array<{ index: number; conditions?: Condition[] }> };
+}
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  ms = 120_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe.skipIf(!built)(
+  built
+    ? 'ExchangeInSync on a local cluster'
+    : 'ExchangeInSync on a local cluster: SKIPPED, the cluster binaries are not built (run hack/build-k8s.sh)',
+  () => {
+    const state = mkdtempSync(join(tmpdir(), 'veloz-sync-'));
+    const clusterEnv = { VELOZ_CLUSTER_NAME: `sync-${process.pid}`, VELOZ_CLUSTER_STATE: state };
+    const tools = toolsDir() ?? '';
+    let kubeconfig = '';
+    let fake: FakeBinance;
+    let engine: EngineProcess;
+    let walDir = '';
+    let operator: RunningOperator | undefined;
+    const kubectl = (args: string[], input?: string) =>
+      run(join(tools, 'kubectl'), args, { KUBECONFIG: kubeconfig }, input);
+    const ok = (r: { code: number; stdout: string; stderr: string }) => {
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      return r.stdout;
+    };
+    const desk = (): Desk => JSON.parse(ok(kubectl(['-n', NS, 'get', 'vzd', 'desk', '-o', 'json']))) as Desk;
+    const inSync = (d: Desk) => d.status?.conditions?.find((c) => c.type === 'ExchangeInSync');
+    const pairInSync = (d: Desk) =>
+      d.status?.pairs?.find((p) => p.index === 0)?.conditions?.find((c) => c.type === 'ExchangeInSync');
+    // Every engine pod of the desk is answered by the one engine process.
+    const access: EngineAccess = {
+      call: (_ns, _pod, method, path, body, signal) =>
+        httpJson(`${engine.url}${path}`, method, body, 10_000, signal),
+    };
+
+    beforeAll(async () => {
+      fake = await FakeBinance.start({ apiKey: KEY, apiSecret: SECRET, bookTickerIntervalMs: 50 });
+      walDir = await mkdtemp(join(tmpdir(), 'veloz-sync-wal-'));
+      engine = await startEngineProcess({
+        VELOZ_WAL_DIR: walDir,
+        VELOZ_MARKET_SOURCE: 'binance_ws',
+        VELOZ_EXECUTION_MODE: 'binance_testnet_spot',
+        VELOZ_BINANCE_BASE_URL: fake.url,
+        VELOZ_BINANCE_TRADE_BASE_URL: fake.url,
+        VELOZ_BINANCE_WS_BASE_URL: fake.wsUrl,
+        VELOZ_BINANCE_API_KEY: KEY,
+        VELOZ_BINANCE_API_SECRET: SECRET,
+        VELOZ_RECONCILE_INTERVAL: '200',
+        VELOZ_LOG_LEVEL: 'warn',
+      });
+      const up = run(join(ROOT, 'hack', 'cluster.sh'), ['up'], clusterEnv);
+      if (up.code !== 0) throw new Error(`hack/cluster.sh up failed:\n${up.stderr}`);
+      kubeconfig = run(join(ROOT, 'hack', 'cluster.sh'), ['kubeconfig'], clusterEnv).stdout.trim();
+      ok(
+        kubectl([
+          'apply',
+          '--server-side',
+          '-f',
+          join(ROOT, 'crds', 'veloz.io_velozdeployments.yaml'),
+          '-f',
+          join(ROOT, 'crds', 'veloz.io_velozstrategies.yaml'),
+        ]),
+      );
+      ok(kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/velozdeployments.veloz.io']));
+      ok(kubectl(['create', 'namespace', NS]));
+      ok(
+        kubectl(
+          ['-n', NS, 'create', 'secret', 'generic', 'binance-testnet'].concat([
+            `--from-literal=apiKey=${KEY}`,
+            `--from-literal=apiSecret=${SECRET}`,
+          ]),
+        ),
+      );
+      ok(
+        kubectl(
+          ['-n', NS, 'apply', '-f', '-'],
+          stringify({
+            apiVersion: 'veloz.io/v1alpha1',
+            kind: 'VelozDeployment',
+            metadata: { name: 'desk' },
+            spec: {
+              pairs: 1,
+              market: { source: 'binance_ws', symbols: ['BTCUSDT'] },
+              execution: {
+                mode: 'binance_testnet_spot',
+                credentialsSecretRef: { name: 'binance-testnet' },
+              },
+              wal: { storage: { size: '1Gi' } },
+            },
+          }),
+        ),
+      );
+      const cfg = loadOperatorConfig(
+        ['--namespaces', NS, '--kubeconfig', kubeconfig, '--metrics-port', '0', '--wal-status-interval', '1'],
+        {},
+      );
+      operator = await startOperator(cfg, pino({ level: 'silent' }), access);
+    }, 600_000);
+
+    afterAll(async () => {
+      await operator?.stop();
+      await engine?.kill('SIGKILL');
+      await fake?.close();
+      run(join(ROOT, 'hack', 'cluster.sh'), ['down'], clusterEnv);
+      rmSync(state, { recursive: true, force: true });
+      if (walDir) await rm(walDir, { recursive: true, force: true });
+    }, 120_000);
+
+    it('is True while the engine agrees with the exchange', async () => {
+      const d = await until('ExchangeInSync=True', () => {
+        const d = desk();
+        return inSync(d)?.status === 'True' ? d : undefined;
+      });
+      expect(inSync(d)).toMatchObject({ reason: 'InSync' });
+      expect(pairInSync(d)).toMatchObject({ status: 'True', reason: 'InSync' });
+    });
+
+    it('turns False on the pair and the desk when a drift halts the engine, and True again after it', async () => {
+      const buy = await httpJson<{ orderId: number }>(`${engine.url}/api/orders`, 'POST', {
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'MARKET',
+        quantity: '0.010',
+      });
+      expect(buy.status).toBe(201);
+      await until('the buy filled', async () => {
+        const o = await httpJson<{ status: string }>(`${engine.url}/api/orders/${buy.body.orderId}`, 'GET');
+        return o.body.status === 'FILLED' ? true : undefined;
+      });
+      fake.balances.get('BTC')!.free = toUnits('0.001');
+
+      const d = await until('ExchangeInSync=False', () => {
+        const d = desk();
+        return inSync(d)?.status === 'False' ? d : undefined;
+      });
+      expect(inSync(d)?.reason).toBe('OutOfSync');
+      expect(inSync(d)?.message).toMatch(/^pair 0: new orders halted: the WAL's BTCUSDT position needs/);
+      expect(pairInSync(d)).toMatchObject({ status: 'False', reason: 'OutOfSync' });
+      const refused = await httpJson<{ reason?: string }>(`${engine.url}/api/orders`, 'POST', {
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        quantity: '0.010',
+        price: '49000.00',
+      });
+      expect(refused.status).toBe(422);
+      const events = await until('a Warning Event', () => {
+        const list = JSON.parse(ok(kubectl(['-n', NS, 'get', 'events', '-o', 'json']))) as {
+          items: Array<{ type: string; reason: string; message: string }>;
+        };
+        const e = list.items.find((x) => x.reason === 'OutOfSync');
+        return e ? e : undefined;
+      });
+      expect(events).toMatchObject({ type: 'Warning' });
+      expect(events.message).toMatch(/^ExchangeInSync=False: pair 0:/);
+
+      // The operator's way out: fix the account, then resume trading on the engine.
+      fake.balances.get('BTC')!.free = toUnits('1000');
+      await httpJson(`${engine.url}/api/trading/resume`, 'POST');
+      const back = await until('ExchangeInSync=True again', () => {
+        const d = desk();
+        return inSync(d)?.status === 'True' ? d : undefined;
+      }).catch(async (err: unknown) => {
+        const r = await httpJson(`${engine.url}/api/exchange/reconciliation`, 'GET');
+        throw new Error(
+          `${String(err)}; the engine reports ${JSON.stringify(r.body)}; ${JSON.stringify(desk().status)}`,
+        );
+      });
+      expect(pairInSync(back)).toMatchObject({ status: 'True', reason: 'InSync' });
+    });
+  },
+);
