@@ -13,6 +13,7 @@ import { BinanceApiError, BinanceRest, outcomeOf } from './binance-rest.ts';
 import type { BinanceExchangeInfo } from './binance-types.ts';
 import { BinanceVenue } from './binance-venue.ts';
 import { instrumentFromExchangeInfo, notTrading } from './filters.ts';
+import { StreamingBinanceVenue } from './streaming-venue.ts';
 import { createExchangeMetrics } from './metrics.ts';
 import type { ExecutionVenue, FeedSink, MarketFeed, VenueHost } from './venue.ts';
 
@@ -119,15 +120,25 @@ export async function setupExchange(
   return {
     instruments,
     createVenue: tradeRest
-      ? (host) =>
-          new BinanceVenue({
+      ? (host) => {
+          const opts = {
             rest: tradeRest,
             host,
             metrics: m,
             pollIntervalMs: c.binancePollInterval,
             maxBackoffMs: c.binanceMaxBackoff,
             acceptanceMarginMs: c.binanceAcceptanceMargin,
-          })
+          };
+          if (!c.binanceUserStream || !creds.apiKey || !creds.apiSecret) return new BinanceVenue(opts);
+          return new StreamingBinanceVenue(opts, {
+            url: urls.wsApi,
+            apiKey: creds.apiKey,
+            apiSecret: creds.apiSecret,
+            clock: tradeRest,
+            maxAgeMs: c.binanceUserStreamMaxAge,
+            reconnectDelayMs: c.wsReconnectDelay,
+          });
+        }
       : undefined,
     createFeed:
       c.marketSource === 'binance_ws'
