@@ -181,8 +181,15 @@ export interface FakeBinanceOptions {
   /** Starting balances by asset; default 1000 of every base asset and 100,000,000 of every quote asset. */
   balances?: Record<string, string>;
   commission?: CommissionSpec;
-  /** REQUEST_WEIGHT per minute in exchangeInfo (default 6000, the docs' figure). */
+  /** REQUEST_WEIGHT per window in exchangeInfo (default 6000, the docs' figure). */
   weightLimit?: number;
+  /**
+   * The REQUEST_WEIGHT window (default 1 MINUTE). A shorter one scales time for tests: the
+   * exchangeInfo entry and the X-MBX-USED-WEIGHT-(n)(letter) header follow it, as the docs define.
+   */
+  weightWindow?: { interval: 'SECOND' | 'MINUTE'; intervalNum: number };
+  /** Answer 429 (-1003, Retry-After) to a request that takes the window's weight over the limit. */
+  enforceWeightLimit?: boolean;
 }
 
 type Send = (status: number, body: unknown, headers?: Record<string, string>) => void;
@@ -209,8 +216,15 @@ export class FakeBinance {
   private readonly timers = new Set<NodeJS.Timeout>();
   private pinger: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
-  /** Request weight per minute window: [window start, used]. */
+  /** Request weight per window: [window number, used]. */
   private weight: [number, number] = [0, 0];
+  private readonly weightWindow: { interval: 'SECOND' | 'MINUTE'; intervalNum: number };
+  private readonly weightWindowMs: number;
+  private readonly enforceWeight: boolean;
+  /** The most weight any window has counted. */
+  peakWeight = 0;
+  /** Requests answered 429 because the window's weight was used up. */
+  weightRejections = 0;
   /** Added to the exchange clock: a large value makes clients' timestamps fall outside recvWindow. */
   clockSkewMs = 0;
   /** The next order that crosses the book fills only this fraction of its quantity at once. */
@@ -230,6 +244,10 @@ export class FakeBinance {
     this.apiSecret = opts.apiSecret;
     this.commission = opts.commission;
     this.weightLimit = opts.weightLimit ?? 6000;
+    this.weightWindow = opts.weightWindow ?? { interval: 'MINUTE', intervalNum: 1 };
+    this.weightWindowMs =
+      (this.weightWindow.interval === 'SECOND' ? 1000 : 60_000) * this.weightWindow.intervalNum;
+    this.enforceWeight = opts.enforceWeightLimit ?? false;
     this.wsApi = new FakeWsApi({
       apiKey: opts.apiKey,
       apiSecret: opts.apiSecret,
@@ -426,10 +444,16 @@ export class FakeBinance {
   // ---- REST ----
 
   private usedWeight(add: number): number {
-    const minute = Math.floor(this.serverTime() / 60_000);
-    if (this.weight[0] !== minute) this.weight = [minute, 0];
+    const window = Math.floor(this.serverTime() / this.weightWindowMs);
+    if (this.weight[0] !== window) this.weight = [window, 0];
     this.weight[1] += add;
+    this.peakWeight = Math.max(this.peakWeight, this.weight[1]);
     return this.weight[1];
+  }
+
+  /** X-MBX-USED-WEIGHT-(intervalNum)(intervalLetter) of the weight window. */
+  private get weightHeader(): string {
+    return `x-mbx-used-weight-${this.weightWindow.intervalNum}${this.weightWindow.interval === 'SECOND' ? 's' : 'm'}`;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -445,13 +469,24 @@ export class FakeBinance {
       res.writeHead(status, {
         'content-type': 'application/json;charset=UTF-8',
         'x-mbx-used-weight': String(this.weight[1]),
-        'x-mbx-used-weight-1m': String(this.weight[1]),
+        [this.weightHeader]: String(this.weight[1]),
         ...headers,
       });
       res.end(JSON.stringify(answer));
     };
     const fail: Fail = (status, code, msg) => send(status, { code, msg });
-    this.usedWeight(weight);
+    if (this.usedWeight(weight) > this.weightLimit && this.enforceWeight) {
+      this.weightRejections += 1;
+      const left = this.weightWindowMs - (this.serverTime() % this.weightWindowMs);
+      return send(
+        429,
+        {
+          code: -1003,
+          msg: `Too much request weight used; current limit is ${this.weightLimit} request weight per ${this.weightWindow.intervalNum} ${this.weightWindow.interval}. Please use WebSocket Streams for live updates to avoid polling the API.`,
+        },
+        { 'retry-after': String(Math.ceil(left / 1000)) },
+      );
+    }
     const rule = this.rules.find((r) => r.path === path && (!r.method || r.method === method));
     if (rule) {
       rule.times -= 1;
@@ -836,7 +871,7 @@ export class FakeBinance {
       timezone: 'UTC',
       serverTime: this.serverTime(),
       rateLimits: [
-        { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: this.weightLimit },
+        { rateLimitType: 'REQUEST_WEIGHT', ...this.weightWindow, limit: this.weightLimit },
         { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 100 },
         { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: 200000 },
         { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61000 },
