@@ -232,6 +232,8 @@ export class FakeBinance {
   /** When true, WebSocket upgrades are refused (the stream endpoint is "down"). */
   refuseStreams = false;
   commission: CommissionSpec | undefined;
+  /** The account's canTrade (false: a key without Spot trading enabled). */
+  canTrade = true;
   /** Every REST request: method, path and HTTP status of the answer (0: none was sent). */
   readonly log: Array<{ method: string; path: string; status: number }> = [];
   url = '';
@@ -988,7 +990,7 @@ export class FakeBinance {
         buyer: '0.00000000',
         seller: '0.00000000',
       },
-      canTrade: true,
+      canTrade: this.canTrade,
       canWithdraw: false,
       canDeposit: false,
       brokered: false,
