@@ -128,6 +128,20 @@ describe('fills by the user data stream', () => {
     expect(done.filledQuantity).toBe('0.01000');
   });
 
+  it('reads the missed trades when an event does not join what the WAL holds', async () => {
+    const o = await c.place();
+    await c.settled(o.orderId, 'ACCEPTED');
+    // The first fill's event is lost; the second one says 0.004 were executed before it.
+    fake.wsApi.mute = true;
+    fake.fill(c.cid(o), '0.004');
+    fake.wsApi.mute = false;
+    const trades = fake.count('GET', '/api/v3/myTrades');
+    fake.fill(c.cid(o));
+    const done = await c.settled(o.orderId, 'FILLED', 1000);
+    expect(done.filledQuantity).toBe('0.01000');
+    expect(fake.count('GET', '/api/v3/myTrades')).toBe(trades + 1);
+  });
+
   it('learns of a cancel made outside the engine by stream', async () => {
     const o = await c.place();
     await c.settled(o.orderId, 'ACCEPTED');

@@ -180,6 +180,8 @@ export class BinanceUserStream {
   private readonly seen = new Set<number>();
   private readonly seenOrder: number[] = [];
   private hadStream = false;
+  /** Attempts since the last subscription: each waits twice as long, up to a minute. */
+  private failures = 0;
 
   constructor(opts: UserStreamOptions) {
     this.o = opts;
@@ -297,6 +299,7 @@ export class BinanceUserStream {
       return;
     }
     c.subscribed = true;
+    this.failures = 0;
     const old = this.current;
     this.current = c;
     this.next = undefined;
@@ -334,7 +337,10 @@ export class BinanceUserStream {
 
   private later(reason: string): void {
     if (this.retry) clearTimeout(this.retry);
-    const delay = this.o.reconnectDelayMs * (1 + Math.random() * 0.2);
+    // A refused key or an unreachable host is retried ever more slowly: each attempt costs a
+    // connection (300 per 5 minutes per IP) and request weight.
+    const base = Math.min(60_000, this.o.reconnectDelayMs * 2 ** Math.min(this.failures++, 10));
+    const delay = Math.max(this.o.reconnectDelayMs, base) * (1 + Math.random() * 0.2);
     this.retry = setTimeout(() => {
       this.retry = undefined;
       this.rotate(reason);
