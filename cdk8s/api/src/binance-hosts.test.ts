@@ -19,6 +19,7 @@ describe('Binance hosts follow the execution mode', () => {
     ['wss://data-stream.binance.vision/stream', 'live'],
     ['https://testnet.binance.vision', 'testnet'],
     ['wss://stream.testnet.binance.vision/ws', 'testnet'],
+    ['wss://ws-api.testnet.binance.vision/ws-api/v3', 'testnet'],
     ['https://binance.com.evil.example', undefined],
     ['http://127.0.0.1:8080', undefined],
     ['https://demo-api.binance.com', undefined],
@@ -30,6 +31,7 @@ describe('Binance hosts follow the execution mode', () => {
       rest: 'https://testnet.binance.vision',
       ws: 'wss://stream.testnet.binance.vision/ws',
       trade: 'https://testnet.binance.vision',
+      wsApi: 'wss://ws-api.testnet.binance.vision/ws-api/v3',
     });
     const live = loadConfig({ ...creds, VELOZ_EXECUTION_MODE: 'binance_spot' });
     expect(binanceUrls(live).trade).toBe('https://api.binance.com');
@@ -48,6 +50,8 @@ describe('Binance hosts follow the execution mode', () => {
     ['binance_testnet_spot', 'VELOZ_BINANCE_WS_BASE_URL', 'wss://stream.binance.com:9443/ws'],
     ['binance_spot', 'VELOZ_BINANCE_TRADE_BASE_URL', 'https://testnet.binance.vision'],
     ['binance_spot', 'VELOZ_BINANCE_WS_BASE_URL', 'wss://stream.testnet.binance.vision/ws'],
+    ['binance_testnet_spot', 'VELOZ_BINANCE_WS_API_URL', 'wss://ws-api.binance.com:443/ws-api/v3'],
+    ['binance_spot', 'VELOZ_BINANCE_WS_API_URL', 'wss://ws-api.testnet.binance.vision/ws-api/v3'],
   ])('refuses %s with %s=%s, naming the variable', (mode, name, value) => {
     const env = { ...creds, VELOZ_EXECUTION_MODE: mode, [name]: value };
     expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -1,8 +1,8 @@
 // Which Binance environment a URL belongs to, so that testnet mode never reaches the live
 // exchange (or live mode the testnet). The patterns are RE2 and JavaScript alike: the engine
 // checks its variables with them, the CRD's CEL rules check the spec with them.
-// Hosts from the official docs: rest-api.md and web-socket-streams.md (live; data-api and
-// data-stream serve live market data), testnet/rest-api.md and testnet/web-socket-streams.md.
+// Hosts from the official docs: rest-api.md, web-socket-streams.md and web-socket-api.md (live;
+// data-api and data-stream serve live market data), and their testnet/ counterparts.
 
 export type BinanceEnvironment = 'live' | 'testnet';
 
@@ -14,17 +14,19 @@ export const BINANCE_HOST_PATTERNS: Readonly<Record<BinanceEnvironment, string>>
 
 /** The URLs each environment uses when none is configured. */
 export const BINANCE_DEFAULT_URLS: Readonly<
-  Record<BinanceEnvironment, { rest: string; ws: string; trade: string }>
+  Record<BinanceEnvironment, { rest: string; ws: string; trade: string; wsApi: string }>
 > = {
   live: {
     rest: 'https://api.binance.com',
     ws: 'wss://stream.binance.com:9443/ws',
     trade: 'https://api.binance.com',
+    wsApi: 'wss://ws-api.binance.com:443/ws-api/v3',
   },
   testnet: {
     rest: 'https://testnet.binance.vision',
     ws: 'wss://stream.testnet.binance.vision/ws',
     trade: 'https://testnet.binance.vision',
+    wsApi: 'wss://ws-api.testnet.binance.vision/ws-api/v3',
   },
 };
 

@@ -177,6 +177,29 @@ export const VARIABLES = {
     description: `Binance trading API base URL. Default: ${BINANCE_DEFAULT_URLS.testnet.trade} when VELOZ_EXECUTION_MODE=binance_testnet_spot, else ${BINANCE_DEFAULT_URLS.live.trade}. Checked against the mode like VELOZ_BINANCE_BASE_URL.`,
     parse: url,
   }),
+  binanceWsApiUrl: v({
+    name: 'VELOZ_BINANCE_WS_API_URL',
+    default: undefined,
+    accepts: 'a ws(s):// URL',
+    description: `Binance WebSocket API URL, where the engine subscribes to its account's user data stream (order fills as they happen). Default: ${BINANCE_DEFAULT_URLS.testnet.wsApi} when VELOZ_EXECUTION_MODE=binance_testnet_spot, else ${BINANCE_DEFAULT_URLS.live.wsApi}. Checked against the mode like VELOZ_BINANCE_BASE_URL.`,
+    parse: url,
+  }),
+  binanceUserStream: v({
+    name: 'VELOZ_BINANCE_USER_STREAM',
+    default: 'true',
+    accepts: 'true or false',
+    description:
+      'Learn fills and order changes from the user data stream (userDataStream.subscribe.signature on the WebSocket API). Polling every VELOZ_BINANCE_POLL_INTERVAL stays the fallback while the stream is down; false polls only.',
+    parse: bool,
+  }),
+  binanceUserStreamMaxAge: v({
+    name: 'VELOZ_BINANCE_USER_STREAM_MAX_AGE',
+    default: '82800000',
+    accepts: 'an integer from 1000 to 86000000 (milliseconds)',
+    description:
+      'Age at which the user data stream connection is replaced (Binance ends a connection after 24 hours). The new connection is subscribed before the old one closes, as on serverShutdown.',
+    parse: int(1000, 86_000_000),
+  }),
   binanceApiKey: v({
     name: 'VELOZ_BINANCE_API_KEY',
     default: undefined,
@@ -599,6 +622,7 @@ function hostModeMismatches(c: Config): string[] {
     [VARIABLES.binanceTradeBaseUrl.name, c.binanceTradeBaseUrl],
     [VARIABLES.binanceBaseUrl.name, c.binanceBaseUrl],
     [VARIABLES.binanceWsBaseUrl.name, c.binanceWsBaseUrl],
+    [VARIABLES.binanceWsApiUrl.name, c.binanceWsApiUrl],
   ];
   return set
     .filter(([, value]) => value !== undefined && binanceEnvironment(value) === OTHER[mode])
@@ -609,12 +633,13 @@ function hostModeMismatches(c: Config): string[] {
 }
 
 /** The Binance URLs in use: the configured ones, else those of the environment the mode trades in. */
-export function binanceUrls(c: Config): { rest: string; ws: string; trade: string } {
+export function binanceUrls(c: Config): { rest: string; ws: string; trade: string; wsApi: string } {
   const d = BINANCE_DEFAULT_URLS[environmentOfMode(c.executionMode) ?? 'live'];
   return {
     rest: c.binanceBaseUrl ?? d.rest,
     ws: c.binanceWsBaseUrl ?? d.ws,
     trade: c.binanceTradeBaseUrl ?? d.trade,
+    wsApi: c.binanceWsApiUrl ?? d.wsApi,
   };
 }
 

@@ -9,6 +9,7 @@ Commands:
   engine     run the trading engine (HTTP service or stdio)
   gateway    run the authenticated HTTP gateway in front of one engine
   wal        verify or inspect a WAL directory
+  exchange   check the Binance configuration against the exchange (needs the network and keys)
   backup     back up an engine's WAL to a volume or an S3-compatible bucket
   restore    rebuild a WAL directory from a backup or from PostgreSQL
   operator   run the Kubernetes operator
@@ -18,6 +19,7 @@ Run "veloz <command> --help" for the options of a command.`;
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   engine: engineCommand,
   wal: walCommand,
+  exchange: async (argv) => (await import('@veloz/engine/exchange/check-command')).exchangeCommand(argv),
   gateway: async (argv) => (await import('@veloz/gateway/command')).gatewayCommand(argv),
   backup: async (argv) => (await import('@veloz/backup/command')).backupCommand(argv),
   restore: async (argv) => (await import('@veloz/backup/command')).restoreCommand(argv),

@@ -3,7 +3,9 @@
 import type { Logger } from 'pino';
 import { AnswerShapeError, parse, type Parser } from './binance-answers.ts';
 import { classifyAnswer, ERR, type OutcomeClass } from './binance-errors.ts';
+import { requestWeight } from './request-weights.ts';
 import { encodeParams, signedQuery, type Params } from './signing.ts';
+import { BudgetExhaustedError, type Lane, type WeightBudget } from './weight-budget.ts';
 
 /** The exchange answered with an error; `outcome` says what that means for the request. */
 export class BinanceApiError extends Error {
@@ -65,6 +67,10 @@ export interface BinanceRestOptions {
   maxBackoffMs: number;
   log: Logger;
   now?: () => number;
+  /** The request-weight budget of this client's host, shared with every client of that host. */
+  budget?: WeightBudget;
+  /** Whose share of the budget this client's requests use (default trading). */
+  lane?: Lane;
   hooks?: {
     onRequest?(endpoint: string, status: string): void;
     onBackoff?(reason: string, ms: number): void;
@@ -142,6 +148,7 @@ export class BinanceRest {
           throw new BinanceApiError(429, ERR.TOO_MANY_REQUESTS, `backing off for ${wait} ms`, wait);
         await new Promise((r) => setTimeout(r, wait));
       }
+      await this.takeWeight(method, path, params);
       try {
         return await this.once(method, path, params, signed, parse, opts);
       } catch (err) {
@@ -171,6 +178,22 @@ export class BinanceRest {
     }
   }
 
+  /** Waits for the request's weight to fit the host's budget; a longer wait than a ban we would sit out refuses it. */
+  private async takeWeight(method: string, path: string, params: Params): Promise<void> {
+    if (!this.o.budget) return;
+    try {
+      await this.o.budget.take(
+        requestWeight(method, path, params),
+        this.o.lane ?? 'trading',
+        this.o.maxBackoffMs,
+      );
+    } catch (err) {
+      if (!(err instanceof BudgetExhaustedError)) throw err;
+      // Never sent, so refused before execution like a 429.
+      throw new BinanceApiError(429, ERR.TOO_MANY_REQUESTS, err.message, err.waitMs);
+    }
+  }
+
   private async once<T>(
     method: string,
     path: string,
@@ -189,6 +212,7 @@ export class BinanceRest {
     if (this.o.apiKey) headers['X-MBX-APIKEY'] = this.o.apiKey;
     let res: Response;
     let text: string;
+    const sentAt = this.o.budget?.mark() ?? 0;
     try {
       res = await fetch(url, { method, headers, signal: AbortSignal.timeout(this.o.timeoutMs) });
       text = await res.text();
@@ -201,6 +225,7 @@ export class BinanceRest {
       throw new BinanceUnknownError(`${method} ${path}: ${why}`);
     }
     this.o.hooks?.onRequest?.(path, String(res.status));
+    this.o.budget?.observe((name) => res.headers.get(name), sentAt);
     const weight = Number(res.headers.get('x-mbx-used-weight-1m'));
     if (Number.isFinite(weight) && weight > 0) this.o.hooks?.onUsedWeight?.(weight);
     let body: unknown;

@@ -61,7 +61,12 @@ export interface BinanceVenueOptions {
   acceptanceMarginMs: number;
   /** Local time this process started: no request of a previous process was signed after it. */
   startedAt?: number;
+  /** True while the user data stream delivers order changes: polling then only backs it up. */
+  streamLive?: () => boolean;
 }
+
+/** While the user data stream is live, open orders are still polled this often, in case an event was lost. */
+export const STREAM_BACKUP_POLL_MS = 60_000;
 
 /** myTrades answers at most 1000 trades; an order with more is read page by page. */
 export const TRADES_PAGE = 1000;
@@ -82,6 +87,7 @@ export class BinanceVenue implements ExecutionVenue {
   private fatal: string | undefined;
   private poller: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  private lastPoll = 0;
   private closed = false;
   private readonly abort = new AbortController();
 
@@ -386,11 +392,11 @@ export class BinanceVenue implements ExecutionVenue {
    * What the exchange reports about one of this engine's orders (an answer, a query, an open
    * orders list or a stream event) becomes WAL records. The user data stream feeds this too.
    */
-  report(ex: BinanceOrder, trades?: TradeReport[], phase: Phase = 'stream'): void {
+  report(ex: BinanceOrder, trades?: TradeReport[], phase: Phase = 'stream', priorQty?: string): void {
     for (const id of this.host.state.open) {
       const o = this.host.state.orders.get(id)!;
       if (exchangeClientOrderId(o) !== ex.clientOrderId) continue;
-      this.enqueue(o.orderId, () => this.apply(o, ex, phase, trades));
+      this.enqueue(o.orderId, () => this.apply(o, ex, phase, trades, priorQty));
       return;
     }
   }
@@ -409,8 +415,17 @@ export class BinanceVenue implements ExecutionVenue {
     });
   }
 
-  /** Writes what the exchange says about an order that the WAL does not have yet. */
-  private async apply(o: Order, ex: BinanceOrder, phase: Phase, trades?: TradeReport[]): Promise<void> {
+  /**
+   * Writes what the exchange says about an order that the WAL does not have yet. `trades` are
+   * all of the order's trades, or (a stream event) those after `priorQty` was executed.
+   */
+  private async apply(
+    o: Order,
+    ex: BinanceOrder,
+    phase: Phase,
+    trades?: TradeReport[],
+    priorQty?: string,
+  ): Promise<void> {
     if (isTerminal(o.status)) return;
     const inst = this.inst(o);
     const executed = exchangeUnits(ex.executedQty, inst.qtyDecimals);
@@ -430,9 +445,12 @@ export class BinanceVenue implements ExecutionVenue {
       this.differ(phase, 'status');
     }
     if (executed > o.filledQuantity) {
-      const given = trades?.reduce((s, t) => s + exchangeUnits(t.qty, inst.qtyDecimals), 0) ?? 0;
-      const list = given >= executed && trades ? trades : await this.orderTrades(o, ex.orderId);
-      this.fills(o, inst, list, executed, phase);
+      const offset = priorQty === undefined ? 0 : exchangeUnits(priorQty, inst.qtyDecimals);
+      const given = offset + (trades?.reduce((s, t) => s + exchangeUnits(t.qty, inst.qtyDecimals), 0) ?? 0);
+      // Trades that start beyond what the WAL holds would leave a hole: read them all instead.
+      if (trades && given >= executed && offset <= o.filledQuantity)
+        this.fills(o, inst, trades, executed, phase, offset);
+      else this.fills(o, inst, await this.orderTrades(o, ex.orderId), executed, phase);
     }
     if (isTerminal(o.status)) return;
     switch (ex.status) {
@@ -480,9 +498,16 @@ export class BinanceVenue implements ExecutionVenue {
    * Records the trades beyond what the WAL already has (trades arrive in id order). A trade's
    * commission is recorded with the record that completes the trade, so it is counted once.
    */
-  private fills(o: Order, inst: Instrument, trades: TradeReport[], executed: number, phase: Phase): void {
+  private fills(
+    o: Order,
+    inst: Instrument,
+    trades: TradeReport[],
+    executed: number,
+    phase: Phase,
+    offset = 0,
+  ): void {
     const sorted = [...trades].sort((a, b) => a.id - b.id);
-    let seen = 0;
+    let seen = offset;
     for (const t of sorted) {
       if (o.filledQuantity >= executed) break;
       const qty = exchangeUnits(t.qty, inst.qtyDecimals);
@@ -565,8 +590,22 @@ export class BinanceVenue implements ExecutionVenue {
     this.poller.unref();
   }
 
-  private schedulePoll(): void {
+  /** Polls at once (the user data stream is back after a gap that may have hidden events). */
+  pollNow(): void {
+    this.schedulePoll(true);
+  }
+
+  private schedulePoll(force = false): void {
     if (this.polling || this.closed) return;
+    // The stream reports changes as they happen; the poll then only backs it up, now and then.
+    const backup = this.o.streamLive?.() && !this.fatal;
+    if (
+      !force &&
+      backup &&
+      Date.now() - this.lastPoll < Math.max(STREAM_BACKUP_POLL_MS, this.o.pollIntervalMs)
+    )
+      return;
+    this.lastPoll = Date.now();
     const p: Promise<void> = this.poll()
       .catch((err: unknown) => this.host.log.warn({ err }, 'order status poll failed'))
       .finally(() => {

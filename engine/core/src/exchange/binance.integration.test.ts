@@ -118,6 +118,7 @@ describe('engine against the fake Binance', () => {
       VELOZ_BINANCE_BASE_URL: fake.url,
       VELOZ_BINANCE_TRADE_BASE_URL: fake.url,
       VELOZ_BINANCE_WS_BASE_URL: fake.wsUrl,
+      VELOZ_BINANCE_WS_API_URL: fake.wsApiUrl,
       VELOZ_BINANCE_API_KEY: KEY,
       VELOZ_BINANCE_API_SECRET: SECRET,
       VELOZ_BINANCE_REQUEST_TIMEOUT: '300',
@@ -160,7 +161,7 @@ describe('engine against the fake Binance', () => {
     expect(fake.count('POST', '/api/v3/order')).toBe(0);
   });
 
-  it('fills a crossing order and rests one that does not, with fills found by polling', async () => {
+  it('fills a crossing order and rests one that does not, with fills found by the user data stream', async () => {
     const taker = await place({ price: '50001.00' });
     const filled = await settled(taker.orderId, 'FILLED');
     expect(filled.avgPrice).toBe('50000.10');
@@ -534,6 +535,10 @@ describe('commission, long orders and symbols as Binance states them', () => {
       VELOZ_BINANCE_BASE_URL: fake.url,
       VELOZ_BINANCE_TRADE_BASE_URL: fake.url,
       VELOZ_BINANCE_WS_BASE_URL: fake.wsUrl,
+      VELOZ_BINANCE_WS_API_URL: fake.wsApiUrl,
+      // The REST paths (myTrades pages) are what this suite checks: the stream would report every
+      // trade itself (user-stream.integration.test.ts covers it).
+      VELOZ_BINANCE_USER_STREAM: 'false',
       VELOZ_BINANCE_API_KEY: KEY,
       VELOZ_BINANCE_API_SECRET: SECRET,
       VELOZ_BINANCE_POLL_INTERVAL: '100',

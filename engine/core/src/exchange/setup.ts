@@ -13,6 +13,8 @@ import { BinanceApiError, BinanceRest, outcomeOf } from './binance-rest.ts';
 import type { BinanceExchangeInfo } from './binance-types.ts';
 import { BinanceVenue } from './binance-venue.ts';
 import { instrumentFromExchangeInfo, notTrading } from './filters.ts';
+import { StreamingBinanceVenue } from './streaming-venue.ts';
+import { WeightBudgets } from './weight-budget.ts';
 import { createExchangeMetrics } from './metrics.ts';
 import { Reconciler, withReconciliation } from './reconciler.ts';
 import type { ExecutionVenue, FeedSink, MarketFeed, VenueHost } from './venue.ts';
@@ -59,15 +61,29 @@ export async function setupExchange(
   const trading = c.executionMode !== 'sim_engine';
   const creds = binanceCredentials(c);
   const urls = binanceUrls(c);
+  // One weight budget per host, on the exchange clock once the trading client has measured it.
+  let exchangeNow = Date.now;
+  const budgets = new WeightBudgets({
+    now: () => exchangeNow(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  });
   const tradeRest = trading
     ? new BinanceRest({
         ...common,
         baseUrl: urls.trade,
         apiKey: creds.apiKey,
         apiSecret: creds.apiSecret,
+        budget: budgets.for(urls.trade),
+        lane: 'trading',
       })
     : undefined;
-  const marketRest = new BinanceRest({ ...common, baseUrl: urls.rest });
+  if (tradeRest) exchangeNow = () => tradeRest.serverNow();
+  const marketRest = new BinanceRest({
+    ...common,
+    baseUrl: urls.rest,
+    budget: budgets.for(urls.rest),
+    lane: 'market',
+  });
   // The venue's filters are the ones that bind (the testnet's differ from the live exchange's).
   const infoRest = tradeRest ?? marketRest;
   const exchangeInfo = (names: string[]) =>
@@ -86,6 +102,7 @@ export async function setupExchange(
       throw new Error(`cannot read Binance exchange info for ${symbols.join(', ')}: ${err.message}`);
     throw err;
   }
+  budgets.setLimits(info.rateLimits);
   const halted = info.symbols.filter((s) => symbols.includes(s.symbol)).map(notTrading);
   if (halted.some(Boolean))
     throw new Error(
@@ -121,14 +138,25 @@ export async function setupExchange(
     instruments,
     createVenue: tradeRest
       ? (host) => {
-          const venue = new BinanceVenue({
+          const opts = {
             rest: tradeRest,
             host,
             metrics: m,
             pollIntervalMs: c.binancePollInterval,
             maxBackoffMs: c.binanceMaxBackoff,
             acceptanceMarginMs: c.binanceAcceptanceMargin,
-          });
+          };
+          const venue =
+            !c.binanceUserStream || !creds.apiKey || !creds.apiSecret
+              ? new BinanceVenue(opts)
+              : new StreamingBinanceVenue(opts, {
+                  url: urls.wsApi,
+                  apiKey: creds.apiKey,
+                  apiSecret: creds.apiSecret,
+                  clock: tradeRest,
+                  maxAgeMs: c.binanceUserStreamMaxAge,
+                  reconnectDelayMs: c.wsReconnectDelay,
+                });
           const reconciler = new Reconciler({
             rest: tradeRest,
             host,
@@ -157,6 +185,7 @@ export async function setupExchange(
                 rest: marketRest,
                 instruments: list,
                 pollIntervalMs: c.binancePollInterval,
+                budget: budgets.for(urls.rest),
                 sink,
                 log,
                 metrics: m,

@@ -1,5 +1,6 @@
 // Binance market data by REST polling (VELOZ_MARKET_SOURCE=binance_rest): five levels of depth
-// and the trades since the previous poll, per symbol, every VELOZ_BINANCE_POLL_INTERVAL.
+// and the trades since the previous poll, per symbol, every VELOZ_BINANCE_POLL_INTERVAL, or less
+// often when the host's request-weight budget (weight-budget.ts) cannot pay for that rate.
 import type { Logger } from 'pino';
 import type { Instrument } from '../domain/instrument.ts';
 import { BinanceApiError, BinanceUnknownError, type BinanceRest } from '../exchange/binance-rest.ts';
@@ -7,6 +8,8 @@ import { parse } from '../exchange/binance-answers.ts';
 import type { BinancePublicTrade } from '../exchange/binance-types.ts';
 import { exchangeUnits } from '../exchange/filters.ts';
 import type { ExchangeMetrics } from '../exchange/metrics.ts';
+import { MARKET_POLL_WEIGHT } from '../exchange/request-weights.ts';
+import type { WeightBudget } from '../exchange/weight-budget.ts';
 import type { FeedSink, MarketFeed } from '../exchange/venue.ts';
 import type { Level } from './book.ts';
 import { TradeSequence } from './binance-ws.ts';
@@ -17,6 +20,8 @@ export interface BinanceRestFeedOptions {
   rest: BinanceRest;
   instruments: Instrument[];
   pollIntervalMs: number;
+  /** The host's weight budget: polls are spaced so that market data stays within its share. */
+  budget?: WeightBudget;
   sink: FeedSink;
   log: Logger;
   metrics: ExchangeMetrics;
@@ -30,6 +35,7 @@ export class BinanceRestFeed implements MarketFeed {
   private readonly trades = new TradeSequence();
   private seq = 0;
   private failing = false;
+  private closed = false;
 
   constructor(opts: BinanceRestFeedOptions) {
     this.o = opts;
@@ -37,12 +43,16 @@ export class BinanceRestFeed implements MarketFeed {
 
   start(): void {
     this.tick();
-    this.timer = setInterval(() => this.tick(), this.o.pollIntervalMs);
-    this.timer.unref();
+  }
+
+  /** The poll interval the budget allows: VELOZ_BINANCE_POLL_INTERVAL or longer. */
+  get intervalMs(): number {
+    const cycle = MARKET_POLL_WEIGHT * this.o.instruments.length;
+    return Math.max(this.o.pollIntervalMs, this.o.budget?.minIntervalMs(cycle, 'market') ?? 0);
   }
 
   readiness(): string[] {
-    const stale = 5 * this.o.pollIntervalMs + 1000;
+    const stale = 5 * this.intervalMs + 1000;
     const now = Date.now();
     return this.o.instruments
       .filter((i) => now - (this.lastOk.get(i.symbol) ?? 0) > stale)
@@ -50,10 +60,16 @@ export class BinanceRestFeed implements MarketFeed {
   }
 
   private tick(): void {
-    if (this.running) return;
+    if (this.closed) return;
+    const started = Date.now();
     this.running = this.pollAll()
       .catch((err: unknown) => this.o.log.error({ err }, 'market data poll failed unexpectedly'))
-      .finally(() => (this.running = undefined));
+      .finally(() => {
+        this.running = undefined;
+        if (this.closed) return;
+        this.timer = setTimeout(() => this.tick(), Math.max(0, started + this.intervalMs - Date.now()));
+        this.timer.unref();
+      });
   }
 
   private async pollAll(): Promise<void> {
@@ -121,7 +137,8 @@ export class BinanceRestFeed implements MarketFeed {
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
     await this.running;
   }
 }

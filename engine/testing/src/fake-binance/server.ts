@@ -3,7 +3,8 @@
 // for every endpoint it serves; fixtures/ keeps the documented sample answers it is tested
 // against. REST: signed endpoints verified like Binance (X-MBX-APIKEY, HMAC-SHA256 over the query
 // string and form body, timestamp within recvWindow), request weights in X-MBX-USED-WEIGHT-1M.
-// WebSocket market streams (streams.ts), on 127.0.0.1 only.
+// WebSocket market streams (streams.ts) and the WebSocket API's user data stream (ws-api.ts,
+// user-events.ts), on 127.0.0.1 only.
 // Tests tell it to fail: error answers (429/418 with Retry-After, 403, -1006/-1007 after
 // executing or not, anything), -1021 via a skewed clock, 5XX before or after executing, answers
 // that never come, requests that arrive late, symbols that stop TRADING, extra filters, real
@@ -16,6 +17,8 @@ import { WebSocketServer } from 'ws';
 import { hmacSha256Hex } from '@veloz/engine/exchange/signing';
 import { readBody, requestParams } from './request.ts';
 import { FakeStreams } from './streams.ts';
+import { accountPosition, executionReport, type ExecutionType } from './user-events.ts';
+import { FakeWsApi } from './ws-api.ts';
 import { requestWeight } from './weights.ts';
 
 const SCALE = 100_000_000n;
@@ -178,6 +181,15 @@ export interface FakeBinanceOptions {
   /** Starting balances by asset; default 1000 of every base asset and 100,000,000 of every quote asset. */
   balances?: Record<string, string>;
   commission?: CommissionSpec;
+  /** REQUEST_WEIGHT per window in exchangeInfo (default 6000, the docs' figure). */
+  weightLimit?: number;
+  /**
+   * The REQUEST_WEIGHT window (default 1 MINUTE). A shorter one scales time for tests: the
+   * exchangeInfo entry and the X-MBX-USED-WEIGHT-(n)(letter) header follow it, as the docs define.
+   */
+  weightWindow?: { interval: 'SECOND' | 'MINUTE'; intervalNum: number };
+  /** Answer 429 (-1003, Retry-After) to a request that takes the window's weight over the limit. */
+  enforceWeightLimit?: boolean;
 }
 
 type Send = (status: number, body: unknown, headers?: Record<string, string>) => void;
@@ -191,6 +203,8 @@ export class FakeBinance {
   private readonly server: Server;
   private readonly wss: WebSocketServer;
   private readonly streams = new FakeStreams();
+  /** The WebSocket API at /ws-api/v3: user data stream subscriptions and their events. */
+  readonly wsApi: FakeWsApi;
   private readonly symbols = new Map<string, SymbolState>();
   readonly orders = new Map<number, FakeOrder>();
   readonly balances = new Map<string, Balance>();
@@ -202,8 +216,15 @@ export class FakeBinance {
   private readonly timers = new Set<NodeJS.Timeout>();
   private pinger: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
-  /** Request weight per minute window: [window start, used]. */
+  /** Request weight per window: [window number, used]. */
   private weight: [number, number] = [0, 0];
+  private readonly weightWindow: { interval: 'SECOND' | 'MINUTE'; intervalNum: number };
+  private readonly weightWindowMs: number;
+  private readonly enforceWeight: boolean;
+  /** The most weight any window has counted. */
+  peakWeight = 0;
+  /** Requests answered 429 because the window's weight was used up. */
+  weightRejections = 0;
   /** Added to the exchange clock: a large value makes clients' timestamps fall outside recvWindow. */
   clockSkewMs = 0;
   /** The next order that crosses the book fills only this fraction of its quantity at once. */
@@ -211,15 +232,31 @@ export class FakeBinance {
   /** When true, WebSocket upgrades are refused (the stream endpoint is "down"). */
   refuseStreams = false;
   commission: CommissionSpec | undefined;
+  /** The account's canTrade (false: a key without Spot trading enabled). */
+  canTrade = true;
   /** Every REST request: method, path and HTTP status of the answer (0: none was sent). */
   readonly log: Array<{ method: string; path: string; status: number }> = [];
   url = '';
   wsUrl = '';
+  wsApiUrl = '';
+  readonly weightLimit: number;
 
   constructor(opts: FakeBinanceOptions) {
     this.apiKey = opts.apiKey;
     this.apiSecret = opts.apiSecret;
     this.commission = opts.commission;
+    this.weightLimit = opts.weightLimit ?? 6000;
+    this.weightWindow = opts.weightWindow ?? { interval: 'MINUTE', intervalNum: 1 };
+    this.weightWindowMs =
+      (this.weightWindow.interval === 'SECOND' ? 1000 : 60_000) * this.weightWindow.intervalNum;
+    this.enforceWeight = opts.enforceWeightLimit ?? false;
+    this.wsApi = new FakeWsApi({
+      apiKey: opts.apiKey,
+      apiSecret: opts.apiSecret,
+      serverTime: () => this.serverTime(),
+      weigh: (w) => this.usedWeight(w),
+      weightLimit: this.weightLimit,
+    });
     for (const s of opts.symbols ?? [BTCUSDT]) {
       this.symbols.set(s.symbol, {
         spec: s,
@@ -255,7 +292,9 @@ export class FakeBinance {
         socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n');
         return;
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.streams.accept(ws, req));
+      this.wss.handleUpgrade(req, socket, head, (ws) =>
+        (req.url ?? '').startsWith('/ws-api/') ? this.wsApi.accept(ws) : this.streams.accept(ws, req),
+      );
     });
     if (opts.bookTickerIntervalMs) {
       this.ticker = setInterval(() => {
@@ -279,6 +318,7 @@ export class FakeBinance {
     const port = (f.server.address() as AddressInfo).port;
     f.url = `http://127.0.0.1:${port}`;
     f.wsUrl = `ws://127.0.0.1:${port}/ws`;
+    f.wsApiUrl = `ws://127.0.0.1:${port}/ws-api/v3`;
     return f;
   }
 
@@ -287,6 +327,7 @@ export class FakeBinance {
     if (this.ticker) clearInterval(this.ticker);
     for (const t of this.timers) clearTimeout(t);
     this.streams.drop();
+    this.wsApi.drop();
     for (const r of this.held) r.destroy();
     for (const s of this.sockets) s.destroy();
     this.wss.close();
@@ -405,10 +446,16 @@ export class FakeBinance {
   // ---- REST ----
 
   private usedWeight(add: number): number {
-    const minute = Math.floor(this.serverTime() / 60_000);
-    if (this.weight[0] !== minute) this.weight = [minute, 0];
+    const window = Math.floor(this.serverTime() / this.weightWindowMs);
+    if (this.weight[0] !== window) this.weight = [window, 0];
     this.weight[1] += add;
+    this.peakWeight = Math.max(this.peakWeight, this.weight[1]);
     return this.weight[1];
+  }
+
+  /** X-MBX-USED-WEIGHT-(intervalNum)(intervalLetter) of the weight window. */
+  private get weightHeader(): string {
+    return `x-mbx-used-weight-${this.weightWindow.intervalNum}${this.weightWindow.interval === 'SECOND' ? 's' : 'm'}`;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -424,13 +471,24 @@ export class FakeBinance {
       res.writeHead(status, {
         'content-type': 'application/json;charset=UTF-8',
         'x-mbx-used-weight': String(this.weight[1]),
-        'x-mbx-used-weight-1m': String(this.weight[1]),
+        [this.weightHeader]: String(this.weight[1]),
         ...headers,
       });
       res.end(JSON.stringify(answer));
     };
     const fail: Fail = (status, code, msg) => send(status, { code, msg });
-    this.usedWeight(weight);
+    if (this.usedWeight(weight) > this.weightLimit && this.enforceWeight) {
+      this.weightRejections += 1;
+      const left = this.weightWindowMs - (this.serverTime() % this.weightWindowMs);
+      return send(
+        429,
+        {
+          code: -1003,
+          msg: `Too much request weight used; current limit is ${this.weightLimit} request weight per ${this.weightWindow.intervalNum} ${this.weightWindow.interval}. Please use WebSocket Streams for live updates to avoid polling the API.`,
+        },
+        { 'retry-after': String(Math.ceil(left / 1000)) },
+      );
+    }
     const rule = this.rules.find((r) => r.path === path && (!r.method || r.method === method));
     if (rule) {
       rule.times -= 1;
@@ -815,7 +873,7 @@ export class FakeBinance {
       timezone: 'UTC',
       serverTime: this.serverTime(),
       rateLimits: [
-        { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 },
+        { rateLimitType: 'REQUEST_WEIGHT', ...this.weightWindow, limit: this.weightLimit },
         { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 100 },
         { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: 200000 },
         { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61000 },
@@ -932,7 +990,7 @@ export class FakeBinance {
         buyer: '0.00000000',
         seller: '0.00000000',
       },
-      canTrade: true,
+      canTrade: this.canTrade,
       canWithdraw: false,
       canDeposit: false,
       brokered: false,
@@ -1016,6 +1074,7 @@ export class FakeBinance {
       locked: 0n,
     };
     this.orders.set(o.orderId, o);
+    this.userEvent(o, 'NEW');
     const touch = side === 'BUY' ? s.ask : s.bid;
     const crosses = type === 'MARKET' || (side === 'BUY' ? price >= touch : price <= touch);
     const fills: FakeTrade[] = [];
@@ -1029,7 +1088,10 @@ export class FakeBinance {
       }
       if (q2 > 0n) fills.push(this.fillNow(o, q2, touch, false));
     }
-    if (o.status !== 'FILLED' && (type === 'MARKET' || o.timeInForce !== 'GTC')) o.status = 'EXPIRED';
+    if (o.status !== 'FILLED' && (type === 'MARKET' || o.timeInForce !== 'GTC')) {
+      o.status = 'EXPIRED';
+      this.userEvent(o, 'EXPIRED');
+    }
     if (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED') this.lock(o);
     const result = {
       symbol: o.symbol,
@@ -1125,6 +1187,7 @@ export class FakeBinance {
     o.status = o.executedQty === o.origQty ? 'FILLED' : 'PARTIALLY_FILLED';
     o.updateTime = t.time;
     if (o.status === 'PARTIALLY_FILLED' && o.type === 'LIMIT' && o.timeInForce === 'GTC') this.lock(o);
+    this.userEvent(o, 'TRADE', t);
     return t;
   }
 
@@ -1143,6 +1206,26 @@ export class FakeBinance {
     this.unlock(o);
     o.status = 'CANCELED';
     o.updateTime = this.serverTime();
+    this.userEvent(o, 'CANCELED', undefined, `fakecancel${this.nextCancelId++}`);
+  }
+
+  /** An order changed: its executionReport and the balances it moved, on the user data stream. */
+  private userEvent(o: FakeOrder, x: ExecutionType, trade?: FakeTrade, cancelClientOrderId?: string): void {
+    const now = this.serverTime();
+    this.wsApi.event(this.apiKey, executionReport(o, x, now, trade, cancelClientOrderId));
+    const s = this.sym(o.symbol).spec;
+    this.wsApi.event(
+      this.apiKey,
+      accountPosition(now, [
+        [s.baseAsset, this.bal(s.baseAsset)],
+        [s.quoteAsset, this.bal(s.quoteAsset)],
+      ]),
+    );
+  }
+
+  /** Announces a shutdown on every WebSocket API connection (the user data stream's). */
+  wsApiShutdown(): void {
+    this.wsApi.serverShutdown();
   }
 
   /** Cancels an order; the answer names it by origClientOrderId and the cancel by a new clientOrderId. */
@@ -1150,12 +1233,14 @@ export class FakeBinance {
     this.unlock(o);
     o.status = 'CANCELED';
     o.updateTime = this.serverTime();
+    const clientOrderId = newClientOrderId ?? `fakecancel${this.nextCancelId++}`;
+    this.userEvent(o, 'CANCELED', undefined, clientOrderId);
     return {
       symbol: o.symbol,
       origClientOrderId: o.clientOrderId,
       orderId: o.orderId,
       orderListId: -1,
-      clientOrderId: newClientOrderId ?? `fakecancel${this.nextCancelId++}`,
+      clientOrderId,
       transactTime: o.updateTime,
       price: fromUnits(o.price),
       origQty: fromUnits(o.origQty),
