@@ -1,6 +1,8 @@
 // `veloz engine`: the trading engine as an HTTP service (--port) or over stdin/stdout (--stdio).
 import { getHeapStatistics } from 'node:v8';
-import { ConfigError, invalidValue, loadConfig, VARIABLES } from '@veloz/api/variables';
+import { ConfigError, engineTokenSources, invalidValue, loadConfig, VARIABLES } from '@veloz/api/variables';
+import { TokenSource } from '@veloz/common/tokens';
+import type { EngineAuth } from './http/auth.ts';
 import { Engine } from './engine/engine.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from '@veloz/common/logging';
@@ -76,13 +78,37 @@ export async function engineCommand(argv: string[]): Promise<number> {
   const engine = await Engine.start({ config, logger: log, metrics });
   const strategies = new StrategyManager(engine);
   await strategies.load();
-  const app = buildApp({ engine, strategies, logger: log });
+  // stdio's only client is the parent process; over HTTP every non-open route needs a token.
+  const sources: TokenSource[] = [];
+  let auth: EngineAuth | undefined;
+  if (!values.stdio) {
+    const tokens: Partial<Record<keyof ReturnType<typeof engineTokenSources>, TokenSource>> = {};
+    for (const [scope, origin] of Object.entries(engineTokenSources(config)) as Array<
+      [keyof typeof tokens, ConstructorParameters<typeof TokenSource>[0] | undefined]
+    >) {
+      if (!origin) continue;
+      const source = new TokenSource(origin, {
+        onReadError: (file, err) =>
+          log.warn({ file, err: err.message }, 'cannot read an engine token file; keeping its last tokens'),
+      });
+      sources.push(source);
+      tokens[scope] = source;
+    }
+    auth = sources.length > 0 ? { mode: 'tokens', tokens } : { mode: 'loopback' };
+    if (auth.mode === 'loopback')
+      log.warn(
+        'no engine token configured (VELOZ_ENGINE_TOKEN_*): only loopback clients are served, apart from /health, /ready, /metrics and /openapi.json',
+      );
+    else log.info({ scopes: Object.keys(tokens) }, 'engine tokens configured: every other route needs one');
+  }
+  const app = buildApp({ engine, strategies, logger: log, ...(auth ? { auth } : {}) });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string): Promise<void> =>
     (stopping ??= (async () => {
       log.info({ signal }, 'shutting down: no new requests, finishing in-flight ones, syncing the WAL');
       await app.close();
+      for (const s of sources) s.close();
       await engine.close();
       log.info('stopped');
       log.flush();

@@ -6,6 +6,7 @@ import { fastifyRoute, ROUTES } from '@veloz/api/http/contract';
 import { opsPlugin } from '@veloz/common/ops-plugin';
 import type { Engine } from '../engine/engine.ts';
 import type { StrategyManager } from '../strategies/manager.ts';
+import { authHook, type EngineAuth } from './auth.ts';
 import { errorHandler } from './errors.ts';
 import { engineDocument } from './openapi.ts';
 import { ordersPlugin } from './orders.ts';
@@ -21,6 +22,11 @@ export interface AppOptions {
   logger: FastifyBaseLogger;
   sseHeartbeatMs?: number;
   sseMaxBufferedBytes?: number;
+  /**
+   * The credential check (ADR 14); absent: none at all, for callers that are the engine's own
+   * parent (stdio) and for tests of the routes themselves.
+   */
+  auth?: EngineAuth;
 }
 
 export function buildApp(opts: AppOptions): FastifyInstance {
@@ -33,6 +39,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.setErrorHandler(errorHandler);
+  if (opts.auth) app.addHook('onRequest', authHook(opts.auth));
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     m.httpDuration.observe(

@@ -9,7 +9,7 @@ export const TRADING_ROUTES = {
     url: '/api/trading/halt',
     summary: 'Halt trading: every new order is rejected (422 TRADING_HALTED)',
     tag: 'trading',
-    scope: 'trading',
+    scope: 'admin',
     body: haltBody,
     bodyRequired: false,
     responses: {
@@ -22,7 +22,7 @@ export const TRADING_ROUTES = {
     url: '/api/trading/resume',
     summary: 'Resume trading after a halt',
     tag: 'trading',
-    scope: 'trading',
+    scope: 'admin',
     responses: { 200: { description: 'Trading again.', schema: haltResponse } },
   }),
 } as const;
