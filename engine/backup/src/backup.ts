@@ -32,6 +32,8 @@ export interface BackupOptions {
   /** Abort when the engine sends nothing for this long. */
   timeoutMs?: number;
   log?: (msg: string) => void;
+  /** The engine token of scope backup (ADR 14); none: the engine must serve this as a loopback client. */
+  token?: string;
 }
 
 export interface BackupResult {
@@ -70,10 +72,11 @@ async function* tee(body: AsyncIterable<Buffer>, v: RecordVerifier): AsyncGenera
  * GET with node:http (several times faster than fetch for a long body); the socket times out
  * when the engine sends nothing for `idleMs`, however long the whole transfer takes.
  */
-function get(url: URL, idleMs: number): Promise<IncomingMessage> {
+function get(url: URL, idleMs: number, token: string | undefined): Promise<IncomingMessage> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
   return new Promise((resolve, reject) => {
-    const req = send(url, { timeout: idleMs }, resolve);
+    const req = send(url, { timeout: idleMs, headers }, resolve);
     req.on('timeout', () => req.destroy(new BackupError(`the engine sent nothing for ${idleMs} ms`)));
     req.on('error', reject);
     req.end();
@@ -98,7 +101,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   if (have) url.searchParams.set('have', have);
   let res: IncomingMessage;
   try {
-    res = await get(url, opts.timeoutMs ?? 60_000);
+    res = await get(url, opts.timeoutMs ?? 60_000, opts.token);
   } catch (err) {
     throw new BackupError(
       `cannot reach the engine at ${opts.engineUrl}: ${err instanceof Error ? err.message : String(err)}`,
