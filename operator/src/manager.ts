@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { InformerCache } from './cache.ts';
 import type { OperatorConfig } from './config.ts';
 import { DirectEngineAccess, ProxyEngineAccess, type EngineAccess } from './engine-access.ts';
+import { adminToken } from './engine-tokens.ts';
 import { KubeClient } from './kube/client.ts';
 import { RESOURCES, type ResourceRef } from './kube/resources.ts';
 import { KubeLeaseStore } from './lease-store.ts';
@@ -61,9 +62,10 @@ export async function startOperator(
 
   const cache = new InformerCache();
   const inCluster = !cfg.kubeconfig && !!process.env['KUBERNETES_SERVICE_HOST'];
+  const token = adminToken(cache);
   const engines: EngineAccess = inCluster
-    ? new DirectEngineAccess((ns, pod) => cache.get(RESOURCES.pod, ns, pod)?.status.podIP)
-    : new ProxyEngineAccess(client);
+    ? new DirectEngineAccess((ns, pod) => cache.get(RESOURCES.pod, ns, pod)?.status.podIP, token)
+    : new ProxyEngineAccess(client, token);
   const events = new KubeEventRecorder(client, log);
   const now = () => new Date();
   const wal = new LeaderWalReports({

@@ -7,6 +7,10 @@ export const PORT = 8080;
 export const WAL_MOUNT = '/var/lib/veloz/wal';
 export const BACKUP_MOUNT = '/backups';
 export const POSTGRES_MOUNT = '/var/run/secrets/veloz/postgres';
+/** Where engines find the exchange credentials (files `apiKey`, `apiSecret`). */
+export const BINANCE_MOUNT = '/var/run/secrets/veloz/binance';
+/** Where gateways find their API key (file `apiKey`). */
+export const API_KEY_MOUNT = '/var/run/secrets/veloz/api-key';
 /** Where engines, gateways and backup jobs find their engine tokens (files `trading`, `admin`, `backup`). */
 export const ENGINE_TOKEN_MOUNT = '/var/run/secrets/veloz/engine-token';
 export const RUN_AS = 10001;

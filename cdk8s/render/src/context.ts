@@ -9,6 +9,11 @@ export interface RenderContext {
    * spec.gateway.apiKeySecretRef is set, and is then ignored. Generated once by the caller.
    */
   apiKey?: string;
+  /**
+   * The desk's engine tokens, one per scope (Secret `X-engine-token`, ADR 14); required. Generated
+   * once by the caller and then read back, so they stay until someone rotates them.
+   */
+  engineTokens?: { trading: string; admin: string; backup: string };
   /** Whether monitoring.coreos.com/v1 is served (ServiceMonitor and PrometheusRule). */
   monitoringApiServed: boolean;
   /**

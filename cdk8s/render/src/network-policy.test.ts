@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { desk, type Manifest } from '@veloz/testing/desk';
 import { engineNetworkPolicy } from './network-policy.ts';
 
-const CTX = { defaultImage: 'veloz:1', monitoringApiServed: false };
+const CTX = {
+  defaultImage: 'veloz:1',
+  engineTokens: { trading: 't', admin: 'a', backup: 'b' },
+  monitoringApiServed: false,
+};
 
 describe('engineNetworkPolicy', () => {
   it('admits gateways, backup jobs, the operator and scrapers on the engine port only', () => {

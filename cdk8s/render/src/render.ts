@@ -16,6 +16,7 @@ import { configMap } from './config-map.ts';
 import type { Desk, KubernetesObject, RenderContext } from './context.ts';
 import { engineService } from './engine-service.ts';
 import { engineStatefulSet } from './engine-statefulset.ts';
+import { engineTokenSecret } from './engine-token-secret.ts';
 import { gatewayService } from './gateway-service.ts';
 import { gatewayStatefulSet } from './gateway-statefulset.ts';
 import { engineNetworkPolicy } from './network-policy.ts';
@@ -41,6 +42,7 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
   const out: KubernetesObject[] = [serviceAccount(d)];
   if (!gateway.apiKeySecretRef) out.push(apiKeySecret(d, ctx));
   out.push(
+    engineTokenSecret(d, ctx),
     configMap(d),
     engineStatefulSet(d, ctx),
     engineService(d),

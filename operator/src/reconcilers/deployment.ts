@@ -34,6 +34,7 @@ import { deletingStatus } from '../status/deletion-status.ts';
 import { computeDeploymentStatus, type ObservedStatefulSet } from '../status/deployment-status.ts';
 import type { WalObservation } from '../wal-observer.ts';
 import { referencedSecrets } from './deployment-watches.ts';
+import { deskTokens } from '../engine-tokens.ts';
 import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
@@ -74,7 +75,7 @@ export interface DeploymentReconcilerDeps {
   /** Base of the alerts' runbook links, unless the CR sets its own. */
   runbookBaseUrl?: string;
   now: () => Date;
-  /** Source of new API keys (32 random bytes, hex). */
+  /** Source of new API keys and engine tokens (32 random bytes, hex). */
   newApiKey?: () => string;
   wal?: WalReports;
 }
@@ -266,6 +267,12 @@ export class DeploymentReconciler implements Reconciler {
       defaultImage: this.d.defaultImage,
       runbookBaseUrl: this.d.runbookBaseUrl,
       apiKey: this.apiKey(cr),
+      engineTokens: deskTokens(
+        this.d.cache,
+        ns,
+        x,
+        this.d.newApiKey ?? (() => randomBytes(32).toString('hex')),
+      ),
       monitoringApiServed: monitoringServed,
       secretsHash: this.secretsHash(cr),
     };
