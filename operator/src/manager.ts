@@ -82,6 +82,8 @@ export async function startOperator(
     log,
     defaultImage: cfg.image,
     runbookBaseUrl: cfg.runbookBaseUrl,
+    ...(cfg.operatorPeer ? { operatorPeer: cfg.operatorPeer } : {}),
+    ...(cfg.scraperPeer ? { scraperPeer: cfg.scraperPeer } : {}),
     now,
     wal,
   });

@@ -73,6 +73,7 @@ describe('render', () => {
         'ConfigMap/veloz-testnet-config',
         'CronJob/veloz-testnet-wal-backup',
         'NetworkPolicy/veloz-testnet-engine',
+        'NetworkPolicy/veloz-testnet-wal-backup',
         'PersistentVolumeClaim/veloz-testnet-backups',
         'PodDisruptionBudget/veloz-testnet-engine',
         'PrometheusRule/veloz-testnet',
