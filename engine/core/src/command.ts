@@ -29,7 +29,11 @@ Every setting is also read from VELOZ_* environment variables (see docs/configur
 an invalid value stops the engine with exit code 2 and a message naming the variable. So does
 a value that fails when used at start: a host that does not resolve, a port already taken, a
 WAL directory the engine cannot create files in, a PostgreSQL URI file that cannot be read. GET /openapi.json
-describes the HTTP API (OpenAPI 3.1; docs/openapi/engine.json).`;
+describes the HTTP API (OpenAPI 3.1; docs/openapi/engine.json).
+
+Every route but /health, /ready, /metrics and /openapi.json needs an engine token (header
+X-Veloz-Engine-Token or Authorization: Bearer) from VELOZ_ENGINE_TOKEN_{TRADING,ADMIN,BACKUP}
+or their _FILE forms, read again while running; without any, only loopback clients are served.`;
 
 export async function engineCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
