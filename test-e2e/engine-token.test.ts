@@ -1,6 +1,7 @@
 // The desk's engine tokens on a real API server (ADR 14): the operator makes Secret X-engine-token
 // once, with a token per scope; engines mount all three, gateways only trading, backup jobs only
-// backup; a token a person rotated in the Secret is kept, and rotating it rolls no pod.
+// backup; a token a person rotated in the Secret is kept, and rotating it rolls no pod. And the
+// desk's NetworkPolicies with every egress rule, as the API server accepts them.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -92,5 +93,48 @@ describe('engine tokens on a real API server', () => {
     // The token files are read again by the running processes: the Secret is not in the checksum
     // that rolls pods.
     expect(checksum(await c.find<Obj>(RESOURCES.statefulSet, ns.name, q.engine))).toBe(checksum(engine));
+  });
+
+  it('has its NetworkPolicies, every egress rule included, accepted by the API server', async () => {
+    await c.apply({
+      apiVersion: 'veloz.io/v1alpha1',
+      kind: 'VelozDeployment',
+      metadata: { name: 'full', namespace: ns.name },
+      spec: {
+        market: { source: 'binance_ws' },
+        execution: {
+          mode: 'binance_testnet_spot',
+          credentialsSecretRef: { name: 'creds' },
+          exchangeCidrs: ['203.0.113.0/24', '2001:db8::/32'],
+        },
+        wal: { postgres: { secretRef: { name: 'pg' } } },
+        backup: { destination: { s3: { bucket: 'veloz-b', endpoint: 'http://minio.storage:9000' } } },
+        restore: { fromBackup: { source: 's3://veloz-b/p' } },
+        monitoring: { scraper: { namespace: 'obs', podLabels: { app: 'vm' } } },
+      },
+    });
+    const f = names('full');
+    const engine = await eventually('NetworkPolicy full-engine', () =>
+      c.find<Obj>(RESOURCES.networkPolicy, ns.name, f.engine),
+    );
+    const ports = (r: Manifest) => r.ports.map((p: Manifest) => `${p.protocol}/${p.port}`).join(',');
+    expect(engine.spec.egress.map(ports)).toEqual([
+      'UDP/53,TCP/53',
+      'TCP/443,TCP/9443',
+      'TCP/5432',
+      'TCP/9000',
+    ]);
+    expect(engine.spec.egress[1].to).toEqual([
+      { ipBlock: { cidr: '203.0.113.0/24' } },
+      { ipBlock: { cidr: '2001:db8::/32' } },
+    ]);
+    expect(engine.spec.ingress[0].from[3]).toEqual({
+      podSelector: { matchLabels: { app: 'vm' } },
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'obs' } },
+    });
+    const backup = await eventually('NetworkPolicy full-wal-backup', () =>
+      c.find<Obj>(RESOURCES.networkPolicy, ns.name, f.backupCronJob),
+    );
+    expect(backup.spec.egress.map(ports)).toEqual(['UDP/53,TCP/53', 'TCP/8080', 'TCP/9000']);
   });
 });
