@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { desk, type Manifest } from '@veloz/testing/desk';
-import { backupNetworkPolicy, engineNetworkPolicy, s3Port } from './network-policy.ts';
+import { backupNetworkPolicy, checkCidr, engineNetworkPolicy, s3Port } from './network-policy.ts';
 
 const CTX = {
   defaultImage: 'veloz:1',
@@ -104,6 +104,22 @@ describe('backupNetworkPolicy', () => {
     expect(np.spec.egress.map(ports)).toEqual([['UDP/53', 'TCP/53'], ['TCP/8080'], ['TCP/443']]);
     expect(np.spec.egress[1].to[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('engine');
     expect((backupNetworkPolicy(desk('d1')) as Manifest).spec.egress).toHaveLength(2);
+  });
+
+  it('refuses what only looks like a CIDR, naming the field', () => {
+    const bad = desk('d1', {
+      execution: {
+        mode: 'binance_testnet_spot',
+        credentialsSecretRef: { name: 'c' },
+        exchangeCidrs: ['10.0.0.0/8', '999.1.1.1/8'],
+      },
+    });
+    expect(() => engineNetworkPolicy(bad, CTX)).toThrow(
+      'spec.execution.exchangeCidrs[1]: "999.1.1.1/8" is not a CIDR',
+    );
+    for (const c of ['10.0.0.0/33', '::/129', '10.0.0.0', '10.0.0.0/8/1'])
+      expect(() => checkCidr('f', c)).toThrow(/not a CIDR/);
+    for (const c of ['0.0.0.0/0', '2001:db8::/32', '203.0.113.7/32']) expect(checkCidr('f', c)).toBe(c);
   });
 
   it('knows the port of an S3 endpoint', () => {

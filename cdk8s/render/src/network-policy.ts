@@ -3,6 +3,7 @@
 // PostgreSQL or S3 when configured. `X-wal-backup`: backup jobs reach DNS, their engines and S3.
 // A peer outside the namespace is pinned by namespace name AND pod labels: pod labels alone can be
 // set by anyone who may create a pod anywhere, a namespace's name label only by the API server.
+import { isIP } from 'node:net';
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
 import { PORT, names, selectorLabels } from '@veloz/api/names';
 import type { Desk, KubernetesObject, PeerSelector, RenderContext } from './context.ts';
@@ -47,6 +48,19 @@ export function s3Port(endpoint: string | undefined): number {
   return u.port ? Number(u.port) : u.protocol === 'http:' ? 80 : 443;
 }
 
+/**
+ * A CIDR the API server will take. The CRD's pattern lets through what only looks like one
+ * (999.0.0.0/40): refused here, it becomes the reconcile's error message instead of a failed apply.
+ */
+export function checkCidr(field: string, cidr: string): string {
+  const [address = '', prefix = '', ...rest] = cidr.split('/');
+  const family = isIP(address);
+  const max = family === 4 ? 32 : 128;
+  if (family === 0 || rest.length > 0 || !/^\d{1,3}$/.test(prefix) || Number(prefix) > max)
+    throw new Error(`${field}: "${cidr}" is not a CIDR (an IPv4 or IPv6 address, "/", a prefix length)`);
+  return cidr;
+}
+
 /** The engines' way out: DNS, the exchange, and PostgreSQL or S3 when the spec uses them. */
 function engineEgress(d: Desk): k8s.NetworkPolicyEgressRule[] {
   const { execution, market, wal, restore, backup } = d.spec;
@@ -54,7 +68,11 @@ function engineEgress(d: Desk): k8s.NetworkPolicyEgressRule[] {
   if (execution.mode !== 'sim_engine' || market.source !== 'sim') {
     const cidrs = execution.exchangeCidrs;
     rules.push({
-      to: cidrs?.length ? cidrs.map((cidr) => ({ ipBlock: { cidr } })) : ANYWHERE,
+      to: cidrs?.length
+        ? cidrs.map((cidr, i) => ({
+            ipBlock: { cidr: checkCidr(`spec.execution.exchangeCidrs[${i}]`, cidr) },
+          }))
+        : ANYWHERE,
       // Binance REST and WebSocket (443), and its streams' own port.
       ports: [tcp(443), tcp(9443)],
     });
