@@ -59,6 +59,7 @@ function children(served: boolean): Array<[ResourceRef, number]> {
   for (const o of render(sample as never, {
     defaultImage: 'veloz:bench',
     apiKey: 'k',
+    engineTokens: { trading: 't', admin: 'a', backup: 'b' },
     monitoringApiServed: served,
   })) {
     const r = resourceFor(o.apiVersion, o.kind);
@@ -134,6 +135,11 @@ const directRound = () =>
       for (const obj of render(created as never, {
         defaultImage: 'veloz:bench',
         apiKey: randomBytes(32).toString('hex'),
+        engineTokens: {
+          trading: randomBytes(32).toString('hex'),
+          admin: randomBytes(32).toString('hex'),
+          backup: randomBytes(32).toString('hex'),
+        },
         monitoringApiServed: served,
       })) {
         await client.apply(obj as unknown as KubernetesObject);

@@ -29,6 +29,39 @@ describe('loadOperatorConfig', () => {
     );
   });
 
+  it('knows its own pods and the scraper by namespace and labels together, for the engines’ NetworkPolicy', () => {
+    expect(loadOperatorConfig([], {})).toMatchObject({ operatorPeer: undefined, scraperPeer: undefined });
+    expect(loadOperatorConfig([], { POD_NAMESPACE: 'veloz-system' }).operatorPeer).toEqual({
+      namespace: 'veloz-system',
+      podLabels: { 'app.kubernetes.io/name': 'veloz-operator' },
+    });
+    const c = loadOperatorConfig(
+      [
+        '--operator-namespace=ops',
+        '--operator-pod-labels=app.kubernetes.io/name=veloz-operator,app.kubernetes.io/instance=r1',
+        '--scraper-namespace=monitoring',
+      ],
+      {},
+    );
+    expect(c.operatorPeer).toEqual({
+      namespace: 'ops',
+      podLabels: { 'app.kubernetes.io/name': 'veloz-operator', 'app.kubernetes.io/instance': 'r1' },
+    });
+    expect(c.scraperPeer).toEqual({
+      namespace: 'monitoring',
+      podLabels: { 'app.kubernetes.io/name': 'prometheus' },
+    });
+    expect(() => loadOperatorConfig(['--scraper-namespace=Bad_NS'], {})).toThrow(
+      /--scraper-namespace "Bad_NS"/,
+    );
+    expect(() => loadOperatorConfig(['--operator-namespace=a', '--operator-pod-labels=nolabel'], {})).toThrow(
+      /--operator-pod-labels: "nolabel" is not a label/,
+    );
+    expect(() => loadOperatorConfig(['--operator-namespace=a', '--operator-pod-labels=,'], {})).toThrow(
+      /at least one label/,
+    );
+  });
+
   it('reads flags before variables', () => {
     const c = loadOperatorConfig(['--namespaces', 'a, b', '--leader-elect', '--workers', '8'], {
       VELOZ_OPERATOR_WORKERS: '2',

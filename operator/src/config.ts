@@ -26,6 +26,10 @@ export interface OperatorConfig {
   apiDiscoveryIntervalSeconds: number;
   /** Seconds between two rounds of asking the ready engines for their WAL status; 0: never. */
   walStatusIntervalSeconds: number;
+  /** The operator's own pods, admitted to the engines by namespace and labels (NetworkPolicy). */
+  operatorPeer: { namespace: string; podLabels: Record<string, string> } | undefined;
+  /** The metrics scraper admitted to the engines, unless a desk's spec.monitoring.scraper says. */
+  scraperPeer: { namespace: string; podLabels: Record<string, string> } | undefined;
   help: boolean;
 }
 
@@ -51,6 +55,15 @@ Options (each also from the variable in brackets):
   --wal-status-interval S seconds between WAL status and exchange reconciliation reads
                           of the ready engines, for status.pairs[] and ExchangeInSync
                           (0-3600, 30; 0: never)       [VELOZ_OPERATOR_WAL_STATUS_INTERVAL]
+  --operator-namespace NS, --operator-pod-labels k=v,...
+                          this operator's namespace and pod labels, admitted to the engines
+                          by their NetworkPolicy (the pod's namespace and
+                          app.kubernetes.io/name=veloz-operator)
+                          [VELOZ_OPERATOR_NAMESPACE, VELOZ_OPERATOR_POD_LABELS]
+  --scraper-namespace NS, --scraper-pod-labels k=v,...
+                          the metrics scraper admitted to the engines (monitoring,
+                          app.kubernetes.io/name=prometheus); a desk's spec.monitoring.scraper wins
+                          [VELOZ_OPERATOR_SCRAPER_NAMESPACE, VELOZ_OPERATOR_SCRAPER_POD_LABELS]
   --log-level L           debug, info, warn, error (info)             [VELOZ_LOG_LEVEL]
   --kubeconfig FILE       kubeconfig; default: in cluster, else $KUBECONFIG
   -h, --help              show this help`;
@@ -64,6 +77,30 @@ function intIn(name: string, raw: string, min: number, max: number): number {
     );
   }
   return Number(raw);
+}
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** `k=v,k2=v2` as labels; at least one, each a valid label. */
+function labelsOf(flag: string, raw: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const at = part.indexOf('=');
+    const k = at < 0 ? part : part.slice(0, at);
+    const v = at < 0 ? '' : part.slice(at + 1);
+    if (at < 0 || !LABEL_KEY.test(k) || !LABEL_VALUE.test(v))
+      throw new OperatorConfigError(`${flag}: "${part}" is not a label k=v`);
+    out[k] = v;
+  }
+  if (Object.keys(out).length === 0)
+    throw new OperatorConfigError(
+      `${flag}: at least one label k=v is required (pod labels alone can be forged anywhere else)`,
+    );
+  return out;
 }
 
 export function loadOperatorConfig(argv: string[], env: Record<string, string | undefined>): OperatorConfig {
@@ -85,6 +122,10 @@ export function loadOperatorConfig(argv: string[], env: Record<string, string | 
         'wal-status-interval': { type: 'string' },
         'api-discovery-interval': { type: 'string' },
         'log-level': { type: 'string' },
+        'operator-namespace': { type: 'string' },
+        'operator-pod-labels': { type: 'string' },
+        'scraper-namespace': { type: 'string' },
+        'scraper-pod-labels': { type: 'string' },
         kubeconfig: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -126,8 +167,33 @@ export function loadOperatorConfig(argv: string[], env: Record<string, string | 
     throw new OperatorConfigError(
       `--runbook-base-url "${runbookBaseUrl}" is invalid: expected an http(s) URL without a #fragment`,
     );
+  const peerOf = (
+    flag: string,
+    namespace: string | undefined,
+    rawLabels: string | undefined,
+    defaultLabels: string,
+  ): OperatorConfig['operatorPeer'] => {
+    if (namespace === undefined) return undefined;
+    if (!NAME.test(namespace))
+      throw new OperatorConfigError(`--${flag}-namespace "${namespace}" is not a valid namespace name`);
+    return { namespace, podLabels: labelsOf(`--${flag}-pod-labels`, rawLabels ?? defaultLabels) };
+  };
+  const operatorPeer = peerOf(
+    'operator',
+    pick(values['operator-namespace'], 'VELOZ_OPERATOR_NAMESPACE') ?? env['POD_NAMESPACE'],
+    pick(values['operator-pod-labels'], 'VELOZ_OPERATOR_POD_LABELS'),
+    'app.kubernetes.io/name=veloz-operator',
+  );
+  const scraperPeer = peerOf(
+    'scraper',
+    pick(values['scraper-namespace'], 'VELOZ_OPERATOR_SCRAPER_NAMESPACE'),
+    pick(values['scraper-pod-labels'], 'VELOZ_OPERATOR_SCRAPER_POD_LABELS'),
+    'app.kubernetes.io/name=prometheus',
+  );
   return {
     namespaces: namespaces.length ? namespaces : undefined,
+    operatorPeer,
+    scraperPeer,
     workers: intIn('--workers', pick(values.workers, 'VELOZ_OPERATOR_WORKERS') ?? '4', 1, 64),
     metricsPort: intIn(
       '--metrics-port',

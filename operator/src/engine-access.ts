@@ -1,6 +1,7 @@
 // How the operator reaches an engine's HTTP API: through the API server's pod proxy (works from
 // outside the cluster, e.g. in tests and `npm start`) or directly at the pod IP (in cluster).
 import http from 'node:http';
+import { ENGINE_TOKEN_HEADER } from '@veloz/api/http/credentials';
 import { ApiError, type KubeClient } from './kube/client.ts';
 
 export const ENGINE_PORT = 8080;
@@ -24,12 +25,23 @@ export interface EngineAccess {
 
 export class EngineUnreachableError extends Error {}
 
+/**
+ * The admin engine token of the desk an engine pod belongs to (ADR 14), or undefined when it is
+ * not known yet: the call then goes without, and an engine with tokens answers 401.
+ */
+export type EngineToken = (namespace: string, pod: string) => string | undefined;
+
+const tokenHeaders = (token: string | undefined): Record<string, string> =>
+  token ? { [ENGINE_TOKEN_HEADER]: token } : {};
+
 /** Calls through `/api/v1/namespaces/NS/pods/POD:8080/proxy/PATH`. */
 export class ProxyEngineAccess implements EngineAccess {
   private readonly client: KubeClient;
+  private readonly token: EngineToken;
 
-  constructor(client: KubeClient) {
+  constructor(client: KubeClient, token: EngineToken) {
     this.client = client;
+    this.token = token;
   }
 
   async call<T>(
@@ -46,6 +58,8 @@ export class ProxyEngineAccess implements EngineAccess {
         verb: method === 'GET' ? 'get' : method === 'DELETE' ? 'delete' : 'update',
         kind: 'pods/proxy',
         body,
+        // The API server strips Authorization (its own credential) but passes this header on.
+        headers: tokenHeaders(this.token(namespace, pod)),
         timeoutMs: 10_000,
         ...(signal ? { signal } : {}),
       });
@@ -68,9 +82,11 @@ export class ProxyEngineAccess implements EngineAccess {
 /** Calls http://POD_IP:8080 directly; `podIp` resolves a pod name to its IP. */
 export class DirectEngineAccess implements EngineAccess {
   private readonly podIp: (namespace: string, pod: string) => string | undefined;
+  private readonly token: EngineToken;
 
-  constructor(podIp: (namespace: string, pod: string) => string | undefined) {
+  constructor(podIp: (namespace: string, pod: string) => string | undefined, token: EngineToken) {
     this.podIp = podIp;
+    this.token = token;
   }
 
   call<T>(
@@ -90,6 +106,7 @@ export class DirectEngineAccess implements EngineAccess {
       body,
       10_000,
       signal,
+      this.token(namespace, pod),
     );
   }
 }
@@ -101,6 +118,7 @@ export function httpJson<T>(
   body?: unknown,
   timeoutMs = 10_000,
   signal?: AbortSignal,
+  token?: string,
 ): Promise<EngineResponse<T>> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -110,9 +128,12 @@ export function httpJson<T>(
         method,
         timeout: timeoutMs,
         ...(signal ? { signal } : {}),
-        headers: payload
-          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-          : {},
+        headers: {
+          ...tokenHeaders(token),
+          ...(payload
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+            : {}),
+        },
       },
       (res) => {
         let text = '';

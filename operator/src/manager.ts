@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { InformerCache } from './cache.ts';
 import type { OperatorConfig } from './config.ts';
 import { DirectEngineAccess, ProxyEngineAccess, type EngineAccess } from './engine-access.ts';
+import { adminToken } from './engine-tokens.ts';
 import { KubeClient } from './kube/client.ts';
 import { RESOURCES, type ResourceRef } from './kube/resources.ts';
 import { KubeLeaseStore } from './lease-store.ts';
@@ -63,11 +64,12 @@ export async function startOperator(
 
   const cache = new InformerCache();
   const inCluster = !cfg.kubeconfig && !!process.env['KUBERNETES_SERVICE_HOST'];
+  const token = adminToken(cache);
   const engines: EngineAccess =
     engineAccess ??
     (inCluster
-      ? new DirectEngineAccess((ns, pod) => cache.get(RESOURCES.pod, ns, pod)?.status.podIP)
-      : new ProxyEngineAccess(client));
+      ? new DirectEngineAccess((ns, pod) => cache.get(RESOURCES.pod, ns, pod)?.status.podIP, token)
+      : new ProxyEngineAccess(client, token));
   const events = new KubeEventRecorder(client, log);
   const now = () => new Date();
   const wal = new LeaderWalReports({
@@ -84,6 +86,8 @@ export async function startOperator(
     log,
     defaultImage: cfg.image,
     runbookBaseUrl: cfg.runbookBaseUrl,
+    ...(cfg.operatorPeer ? { operatorPeer: cfg.operatorPeer } : {}),
+    ...(cfg.scraperPeer ? { scraperPeer: cfg.scraperPeer } : {}),
     now,
     wal,
   });

@@ -7,10 +7,16 @@ export const PORT = 8080;
 export const WAL_MOUNT = '/var/lib/veloz/wal';
 export const BACKUP_MOUNT = '/backups';
 export const POSTGRES_MOUNT = '/var/run/secrets/veloz/postgres';
+/** Where engines find the exchange credentials (files `apiKey`, `apiSecret`). */
+export const BINANCE_MOUNT = '/var/run/secrets/veloz/binance';
+/** Where gateways find their API key (file `apiKey`). */
+export const API_KEY_MOUNT = '/var/run/secrets/veloz/api-key';
+/** Where engines, gateways and backup jobs find their engine tokens (files `trading`, `admin`, `backup`). */
+export const ENGINE_TOKEN_MOUNT = '/var/run/secrets/veloz/engine-token';
 export const RUN_AS = 10001;
 
 export type Component =
-  'engine' | 'gateway' | 'backup' | 'config' | 'api-key' | 'monitoring' | 'service-account';
+  'engine' | 'gateway' | 'backup' | 'config' | 'api-key' | 'engine-token' | 'monitoring' | 'service-account';
 
 /** A pair index, or a placeholder the kubelet fills in such as `$(POD_INDEX)`. */
 type Index = number | string;
@@ -23,6 +29,8 @@ export function names(x: string) {
   const engineHost = (i: Index) => `${enginePod(i)}.${engine}`;
   return {
     apiKeySecret: `${x}-gateway-api-key`,
+    /** The desk's internal engine tokens, one key per scope (ADR 14). */
+    engineTokenSecret: `${x}-engine-token`,
     config: `${x}-config`,
     /** StatefulSet, headless Service, PodDisruptionBudget and NetworkPolicy of the engines. */
     engine,

@@ -68,6 +68,12 @@ const secretFile = (raw: string): string => {
   const value = content.replace(/\r?\n$/, '');
   return value ? value : fail('a file that is not empty');
 };
+// A Secret file read again while the process runs: checked readable and not empty now, kept as
+// its path.
+const readablePath = (raw: string): string => {
+  secretFile(raw);
+  return raw;
+};
 const optionalDecimal = (raw: string): string | undefined => {
   if (raw === '') return undefined;
   return /^\d{1,20}(\.\d{1,18})?$/.test(raw)
@@ -480,6 +486,60 @@ export const VARIABLES = {
     secret: true,
     parse: secretFile,
   }),
+  engineTokenTrading: v({
+    name: 'VELOZ_ENGINE_TOKEN_TRADING',
+    default: undefined,
+    accepts: 'one or more tokens, separated by commas or new lines',
+    description:
+      'Engine tokens of scope trading (the gateway sends it; admin tokens open these routes too). The engine accepts each; a gateway or backup job sends the first. Without any VELOZ_ENGINE_TOKEN_* the engine answers only loopback clients. Never logged.',
+    secret: true,
+    parse: text,
+  }),
+  engineTokenTradingFile: v({
+    name: 'VELOZ_ENGINE_TOKEN_TRADING_FILE',
+    default: undefined,
+    accepts: 'the path of a readable file',
+    description:
+      'File holding the trading engine tokens (a mounted Secret), instead of VELOZ_ENGINE_TOKEN_TRADING; read again while running, so a rotated Secret needs no restart. Never logged.',
+    secret: true,
+    parse: readablePath,
+  }),
+  engineTokenAdmin: v({
+    name: 'VELOZ_ENGINE_TOKEN_ADMIN',
+    default: undefined,
+    accepts: 'one or more tokens, separated by commas or new lines',
+    description:
+      'Engine tokens of scope admin (the operator: strategies, halt and resume, the WAL status and checkpoints). The engine accepts each; a gateway or backup job sends the first. Without any VELOZ_ENGINE_TOKEN_* the engine answers only loopback clients. Never logged.',
+    secret: true,
+    parse: text,
+  }),
+  engineTokenAdminFile: v({
+    name: 'VELOZ_ENGINE_TOKEN_ADMIN_FILE',
+    default: undefined,
+    accepts: 'the path of a readable file',
+    description:
+      'File holding the admin engine tokens (a mounted Secret), instead of VELOZ_ENGINE_TOKEN_ADMIN; read again while running, so a rotated Secret needs no restart. Never logged.',
+    secret: true,
+    parse: readablePath,
+  }),
+  engineTokenBackup: v({
+    name: 'VELOZ_ENGINE_TOKEN_BACKUP',
+    default: undefined,
+    accepts: 'one or more tokens, separated by commas or new lines',
+    description:
+      'Engine tokens of scope backup (the backup job: GET /api/wal/backup). The engine accepts each; a gateway or backup job sends the first. Without any VELOZ_ENGINE_TOKEN_* the engine answers only loopback clients. Never logged.',
+    secret: true,
+    parse: text,
+  }),
+  engineTokenBackupFile: v({
+    name: 'VELOZ_ENGINE_TOKEN_BACKUP_FILE',
+    default: undefined,
+    accepts: 'the path of a readable file',
+    description:
+      'File holding the backup engine tokens (a mounted Secret), instead of VELOZ_ENGINE_TOKEN_BACKUP; read again while running, so a rotated Secret needs no restart. Never logged.',
+    secret: true,
+    parse: readablePath,
+  }),
   gatewayEngineUrl: v({
     name: 'VELOZ_GATEWAY_ENGINE_URL',
     default: undefined,
@@ -591,6 +651,24 @@ function crossChecks(c: Config, role: 'engine' | 'gateway'): string[] {
     c.binanceApiSecretFile,
   );
   exclusive('VELOZ_API_KEY', 'VELOZ_API_KEY_FILE', c.apiKey, c.apiKeyFile);
+  exclusive(
+    'VELOZ_ENGINE_TOKEN_TRADING',
+    'VELOZ_ENGINE_TOKEN_TRADING_FILE',
+    c.engineTokenTrading,
+    c.engineTokenTradingFile,
+  );
+  exclusive(
+    'VELOZ_ENGINE_TOKEN_ADMIN',
+    'VELOZ_ENGINE_TOKEN_ADMIN_FILE',
+    c.engineTokenAdmin,
+    c.engineTokenAdminFile,
+  );
+  exclusive(
+    'VELOZ_ENGINE_TOKEN_BACKUP',
+    'VELOZ_ENGINE_TOKEN_BACKUP_FILE',
+    c.engineTokenBackup,
+    c.engineTokenBackupFile,
+  );
   if (role !== 'engine' || c.executionMode === 'sim_engine') return errors;
   const creds = binanceCredentials(c);
   if (!creds.apiKey)
@@ -657,4 +735,22 @@ export function gatewayApiKeys(c: Config): string[] {
     .split(/[,\n]/)
     .map((k) => k.trim())
     .filter(Boolean);
+}
+
+/** Where the engine tokens of one scope come from: the variable's value, or a file read again while running. */
+export type TokenSourceSpec = { value: string } | { file: string } | undefined;
+
+/** The configured source of each scope's engine tokens (ADR 14). */
+export function engineTokenSources(c: Config): {
+  trading: TokenSourceSpec;
+  admin: TokenSourceSpec;
+  backup: TokenSourceSpec;
+} {
+  const of = (value: string | undefined, file: string | undefined): TokenSourceSpec =>
+    value !== undefined ? { value } : file !== undefined ? { file } : undefined;
+  return {
+    trading: of(c.engineTokenTrading, c.engineTokenTradingFile),
+    admin: of(c.engineTokenAdmin, c.engineTokenAdminFile),
+    backup: of(c.engineTokenBackup, c.engineTokenBackupFile),
+  };
 }

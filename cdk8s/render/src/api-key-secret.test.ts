@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { desk } from '@veloz/testing/desk';
 import { apiKeyRef, apiKeySecret } from './api-key-secret.ts';
 
-const CTX = { defaultImage: 'veloz:1', monitoringApiServed: false };
+const CTX = {
+  defaultImage: 'veloz:1',
+  engineTokens: { trading: 't', admin: 'a', backup: 'b' },
+  monitoringApiServed: false,
+};
 
 describe('apiKeySecret', () => {
   it('holds the given key, base64-encoded, under apiKey', () => {

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { desk, type Manifest } from '@veloz/testing/desk';
 import { backupCronJob } from './backup-cronjob.ts';
 
-const CTX = { defaultImage: 'veloz:1', monitoringApiServed: false };
+const CTX = {
+  defaultImage: 'veloz:1',
+  engineTokens: { trading: 't', admin: 'a', backup: 'b' },
+  monitoringApiServed: false,
+};
 
 describe('backupCronJob', () => {
   it('backs up every pair on the schedule, in its time zone, one run at a time', () => {

@@ -3,6 +3,7 @@
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
 import { BACKUP_MOUNT, labels, names } from '@veloz/api/names';
 import { backupClaimName } from './backup-pvc.ts';
+import { engineTokenFiles } from './engine-token-secret.ts';
 import { containerSecurity, image, s3Env, tmpMount } from './container.ts';
 import type { Desk, KubernetesObject, RenderContext } from './context.ts';
 import { manifest } from './manifest.ts';
@@ -16,9 +17,10 @@ export function backupCronJob(d: Desk, ctx: RenderContext): KubernetesObject {
   const { backup, pairs } = d.spec;
   const s3 = backup.destination.s3;
   const dest = s3 ? `s3://${s3.bucket}/${s3.prefix ?? ''}` : BACKUP_MOUNT;
-  const env = s3Env(s3);
-  const volumes: k8s.Volume[] = [tmpVolume];
-  const mounts: k8s.VolumeMount[] = [tmpMount];
+  const tokens = engineTokenFiles(d, ['backup']);
+  const env = [...s3Env(s3), ...tokens.env];
+  const volumes: k8s.Volume[] = [tmpVolume, tokens.volume];
+  const mounts: k8s.VolumeMount[] = [tmpMount, tokens.mount];
   const claim = backupClaimName(d);
   if (claim) {
     volumes.push({ name: 'backups', persistentVolumeClaim: { claimName: claim } });
@@ -40,7 +42,7 @@ export function backupCronJob(d: Desk, ctx: RenderContext): KubernetesObject {
       '--retention-days',
       String(backup.retentionDays),
     ],
-    env: env.length > 0 ? env : undefined,
+    env,
     resources: {
       requests: { cpu: q('50m'), memory: q('128Mi') },
       limits: { memory: q('256Mi') },

@@ -9,6 +9,11 @@ export interface RenderContext {
    * spec.gateway.apiKeySecretRef is set, and is then ignored. Generated once by the caller.
    */
   apiKey?: string;
+  /**
+   * The desk's engine tokens, one per scope (Secret `X-engine-token`, ADR 14); required. Generated
+   * once by the caller and then read back, so they stay until someone rotates them.
+   */
+  engineTokens?: { trading: string; admin: string; backup: string };
   /** Whether monitoring.coreos.com/v1 is served (ServiceMonitor and PrometheusRule). */
   monitoringApiServed: boolean;
   /**
@@ -16,9 +21,9 @@ export interface RenderContext {
    * template annotation, so a changed Secret rolls the pods. Never the values themselves.
    */
   secretsHash?: string;
-  /** Pods allowed to reach the engines' admin API besides gateways and backup jobs. */
+  /** The operator's pods, allowed to reach the engines (the operator's --operator-namespace and --operator-pod-labels). */
   operatorPods?: PeerSelector;
-  /** Metrics scrapers allowed to reach the engines. */
+  /** Metrics scrapers allowed to reach the engines, unless spec.monitoring.scraper says (--scraper-*). */
   scraperPods?: PeerSelector;
   /**
    * Base of the alerts' runbook_url annotations when spec.monitoring.prometheusRule.runbookBaseUrl
@@ -27,10 +32,10 @@ export interface RenderContext {
   runbookBaseUrl?: string;
 }
 
+/** Pods of another namespace: both the namespace and the labels must match. */
 export interface PeerSelector {
+  namespace: string;
   podLabels: Record<string, string>;
-  /** Labels of the namespace; any namespace when absent. */
-  namespaceLabels?: Record<string, string>;
 }
 
 export interface KubernetesObject {

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { desk, type Manifest } from '@veloz/testing/desk';
 import { engineStatefulSet } from './engine-statefulset.ts';
 
-const CTX = { defaultImage: 'veloz:1', monitoringApiServed: false };
+const CTX = {
+  defaultImage: 'veloz:1',
+  engineTokens: { trading: 't', admin: 'a', backup: 'b' },
+  monitoringApiServed: false,
+};
 
 describe('engineStatefulSet', () => {
   it('runs one engine per pair with its WAL claim template', () => {
@@ -20,16 +24,31 @@ describe('engineStatefulSet', () => {
 
   it('takes exchange credentials only in live modes, from the referenced Secret', () => {
     const env = (sts: Manifest) => sts.spec.template.spec.containers[0].env.map((e: Manifest) => e.name);
-    expect(env(engineStatefulSet(desk('d1'), CTX))).toEqual(['NODE_OPTIONS', 'VELOZ_DEPLOYMENT_NAME']);
+    const base = [
+      'NODE_OPTIONS',
+      'VELOZ_DEPLOYMENT_NAME',
+      'VELOZ_ENGINE_TOKEN_TRADING_FILE',
+      'VELOZ_ENGINE_TOKEN_ADMIN_FILE',
+      'VELOZ_ENGINE_TOKEN_BACKUP_FILE',
+    ];
+    expect(env(engineStatefulSet(desk('d1'), CTX))).toEqual(base);
     const live = desk('d1', {
       execution: { mode: 'binance_spot', credentialsSecretRef: { name: 'creds' } },
     });
-    expect(env(engineStatefulSet(live, CTX))).toEqual([
-      'NODE_OPTIONS',
-      'VELOZ_DEPLOYMENT_NAME',
-      'VELOZ_BINANCE_API_KEY',
-      'VELOZ_BINANCE_API_SECRET',
-    ]);
+    const sts: Manifest = engineStatefulSet(live, CTX);
+    expect(env(sts)).toEqual([...base, 'VELOZ_BINANCE_API_KEY_FILE', 'VELOZ_BINANCE_API_SECRET_FILE']);
+    // As files of a mounted Secret, never as variables.
+    expect(sts.spec.template.spec.volumes.at(-1)).toEqual({
+      name: 'binance',
+      secret: {
+        secretName: 'creds',
+        items: [
+          { key: 'apiKey', path: 'apiKey' },
+          { key: 'apiSecret', path: 'apiSecret' },
+        ],
+        defaultMode: 0o440,
+      },
+    });
   });
 
   it('adds the restore init container and its volumes only when asked', () => {
@@ -41,6 +60,10 @@ describe('engineStatefulSet', () => {
       CTX,
     );
     expect(sts.spec.template.spec.initContainers.map((c: Manifest) => c.name)).toEqual(['restore']);
-    expect(sts.spec.template.spec.volumes.map((v: Manifest) => v.name)).toEqual(['tmp', 'backups']);
+    expect(sts.spec.template.spec.volumes.map((v: Manifest) => v.name)).toEqual([
+      'tmp',
+      'engine-token',
+      'backups',
+    ]);
   });
 });

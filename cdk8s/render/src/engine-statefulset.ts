@@ -2,15 +2,24 @@
 // its credentials from the referenced Secret, and the restore init container when asked.
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
 import { VARIABLES } from '@veloz/api/variables';
-import { PORT, POSTGRES_MOUNT, WAL_MOUNT, labels, names, selectorLabels } from '@veloz/api/names';
+import {
+  BINANCE_MOUNT,
+  PORT,
+  POSTGRES_MOUNT,
+  WAL_MOUNT,
+  labels,
+  names,
+  selectorLabels,
+} from '@veloz/api/names';
 import { heapMiB } from './config.ts';
-import { containerSecurity, image, probes, secretEnv, tmpMount } from './container.ts';
+import { containerSecurity, image, probes, tmpMount } from './container.ts';
 import type { Desk, KubernetesObject, RenderContext } from './context.ts';
 import { manifest } from './manifest.ts';
 import { objectMeta } from './metadata.ts';
 import { podAnnotations, podSpec, tmpVolume } from './pod.ts';
 import { kubeResources, q } from './quantity.ts';
 import { restoreInitContainer } from './restore-init-container.ts';
+import { engineTokenFiles } from './engine-token-secret.ts';
 
 export function engineStatefulSet(d: Desk, ctx: RenderContext): KubernetesObject {
   const x = d.metadata.name;
@@ -22,14 +31,29 @@ export function engineStatefulSet(d: Desk, ctx: RenderContext): KubernetesObject
     // Names the PostgreSQL table the engine ships to; explicit rather than parsed from the host name.
     { name: VARIABLES.deploymentName.name, value: x },
   ];
+  const tokens = engineTokenFiles(d, ['trading', 'admin', 'backup']);
+  env.push(...tokens.env);
+  const volumes: k8s.Volume[] = [tmpVolume, tokens.volume];
+  const mounts: k8s.VolumeMount[] = [{ name: 'wal', mountPath: WAL_MOUNT }, tmpMount, tokens.mount];
   if (creds) {
+    // Files, not variables: a process environment is readable more widely than a file (ADR 14).
     env.push(
-      secretEnv('VELOZ_BINANCE_API_KEY', creds.name, creds.apiKeyKey),
-      secretEnv('VELOZ_BINANCE_API_SECRET', creds.name, creds.apiSecretKey),
+      { name: VARIABLES.binanceApiKeyFile.name, value: `${BINANCE_MOUNT}/apiKey` },
+      { name: VARIABLES.binanceApiSecretFile.name, value: `${BINANCE_MOUNT}/apiSecret` },
     );
+    volumes.push({
+      name: 'binance',
+      secret: {
+        secretName: creds.name,
+        items: [
+          { key: creds.apiKeyKey, path: 'apiKey' },
+          { key: creds.apiSecretKey, path: 'apiSecret' },
+        ],
+        defaultMode: 0o440,
+      },
+    });
+    mounts.push({ name: 'binance', mountPath: BINANCE_MOUNT, readOnly: true });
   }
-  const volumes: k8s.Volume[] = [tmpVolume];
-  const mounts: k8s.VolumeMount[] = [{ name: 'wal', mountPath: WAL_MOUNT }, tmpMount];
   const pg = spec.wal.postgres?.secretRef;
   if (pg) {
     volumes.push({

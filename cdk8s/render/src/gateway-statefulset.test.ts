@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { desk, type Manifest } from '@veloz/testing/desk';
 import { gatewayStatefulSet } from './gateway-statefulset.ts';
 
-const CTX = { defaultImage: 'veloz:1', monitoringApiServed: false };
+const CTX = {
+  defaultImage: 'veloz:1',
+  engineTokens: { trading: 't', admin: 'a', backup: 'b' },
+  monitoringApiServed: false,
+};
 
 describe('gatewayStatefulSet', () => {
   it('points gateway i at engine i and reads the API key from its Secret', () => {
@@ -22,9 +26,14 @@ describe('gatewayStatefulSet', () => {
       '--rate-limit',
       '9',
     ]);
-    expect(gw.env[1]).toEqual({
-      name: 'VELOZ_API_KEY',
-      valueFrom: { secretKeyRef: { name: 'd1-gateway-api-key', key: 'apiKey' } },
+    expect(gw.env[1]).toEqual({ name: 'VELOZ_API_KEY_FILE', value: '/var/run/secrets/veloz/api-key/apiKey' });
+    expect(sts.spec.template.spec.volumes[1]).toEqual({
+      name: 'api-key',
+      secret: {
+        secretName: 'd1-gateway-api-key',
+        items: [{ key: 'apiKey', path: 'apiKey' }],
+        defaultMode: 0o440,
+      },
     });
   });
 

@@ -1,8 +1,10 @@
 // StatefulSet `X-gateway`: gateway i talks to engine i, found through its pod index label.
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
-import { PORT, labels, names, selectorLabels } from '@veloz/api/names';
+import { API_KEY_MOUNT, PORT, labels, names, selectorLabels } from '@veloz/api/names';
+import { VARIABLES } from '@veloz/api/variables';
 import { apiKeyRef } from './api-key-secret.ts';
-import { containerSecurity, image, podIndexEnv, probes, secretEnv, tmpMount } from './container.ts';
+import { engineTokenFiles } from './engine-token-secret.ts';
+import { containerSecurity, image, podIndexEnv, probes, tmpMount } from './container.ts';
 import type { Desk, KubernetesObject, RenderContext } from './context.ts';
 import { manifest } from './manifest.ts';
 import { objectMeta } from './metadata.ts';
@@ -14,6 +16,13 @@ export function gatewayStatefulSet(d: Desk, ctx: RenderContext): KubernetesObjec
   const n = names(x);
   const spec = d.spec;
   const key = apiKeyRef(d);
+  const tokens = engineTokenFiles(d, ['trading']);
+  // A file, not a variable: a process environment is readable more widely than a file (ADR 14).
+  const apiKeyVolume: k8s.Volume = {
+    name: 'api-key',
+    secret: { secretName: key.name, items: [{ key: key.key, path: 'apiKey' }], defaultMode: 0o440 },
+  };
+  const apiKeyMount: k8s.VolumeMount = { name: 'api-key', mountPath: API_KEY_MOUNT, readOnly: true };
   return manifest(
     (scope) =>
       new k8s.KubeStatefulSet(scope, 'gateway', {
@@ -43,14 +52,18 @@ export function gatewayStatefulSet(d: Desk, ctx: RenderContext): KubernetesObjec
                   ],
                   ports: [{ name: 'http', containerPort: PORT, protocol: 'TCP' }],
                   envFrom: [{ configMapRef: { name: n.config } }],
-                  env: [podIndexEnv(), secretEnv('VELOZ_API_KEY', key.name, key.key)],
+                  env: [
+                    podIndexEnv(),
+                    { name: VARIABLES.apiKeyFile.name, value: `${API_KEY_MOUNT}/apiKey` },
+                    ...tokens.env,
+                  ],
                   resources: kubeResources(spec.gateway.resources),
                   securityContext: containerSecurity,
-                  volumeMounts: [tmpMount],
+                  volumeMounts: [tmpMount, apiKeyMount, tokens.mount],
                   ...probes,
                 },
               ],
-              volumes: [tmpVolume],
+              volumes: [tmpVolume, apiKeyVolume, tokens.volume],
             }),
           },
         },

@@ -3,7 +3,11 @@ import { desk, type Manifest } from '@veloz/testing/desk';
 import { backupStaleAfterSeconds } from '@veloz/api/schedule';
 import { prometheusRule } from './prometheus-rule.ts';
 
-const CTX = { defaultImage: 'veloz:1', monitoringApiServed: true };
+const CTX = {
+  defaultImage: 'veloz:1',
+  engineTokens: { trading: 't', admin: 'a', backup: 'b' },
+  monitoringApiServed: true,
+};
 const alerts = (r: Manifest): string[] => r.spec.groups[0].rules.map((x: Manifest) => x.alert);
 
 describe('prometheusRule', () => {

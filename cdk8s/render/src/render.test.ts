@@ -17,6 +17,7 @@ const API_KEY = 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee0
 const CTX: RenderContext = {
   defaultImage: 'registry.example/veloz:0.1.0',
   apiKey: API_KEY,
+  engineTokens: { trading: 'trading-token', admin: 'admin-token', backup: 'backup-token' },
   monitoringApiServed: true,
   secretsHash: 'sha256:5f1e0c',
 };
@@ -72,10 +73,12 @@ describe('render', () => {
         'ConfigMap/veloz-testnet-config',
         'CronJob/veloz-testnet-wal-backup',
         'NetworkPolicy/veloz-testnet-engine',
+        'NetworkPolicy/veloz-testnet-wal-backup',
         'PersistentVolumeClaim/veloz-testnet-backups',
         'PodDisruptionBudget/veloz-testnet-engine',
         'PrometheusRule/veloz-testnet',
         'Secret/veloz-testnet-gateway-api-key',
+        'Secret/veloz-testnet-engine-token',
         'Service/veloz-testnet',
         'Service/veloz-testnet-engine',
         'ServiceAccount/veloz-testnet',
@@ -362,6 +365,18 @@ describe('render', () => {
     },
   ];
   const TMP = { name: 'tmp', mountPath: '/tmp' };
+  const TOKEN = { name: 'engine-token', mountPath: '/var/run/secrets/veloz/engine-token', readOnly: true };
+  const TOKEN_ENV = [
+    { name: 'VELOZ_ENGINE_TOKEN_BACKUP_FILE', value: '/var/run/secrets/veloz/engine-token/backup' },
+  ];
+  const TOKEN_VOLUME = {
+    name: 'engine-token',
+    secret: {
+      secretName: 'veloz-testnet-engine-token',
+      items: [{ key: 'backup', path: 'backup' }],
+      defaultMode: 0o440,
+    },
+  };
   const TMP_VOLUME = { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } };
   const WAL = { name: 'wal', mountPath: '/var/lib/veloz/wal' };
   const backupPod = (objs: KubernetesObject[], x: string) =>
@@ -372,13 +387,14 @@ describe('render', () => {
     cr.spec.backup.retentionDays = 7;
     const pod = backupPod(render(cr, CTX), 'veloz-testnet');
     expect(pod.containers.map((c: Manifest) => [c.name, c.command, c.args, c.env])).toEqual(
-      [0, 1, 2].map((i) => [`backup-${i}`, undefined, backupArgs('veloz-testnet', i, '/backups'), undefined]),
+      [0, 1, 2].map((i) => [`backup-${i}`, undefined, backupArgs('veloz-testnet', i, '/backups'), TOKEN_ENV]),
     );
     for (const c of pod.containers) {
-      expect(c.volumeMounts).toEqual([TMP, { name: 'backups', mountPath: '/backups' }]);
+      expect(c.volumeMounts).toEqual([TMP, TOKEN, { name: 'backups', mountPath: '/backups' }]);
     }
     expect(pod.volumes).toEqual([
       TMP_VOLUME,
+      TOKEN_VOLUME,
       { name: 'backups', persistentVolumeClaim: { claimName: 'veloz-testnet-backups' } },
     ]);
   });
@@ -393,11 +409,11 @@ describe('render', () => {
         `backup-${i}`,
         undefined,
         backupArgs('veloz-testnet', i, 's3://veloz-backups/desks'),
-        AWS_ENV,
+        [...AWS_ENV, ...TOKEN_ENV],
       ]),
     );
-    for (const c of pod.containers) expect(c.volumeMounts).toEqual([TMP]);
-    expect(pod.volumes).toEqual([TMP_VOLUME]);
+    for (const c of pod.containers) expect(c.volumeMounts).toEqual([TMP, TOKEN]);
+    expect(pod.volumes).toEqual([TMP_VOLUME, TOKEN_VOLUME]);
   });
 
   const restoreSources: Array<{
@@ -499,24 +515,36 @@ describe('render', () => {
     }
   });
 
-  it('passes credentials only as Secret references', () => {
+  it('passes credentials only as files of mounted Secrets', () => {
     const objs = render(production(), CTX);
     const engine = container(find(objs, 'StatefulSet', 'veloz-testnet-engine'), 'engine');
-    expect(envOf(engine)['VELOZ_BINANCE_API_KEY']).toEqual({
-      secretKeyRef: { name: 'binance-testnet', key: 'apiKey' },
-    });
-    expect(envOf(engine)['VELOZ_BINANCE_API_SECRET']).toEqual({
-      secretKeyRef: { name: 'binance-testnet', key: 'apiSecret' },
+    expect(envOf(engine)).toMatchObject({
+      VELOZ_BINANCE_API_KEY_FILE: '/var/run/secrets/veloz/binance/apiKey',
+      VELOZ_BINANCE_API_SECRET_FILE: '/var/run/secrets/veloz/binance/apiSecret',
+      VELOZ_ENGINE_TOKEN_TRADING_FILE: '/var/run/secrets/veloz/engine-token/trading',
+      VELOZ_ENGINE_TOKEN_ADMIN_FILE: '/var/run/secrets/veloz/engine-token/admin',
+      VELOZ_ENGINE_TOKEN_BACKUP_FILE: '/var/run/secrets/veloz/engine-token/backup',
     });
     const gw = container(find(objs, 'StatefulSet', 'veloz-testnet-gateway'), 'gateway');
-    expect(envOf(gw)['VELOZ_API_KEY']).toEqual({
-      secretKeyRef: { name: 'veloz-testnet-gateway-api-key', key: 'apiKey' },
+    expect(envOf(gw)).toMatchObject({
+      VELOZ_API_KEY_FILE: '/var/run/secrets/veloz/api-key/apiKey',
+      VELOZ_ENGINE_TOKEN_TRADING_FILE: '/var/run/secrets/veloz/engine-token/trading',
+    });
+    // The gateway holds the trading token only: its pods never see the admin or backup one.
+    expect(find(objs, 'StatefulSet', 'veloz-testnet-gateway').spec.template.spec.volumes).toContainEqual({
+      name: 'engine-token',
+      secret: {
+        secretName: 'veloz-testnet-engine-token',
+        items: [{ key: 'trading', path: 'trading' }],
+        defaultMode: 0o440,
+      },
     });
     for (const o of objs as Manifest[]) {
       const pod = o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec.template.spec;
       for (const c of pod?.containers ?? []) {
         for (const e of c.env ?? []) {
-          if (/KEY|SECRET|PASSWORD/.test(e.name)) expect(e.value, `${c.name} ${e.name}`).toBeUndefined();
+          // Only the S3 SDK's own variables still come from secretKeyRefs (it reads no files).
+          if (e.valueFrom?.secretKeyRef) expect(e.name, `${c.name} ${e.name}`).toMatch(/^AWS_/);
         }
       }
     }
@@ -533,6 +561,7 @@ describe('render', () => {
     for (const o of objs.filter((x) => x.kind !== 'Secret')) {
       const text = JSON.stringify(o);
       expect(text, `${o.kind}/${o.metadata.name}`).not.toContain(API_KEY);
+      for (const t of Object.values(CTX.engineTokens!)) expect(text).not.toContain(t);
       expect(text).not.toContain(secret.data.apiKey);
     }
   });
@@ -541,9 +570,14 @@ describe('render', () => {
     const cr = production();
     cr.spec.gateway.apiKeySecretRef = { name: 'my-api-key', key: 'token' };
     const objs = render(cr, { ...CTX, apiKey: undefined });
-    expect(objs.some((o) => o.kind === 'Secret')).toBe(false);
-    const gw = container(find(objs, 'StatefulSet', 'veloz-testnet-gateway'), 'gateway');
-    expect(envOf(gw)['VELOZ_API_KEY']).toEqual({ secretKeyRef: { name: 'my-api-key', key: 'token' } });
+    expect(objs.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toEqual([
+      'veloz-testnet-engine-token',
+    ]);
+    const gw = find(objs, 'StatefulSet', 'veloz-testnet-gateway').spec.template.spec;
+    expect(gw.volumes).toContainEqual({
+      name: 'api-key',
+      secret: { secretName: 'my-api-key', items: [{ key: 'token', path: 'apiKey' }], defaultMode: 0o440 },
+    });
     expect(() => render(production(), { ...CTX, apiKey: undefined })).toThrow(/ctx.apiKey/);
   });
 

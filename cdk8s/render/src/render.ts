@@ -16,9 +16,10 @@ import { configMap } from './config-map.ts';
 import type { Desk, KubernetesObject, RenderContext } from './context.ts';
 import { engineService } from './engine-service.ts';
 import { engineStatefulSet } from './engine-statefulset.ts';
+import { engineTokenSecret } from './engine-token-secret.ts';
 import { gatewayService } from './gateway-service.ts';
 import { gatewayStatefulSet } from './gateway-statefulset.ts';
-import { engineNetworkPolicy } from './network-policy.ts';
+import { backupNetworkPolicy, engineNetworkPolicy } from './network-policy.ts';
 import { enginePdb } from './pdb.ts';
 import { prometheusRule } from './prometheus-rule.ts';
 import { serviceAccount } from './service-account.ts';
@@ -41,6 +42,7 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
   const out: KubernetesObject[] = [serviceAccount(d)];
   if (!gateway.apiKeySecretRef) out.push(apiKeySecret(d, ctx));
   out.push(
+    engineTokenSecret(d, ctx),
     configMap(d),
     engineStatefulSet(d, ctx),
     engineService(d),
@@ -51,7 +53,7 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
   );
   if (backup.destination.volume?.size) out.push(backupPvc(d));
   // Nothing to back up while hibernated.
-  if (pairs > 0) out.push(backupCronJob(d, ctx));
+  if (pairs > 0) out.push(backupCronJob(d, ctx), backupNetworkPolicy(d));
   // Only when the Prometheus Operator API exists (else condition MonitoringReady=False).
   if (ctx.monitoringApiServed && monitoring.serviceMonitor.enabled) out.push(serviceMonitor(d));
   if (ctx.monitoringApiServed && monitoring.prometheusRule.enabled) out.push(prometheusRule(d, ctx));

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { desk } from '@veloz/testing/desk';
 import { restoreInitContainer } from './restore-init-container.ts';
 
-const CTX = { defaultImage: 'veloz:1', monitoringApiServed: false };
+const CTX = {
+  defaultImage: 'veloz:1',
+  engineTokens: { trading: 't', admin: 'a', backup: 'b' },
+  monitoringApiServed: false,
+};
 
 describe('restoreInitContainer', () => {
   it('is absent without spec.restore', () => {

@@ -23,7 +23,7 @@ describe('synth', () => {
 
   it('takes the API key and leaves monitoring out when asked', () => {
     const out = synth(sample('quickstart.yaml'), { ...opts, apiKey: 'k3y', monitoringApiServed: false });
-    expect(out).not.toContain('PLACEHOLDER');
+    expect(out).not.toContain(PLACEHOLDER_API_KEY);
     expect(out).toContain(Buffer.from('k3y').toString('base64'));
     expect(kinds(out)).not.toContain('ServiceMonitor');
     expect(kinds(out)).not.toContain('PrometheusRule');

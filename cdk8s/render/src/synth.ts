@@ -9,6 +9,12 @@ import { render } from './render.ts';
 import type { KubernetesObject } from './render.ts';
 
 export const PLACEHOLDER_API_KEY = 'REPLACE-ME-placeholder-api-key-not-secret';
+/** The engine tokens synth writes: placeholders too, never secrets (the operator generates real ones). */
+export const PLACEHOLDER_ENGINE_TOKENS = {
+  trading: 'REPLACE-ME-placeholder-trading-token',
+  admin: 'REPLACE-ME-placeholder-admin-token',
+  backup: 'REPLACE-ME-placeholder-backup-token',
+};
 
 export interface SynthOptions {
   apiKey?: string;
@@ -63,6 +69,7 @@ export function synth(text: string, opts: SynthOptions): string {
       ...render(cr, {
         defaultImage: opts.image,
         apiKey: opts.apiKey ?? PLACEHOLDER_API_KEY,
+        engineTokens: PLACEHOLDER_ENGINE_TOKENS,
         monitoringApiServed: opts.monitoringApiServed,
       }),
     );
@@ -75,6 +82,7 @@ export function synth(text: string, opts: SynthOptions): string {
     ...(opts.apiKey === undefined
       ? [`# The API key Secret holds a PLACEHOLDER (${PLACEHOLDER_API_KEY}): pass --api-key or replace it.`]
       : []),
+    '# The engine token Secrets hold PLACEHOLDERS: replace each with a random value (openssl rand -hex 32).',
     ...notes,
   ];
   return `${header.join('\n')}\n${toYaml(out)}`;

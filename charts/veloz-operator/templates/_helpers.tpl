@@ -59,3 +59,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- define "veloz-operator.metricsServiceName" -}}
 {{- printf "%s-metrics" (include "veloz-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
+
+{{/* A label map as k=v,k2=v2 (sorted), the form of the operator's --*-pod-labels flags. */}}
+{{- define "veloz-operator.labelList" -}}
+{{- $out := list }}
+{{- range $k, $v := . }}{{ $out = append $out (printf "%s=%s" $k $v) }}{{ end }}
+{{- join "," $out }}
+{{- end }}

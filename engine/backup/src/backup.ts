@@ -34,6 +34,8 @@ export interface BackupOptions {
   log?: (msg: string) => void;
   /** Store the backup although the engine's identity does not match (see checkIdentity). */
   force?: boolean;
+  /** The engine token of scope backup (ADR 14); none: the engine must serve this as a loopback client. */
+  token?: string;
 }
 
 export interface BackupResult {
@@ -72,10 +74,11 @@ async function* tee(body: AsyncIterable<Buffer>, v: RecordVerifier): AsyncGenera
  * GET with node:http (several times faster than fetch for a long body); the socket times out
  * when the engine sends nothing for `idleMs`, however long the whole transfer takes.
  */
-function get(url: URL, idleMs: number): Promise<IncomingMessage> {
+function get(url: URL, idleMs: number, token: string | undefined): Promise<IncomingMessage> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
   return new Promise((resolve, reject) => {
-    const req = send(url, { timeout: idleMs }, resolve);
+    const req = send(url, { timeout: idleMs, headers }, resolve);
     req.on('timeout', () => req.destroy(new BackupError(`the engine sent nothing for ${idleMs} ms`)));
     req.on('error', reject);
     req.end();
@@ -100,7 +103,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   if (have) url.searchParams.set('have', have);
   let res: IncomingMessage;
   try {
-    res = await get(url, opts.timeoutMs ?? 60_000);
+    res = await get(url, opts.timeoutMs ?? 60_000, opts.token);
   } catch (err) {
     throw new BackupError(
       `cannot reach the engine at ${opts.engineUrl}: ${err instanceof Error ? err.message : String(err)}`,

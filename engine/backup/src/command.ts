@@ -1,7 +1,9 @@
 // `veloz backup` and `veloz restore`. Every flag can also come from a VELOZ_* variable (the flag
 // wins); bad input exits 2 naming the flag, any failure exits 1 with the reason.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parse, UsageError } from '@veloz/common/args';
+import { splitTokens } from '@veloz/common/tokens';
 import { restoreFromPostgres } from './shipping/postgres-restore.ts';
 import { runBackup } from './backup.ts';
 import { applyRetention } from './retention.ts';
@@ -42,6 +44,10 @@ Options:
                         the newest backup, or ends before the sequence that backup holds
                         (acknowledged records lost on the engine)
   -h, --help            show this help
+
+The engine token of scope backup is read from VELOZ_ENGINE_TOKEN_BACKUP_FILE (a mounted Secret)
+or VELOZ_ENGINE_TOKEN_BACKUP (the first of several, separated by commas or lines); without one
+only an engine serving loopback clients answers.
 
 ${S3_HELP}`;
 
@@ -181,6 +187,21 @@ function close(store: Store): void {
   if (store instanceof S3Store) store.destroy();
 }
 
+/** The engine token the backup job sends (ADR 14): the first of its file's, else of the variable's. */
+function backupToken(env: Env): string | undefined {
+  const file = env['VELOZ_ENGINE_TOKEN_BACKUP_FILE'];
+  if (file) {
+    try {
+      return splitTokens(readFileSync(file, 'utf8'))[0];
+    } catch (err) {
+      throw new UsageError(
+        `VELOZ_ENGINE_TOKEN_BACKUP_FILE=${JSON.stringify(file)} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      );
+    }
+  }
+  return splitTokens(env['VELOZ_ENGINE_TOKEN_BACKUP'])[0];
+}
+
 function say(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
@@ -221,6 +242,7 @@ export async function backupCommand(argv: string[], env: Env = process.env): Pro
   const store = openStore('dest', dest, values, env);
   try {
     const t0 = performance.now();
+    const token = backupToken(env);
     const r = await runBackup({
       engineUrl,
       deployment,
@@ -229,6 +251,7 @@ export async function backupCommand(argv: string[], env: Env = process.env): Pro
       timeoutMs: timeout * 1000,
       log: say,
       force,
+      ...(token ? { token } : {}),
     });
     const retention =
       retentionDays === undefined

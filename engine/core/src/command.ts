@@ -1,6 +1,8 @@
 // `veloz engine`: the trading engine as an HTTP service (--port) or over stdin/stdout (--stdio).
 import { getHeapStatistics } from 'node:v8';
-import { ConfigError, invalidValue, loadConfig, VARIABLES } from '@veloz/api/variables';
+import { ConfigError, engineTokenSources, invalidValue, loadConfig, VARIABLES } from '@veloz/api/variables';
+import { TokenSource } from '@veloz/common/tokens';
+import type { EngineAuth } from './http/auth.ts';
 import { Engine } from './engine/engine.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from '@veloz/common/logging';
@@ -27,7 +29,11 @@ Every setting is also read from VELOZ_* environment variables (see docs/configur
 an invalid value stops the engine with exit code 2 and a message naming the variable. So does
 a value that fails when used at start: a host that does not resolve, a port already taken, a
 WAL directory the engine cannot create files in, a PostgreSQL URI file that cannot be read. GET /openapi.json
-describes the HTTP API (OpenAPI 3.1; docs/openapi/engine.json).`;
+describes the HTTP API (OpenAPI 3.1; docs/openapi/engine.json).
+
+Every route but /health, /ready, /metrics and /openapi.json needs an engine token (header
+X-Veloz-Engine-Token or Authorization: Bearer) from VELOZ_ENGINE_TOKEN_{TRADING,ADMIN,BACKUP}
+or their _FILE forms, read again while running; without any, only loopback clients are served.`;
 
 export async function engineCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -76,13 +82,37 @@ export async function engineCommand(argv: string[]): Promise<number> {
   const engine = await Engine.start({ config, logger: log, metrics });
   const strategies = new StrategyManager(engine);
   await strategies.load();
-  const app = buildApp({ engine, strategies, logger: log });
+  // stdio's only client is the parent process; over HTTP every non-open route needs a token.
+  const sources: TokenSource[] = [];
+  let auth: EngineAuth | undefined;
+  if (!values.stdio) {
+    const tokens: Partial<Record<keyof ReturnType<typeof engineTokenSources>, TokenSource>> = {};
+    for (const [scope, origin] of Object.entries(engineTokenSources(config)) as Array<
+      [keyof typeof tokens, ConstructorParameters<typeof TokenSource>[0] | undefined]
+    >) {
+      if (!origin) continue;
+      const source = new TokenSource(origin, {
+        onReadError: (file, err) =>
+          log.warn({ file, err: err.message }, 'cannot read an engine token file; keeping its last tokens'),
+      });
+      sources.push(source);
+      tokens[scope] = source;
+    }
+    auth = sources.length > 0 ? { mode: 'tokens', tokens } : { mode: 'loopback' };
+    if (auth.mode === 'loopback')
+      log.warn(
+        'no engine token configured (VELOZ_ENGINE_TOKEN_*): only loopback clients are served, apart from /health, /ready, /metrics and /openapi.json',
+      );
+    else log.info({ scopes: Object.keys(tokens) }, 'engine tokens configured: every other route needs one');
+  }
+  const app = buildApp({ engine, strategies, logger: log, ...(auth ? { auth } : {}) });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string): Promise<void> =>
     (stopping ??= (async () => {
       log.info({ signal }, 'shutting down: no new requests, finishing in-flight ones, syncing the WAL');
       await app.close();
+      for (const s of sources) s.close();
       await engine.close();
       log.info('stopped');
       log.flush();

@@ -141,22 +141,20 @@ describe('gateway app', () => {
     expect(upstream.requests).toEqual([]);
   });
 
-  it('forwards a halt without a body (its body may be left out), and refuses one that is not an object', async () => {
+  it("does not serve the routes of the engine's admin scope: an API key does not open them (ADR 14)", async () => {
     const { app, upstream } = started(gateway());
-    upstream.on('POST', '/api/trading/halt', {
-      status: 200,
-      body: { halted: true, reason: 'halted through the API' },
-    });
-    const res = await app.inject({ method: 'POST', url: '/api/trading/halt', headers: auth });
-    expect(res.statusCode).toBe(200);
-    const bad = await app.inject({
-      method: 'POST',
-      url: '/api/trading/halt',
-      headers: { ...auth, 'content-type': 'application/json' },
-      payload: 'false',
-    });
-    expect(bad.statusCode).toBe(400);
-    expect(upstream.requests).toEqual([{ method: 'POST', path: '/api/trading/halt', body: '{}' }]);
+    for (const [method, url] of [
+      ['POST', '/api/trading/halt'],
+      ['POST', '/api/trading/resume'],
+      ['PUT', '/api/strategies/grid-1'],
+      ['DELETE', '/api/strategies/grid-1'],
+      ['GET', '/api/wal/status'],
+      ['POST', '/api/wal/checkpoint'],
+    ] as const) {
+      const res = await app.inject({ method, url, headers: auth });
+      expect({ method, url, status: res.statusCode }).toEqual({ method, url, status: 404 });
+    }
+    expect(upstream.requests).toEqual([]);
   });
 
   it('answers 503 with Retry-After when the engine does not answer', async () => {

@@ -1,5 +1,13 @@
 // `veloz gateway`: the authenticated HTTP front of one engine (DESIGN §1, §6a).
-import { ConfigError, gatewayApiKeys, invalidValue, loadConfig, VARIABLES } from '@veloz/api/variables';
+import {
+  ConfigError,
+  engineTokenSources,
+  gatewayApiKeys,
+  invalidValue,
+  loadConfig,
+  VARIABLES,
+} from '@veloz/api/variables';
+import { TokenSource } from '@veloz/common/tokens';
 import { parse, UsageError } from '@veloz/common/args';
 import { writableDirectoryProblem } from '@veloz/common/directory';
 import { listenProblem, unresolvableHost } from '@veloz/common/listen';
@@ -28,6 +36,8 @@ Options:
 
 Clients authenticate with "Authorization: Bearer KEY" or "X-API-Key: KEY"; the keys come from
 VELOZ_API_KEY or VELOZ_API_KEY_FILE (several keys separated by commas or lines, for rotation).
+The gateway presents the engine token VELOZ_ENGINE_TOKEN_TRADING (or _FILE, read again while
+running) to its engine; routes that need the engine's admin scope are not served here.
 /health, /ready, /metrics and /openapi.json (this API as an OpenAPI 3.1 document) need no key. Other settings: VELOZ_GATEWAY_* (docs/configuration.md).
 A bad setting stops the gateway with exit code 2 and a message naming it, also one that fails
 when used at start: a host that does not resolve, a port already taken, an --engine-stdio WAL
@@ -128,7 +138,12 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
         args: values['wal-dir'] !== undefined ? ['--wal-dir', values['wal-dir']] : [],
         onRestart: () => metrics.engineRestarts.inc(),
       })
-    : new HttpUpstream({ url: config.gatewayEngineUrl!, timeoutMs: config.gatewayUpstreamTimeout, log });
+    : httpUpstream(
+        config.gatewayEngineUrl!,
+        config.gatewayUpstreamTimeout,
+        engineTokenSources(config).trading,
+        log,
+      );
   upstream.start({
     event: (type, data) => hub.publish(type, data),
     reset: (reason) => {
@@ -200,6 +215,24 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   return 0;
+}
+
+/** The engine over HTTP, with the trading token it sends (ADR 14) when one is configured. */
+function httpUpstream(
+  url: string,
+  timeoutMs: number,
+  origin: ReturnType<typeof engineTokenSources>['trading'],
+  log: ReturnType<typeof createLogger>,
+): HttpUpstream {
+  if (!origin) {
+    log.warn('no VELOZ_ENGINE_TOKEN_TRADING(_FILE): the engine must serve this gateway as a loopback client');
+    return new HttpUpstream({ url, timeoutMs, log });
+  }
+  const token = new TokenSource(origin, {
+    onReadError: (file, err) =>
+      log.warn({ file, err: err.message }, 'cannot read the engine token file; keeping its last token'),
+  });
+  return new HttpUpstream({ url, timeoutMs, log, token });
 }
 
 /** Exit code 2 with the lines naming each bad setting, like a value loadConfig() refuses. */

@@ -24,12 +24,15 @@ export const EXPOSURE: { readonly [K in RouteId]: Exposure } = {
   positions: 'proxy',
   listStrategies: 'proxy',
   getStrategy: 'proxy',
-  putStrategy: 'proxy',
-  deleteStrategy: 'proxy',
-  halt: 'proxy',
-  resume: 'proxy',
-  walStatus: 'proxy',
-  walCheckpoint: 'proxy',
+  // The engine's admin scope (ADR 14): strategies are changed through VelozStrategy resources,
+  // halts and checkpoints by the operator or an operator's `kubectl`; the gateway holds only a
+  // trading token, so an API key does not open them.
+  putStrategy: 'hidden',
+  deleteStrategy: 'hidden',
+  halt: 'hidden',
+  resume: 'hidden',
+  walStatus: 'hidden',
+  walCheckpoint: 'hidden',
   // The backup job reads each engine directly (it needs that engine's WAL, not whichever engine a
   // client's gateway fronts), and a snapshot holds every order: not for API-key holders.
   walBackup: 'hidden',

@@ -2,6 +2,7 @@
 // its /api/stream that resumes with Last-Event-ID after a blip. The engine's event ids start at 1
 // in every process, so ids going backwards mean the engine restarted: clients get a reset.
 import type { Logger } from 'pino';
+import { ENGINE_TOKEN_HEADER } from '@veloz/api/http/credentials';
 import { Http1Pool, type Http1Error } from './http1-client.ts';
 import { UpstreamError, type Upstream, type UpstreamEvents, type UpstreamResponse } from './upstream.ts';
 
@@ -34,6 +35,12 @@ export interface HttpUpstreamOptions {
   log: Logger;
   /** Silence on the engine's event stream after which it is reconnected (default 45 s). */
   stallMs?: number;
+  /**
+   * The engine token of scope trading to send (ADR 14), asked at each request: a token file
+   * rotated under the running gateway is picked up. None: the engine must serve it as a
+   * loopback client.
+   */
+  token?: { first(): string | undefined; close(): void };
 }
 
 export class HttpUpstream implements Upstream {
@@ -60,7 +67,8 @@ export class HttpUpstream implements Upstream {
     body: Buffer | string | undefined,
     timeoutMs = this.o.timeoutMs,
   ): Promise<UpstreamResponse> {
-    return this.pool.request(method, path, body === undefined ? '' : JSON_TYPE, body, timeoutMs).then(
+    const headers = this.tokenHeader() + (body === undefined ? '' : JSON_TYPE);
+    return this.pool.request(method, path, headers, body, timeoutMs).then(
       (res) => {
         const h = res.headers;
         return {
@@ -78,6 +86,12 @@ export class HttpUpstream implements Upstream {
     );
   }
 
+  private tokenHeader(): string {
+    const t = this.o.token?.first();
+    // splitTokens never yields a token with a line break, so it cannot inject a header.
+    return t ? `${ENGINE_TOKEN_HEADER}: ${t}\r\n` : '';
+  }
+
   start(events: UpstreamEvents): void {
     this.events = events;
     this.subscribe();
@@ -85,7 +99,7 @@ export class HttpUpstream implements Upstream {
 
   private subscribe(): void {
     if (this.closed) return;
-    let headers = 'accept: text/event-stream\r\n';
+    let headers = `accept: text/event-stream\r\n${this.tokenHeader()}`;
     if (this.lastEngineId !== undefined) headers += `last-event-id: ${this.lastEngineId}\r\n`;
     let pending: Buffer | undefined;
     let ended = false;
@@ -191,6 +205,7 @@ export class HttpUpstream implements Upstream {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.o.token?.close();
     if (this.retry) clearTimeout(this.retry);
     this.stream?.close();
     this.pool.close();

@@ -26,16 +26,14 @@ export interface EngineProcess {
 export async function startEngineProcess(
   env: Record<string, string>,
   timeoutMs = 20_000,
+  /** The listen address; `url` stays the loopback one. */
+  host = '127.0.0.1',
 ): Promise<EngineProcess> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [VELOZ_BIN, 'engine', '--port', String(port), '--host', '127.0.0.1'],
-    {
-      env: { ...process.env, VELOZ_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [VELOZ_BIN, 'engine', '--port', String(port), '--host', host], {
+    env: { ...process.env, VELOZ_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -57,6 +57,8 @@ interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Further request headers (the engine token on a pod proxy call). */
+  headers?: Record<string, string>;
   signal?: AbortSignal | undefined;
   timeoutMs?: number;
 }
@@ -119,6 +121,7 @@ export class KubeClient {
       path: url.pathname + url.search,
       agent: this.agent,
       headers: {
+        ...o.headers,
         accept: 'application/json',
         ...(payload
           ? {

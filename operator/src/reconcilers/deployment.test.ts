@@ -112,6 +112,50 @@ describe('DeploymentReconciler', () => {
     expect(Buffer.from(after.data['apiKey']!, 'base64').toString()).toBe(key);
   });
 
+  it('generates the engine tokens once and keeps them, also one a person rotated (ADR 14)', async () => {
+    create();
+    let n = 0;
+    const counting = newReconciler({ newApiKey: () => `token-${n++}` });
+    await counting.reconcile('ns/desk');
+    const tokens = () => {
+      const s = api.get<{ data: Record<string, string> }>(RESOURCES.secret, 'ns', 'desk-engine-token')!;
+      return Object.fromEntries(
+        Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+      );
+    };
+    const first = tokens();
+    expect(Object.keys(first).sort()).toEqual(['admin', 'backup', 'trading']);
+    expect(new Set(Object.values(first)).size).toBe(3);
+    // A rotation in progress: two trading tokens. The operator keeps them as they are.
+    const s = api.get<{ data: Record<string, string> }>(RESOURCES.secret, 'ns', 'desk-engine-token')!;
+    s.data['trading'] = Buffer.from(`${first['trading']}\nnew`).toString('base64');
+    await newReconciler({ newApiKey: () => 'other' }).reconcile('ns/desk');
+    expect(tokens()).toEqual({ ...first, trading: `${first['trading']}\nnew` });
+  });
+
+  it('admits its own pods and the scraper to the engines by namespace and labels', async () => {
+    create();
+    await newReconciler({
+      operatorPeer: { namespace: 'ops', podLabels: { app: 'op' } },
+      scraperPeer: { namespace: 'obs', podLabels: { app: 'prom' } },
+    }).reconcile('ns/desk');
+    const np = api.get<{ spec: { ingress: Array<{ from: unknown[] }> } }>(
+      RESOURCES.networkPolicy,
+      'ns',
+      'desk-engine',
+    )!;
+    expect(np.spec.ingress[0]!.from.slice(2)).toEqual([
+      {
+        podSelector: { matchLabels: { app: 'op' } },
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ops' } },
+      },
+      {
+        podSelector: { matchLabels: { app: 'prom' } },
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'obs' } },
+      },
+    ]);
+  });
+
   it('re-applies only what changed, repairs deleted and hand-edited children', async () => {
     create();
     await reconciler.reconcile('ns/desk');

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
 import { applyDefaults } from '@veloz/api/crd/defaults';
 import { parseQuantity } from '@veloz/api/crd/quantity';
-import { render, type KubernetesObject as Desired } from '@veloz/render/render';
+import { render, type KubernetesObject as Desired, type PeerSelector } from '@veloz/render/render';
 import type { LastBackup, VelozDeployment } from '@veloz/api/generated/types';
 import type { Logger } from 'pino';
 import { podReady, type ObjectCache } from '../cache.ts';
@@ -38,6 +38,7 @@ import {
 } from '../status/deployment-status.ts';
 import type { ExchangeObservation, WalObservation } from '../wal-observer.ts';
 import { referencedSecrets } from './deployment-watches.ts';
+import { deskTokens } from '../engine-tokens.ts';
 import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
@@ -78,7 +79,10 @@ export interface DeploymentReconcilerDeps {
   /** Base of the alerts' runbook links, unless the CR sets its own. */
   runbookBaseUrl?: string;
   now: () => Date;
-  /** Source of new API keys (32 random bytes, hex). */
+  /** The operator's pods and the scraper, admitted to the engines (NetworkPolicy X-engine). */
+  operatorPeer?: PeerSelector;
+  scraperPeer?: PeerSelector;
+  /** Source of new API keys and engine tokens (32 random bytes, hex). */
   newApiKey?: () => string;
   wal?: WalReports;
 }
@@ -270,7 +274,15 @@ export class DeploymentReconciler implements Reconciler {
       defaultImage: this.d.defaultImage,
       runbookBaseUrl: this.d.runbookBaseUrl,
       apiKey: this.apiKey(cr),
+      engineTokens: deskTokens(
+        this.d.cache,
+        ns,
+        x,
+        this.d.newApiKey ?? (() => randomBytes(32).toString('hex')),
+      ),
       monitoringApiServed: monitoringServed,
+      ...(this.d.operatorPeer ? { operatorPods: this.d.operatorPeer } : {}),
+      ...(this.d.scraperPeer ? { scraperPods: this.d.scraperPeer } : {}),
       secretsHash: this.secretsHash(cr),
     };
     // Most passes are woken by a child's status; when neither the input of render() nor any child

@@ -1,5 +1,7 @@
 // The VelozStrategy reconciler against real engine processes (the operator's API-server side is
-// an in-memory cache and writer here; the real API server is exercised by the e2e suite).
+// an in-memory cache and writer here; the real API server is exercised by the e2e suite). The
+// engines require their desk's tokens (ADR 14): the operator finds the admin one in the desk's
+// Secret, as in a cluster.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +11,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheOver } from '@veloz/testing/operator-fake-api';
 import { httpJson, type EngineAccess } from '../engine-access.ts';
+import { adminToken } from '../engine-tokens.ts';
 import type { KubernetesObject, ResourceRef } from '../kube/resources.ts';
 import { STRATEGY_FINALIZER, StrategyReconciler } from './strategy.ts';
 
@@ -47,15 +50,25 @@ const R = {
     namespaced: true,
   },
   pod: { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
+  secret: { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
 };
 
+const ADMIN = 'admin-token-of-desk';
+const operatorCache = cacheOver({
+  get: (r, ns, name) => cache.get(r, ns, name),
+  list: (r, ns) => cache.list(r, ns),
+});
+const token = adminToken(operatorCache);
 const access: EngineAccess = {
-  call: (_ns, pod, method, path, body) => {
+  call: (ns, pod, method, path, body) => {
     const e = engines.get(pod);
     if (!e) return Promise.reject(new Error(`no engine ${pod}`));
-    return httpJson(`${e.url}${path}`, method, body);
+    return httpJson(`${e.url}${path}`, method, body, 10_000, undefined, token(ns, pod));
   },
 };
+/** The test's own reads and changes, as an operator with the admin token. */
+const asAdmin = <T>(url: string, method: string, body?: unknown) =>
+  httpJson<T>(url, method, body, 10_000, undefined, ADMIN);
 
 const strategy = (generation: number, extra: Record<string, unknown> = {}): KubernetesObject => ({
   apiVersion: 'veloz.io/v1alpha1',
@@ -78,7 +91,7 @@ const strategy = (generation: number, extra: Record<string, unknown> = {}): Kube
 });
 
 const reconciler = new StrategyReconciler({
-  cache: cacheOver({ get: (r, ns, name) => cache.get(r, ns, name), list: (r, ns) => cache.list(r, ns) }),
+  cache: operatorCache,
   engines: access,
   events: {
     record: async (_o, type, reason, message) => void events.push(`${type} ${reason}: ${message}`),
@@ -107,7 +120,13 @@ async function startEngine(pod: string): Promise<void> {
   dirs.push(dir);
   engines.set(
     pod,
-    await startEngineProcess({ VELOZ_WAL_DIR: dir, VELOZ_SIM_TICK_MS: '20', VELOZ_ORDER_RATE_LIMIT: '1000' }),
+    await startEngineProcess({
+      VELOZ_WAL_DIR: dir,
+      VELOZ_SIM_TICK_MS: '20',
+      VELOZ_ORDER_RATE_LIMIT: '1000',
+      VELOZ_ENGINE_TOKEN_ADMIN: ADMIN,
+      VELOZ_ENGINE_TOKEN_TRADING: 'trading-token-of-desk',
+    }),
   );
 }
 
@@ -120,6 +139,10 @@ const status = () =>
 
 beforeAll(async () => {
   await Promise.all([startEngine('desk-engine-0'), startEngine('desk-engine-1')]);
+  cache.put(R.secret, {
+    metadata: { name: names('desk').engineTokenSecret, namespace: 'ns' },
+    data: { admin: Buffer.from(ADMIN).toString('base64') },
+  });
   cache.put(R.vzd, {
     metadata: { name: 'desk', namespace: 'ns' },
     spec: { pairs: 2, market: { symbols: ['BTCUSDT'] } },
@@ -138,7 +161,7 @@ afterAll(async () => {
 });
 
 async function engineStrategy(pod: string) {
-  return httpJson<{
+  return asAdmin<{
     version: number;
     ordersPlaced: number;
     openOrders: number;
@@ -157,6 +180,15 @@ function edit(generation: number, spec: { levels?: number; pairs?: number[] } = 
 }
 
 describe('StrategyReconciler with real engines', () => {
+  it('reaches the engines only with the desk’s admin token', async () => {
+    const url = `${engines.get('desk-engine-0')!.url}/api/strategies`;
+    expect((await httpJson(url, 'GET')).status).toBe(401);
+    expect((await httpJson(`${url}/x`, 'PUT', {}, 10_000, undefined, 'trading-token-of-desk')).status).toBe(
+      403,
+    );
+    expect(token('ns', 'desk-engine-0')).toBe(ADMIN);
+  });
+
   it('pushes the strategy to every engine and reports their state', async () => {
     cache.put(R.vzs, strategy(1));
     expect(await reconciler.reconcile('ns/grid-1')).toEqual({ requeueAfterMs: 15_000 });
@@ -251,7 +283,7 @@ describe('StrategyReconciler with real engines', () => {
     await reconciler.reconcile('ns/grid-1');
     for (const pod of ['desk-engine-0', 'desk-engine-1']) {
       expect((await engineStrategy(pod)).status).toBe(404);
-      const open = await httpJson<{ orders: Array<{ strategy: string }> }>(
+      const open = await asAdmin<{ orders: Array<{ strategy: string }> }>(
         `${engines.get(pod)!.url}/api/orders_state?status=open`,
         'GET',
       );
@@ -291,12 +323,12 @@ describe('StrategyReconciler with real engines', () => {
     // Stopped, its orders cancelled, on the engine that answered; still there on the other one.
     const open = async (pod: string) =>
       (
-        await httpJson<{ orders: Array<{ strategy: string }> }>(
+        await asAdmin<{ orders: Array<{ strategy: string }> }>(
           `${engines.get(pod)!.url}/api/orders_state?status=open`,
           'GET',
         )
       ).body.orders.filter((o) => o.strategy === 'grid-2');
-    const at = (pod: string) => httpJson(`${engines.get(pod)!.url}/api/strategies/grid-2`, 'GET');
+    const at = (pod: string) => asAdmin(`${engines.get(pod)!.url}/api/strategies/grid-2`, 'GET');
     expect((await at('desk-engine-0')).status).toBe(404);
     expect(await open('desk-engine-0')).toEqual([]);
     expect((await at('desk-engine-1')).status).toBe(200);
@@ -315,6 +347,6 @@ describe('StrategyReconciler with real engines', () => {
       'Normal Stopped: stopped and its open orders cancelled on every engine but desk-engine-1 (abandoned)',
     );
     // What was abandoned still runs there, as the Event says: stopped by hand, as the runbook does.
-    await httpJson(`${engines.get('desk-engine-1')!.url}/api/strategies/grid-2`, 'DELETE');
+    await asAdmin(`${engines.get('desk-engine-1')!.url}/api/strategies/grid-2`, 'DELETE');
   });
 });

@@ -107,7 +107,12 @@ describe.skipIf(!KUBECONFIG)('against a real API server', () => {
     (_, o) => {
       const cr = { ...o, metadata: { ...o.metadata, namespace: NS } };
       const yaml = toYaml(
-        render(cr, { defaultImage: 'registry.example/veloz:0.1.0', apiKey: 'k', monitoringApiServed: true }),
+        render(cr, {
+          defaultImage: 'registry.example/veloz:0.1.0',
+          apiKey: 'k',
+          engineTokens: { trading: 't', admin: 'a', backup: 'b' },
+          monitoringApiServed: true,
+        }),
       );
       const r = kubectl(
         ['apply', '--server-side', '--dry-run=server', '--field-manager=veloz-operator', '-f', '-'],

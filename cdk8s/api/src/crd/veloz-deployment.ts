@@ -137,10 +137,18 @@ const execution = named(
         'Must be true when mode is binance_spot: trading with real funds is never enabled by accident.',
         { default: false },
       ),
+      exchangeCidrs: list(
+        'Where the engines may connect to reach the exchange (NetworkPolicy X-engine egress, TCP 443 and 9443), as CIDRs; absent: any address. Only in the Binance modes or with Binance market data.',
+        str('An IPv4 or IPv6 CIDR such as 203.0.113.0/24.', {
+          maxLength: 64,
+          pattern: '^([0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}|[0-9a-fA-F:]+/[0-9]{1,3})$',
+        }),
+        { maxItems: 64, 'x-kubernetes-list-type': 'set' },
+      ),
       credentialsSecretRef: named(
         'CredentialsSecretRef',
         obj(
-          'Secret holding the Binance API key and secret; required unless mode is sim_engine. Its values reach the engine only through secretKeyRef environment variables.',
+          'Secret holding the Binance API key and secret; required unless mode is sim_engine. Its values reach the engine only as files of the mounted Secret.',
           {
             name: objectName('Name of the Secret in the namespace of the VelozDeployment.'),
             apiKeyKey: secretKey('Key of the API key in the Secret.', 'apiKey'),
@@ -529,6 +537,17 @@ const monitoring = named(
             ),
           },
           { default: {} },
+        ),
+      ),
+      scraper: named(
+        'ScraperPeer',
+        obj(
+          'The metrics scraper admitted to the engines’ port (NetworkPolicy X-engine): pods with these labels in this namespace, both required. Absent: the operator’s --scraper-namespace and --scraper-pod-labels (chart value networkPolicy.scraper).',
+          {
+            namespace: objectName('Namespace of the scraper pods.'),
+            podLabels: stringMap('Labels of the scraper pods, e.g. `app.kubernetes.io/name: prometheus`.'),
+          },
+          { required: ['namespace', 'podLabels'] },
         ),
       ),
     },

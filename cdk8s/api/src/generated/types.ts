@@ -38,7 +38,7 @@ export type MarketSpec = {
   sim: SimMarketSpec;
 };
 
-/** Secret holding the Binance API key and secret; required unless mode is sim_engine. Its values reach the engine only through secretKeyRef environment variables. */
+/** Secret holding the Binance API key and secret; required unless mode is sim_engine. Its values reach the engine only as files of the mounted Secret. */
 export type CredentialsSecretRef = {
   /** Name of the Secret in the namespace of the VelozDeployment. */
   name: string;
@@ -54,7 +54,9 @@ export type ExecutionSpec = {
   mode: 'sim_engine' | 'binance_testnet_spot' | 'binance_spot';
   /** Must be true when mode is binance_spot: trading with real funds is never enabled by accident. */
   acknowledgeLiveTrading: boolean;
-  /** Secret holding the Binance API key and secret; required unless mode is sim_engine. Its values reach the engine only through secretKeyRef environment variables. */
+  /** Where the engines may connect to reach the exchange (NetworkPolicy X-engine egress, TCP 443 and 9443), as CIDRs; absent: any address. Only in the Binance modes or with Binance market data. */
+  exchangeCidrs?: string[];
+  /** Secret holding the Binance API key and secret; required unless mode is sim_engine. Its values reach the engine only as files of the mounted Secret. */
   credentialsSecretRef?: CredentialsSecretRef;
   /** Maximum new orders per second per engine (token bucket). */
   orderRateLimit: number;
@@ -250,12 +252,22 @@ export type PrometheusRuleSpec = {
   runbookBaseUrl?: string;
 };
 
+/** The metrics scraper admitted to the engines’ port (NetworkPolicy X-engine): pods with these labels in this namespace, both required. Absent: the operator’s --scraper-namespace and --scraper-pod-labels (chart value networkPolicy.scraper). */
+export type ScraperPeer = {
+  /** Namespace of the scraper pods. */
+  namespace: string;
+  /** Labels of the scraper pods, e.g. `app.kubernetes.io/name: prometheus`. */
+  podLabels: Record<string, string>;
+};
+
 /** Prometheus Operator objects; created only when monitoring.coreos.com/v1 is served (condition MonitoringReady says why not otherwise). */
 export type MonitoringSpec = {
   /** ServiceMonitor `<name>` scraping the engines and gateways. */
   serviceMonitor: ServiceMonitorSpec;
   /** PrometheusRule `<name>` with the VeloZ alerts (latency, disconnects, errors, WAL corruption, backups, readiness, and WAL shipping with wal.postgres). */
   prometheusRule: PrometheusRuleSpec;
+  /** The metrics scraper admitted to the engines’ port (NetworkPolicy X-engine): pods with these labels in this namespace, both required. Absent: the operator’s --scraper-namespace and --scraper-pod-labels (chart value networkPolicy.scraper). */
+  scraper?: ScraperPeer;
 };
 
 /** Restore each engine`s empty WAL from a backup before it starts (`veloz restore`); a WAL that already holds records is never overwritten. */

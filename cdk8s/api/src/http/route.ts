@@ -6,9 +6,10 @@ import { errorSchema } from './schemas.ts';
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /**
- * The credential scope the engine will require for the route (DESIGN §8, engine credentials):
- * trading for what the gateway serves to traders, admin for what the operator does, backup for
- * the backup job, open for probes, metrics and the API description. Not enforced yet.
+ * The credential scope the engine requires for the route (DESIGN §8, engine credentials; ADR 14):
+ * trading for what the gateway serves to traders, admin for what the operator does (strategies,
+ * halt and resume, the WAL's status and checkpoints), backup for the backup job, open for probes,
+ * metrics and the API description. `@veloz/api/http/credentials` says which token opens which.
  */
 export type Scope = 'trading' | 'admin' | 'backup' | 'open';
 

@@ -7,6 +7,7 @@ import { requestValidatorCompiler } from '@veloz/api/http/validation';
 import { opsPlugin } from '@veloz/common/ops-plugin';
 import type { Engine } from '../engine/engine.ts';
 import type { StrategyManager } from '../strategies/manager.ts';
+import { authHook, type EngineAuth } from './auth.ts';
 import { errorHandler } from './errors.ts';
 import { exchangePlugin } from './exchange.ts';
 import { engineDocument } from './openapi.ts';
@@ -23,6 +24,11 @@ export interface AppOptions {
   logger: FastifyBaseLogger;
   sseHeartbeatMs?: number;
   sseMaxBufferedBytes?: number;
+  /**
+   * The credential check (ADR 14); absent: none at all, for callers that are the engine's own
+   * parent (stdio) and for tests of the routes themselves.
+   */
+  auth?: EngineAuth;
 }
 
 export function buildApp(opts: AppOptions): FastifyInstance {
@@ -43,6 +49,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     else void json(req, body as string, done);
   });
   app.setErrorHandler(errorHandler);
+  if (opts.auth) app.addHook('onRequest', authHook(opts.auth));
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     m.httpDuration.observe(

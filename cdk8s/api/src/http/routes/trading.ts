@@ -11,7 +11,7 @@ export const TRADING_ROUTES = {
     description:
       'The body `{"reason": "..."}` may be left out. The halt is a WAL record: it holds across restarts until resumed.',
     tag: 'trading',
-    scope: 'trading',
+    scope: 'admin',
     body: haltBody,
     bodyRequired: false,
     responses: {
@@ -26,7 +26,7 @@ export const TRADING_ROUTES = {
     summary: 'Resume trading after a halt',
     description: 'The body `{"reason": "..."}` may be left out; the reason is kept in the WAL.',
     tag: 'trading',
-    scope: 'trading',
+    scope: 'admin',
     body: haltBody,
     bodyRequired: false,
     responses: {
