@@ -72,6 +72,7 @@ describe('render', () => {
         'ConfigMap/veloz-testnet-config',
         'CronJob/veloz-testnet-wal-backup',
         'NetworkPolicy/veloz-testnet-engine',
+        'NetworkPolicy/veloz-testnet-gateway',
         'PersistentVolumeClaim/veloz-testnet-backups',
         'PodDisruptionBudget/veloz-testnet-engine',
         'PrometheusRule/veloz-testnet',
@@ -516,7 +517,9 @@ describe('render', () => {
       const pod = o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec.template.spec;
       for (const c of pod?.containers ?? []) {
         for (const e of c.env ?? []) {
-          if (/KEY|SECRET|PASSWORD/.test(e.name)) expect(e.value, `${c.name} ${e.name}`).toBeUndefined();
+          // A *_FILE variable names a mounted Secret file: its value is a path, never the secret.
+          if (/KEY|SECRET|PASSWORD/.test(e.name) && !e.name.endsWith('_FILE'))
+            expect(e.value, `${c.name} ${e.name}`).toBeUndefined();
         }
       }
     }
