@@ -23,16 +23,13 @@ const noOpenssl = [certA, certB].find((c): c is string => typeof c === 'string')
 /** GET over HTTPS/1.1 trusting `ca`: the status and the fingerprint of the certificate served. */
 function get(port: number, path: string, ca: string[], headers: Record<string, string> = {}) {
   return new Promise<{ status: number; fingerprint: string; body: string }>((resolve, reject) => {
-    const req = https.get(
-      { host: '127.0.0.1', port, path, ca, headers, agent: false, ALPNProtocols: ['http/1.1'] },
-      (res) => {
-        const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, fingerprint, body }));
-      },
-    );
+    const req = https.get({ host: '127.0.0.1', port, path, ca, headers, agent: false }, (res) => {
+      const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, fingerprint, body }));
+    });
     req.on('error', reject);
   });
 }
