@@ -96,6 +96,22 @@ describe.skipIf(noOpenssl !== undefined)(
         expect(await ask('/health')).toBe(200);
         expect(session.alpnProtocol).toBe('h2');
         expect(await ask('/api/orders_state')).toBe(401);
+        // The event stream over an HTTP/2 stream (no connection-specific headers).
+        const first = await new Promise<{ status: number; type: string; chunk: string }>(
+          (resolve, reject) => {
+            const req = session.request({ ':path': '/api/stream', 'x-api-key': KEY });
+            req.on('response', (h) => {
+              req.setEncoding('utf8');
+              req.once('data', (chunk: string) => {
+                resolve({ status: Number(h[':status']), type: String(h['content-type']), chunk });
+                req.close();
+              });
+            });
+            req.on('error', reject);
+            req.end();
+          },
+        );
+        expect(first).toEqual({ status: 200, type: 'text/event-stream', chunk: ': connected\n\n' });
       } finally {
         session.close();
       }
