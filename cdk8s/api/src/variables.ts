@@ -7,6 +7,7 @@ import {
   environmentOfMode,
   type BinanceEnvironment,
 } from './binance-hosts.ts';
+import { isCidr } from './cidr.ts';
 import { SYMBOL_PATTERN } from './enums.ts';
 
 export class ConfigError extends Error {}
@@ -73,6 +74,19 @@ const secretFile = (raw: string): string => {
 const readablePath = (raw: string): string => {
   secretFile(raw);
   return raw;
+};
+const path = (raw: string): string => (raw.trim() ? raw : fail('the path of a file'));
+const cidrs = (raw: string): string[] => {
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = list.filter((c) => !isCidr(c));
+  if (list.length === 0 || bad.length > 0)
+    fail(
+      `comma-separated CIDRs such as 10.0.0.0/8,2001:db8::/32${bad.length ? ` (not a CIDR: ${bad.join(', ')})` : ''}`,
+    );
+  return list;
 };
 const optionalDecimal = (raw: string): string | undefined => {
   if (raw === '') return undefined;
@@ -583,6 +597,29 @@ export const VARIABLES = {
     description: 'Events the gateway keeps for Last-Event-ID resume.',
     parse: int(1, 10_000_000),
   }),
+  gatewayTlsCertFile: v({
+    name: 'VELOZ_GATEWAY_TLS_CERT_FILE',
+    default: undefined,
+    accepts: 'the path of a PEM certificate (chain) file',
+    description:
+      'Serve HTTPS (and HTTP/2 to clients that offer it) with this certificate; needs VELOZ_GATEWAY_TLS_KEY_FILE. The files are watched: a rotated certificate is used for new connections without a restart.',
+    parse: path,
+  }),
+  gatewayTlsKeyFile: v({
+    name: 'VELOZ_GATEWAY_TLS_KEY_FILE',
+    default: undefined,
+    accepts: 'the path of a PEM private key file',
+    description: 'Private key of VELOZ_GATEWAY_TLS_CERT_FILE.',
+    parse: path,
+  }),
+  gatewayAllowedSources: v({
+    name: 'VELOZ_GATEWAY_ALLOWED_SOURCES',
+    default: undefined,
+    accepts: 'comma-separated CIDRs such as 10.0.0.0/8,2001:db8::/32',
+    description:
+      'Client addresses the gateway serves; any other gets 403 (the probes, /metrics and /openapi.json excepted). Everyone when unset.',
+    parse: cidrs,
+  }),
 };
 
 export type Variables = typeof VARIABLES;
@@ -669,6 +706,10 @@ function crossChecks(c: Config, role: 'engine' | 'gateway'): string[] {
     c.engineTokenBackup,
     c.engineTokenBackupFile,
   );
+  if ((c.gatewayTlsCertFile === undefined) !== (c.gatewayTlsKeyFile === undefined))
+    errors.push(
+      'VELOZ_GATEWAY_TLS_CERT_FILE and VELOZ_GATEWAY_TLS_KEY_FILE go together; set both or neither',
+    );
   if (role !== 'engine' || c.executionMode === 'sim_engine') return errors;
   const creds = binanceCredentials(c);
   if (!creds.apiKey)

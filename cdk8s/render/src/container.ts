@@ -23,19 +23,28 @@ export function image(d: Desk, ctx: RenderContext): Pick<k8s.Container, 'image' 
   return { image: d.spec.image ?? ctx.defaultImage, imagePullPolicy: d.spec.imagePullPolicy };
 }
 
-const httpProbe = (path: string, extra: Omit<k8s.Probe, 'httpGet'>): k8s.Probe => ({
-  httpGet: { path, port: k8s.IntOrString.fromString('http'), scheme: 'HTTP' },
-  timeoutSeconds: 2,
-  ...extra,
-});
+const httpProbe =
+  (scheme: 'HTTP' | 'HTTPS') =>
+  (path: string, extra: Omit<k8s.Probe, 'httpGet'>): k8s.Probe => ({
+    httpGet: { path, port: k8s.IntOrString.fromString(scheme.toLowerCase()), scheme },
+    timeoutSeconds: 2,
+    ...extra,
+  });
 
 // Seeds: liveness /health after 10s every 5s, readiness every 3s; /ready instead of /health for
-// readiness, and a startup probe long enough for a large WAL replay (up to 5 minutes).
-export const probes = {
-  startupProbe: httpProbe('/health', { periodSeconds: 2, failureThreshold: 150 }),
-  livenessProbe: httpProbe('/health', { initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 3 }),
-  readinessProbe: httpProbe('/ready', { initialDelaySeconds: 5, periodSeconds: 3, failureThreshold: 2 }),
-};
+// readiness, and a startup probe long enough for a large WAL replay (up to 5 minutes). On the
+// port named `http`, or `https` for a gateway serving TLS (the kubelet does not verify it).
+function probesFor(scheme: 'HTTP' | 'HTTPS') {
+  const probe = httpProbe(scheme);
+  return {
+    startupProbe: probe('/health', { periodSeconds: 2, failureThreshold: 150 }),
+    livenessProbe: probe('/health', { initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 3 }),
+    readinessProbe: probe('/ready', { initialDelaySeconds: 5, periodSeconds: 3, failureThreshold: 2 }),
+  };
+}
+
+export const probes = probesFor('HTTP');
+export const httpsProbes = probesFor('HTTPS');
 
 export const secretEnv = (name: string, secret: string, key: string): k8s.EnvVar => ({
   name,

@@ -44,4 +44,52 @@ describe('gatewayStatefulSet', () => {
       imagePullPolicy: 'Always',
     });
   });
+
+  it('mounts the TLS Secret as a directory the gateway watches, and probes over HTTPS', () => {
+    const sts: Manifest = gatewayStatefulSet(
+      desk('d1', { gateway: { tls: { secretName: 'desk-cert' } } }),
+      CTX,
+    );
+    const pod = sts.spec.template.spec;
+    const [gw] = pod.containers;
+    expect(gw.env).toEqual(
+      expect.arrayContaining([
+        { name: 'VELOZ_GATEWAY_TLS_CERT_FILE', value: '/etc/veloz/tls/tls.crt' },
+        { name: 'VELOZ_GATEWAY_TLS_KEY_FILE', value: '/etc/veloz/tls/tls.key' },
+      ]),
+    );
+    // No subPath: the kubelet updates a directory mount in place when the Secret is rotated.
+    expect(gw.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/veloz/tls', readOnly: true });
+    expect(pod.volumes).toContainEqual({
+      name: 'tls',
+      secret: {
+        secretName: 'desk-cert',
+        items: [
+          { key: 'tls.crt', path: 'tls.crt' },
+          { key: 'tls.key', path: 'tls.key' },
+        ],
+        defaultMode: 0o440,
+      },
+    });
+    expect(gw.ports).toEqual([{ name: 'https', containerPort: 8080, protocol: 'TCP' }]);
+    for (const p of ['startupProbe', 'livenessProbe', 'readinessProbe'])
+      expect(gw[p].httpGet).toMatchObject({ port: 'https', scheme: 'HTTPS' });
+  });
+
+  it('passes the allowed source ranges to the gateway', () => {
+    const sts: Manifest = gatewayStatefulSet(
+      desk('d1', { gateway: { allowedSourceRanges: ['10.0.0.0/8', '2001:db8::/32'] } }),
+      CTX,
+    );
+    expect(sts.spec.template.spec.containers[0].env).toContainEqual({
+      name: 'VELOZ_GATEWAY_ALLOWED_SOURCES',
+      value: '10.0.0.0/8,2001:db8::/32',
+    });
+  });
+
+  it('serves plain HTTP without spec.gateway.tls', () => {
+    const [gw] = (gatewayStatefulSet(desk('d1'), CTX) as Manifest).spec.template.spec.containers;
+    expect(gw.readinessProbe.httpGet).toMatchObject({ port: 'http', scheme: 'HTTP' });
+    expect(gw.env.map((e: { name: string }) => e.name)).not.toContain('VELOZ_GATEWAY_TLS_CERT_FILE');
+  });
 });

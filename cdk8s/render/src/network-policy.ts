@@ -23,7 +23,7 @@ export const DEFAULT_SCRAPER_PODS: PeerSelector = {
 /** The label the API server sets on every namespace to its name; no user can set it otherwise. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
-const peer = (p: PeerSelector): k8s.NetworkPolicyPeer => ({
+export const peer = (p: PeerSelector): k8s.NetworkPolicyPeer => ({
   podSelector: { matchLabels: p.podLabels },
   namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: p.namespace } },
 });

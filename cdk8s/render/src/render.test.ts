@@ -74,6 +74,7 @@ describe('render', () => {
         'CronJob/veloz-testnet-wal-backup',
         'NetworkPolicy/veloz-testnet-engine',
         'NetworkPolicy/veloz-testnet-wal-backup',
+        'NetworkPolicy/veloz-testnet-gateway',
         'PersistentVolumeClaim/veloz-testnet-backups',
         'PodDisruptionBudget/veloz-testnet-engine',
         'PrometheusRule/veloz-testnet',

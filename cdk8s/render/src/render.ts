@@ -17,6 +17,7 @@ import type { Desk, KubernetesObject, RenderContext } from './context.ts';
 import { engineService } from './engine-service.ts';
 import { engineStatefulSet } from './engine-statefulset.ts';
 import { engineTokenSecret } from './engine-token-secret.ts';
+import { gatewayNetworkPolicy } from './gateway-network-policy.ts';
 import { gatewayService } from './gateway-service.ts';
 import { gatewayStatefulSet } from './gateway-statefulset.ts';
 import { backupNetworkPolicy, engineNetworkPolicy } from './network-policy.ts';
@@ -51,6 +52,8 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
     enginePdb(d),
     engineNetworkPolicy(d, ctx),
   );
+  const gatewayPolicy = gatewayNetworkPolicy(d, ctx);
+  if (gatewayPolicy) out.push(gatewayPolicy);
   if (backup.destination.volume?.size) out.push(backupPvc(d));
   // Nothing to back up while hibernated.
   if (pairs > 0) out.push(backupCronJob(d, ctx), backupNetworkPolicy(d));

@@ -22,4 +22,18 @@ describe('serviceMonitor', () => {
       endpoints: [{ port: 'http', path: '/metrics', interval: '15s', scheme: 'http' }],
     });
   });
+
+  it('scrapes gateways serving TLS on their https port', () => {
+    const sm = serviceMonitor(desk('d1', { gateway: { tls: { secretName: 'c' } } }));
+    expect((sm['spec'] as { endpoints: unknown[] }).endpoints).toEqual([
+      { port: 'http', path: '/metrics', interval: '30s', scheme: 'http' },
+      {
+        port: 'https',
+        path: '/metrics',
+        interval: '30s',
+        scheme: 'https',
+        tlsConfig: { insecureSkipVerify: true },
+      },
+    ]);
+  });
 });

@@ -21,7 +21,22 @@ export function serviceMonitor(d: Desk): KubernetesObject {
               { key: 'app.kubernetes.io/component', operator: 'In', values: ['engine', 'gateway'] },
             ],
           },
-          endpoints: [{ port: 'http', path: '/metrics', interval: sm.interval, scheme: 'http' }],
+          endpoints: [
+            { port: 'http', path: '/metrics', interval: sm.interval, scheme: 'http' },
+            // Gateways serving TLS name their port https. The metrics carry no secret and the
+            // certificate's names are the client's, not the pod's: not verified.
+            ...(d.spec.gateway.tls
+              ? [
+                  {
+                    port: 'https',
+                    path: '/metrics',
+                    interval: sm.interval,
+                    scheme: 'https',
+                    tlsConfig: { insecureSkipVerify: true },
+                  },
+                ]
+              : []),
+          ],
         },
       }),
   );

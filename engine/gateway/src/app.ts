@@ -7,12 +7,19 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import type { FastifyError, FastifyBaseLogger } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyError,
+  FastifyHttp2SecureOptions,
+  FastifyServerOptions,
+} from 'fastify';
+import type { Http2SecureServer } from 'node:http2';
 import { fastifySchema } from '@veloz/api/http/contract';
 import { requestValidatorCompiler } from '@veloz/api/http/validation';
 import { baseErrorHandler } from '@veloz/common/http-errors';
 import { opsPlugin } from '@veloz/common/ops-plugin';
 import { KeyRateLimiter, presentedKey, type ApiKeys } from './auth.ts';
+import type { SourceAllowlist } from './source-allowlist.ts';
 import type { EventHub } from './hub.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { gatewayDocument } from './openapi.ts';
@@ -32,6 +39,10 @@ export interface GatewayOptions {
   heartbeatMs: number;
   maxBufferedBytes: number;
   now?: () => number;
+  /** Serve HTTPS with this certificate (HTTP/2 to clients that offer it, else HTTP/1.1). */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Client addresses served; others get 403 (open routes excepted). Everyone when absent. */
+  allowlist?: SourceAllowlist;
 }
 
 declare module 'fastify' {
@@ -44,14 +55,16 @@ declare module 'fastify' {
 export function buildGatewayApp(o: GatewayOptions): FastifyInstance {
   const m = o.metrics;
   const limiter = new KeyRateLimiter(o.ratePerSecond, o.now);
-  const app = Fastify({
+  const options: FastifyServerOptions = {
     loggerInstance: o.logger,
     // Request logs could carry credentials and would dominate the hot path; metrics cover it.
     logController: new LogController({ disableRequestLogging: true }),
     // Nothing on the forwarding path logs, so requests share the app's logger instead of each
     // getting a pino child (a measurable cost per forwarded order).
     childLoggerFactory: (logger) => logger,
-  });
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  };
+  const app = o.tls ? secureApp(options, o.tls) : Fastify(options);
   app.setValidatorCompiler(requestValidatorCompiler());
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -65,6 +78,20 @@ export function buildGatewayApp(o: GatewayOptions): FastifyInstance {
     }
     baseErrorHandler(err, req, reply);
   });
+  // The source address first: a client outside the allowed ranges learns nothing, not even
+  // whether its key is valid.
+  const allowSource = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    const address = req.socket.remoteAddress;
+    if (o.allowlist && !o.allowlist.allows(address)) {
+      m.sourceRefusals.inc();
+      void reply.code(403).send({
+        error: `source address ${address ?? 'unknown'} is not in the gateway's allowed source ranges`,
+        reason: 'SOURCE_NOT_ALLOWED',
+      });
+      return;
+    }
+    done();
+  };
   // Authentication and the rate limit, before anything else is read.
   const authenticate = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
     const keyId = o.keys.match(presentedKey(req.headers));
@@ -107,14 +134,17 @@ export function buildGatewayApp(o: GatewayOptions): FastifyInstance {
   // too: each route gets them once.)
   app.addHook('onRoute', (r) => {
     const list = <T>(h: T | T[] | undefined): T[] => (h === undefined ? [] : Array.isArray(h) ? h : [h]);
-    if (r.config?.open !== true) r.onRequest = [authenticate, ...list(r.onRequest)];
+    if (r.config?.open !== true)
+      r.onRequest = [...(o.allowlist ? [allowSource] : []), authenticate, ...list(r.onRequest)];
     r.onResponse = [timer(r.url), ...list(r.onResponse)];
   });
   // Unknown routes answer 401 without a valid key, like the known ones, and 404 with one.
   app.setNotFoundHandler((req, reply) => {
-    authenticate(req, reply, () => {
-      void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` });
-    });
+    allowSource(req, reply, () =>
+      authenticate(req, reply, () => {
+        void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` });
+      }),
+    );
     unmatched(req, reply, () => undefined);
   });
 
@@ -144,4 +174,18 @@ export function buildGatewayApp(o: GatewayOptions): FastifyInstance {
     maxBufferedBytes: o.maxBufferedBytes,
   });
   return app;
+}
+
+/**
+ * HTTPS, with HTTP/2 where the client offers it (ALPN) and HTTP/1.1 otherwise. fastify types an
+ * HTTP/2 app apart, though its requests and replies work alike: every route here uses only what
+ * node's HTTP/2 compatibility API shares with node:http, so the app is typed as the default one.
+ */
+function secureApp(options: FastifyServerOptions, tls: { cert: Buffer; key: Buffer }): FastifyInstance {
+  const http2 = options as FastifyHttp2SecureOptions<Http2SecureServer>;
+  return Fastify({
+    ...http2,
+    http2: true,
+    https: { allowHTTP1: true, ...tls },
+  }) as unknown as FastifyInstance;
 }

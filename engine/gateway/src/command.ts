@@ -17,7 +17,15 @@ import { ApiKeys } from './auth.ts';
 import { HttpUpstream } from './http-upstream.ts';
 import { EventHub } from './hub.ts';
 import { createGatewayMetrics } from './metrics.ts';
+import { SourceAllowlist } from './source-allowlist.ts';
 import { StdioUpstream } from './stdio-upstream.ts';
+import {
+  loadTlsPair,
+  TlsFileError,
+  watchTlsPair,
+  type SecureContextTarget,
+  type TlsPair,
+} from './tls-files.ts';
 import type { Upstream } from './upstream.ts';
 
 export const GATEWAY_HELP = `Usage: veloz gateway --port P (--engine-url URL | --engine-stdio) [options]
@@ -38,7 +46,11 @@ Clients authenticate with "Authorization: Bearer KEY" or "X-API-Key: KEY"; the k
 VELOZ_API_KEY or VELOZ_API_KEY_FILE (several keys separated by commas or lines, for rotation).
 The gateway presents the engine token VELOZ_ENGINE_TOKEN_TRADING (or _FILE, read again while
 running) to its engine; routes that need the engine's admin scope are not served here.
-/health, /ready, /metrics and /openapi.json (this API as an OpenAPI 3.1 document) need no key. Other settings: VELOZ_GATEWAY_* (docs/configuration.md).
+/health, /ready, /metrics and /openapi.json (this API as an OpenAPI 3.1 document) need no key.
+HTTPS (and HTTP/2 to clients that offer it) with VELOZ_GATEWAY_TLS_CERT_FILE and
+VELOZ_GATEWAY_TLS_KEY_FILE; the files are watched and a rotated certificate is used without a
+restart. VELOZ_GATEWAY_ALLOWED_SOURCES (CIDRs) answers 403 to clients outside them.
+Other settings: VELOZ_GATEWAY_* (docs/configuration.md).
 A bad setting stops the gateway with exit code 2 and a message naming it, also one that fails
 when used at start: a host that does not resolve, a port already taken, an --engine-stdio WAL
 directory the engine could not create files in.`;
@@ -126,6 +138,22 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
         invalidValue(VARIABLES.walDir, walDir, 'a directory the engine can create files in', why, flag),
       );
   }
+  let tlsPair: TlsPair | undefined;
+  if (config.gatewayTlsCertFile && config.gatewayTlsKeyFile) {
+    try {
+      tlsPair = await loadTlsPair(config.gatewayTlsCertFile, config.gatewayTlsKeyFile);
+    } catch (err) {
+      if (!(err instanceof TlsFileError)) throw err;
+      problems.push(
+        invalidValue(
+          VARIABLES.gatewayTlsCertFile,
+          config.gatewayTlsCertFile,
+          'a certificate and its key',
+          err.message,
+        ),
+      );
+    }
+  }
   if (problems.length > 0) return invalidConfiguration(problems.join('\n'));
 
   const log = createLogger(config.logLevel, 1, 'veloz-gateway');
@@ -164,8 +192,22 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
     logger: log,
     heartbeatMs: config.gatewaySseHeartbeat,
     maxBufferedBytes: config.gatewaySseMaxBuffer,
+    ...(tlsPair ? { tls: { cert: tlsPair.cert, key: tlsPair.key } } : {}),
+    ...(config.gatewayAllowedSources ? { allowlist: new SourceAllowlist(config.gatewayAllowedSources) } : {}),
   });
   app.addHook('onClose', async () => upstream.close());
+  if (tlsPair && config.gatewayTlsCertFile && config.gatewayTlsKeyFile) {
+    const stopWatching = watchTlsPair(app.server as unknown as SecureContextTarget, {
+      certFile: config.gatewayTlsCertFile,
+      keyFile: config.gatewayTlsKeyFile,
+      current: tlsPair,
+      onReload: (p) =>
+        log.info({ fingerprint: p.fingerprint, notAfter: p.notAfter }, 'TLS certificate reloaded'),
+      onError: (err) =>
+        log.error({ err: err.message }, 'TLS certificate not reloaded; the previous one stays in use'),
+    });
+    app.addHook('onClose', async () => stopWatching());
+  }
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
@@ -193,6 +235,8 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
       engine: upstream.description,
       rateLimit: config.gatewayRateLimit,
       keys: keyList.length,
+      tls: tlsPair ? { fingerprint: tlsPair.fingerprint, notAfter: tlsPair.notAfter } : false,
+      allowedSources: config.gatewayAllowedSources ?? 'any',
     },
     'gateway listening',
   );

@@ -69,7 +69,8 @@ export class EventHub {
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
-      connection: 'keep-alive',
+      // HTTP/2 forbids connection-specific headers (its streams are multiplexed anyway).
+      ...(req.httpVersionMajor >= 2 ? {} : { connection: 'keep-alive' }),
       'x-accel-buffering': 'no',
     });
     let closed = false;

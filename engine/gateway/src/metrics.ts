@@ -26,6 +26,11 @@ export function createGatewayMetrics(registry = new Registry()) {
       help: 'Requests rejected for a missing or wrong API key',
       registers: r,
     }),
+    sourceRefusals: new Counter({
+      name: 'veloz_gateway_source_refusals_total',
+      help: 'Requests refused because their source address is outside the allowed source ranges',
+      registers: r,
+    }),
     rateLimited: new Counter({
       name: 'veloz_gateway_rate_limited_total',
       help: 'Requests rejected by the per-key rate limit',

@@ -336,6 +336,21 @@ export const INVALID_CASES: SchemaCase[] = [
     object: strategy('pair-64', { ...grid, params: { spacing: '10', quantity: '0.001' }, pairs: [64] }),
     expect: { field: 'spec.pairs[0]' },
   },
+  ...['10.0.0.1', '10.0.0.0/33', '300.0.0.0/8', '2001:db8::/129', 'any'].map((range): SchemaCase => ({
+    name: `gateway source range ${range} that is not a CIDR`,
+    kind: 'VelozDeployment',
+    object: deployment('bad-range', { gateway: { allowedSourceRanges: ['192.0.2.0/24', range] } }),
+    expect: {
+      field: 'spec.gateway.allowedSourceRanges[1]',
+      message: 'gateway.allowedSourceRanges entries must be CIDRs such as 203.0.113.0/24 or 2001:db8::/32',
+    },
+  })),
+  {
+    name: 'gateway TLS without a Secret name',
+    kind: 'VelozDeployment',
+    object: deployment('tls', { gateway: { tls: {} } }),
+    expect: { field: 'spec.gateway.tls.secretName' },
+  },
 ];
 
 /** Updates that must be accepted: the transition rules allow what they should. */

@@ -11,11 +11,14 @@ export interface Proc {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns `veloz ...args` and waits until `url` answers with one of `okStatuses`. */
+/**
+ * Spawns `veloz ...args` and waits until `url` answers with one of `okStatuses`; `url` may be a
+ * function giving the status (an HTTPS server whose certificate fetch() does not trust).
+ */
 export async function startVeloz(
   args: string[],
   env: Record<string, string>,
-  url: string,
+  url: string | (() => Promise<number>),
   okStatuses = [200],
   timeoutMs = 20_000,
   nodeArgs: string[] = [],
@@ -31,9 +34,13 @@ export async function startVeloz(
   for (;;) {
     if (child.exitCode !== null) throw new Error(`veloz ${args[0]} exited with ${child.exitCode}:\n${out}`);
     try {
-      const res = await fetch(url);
-      await res.arrayBuffer();
-      if (okStatuses.includes(res.status)) break;
+      let status: number;
+      if (typeof url === 'string') {
+        const res = await fetch(url);
+        await res.arrayBuffer();
+        status = res.status;
+      } else status = await url();
+      if (okStatuses.includes(status)) break;
     } catch {
       // not listening yet
     }

@@ -19,6 +19,15 @@ export function referencedSecrets(spec: VelozDeploymentSpec | undefined): string
   ].filter((n): n is string => !!n);
 }
 
+/**
+ * The Secrets whose changes wake a deployment: those above, and the gateways' TLS Secret, which
+ * is checked but not hashed (the gateways pick up a rotated certificate without a restart).
+ */
+export function watchedSecrets(spec: VelozDeploymentSpec | undefined): string[] {
+  const tls = spec?.gateway?.tls?.secretName;
+  return tls ? [...referencedSecrets(spec), tls] : referencedSecrets(spec);
+}
+
 export const DEPLOYMENT_WATCHES: Watches = {
   for: RESOURCES.velozDeployment,
   owns: [
@@ -48,7 +57,7 @@ export const DEPLOYMENT_WATCHES: Watches = {
       resource: RESOURCES.velozDeployment,
       name: BY_SECRET,
       values: (d: CachedDeployment) =>
-        referencedSecrets(d.spec).map((name) => `${d.metadata.namespace ?? ''}/${name}`),
+        watchedSecrets(d.spec).map((name) => `${d.metadata.namespace ?? ''}/${name}`),
     },
   ],
 };

@@ -39,6 +39,7 @@ import {
 import type { ExchangeObservation, WalObservation } from '../wal-observer.ts';
 import { referencedSecrets } from './deployment-watches.ts';
 import { deskTokens } from '../engine-tokens.ts';
+import { tlsSecretProblem } from './tls-secret.ts';
 import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
@@ -90,6 +91,11 @@ export interface DeploymentReconcilerDeps {
 interface Applied {
   hash: string;
   fingerprint: string;
+}
+
+interface TlsCheck {
+  ok: boolean;
+  message: string;
 }
 
 interface Credentials {
@@ -165,6 +171,7 @@ export class DeploymentReconciler implements Reconciler {
     if (cr.metadata.deletionTimestamp) return this.finalize(cr);
     const finalizer = this.addFinalizer(cr, ns, name);
     const credentials = this.credentials(cr);
+    const tls = this.tls(cr);
     // Events are records, not steps: they are written alongside the rest of the pass.
     const events = new EventBatch(this.d.events, this.d.log);
     let applyError: string | undefined;
@@ -174,14 +181,20 @@ export class DeploymentReconciler implements Reconciler {
       const monitoringServed = await this.d.monitoring.served();
       if (!cr.spec.paused) {
         try {
-          inProgress = await this.applyDesired(cr, credentials.ready, monitoringServed, events);
+          inProgress = await this.applyDesired(
+            cr,
+            credentials.ready,
+            tls?.ok ?? true,
+            monitoringServed,
+            events,
+          );
         } catch (err) {
           applyError = err instanceof Error ? err.message : String(err);
-          await this.writeStatus(cr, credentials, monitoringServed, applyError, events);
+          await this.writeStatus(cr, credentials, tls, monitoringServed, applyError, events);
           throw err;
         }
       }
-      ready = await this.writeStatus(cr, credentials, monitoringServed, applyError, events);
+      ready = await this.writeStatus(cr, credentials, tls, monitoringServed, applyError, events);
     } finally {
       // Settled before the pass ends, so a pass never leaves a write running behind it.
       await Promise.all([events.settled(), finalizer]);
@@ -238,6 +251,22 @@ export class DeploymentReconciler implements Reconciler {
     return { ready: true, reason: 'SecretFound', message: `Secret ${ref.name} has both keys` };
   }
 
+  /**
+   * Whether the gateways' TLS Secret holds a certificate and its key, as the gateway will load
+   * them; undefined without spec.gateway.tls. A bad Secret holds new gateways back (they would
+   * wait for the volume, or refuse to start) and says why on the condition Degraded.
+   */
+  private tls(cr: VelozDeployment): TlsCheck | undefined {
+    const name = cr.spec.gateway.tls?.secretName;
+    if (!name) return undefined;
+    const s = this.d.cache.get(RESOURCES.secret, cr.metadata?.namespace ?? '', name);
+    if (!s) return { ok: false, message: `TLS Secret ${name} (spec.gateway.tls.secretName) not found` };
+    const problem = tlsSecretProblem(decode(s.data, 'tls.crt'), decode(s.data, 'tls.key'));
+    return problem
+      ? { ok: false, message: `TLS Secret ${name} (spec.gateway.tls.secretName): ${problem}` }
+      : { ok: true, message: `TLS Secret ${name} holds a certificate and its key` };
+  }
+
   /** Hash of every referenced Secret's data, so a changed Secret rolls the pods. */
   private secretsHash(cr: VelozDeployment): string {
     const ns = cr.metadata?.namespace ?? '';
@@ -265,6 +294,7 @@ export class DeploymentReconciler implements Reconciler {
   private async applyDesired(
     cr: VelozDeployment,
     credentialsReady: boolean,
+    tlsReady: boolean,
     monitoringServed: boolean,
     events: EventBatch,
   ): Promise<boolean> {
@@ -287,7 +317,7 @@ export class DeploymentReconciler implements Reconciler {
     };
     // Most passes are woken by a child's status; when neither the input of render() nor any child
     // changed, there is nothing to render, apply or prune.
-    const input = hashOf([cr.metadata?.uid, x, ns, cr.spec, ctx, credentialsReady]);
+    const input = hashOf([cr.metadata?.uid, x, ns, cr.spec, ctx, credentialsReady, tlsReady]);
     const crKey = `${ns}/${x}`;
     const last = this.rendered.get(crKey);
     if (last?.input === input && last.children.every((c) => this.unchanged(c, ns))) return false;
@@ -300,7 +330,11 @@ export class DeploymentReconciler implements Reconciler {
       );
     }
     // Without credentials no trading pods start in a live mode; running ones are left alone.
-    const toApply = credentialsReady ? desired : desired.filter((o) => !isWorkload(o) || this.live(o));
+    // Nor do gateways start without a usable TLS Secret; running ones keep their certificate.
+    const held = (o: Desired) =>
+      (!credentialsReady && isWorkload(o)) ||
+      (!tlsReady && o.kind === 'StatefulSet' && o.metadata.name === names(x).gateway);
+    const toApply = desired.filter((o) => !held(o) || this.live(o));
     const outcome = await this.applyAll(cr, toApply);
     this.rendered.set(crKey, {
       input,
@@ -500,6 +534,7 @@ export class DeploymentReconciler implements Reconciler {
   private async writeStatus(
     cr: VelozDeployment,
     credentials: Credentials,
+    tls: TlsCheck | undefined,
     monitoringServed: boolean,
     applyError: string | undefined,
     events: EventBatch,
@@ -524,6 +559,7 @@ export class DeploymentReconciler implements Reconciler {
         readyPods,
         boundClaims: new Set(claims.map((c) => c.metadata.name ?? '')),
         credentials,
+        ...(tls ? { tls } : {}),
         monitoringServed,
         ...this.engineReports(ns, x),
         lastBackup: this.lastBackup(ns, x),

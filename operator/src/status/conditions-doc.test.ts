@@ -86,6 +86,8 @@ describe('docs/conditions.md', () => {
       [{}, { lastBackup: { time: '2026-11-01T00:00:00.000Z', result: 'Succeeded' } }],
       [{ paused: true }, {}],
       [{}, { applyError: 'the API server said no' }],
+      [{ gateway: { tls: { secretName: 't' } } }, { tls: { ok: false, message: 'no key tls.crt' } }],
+      [{ gateway: { tls: { secretName: 't' } } }, { tls: { ok: true, message: '' } }],
       ...credentialOutcomes().map((c): [Record<string, unknown>, Partial<ObservedDeployment>] => [
         live,
         { credentials: { ...c, message: '' } },

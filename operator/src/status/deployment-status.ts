@@ -28,6 +28,8 @@ export interface ObservedDeployment {
   /** WAL PVC names (names().walClaim(i)) that are Bound. */
   boundClaims: ReadonlySet<string>;
   credentials: { ready: boolean; reason: string; message: string };
+  /** The gateways' TLS Secret, when spec.gateway.tls names one. */
+  tls?: { ok: boolean; message: string };
   monitoringServed: boolean;
   /**
    * Per pair index, what its engine last reported of its WAL (GET /api/wal/status). A pair with
@@ -238,10 +240,14 @@ function readyCondition(
   );
 }
 
-/** Why the deployment is Degraded, if it is: the apply failed, or live credentials are missing. */
+/**
+ * Why the deployment is Degraded, if it is: the apply failed, live credentials are missing, or
+ * the gateways' TLS Secret would not serve.
+ */
 function degradation(live: boolean, o: ObservedDeployment): { reason: string; message: string } | undefined {
   if (o.applyError) return { reason: 'ApplyFailed', message: o.applyError };
   if (live && !o.credentials.ready) return { reason: 'CredentialsNotReady', message: o.credentials.message };
+  if (o.tls && !o.tls.ok) return { reason: 'TLSSecretInvalid', message: o.tls.message };
   return undefined;
 }
 
@@ -270,7 +276,8 @@ export function computeDeploymentStatus(
     rolledOut(o.engine, pairs) &&
     rolledOut(o.gateway, pairs) &&
     readyPairs === pairs &&
-    (!live || o.credentials.ready);
+    (!live || o.credentials.ready) &&
+    (o.tls?.ok ?? true);
   const degraded = degradation(live, o);
   const conds: ConditionInput[] = [
     credentialsCondition(live, o),

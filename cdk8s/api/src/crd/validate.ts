@@ -7,6 +7,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { CelScalar, celFunc, celMethod, isCelError, run } from '@bufbuild/cel';
 import type { CelInput } from '@bufbuild/cel';
 import type { CrdDefinition } from './crds.ts';
+import { isCidr } from '../cidr.ts';
 import { parseQuantity } from './quantity.ts';
 import type { Schema } from './schema.ts';
 
@@ -28,6 +29,8 @@ const K8S_FUNCS = [
       return false;
     }
   }),
+  // k8s.io/apiserver/pkg/cel/library/cidr.go: Go's netip.ParsePrefix (no zone, no leading zeros).
+  celFunc('isCIDR', [CelScalar.STRING], CelScalar.BOOL, isCidr),
   celMethod(
     'compareTo',
     CelScalar.DOUBLE,

@@ -274,6 +274,32 @@ const gateway = named(
         maximum: 100000,
         default: 100,
       }),
+      tls: named(
+        'GatewayTlsSpec',
+        obj(
+          'HTTPS on the gateways. A rotated certificate is picked up by the running gateways without a restart.',
+          {
+            secretName: objectName(
+              'A Secret of type kubernetes.io/tls (keys tls.crt and tls.key, PEM) in the namespace of the VelozDeployment, mounted into every gateway. A missing Secret or key is reported on the condition Degraded (reason TLSSecretInvalid) and holds the gateways back.',
+            ),
+          },
+          { required: ['secretName'] },
+        ),
+      ),
+      allowedSourceRanges: list(
+        'Client address ranges (CIDR, e.g. 203.0.113.0/24) allowed to reach the gateways: set as the Service’s loadBalancerSourceRanges (with externalTrafficPolicy Local, so client addresses are kept), as the ingress NetworkPolicy `<name>-gateway`, and checked by each gateway itself (403 for another source). Everyone when absent.',
+        str('A CIDR such as 10.0.0.0/8 or 2001:db8::/32.', {
+          maxLength: 64,
+          'x-kubernetes-validations': [
+            {
+              rule: 'isCIDR(self)',
+              message:
+                'gateway.allowedSourceRanges entries must be CIDRs such as 203.0.113.0/24 or 2001:db8::/32',
+            },
+          ],
+        }),
+        { minItems: 1, maxItems: 64, 'x-kubernetes-list-type': 'set' },
+      ),
     },
     { default: {} },
   ),

@@ -114,6 +114,12 @@ export type ResourceRequirements = {
   limits?: ResourceAmounts;
 };
 
+/** HTTPS on the gateways. A rotated certificate is picked up by the running gateways without a restart. */
+export type GatewayTlsSpec = {
+  /** A Secret of type kubernetes.io/tls (keys tls.crt and tls.key, PEM) in the namespace of the VelozDeployment, mounted into every gateway. A missing Secret or key is reported on the condition Degraded (reason TLSSecretInvalid) and holds the gateways back. */
+  secretName: string;
+};
+
 /** The HTTP gateways in front of the engines. */
 export type GatewaySpec = {
   /** Secret holding the API key clients must present. When absent, the operator generates `<name>-gateway-api-key` once (32 random bytes, hex) and never rotates it silently. */
@@ -124,6 +130,10 @@ export type GatewaySpec = {
   resources: ResourceRequirements;
   /** Requests per second each gateway accepts per API key before answering 429. */
   rateLimitPerSecond: number;
+  /** HTTPS on the gateways. A rotated certificate is picked up by the running gateways without a restart. */
+  tls?: GatewayTlsSpec;
+  /** Client address ranges (CIDR, e.g. 203.0.113.0/24) allowed to reach the gateways: set as the Service’s loadBalancerSourceRanges (with externalTrafficPolicy Local, so client addresses are kept), as the ingress NetworkPolicy `<name>-gateway`, and checked by each gateway itself (403 for another source). Everyone when absent. */
+  allowedSourceRanges?: string[];
 };
 
 /** The trading engines. */
