@@ -25,8 +25,11 @@ describe('gatewayNetworkPolicy', () => {
     expect(rule.from).toEqual([
       { ipBlock: { cidr: '203.0.113.0/24' } },
       { ipBlock: { cidr: '2001:db8::/32' } },
-      // The engine policy's scraper selector (any namespace unless the context names one).
-      { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } }, namespaceSelector: {} },
+      // The engine policy's scraper peer: its namespace by name and its pod labels together.
+      {
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+      },
     ]);
   });
 });
