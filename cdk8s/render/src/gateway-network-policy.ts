@@ -23,10 +23,7 @@ export function gatewayNetworkPolicy(d: Desk, ctx: RenderContext): KubernetesObj
           policyTypes: ['Ingress'],
           ingress: [
             {
-              from: [
-                ...sources.map((cidr) => ({ ipBlock: { cidr } })),
-                peer(scraper),
-              ],
+              from: [...sources.map((cidr) => ({ ipBlock: { cidr } })), peer(scraper)],
               ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(PORT) }],
             },
           ],
