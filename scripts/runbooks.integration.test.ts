@@ -29,7 +29,7 @@ interface Ctx {
 /** What each documented command must answer, by what it asks for. */
 const EXPECTATIONS: Array<{ matches: RegExp; check(out: unknown, ctx: Ctx): Promise<void> | void }> = [
   {
-    matches: /-XPOST \S+\/api\/trading\/halt\b/,
+    matches: /-XPOST (?:-H "[^"]*" )?\S+\/api\/trading\/halt\b/,
     check: async (out, ctx) => {
       expect(out).toMatchObject({ halted: true });
       const refused = await ctx.probe();
@@ -38,11 +38,16 @@ const EXPECTATIONS: Array<{ matches: RegExp; check(out: unknown, ctx: Ctx): Prom
     },
   },
   {
-    matches: /-XPOST \S+\/api\/trading\/resume\b/,
+    matches: /-XPOST (?:-H "[^"]*" )?\S+\/api\/trading\/resume\b/,
     check: async (out, ctx) => {
       expect(out).toMatchObject({ halted: false });
       expect((await ctx.probe()).status).toBe(201);
     },
+  },
+  {
+    // A simulated engine has no exchange to reconcile with: it says so, in sync.
+    matches: /^curl \S+\/api\/exchange\/reconciliation\b/,
+    check: (out) => expect(out).toMatchObject({ enabled: false, inSync: true }),
   },
   {
     matches: /^curl \S+\/ready\s*$/,

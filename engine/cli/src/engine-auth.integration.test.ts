@@ -130,7 +130,8 @@ describe('engine credentials between processes', () => {
     expect(await place(1)).toBe(201);
 
     const dest = join(dir, 'backups');
-    const common = ['backup', '--engine-url', e.url, '--deployment', 'desk', '--pair', '0', '--dest', dest];
+    // The standalone engine's identity (deployment veloz, pair 0): backup refuses another one.
+    const common = ['backup', '--engine-url', e.url, '--deployment', 'veloz', '--pair', '0', '--dest', dest];
     const refused = await run(common, {});
     expect(refused.code).toBe(1);
     expect(refused.out).toContain('answered 401');

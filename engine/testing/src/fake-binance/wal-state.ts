@@ -1,6 +1,7 @@
 // Reads a WAL directory into the engine's order state, the way the engine replays it at start.
 import { EngineState } from '@veloz/engine/engine/state';
-import { decodeOrderRecord } from '@veloz/wal/payloads';
+import { RecordType } from '@veloz/wal/format';
+import { decodeOrderRecord, decodeTradingHalt } from '@veloz/wal/payloads';
 import { recoverWal } from '@veloz/wal/recovery';
 
 export async function walState(dir: string): Promise<EngineState> {
@@ -8,6 +9,11 @@ export async function walState(dir: string): Promise<EngineState> {
   await recoverWal(dir, 'strict', {
     onCheckpoint: (_seq, payload) => state.restore(payload),
     onRecord: (r) => {
+      // A halt (the reconciler's, say) is part of the history, not an order record.
+      if (r.type === RecordType.TradingHalt) {
+        state.applyTrading(decodeTradingHalt(r.payload), r.seq);
+        return;
+      }
       const rec = decodeOrderRecord(r.type, r.payload);
       state.check(rec);
       state.apply(rec, r.seq, r.timestamp);
