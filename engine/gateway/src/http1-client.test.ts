@@ -1,13 +1,10 @@
 // The gateway's HTTP/1.1 client against node:http servers and hand-written raw answers: every
 // body framing, keep-alive reuse, connection limits, and each way a request can fail.
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { selfSignedCertificate } from '@veloz/testing/tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Http1Error, Http1Pool, type Http1PoolOptions } from './http1-client.ts';
 
@@ -348,40 +345,7 @@ describe('Http1Pool', () => {
   });
 });
 
-/** A throw-away self-signed certificate for 127.0.0.1 and localhost, made with openssl. */
-function selfSigned(): { key: string; cert: string } | string {
-  const dir = mkdtempSync(join(tmpdir(), 'veloz-tls-'));
-  try {
-    const r = spawnSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ]);
-    if (r.error || r.status !== 0) return `openssl: ${r.error?.message ?? r.stderr.toString()}`;
-    return {
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const tlsPair = selfSigned();
+const tlsPair = selfSignedCertificate();
 
 describe.skipIf(typeof tlsPair === 'string')(
   typeof tlsPair === 'string' ? `Http1Pool over https: SKIPPED, ${tlsPair}` : 'Http1Pool over https',
