@@ -9,13 +9,12 @@ import { parseAllDocuments } from 'yaml';
 import { names } from '@veloz/api/names';
 import type { KubeClient } from '@veloz/operator/kube/client';
 import { RESOURCES, type KubernetesObject } from '@veloz/operator/kube/resources';
+import type { Manifest } from '@veloz/testing/desk';
 import { OperatorProcess } from '@veloz/testing/operator-process';
 import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
 
 const q = names('quickstart');
 type Obj = KubernetesObject & { spec?: Manifest; data?: Record<string, string> };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- nested pod specs read in place
-type Manifest = any;
 
 let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
