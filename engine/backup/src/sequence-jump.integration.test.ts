@@ -74,9 +74,15 @@ describe('a WAL with a declared sequence jump', () => {
     // The jump is logged at WARN (the engine logs every recovery action there) and in /api/wal/status.
     expect(b.output()).toMatch(/declared a sequence jump: the log continues at (\d+)/);
     const status = (await (await fetch(`${b.url}/api/wal/status`)).json()) as {
-      recovery: { actions: string[] };
+      recovery: {
+        actions: string[];
+        sequenceJump: { after: number; continuesAt: number; lost: number } | null;
+      };
     };
     expect(status.recovery.actions.join('\n')).toContain(`continues at ${mark + 1}`);
+    const declared = status.recovery.sequenceJump!;
+    expect(declared.continuesAt).toBe(mark + 1);
+    expect(declared.lost).toBe(mark - declared.after);
     await orderLoad(b.url, 100, 4, 'after');
 
     const dest = await tmp('veloz-jump-dest-');
@@ -92,8 +98,8 @@ describe('a WAL with a declared sequence jump', () => {
 
     const report = await verifyWal(wal);
     expect(report.problems).toEqual([]);
-    expect(report.jumps.map((j) => ({ previous: j.previous, seq: j.seq }))).toEqual([
-      { previous: report.jumps[0]!.previous, seq: mark + 1 },
+    expect(report.jumps.map((j) => ({ previous: j.previous, seq: j.seq, lost: j.lost }))).toEqual([
+      { previous: declared.after, seq: declared.continuesAt, lost: declared.lost },
     ]);
     // No sequence number is in the log twice, and none the lost segment held is in it again.
     const live = await allSequences(wal);
