@@ -171,9 +171,12 @@ async function receive(
             sealed: false,
             parts: [],
           };
-    if (seg.firstSequence !== null && lastSeq !== null && seg.firstSequence !== lastSeq + 1) {
+    const follows = seg.follows ?? (seg.firstSequence === null ? null : seg.firstSequence - 1);
+    if (follows !== null && lastSeq !== null && follows !== lastSeq) {
       throw new BackupError(
-        `${f.name}: starts at sequence ${seg.firstSequence}, expected ${lastSeq + 1} (gap)`,
+        seg.follows === undefined
+          ? `${f.name}: starts at sequence ${seg.firstSequence}, expected ${lastSeq + 1} (gap)`
+          : `${f.name}: starts with a sequence jump that follows ${seg.follows}, but the log before it ends at ${lastSeq} (gap)`,
       );
     }
     const n = f.size - f.sendFrom;
@@ -194,6 +197,7 @@ async function receive(
       const s: SegmentStats = v.stats;
       seg.parts.push({ key, offset: f.sendFrom, size: n, crc32c });
       seg.entries += s.entries;
+      if (seg.firstSequence === null && s.follows !== undefined) seg.follows = s.follows;
       seg.firstSequence ??= s.firstSequence;
       seg.firstTimestamp ??= s.firstTimestamp;
       seg.lastSequence = s.lastSequence ?? seg.lastSequence;

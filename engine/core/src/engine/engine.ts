@@ -625,6 +625,11 @@ export class Engine {
         corruptRecords: this.recovered.report.corruptRecords,
         tornTailBytes: this.recovered.report.tornTailBytes,
         actions: this.recovered.report.actions,
+        sequenceJump: this.recovered.jump && {
+          after: this.recovered.jump.previous,
+          continuesAt: this.recovered.jump.seq,
+          lost: this.recovered.jump.lost,
+        },
       },
       lastCheckpoint: this.lastCheckpoint && {
         sequence: this.lastCheckpoint.sequence,
