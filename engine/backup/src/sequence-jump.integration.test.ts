@@ -73,6 +73,7 @@ describe('a WAL with a declared sequence jump', () => {
     const b = await engine(engineEnv(wal, { VELOZ_WAL_RECOVERY_MODE: 'truncate_at_corruption' }));
     // The jump is logged at WARN (the engine logs every recovery action there) and in /api/wal/status.
     expect(b.output()).toMatch(/declared a sequence jump: the log continues at (\d+)/);
+    expect(b.output()).toMatch(/"level":"?(warn|40)"?.*"continuesAt":\d+.*WAL sequence jump declared/);
     const status = (await (await fetch(`${b.url}/api/wal/status`)).json()) as {
       recovery: {
         actions: string[];
