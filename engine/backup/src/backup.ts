@@ -19,7 +19,7 @@ import {
 } from './manifest.ts';
 import { joinKey, type Store } from './store.ts';
 import { readTar, type TarEntry } from '@veloz/wal/tar';
-import { RecordVerifier, type SegmentStats } from './verify.ts';
+import { BackupVerifyError, RecordVerifier, type SegmentStats } from './verify.ts';
 
 export class BackupError extends Error {}
 
@@ -191,9 +191,24 @@ async function receive(
         seg.lastSequence !== null ? seg.lastSequence + 1 : lastSeq !== null ? lastSeq + 1 : null;
       const v: RecordVerifier = new RecordVerifier(`${opts.engineUrl} ${f.name}`, f.sendFrom, expect);
       const key = partKey(f.id ?? 'empty', f.sendFrom, f.size);
-      // Synced all at once before the manifest: a sync per part would stall the stream.
-      await store.write(joinKey(base, key), tee(entry.body, v), n, true);
-      const crc32c = v.finish();
+      let crc32c: string;
+      try {
+        // Synced all at once before the manifest: a sync per part would stall the stream.
+        await store.write(joinKey(base, key), tee(entry.body, v), n, true);
+        crc32c = v.finish();
+      } catch (err) {
+        const bad = err instanceof BackupVerifyError || (err as Error).cause instanceof BackupVerifyError;
+        if (f.sendFrom === 0 || !bad) throw err;
+        // The engine only sends what follows the bytes stored (same segment id, longer file):
+        // bytes that do not continue them mean the segment's end was cut and written again.
+        throw new BackupError(
+          `${f.name}: the engine's bytes after the ${f.sendFrom} this store holds do not continue them ` +
+            `(${(err as Error).message}): the end of the segment was lost and written again, as after ` +
+            `VELOZ_WAL_RECOVERY_MODE=truncate_at_corruption accepted a loss (a declared sequence jump). ` +
+            `This store holds records the engine lost: back up to a new destination`,
+          { cause: err },
+        );
+      }
       const s: SegmentStats = v.stats;
       seg.parts.push({ key, offset: f.sendFrom, size: n, crc32c });
       seg.entries += s.entries;

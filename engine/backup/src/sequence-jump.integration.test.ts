@@ -2,7 +2,7 @@
 // its current segment, starts with VELOZ_WAL_RECOVERY_MODE=truncate_at_corruption, takes more
 // orders, and its WAL (which now declares a sequence jump) is backed up, incrementally backed up
 // again and restored: the restored engine holds exactly the same orders, and the jump survives.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -73,6 +73,7 @@ describe('a WAL with a declared sequence jump', () => {
     const b = await engine(engineEnv(wal, { VELOZ_WAL_RECOVERY_MODE: 'truncate_at_corruption' }));
     // The jump is logged at WARN (the engine logs every recovery action there) and in /api/wal/status.
     expect(b.output()).toMatch(/declared a sequence jump: the log continues at (\d+)/);
+    expect(b.output()).toMatch(/"level":"?(warn|40)"?.*"continuesAt":\d+.*WAL sequence jump declared/);
     const status = (await (await fetch(`${b.url}/api/wal/status`)).json()) as {
       recovery: {
         actions: string[];
@@ -122,5 +123,32 @@ describe('a WAL with a declared sequence jump', () => {
     const after = await engineView(c.url);
     expect(await c.kill('SIGTERM')).toBe(0);
     expect(after.orders).toEqual(before.orders);
+  });
+});
+
+describe('a store that holds records the WAL then lost', () => {
+  it('is not extended with a backup that would mix the two histories', async () => {
+    const wal = await tmp();
+    const dest = await tmp('veloz-jump-dest-');
+    const a = await engine(engineEnv(wal));
+    await orderLoad(a.url, 300, 8, 'acked');
+    const before = await veloz(backupArgs(a.url, dest));
+    expect(before.code, before.stderr).toBe(0);
+    expect(await a.kill('SIGTERM')).toBe(0);
+
+    // The current segment is cut at a record boundary: the store holds its lost end.
+    const buf = await readFile(join(wal, CURRENT_SEGMENT));
+    await writeFile(join(wal, CURRENT_SEGMENT), buf.subarray(0, recordsIn(buf).at(-20)!.offset));
+    const b = await engine(engineEnv(wal, { VELOZ_WAL_RECOVERY_MODE: 'truncate_at_corruption' }));
+    await orderLoad(b.url, 100, 4, 'after');
+    const after = await veloz(backupArgs(b.url, dest));
+    // Refused, saying why: appending to the stored segment would mix the lost records with the
+    // ones written after the jump.
+    expect(after.code).toBe(1);
+    expect(after.stderr).toMatch(
+      /orders_current\.wal: the engine's bytes after the \d+ this store holds do not continue them/,
+    );
+    expect(after.stderr).toMatch(/back up to a new destination/);
+    expect(await b.kill('SIGTERM')).toBe(0);
   });
 });

@@ -217,8 +217,9 @@ export class RecordReader {
       jumpsFrom = jumpPrevious(r);
       if (jumpsFrom === null) return this.halt('bad-jump', `record ${r.seq}: unreadable sequence jump`);
     }
-    // A declared jump is accepted exactly: it must name the record it follows.
-    if (expect !== null && r.seq !== expect && jumpsFrom !== expect - 1) {
+    // A declared jump is accepted exactly: it must name the record it follows (so a jump that
+    // names another, even one that happens to land on the next sequence, is refused).
+    if (expect !== null && (jumpsFrom === null ? r.seq !== expect : jumpsFrom !== expect - 1)) {
       return this.halt(
         'sequence',
         jumpsFrom !== null

@@ -293,3 +293,39 @@ describe('an undeclared gap is still an error', () => {
     await expectRefused(dir, new RegExp(`sequence ${jumpSeq + 9} follows ${jumpSeq + 3}`));
   });
 });
+
+describe('the reader', () => {
+  const plain = (seq: number) => encodeRecord(seq, 1000 + seq, RecordType.OrderCancel, Buffer.alloc(8, seq));
+  const jumpTo = (seq: number, previous: number) =>
+    encodeRecord(seq, 2000, RecordType.SequenceJump, encodeSequenceJump({ previous, reason: 'test' }));
+  const read = (buf: Buffer) => {
+    const reader = bufferReader(buf);
+    const seqs: number[] = [];
+    for (let r = reader.next(); r !== null; r = reader.next()) seqs.push(r.seq);
+    return { seqs, stop: reader.stop };
+  };
+
+  it('accepts a jump that names the record before it, and reads on after it', () => {
+    const got = read(Buffer.concat([plain(1), plain(2), plain(3), jumpTo(10, 3), plain(11)]));
+    expect(got).toMatchObject({ seqs: [1, 2, 3, 10, 11], stop: { kind: 'end' } });
+  });
+
+  it('refuses a jump that names another record, even one landing on the next sequence', () => {
+    for (const [seq, previous] of [
+      [4, 1],
+      [10, 2],
+    ] as const) {
+      const got = read(Buffer.concat([plain(1), plain(2), plain(3), jumpTo(seq, previous)]));
+      expect(got.seqs).toEqual([1, 2, 3]);
+      expect(got.stop).toMatchObject({
+        kind: 'sequence',
+        reason: `sequence jump ${seq} declares it follows ${previous}, but 3 precedes it`,
+      });
+    }
+  });
+
+  it('refuses a jump that does not skip ahead as unreadable', () => {
+    const got = read(Buffer.concat([plain(1), jumpTo(2, 1)]));
+    expect(got).toMatchObject({ seqs: [1], stop: { kind: 'bad-jump' } });
+  });
+});
