@@ -39,6 +39,7 @@ export async function startFixture(env: Record<string, string> = {}, dir?: strin
     if (closed) return;
     closed = true;
     await app.close();
+    strategies.close();
     await engine.close();
   };
   return {

@@ -28,6 +28,11 @@ export const RecordType = {
   Rotation: 6,
   /** Trading halted or resumed (payloads.ts, TradingHaltPayload); older logs have none. */
   TradingHalt: 7,
+  /**
+   * One strategy halted by a guardrail, or resumed (payloads.ts, StrategyHaltPayload); older logs
+   * have none, and an engine older than this type refuses a log that has one (ADR 0020).
+   */
+  StrategyHalt: 8,
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 export const RECORD_TYPE_NAMES: Record<number, string> = Object.fromEntries(
