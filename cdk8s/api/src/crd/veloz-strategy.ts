@@ -190,16 +190,9 @@ export const velozStrategySpec = named(
       guardrails: strategyGuardrails,
       resumeAfter: str(
         'Lifts a guardrail halt recorded at or before this time (RFC 3339), on every engine: set it to now to resume a halted strategy. A halt after it holds; nothing else resumes one.',
-        {
-          format: 'date-time',
-          maxLength: 64,
-          'x-kubernetes-validations': [
-            {
-              rule: "self.matches('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$')",
-              message: 'resumeAfter must be an RFC 3339 time such as 2026-01-02T15:04:05Z',
-            },
-          ],
-        },
+        // No CEL rule: the API server types a date-time string as a CEL timestamp, and the
+        // format alone refuses what is not one.
+        { format: 'date-time', maxLength: 64 },
       ),
     },
     {
