@@ -113,6 +113,7 @@ export async function engineCommand(argv: string[]): Promise<number> {
       log.info({ signal }, 'shutting down: no new requests, finishing in-flight ones, syncing the WAL');
       await app.close();
       for (const s of sources) s.close();
+      strategies.close();
       await engine.close();
       log.info('stopped');
       log.flush();

@@ -1,7 +1,13 @@
 // `veloz wal verify|inspect DIR`: offline checks of a WAL directory (read-only).
 import { stat } from 'node:fs/promises';
 import { RECORD_TYPE_NAMES, RecordType } from './framing.ts';
-import { decodeOrderRecord, decodeRotation, decodeSequenceJump, decodeTradingHalt } from './payloads.ts';
+import {
+  decodeOrderRecord,
+  decodeRotation,
+  decodeSequenceJump,
+  decodeStrategyHalt,
+  decodeTradingHalt,
+} from './payloads.ts';
 import { verifyWal } from './recovery.ts';
 import { parse, UsageError } from '@veloz/common/args';
 
@@ -103,7 +109,9 @@ export async function walCommand(argv: string[]): Promise<number> {
           payload =
             rec.type === RecordType.TradingHalt
               ? decodeTradingHalt(rec.payload)
-              : decodeOrderRecord(rec.type, rec.payload).data;
+              : rec.type === RecordType.StrategyHalt
+                ? decodeStrategyHalt(rec.payload)
+                : decodeOrderRecord(rec.type, rec.payload).data;
         } catch (err) {
           // A record can pass its checksum and still not decode (a bug that wrote it, a forged file):
           // show it rather than stop the listing.

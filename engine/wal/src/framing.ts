@@ -35,6 +35,11 @@ export const RecordType = {
    * held instead of writing those numbers again. Older logs have none; older readers refuse it.
    */
   SequenceJump: 8,
+  /**
+   * One strategy halted by a guardrail, or resumed (payloads.ts, StrategyHaltPayload); older logs
+   * have none, and an engine older than this type refuses a log that has one (ADR 0020).
+   */
+  StrategyHalt: 9,
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 export const RECORD_TYPE_NAMES: Record<number, string> = Object.fromEntries(

@@ -55,6 +55,23 @@ export interface TradingHaltPayload {
   reason: string;
 }
 
+/**
+ * One strategy halted by a guardrail (or resumed): it stays stopped across restarts until a newer
+ * version of the strategy asks for a resume (ADR 0020). Values are the decimal strings reported.
+ */
+export interface StrategyHaltPayload {
+  strategy: string;
+  halted: boolean;
+  /** The strategy version the halt was recorded at, or the version that resumed it. */
+  version: number;
+  /** The guardrail crossed (maxLoss, maxDrawdown, ...); empty for a resume. */
+  guardrail: string;
+  /** The value that crossed it and the limit, as the API shows them; empty for a resume. */
+  value: string;
+  limit: string;
+  reason: string;
+}
+
 export interface RotationPayload {
   /** Number the segment that this record ends is sealed under. */
   sealedSegment: number;
@@ -189,6 +206,32 @@ export function decodeTradingHalt(payload: Buffer): TradingHaltPayload {
   const reason = rd.str();
   rd.end();
   return { halted: flag === 1, reason };
+}
+
+export function encodeStrategyHalt(p: StrategyHaltPayload): Buffer {
+  return new BinaryWriter()
+    .str(p.strategy)
+    .u8(p.halted ? 1 : 0)
+    .u64(p.version)
+    .str(p.guardrail)
+    .str(p.value)
+    .str(p.limit)
+    .str(p.reason)
+    .done();
+}
+
+export function decodeStrategyHalt(payload: Buffer): StrategyHaltPayload {
+  const rd = new BinaryReader(payload);
+  const strategy = rd.str();
+  const flag = rd.u8();
+  if (flag > 1) throw new PayloadError(`halted flag ${flag} is neither 0 nor 1`);
+  const version = rd.u64();
+  const guardrail = rd.str();
+  const value = rd.str();
+  const limit = rd.str();
+  const reason = rd.str();
+  rd.end();
+  return { strategy, halted: flag === 1, version, guardrail, value, limit, reason };
 }
 
 export function encodeRotation(p: RotationPayload): Buffer {

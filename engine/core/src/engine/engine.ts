@@ -25,10 +25,13 @@ import { SimMatcher, type ExecEvent } from '../sim/matcher.ts';
 import { RecordType } from '@veloz/wal/format';
 import {
   decodeOrderRecord,
+  decodeStrategyHalt,
   decodeTradingHalt,
   encodeOrderRecord,
+  encodeStrategyHalt,
   encodeTradingHalt,
   type OrderRecord,
+  type StrategyHaltPayload,
 } from '@veloz/wal/payloads';
 import { recoverWal, type Recovered } from '@veloz/wal/recovery';
 import { WalWriter, type WalSnapshot } from '@veloz/wal/writer';
@@ -149,6 +152,10 @@ export class Engine {
         onRecord: (r) => {
           if (r.type === RecordType.TradingHalt) {
             this.state.applyTrading(decodeTradingHalt(r.payload), r.seq);
+            return;
+          }
+          if (r.type === RecordType.StrategyHalt) {
+            this.state.applyStrategyHalt(decodeStrategyHalt(r.payload), r.seq, r.timestamp);
             return;
           }
           const rec = decodeOrderRecord(r.type, r.payload);
@@ -685,6 +692,23 @@ export class Engine {
     this.risk.halted = p.halted;
     this.risk.haltReason = p.halted ? p.reason : '';
     await this.wal.waitDurable(seq);
+  }
+
+  /**
+   * Records a strategy's guardrail halt or its resume. It holds in the state at once (the caller
+   * cancels the orders next); the returned sequence is durable after waitDurable.
+   */
+  recordStrategyHalt(p: StrategyHaltPayload): number {
+    if (this.wal.failed) throw new UnavailableError(this.wal.failed.message);
+    const now = this.now();
+    const seq = this.wal.append(RecordType.StrategyHalt, encodeStrategyHalt(p), now);
+    this.state.applyStrategyHalt(p, seq, now);
+    return seq;
+  }
+
+  /** The engine's clock (milliseconds since the epoch), injectable for tests. */
+  clock(): number {
+    return this.now();
   }
 
   /** The venue's last reconciliation with the exchange; not enabled on the simulated venue. */

@@ -4,7 +4,7 @@ import type { Order } from '../domain/order.ts';
 import { assertTransition, canFill, isTerminal } from '../domain/order-state.ts';
 import { Position, type FeeUnits, type PositionSnapshot } from '../domain/position.ts';
 import { RecordType } from '@veloz/wal/format';
-import type { OrderRecord, TradingHaltPayload } from '@veloz/wal/payloads';
+import type { OrderRecord, StrategyHaltPayload, TradingHaltPayload } from '@veloz/wal/payloads';
 
 export class StateError extends Error {}
 
@@ -22,6 +22,8 @@ export interface StateSnapshot {
   commissions?: Array<[string, string]>;
   /** The last halt or resume recorded; absent when none (and in older checkpoints). */
   trading?: TradingHaltPayload;
+  /** The last halt or resume of each strategy that has one; absent when none (and in older checkpoints). */
+  strategyHalts?: Array<StrategyHaltPayload & { time: number }>;
   /** Finished API orders kept past `history` for the idempotency window; absent when none. */
   retained?: number[];
   /** clientOrderIds of API orders dropped after the window: [clientOrderId, orderId, createdAt]. */
@@ -61,6 +63,8 @@ export class EngineState {
   readonly commissions = new Map<string, bigint>();
   /** The last halt or resume in the log, or null when there was none (the configured default holds). */
   trading: TradingHaltPayload | null = null;
+  /** The last guardrail halt or resume of each strategy, with the time it was recorded. */
+  readonly strategyHalts = new Map<string, StrategyHaltPayload & { time: number }>();
   nextOrderId = 1;
   nextTradeId = 1;
   lastSequence = 0;
@@ -211,6 +215,12 @@ export class EngineState {
     this.trading = { halted: p.halted, reason: p.reason };
   }
 
+  /** Applies a StrategyHalt record. */
+  applyStrategyHalt(p: StrategyHaltPayload, seq: number, timestamp: number): void {
+    this.lastSequence = seq;
+    this.strategyHalts.set(p.strategy, { ...p, time: timestamp });
+  }
+
   private touched(o: Order, seq: number, timestamp: number): Order {
     o.updatedAt = timestamp;
     o.lastSequence = seq;
@@ -322,6 +332,8 @@ export class EngineState {
     if (this.commissions.size > 0)
       s.commissions = [...this.commissions].map(([asset, v]) => [asset, v.toString()]);
     if (this.trading) s.trading = { ...this.trading };
+    if (this.strategyHalts.size > 0)
+      s.strategyHalts = [...this.strategyHalts.values()].map((h) => ({ ...h }));
     if (this.retained.length > this.retainedHead) s.retained = this.retained.slice(this.retainedHead);
     if (this.forgotten.size > 0)
       s.forgotten = [...this.forgotten].map(([cid, f]) => [cid, f.orderId, f.createdAt]);
@@ -341,6 +353,8 @@ export class EngineState {
     this.marks.clear();
     this.commissions.clear();
     this.forgotten.clear();
+    this.strategyHalts.clear();
+    for (const h of s.strategyHalts ?? []) this.strategyHalts.set(h.strategy, { ...h });
     for (const raw of s.orders) {
       const o: Order = { ...raw, filledNotional: BigInt(raw.filledNotional) };
       this.orders.set(o.orderId, o);
