@@ -38,11 +38,10 @@ export type Desk = VelozDeployment & {
   metadata: VelozDeployment['metadata'] & { name: string; namespace: string };
 };
 
-export const asDesk = (d: VelozDeployment, ns: string): Desk =>
-  ({
-    ...d,
-    metadata: { ...d.metadata, name: d.metadata.name ?? '', namespace: d.metadata.namespace ?? ns },
-  });
+export const asDesk = (d: VelozDeployment, ns: string): Desk => ({
+  ...d,
+  metadata: { ...d.metadata, name: d.metadata.name ?? '', namespace: d.metadata.namespace ?? ns },
+});
 
 export async function getDesk(c: KubeClient, ns: string, name: string): Promise<Desk> {
   let d: VelozDeployment | undefined;
