@@ -194,3 +194,49 @@ export async function podLog(
     throw explain(err, `read the log of pod ${ns}/${pod}`);
   }
 }
+
+/**
+ * A new desk bootstrapped from DESK's backups (spec.restore.fromBackup): the same spec, reading
+ * the backups where DESK writes them (its volume, or its bucket), up to a time when given.
+ */
+export function restoredDesk(d: Desk, to: string, upTo: string | undefined): KubernetesObject {
+  const x = d.metadata.name;
+  if (!/^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(to))
+    throw new PluginError(`--to ${to}: expected a lower-case DNS name of at most 42 characters`);
+  if (to === x) throw new PluginError(`--to ${to}: the new desk needs a name of its own`);
+  if (upTo !== undefined && Number.isNaN(Date.parse(upTo)))
+    throw new PluginError(`--up-to ${upTo}: expected an RFC 3339 time such as 2026-01-02T15:04:05Z`);
+  const dest = d.spec.backup.destination;
+  const s3 = dest.s3;
+  const source = s3 ? `s3://${s3.bucket}${s3.prefix ? `/${s3.prefix.replace(/^\/+/, '')}` : ''}` : '/backups';
+  // The new desk mounts the same backups volume (the claim DESK's operator made or was given).
+  const destination = s3 ? dest : { volume: { claimName: dest.volume?.claimName ?? names(x).backupsPvc } };
+  const { restore: _old, ...spec } = d.spec;
+  return {
+    apiVersion: 'veloz.io/v1alpha1',
+    kind: 'VelozDeployment',
+    metadata: {
+      name: to,
+      namespace: d.metadata.namespace,
+      annotations: { 'veloz.io/restored-from': `${x}${upTo ? ` up to ${upTo}` : ''}` },
+    },
+    spec: {
+      ...spec,
+      backup: { ...d.spec.backup, destination },
+      restore: { fromBackup: { source, deployment: x, ...(upTo ? { upToTimestamp: upTo } : {}) } },
+    },
+  };
+}
+
+export async function restoreTo(c: KubeClient, d: Desk, to: string, upTo: string | undefined): Promise<void> {
+  const obj = restoredDesk(d, to, upTo);
+  try {
+    await c.create(RESOURCES.velozDeployment, d.metadata.namespace, obj);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409)
+      throw new PluginError(
+        `desk ${d.metadata.namespace}/${to} already exists: restore only creates a new desk`,
+      );
+    throw explain(err, `create VelozDeployment ${d.metadata.namespace}/${to}`);
+  }
+}

@@ -6,7 +6,7 @@ import { KubeClient } from '@veloz/operator/kube/client';
 import { loadConnection } from '@veloz/operator/kube/kubeconfig';
 import { RESOURCES } from '@veloz/operator/kube/resources';
 import { names } from '@veloz/api/names';
-import { apiKey, backupNow, haltOrResume, pairIndexes, podLog } from './actions.ts';
+import { apiKey, backupNow, haltOrResume, pairIndexes, podLog, restoreTo } from './actions.ts';
 import { completion } from './completion.ts';
 import { asDesk, type Desk, explain, getDesk, observeDesk, PluginError } from './desk-read.ts';
 import { deskStatus } from './desk-status.ts';
@@ -217,6 +217,52 @@ Exit status 1 when the Job fails or does not finish in time.`,
             : `backup Job ${ns}/${r.job} ${ctx.paint.bad('failed')}: ${r.message}\n(kubectl -n ${ns} logs job/${r.job})\n`,
       );
       return r.result === 'Failed' ? 1 : 0;
+    },
+  },
+  restore: {
+    summary: "create a new desk bootstrapped from a desk's backups (spec.restore.fromBackup)",
+    usage: 'restore DESK --to NEW [--up-to TIME] [--wait] [--timeout SECONDS]',
+    help: `The new desk NEW gets DESK's spec and reads DESK's backups (its backups volume or bucket);
+each engine restores its own pair's WAL before it starts. DESK is not changed.
+
+Options:
+  --to NEW                 the new desk's name (required; it must not exist)
+  --up-to TIME             restore records up to this RFC 3339 time (default: everything)
+  --wait                   wait until NEW is Ready
+  --timeout SECONDS        how long --wait waits (default 600)`,
+    options: {
+      to: { type: 'string' },
+      'up-to': { type: 'string' },
+      wait: { type: 'boolean' },
+      timeout: { type: 'string' },
+    },
+    async run(ctx, args, v) {
+      const d = await desk(ctx, args);
+      const to = v['to'] as string | undefined;
+      if (!to) throw new UsageError('--to NEW is required');
+      await restoreTo(ctx.client, d, to, v['up-to'] as string | undefined);
+      const ns = d.metadata.namespace;
+      ctx.io.err.write(`desk ${ns}/${to} created from the backups of ${d.metadata.name}\n`);
+      if (!v['wait']) {
+        print(ctx, { desk: to, namespace: ns, ready: false }, () => `kubectl veloz -n ${ns} status ${to}\n`);
+        return 0;
+      }
+      const timeout = Number(v['timeout'] ?? '600');
+      if (!(timeout > 0)) throw new UsageError(`--timeout ${String(v['timeout'])}: expected seconds > 0`);
+      const t0 = Date.now();
+      for (;;) {
+        const n = await getDesk(ctx.client, ns, to);
+        const readyCond = n.status?.conditions?.find((c) => c.type === 'Ready');
+        if (n.status?.observedGeneration === n.metadata.generation && readyCond?.status === 'True') {
+          print(ctx, { desk: to, namespace: ns, ready: true }, () => `desk ${ns}/${to} is Ready\n`);
+          return 0;
+        }
+        if (Date.now() - t0 > timeout * 1000)
+          throw new PluginError(
+            `desk ${ns}/${to} is not Ready after ${timeout} s: ${readyCond ? `${readyCond.reason}: ${readyCond.message}` : 'no Ready condition yet'}`,
+          );
+        await new Promise((r) => setTimeout(r, 2000));
+      }
     },
   },
   logs: {

@@ -13,7 +13,7 @@ import type {
   WalStatus,
 } from '@veloz/api/http/contract';
 import { startFixture, type Fixture } from '@veloz/testing/engine-fixture';
-import { jobFromCronJob, pairIndexes, finished } from './actions.ts';
+import { finished, jobFromCronJob, pairIndexes, restoredDesk } from './actions.ts';
 import { asDesk } from './desk-read.ts';
 import { deskStatus, type DeskObserved, type PairReading } from './desk-status.ts';
 import { mergeOrders, ordersText } from './orders.ts';
@@ -249,5 +249,37 @@ describe('actions', () => {
       }),
     ).toEqual({ result: 'Failed', message: 'BackoffLimitExceeded: x' });
     expect(finished({ status: {} })).toBeUndefined();
+  });
+
+  it('restore --to: a new desk with the same spec, reading the old desk’s backups where they are', () => {
+    const d = asDesk(deployment(2), 'trading');
+    d.spec.backup = {
+      schedule: '@daily',
+      retentionDays: 7,
+      suspend: false,
+      destination: { volume: { size: '1Gi' } },
+    };
+    expect(restoredDesk(d, 'desk2', '2026-01-02T03:04:05Z')).toMatchObject({
+      metadata: { name: 'desk2', namespace: 'trading' },
+      spec: {
+        pairs: 2,
+        backup: { destination: { volume: { claimName: 'desk-backups' } } },
+        restore: {
+          fromBackup: { source: '/backups', deployment: 'desk', upToTimestamp: '2026-01-02T03:04:05Z' },
+        },
+      },
+    });
+    d.spec.backup.destination = { s3: { bucket: 'b', prefix: 'wal' } };
+    expect(restoredDesk(d, 'desk2', undefined)).toMatchObject({
+      spec: {
+        backup: { destination: { s3: { bucket: 'b' } } },
+        restore: { fromBackup: { source: 's3://b/wal', deployment: 'desk' } },
+      },
+    });
+    expect(() => restoredDesk(d, 'desk', undefined)).toThrow(/a name of its own/);
+    expect(() => restoredDesk(d, 'Desk_2', undefined)).toThrow(/--to Desk_2/);
+    expect(() => restoredDesk(d, 'desk2', 'yesterday')).toThrow(
+      /--up-to yesterday: expected an RFC 3339 time/,
+    );
   });
 });
