@@ -3,6 +3,8 @@
 // each engine answers on its own through its gateway; halt/resume stop and restart one pair's
 // orders; backup runs the CronJob's Job; restore --to brings up a second desk from it.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KubeClient } from '@veloz/operator/kube/client';
@@ -11,7 +13,12 @@ import { names } from '@veloz/api/names';
 import { createNamespace } from '../support/cluster.ts';
 import { bin, client, kubeconfig, quickstart, ready, skipReason } from './support/system.ts';
 
-const PLUGIN_BIN = join(import.meta.dirname, '..', '..', 'engine', 'cli', 'bin');
+/** A directory with `kubectl-veloz`, the name kubectl looks for (npm links the bin so too). */
+const PLUGIN_BIN = mkdtempSync(join(tmpdir(), 'kubectl-veloz-'));
+symlinkSync(
+  join(import.meta.dirname, '..', '..', 'engine', 'cli', 'bin', 'kubectl-veloz.js'),
+  join(PLUGIN_BIN, 'kubectl-veloz'),
+);
 
 let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
@@ -107,7 +114,7 @@ describe.skipIf(skipReason() !== '')('real pods: kubectl veloz', () => {
     await c.apply(deployment);
     await ready(c, ns.name, 'quickstart', 600_000);
 
-    const key = veloz('api-key', 'quickstart').stdout.trim();
+    const key = json<{ apiKey: string }>('api-key', 'quickstart').apiKey;
     const secret = await c.get<{ data: Record<string, string> }>(
       RESOURCES.secret,
       ns.name,
