@@ -5,12 +5,15 @@ import { parse, UsageError } from '@veloz/common/args';
 import { KubeClient } from '@veloz/operator/kube/client';
 import { loadConnection } from '@veloz/operator/kube/kubeconfig';
 import { RESOURCES } from '@veloz/operator/kube/resources';
+import { ENGINE_TOKEN_HEADER } from '@veloz/api/http/credentials';
 import { names } from '@veloz/api/names';
 import { apiKey, backupNow, haltOrResume, pairIndexes, podLog, restoreTo } from './actions.ts';
 import { completion } from './completion.ts';
 import { asDesk, type Desk, explain, getDesk, observeDesk, PluginError } from './desk-read.ts';
 import { deskStatus } from './desk-status.ts';
 import { mergeOrders, ordersText } from './orders.ts';
+import { startPortForward } from './port-forward.ts';
+import { adminToken } from './desk-read.ts';
 import { outputFormat, paintFor, serialize, table, type Format, type Paint } from './output.ts';
 import { statusText } from './status-text.ts';
 import { strategiesText, type StrategyView, strategyView } from './strategies.ts';
@@ -46,6 +49,8 @@ export interface Io {
 
 interface Ctx {
   client: KubeClient;
+  kubeconfig: string | undefined;
+  context: string | undefined;
   namespace: string;
   allNamespaces: boolean;
   format: Format;
@@ -265,6 +270,53 @@ Options:
       }
     },
   },
+  'port-forward': {
+    summary: 'a local port to a gateway (or engine) of the desk, through the API server',
+    usage: 'port-forward DESK [--pair N] [--engine] [--port LOCAL] [--address ADDR]',
+    help: `HTTP only (all a gateway or engine serves), streamed both ways, so /api/stream works.
+The API server strips Authorization: send the API key as X-API-Key (kubectl veloz api-key DESK).
+With --engine the desk's admin engine token is added to every request. Runs until Ctrl-C.
+
+Options:
+  --pair N                 which pair (default 0)
+  --engine                 the engine instead of the gateway
+  --port LOCAL             local port (default 8080; 0 picks one)
+  --address ADDR           local address (default 127.0.0.1)`,
+    options: {
+      pair: { type: 'string' },
+      engine: { type: 'boolean' },
+      port: { type: 'string' },
+      address: { type: 'string' },
+    },
+    async run(ctx, args, v) {
+      const d = await desk(ctx, args);
+      const [i] = pairIndexes(d, (v['pair'] as string | undefined) ?? '0');
+      const n = names(d.metadata.name);
+      const ns = d.metadata.namespace;
+      const pod = v['engine'] ? n.enginePod(i!) : n.gatewayPod(i!);
+      const localPort = Number(v['port'] ?? '8080');
+      if (!Number.isInteger(localPort) || localPort < 0 || localPort > 65535)
+        throw new UsageError(`--port ${String(v['port'])}: expected a port number`);
+      const headers: Record<string, string> = v['engine']
+        ? { [ENGINE_TOKEN_HEADER]: await adminToken(ctx.client, ns, d.metadata.name) }
+        : {};
+      const address = (v['address'] as string | undefined) ?? '127.0.0.1';
+      const pf = await startPortForward(
+        loadConnection(ctx.kubeconfig, ctx.context),
+        { namespace: ns, pod, port: 8080 },
+        { address, localPort, headers },
+      );
+      ctx.io.err.write(
+        `Forwarding from ${address}:${pf.port} -> ${ns}/${pod}:8080 (through the API server)\n`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await pf.close();
+      return 0;
+    },
+  },
   logs: {
     summary: 'the log of an engine (or gateway) of the desk',
     usage: 'logs DESK [--pair N] [--gateway] [--tail N] [--previous]',
@@ -414,6 +466,8 @@ export async function kubectlCommand(argv: string[], io: Io, prog = 'kubectl vel
     client = conn.client;
     const ctx: Ctx = {
       client,
+      kubeconfig: v['kubeconfig'] as string | undefined,
+      context: v['context'] as string | undefined,
       namespace: (v['namespace'] as string | undefined) ?? conn.namespace ?? 'default',
       allNamespaces: !!v['all-namespaces'],
       format,
