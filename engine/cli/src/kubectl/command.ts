@@ -242,9 +242,9 @@ Options:
       timeout: { type: 'string' },
     },
     async run(ctx, args, v) {
-      const d = await desk(ctx, args);
       const to = v['to'] as string | undefined;
       if (!to) throw new UsageError('--to NEW is required');
+      const d = await desk(ctx, args);
       await restoreTo(ctx.client, d, to, v['up-to'] as string | undefined);
       const ns = d.metadata.namespace;
       ctx.io.err.write(`desk ${ns}/${to} created from the backups of ${d.metadata.name}\n`);
