@@ -3,7 +3,7 @@
 // test-e2e/kubectl-plugin.test.ts; the commands on real engines in test-e2e/system/.
 import { describe, expect, it } from 'vitest';
 import { KubeClient } from '@veloz/operator/kube/client';
-import { kubectlCommand, mainHelp } from './command.ts';
+import { kubectlCommand, mainHelp, splitCommand } from './command.ts';
 
 const COMMANDS = [
   'status',
@@ -68,6 +68,17 @@ describe('kubectl veloz', () => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
+  });
+
+  it('takes the global options before the command too, as kubectl users write them', async () => {
+    const r = await run('-n', 'trading', '--context=x', 'completion', 'bash');
+    expect(r.code).toBe(0);
+    expect((await run('-n', 'trading', 'orders')).err).toContain('orders: DESK is required');
+    expect(splitCommand(['--kubeconfig', 'k', '-n', 'ns', 'status', 'desk', '-o', 'json'])).toEqual({
+      name: 'status',
+      rest: ['--kubeconfig', 'k', '-n', 'ns', 'desk', '-o', 'json'],
+    });
+    expect(splitCommand(['-n', 'ns'])).toEqual({ name: undefined, rest: ['-n', 'ns'] });
   });
 
   it('prints completion scripts that offer every command', async () => {

@@ -436,12 +436,34 @@ function defaultConnect(kubeconfig: string | undefined, context: string | undefi
   };
 }
 
+/** Global options that take a value: kubectl users put them before the command too. */
+const VALUE_OPTIONS = new Set([
+  '--kubeconfig',
+  '--context',
+  '-n',
+  '--namespace',
+  '-o',
+  '--output',
+  '--color',
+]);
+
+/** The command name (the first word that is not an option or an option's value) and the rest. */
+export function splitCommand(argv: string[]): { name: string | undefined; rest: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-')) return { name: a, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+    if (VALUE_OPTIONS.has(a)) i++;
+  }
+  return { name: undefined, rest: argv };
+}
+
 /** Runs one plugin command; the exit status: 0 done, 1 failed (the message says what), 2 usage. */
 export async function kubectlCommand(argv: string[], io: Io, prog = 'kubectl veloz'): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  const { name, rest } = splitCommand(argv);
+  if (!name || name === 'help') {
+    const help = name === 'help' || rest.includes('--help') || rest.includes('-h');
     io.out.write(`${mainHelp(prog)}\n`);
-    return name ? 0 : 2;
+    return help ? 0 : 2;
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
