@@ -2,7 +2,7 @@
 // kubectl runs it: the kubectl-veloz binary on PATH) reports desk totals equal to the sum of what
 // each engine answers on its own through its gateway; halt/resume stop and restart one pair's
 // orders; backup runs the CronJob's Job; restore --to brings up a second desk from it.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -208,6 +208,52 @@ describe.skipIf(skipReason() !== '')('real pods: kubectl veloz', () => {
     );
     expect(resumed).toEqual([expect.objectContaining({ pair: 1, ok: true, halted: false })]);
     expect((await gw[1]!.call('POST', '/api/orders', order)).status).toBe(201);
+
+    // port-forward: a local port to gateway 2 through the API server; the API key as X-API-Key.
+    const pf = spawn(
+      join(bin(), 'kubectl'),
+      [
+        'veloz',
+        'port-forward',
+        'quickstart',
+        '--pair',
+        '2',
+        '--port',
+        '0',
+        '--kubeconfig',
+        kubeconfig(),
+        '-n',
+        ns.name,
+      ],
+      {
+        env: {
+          ...process.env,
+          PATH: `${PLUGIN_BIN}:${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`,
+        },
+      },
+    );
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let err = '';
+        pf.stderr.on('data', (d: Buffer) => {
+          err += d.toString();
+          const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(err);
+          if (m) resolve(Number(m[1]));
+        });
+        pf.on('exit', (code) => reject(new Error(`port-forward exited ${code}: ${err}`)));
+      });
+      const res = await fetch(`http://127.0.0.1:${port}/api/orders_state?status=open`, {
+        headers: { 'x-api-key': key },
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { orders: unknown[] }).orders).toHaveLength(ownOpen[2]!);
+    } finally {
+      pf.kill('SIGINT');
+    }
+    const logs = veloz('logs', 'quickstart', '--pair', '1', '--tail', '5');
+    expect(logs.status, logs.stderr).toBe(0);
+    expect(logs.stdout.trim().split('\n').length).toBeGreaterThan(0);
 
     // Errors name what failed, with a non-zero exit.
     const unknown = veloz('status', 'nope');
