@@ -152,6 +152,9 @@ export class WalWriter {
   private seq: number;
   private durable: number;
   private sinceCheckpoint = 0;
+  /** Record bytes appended since the last checkpoint started, and that checkpoint's size. */
+  private bytesSinceCheckpoint = 0;
+  private lastCheckpointBytes = 0;
   private queue: QueueItem[] = [];
   private waiters: Waiter[] = [];
   private loop: Promise<void> | null = null;
@@ -226,6 +229,7 @@ export class WalWriter {
     if (!b || !this.checkpointWanted(generation)) return null;
     this.building = null;
     const payload = build(b.tail);
+    this.lastCheckpointBytes = payload.length;
     const timestamp = this.opts.now();
     const seq = this.enqueue(RecordType.Checkpoint, payload, timestamp, true);
     this.opts.hooks.onCheckpoint?.(seq, payload.length, timestamp);
@@ -279,15 +283,20 @@ export class WalWriter {
       this.leadingCheckpointBytes = this.segmentBytes;
     } else if (this.opts.checkpointInterval > 0 && this.sinceCheckpoint >= this.opts.checkpointInterval) {
       if (!this.background) this.enqueueCheckpoint();
-      else if (!this.building) {
-        // The interval counts from the capture; while one is built no other starts.
+      else if (!this.building && this.bytesSinceCheckpoint >= this.lastCheckpointBytes) {
+        // The interval counts from the capture; while one is built no other starts. Nor does one
+        // start before the log since the last holds as many bytes as it did: replaying them costs
+        // about what loading a checkpoint does, and a large state (resting orders) would otherwise
+        // be written out again every few hundred orders (ADR 0019).
         this.sinceCheckpoint = 0;
+        this.bytesSinceCheckpoint = 0;
         const generation = ++this.generation;
         this.building = { generation, tail: [] };
         this.background(this.seq, generation);
       }
     }
     this.sinceCheckpoint += 1;
+    this.bytesSinceCheckpoint += size;
     const seq = this.enqueue(type, payload, timestamp);
     this.building?.tail.push({ seq, timestamp, type, payload });
     return seq;
@@ -309,6 +318,8 @@ export class WalWriter {
     const timestamp = this.opts.now();
     const seq = this.enqueue(RecordType.Checkpoint, payload, timestamp, true);
     this.sinceCheckpoint = 0;
+    this.bytesSinceCheckpoint = 0;
+    this.lastCheckpointBytes = payload.length;
     this.opts.hooks.onCheckpoint?.(seq, payload.length, timestamp);
   }
 

@@ -127,7 +127,7 @@ describe('background checkpoints', () => {
 
   it('carries the records appended during the build as its tail, and recovers at every cut around a checkpoint', async () => {
     const ops: Op[] = [];
-    for (let i = 0; i < 120; i++) {
+    for (let i = 0; i < 400; i++) {
       ops.push({
         k: 'new',
         side: i % 2,
@@ -145,7 +145,7 @@ describe('background checkpoints', () => {
     const all = await records(dir);
     const checkpoints = all.filter((r) => r.type === RecordType.Checkpoint);
     const withTail = checkpoints.filter((r) => r.payload.includes('"tail":'));
-    expect(withTail.length).toBeGreaterThan(2);
+    expect(withTail.length).toBeGreaterThan(1);
     // The order path did not wait for them: each was appended well after the record that asked for it.
     for (const c of withTail) {
       const s = JSON.parse(c.payload.toString()) as { lastSequence: number; tail: Array<[number]> };
@@ -166,6 +166,28 @@ describe('background checkpoints', () => {
       }
     }
     expect((await readdir(dir)).sort()).toEqual([CURRENT_SEGMENT, 'wal.json']);
+  });
+
+  it('waits until the log since the last checkpoint holds as many bytes as it before building another', async () => {
+    const ops: Op[] = [];
+    for (let i = 0; i < 600; i++) {
+      ops.push({ k: 'new', side: 0, type: 0, price: 100, qty: 10, strategy: 0, reuseClientId: false });
+      if (i % 50 === 0) ops.push({ k: 'flush' });
+    }
+    const { dir, live } = await run(ops, 10, 1);
+    const all = await records(dir);
+    const checkpoints = all.filter((r) => r.type === RecordType.Checkpoint);
+    // Every 10 orders by count alone: 60. The state grows by an order per record, so each
+    // checkpoint is larger than the records since the one before by far sooner than that.
+    expect(checkpoints.length).toBeGreaterThanOrEqual(2);
+    expect(checkpoints.length).toBeLessThan(10);
+    for (let i = 1; i < checkpoints.length; i++) {
+      const logged = all
+        .filter((r) => r.seq > checkpoints[i - 1]!.seq && r.seq < checkpoints[i]!.seq)
+        .reduce((n, r) => n + r.size, 0);
+      expect(logged).toBeGreaterThanOrEqual(checkpoints[i - 1]!.payload.length);
+    }
+    expect(normalizedSnapshot((await recoverState(dir)).state)).toEqual(live);
   });
 
   it('drops a build that an inline checkpoint (a backup, a rotation) overtook', async () => {
