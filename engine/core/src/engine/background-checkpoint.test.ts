@@ -10,8 +10,10 @@ import { RecordType, type RawRecord } from '@veloz/wal/format';
 import { decodeOrderRecord } from '@veloz/wal/payloads';
 import { CURRENT_SEGMENT } from '@veloz/wal/segments';
 import {
+  FileTap,
   Harness,
   TempDirs,
+  enospc,
   normalizedSnapshot,
   opArb,
   recordsIn,
@@ -198,6 +200,80 @@ describe('background checkpoints', () => {
     }
     ops.push({ k: 'flush' });
     const { dir, live } = await run(ops, 3, 1);
+    expect(normalizedSnapshot((await recoverState(dir)).state)).toEqual(live);
+  });
+
+  it('gives up a build when the WAL fails or the build throws, and builds again afterwards', async () => {
+    const dir = await dirs.make();
+    const tap = new FileTap();
+    const { h } = await Harness.open({
+      dir,
+      maxSegmentBytes: 1 << 30,
+      maxFiles: 3,
+      sync: true,
+      checkpointInterval: 5,
+      openFile: tap.openFile,
+      retry: { initialMs: 5, maxMs: 20 },
+    });
+    const errors: unknown[] = [];
+    let throwOnce = false;
+    h.wal.setBackgroundCheckpoint(
+      backgroundCheckpoints(h.state, h.wal, {
+        sliceOrders: 1,
+        betweenSlices: () => {
+          if (!throwOnce) return;
+          throwOnce = false;
+          throw new Error('injected');
+        },
+        onError: (err) => errors.push(err),
+      }),
+    );
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+    };
+    const place = (i: number) =>
+      h.commit({
+        type: RecordType.OrderNew,
+        data: {
+          orderId: h.state.nextOrderId,
+          clientOrderId: `o-${i}`,
+          symbol: 'BTCUSDT',
+          side: 'BUY',
+          type: 'LIMIT',
+          timeInForce: 'GTC',
+          price: 100,
+          quantity: 1,
+          strategy: '',
+        },
+      });
+    const checkpointSeqs = async () =>
+      (await records(dir)).filter((r) => r.type === RecordType.Checkpoint).map((r) => r.seq);
+    let i = 0;
+    for (; i < 12; i++) place(i);
+    await h.wal.flush();
+    // The build that starts now outlives the WAL: the write of the records after it fails.
+    tap.beforeWrite = () => {
+      throw enospc();
+    };
+    for (; i < 20; i++) place(i);
+    await expect(h.wal.flush()).rejects.toThrow(/no space left/);
+    await turns(40);
+    tap.beforeWrite = null;
+    await expect.poll(() => h.wal.failed, { timeout: 10_000 }).toBeNull();
+    const afterFailure = h.wal.lastSequence;
+    // Then one that throws, then one that is appended.
+    throwOnce = true;
+    for (let round = 0; round < 30 && !(await checkpointSeqs()).some((s) => s > afterFailure); round++) {
+      for (let k = 0; k < 60; k++) place(i++);
+      await h.wal.flush();
+      await turns(400);
+      await h.wal.flush();
+    }
+    expect(errors).toHaveLength(1);
+    expect((await checkpointSeqs()).some((s) => s > afterFailure)).toBe(true);
+    const live = normalizedSnapshot(h.state);
+    await h.wal.close();
+    await tap.closeAll();
     expect(normalizedSnapshot((await recoverState(dir)).state)).toEqual(live);
   });
 });
