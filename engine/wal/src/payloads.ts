@@ -60,6 +60,16 @@ export interface RotationPayload {
   sealedSegment: number;
 }
 
+/**
+ * Carried by a SequenceJump record: the record it follows is `previous`, and the sequences
+ * between `previous` and its own were lost (or held only by files in quarantine/).
+ */
+export interface SequenceJumpPayload {
+  previous: number;
+  /** Why, for a person reading the log (`veloz wal inspect`). */
+  reason: string;
+}
+
 export type OrderRecord =
   | { type: typeof RecordType.OrderNew; data: OrderNewPayload }
   | { type: typeof RecordType.OrderUpdate; data: OrderUpdatePayload }
@@ -190,4 +200,16 @@ export function decodeRotation(payload: Buffer): RotationPayload {
   const sealedSegment = rd.u64();
   rd.end();
   return { sealedSegment };
+}
+
+export function encodeSequenceJump(p: SequenceJumpPayload): Buffer {
+  return new BinaryWriter().u64(p.previous).str(p.reason).done();
+}
+
+export function decodeSequenceJump(payload: Buffer): SequenceJumpPayload {
+  const rd = new BinaryReader(payload);
+  const previous = rd.u64();
+  const reason = rd.str();
+  rd.end();
+  return { previous, reason };
 }

@@ -267,9 +267,10 @@ export class WalWriter {
     const logged = this.segmentBytes - this.leadingCheckpointBytes;
     if (this.pendingCheckpoint) {
       this.pendingCheckpoint = false;
-      const empty = this.segmentBytes === 0;
       this.enqueueCheckpoint();
-      if (empty) this.leadingCheckpointBytes = this.segmentBytes;
+      // The segment starts with this checkpoint, or with the sequence jump recovery declared and
+      // then this checkpoint: either way, rotation waits for as many bytes of records after it.
+      this.leadingCheckpointBytes = this.segmentBytes;
     } else if (
       logged > 0 &&
       this.segmentBytes + size + ROTATION_RECORD_BYTES > this.opts.maxSegmentBytes &&

@@ -422,7 +422,15 @@ export const walStatusResponse = {
     recovery: {
       type: 'object',
       additionalProperties: false,
-      required: ['mode', 'replayedEntries', 'replaySeconds', 'corruptRecords', 'tornTailBytes', 'actions'],
+      required: [
+        'mode',
+        'replayedEntries',
+        'replaySeconds',
+        'corruptRecords',
+        'tornTailBytes',
+        'actions',
+        'sequenceJump',
+      ],
       properties: {
         mode: { type: 'string', enum: ['strict', 'truncate_at_corruption'] },
         replayedEntries: count,
@@ -430,6 +438,24 @@ export const walStatusResponse = {
         corruptRecords: count,
         tornTailBytes: count,
         actions: { type: 'array', items: { type: 'string' }, description: 'what recovery repaired or moved' },
+        sequenceJump: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          required: ['after', 'continuesAt', 'lost'],
+          properties: {
+            after: { ...count, description: 'the last record kept' },
+            continuesAt: {
+              ...count,
+              description: 'the sequence of the jump record; the log goes on from it',
+            },
+            lost: {
+              ...count,
+              description: 'sequence numbers skipped (lost or in quarantine/), never written again',
+            },
+          },
+          description:
+            'the sequence jump this start declared after truncate_at_corruption accepted a loss (docs/adr/0012-wal-high-water-mark.md); null when it declared none',
+        },
       },
     },
     lastCheckpoint: {

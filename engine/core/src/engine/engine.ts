@@ -166,6 +166,13 @@ export class Engine {
     m.walCorrupted.set(rep.corruptRecords);
     m.walTornTail.set(rep.tornTailBytes);
     for (const a of rep.actions) this.log.warn({ action: a }, 'WAL repaired during recovery');
+    const jump = this.recovered.jump;
+    if (jump) {
+      this.log.warn(
+        { after: jump.previous, continuesAt: jump.seq, lost: jump.lost },
+        'WAL sequence jump declared: lost sequence numbers are never written again',
+      );
+    }
     this.wal = await WalWriter.open(
       {
         dir: this.config.walDir,
@@ -632,6 +639,11 @@ export class Engine {
         corruptRecords: this.recovered.report.corruptRecords,
         tornTailBytes: this.recovered.report.tornTailBytes,
         actions: this.recovered.report.actions,
+        sequenceJump: this.recovered.jump && {
+          after: this.recovered.jump.previous,
+          continuesAt: this.recovered.jump.seq,
+          lost: this.recovered.jump.lost,
+        },
       },
       lastCheckpoint: this.lastCheckpoint && {
         sequence: this.lastCheckpoint.sequence,
