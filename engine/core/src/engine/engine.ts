@@ -38,6 +38,7 @@ import { WalWriter, type WalSnapshot } from '@veloz/wal/writer';
 import { EventHub } from './events.ts';
 import { GENERATED_ID_PREFIX, InputError, parseOrderRequest, type PlaceOrderRequest } from './order-input.ts';
 import { EngineState } from './state.ts';
+import { backgroundCheckpoints } from './background-checkpoint.ts';
 
 export class NotFoundError extends Error {}
 export class ConflictError extends Error {}
@@ -231,6 +232,12 @@ export class Engine {
       this.recovered,
     );
     this.wal.setSnapshotProvider(() => this.state.snapshot());
+    this.wal.setBackgroundCheckpoint(
+      backgroundCheckpoints(this.state, this.wal, {
+        onError: (err) =>
+          this.log.error({ err }, 'building a WAL checkpoint failed; the next interval retries'),
+      }),
+    );
     // A halt recorded in the log outlives restarts; VELOZ_TRADING_HALTED=true starts halted whatever
     // the log says.
     const t = this.state.trading;
