@@ -32,6 +32,8 @@ interface Cursor {
   name: string;
   offset: number;
   seq: number;
+  /** The cursor points at a declared jump (found for its own sequence or one in its gap). */
+  atJump?: boolean;
 }
 
 function isMissing(err: unknown): boolean {
@@ -73,7 +75,10 @@ export class WalTail {
     }
     const out: TailRecord[] = [];
     try {
-      const reader = new RecordReader({ offset: c.offset, expectSeq: c.seq });
+      // A jump names the record before it, which this read does not see: take it as it is (the
+      // scan that found it checked it follows its predecessor).
+      const reader = new RecordReader({ offset: c.offset, expectSeq: c.atJump ? null : c.seq });
+      c.atJump = false;
       await readSegmentFile(fh, reader, (r) => {
         // A copy: the shipper holds records longer than the chunk they were read in is worth keeping.
         const payload = Buffer.from(r.payload);
@@ -126,12 +131,20 @@ export class WalTail {
     try {
       let found = null as Cursor | null;
       let next = holding.first;
-      const reader = new RecordReader({ expectSeq: holding.first });
+      // A segment that starts with a jump: the record it names is in the segment before.
+      const reader = new RecordReader({
+        expectSeq: holding.type === RecordType.SequenceJump ? null : holding.first,
+      });
       await readSegmentFile(fh, reader, (r) => {
         // A declared jump over `seq` (those records were lost and will never be written): the
         // log goes on with the jump record itself.
         if (r.seq === seq || (r.seq > seq && r.type === RecordType.SequenceJump)) {
-          found = { name: holding.name, offset: r.offset, seq: r.seq };
+          found = {
+            name: holding.name,
+            offset: r.offset,
+            seq: r.seq,
+            atJump: r.type === RecordType.SequenceJump,
+          };
           return false;
         }
         next = r.seq + 1;
@@ -141,7 +154,7 @@ export class WalTail {
       const after = firsts[firsts.indexOf(holding) + 1];
       if (after?.type === RecordType.SequenceJump && reader.stop?.kind === 'end') {
         // The next segment starts with a declared jump over `seq`.
-        return { name: after.name, offset: 0, seq: after.first };
+        return { name: after.name, offset: 0, seq: after.first, atJump: true };
       }
       // Not written yet: it will follow the last record of the current segment.
       return holding.name === CURRENT_SEGMENT && next === seq && reader.stop
