@@ -3,9 +3,10 @@
 // in and tests pass a fake one. Schedules are read with cron-parser, time zones with its Intl.
 import { CronExpressionParser } from 'cron-parser';
 
+/** As the CRD types have it: the API server refuses a window without schedule or duration. */
 export interface Window {
-  schedule: string;
-  duration: string;
+  schedule?: string;
+  duration?: string;
   timeZone?: string;
 }
 
@@ -39,7 +40,7 @@ function zoneOk(timeZone: string): boolean {
 
 /** A window as the user wrote it, for messages: `0 22 * * MON-FRI for 2h (Europe/London)`. */
 export function describeWindow(w: Window): string {
-  return `${w.schedule} for ${w.duration} (${w.timeZone ?? 'UTC'})`;
+  return `${w.schedule ?? '(no schedule)'} for ${w.duration ?? '(no duration)'} (${w.timeZone ?? 'UTC'})`;
 }
 
 /**
@@ -49,14 +50,15 @@ export function describeWindow(w: Window): string {
  */
 export function oneWindowState(w: Window, now: Date): WindowState {
   const what = `maintenance window ${describeWindow(w)}`;
-  const duration = windowDurationMs(w.duration);
+  const schedule = w.schedule ?? '';
+  const duration = windowDurationMs(w.duration ?? '');
   if (duration === undefined) throw new Error(`${what}: duration must be like 2h, 90m or 1h30m`);
   const tz = w.timeZone ?? 'UTC';
   if (!zoneOk(tz)) throw new Error(`${what}: unknown time zone ${tz}`);
-  if (!w.schedule.startsWith('@') && w.schedule.trim().split(/\s+/).length !== 5)
+  if (!schedule.startsWith('@') && schedule.trim().split(/\s+/).length !== 5)
     throw new Error(`${what}: schedule must have five fields or be a macro`);
   const parse = (from: number) =>
-    CronExpressionParser.parse(ALIASES[w.schedule] ?? w.schedule, { currentDate: new Date(from), tz });
+    CronExpressionParser.parse(ALIASES[schedule] ?? schedule, { currentDate: new Date(from), tz });
   let last: number | undefined;
   let next: number | undefined;
   try {
