@@ -45,6 +45,8 @@ export async function startOperator(
   log: Logger = createLogger(cfg.logLevel, 1, 'veloz-operator'),
   /** How engines are reached, instead of by pod IP or the API server's pod proxy (tests). */
   engineAccess?: EngineAccess,
+  /** The reconcilers' clock (maintenance windows, backup staleness); a fake one in tests. */
+  now: () => Date = () => new Date(),
 ): Promise<RunningOperator> {
   const client = KubeClient.load(cfg.kubeconfig);
   const metrics = createOperatorMetrics();
@@ -71,7 +73,6 @@ export async function startOperator(
       ? new DirectEngineAccess((ns, pod) => cache.get(RESOURCES.pod, ns, pod)?.status.podIP, token)
       : new ProxyEngineAccess(client, token));
   const events = new KubeEventRecorder(client, log);
-  const now = () => new Date();
   const wal = new LeaderWalReports({
     engines,
     log,
