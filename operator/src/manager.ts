@@ -26,6 +26,7 @@ import { planInformers } from './runtime/watches.ts';
 import { WhileLeading } from './runtime/while-leading.ts';
 import { buildOperatorServer } from './server.ts';
 import { LeaderWalReports } from './wal-reports.ts';
+import { FlatTracker } from './reconcilers/flat-tracker.ts';
 
 /** Every kind the operator watches (what its RBAC must let it list and watch). */
 export const WATCHED: ResourceRef[] = planInformers([DEPLOYMENT_WATCHES, STRATEGY_WATCHES]).map(
@@ -91,6 +92,7 @@ export async function startOperator(
     ...(cfg.scraperPeer ? { scraperPeer: cfg.scraperPeer } : {}),
     now,
     wal,
+    flat: new FlatTracker(engines),
   });
   const strategies = new StrategyReconciler({ cache, writer: client, engines, events, log, now });
   const manager = new ControllerManager(

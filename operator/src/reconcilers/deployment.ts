@@ -51,6 +51,7 @@ import {
   type RolloutDecision,
 } from './engine-rollout.ts';
 import { annotated } from '../annotations.ts';
+import type { FlatTracker } from './flat-tracker.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
 
@@ -96,6 +97,8 @@ export interface DeploymentReconcilerDeps {
   /** Source of new API keys and engine tokens (32 random bytes, hex). */
   newApiKey?: () => string;
   wal?: WalReports;
+  /** Rollout policy WhenFlat: whether the engines are flat (no open orders, no position change). */
+  flat?: FlatTracker;
 }
 
 interface Applied {
@@ -234,6 +237,7 @@ export class DeploymentReconciler implements Reconciler {
     for (const k of this.applied.keys()) if (k.startsWith(`${ns}/${name}|`)) this.applied.delete(k);
     this.rendered.delete(`${ns}/${name}`);
     this.rollouts.delete(`${ns}/${name}`);
+    this.d.flat?.forget(ns, name);
   }
 
   /**
@@ -342,9 +346,20 @@ export class DeploymentReconciler implements Reconciler {
     const crKey = `${ns}/${x}`;
     const forced = annotated(cr, ROLLOUT_NOW_ANNOTATION);
     const now = this.d.now();
-    const gate = (pending: boolean) =>
-      decideRollout({ maintenance: cr.spec.maintenance, pending, forced, now });
     const engineLive = this.d.cache.get(RESOURCES.statefulSet, ns, names(x).engine);
+    const enginePods = Array.from({ length: cr.spec.pairs }, (_, i) => names(x).enginePod(i));
+    const flatSince =
+      cr.spec.maintenance?.policy === 'WhenFlat' && engineLive && this.d.flat
+        ? await this.d.flat.flatSince(ns, x, enginePods, now)
+        : undefined;
+    const gate = (pending: boolean) =>
+      decideRollout({
+        maintenance: cr.spec.maintenance,
+        pending,
+        forced,
+        now,
+        ...(flatSince ? { flatSince } : {}),
+      });
     const released = engineLive?.metadata.labels?.[RELEASED_TEMPLATE_LABEL];
     // Whether a waiting change would be released now is part of the input: a window opening
     // renders again, though nothing else changed.
