@@ -67,6 +67,7 @@ describe.skipIf(!built)(
     const clock = new FakeClock(Date.parse('2026-12-04T12:00:00Z'));
     let kubeconfig = '';
     let operator: RunningOperator | undefined;
+    let engineAnswers: ((path: string) => unknown) | undefined;
     const kubectl = (args: string[], input?: string) =>
       run(join(tools, 'kubectl'), args, { KUBECONFIG: kubeconfig }, input);
     const ok = (r: { code: number; stdout: string; stderr: string }) => {
@@ -138,9 +139,14 @@ describe.skipIf(!built)(
         ['--namespaces', NS, '--kubeconfig', kubeconfig, '--metrics-port', '0'],
         {},
       );
-      // The engine pods are kwok fakes: nothing answers, and the operator must not wait on them.
+      // The engine pods are kwok fakes: nothing answers, unless the test answers for them.
       const access: EngineAccess = {
-        call: (ns, pod) => Promise.reject(new EngineUnreachableError(`engine ${ns}/${pod}: a kwok fake`)),
+        call: <T>(ns: string, pod: string, _m: string, path: string) => {
+          const body = engineAnswers?.(path);
+          return body === undefined
+            ? Promise.reject(new EngineUnreachableError(`engine ${ns}/${pod}: a kwok fake`))
+            : Promise.resolve({ status: 200, body: body as T });
+        },
       };
       operator = await startOperator(cfg, pino({ level: 'silent' }), access, () => new Date(clock.now()));
     }, 600_000);
@@ -219,6 +225,48 @@ describe.skipIf(!built)(
         items: Array<{ reason: string; message: string }>;
       };
       expect(events.items.some((e) => e.reason === 'RolloutForced')).toBe(true);
+    });
+
+    it('WhenFlat: rolls once the engine has had no open order and no position change for flatSeconds', async () => {
+      let open = ['NEW'];
+      engineAnswers = (path) =>
+        path === '/api/orders_state'
+          ? { orders: open.map((status, i) => ({ orderId: i, status })), lastSequence: 1, next: null }
+          : path === '/api/positions'
+            ? { positions: [] }
+            : undefined;
+      ok(
+        kubectl([
+          '-n',
+          NS,
+          'patch',
+          'vzd/desk',
+          '--type=merge',
+          '-p',
+          JSON.stringify({
+            spec: {
+              image: 'veloz:flat',
+              maintenance: { policy: 'WhenFlat', flatSeconds: 60, windows: null },
+            },
+          }),
+        ]),
+      );
+      const c = await until('WaitingForFlat', () =>
+        pending()?.reason === 'WaitingForFlat' ? pending() : (poke(), undefined),
+      );
+      expect(c.message).toContain('no position changed for 60s');
+      open = ['FILLED'];
+      poke();
+      await until('flat since', () =>
+        pending()?.message.includes('flat since') ? true : (poke(), undefined),
+      );
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(image(enginePod())).toBe('veloz:newer');
+      await clock.advance(61_000, 61_000);
+      poke();
+      await until('the engine pod on veloz:flat', () =>
+        image(enginePod()) === 'veloz:flat' ? true : (poke(), undefined),
+      );
     });
   },
 );
