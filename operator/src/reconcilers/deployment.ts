@@ -168,7 +168,7 @@ export class DeploymentReconciler implements Reconciler {
    */
   private readonly rendered = new Map<
     string,
-    { input: string; children: AppliedChild[]; engineHash?: string }
+    { input: string; inputBase: string; children: AppliedChild[]; engineHash?: string }
   >();
   /** Per deployment: whether a change that restarts the engines waits (spec.maintenance). */
   private readonly rollouts = new Map<string, RolloutDecision>();
@@ -347,10 +347,20 @@ export class DeploymentReconciler implements Reconciler {
     const forced = annotated(cr, ROLLOUT_NOW_ANNOTATION);
     const now = this.d.now();
     const engineLive = this.d.cache.get(RESOURCES.statefulSet, ns, names(x).engine);
-    const enginePods = Array.from({ length: cr.spec.pairs }, (_, i) => names(x).enginePod(i));
+    const released = engineLive?.metadata.labels?.[RELEASED_TEMPLATE_LABEL];
+    const inputBase = hashOf([cr.metadata?.uid, x, ns, cr.spec, ctx, credentialsReady, tlsReady]);
+    const last = this.rendered.get(crKey);
+    // WhenFlat asks the engines, so only while a change may wait: the spec or its inputs changed
+    // since the last render, or what it rendered is not released yet.
+    const mayWait = !last || last.inputBase !== inputBase || (!!released && last.engineHash !== released);
     const flatSince =
-      cr.spec.maintenance?.policy === 'WhenFlat' && engineLive && this.d.flat
-        ? await this.d.flat.flatSince(ns, x, enginePods, now)
+      cr.spec.maintenance?.policy === 'WhenFlat' && engineLive && this.d.flat && mayWait
+        ? await this.d.flat.flatSince(
+            ns,
+            x,
+            Array.from({ length: cr.spec.pairs }, (_, i) => names(x).enginePod(i)),
+            now,
+          )
         : undefined;
     const gate = (pending: boolean) =>
       decideRollout({
@@ -360,14 +370,11 @@ export class DeploymentReconciler implements Reconciler {
         now,
         ...(flatSince ? { flatSince } : {}),
       });
-    const released = engineLive?.metadata.labels?.[RELEASED_TEMPLATE_LABEL];
     // Whether a waiting change would be released now is part of the input: a window opening
     // renders again, though nothing else changed.
-    const gateOpen = gate(true).release;
+    const input = hashOf([inputBase, gate(true).release]);
     // Most passes are woken by a child's status; when neither the input of render() nor any child
     // changed, there is nothing to render, apply or prune.
-    const input = hashOf([cr.metadata?.uid, x, ns, cr.spec, ctx, credentialsReady, tlsReady, gateOpen]);
-    const last = this.rendered.get(crKey);
     if (last?.input === input && last.children.every((c) => this.unchanged(c, ns))) {
       this.rollouts.set(crKey, gate(!!released && !!last.engineHash && released !== last.engineHash));
       return false;
@@ -408,6 +415,7 @@ export class DeploymentReconciler implements Reconciler {
     this.rendered.set(crKey, {
       engineHash,
       input,
+      inputBase,
       children: toApply.map((o) => ({
         r: resourceOf(o),
         name: o.metadata.name,
