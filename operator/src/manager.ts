@@ -26,6 +26,7 @@ import { planInformers } from './runtime/watches.ts';
 import { WhileLeading } from './runtime/while-leading.ts';
 import { buildOperatorServer } from './server.ts';
 import { LeaderWalReports } from './wal-reports.ts';
+import { FlatTracker } from './reconcilers/flat-tracker.ts';
 
 /** Every kind the operator watches (what its RBAC must let it list and watch). */
 export const WATCHED: ResourceRef[] = planInformers([DEPLOYMENT_WATCHES, STRATEGY_WATCHES]).map(
@@ -45,6 +46,8 @@ export async function startOperator(
   log: Logger = createLogger(cfg.logLevel, 1, 'veloz-operator'),
   /** How engines are reached, instead of by pod IP or the API server's pod proxy (tests). */
   engineAccess?: EngineAccess,
+  /** The reconcilers' clock (maintenance windows, backup staleness); a fake one in tests. */
+  now: () => Date = () => new Date(),
 ): Promise<RunningOperator> {
   const client = KubeClient.load(cfg.kubeconfig);
   const metrics = createOperatorMetrics();
@@ -71,7 +74,6 @@ export async function startOperator(
       ? new DirectEngineAccess((ns, pod) => cache.get(RESOURCES.pod, ns, pod)?.status.podIP, token)
       : new ProxyEngineAccess(client, token));
   const events = new KubeEventRecorder(client, log);
-  const now = () => new Date();
   const wal = new LeaderWalReports({
     engines,
     log,
@@ -90,6 +92,7 @@ export async function startOperator(
     ...(cfg.scraperPeer ? { scraperPeer: cfg.scraperPeer } : {}),
     now,
     wal,
+    flat: new FlatTracker(engines),
   });
   const strategies = new StrategyReconciler({ cache, writer: client, engines, events, log, now });
   const manager = new ControllerManager(

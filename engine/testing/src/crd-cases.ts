@@ -2,6 +2,7 @@
 // tests evaluate them in-process; an integration test can replay the same table against a real
 // API server (create `oldObject` first when given, then create or update to `object`).
 import type { VelozDeployment, VelozStrategy } from '@veloz/api/generated/types';
+import { MAINTENANCE_INVALID_CASES, MAINTENANCE_VALID_CASES } from './crd-cases-maintenance.ts';
 
 export interface SchemaCase {
   name: string;
@@ -39,6 +40,7 @@ const testnet = {
 const grid = { deploymentRef: { name: 'prod' }, type: 'grid', symbol: 'BTCUSDT' } as const;
 
 export const INVALID_CASES: SchemaCase[] = [
+  ...MAINTENANCE_INVALID_CASES,
   {
     name: 'unknown execution mode',
     kind: 'VelozDeployment',
@@ -419,6 +421,7 @@ export const INVALID_CASES: SchemaCase[] = [
 
 /** Updates that must be accepted: the transition rules allow what they should. */
 export const VALID_UPDATES: SchemaCase[] = [
+  ...MAINTENANCE_VALID_CASES,
   {
     name: 'WAL volume grows',
     kind: 'VelozDeployment',

@@ -41,6 +41,17 @@ import { referencedSecrets } from './deployment-watches.ts';
 import { deskTokens } from '../engine-tokens.ts';
 import { tlsSecretProblem } from './tls-secret.ts';
 import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
+import {
+  ROLLOUT_NOW_ANNOTATION,
+  RELEASED_TEMPLATE_LABEL,
+  decideRollout,
+  engineTemplateHash,
+  holdEngineTemplate,
+  releaseEngineTemplate,
+  type RolloutDecision,
+} from './engine-rollout.ts';
+import { annotated } from '../annotations.ts';
+import type { FlatTracker } from './flat-tracker.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
 
@@ -86,6 +97,8 @@ export interface DeploymentReconcilerDeps {
   /** Source of new API keys and engine tokens (32 random bytes, hex). */
   newApiKey?: () => string;
   wal?: WalReports;
+  /** Rollout policy WhenFlat: whether the engines are flat (no open orders, no position change). */
+  flat?: FlatTracker;
 }
 
 interface Applied {
@@ -149,8 +162,16 @@ export class DeploymentReconciler implements Reconciler {
   readonly kind = 'VelozDeployment';
   private readonly d: DeploymentReconcilerDeps;
   private readonly applied = new Map<string, Applied>();
-  /** Per deployment: the hash of render()'s input and the children applied from it. */
-  private readonly rendered = new Map<string, { input: string; children: AppliedChild[] }>();
+  /**
+   * Per deployment: the hash of render()'s input, the children applied from it, and the hash of
+   * the engine template it rendered (engine-rollout.ts).
+   */
+  private readonly rendered = new Map<
+    string,
+    { input: string; inputBase: string; children: AppliedChild[]; engineHash?: string }
+  >();
+  /** Per deployment: whether a change that restarts the engines waits (spec.maintenance). */
+  private readonly rollouts = new Map<string, RolloutDecision>();
 
   constructor(deps: DeploymentReconcilerDeps) {
     this.d = deps;
@@ -202,14 +223,21 @@ export class DeploymentReconciler implements Reconciler {
     const finalizerError = await finalizer;
     if (finalizerError) throw finalizerError;
     if (inProgress) return { requeueAfterMs: 1_000 };
-    // Backup staleness is a matter of time, not of events.
-    return { requeueAfterMs: ready ? 60_000 : 15_000 };
+    // Backup staleness is a matter of time, not of events; so is a maintenance window opening.
+    const base = ready ? 60_000 : 15_000;
+    const recheck = this.rollouts.get(`${ns}/${name}`)?.recheckAt;
+    if (recheck === undefined) return { requeueAfterMs: base };
+    return {
+      requeueAfterMs: Math.min(base, Math.max(1_000, recheck.getTime() - this.d.now().getTime())),
+    };
   }
 
   /** What the reconciler remembers of a deployment that is gone. */
   private forget(ns: string, name: string): void {
     for (const k of this.applied.keys()) if (k.startsWith(`${ns}/${name}|`)) this.applied.delete(k);
     this.rendered.delete(`${ns}/${name}`);
+    this.rollouts.delete(`${ns}/${name}`);
+    this.d.flat?.forget(ns, name);
   }
 
   /**
@@ -315,12 +343,42 @@ export class DeploymentReconciler implements Reconciler {
       ...(this.d.scraperPeer ? { scraperPods: this.d.scraperPeer } : {}),
       secretsHash: this.secretsHash(cr),
     };
+    const crKey = `${ns}/${x}`;
+    const forced = annotated(cr, ROLLOUT_NOW_ANNOTATION);
+    const now = this.d.now();
+    const engineLive = this.d.cache.get(RESOURCES.statefulSet, ns, names(x).engine);
+    const released = engineLive?.metadata.labels?.[RELEASED_TEMPLATE_LABEL];
+    const inputBase = hashOf([cr.metadata?.uid, x, ns, cr.spec, ctx, credentialsReady, tlsReady]);
+    const last = this.rendered.get(crKey);
+    // WhenFlat asks the engines, so only while a change may wait: the spec or its inputs changed
+    // since the last render, or what it rendered is not released yet.
+    const mayWait = !last || last.inputBase !== inputBase || (!!released && last.engineHash !== released);
+    const flatSince =
+      cr.spec.maintenance?.policy === 'WhenFlat' && engineLive && this.d.flat && mayWait
+        ? await this.d.flat.flatSince(
+            ns,
+            x,
+            Array.from({ length: cr.spec.pairs }, (_, i) => names(x).enginePod(i)),
+            now,
+          )
+        : undefined;
+    const gate = (pending: boolean) =>
+      decideRollout({
+        maintenance: cr.spec.maintenance,
+        pending,
+        forced,
+        now,
+        ...(flatSince ? { flatSince } : {}),
+      });
+    // Whether a waiting change would be released now is part of the input: a window opening
+    // renders again, though nothing else changed.
+    const input = hashOf([inputBase, gate(true).release]);
     // Most passes are woken by a child's status; when neither the input of render() nor any child
     // changed, there is nothing to render, apply or prune.
-    const input = hashOf([cr.metadata?.uid, x, ns, cr.spec, ctx, credentialsReady, tlsReady]);
-    const crKey = `${ns}/${x}`;
-    const last = this.rendered.get(crKey);
-    if (last?.input === input && last.children.every((c) => this.unchanged(c, ns))) return false;
+    if (last?.input === input && last.children.every((c) => this.unchanged(c, ns))) {
+      this.rollouts.set(crKey, gate(!!released && !!last.engineHash && released !== last.engineHash));
+      return false;
+    }
     let desired: Desired[];
     try {
       desired = render(cr, ctx);
@@ -334,10 +392,30 @@ export class DeploymentReconciler implements Reconciler {
     const held = (o: Desired) =>
       (!credentialsReady && isWorkload(o)) ||
       (!tlsReady && o.kind === 'StatefulSet' && o.metadata.name === names(x).gateway);
-    const toApply = desired.filter((o) => !held(o) || this.live(o));
+    let engineHash: string | undefined;
+    const toApply = desired
+      .filter((o) => !held(o) || this.live(o))
+      .map((o) => {
+        if (o.kind !== 'StatefulSet' || o.metadata.name !== names(x).engine) return o;
+        engineHash = engineTemplateHash(o);
+        const pending = !!engineLive && !!released && released !== engineHash;
+        const decision = gate(pending);
+        this.rollouts.set(crKey, decision);
+        this.rolloutEvents(cr, pending, decision, events);
+        return decision.release || !engineLive || !released
+          ? releaseEngineTemplate(o, engineHash)
+          : holdEngineTemplate(o, engineLive, released);
+      });
     const outcome = await this.applyAll(cr, toApply);
+    // Forcing is a one-off: once a render has released (or found nothing to hold), it is used.
+    if (forced)
+      await this.d.writer.mergePatch(RESOURCES.velozDeployment, ns, x, {
+        metadata: { annotations: { [ROLLOUT_NOW_ANNOTATION]: null } },
+      });
     this.rendered.set(crKey, {
+      engineHash,
       input,
+      inputBase,
       children: toApply.map((o) => ({
         r: resourceOf(o),
         name: o.metadata.name,
@@ -352,6 +430,27 @@ export class DeploymentReconciler implements Reconciler {
     if (outcome.requeueSoon) return true;
     await this.prune(cr, desired, credentialsReady);
     return false;
+  }
+
+  /** An Event when a change starts waiting, and when a waiting change is released. */
+  private rolloutEvents(
+    cr: VelozDeployment,
+    pending: boolean,
+    decision: RolloutDecision,
+    events: EventBatch,
+  ): void {
+    if (!pending) return;
+    const before = conditionOf(cr.status?.conditions, 'RolloutPending');
+    const c = decision.condition;
+    if (!decision.release && (before?.status !== 'True' || before.reason !== c.reason))
+      events.record(cr, 'Normal', 'RolloutPending', c.message);
+    if (decision.release)
+      events.record(
+        cr,
+        'Normal',
+        c.message.includes(ROLLOUT_NOW_ANNOTATION) ? 'RolloutForced' : 'RolloutReleased',
+        c.message,
+      );
   }
 
   /**
@@ -564,6 +663,7 @@ export class DeploymentReconciler implements Reconciler {
         ...this.engineReports(ns, x),
         lastBackup: this.lastBackup(ns, x),
         applyError,
+        rollout: cr.spec.paused ? undefined : this.rollouts.get(`${ns}/${x}`)?.condition,
       },
       this.d.now().toISOString(),
     );

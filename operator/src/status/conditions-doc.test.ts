@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { deletingStatus } from './deletion-status.ts';
 import { computeDeploymentStatus, type ObservedDeployment } from './deployment-status.ts';
 import type { ExchangeObservation } from '../wal-observer.ts';
+import { decideRollout, type RolloutInput } from '../reconcilers/engine-rollout.ts';
 import { cleanupPendingStatus, computeStrategyStatus, type ObservedStrategy } from './strategy-status.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -99,6 +100,25 @@ describe('docs/conditions.md', () => {
       scenarios.push([{ ...live, pairs: 1 }, { exchange: exchange(state) }]);
       scenarios.push([{ ...live, pairs: 2 }, { exchange: exchange(state) }]);
     }
+    // Every decision about a change that restarts the engines (engine-rollout.ts).
+    const closed = { schedule: '0 22 * * *', duration: '1h', timeZone: 'UTC' };
+    const rollouts: Array<Partial<RolloutInput>> = [
+      { pending: false },
+      { pending: true },
+      { pending: true, maintenance: { policy: 'InWindow', windows: [closed], flatSeconds: 60 } },
+      {
+        pending: true,
+        maintenance: { policy: 'InWindow', windows: [{ ...closed, timeZone: 'Mars/Base' }], flatSeconds: 60 },
+      },
+      { pending: true, maintenance: { policy: 'WhenFlat', flatSeconds: 60 } },
+    ];
+    for (const r of rollouts) {
+      const input = { maintenance: undefined, pending: false, forced: false, now: new Date(NOW), ...r };
+      scenarios.push([{}, { rollout: decideRollout(input).condition }]);
+    }
+    const rolloutSrc = source('operator/src/reconcilers/engine-rollout.ts');
+    const rolloutLiterals = [...rolloutSrc.matchAll(/cond\( ?(true|false), '(\w+)'/g)].map((m) => m[2]);
+    expect(rolloutLiterals.length).toBe([...rolloutSrc.matchAll(/cond\(/g)].length);
     const written = new Set<string>();
     for (const [spec, o] of scenarios) {
       const st = computeDeploymentStatus(deployment(spec), observed(o), NOW);
@@ -111,6 +131,10 @@ describe('docs/conditions.md', () => {
         written.add(`${c.type}/${c.status}/${c.reason}`);
     }
     expect(credentialOutcomes().length).toBeGreaterThanOrEqual(5);
+    // Every literal RolloutPending reason of engine-rollout.ts is reached by a scenario above.
+    expect(
+      new Set([...written].filter((w) => w.startsWith('RolloutPending/')).map((w) => w.split('/')[2])),
+    ).toEqual(new Set(rolloutLiterals));
     expect([...written].sort()).toEqual([...documented('VelozDeployment')].sort());
   });
 

@@ -286,3 +286,33 @@ describe('BackupStale follows the schedule, whatever its form', () => {
     });
   });
 });
+
+describe('RolloutPending', () => {
+  const waiting = {
+    type: 'RolloutPending',
+    status: 'True' as const,
+    reason: 'WaitingForWindow',
+    message: 'waits for the next maintenance window, at 2026-11-21T22:00:00.000Z',
+  };
+  // The held engine StatefulSet: its new revision stored, no pod on it (partition).
+  const held = observed({ engine: sts(2, { updatedReplicas: 0 }) });
+
+  it('counts engines held on the old revision as rolled out, and says what waits', () => {
+    const s = computeDeploymentStatus(deployment(), { ...held, rollout: waiting }, NOW);
+    expect(cond(s, 'RolloutPending')).toMatchObject({ status: 'True', reason: 'WaitingForWindow' });
+    expect(cond(s, 'Ready')?.status).toBe('True');
+    expect(s.phase).toBe('Ready');
+  });
+
+  it('without a hold, engines not on the new revision are still rolling out', () => {
+    const s = computeDeploymentStatus(deployment(), held, NOW);
+    expect(cond(s, 'RolloutPending')).toMatchObject({ status: 'False', reason: 'NoPendingChange' });
+    expect(cond(s, 'Ready')?.status).toBe('False');
+  });
+
+  it('keeps the last decision when the reconciler made none (paused)', () => {
+    const before = computeDeploymentStatus(deployment(), { ...held, rollout: waiting }, NOW);
+    const s = computeDeploymentStatus({ ...deployment(), status: before }, held, NOW);
+    expect(cond(s, 'RolloutPending')).toMatchObject({ status: 'True', reason: 'WaitingForWindow' });
+  });
+});

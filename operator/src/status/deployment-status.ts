@@ -44,6 +44,11 @@ export interface ObservedDeployment {
   lastBackup: LastBackup | undefined;
   /** Set when applying the desired state failed. */
   applyError: string | undefined;
+  /**
+   * RolloutPending as the reconciler decided it this pass (spec.maintenance); absent when it did
+   * not decide (paused): the last word holds.
+   */
+  rollout?: ConditionInput;
 }
 
 const c = (type: string, ok: boolean | 'Unknown', reason: string, message: string): ConditionInput => ({
@@ -53,14 +58,23 @@ const c = (type: string, ok: boolean | 'Unknown', reason: string, message: strin
   message,
 });
 
-function rolledOut(s: ObservedStatefulSet | undefined, pairs: number): boolean {
+/** `held`: a rollout waits (RolloutPending), so the pods are meant to stay on the old revision. */
+function rolledOut(s: ObservedStatefulSet | undefined, pairs: number, held = false): boolean {
   return (
     !!s &&
     s.observedGeneration >= s.generation &&
     s.replicas === pairs &&
-    s.updatedReplicas === pairs &&
+    (held || s.updatedReplicas === pairs) &&
     s.readyReplicas === pairs
   );
+}
+
+/** RolloutPending: this pass's decision, else the last one written, else nothing waits. */
+function rolloutCondition(d: VelozDeployment, o: ObservedDeployment): ConditionInput {
+  if (o.rollout) return o.rollout;
+  const prev = conditionOf(d.status?.conditions, 'RolloutPending');
+  if (prev) return { type: prev.type, status: prev.status, reason: prev.reason, message: prev.message };
+  return c('RolloutPending', false, 'NoPendingChange', 'the engines run the current spec');
 }
 
 export function backupCondition(
@@ -229,7 +243,10 @@ function readyCondition(
   const pairs = d.spec.pairs;
   // Every pair can answer while a StatefulSet is still replacing pods (a deleted engine pod, a
   // new image): say so rather than "1/1 pairs ready" next to Ready=False.
-  const rollingOut = (['engine', 'gateway'] as const).filter((k) => !rolledOut(o[k], pairs));
+  const held = rolloutCondition(d, o).status === 'True';
+  const rollingOut = (['engine', 'gateway'] as const).filter(
+    (k) => !rolledOut(o[k], pairs, k === 'engine' && held),
+  );
   return c(
     'Ready',
     ready,
@@ -272,8 +289,9 @@ export function computeDeploymentStatus(
   const pairs = d.spec.pairs;
   const live = d.spec.execution.mode !== 'sim_engine';
   const { pairs: pairStatus, readyPairs } = pairStatuses(d, o, now);
+  const rollout = rolloutCondition(d, o);
   const ready =
-    rolledOut(o.engine, pairs) &&
+    rolledOut(o.engine, pairs, rollout.status === 'True') &&
     rolledOut(o.gateway, pairs) &&
     readyPairs === pairs &&
     (!live || o.credentials.ready) &&
@@ -286,6 +304,7 @@ export function computeDeploymentStatus(
     backupCondition(d, o.lastBackup, Date.parse(now)),
     deskExchangeCondition(live, pairStatus),
     ...progressConditions(d, ready, readyPairs),
+    rollout,
     readyCondition(d, o, ready, readyPairs),
     degraded
       ? c('Degraded', true, degraded.reason, degraded.message)

@@ -86,6 +86,15 @@ if sync ~= nil and sync.status == "False" then
   return hs
 end
 
+-- A change that restarts the engines waits for a maintenance window (spec.maintenance): the desk
+-- is on its way to the desired state, on purpose, not failing to reach it.
+local rollout = condition("RolloutPending")
+if rollout ~= nil and rollout.status == "True" then
+  hs.status = "Progressing"
+  hs.message = describe(rollout)
+  return hs
+end
+
 local ready = condition("Ready")
 if ready ~= nil and ready.status == "True" and (ready.observedGeneration or generation) >= generation then
   if obj.status.phase == "Hibernated" then

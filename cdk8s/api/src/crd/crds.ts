@@ -77,6 +77,12 @@ export const VELOZ_DEPLOYMENT: CrdDefinition = {
     { name: 'Ready', type: 'integer', jsonPath: '.status.readyPairs', description: 'Ready pairs.' },
     { name: 'Mode', type: 'string', jsonPath: '.spec.execution.mode', description: 'Execution mode.' },
     { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Summary of the state.' },
+    {
+      name: 'Rollout',
+      type: 'string',
+      jsonPath: '.status.conditions[?(@.type=="RolloutPending")].reason',
+      description: 'Whether a change that restarts the engines waits (RolloutPending reason).',
+    },
     age,
   ],
 };

@@ -18,21 +18,13 @@ import {
 import type { Schema } from './schema.ts';
 import { BINANCE_DEFAULT_URLS, BINANCE_HOST_PATTERNS } from '../binance-hosts.ts';
 import { RUNBOOK_BASE_URL_PATTERN } from '../runbooks.ts';
+import { CRON_RULE } from './cron.ts';
+import { maintenance } from './maintenance.ts';
 
 export const SYMBOL_RULE = "self.matches('^[A-Z0-9]{2,20}$')";
 export const SYMBOL_MESSAGE = 'must be 2-20 upper-case letters or digits, such as BTCUSDT';
 
-// What Kubernetes' CronJob accepts (robfig/cron's standard parser): a macro, or five fields
-// (minute hour day-of-month month day-of-week) of numbers, `*`, lists, ranges and steps, with `?`
-// in the day fields and three-letter names (JAN, MON-FRI) in month and day-of-week. Quartz's L, W
-// and # would make the CronJob fail, and a TZ= prefix is spec.backup.timeZone's job, so both are
-// refused here. CronJob still checks the ranges (minute 61).
-const CRON_NAME_OR_NUMBER = '([0-9]+|[A-Za-z]{3})';
-const cronList = (any: string) => {
-  const item = `(${any}|${CRON_NAME_OR_NUMBER}(-${CRON_NAME_OR_NUMBER})?)(/[0-9]+)?`;
-  return `${item}(,${item})*`;
-};
-export const CRON_RULE = `self.matches('^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9*/,-]+ [0-9*/,-]+ [0-9*?/,-]+ ${cronList('[*]')} ${cronList('[*?]')})$')`;
+export { CRON_RULE } from './cron.ts';
 
 const DURATION_PATTERN = '^([0-9]+(ms|s|m|h))+$';
 
@@ -645,6 +637,7 @@ export const velozDeploymentSpec = named(
       backup,
       monitoring,
       restore,
+      maintenance,
     },
     {
       default: {},
@@ -697,6 +690,7 @@ export const DEPLOYMENT_CONDITIONS = [
   'BackupReady',
   'MonitoringReady',
   'ExchangeInSync',
+  'RolloutPending',
   'Paused',
   'Deleting',
 ] as const;

@@ -298,6 +298,26 @@ export type RestoreSpec = {
   fromBackup?: RestoreFromBackup;
 };
 
+/** A recurring maintenance window: it opens at each run of schedule, in timeZone, and stays open for duration. */
+export type MaintenanceWindow = {
+  /** When the window opens, as a cron schedule of five fields (numbers, `*`, lists, ranges, steps, names such as MON-FRI) or a macro such as @daily, read in timeZone. */
+  schedule?: string;
+  /** How long the window stays open: hours, minutes, seconds such as 2h, 90m or 1h30m. */
+  duration?: string;
+  /** IANA time zone the schedule is read in, such as America/New_York. */
+  timeZone: string;
+};
+
+/** When a change that restarts the engines (image, configuration, resources, Secrets, WAL growth) is rolled out. Gateways are stateless and always roll at once. Annotation `veloz.io/rollout-now: "true"` rolls a waiting change now; the operator removes it afterwards. */
+export type MaintenanceSpec = {
+  /** Immediate: roll at once. InWindow: wait for an open window. WhenFlat: wait until no engine has an open order and no position changed for flatSeconds (inside a window too, when windows are set). */
+  policy: 'Immediate' | 'InWindow' | 'WhenFlat';
+  /** Maintenance windows; a change waits for the next one that opens. */
+  windows?: MaintenanceWindow[];
+  /** WhenFlat: seconds without open orders and without a position change. */
+  flatSeconds: number;
+};
+
 /** Desired state of a VeloZ trading deployment: N gateway/engine pairs with their WAL volumes, monitoring and backups. */
 export type VelozDeploymentSpec = {
   /** Container image of engines, gateways and jobs. Defaults to the operator’s own image. */
@@ -326,6 +346,8 @@ export type VelozDeploymentSpec = {
   monitoring: MonitoringSpec;
   /** Bootstrap of new, empty WAL volumes. */
   restore?: RestoreSpec;
+  /** When a change that restarts the engines (image, configuration, resources, Secrets, WAL growth) is rolled out. Gateways are stateless and always roll at once. Annotation `veloz.io/rollout-now: "true"` rolls a waiting change now; the operator removes it afterwards. */
+  maintenance?: MaintenanceSpec;
 };
 
 /** One aspect of the observed state. */
@@ -376,7 +398,7 @@ export type VelozDeploymentStatus = {
   observedGeneration?: number;
   /** Summary: Pending, Progressing, Ready, Degraded or Hibernated. */
   phase?: 'Pending' | 'Progressing' | 'Ready' | 'Degraded' | 'Hibernated';
-  /** Detailed conditions, each with a reason and message. Types: Ready, Progressing, Degraded, CredentialsReady, WALReady, BackupReady, MonitoringReady, ExchangeInSync, Paused, Deleting (their reasons: docs/conditions.md). */
+  /** Detailed conditions, each with a reason and message. Types: Ready, Progressing, Degraded, CredentialsReady, WALReady, BackupReady, MonitoringReady, ExchangeInSync, RolloutPending, Paused, Deleting (their reasons: docs/conditions.md). */
   conditions?: Condition[];
   /** Pairs whose gateway and engine are both ready. */
   readyPairs?: number;
