@@ -1,12 +1,13 @@
 // A grid strategy on the simulated market, in a real engine process, with a maxLoss it is bound
 // to reach: the engine halts it there, cancels its orders, and after a SIGKILL and a restart on
 // the same WAL it is still halted. Only a newer version with resumeAfter lifts the halt.
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Strategy } from '@veloz/api/http/contract';
-import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
+import { VELOZ_BIN, startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
 
 const NAME = 'grid-loss';
 const grid = (version: number, extra: Record<string, unknown> = {}) => ({
@@ -112,5 +113,34 @@ describe('strategy guardrails in a real engine', () => {
     e = await startEngineProcess(env);
     procs.push(e);
     expect((await get(e)).state).toBe('running');
+    await e.kill('SIGKILL');
+
+    // `veloz wal inspect` shows the halt and the resume as records of their own.
+    const records = execFileSync(process.execPath, [VELOZ_BIN, 'wal', 'inspect', dir], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; payload: Record<string, unknown> })
+      .filter((r) => r.type === 'StrategyHalt');
+    const h = halted.halt!;
+    expect(records.map((r) => r.payload)).toEqual([
+      {
+        strategy: NAME,
+        halted: true,
+        version: 1,
+        guardrail: 'maxLoss',
+        value: h.value,
+        limit: '2.00',
+        reason: h.reason,
+      },
+      {
+        strategy: NAME,
+        halted: false,
+        version: 4,
+        guardrail: '',
+        value: '',
+        limit: '',
+        reason: 'resumed by version 4',
+      },
+    ]);
   });
 });

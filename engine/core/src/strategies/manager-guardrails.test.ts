@@ -61,4 +61,26 @@ describe('strategy manager guardrails', () => {
     const again = await fx.strategies.upsert(spec({ staleMarketDataSeconds: 30 }));
     expect(again.view.state).toBe('halted');
   });
+
+  it('cancels at start the open orders of a strategy whose halt was recorded before a crash cancelled them', async () => {
+    fx = await startFixture();
+    await fx.strategies.upsert(spec(undefined));
+    fx.engine.stepMarket('BTCUSDT');
+    expect(fx.strategies.get('grid').openOrders).toBeGreaterThan(0);
+    // The halt record alone, as if the process died before the cancels that follow it.
+    const seq = fx.engine.recordStrategyHalt({
+      strategy: 'grid',
+      halted: true,
+      version: 1,
+      guardrail: 'maxLoss',
+      value: '-3.0000000',
+      limit: '2',
+      reason: 'test',
+    });
+    await fx.engine.waitDurable(seq);
+    fx = await fx.restart();
+    const v = fx.strategies.get('grid');
+    expect(v.state).toBe('halted');
+    expect(v.openOrders).toBe(0);
+  });
 });
