@@ -5,6 +5,7 @@ import type { VelozDeploymentSpec } from '@veloz/api/generated/types';
 import type { CachedDeployment } from '../cache-transforms.ts';
 import { RESOURCES, objectKey } from '../kube/resources.ts';
 import type { Watches } from '../runtime/watches.ts';
+import { LIVE_DESKS } from '../accounts.ts';
 
 /** Index of VelozDeployments by the Secrets (`namespace/name`) their spec refers to. */
 export const BY_SECRET = 'secretRefs';
@@ -53,6 +54,14 @@ export const DEPLOYMENT_WATCHES: Watches = {
     },
   ],
   indexes: [
+    {
+      // Every desk that trades on an exchange, in every namespace: the desks an account Lease
+      // holder is checked against, and a share group's members (accounts.ts).
+      resource: RESOURCES.velozDeployment,
+      name: LIVE_DESKS,
+      values: (d: CachedDeployment) =>
+        d.spec?.execution?.mode && d.spec.execution.mode !== 'sim_engine' ? ['live'] : [],
+    },
     {
       resource: RESOURCES.velozDeployment,
       name: BY_SECRET,

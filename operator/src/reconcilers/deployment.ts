@@ -41,6 +41,7 @@ import { referencedSecrets } from './deployment-watches.ts';
 import { deskTokens } from '../engine-tokens.ts';
 import { tlsSecretProblem } from './tls-secret.ts';
 import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
+import type { AccountClaim, AccountLeases } from '../accounts.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
 
@@ -86,6 +87,8 @@ export interface DeploymentReconcilerDeps {
   /** Source of new API keys and engine tokens (32 random bytes, hex). */
   newApiKey?: () => string;
   wal?: WalReports;
+  /** One desk per exchange account (accounts.ts); absent, accounts are not checked. */
+  accounts?: Pick<AccountLeases, 'claim' | 'release'>;
 }
 
 interface Applied {
@@ -142,6 +145,12 @@ function resourceOf(o: Desired): ResourceRef<CachedKind> {
   return r;
 }
 
+/** A workload that runs nothing: a StatefulSet of no replicas, a suspended CronJob. */
+function stopped(o: Desired): Desired {
+  const spec = (o['spec'] ?? {}) as Record<string, unknown>;
+  return { ...o, spec: o.kind === 'CronJob' ? { ...spec, suspend: true } : { ...spec, replicas: 0 } };
+}
+
 /** Workloads: what starts trading pods, held back in a live mode until the credentials are there. */
 const isWorkload = (o: Desired) => o.kind === 'StatefulSet' || o.kind === 'CronJob';
 
@@ -172,6 +181,9 @@ export class DeploymentReconciler implements Reconciler {
     const finalizer = this.addFinalizer(cr, ns, name);
     const credentials = this.credentials(cr);
     const tls = this.tls(cr);
+    const account: AccountClaim = this.d.accounts
+      ? await this.d.accounts.claim(cr, credentials.ready)
+      : { state: 'NotRequired' };
     // Events are records, not steps: they are written alongside the rest of the pass.
     const events = new EventBatch(this.d.events, this.d.log);
     let applyError: string | undefined;
@@ -187,14 +199,15 @@ export class DeploymentReconciler implements Reconciler {
             tls?.ok ?? true,
             monitoringServed,
             events,
+            account,
           );
         } catch (err) {
           applyError = err instanceof Error ? err.message : String(err);
-          await this.writeStatus(cr, credentials, tls, monitoringServed, applyError, events);
+          await this.writeStatus(cr, credentials, tls, monitoringServed, applyError, events, account);
           throw err;
         }
       }
-      ready = await this.writeStatus(cr, credentials, tls, monitoringServed, applyError, events);
+      ready = await this.writeStatus(cr, credentials, tls, monitoringServed, applyError, events, account);
     } finally {
       // Settled before the pass ends, so a pass never leaves a write running behind it.
       await Promise.all([events.settled(), finalizer]);
@@ -202,6 +215,8 @@ export class DeploymentReconciler implements Reconciler {
     const finalizerError = await finalizer;
     if (finalizerError) throw finalizerError;
     if (inProgress) return { requeueAfterMs: 1_000 };
+    // The holder going away wakes no other desk: a refused desk looks again soon.
+    if (account.state === 'Conflict') return { requeueAfterMs: 5_000 };
     // Backup staleness is a matter of time, not of events.
     return { requeueAfterMs: ready ? 60_000 : 15_000 };
   }
@@ -297,9 +312,11 @@ export class DeploymentReconciler implements Reconciler {
     tlsReady: boolean,
     monitoringServed: boolean,
     events: EventBatch,
+    account: AccountClaim,
   ): Promise<boolean> {
     const ns = cr.metadata?.namespace ?? '';
     const x = cr.metadata?.name ?? '';
+    const conflict = account.state === 'Conflict';
     const ctx = {
       defaultImage: this.d.defaultImage,
       runbookBaseUrl: this.d.runbookBaseUrl,
@@ -314,10 +331,12 @@ export class DeploymentReconciler implements Reconciler {
       ...(this.d.operatorPeer ? { operatorPods: this.d.operatorPeer } : {}),
       ...(this.d.scraperPeer ? { scraperPods: this.d.scraperPeer } : {}),
       secretsHash: this.secretsHash(cr),
+      // A share group's one budget; else render splits the desk's own limits over its pairs.
+      ...(account.state === 'Held' && account.budget ? { riskBudget: account.budget } : {}),
     };
     // Most passes are woken by a child's status; when neither the input of render() nor any child
     // changed, there is nothing to render, apply or prune.
-    const input = hashOf([cr.metadata?.uid, x, ns, cr.spec, ctx, credentialsReady, tlsReady]);
+    const input = hashOf([cr.metadata?.uid, x, ns, cr.spec, ctx, credentialsReady, tlsReady, conflict]);
     const crKey = `${ns}/${x}`;
     const last = this.rendered.get(crKey);
     if (last?.input === input && last.children.every((c) => this.unchanged(c, ns))) return false;
@@ -334,7 +353,11 @@ export class DeploymentReconciler implements Reconciler {
     const held = (o: Desired) =>
       (!credentialsReady && isWorkload(o)) ||
       (!tlsReady && o.kind === 'StatefulSet' && o.metadata.name === names(x).gateway);
-    const toApply = desired.filter((o) => !held(o) || this.live(o));
+    // On an account another desk holds, no engine may trade: the workloads are scaled to zero
+    // (their WAL claims stay, whenScaled Retain) and the backup CronJob suspended (ADR 0017).
+    const toApply = desired
+      .filter((o) => !held(o) || this.live(o))
+      .map((o) => (conflict && isWorkload(o) ? stopped(o) : o));
     const outcome = await this.applyAll(cr, toApply);
     this.rendered.set(crKey, {
       input,
@@ -538,6 +561,7 @@ export class DeploymentReconciler implements Reconciler {
     monitoringServed: boolean,
     applyError: string | undefined,
     events: EventBatch,
+    account: AccountClaim,
   ): Promise<boolean> {
     const ns = cr.metadata?.namespace ?? '';
     const x = cr.metadata?.name ?? '';
@@ -564,6 +588,7 @@ export class DeploymentReconciler implements Reconciler {
         ...this.engineReports(ns, x),
         lastBackup: this.lastBackup(ns, x),
         applyError,
+        account,
       },
       this.d.now().toISOString(),
     );
@@ -572,7 +597,15 @@ export class DeploymentReconciler implements Reconciler {
       cr,
       cr.status?.conditions,
       status.conditions,
-      ['CredentialsReady', 'Ready', 'Degraded', 'MonitoringReady', 'BackupReady', 'ExchangeInSync'],
+      [
+        'CredentialsReady',
+        'Ready',
+        'Degraded',
+        'MonitoringReady',
+        'BackupReady',
+        'ExchangeInSync',
+        'AccountConflict',
+      ],
       // Pairs still starting are not news (Degraded says when something is wrong).
       ['PairsNotReady', 'NotReported'],
     );
@@ -641,6 +674,8 @@ export class DeploymentReconciler implements Reconciler {
       await this.writeDeletingStatus(cr, strategies);
       return { requeueAfterMs: 2_000 };
     }
+    // The account goes with the desk: the next desk on it may start.
+    await this.d.accounts?.release(cr);
     await this.d.writer.mergePatch(RESOURCES.velozDeployment, ns, cr.metadata.name ?? '', {
       metadata: {
         finalizers: cr.metadata.finalizers.filter((f) => f !== DEPLOYMENT_FINALIZER),

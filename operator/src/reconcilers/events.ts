@@ -101,6 +101,8 @@ export class EventBatch {
  * when it turned bad: Degraded=True, anything else False). A new object's first conditions are
  * news only when something is wrong, and not while it is merely starting (`starting` reasons).
  */
+const ABNORMAL_TRUE = new Set(['Degraded', 'AccountConflict']);
+
 export function recordTransitions(
   events: EventBatch,
   obj: Involved,
@@ -113,7 +115,8 @@ export function recordTransitions(
     const was = conditionOf(before, type);
     const now = conditionOf(after, type);
     if (!now || was?.status === now.status) continue;
-    const bad = (type === 'Degraded') === (now.status === 'True') && now.status !== 'Unknown';
+    // Conditions of "abnormal-true" polarity are bad when True; the others when False.
+    const bad = ABNORMAL_TRUE.has(type) === (now.status === 'True') && now.status !== 'Unknown';
     if (!was && (!bad || starting.includes(now.reason))) continue;
     events.record(obj, bad ? 'Warning' : 'Normal', now.reason, `${type}=${now.status}: ${now.message}`);
   }
