@@ -505,6 +505,19 @@ describe('render', () => {
     ]);
   });
 
+  it('restores each engine from its own source pair with pairSources', () => {
+    const cr = production();
+    cr.spec.restore = { fromBackup: { source: '/backups', backupPairs: 3, pairSources: [2, 0, 1] } };
+    const init = find(render(cr, CTX), 'StatefulSet', 'veloz-testnet-engine').spec.template.spec
+      .initContainers[0];
+    expect(init.args.slice(init.args.indexOf('--pair'), init.args.indexOf('--to'))).toEqual([
+      '--pair',
+      '$(POD_INDEX)',
+      '--pair-sources',
+      '2,0,1',
+    ]);
+  });
+
   it('names the deployment to the engine explicitly (VELOZ_DEPLOYMENT_NAME), not through its host name', () => {
     for (const [, cr] of SAMPLE_CRS) {
       const x = cr.metadata.name!;
