@@ -206,8 +206,15 @@ export class AccountLeases {
     if (account === undefined) return;
     const lease = accountLeaseName(account);
     const live = await this.d.client.find<Lease>(RESOURCES.lease, this.d.namespace, lease);
-    if (live?.metadata.annotations?.[HOLDER_UID_ANNOTATION] === desk.metadata?.uid)
-      await this.d.client.delete(RESOURCES.lease, this.d.namespace, lease);
+    if (live?.metadata.annotations?.[HOLDER_UID_ANNOTATION] !== desk.metadata?.uid) return;
+    try {
+      // Only the Lease as read: another desk may have taken it over meanwhile (ours is deleting).
+      await this.d.client.delete(RESOURCES.lease, this.d.namespace, lease, 'Background', {
+        resourceVersion: live?.metadata.resourceVersion,
+      });
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
   }
 
   /** The desk the Lease names, if it still exists under that uid, lives, and trades on this account. */

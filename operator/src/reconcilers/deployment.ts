@@ -674,8 +674,13 @@ export class DeploymentReconciler implements Reconciler {
       await this.writeDeletingStatus(cr, strategies);
       return { requeueAfterMs: 2_000 };
     }
-    // The account goes with the desk: the next desk on it may start.
-    await this.d.accounts?.release(cr);
+    // The account goes with the desk: the next desk on it may start. Best effort: a holder that
+    // is gone loses its Lease to the next desk anyway, so an unreachable Lease holds nothing up.
+    try {
+      await this.d.accounts?.release(cr);
+    } catch (err) {
+      this.d.log.warn({ err, key: `${ns}/${cr.metadata.name}` }, 'could not release the account Lease');
+    }
     await this.d.writer.mergePatch(RESOURCES.velozDeployment, ns, cr.metadata.name ?? '', {
       metadata: {
         finalizers: cr.metadata.finalizers.filter((f) => f !== DEPLOYMENT_FINALIZER),
