@@ -149,6 +149,19 @@ describe.skipIf(!interpreter.bin)(
           'Degraded',
         ],
         [
+          'another desk holds the account',
+          deployment({
+            execution: { mode: 'binance_testnet_spot', credentialsSecretRef: { name: 'binance' } },
+          }),
+          observed({
+            engine: sts(0, 0),
+            gateway: sts(0, 0),
+            readyPods: new Set(),
+            account: { state: 'Conflict', lease: 'ops/veloz-account-0', holder: 'trading/desk' },
+          }),
+          'Degraded',
+        ],
+        [
           'apply failed',
           deployment({}),
           observed({ applyError: 'StatefulSet desk-engine: forbidden' }),

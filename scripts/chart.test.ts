@@ -165,7 +165,16 @@ describe.skipIf(!tools)(
       expect(find(objs, 'ClusterRoleBinding')[0]!.subjects).toEqual([
         { kind: 'ServiceAccount', name: 'veloz-operator', namespace: 'veloz-system' },
       ]);
-      const [lease] = find(objs, 'Role');
+      const [accounts, lease] = find(objs, 'Role');
+      // The exchange account Leases and their hash key (ADR 0017), beside the operator's Lease.
+      expect(accounts!.metadata.name).toBe('veloz-operator-accounts');
+      expect(accounts!.metadata.namespace).toBe('veloz-system');
+      expect(accounts!.rules.flatMap((r: { resources: string[] }) => r.resources)).toEqual([
+        'leases',
+        'secrets',
+        'secrets',
+      ]);
+      expect(accounts!.rules[2].resourceNames).toEqual(['veloz-account-hash-key']);
       expect(lease!.metadata.namespace).toBe('veloz-system');
       expect(lease!.rules.flatMap((r: { resources: string[] }) => r.resources)).toEqual(['leases', 'leases']);
       expect(lease!.rules[1].resourceNames).toEqual(['veloz-operator']);
@@ -187,6 +196,7 @@ describe.skipIf(!tools)(
       expect(roles).toEqual([
         'desk-a/veloz-operator',
         'desk-b/veloz-operator',
+        'veloz-system/veloz-operator-accounts',
         'veloz-system/veloz-operator-leader-election',
       ]);
       const bindings = find(objs, 'RoleBinding').map((r) => `${r.metadata.namespace}/${r.roleRef.name}`);

@@ -43,7 +43,9 @@ Options (each also from the variable in brackets):
   --metrics-port P        port of /healthz, /readyz, /metrics (8081)  [VELOZ_OPERATOR_METRICS_PORT]
   --metrics-host H        listen address (0.0.0.0)                    [VELOZ_OPERATOR_METRICS_HOST]
   --leader-elect          only the Lease holder reconciles (false)    [VELOZ_OPERATOR_LEADER_ELECT]
-  --lease-namespace NS    namespace of the Lease (the pod's, else default) [VELOZ_OPERATOR_LEASE_NAMESPACE]
+  --lease-namespace NS    namespace of the Lease (the pod's, else default), and of the
+                          exchange account Leases and their hash key Secret
+                          veloz-account-hash-key            [VELOZ_OPERATOR_LEASE_NAMESPACE]
   --lease-name NAME       Lease name (veloz-operator)                 [VELOZ_OPERATOR_LEASE_NAME]
   --image IMAGE           default image of engines and gateways (${DEFAULT_IMAGE}) [VELOZ_OPERATOR_IMAGE]
   --runbook-base-url URL  base of the runbook_url of every desk's alerts, unless its

@@ -4,6 +4,7 @@
 // a graceful shutdown.
 import { createLogger } from '@veloz/common/logging';
 import type { Logger } from 'pino';
+import { AccountLeases, loadAccountKey } from './accounts.ts';
 import { InformerCache } from './cache.ts';
 import type { OperatorConfig } from './config.ts';
 import { DirectEngineAccess, ProxyEngineAccess, type EngineAccess } from './engine-access.ts';
@@ -80,6 +81,14 @@ export async function startOperator(
     intervalMs: cfg.walStatusIntervalSeconds * 1000,
     onChange: (ns, d) => manager.enqueue(RESOURCES.velozDeployment, `${ns}/${d}`),
   });
+  // One desk per exchange account: Leases beside the operator's own, named by a keyed hash.
+  const accounts = new AccountLeases({
+    client,
+    cache,
+    namespace: cfg.leaseNamespace,
+    key: await loadAccountKey(client, cfg.leaseNamespace),
+    now,
+  });
   const deployments = new DeploymentReconciler({
     cache,
     writer: client,
@@ -93,6 +102,7 @@ export async function startOperator(
     now,
     wal,
     flat: new FlatTracker(engines),
+    accounts,
   });
   const strategies = new StrategyReconciler({ cache, writer: client, engines, events, log, now });
   const manager = new ControllerManager(

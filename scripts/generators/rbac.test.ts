@@ -90,9 +90,16 @@ describe('operator RBAC', () => {
       'get',
       'update',
     ]);
-    expect(
-      OPERATOR_RULES.filter((r) => r.resources.includes('leases')).every((r) => r.scope === 'lease'),
-    ).toBe(true);
+    // Leader election's Lease, and one Lease per exchange account in the same namespace (ADR 0017).
+    expect(new Set(OPERATOR_RULES.filter((r) => r.resources.includes('leases')).map((r) => r.scope))).toEqual(
+      new Set(['lease', 'accounts']),
+    );
+    expect([...verbsFor('coordination.k8s.io', 'leases', 'accounts')].sort()).toEqual([
+      'create',
+      'delete',
+      'get',
+      'update',
+    ]);
   });
 
   it('never grants wildcards, update of whole objects, or anything outside the operator’s needs', () => {

@@ -11,9 +11,10 @@ export interface RbacRule {
   /**
    * watched: in every watched namespace (a ClusterRole cluster-wide, a Role per namespace when
    * watchNamespaces is set); lease: a Role in the lease namespace only; cluster: cluster-wide mode
-   * only (namespaced installs cannot grant these and do not need to).
+   * only (namespaced installs cannot grant these and do not need to); accounts: a Role in the
+   * lease namespace, with or without leader election (ADR 0017).
    */
-  scope: 'watched' | 'lease' | 'cluster';
+  scope: 'watched' | 'lease' | 'cluster' | 'accounts';
   why: string;
 }
 
@@ -150,6 +151,28 @@ export const OPERATOR_RULES: RbacRule[] = [
     scope: 'lease',
     why: 'Leader election: replicas read the Lease and the holder renews it, only this one Lease.',
   },
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    verbs: ['get', 'create', 'update', 'delete'],
+    scope: 'accounts',
+    why: 'One desk per exchange account (ADR 0017): a Lease `veloz-account-<hash>` per account, created by the first desk on it, taken over from a holder that is gone, deleted with its holder. The names depend on the accounts, so they cannot be listed here.',
+  },
+  {
+    apiGroups: [''],
+    resources: ['secrets'],
+    verbs: ['create'],
+    scope: 'accounts',
+    why: 'The HMAC key that names the accounts (the hash of an API key, never the key) is created once as `veloz-account-hash-key` (create cannot be limited to a name).',
+  },
+  {
+    apiGroups: [''],
+    resources: ['secrets'],
+    verbs: ['get'],
+    resourceNames: ['veloz-account-hash-key'],
+    scope: 'accounts',
+    why: 'The HMAC key of the account hashes is read at start, only this one Secret.',
+  },
 ];
 
 export const OPERATOR_NON_RESOURCE_RULES: NonResourceRule[] = [
@@ -250,6 +273,13 @@ ${[rulesOf('watched'), rulesOf('cluster'), ...OPERATOR_NON_RESOURCE_RULES.map(no
 ---
 ${binding('ClusterRoleBinding', 'ClusterRole', clusterName)}
 {{- end }}
+{{- /* One desk per exchange account: the account Leases and their hash key, in the Lease namespace. */}}
+---
+${meta('Role', `${full}-accounts`, '{{ include "veloz-operator.leaseNamespace" $ }}')}
+rules:
+${rulesOf('accounts')}
+---
+${binding('RoleBinding', 'Role', `${full}-accounts`, '{{ include "veloz-operator.leaseNamespace" $ }}')}
 {{- if .Values.leaderElection.enabled }}
 {{- /* Leader election: only the Lease namespace. */}}
 ---
@@ -291,6 +321,7 @@ const WHERE: Record<RbacRule['scope'], string> = {
   watched: 'watched namespaces',
   lease: 'lease namespace',
   cluster: 'cluster',
+  accounts: 'lease namespace',
 };
 
 export function rbacDoc(): string {
@@ -310,7 +341,8 @@ Two modes, chosen by the chart value \`watchNamespaces\`:
   \`--namespaces a,b\`. The namespaces must exist before the chart is installed.
 
 In both modes a Role in the lease namespace (the release namespace unless
-\`leaderElection.namespace\` is set) allows leader election on one Lease.
+\`leaderElection.namespace\` is set) allows leader election on one Lease, and another there
+holds the exchange account Leases and the key of their hashed names (ADR 0017).
 
 ## Operator
 

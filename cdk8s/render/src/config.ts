@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { VARIABLES } from '@veloz/api/variables';
 import type { VelozDeploymentSpec } from '@veloz/api/generated/types';
 import { WAL_MOUNT } from '@veloz/api/names';
+import { splitRisk, type RiskBudget } from './risk-split.ts';
 
 type VariableKey = keyof typeof VARIABLES;
 
@@ -13,8 +14,14 @@ const TRADE_BASE_URL = {
   binance_spot: 'https://api.binance.com',
 } as const;
 
-export function configData(spec: VelozDeploymentSpec): Record<string, string> {
+/**
+ * `budget`: the risk budget of the desk's account share group (the operator's); absent, the desk's
+ * own limits split across its own pairs.
+ */
+export function configData(spec: VelozDeploymentSpec, budget?: RiskBudget): Record<string, string> {
   const { market, execution, risk, engine, wal } = spec;
+  // Each engine enforces its share of the desk's (or the share group's) limits (ADR 0017).
+  const share = splitRisk(budget ?? { pairs: spec.pairs, risk, orderRateLimit: execution.orderRateLimit });
   const [symbol, ...more] = market.symbols;
   const values: Partial<Record<VariableKey, string>> = {
     preset: 'release',
@@ -30,13 +37,13 @@ export function configData(spec: VelozDeploymentSpec): Record<string, string> {
     binanceTradeBaseUrl: execution.tradeBaseUrl ?? TRADE_BASE_URL[execution.mode],
     workerThreads: String(engine.workerThreads),
     memoryPoolSize: String(engine.memoryPoolSize),
-    orderRateLimit: String(execution.orderRateLimit),
+    orderRateLimit: String(share.orderRateLimit),
     // Only engines that trade on an exchange reconcile; a sim desk's config stays as it was.
     reconcileInterval: execution.mode === 'sim_engine' ? undefined : String(execution.reconcileIntervalMs),
     maxOrderQuantity: risk.maxOrderQuantity ?? '',
-    maxOrderNotional: risk.maxOrderNotional ?? '',
-    maxOpenOrders: String(risk.maxOpenOrders),
-    maxPosition: risk.maxPosition ?? '',
+    maxOrderNotional: share.maxOrderNotional ?? '',
+    maxOpenOrders: String(share.maxOpenOrders),
+    maxPosition: share.maxPosition ?? '',
     // spec.paused freezes the operator, not trading (the reconciler applies nothing while paused).
     tradingHalted: 'false',
     orderHistory: String(engine.orderHistory),

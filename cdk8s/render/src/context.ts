@@ -1,5 +1,6 @@
 // What render() and its builders take and give: the caller's context and the plain manifests.
 import type { VelozDeployment } from '@veloz/api/generated/types';
+import type { RiskBudget } from './risk-split.ts';
 
 export interface RenderContext {
   /** The operator's own image: the default of spec.image, so versions always match. */
@@ -30,6 +31,12 @@ export interface RenderContext {
    * is absent (the operator's --runbook-base-url); @veloz/api/runbooks' default otherwise.
    */
   runbookBaseUrl?: string;
+  /**
+   * The risk budget of the desk's account share group (spec.execution.accountShare): the smallest
+   * limits of its desks and all their pairs, as the operator sees them. Absent: the desk's own
+   * limits over its own pairs. Either way each engine gets an even share (ADR 0017).
+   */
+  riskBudget?: RiskBudget;
 }
 
 /** Pods of another namespace: both the namespace and the labels must match. */

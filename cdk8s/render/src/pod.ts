@@ -47,7 +47,9 @@ export function podSpec(
 
 /** Checksums of the ConfigMap data and of the referenced Secrets: a change rolls the pods. */
 export function podAnnotations(d: Desk, ctx: RenderContext): Record<string, string> {
-  const annotations: Record<string, string> = { [CONFIG_CHECKSUM_ANNOTATION]: checksum(configData(d.spec)) };
+  const annotations: Record<string, string> = {
+    [CONFIG_CHECKSUM_ANNOTATION]: checksum(configData(d.spec, ctx.riskBudget)),
+  };
   if (ctx.secretsHash) annotations[SECRETS_CHECKSUM_ANNOTATION] = ctx.secretsHash;
   return annotations;
 }

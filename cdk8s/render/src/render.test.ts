@@ -505,6 +505,19 @@ describe('render', () => {
     ]);
   });
 
+  it('restores each engine from its own source pair with pairSources', () => {
+    const cr = production();
+    cr.spec.restore = { fromBackup: { source: '/backups', backupPairs: 3, pairSources: [2, 0, 1] } };
+    const init = find(render(cr, CTX), 'StatefulSet', 'veloz-testnet-engine').spec.template.spec
+      .initContainers[0];
+    expect(init.args.slice(init.args.indexOf('--pair'), init.args.indexOf('--to'))).toEqual([
+      '--pair',
+      '$(POD_INDEX)',
+      '--pair-sources',
+      '2,0,1',
+    ]);
+  });
+
   it('names the deployment to the engine explicitly (VELOZ_DEPLOYMENT_NAME), not through its host name', () => {
     for (const [, cr] of SAMPLE_CRS) {
       const x = cr.metadata.name!;
@@ -598,8 +611,34 @@ describe('render', () => {
       symbols: ['ETHUSDT', 'BNBUSDT'],
       walDir: '/var/lib/veloz/wal',
       walMaxSize: 134217728,
-      maxPosition: '2',
+      // The desk's 2 over its 3 pairs (ADR 0017).
+      maxPosition: '0.66666666',
     });
+  });
+
+  it('splits the desk-wide limits across the pairs, and across a share group when the operator says so', () => {
+    const cr = production();
+    const risk = (objs: KubernetesObject[]) => {
+      const data = find(objs, 'ConfigMap', 'veloz-testnet-config').data as Record<string, string>;
+      return [
+        'VELOZ_RISK_MAX_POSITION',
+        'VELOZ_RISK_MAX_OPEN_ORDERS',
+        'VELOZ_RISK_MAX_ORDER_NOTIONAL',
+        'VELOZ_ORDER_RATE_LIMIT',
+        'VELOZ_RISK_MAX_ORDER_QUANTITY',
+      ].map((k) => data[k]);
+    };
+    expect(cr.spec.pairs).toBe(3);
+    expect(cr.spec.risk).toMatchObject({ maxPosition: '2', maxOpenOrders: 200, maxOrderNotional: '25000' });
+    expect(cr.spec.execution.orderRateLimit).toBe(20);
+    // maxOrderQuantity bounds one order, whichever engine sends it: it is not split.
+    expect(risk(render(cr, CTX))).toEqual(['0.66666666', '66', '8333.33333333', '6', '0.5']);
+    // Re-split on scale.
+    cr.spec.pairs = 4;
+    expect(risk(render(cr, CTX))).toEqual(['0.5', '50', '6250', '5', '0.5']);
+    // A share group of 8 pairs with a smaller budget (what the operator computes).
+    const budget = { pairs: 8, risk: { maxPosition: '1', maxOpenOrders: 80 }, orderRateLimit: 16 };
+    expect(risk(render(cr, { ...CTX, riskBudget: budget }))).toEqual(['0.125', '10', '', '2', '0.5']);
   });
 
   it('sizes the JavaScript heap from engine.memoryPoolSize', () => {
@@ -626,7 +665,8 @@ describe('render', () => {
     ['WAL sync', (cr: VelozDeployment) => (cr.spec.wal.sync = false), true],
     // paused freezes the operator; it is not an engine setting.
     ['paused', (cr: VelozDeployment) => (cr.spec.paused = true), false],
-    ['pairs', (cr: VelozDeployment) => (cr.spec.pairs = 5), false],
+    // Each engine's share of the desk-wide limits changes with the number of pairs (ADR 0017).
+    ['pairs', (cr: VelozDeployment) => (cr.spec.pairs = 5), true],
     ['image', (cr: VelozDeployment) => (cr.spec.image = 'registry.example/veloz:2'), false],
     ['gateway Service', (cr: VelozDeployment) => (cr.spec.gateway.service.port = 8443), false],
     ['backup schedule', (cr: VelozDeployment) => (cr.spec.backup.schedule = '@hourly'), false],

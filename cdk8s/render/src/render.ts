@@ -27,6 +27,7 @@ import { serviceAccount } from './service-account.ts';
 import { serviceMonitor } from './service-monitor.ts';
 
 export type { KubernetesObject, PeerSelector, RenderContext } from './context.ts';
+export type { RiskBudget } from './risk-split.ts';
 export { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION } from './pod.ts';
 
 /**
@@ -44,7 +45,7 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
   if (!gateway.apiKeySecretRef) out.push(apiKeySecret(d, ctx));
   out.push(
     engineTokenSecret(d, ctx),
-    configMap(d),
+    configMap(d, ctx),
     engineStatefulSet(d, ctx),
     engineService(d),
     gatewayStatefulSet(d, ctx),

@@ -17,6 +17,8 @@ export function restoreInitContainer(
   const args = ['restore', '--from', restore.source, '--deployment', d.metadata.name];
   if (restore.deployment) args.push('--source-deployment', restore.deployment);
   args.push('--pair', restore.pair === undefined ? '$(POD_INDEX)' : String(restore.pair));
+  // Each engine picks its source by its pod index (ADR 0017: restore into more pairs than the backup).
+  if (restore.pairSources) args.push('--pair-sources', restore.pairSources.join(','));
   args.push('--to', WAL_MOUNT);
   if (restore.upToTimestamp) args.push('--up-to-time', restore.upToTimestamp);
   // The init container runs again at every pod start: a WAL that already holds records (the

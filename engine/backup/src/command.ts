@@ -65,6 +65,9 @@ Options:
   --deployment D          deployment name (VELOZ_DEPLOYMENT_NAME)
   --pair N                pair index (VELOZ_PAIR_INDEX)
   --to DIR                WAL directory to create (VELOZ_RESTORE_TO)
+  --pair-sources LIST     the backup pair each pair index restores, e.g. 2,0,1: pair N
+                          restores the Nth entry instead of its own index
+                          (VELOZ_RESTORE_PAIR_SOURCES; spec.restore.fromBackup.pairSources)
   --up-to-sequence S      restore records up to sequence S (VELOZ_RESTORE_UP_TO_SEQUENCE)
   --up-to-time T          restore records written at or before T, RFC 3339 (VELOZ_RESTORE_UP_TO_TIME)
   --force                 empty a non-empty --to first, and restore a backup whose engine said
@@ -309,6 +312,16 @@ async function postgresUri(from: string, file: string): Promise<string> {
   }
 }
 
+/** The backup pair pair `index` restores: its own, or its entry of --pair-sources. */
+export function pairSource(list: string | undefined, index: number): number {
+  if (list === undefined) return index;
+  const sources = list.split(',').map((p) => integer('pair-sources', p.trim(), 0));
+  const source = sources[index];
+  if (source === undefined)
+    throw new UsageError(`--pair-sources ${list} has no entry for pair ${index} (it has ${sources.length})`);
+  return source;
+}
+
 export async function restoreCommand(argv: string[], env: Env = process.env): Promise<number> {
   const { values } = parse(argv, {
     from: { type: 'string' },
@@ -319,6 +332,7 @@ export async function restoreCommand(argv: string[], env: Env = process.env): Pr
     'up-to-time': { type: 'string' },
     force: { type: 'boolean' },
     'if-empty': { type: 'boolean' },
+    'pair-sources': { type: 'string' },
     'source-deployment': { type: 'string' },
     'postgres-uri-file': { type: 'string' },
     ...S3_FLAGS,
@@ -329,7 +343,8 @@ export async function restoreCommand(argv: string[], env: Env = process.env): Pr
     return 0;
   }
   const from = required('from', pick(values.from, env, 'VELOZ_RESTORE_FROM'), 'VELOZ_RESTORE_FROM');
-  const { deployment, pair } = deploymentAndPair(values, env);
+  const { deployment, pair: index } = deploymentAndPair(values, env);
+  const pair = pairSource(pick(values['pair-sources'], env, 'VELOZ_RESTORE_PAIR_SOURCES'), index);
   const to = required('to', pick(values.to, env, 'VELOZ_RESTORE_TO'), 'VELOZ_RESTORE_TO');
   const seq = pick(values['up-to-sequence'], env, 'VELOZ_RESTORE_UP_TO_SEQUENCE');
   const time = pick(values['up-to-time'], env, 'VELOZ_RESTORE_UP_TO_TIME');

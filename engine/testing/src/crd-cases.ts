@@ -271,6 +271,72 @@ export const INVALID_CASES: SchemaCase[] = [
     expect: { field: 'spec.restore.fromBackup.deployment' },
   },
   {
+    // Issue 18: one pair's WAL copied into three engines would trade its orders three times.
+    name: 'restore of one pair into three pairs',
+    kind: 'VelozDeployment',
+    object: deployment('restore-one-into-three', {
+      pairs: 3,
+      restore: { fromBackup: { source: '/backups', pair: 0 } },
+    }),
+    expect: {
+      field: 'spec.restore.fromBackup.pair',
+      message: 'with pairs > 1 give restore.fromBackup.pairSources',
+    },
+  },
+  {
+    name: 'restore into more pairs than the backup holds',
+    kind: 'VelozDeployment',
+    object: deployment('restore-two-into-three', {
+      pairs: 3,
+      restore: { fromBackup: { source: '/backups', backupPairs: 2 } },
+    }),
+    expect: { field: 'spec.restore.fromBackup', message: 'needs backupPairs >= pairs' },
+  },
+  {
+    name: 'restore into several pairs without saying what the backup holds',
+    kind: 'VelozDeployment',
+    object: deployment('restore-unknown', { pairs: 2, restore: { fromBackup: { source: '/backups' } } }),
+    expect: { field: 'spec.restore.fromBackup', message: 'needs backupPairs >= pairs' },
+  },
+  {
+    name: 'restore with fewer pair sources than pairs',
+    kind: 'VelozDeployment',
+    object: deployment('restore-short-sources', {
+      pairs: 3,
+      restore: { fromBackup: { source: '/backups', pairSources: [0, 1] } },
+    }),
+    expect: {
+      field: 'spec.restore.fromBackup',
+      message: 'or pairSources with the source of each of the pairs',
+    },
+  },
+  {
+    name: 'restore naming a pair source the backup does not hold',
+    kind: 'VelozDeployment',
+    object: deployment('restore-missing-source', {
+      pairs: 2,
+      restore: { fromBackup: { source: '/backups', backupPairs: 2, pairSources: [1, 2] } },
+    }),
+    expect: {
+      field: 'spec.restore.fromBackup.pairSources',
+      message: 'names a pair the backup does not hold',
+    },
+  },
+  {
+    name: 'restore with both pair and pairSources',
+    kind: 'VelozDeployment',
+    object: deployment('restore-both', {
+      restore: { fromBackup: { source: '/backups', pair: 0, pairSources: [0] } },
+    }),
+    expect: { field: 'spec.restore.fromBackup.pairSources', message: 'takes pair or pairSources, not both' },
+  },
+  {
+    name: 'account share group that is not a DNS label',
+    kind: 'VelozDeployment',
+    object: deployment('bad-share', { execution: { ...testnet, accountShare: 'Team A' } }),
+    expect: { field: 'spec.execution.accountShare' },
+  },
+  {
     name: 'scrape interval that is not a duration',
     kind: 'VelozDeployment',
     object: deployment('bad-interval', { monitoring: { serviceMonitor: { interval: '30 seconds' } } }),
@@ -479,6 +545,36 @@ export const VALID_UPDATES: SchemaCase[] = [
     object: deployment('paper', {
       market: { source: 'binance_ws', binanceWsBaseUrl: 'wss://stream.binance.com:9443/ws' },
     }),
+    expect: { field: '' },
+  },
+  {
+    name: 'restore of a two-pair backup into three pairs, each source given',
+    kind: 'VelozDeployment',
+    object: deployment('restore-sources', {
+      pairs: 3,
+      restore: { fromBackup: { source: '/backups', backupPairs: 3, pairSources: [2, 0, 1] } },
+    }),
+    expect: { field: '' },
+  },
+  {
+    name: 'restore into as many pairs as the backup holds',
+    kind: 'VelozDeployment',
+    object: deployment('restore-same', {
+      pairs: 2,
+      restore: { fromBackup: { source: '/backups', backupPairs: 2 } },
+    }),
+    expect: { field: '' },
+  },
+  {
+    name: 'restore of one chosen pair into a one-pair desk',
+    kind: 'VelozDeployment',
+    object: deployment('restore-one', { restore: { fromBackup: { source: '/backups', pair: 2 } } }),
+    expect: { field: '' },
+  },
+  {
+    name: 'two desks in one account share group',
+    kind: 'VelozDeployment',
+    object: deployment('shared', { execution: { ...testnet, accountShare: 'desk-eu' } }),
     expect: { field: '' },
   },
   {

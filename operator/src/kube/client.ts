@@ -353,12 +353,19 @@ export class KubeClient {
     namespace: string | undefined,
     name: string,
     propagation = 'Background',
+    /** Deletes only the object as read (a 409 otherwise): another writer may have changed it since. */
+    preconditions?: { resourceVersion?: string; uid?: string },
   ): Promise<void> {
     try {
       await this.request('DELETE', objectPath(r, namespace, name), {
         verb: 'delete',
         kind: r.kind,
-        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: propagation },
+        body: {
+          kind: 'DeleteOptions',
+          apiVersion: 'v1',
+          propagationPolicy: propagation,
+          ...(preconditions ? { preconditions } : {}),
+        },
       });
     } catch (err) {
       if (!isNotFound(err)) throw err;

@@ -5,6 +5,10 @@ import type { VelozDeploymentSpec } from '@veloz/api/generated/types';
 import type { CachedDeployment } from '../cache-transforms.ts';
 import { RESOURCES, objectKey } from '../kube/resources.ts';
 import type { Watches } from '../runtime/watches.ts';
+import { LIVE_DESKS } from '../accounts.ts';
+
+/** Index of VelozDeployments by their account share group (spec.execution.accountShare). */
+export const BY_SHARE_GROUP = 'accountShare';
 
 /** Index of VelozDeployments by the Secrets (`namespace/name`) their spec refers to. */
 export const BY_SECRET = 'secretRefs';
@@ -47,12 +51,41 @@ export const DEPLOYMENT_WATCHES: Watches = {
   ],
   watches: [
     {
+      // A desk of a share group that changes (scaled, new limits, joined, left) wakes the others:
+      // they split one risk budget, which each re-renders (ADR 0017).
+      resource: RESOURCES.velozDeployment,
+      map: (o, cache) => {
+        // Called only with objects of this watch's resource (runtime/watches.ts).
+        const d = o as CachedDeployment;
+        const group = d.spec?.execution?.accountShare;
+        if (!group) return [];
+        return cache
+          .byIndex(RESOURCES.velozDeployment, BY_SHARE_GROUP, group)
+          .map(objectKey)
+          .filter((k) => k !== objectKey(d));
+      },
+    },
+    {
       // A Secret change (credentials rotated, a key added) wakes every deployment referring to it.
       resource: RESOURCES.secret,
       map: (s, cache) => cache.byIndex(RESOURCES.velozDeployment, BY_SECRET, objectKey(s)).map(objectKey),
     },
   ],
   indexes: [
+    {
+      resource: RESOURCES.velozDeployment,
+      name: BY_SHARE_GROUP,
+      values: (d: CachedDeployment) =>
+        d.spec?.execution?.accountShare ? [d.spec.execution.accountShare] : [],
+    },
+    {
+      // Every desk that trades on an exchange, in every namespace: the desks an account Lease
+      // holder is checked against, and a share group's members (accounts.ts).
+      resource: RESOURCES.velozDeployment,
+      name: LIVE_DESKS,
+      values: (d: CachedDeployment) =>
+        d.spec?.execution?.mode && d.spec.execution.mode !== 'sim_engine' ? ['live'] : [],
+    },
     {
       resource: RESOURCES.velozDeployment,
       name: BY_SECRET,

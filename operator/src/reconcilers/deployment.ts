@@ -52,6 +52,7 @@ import {
 } from './engine-rollout.ts';
 import { annotated } from '../annotations.ts';
 import type { FlatTracker } from './flat-tracker.ts';
+import type { AccountClaim, AccountLeases } from '../accounts.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
 
@@ -99,6 +100,8 @@ export interface DeploymentReconcilerDeps {
   wal?: WalReports;
   /** Rollout policy WhenFlat: whether the engines are flat (no open orders, no position change). */
   flat?: FlatTracker;
+  /** One desk per exchange account (accounts.ts); absent, accounts are not checked. */
+  accounts?: Pick<AccountLeases, 'claim' | 'release'>;
 }
 
 interface Applied {
@@ -155,6 +158,12 @@ function resourceOf(o: Desired): ResourceRef<CachedKind> {
   return r;
 }
 
+/** A workload that runs nothing: a StatefulSet of no replicas, a suspended CronJob. */
+function stopped(o: Desired): Desired {
+  const spec = (o['spec'] ?? {}) as Record<string, unknown>;
+  return { ...o, spec: o.kind === 'CronJob' ? { ...spec, suspend: true } : { ...spec, replicas: 0 } };
+}
+
 /** Workloads: what starts trading pods, held back in a live mode until the credentials are there. */
 const isWorkload = (o: Desired) => o.kind === 'StatefulSet' || o.kind === 'CronJob';
 
@@ -193,6 +202,9 @@ export class DeploymentReconciler implements Reconciler {
     const finalizer = this.addFinalizer(cr, ns, name);
     const credentials = this.credentials(cr);
     const tls = this.tls(cr);
+    const account: AccountClaim = this.d.accounts
+      ? await this.d.accounts.claim(cr, credentials.ready)
+      : { state: 'NotRequired' };
     // Events are records, not steps: they are written alongside the rest of the pass.
     const events = new EventBatch(this.d.events, this.d.log);
     let applyError: string | undefined;
@@ -208,14 +220,15 @@ export class DeploymentReconciler implements Reconciler {
             tls?.ok ?? true,
             monitoringServed,
             events,
+            account,
           );
         } catch (err) {
           applyError = err instanceof Error ? err.message : String(err);
-          await this.writeStatus(cr, credentials, tls, monitoringServed, applyError, events);
+          await this.writeStatus(cr, credentials, tls, monitoringServed, applyError, events, account);
           throw err;
         }
       }
-      ready = await this.writeStatus(cr, credentials, tls, monitoringServed, applyError, events);
+      ready = await this.writeStatus(cr, credentials, tls, monitoringServed, applyError, events, account);
     } finally {
       // Settled before the pass ends, so a pass never leaves a write running behind it.
       await Promise.all([events.settled(), finalizer]);
@@ -223,6 +236,8 @@ export class DeploymentReconciler implements Reconciler {
     const finalizerError = await finalizer;
     if (finalizerError) throw finalizerError;
     if (inProgress) return { requeueAfterMs: 1_000 };
+    // The holder going away wakes no other desk: a refused desk looks again soon.
+    if (account.state === 'Conflict') return { requeueAfterMs: 5_000 };
     // Backup staleness is a matter of time, not of events; so is a maintenance window opening.
     const base = ready ? 60_000 : 15_000;
     const recheck = this.rollouts.get(`${ns}/${name}`)?.recheckAt;
@@ -325,9 +340,11 @@ export class DeploymentReconciler implements Reconciler {
     tlsReady: boolean,
     monitoringServed: boolean,
     events: EventBatch,
+    account: AccountClaim,
   ): Promise<boolean> {
     const ns = cr.metadata?.namespace ?? '';
     const x = cr.metadata?.name ?? '';
+    const conflict = account.state === 'Conflict';
     const ctx = {
       defaultImage: this.d.defaultImage,
       runbookBaseUrl: this.d.runbookBaseUrl,
@@ -342,13 +359,15 @@ export class DeploymentReconciler implements Reconciler {
       ...(this.d.operatorPeer ? { operatorPods: this.d.operatorPeer } : {}),
       ...(this.d.scraperPeer ? { scraperPods: this.d.scraperPeer } : {}),
       secretsHash: this.secretsHash(cr),
+      // A share group's one budget; else render splits the desk's own limits over its pairs.
+      ...(account.state === 'Held' && account.budget ? { riskBudget: account.budget } : {}),
     };
     const crKey = `${ns}/${x}`;
     const forced = annotated(cr, ROLLOUT_NOW_ANNOTATION);
     const now = this.d.now();
     const engineLive = this.d.cache.get(RESOURCES.statefulSet, ns, names(x).engine);
     const released = engineLive?.metadata.labels?.[RELEASED_TEMPLATE_LABEL];
-    const inputBase = hashOf([cr.metadata?.uid, x, ns, cr.spec, ctx, credentialsReady, tlsReady]);
+    const inputBase = hashOf([cr.metadata?.uid, x, ns, cr.spec, ctx, credentialsReady, tlsReady, conflict]);
     const last = this.rendered.get(crKey);
     // WhenFlat asks the engines, so only while a change may wait: the spec or its inputs changed
     // since the last render, or what it rendered is not released yet.
@@ -396,6 +415,9 @@ export class DeploymentReconciler implements Reconciler {
     const toApply = desired
       .filter((o) => !held(o) || this.live(o))
       .map((o) => {
+        // On an account another desk holds, no engine may trade: the workloads are scaled to
+        // zero (their WAL claims stay, whenScaled Retain) and the backup CronJob suspended (ADR 0017).
+        if (conflict && isWorkload(o)) return stopped(o);
         if (o.kind !== 'StatefulSet' || o.metadata.name !== names(x).engine) return o;
         engineHash = engineTemplateHash(o);
         const pending = !!engineLive && !!released && released !== engineHash;
@@ -637,6 +659,7 @@ export class DeploymentReconciler implements Reconciler {
     monitoringServed: boolean,
     applyError: string | undefined,
     events: EventBatch,
+    account: AccountClaim,
   ): Promise<boolean> {
     const ns = cr.metadata?.namespace ?? '';
     const x = cr.metadata?.name ?? '';
@@ -664,6 +687,7 @@ export class DeploymentReconciler implements Reconciler {
         lastBackup: this.lastBackup(ns, x),
         applyError,
         rollout: cr.spec.paused ? undefined : this.rollouts.get(`${ns}/${x}`)?.condition,
+        account,
       },
       this.d.now().toISOString(),
     );
@@ -672,7 +696,15 @@ export class DeploymentReconciler implements Reconciler {
       cr,
       cr.status?.conditions,
       status.conditions,
-      ['CredentialsReady', 'Ready', 'Degraded', 'MonitoringReady', 'BackupReady', 'ExchangeInSync'],
+      [
+        'CredentialsReady',
+        'Ready',
+        'Degraded',
+        'MonitoringReady',
+        'BackupReady',
+        'ExchangeInSync',
+        'AccountConflict',
+      ],
       // Pairs still starting are not news (Degraded says when something is wrong).
       ['PairsNotReady', 'NotReported'],
     );
@@ -740,6 +772,13 @@ export class DeploymentReconciler implements Reconciler {
       }
       await this.writeDeletingStatus(cr, strategies);
       return { requeueAfterMs: 2_000 };
+    }
+    // The account goes with the desk: the next desk on it may start. Best effort: a holder that
+    // is gone loses its Lease to the next desk anyway, so an unreachable Lease holds nothing up.
+    try {
+      await this.d.accounts?.release(cr);
+    } catch (err) {
+      this.d.log.warn({ err, key: `${ns}/${cr.metadata.name}` }, 'could not release the account Lease');
     }
     await this.d.writer.mergePatch(RESOURCES.velozDeployment, ns, cr.metadata.name ?? '', {
       metadata: {

@@ -101,8 +101,8 @@ export class EventBatch {
  * when it turned bad: Degraded=True, anything else False). A new object's first conditions are
  * news only when something is wrong, and not while it is merely starting (`starting` reasons).
  */
-/** Condition types that are bad news when True. */
-const NEGATIVE = new Set(['Degraded', 'Halted']);
+/** Condition types that are bad news when True; the others are bad news when False. */
+const NEGATIVE = new Set(['Degraded', 'Halted', 'AccountConflict']);
 
 export function recordTransitions(
   events: EventBatch,

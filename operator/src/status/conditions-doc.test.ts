@@ -11,7 +11,11 @@ import { applyDefaults } from '@veloz/api/crd/defaults';
 import { names } from '@veloz/api/names';
 import { describe, expect, it } from 'vitest';
 import { deletingStatus } from './deletion-status.ts';
-import { computeDeploymentStatus, type ObservedDeployment } from './deployment-status.ts';
+import {
+  computeDeploymentStatus,
+  type AccountObservation,
+  type ObservedDeployment,
+} from './deployment-status.ts';
 import type { ExchangeObservation } from '../wal-observer.ts';
 import { decideRollout, type RolloutInput } from '../reconcilers/engine-rollout.ts';
 import { cleanupPendingStatus, computeStrategyStatus, type ObservedStrategy } from './strategy-status.ts';
@@ -94,6 +98,15 @@ describe('docs/conditions.md', () => {
         { credentials: { ...c, message: '' } },
       ]),
     ];
+    // Every outcome of claiming the desk's exchange account (accounts.ts).
+    const accounts: AccountObservation[] = [
+      { state: 'NotRequired' },
+      { state: 'Unknown', message: 'm' },
+      { state: 'Held', lease: 'ops/veloz-account-0' },
+      { state: 'Held', lease: 'ops/veloz-account-0', shared: { group: 'g', desks: ['a/d', 'b/d'] } },
+      { state: 'Conflict', lease: 'ops/veloz-account-0', holder: 'a/d' },
+    ];
+    for (const account of accounts) scenarios.push([live, { account }]);
     // Every answer an engine's reconciliation can give, on every pair and on one of two.
     const exchange = (state: ExchangeObservation['state']) => new Map([[0, { state, message: 'm' }]]);
     for (const state of ['InSync', 'OutOfSync', 'ReconciliationFailed', 'NotEnabled'] as const) {

@@ -49,7 +49,16 @@ export interface ObservedDeployment {
    * not decide (paused): the last word holds.
    */
   rollout?: ConditionInput;
+  /** What claiming the desk's exchange account found (accounts.ts); absent: not checked. */
+  account?: AccountObservation;
 }
+
+/** The outcome of an account claim, as the status needs it. */
+export type AccountObservation =
+  | { state: 'NotRequired' }
+  | { state: 'Unknown'; message: string }
+  | { state: 'Held'; lease: string; shared?: { group: string; desks: string[] }; budget?: { pairs: number } }
+  | { state: 'Conflict'; lease: string; holder: string };
 
 const c = (type: string, ok: boolean | 'Unknown', reason: string, message: string): ConditionInput => ({
   type,
@@ -180,6 +189,35 @@ function pairStatuses(
   return { pairs, readyPairs };
 }
 
+const CONFLICT = 'AccountConflict';
+
+/** AccountConflict: True while another desk holds this desk's exchange account. */
+function accountCondition(live: boolean, o: ObservedDeployment): ConditionInput {
+  const a = o.account ?? { state: 'NotRequired' };
+  if (!live || a.state === 'NotRequired')
+    return c(CONFLICT, false, 'NotRequired', 'sim_engine trades on no exchange account');
+  switch (a.state) {
+    case 'Unknown':
+      return c(CONFLICT, 'Unknown', 'CredentialsNotReady', a.message);
+    case 'Held':
+      return a.shared
+        ? c(
+            CONFLICT,
+            false,
+            'AccountShared',
+            `shares the exchange account (Lease ${a.lease}) in share group ${a.shared.group} with ${a.shared.desks.join(', ')}: ${a.budget?.pairs ?? 0} pairs split one risk budget`,
+          )
+        : c(CONFLICT, false, 'AccountHeld', `this desk holds the exchange account (Lease ${a.lease})`);
+    case 'Conflict':
+      return c(
+        CONFLICT,
+        true,
+        'HeldByAnotherDesk',
+        `the exchange account is held by VelozDeployment ${a.holder} (Lease ${a.lease}): this desk runs no engines or gateways until that desk goes, or both set the same spec.execution.accountShare`,
+      );
+  }
+}
+
 function credentialsCondition(live: boolean, o: ObservedDeployment): ConditionInput {
   return live
     ? c('CredentialsReady', o.credentials.ready, o.credentials.reason, o.credentials.message)
@@ -263,6 +301,11 @@ function readyCondition(
  */
 function degradation(live: boolean, o: ObservedDeployment): { reason: string; message: string } | undefined {
   if (o.applyError) return { reason: 'ApplyFailed', message: o.applyError };
+  if (live && o.account?.state === 'Conflict')
+    return {
+      reason: 'AccountConflict',
+      message: `the exchange account is held by VelozDeployment ${o.account.holder}`,
+    };
   if (live && !o.credentials.ready) return { reason: 'CredentialsNotReady', message: o.credentials.message };
   if (o.tls && !o.tls.ok) return { reason: 'TLSSecretInvalid', message: o.tls.message };
   return undefined;
@@ -303,6 +346,7 @@ export function computeDeploymentStatus(
     monitoringCondition(d, o),
     backupCondition(d, o.lastBackup, Date.parse(now)),
     deskExchangeCondition(live, pairStatus),
+    accountCondition(live, o),
     ...progressConditions(d, ready, readyPairs),
     rollout,
     readyCondition(d, o, ready, readyPairs),

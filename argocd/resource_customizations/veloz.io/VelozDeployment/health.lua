@@ -63,6 +63,15 @@ if paused ~= nil and paused.status == "True" then
   return hs
 end
 
+-- Another desk holds this desk's exchange account: it runs no pods until someone acts
+-- (docs/runbooks/two-desks-one-account.md). Named before Degraded, whose message is shorter.
+local conflict = condition("AccountConflict")
+if conflict ~= nil and conflict.status == "True" then
+  hs.status = "Degraded"
+  hs.message = describe(conflict)
+  return hs
+end
+
 local degraded = condition("Degraded")
 if degraded ~= nil and degraded.status == "True" then
   hs.status = "Degraded"

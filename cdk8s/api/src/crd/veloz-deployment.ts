@@ -149,11 +149,18 @@ const execution = named(
           { required: ['name'] },
         ),
       ),
-      orderRateLimit: int('Maximum new orders per second per engine (token bucket).', {
-        minimum: 1,
-        maximum: 1000000,
-        default: 10,
-      }),
+      accountShare: str(
+        'Share group of the exchange account. One desk holds an account (the operator keeps one Lease per account, named by a keyed hash of the API key); another desk on the same account gets no pods and the condition AccountConflict, unless both name the same share group here. The desks of a group split one risk budget: the smallest of their risk limits and order rates, divided evenly across all their pairs (docs/adr/0017-one-desk-per-account.md).',
+        { minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+      ),
+      orderRateLimit: int(
+        "Maximum new orders per second of the whole desk (account-wide): each engine's token bucket gets an even share, rounded down (see accountShare for desks sharing an account).",
+        {
+          minimum: 1,
+          maximum: 1000000,
+          default: 10,
+        },
+      ),
       reconcileIntervalMs: int(
         "Milliseconds between two reconciliations of each engine's WAL with the exchange (open orders, recent trades, balances); 0 reconciles only at start. What cannot be repaired halts the pair's new orders and sets ExchangeInSync False (VELOZ_RECONCILE_INTERVAL).",
         { minimum: 0, maximum: 3600000, default: 30000 },
@@ -211,21 +218,24 @@ const HOST_MODE_RULES = HOST_MODE_FIELDS.map(([group, field]) => {
 const risk = named(
   'RiskSpec',
   obj(
-    'Pre-trade risk limits every engine enforces before an order leaves.',
+    'Pre-trade risk limits of the whole desk, which hold for the exchange account: the operator splits each one evenly across the pairs (rounded down; what the rounding leaves is not handed out) and each engine enforces its share before an order leaves (docs/adr/0017-one-desk-per-account.md).',
     {
       maxOrderQuantity: decimal(
         'Largest quantity of one order, in base units (decimal string). No limit when absent.',
       ),
       maxOrderNotional: decimal(
-        'Largest price x quantity of one order, in quote units (decimal string). No limit when absent.',
+        "Largest price x quantity of one order, in quote units (decimal string), for the desk: each engine's one order may be at most its even share. No limit when absent.",
       ),
-      maxOpenOrders: int('Most orders open at once per engine.', {
-        minimum: 1,
-        maximum: 1000000,
-        default: 1000,
-      }),
+      maxOpenOrders: int(
+        'Most orders open at once on the desk; each engine gets an even share (at least 1 each).',
+        {
+          minimum: 1,
+          maximum: 1000000,
+          default: 1000,
+        },
+      ),
       maxPosition: decimal(
-        'Largest absolute position per symbol in base units, counting open orders as filled (decimal string). No limit when absent.',
+        'Largest absolute position per symbol of the desk in base units, counting open orders as filled (decimal string); each engine holds an even share. No limit when absent.',
       ),
     },
     { default: {} },
@@ -591,20 +601,63 @@ const restore = named(
             'The deployment whose backups (or PostgreSQL table) are restored, e.g. to bootstrap this one from another; default: this deployment’s name.',
             { minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
           ),
-          pair: int('Pair whose backup is restored; each engine restores its own index when absent.', {
-            minimum: 0,
-            maximum: 63,
-          }),
+          pair: int(
+            'Pair whose backup is restored into a one-pair desk; each engine restores its own index when absent. With pairs > 1 use pairSources: one WAL copied into several engines would trade its orders twice.',
+            { minimum: 0, maximum: 63 },
+          ),
+          backupPairs: int(
+            'How many pairs the backup holds. Required when restoring into more than one pair without pairSources: a desk of more pairs than its backup is refused.',
+            { minimum: 1, maximum: 64 },
+          ),
+          pairSources: list(
+            'The backup pair each engine restores, by engine index (engine i restores pairSources[i]); each source at most once. Needed to restore into more pairs than the backup holds, or in another order. Engines beyond the list start empty only if it covers every pair, so it must have at least `pairs` entries.',
+            int('A pair index of the backup.', { minimum: 0, maximum: 63 }),
+            { maxItems: 64, 'x-kubernetes-list-type': 'set' },
+          ),
           upToTimestamp: str('Restore records up to this time (RFC 3339); everything when absent.', {
             format: 'date-time',
             maxLength: 64,
           }),
         },
-        { required: ['source'] },
+        {
+          required: ['source'],
+          'x-kubernetes-validations': [
+            {
+              rule: '!has(self.pair) || !has(self.pairSources)',
+              message: 'restore.fromBackup takes pair or pairSources, not both',
+              fieldPath: '.pairSources',
+            },
+            {
+              rule: '!has(self.backupPairs) || !has(self.pairSources) || self.pairSources.all(p, p < self.backupPairs)',
+              message:
+                'restore.fromBackup.pairSources names a pair the backup does not hold (see backupPairs)',
+              fieldPath: '.pairSources',
+            },
+          ],
+        },
       ),
     ),
   }),
 );
+
+// Restore safety (issue 18): a backup of N pairs restored into more engines would either copy one
+// pair's WAL into several engines (the same orders traded twice) or start engines on pairs the
+// backup lacks. The API server only knows what the spec says, so the spec must say it.
+const restoreInto = '!has(self.restore) || !has(self.restore.fromBackup) || self.pairs <= 1';
+const RESTORE_PAIR_RULES = [
+  {
+    rule: `${restoreInto} || !has(self.restore.fromBackup.pair)`,
+    message:
+      'restore.fromBackup.pair copies one pair into every engine: with pairs > 1 give restore.fromBackup.pairSources (the source of each pair) instead',
+    fieldPath: '.restore.fromBackup.pair',
+  },
+  {
+    rule: `${restoreInto} || has(self.restore.fromBackup.pair) || (has(self.restore.fromBackup.pairSources) ? self.restore.fromBackup.pairSources.size() >= self.pairs : (has(self.restore.fromBackup.backupPairs) && self.pairs <= self.restore.fromBackup.backupPairs))`,
+    message:
+      'restore.fromBackup into more than one pair needs backupPairs >= pairs (the pairs the backup holds), or pairSources with the source of each of the pairs',
+    fieldPath: '.restore.fromBackup',
+  },
+];
 
 export const velozDeploymentSpec = named(
   'VelozDeploymentSpec',
@@ -653,6 +706,7 @@ export const velozDeploymentSpec = named(
           message: 'restore.fromBackup.source postgres://... needs wal.postgres.secretRef (its credentials)',
           fieldPath: '.restore.fromBackup.source',
         },
+        ...RESTORE_PAIR_RULES,
         ...HOST_MODE_RULES,
       ],
     },
@@ -691,6 +745,7 @@ export const DEPLOYMENT_CONDITIONS = [
   'MonitoringReady',
   'ExchangeInSync',
   'RolloutPending',
+  'AccountConflict',
   'Paused',
   'Deleting',
 ] as const;

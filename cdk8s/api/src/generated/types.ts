@@ -58,7 +58,9 @@ export type ExecutionSpec = {
   exchangeCidrs?: string[];
   /** Secret holding the Binance API key and secret; required unless mode is sim_engine. Its values reach the engine only as files of the mounted Secret. */
   credentialsSecretRef?: CredentialsSecretRef;
-  /** Maximum new orders per second per engine (token bucket). */
+  /** Share group of the exchange account. One desk holds an account (the operator keeps one Lease per account, named by a keyed hash of the API key); another desk on the same account gets no pods and the condition AccountConflict, unless both name the same share group here. The desks of a group split one risk budget: the smallest of their risk limits and order rates, divided evenly across all their pairs (docs/adr/0017-one-desk-per-account.md). */
+  accountShare?: string;
+  /** Maximum new orders per second of the whole desk (account-wide): each engine's token bucket gets an even share, rounded down (see accountShare for desks sharing an account). */
   orderRateLimit: number;
   /** Milliseconds between two reconciliations of each engine's WAL with the exchange (open orders, recent trades, balances); 0 reconciles only at start. What cannot be repaired halts the pair's new orders and sets ExchangeInSync False (VELOZ_RECONCILE_INTERVAL). */
   reconcileIntervalMs: number;
@@ -66,15 +68,15 @@ export type ExecutionSpec = {
   tradeBaseUrl?: string;
 };
 
-/** Pre-trade risk limits every engine enforces before an order leaves. */
+/** Pre-trade risk limits of the whole desk, which hold for the exchange account: the operator splits each one evenly across the pairs (rounded down; what the rounding leaves is not handed out) and each engine enforces its share before an order leaves (docs/adr/0017-one-desk-per-account.md). */
 export type RiskSpec = {
   /** Largest quantity of one order, in base units (decimal string). No limit when absent. */
   maxOrderQuantity?: string;
-  /** Largest price x quantity of one order, in quote units (decimal string). No limit when absent. */
+  /** Largest price x quantity of one order, in quote units (decimal string), for the desk: each engine's one order may be at most its even share. No limit when absent. */
   maxOrderNotional?: string;
-  /** Most orders open at once per engine. */
+  /** Most orders open at once on the desk; each engine gets an even share (at least 1 each). */
   maxOpenOrders: number;
-  /** Largest absolute position per symbol in base units, counting open orders as filled (decimal string). No limit when absent. */
+  /** Largest absolute position per symbol of the desk in base units, counting open orders as filled (decimal string); each engine holds an even share. No limit when absent. */
   maxPosition?: string;
 };
 
@@ -286,8 +288,12 @@ export type RestoreFromBackup = {
   source: string;
   /** The deployment whose backups (or PostgreSQL table) are restored, e.g. to bootstrap this one from another; default: this deployment’s name. */
   deployment?: string;
-  /** Pair whose backup is restored; each engine restores its own index when absent. */
+  /** Pair whose backup is restored into a one-pair desk; each engine restores its own index when absent. With pairs > 1 use pairSources: one WAL copied into several engines would trade its orders twice. */
   pair?: number;
+  /** How many pairs the backup holds. Required when restoring into more than one pair without pairSources: a desk of more pairs than its backup is refused. */
+  backupPairs?: number;
+  /** The backup pair each engine restores, by engine index (engine i restores pairSources[i]); each source at most once. Needed to restore into more pairs than the backup holds, or in another order. Engines beyond the list start empty only if it covers every pair, so it must have at least `pairs` entries. */
+  pairSources?: number[];
   /** Restore records up to this time (RFC 3339); everything when absent. */
   upToTimestamp?: string;
 };
@@ -332,7 +338,7 @@ export type VelozDeploymentSpec = {
   market: MarketSpec;
   /** Where orders are executed and with which credentials. */
   execution: ExecutionSpec;
-  /** Pre-trade risk limits every engine enforces before an order leaves. */
+  /** Pre-trade risk limits of the whole desk, which hold for the exchange account: the operator splits each one evenly across the pairs (rounded down; what the rounding leaves is not handed out) and each engine enforces its share before an order leaves (docs/adr/0017-one-desk-per-account.md). */
   risk: RiskSpec;
   /** The HTTP gateways in front of the engines. */
   gateway: GatewaySpec;
@@ -398,7 +404,7 @@ export type VelozDeploymentStatus = {
   observedGeneration?: number;
   /** Summary: Pending, Progressing, Ready, Degraded or Hibernated. */
   phase?: 'Pending' | 'Progressing' | 'Ready' | 'Degraded' | 'Hibernated';
-  /** Detailed conditions, each with a reason and message. Types: Ready, Progressing, Degraded, CredentialsReady, WALReady, BackupReady, MonitoringReady, ExchangeInSync, RolloutPending, Paused, Deleting (their reasons: docs/conditions.md). */
+  /** Detailed conditions, each with a reason and message. Types: Ready, Progressing, Degraded, CredentialsReady, WALReady, BackupReady, MonitoringReady, ExchangeInSync, RolloutPending, AccountConflict, Paused, Deleting (their reasons: docs/conditions.md). */
   conditions?: Condition[];
   /** Pairs whose gateway and engine are both ready. */
   readyPairs?: number;
