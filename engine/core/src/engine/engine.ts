@@ -19,7 +19,10 @@ import type { EngineMetrics } from '../metrics/engine-metrics.ts';
 import type { ExchangeSetup } from '../exchange/setup.ts';
 import type { ExecutionVenue, FeedSink, MarketFeed, VenueHost } from '../exchange/venue.ts';
 import { RiskEngine, RiskRejection, type Exposure } from '../risk/risk.ts';
-import { identityFromHostname, shipperFromConfig, type WalShipper } from '@veloz/backup/shipping/shipper';
+import { shipperFromConfig, type WalShipper } from '@veloz/backup/shipping/shipper';
+import { formatClientOrderId, type DeskPair } from '@veloz/api/client-order-id';
+import { deploymentPair, deskPair } from './desk-pair.ts';
+import { exchangeClientOrderId } from '../domain/client-order-id.ts';
 import type { EngineIdentity } from '@veloz/wal/snapshot-format';
 import { SimMatcher, type ExecEvent } from '../sim/matcher.ts';
 import { RecordType } from '@veloz/wal/format';
@@ -87,12 +90,15 @@ export class Engine {
   private readonly orderListeners = new Set<(o: Order) => void>();
   private venue: ExecutionVenue;
   private feed: MarketFeed | undefined;
+  /** Named in every new order's exchange client order id; undefined without VELOZ_DESK_ID. */
+  private readonly deskPair: DeskPair | undefined;
 
   private constructor(opts: EngineOptions, instruments?: Map<string, Instrument>) {
     this.config = opts.config;
     this.log = opts.logger;
     this.metrics = opts.metrics;
     this.now = opts.now ?? Date.now;
+    this.deskPair = deskPair(opts.config);
     const symbols = [
       opts.config.marketSymbol,
       ...opts.config.symbols.filter((s) => s !== opts.config.marketSymbol),
@@ -496,6 +502,14 @@ export class Engine {
         price: p.price,
         quantity: p.quantity,
         strategy,
+        ...(this.deskPair && {
+          exchangeClientOrderId: formatClientOrderId({
+            ...this.deskPair,
+            strategy,
+            orderId,
+            createdAt: this.now(),
+          }),
+        }),
       },
     });
     this.venue.submit(order);
@@ -600,12 +614,7 @@ export class Engine {
 
   /** Deployment and pair (as WAL shipping names them) and the WAL's id. */
   identity(): EngineIdentity {
-    const fromHost = identityFromHostname();
-    return {
-      deployment: this.config.deploymentName ?? fromHost?.deployment ?? 'veloz',
-      pair: this.config.pairIndex ?? fromHost?.pair ?? 0,
-      walId: this.recovered.mark.walId,
-    };
+    return { ...deploymentPair(this.config), walId: this.recovered.mark.walId };
   }
 
   walStatus() {
@@ -733,6 +742,7 @@ export function orderView(inst: Instrument, o: Order): OrderView {
     strategy: o.strategy,
     reason: o.reason,
     exchangeOrderId: o.exchangeOrderId,
+    exchangeClientOrderId: exchangeClientOrderId(o),
     createdAt: o.createdAt,
     updatedAt: o.updatedAt,
     lastSequence: o.lastSequence,
