@@ -90,6 +90,8 @@ export class Engine {
   private readonly orderListeners = new Set<(o: Order) => void>();
   private venue: ExecutionVenue;
   private feed: MarketFeed | undefined;
+  /** Why new orders are refused by self-fencing (ADR 0018), or undefined; none without a fence. */
+  private fence: () => string | undefined = () => undefined;
   /** Named in every new order's exchange client order id; undefined without VELOZ_DESK_ID. */
   private readonly deskPair: DeskPair | undefined;
 
@@ -471,6 +473,8 @@ export class Engine {
     if (!this.accepting)
       throw new UnavailableError('the engine is not accepting orders (starting or shutting down)');
     if (this.wal.failed) throw new UnavailableError(this.wal.failed.message);
+    const fenced = this.fence();
+    if (fenced !== undefined) throw new UnavailableError(`fenced: no new orders: ${fenced}`);
     const p = parseOrderRequest(req, this.instruments);
     if (p.clientOrderId !== undefined) {
       const existing = this.findByClientId(p.clientOrderId);
@@ -644,10 +648,20 @@ export class Engine {
     };
   }
 
+  /**
+   * Self-fencing: while `why` answers a reason, new orders (API and strategies alike) are refused
+   * with 503 and /ready says why; cancels and everything the exchange reports go on.
+   */
+  setFence(why: () => string | undefined): void {
+    this.fence = why;
+  }
+
   readiness(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
     if (!this.accepting) reasons.push('not accepting orders');
     if (this.wal.failed) reasons.push(this.wal.failed.message);
+    const fenced = this.fence();
+    if (fenced !== undefined) reasons.push(`fenced: ${fenced}`);
     for (const sym of this.instruments.keys())
       if (!this.matcher.quote(sym)) reasons.push(`no market data for ${sym}`);
     reasons.push(...(this.feed?.readiness() ?? []), ...this.venue.readiness());
