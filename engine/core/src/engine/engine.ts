@@ -42,6 +42,8 @@ import { EngineState } from './state.ts';
 export class NotFoundError extends Error {}
 export class ConflictError extends Error {}
 export class UnavailableError extends Error {}
+/** New orders refused while the engine cannot renew its Lease (self-fencing, ADR 18). */
+export class FencedError extends UnavailableError {}
 /** A request the engine refuses for now, to be retried after `retryAfterMs`. */
 export class TooSoonError extends Error {
   readonly retryAfterMs: number;
@@ -474,7 +476,7 @@ export class Engine {
       throw new UnavailableError('the engine is not accepting orders (starting or shutting down)');
     if (this.wal.failed) throw new UnavailableError(this.wal.failed.message);
     const fenced = this.fence();
-    if (fenced !== undefined) throw new UnavailableError(`fenced: no new orders: ${fenced}`);
+    if (fenced !== undefined) throw new FencedError(`fenced: no new orders: ${fenced}`);
     const p = parseOrderRequest(req, this.instruments);
     if (p.clientOrderId !== undefined) {
       const existing = this.findByClientId(p.clientOrderId);
