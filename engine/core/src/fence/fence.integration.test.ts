@@ -14,7 +14,7 @@ import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-pr
 
 const NS = 'fence';
 const LEASE = 'desk-engine-0';
-const DURATION_S = 4;
+const DURATION_S = 6;
 const built = clusterBinariesBuilt();
 
 interface Lease {
