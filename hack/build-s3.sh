@@ -12,51 +12,8 @@ set -euo pipefail
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=hack/versions.env
 source "${HACK_DIR}/versions.env"
+# shellcheck source=hack/lib/go-install.sh
+source "${HACK_DIR}/lib/go-install.sh"
 
-CACHE="${VELOZ_S3_CACHE}"
-BIN="${CACHE}/bin"
-STAMP="${CACHE}/.stamps/minio"
-SIG="minio ${MINIO_VERSION} v1 trimpath cgo=0"
-
-log() { printf '[build-s3 %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { printf '[build-s3] ERROR: %s\n' "$*" >&2; exit 1; }
-built() { [[ "${VELOZ_BUILD_FORCE:-0}" != 1 && -x "${BIN}/minio" && -f "${STAMP}" && "$(cat "${STAMP}")" == "${SIG}" ]]; }
-
-case "${1:-}" in
-  --print-bin) echo "${BIN}/minio"; exit 0 ;;
-  --check) built && exit 0; echo "not built: minio" >&2; exit 1 ;;
-  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  "") ;;
-  *) die "unknown argument $1" ;;
-esac
-if built; then log "minio ${MINIO_VERSION} already built in ${BIN}"; exit 0; fi
-
-GO="${GO:-}"
-if [[ -z "${GO}" ]]; then
-  if command -v go >/dev/null 2>&1; then GO="$(command -v go)"
-  elif [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go
-  fi
-fi
-[[ -n "${GO}" && -x "${GO}" ]] || die "Go was not found (needed to build MinIO ${MINIO_VERSION} from source); install Go >= ${GO_MIN_VERSION} or set GO=/path/to/go."
-export GOTOOLCHAIN=local CGO_ENABLED=0
-export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
-
-mkdir -p "${BIN}" "$(dirname "${STAMP}")"
-exec 9>"${CACHE}/.build.lock"
-if ! flock -n 9; then
-  log "another build is running in ${CACHE}; waiting for it"
-  flock 9
-  built && exit 0
-fi
-
-# go install works: minio's go.mod has no replace directives.
-LOGF="${CACHE}/build.log"
-t0=$SECONDS
-log "building minio ${MINIO_VERSION} with $("${GO}" env GOVERSION) ($(nproc) cores); log: ${LOGF}"
-if ! GOBIN="${BIN}" "${GO}" install -v -trimpath -ldflags="-s -w" "github.com/minio/minio@${MINIO_VERSION}" >"${LOGF}" 2>&1; then
-  tail -n 30 "${LOGF}" >&2
-  die "building minio failed; see ${LOGF}. If it is a network error, check that the Go module proxy ($("${GO}" env GOPROXY)) is reachable."
-fi
-printf '%s\n' "${SIG}" >"${STAMP}"
-printf '%s minio %ss (%s cores)\n' "$(date -u +%FT%TZ)" "$((SECONDS - t0))" "$(nproc)" >>"${CACHE}/build-times.txt"
-log "built ${BIN}/minio in $((SECONDS - t0))s"
+# minio's go.mod has no replace directives, so `go install` builds it as pinned.
+go_install_main "$0" minio "${MINIO_VERSION}" "${VELOZ_S3_CACHE}" github.com/minio/minio "$@"

@@ -7,6 +7,7 @@ import { crdFiles } from './generators/crds.ts';
 import { crdTypes } from './generators/crd-types.ts';
 import { dashboardFiles } from './generators/dashboards.ts';
 import { exchangeErrorsDoc } from './generators/exchange-errors-doc.ts';
+import { KREW_MANIFEST, krewManifest } from './generators/krew.ts';
 import { openApiFiles } from './generators/openapi.ts';
 import { operatorAlertFiles } from './generators/operator-alerts.ts';
 import { rbacDoc, rbacTemplate } from './generators/rbac.ts';
@@ -24,4 +25,5 @@ export const GENERATED: Record<string, () => string> = {
   ...dashboardFiles(),
   ...argocdFiles(),
   ...openApiFiles(),
+  [KREW_MANIFEST]: krewManifest,
 };

@@ -1,15 +1,14 @@
 // VelozDeployment against a real API server: children with owner references, status with
 // observedGeneration, updates, repairs, pause, WAL growth and deletion (also one held by an
 // engine that does not answer: the pods of this suite run on fake nodes, where none does).
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
 import { names } from '@veloz/api/names';
 import type { KubeClient } from '@veloz/operator/kube/client';
 import { RESOURCES, type KubernetesObject, type ResourceRef } from '@veloz/operator/kube/resources';
-import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
-import { OperatorProcess } from '@veloz/testing/operator-process';
+import type { OperatorProcess } from '@veloz/testing/operator-process';
+import { eventually } from './support/cluster.ts';
+import { operatorPerTest } from './support/operator-per-test.ts';
+import { sample } from './support/samples.ts';
 
 const q = names('quickstart');
 
@@ -19,26 +18,9 @@ let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
 let op: OperatorProcess;
 
-beforeEach(async () => {
-  c = client();
-  ns = await createNamespace(c);
-  op = await OperatorProcess.start({ kubeconfig: kubeconfig(), namespaces: [ns.name] });
-});
+operatorPerTest((t) => ({ c, ns, op } = t));
 
-afterEach(async () => {
-  await op.kill('SIGTERM');
-  expect(op.unexpectedErrors()).toEqual([]);
-  await ns.remove();
-  c.close();
-});
-
-async function quickstart(kind = 'VelozDeployment'): Promise<Obj> {
-  const docs = parseAllDocuments(
-    await readFile(join(import.meta.dirname, '..', 'crds', 'samples', 'quickstart.yaml'), 'utf8'),
-  );
-  const d = docs.map((x) => x.toJS() as Obj).find((o) => o.kind === kind)!;
-  return { ...d, metadata: { ...d.metadata, namespace: ns.name } };
-}
+const quickstart = (kind = 'VelozDeployment') => sample<Obj>(kind, ns.name);
 
 const get = (r: ResourceRef = RESOURCES.velozDeployment, name = 'quickstart') =>
   c.find<Obj>(r, ns.name, name);

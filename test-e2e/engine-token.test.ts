@@ -2,36 +2,22 @@
 // once, with a token per scope; engines mount all three, gateways only trading, backup jobs only
 // backup; a token a person rotated in the Secret is kept, and rotating it rolls no pod. And the
 // desk's NetworkPolicies with every egress rule, as the API server accepts them.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
 import { names } from '@veloz/api/names';
 import type { KubeClient } from '@veloz/operator/kube/client';
 import { RESOURCES, type KubernetesObject } from '@veloz/operator/kube/resources';
 import type { Manifest } from '@veloz/testing/desk';
-import { OperatorProcess } from '@veloz/testing/operator-process';
-import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
+import { eventually } from './support/cluster.ts';
+import { operatorPerTest } from './support/operator-per-test.ts';
+import { sample } from './support/samples.ts';
 
 const q = names('quickstart');
 type Obj = KubernetesObject & { spec?: Manifest; data?: Record<string, string> };
 
 let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
-let op: OperatorProcess;
 
-beforeEach(async () => {
-  c = client();
-  ns = await createNamespace(c);
-  op = await OperatorProcess.start({ kubeconfig: kubeconfig(), namespaces: [ns.name] });
-});
-
-afterEach(async () => {
-  await op.kill('SIGTERM');
-  expect(op.unexpectedErrors()).toEqual([]);
-  await ns.remove();
-  c.close();
-});
+operatorPerTest((t) => ({ c, ns } = t));
 
 const decoded = (s: Obj | undefined) =>
   Object.fromEntries(Object.entries(s?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
@@ -42,11 +28,7 @@ const tokenVolume = (pod: Manifest) =>
 
 describe('engine tokens on a real API server', () => {
   it('are generated once per desk, mounted by scope, and a rotated token is kept without a roll', async () => {
-    const docs = parseAllDocuments(
-      await readFile(join(import.meta.dirname, '..', 'crds', 'samples', 'quickstart.yaml'), 'utf8'),
-    );
-    const d = docs.map((x) => x.toJS() as Obj).find((o) => o.kind === 'VelozDeployment')!;
-    await c.apply({ ...d, metadata: { ...d.metadata, namespace: ns.name } });
+    await c.apply(await sample<Obj>('VelozDeployment', ns.name));
 
     const secret = await eventually('the engine token Secret', () =>
       c.find<Obj>(RESOURCES.secret, ns.name, q.engineTokenSecret),

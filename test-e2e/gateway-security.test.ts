@@ -3,16 +3,14 @@
 // so none crash-loop); a good one starts them with the Secret mounted, and a rotated certificate
 // does not roll them. Source ranges reach the Service and the NetworkPolicy, and a malformed one
 // is refused by the API server with the CRD's message.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
 import { names } from '@veloz/api/names';
 import type { KubeClient } from '@veloz/operator/kube/client';
 import { RESOURCES, type KubernetesObject } from '@veloz/operator/kube/resources';
-import { OperatorProcess } from '@veloz/testing/operator-process';
 import { selfSignedCertificate, type CertificatePair } from '@veloz/testing/tls';
-import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
+import { eventually } from './support/cluster.ts';
+import { operatorPerTest } from './support/operator-per-test.ts';
+import { sample } from './support/samples.ts';
 
 const q = names('quickstart');
 type Obj = KubernetesObject & { spec: Record<string, unknown>; status?: Record<string, unknown> };
@@ -29,28 +27,13 @@ const noOpenssl = [certA, certB].find((c): c is string => typeof c === 'string')
 
 let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
-let op: OperatorProcess;
 
-beforeEach(async () => {
-  c = client();
-  ns = await createNamespace(c);
-  op = await OperatorProcess.start({ kubeconfig: kubeconfig(), namespaces: [ns.name] });
-});
-
-afterEach(async () => {
-  await op.kill('SIGTERM');
-  expect(op.unexpectedErrors()).toEqual([]);
-  await ns.remove();
-  c.close();
-});
+operatorPerTest((t) => ({ c, ns } = t));
 
 async function quickstart(gateway: Record<string, unknown>): Promise<Obj> {
-  const docs = parseAllDocuments(
-    await readFile(join(import.meta.dirname, '..', 'crds', 'samples', 'quickstart.yaml'), 'utf8'),
-  );
-  const d = docs.map((x) => x.toJS() as Obj).find((o) => o.kind === 'VelozDeployment')!;
+  const d = await sample<Obj>('VelozDeployment', ns.name);
   const spec = { ...d.spec, gateway: { ...(d.spec['gateway'] as object), ...gateway } };
-  return { ...d, metadata: { ...d.metadata, namespace: ns.name }, spec };
+  return { ...d, spec };
 }
 
 const degraded = async () => {

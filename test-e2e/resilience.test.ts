@@ -1,13 +1,11 @@
 // The operator under failure: killed mid-reconcile, the API server restarted under it, two
 // replicas with leader election, and a steady state that writes nothing.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import type { KubeClient } from '@veloz/operator/kube/client';
 import { RESOURCES, type KubernetesObject } from '@veloz/operator/kube/resources';
 import { restartLocalCluster } from '@veloz/testing/local-cluster';
 import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
+import { sample } from './support/samples.ts';
 import { OperatorProcess } from '@veloz/testing/operator-process';
 import { names as objectNames } from '@veloz/api/names';
 
@@ -32,10 +30,7 @@ afterEach(async () => {
 });
 
 async function deployment(name: string, pairs = 1): Promise<Obj> {
-  const docs = parseAllDocuments(
-    await readFile(join(import.meta.dirname, '..', 'crds', 'samples', 'quickstart.yaml'), 'utf8'),
-  );
-  const d = docs.map((x) => x.toJS() as Obj).find((o) => o.kind === 'VelozDeployment')!;
+  const d = await sample<Obj>('VelozDeployment', ns.name);
   return { ...d, metadata: { name, namespace: ns.name }, spec: { ...d.spec, pairs } };
 }
 

@@ -4,16 +4,16 @@
 // Commands that need containers (logs, exec, port-forward: the pods here run on kwok fake nodes)
 // or the chart's operator Deployment are listed as skipped with the reason.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import type { KubeClient } from '@veloz/operator/kube/client';
 import { RESOURCES, type KubernetesObject } from '@veloz/operator/kube/resources';
 import { OperatorProcess } from '@veloz/testing/operator-process';
 import { runbookCommands } from '@veloz/testing/runbook-commands';
 import { client, createNamespace, eventually, kubeconfig } from './support/cluster.ts';
+import { sampleObjects } from './support/samples.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const commands = runbookCommands(join(ROOT, 'docs', 'runbooks')).filter((c) => c.tool === 'kubectl');
@@ -66,9 +66,7 @@ describe('runbook kubectl commands, verbatim, against the quickstart desk', () =
       KUBECONFIG: kubeconfig(),
       PATH: `${kubectlDir()}${delimiter}${process.env['PATH'] ?? ''}`,
     };
-    const docs = parseAllDocuments(await readFile(join(ROOT, 'crds', 'samples', 'quickstart.yaml'), 'utf8'));
-    for (const d of docs.map((x) => x.toJS() as KubernetesObject))
-      await c.apply({ ...d, metadata: { ...d.metadata, namespace: ns.name } });
+    for (const d of await sampleObjects(ns.name)) await c.apply(d);
     await eventually(
       'the quickstart desk to be Ready',
       async () => {

@@ -17,6 +17,8 @@ export async function load(
   concurrency: number,
   durationMs: number,
   headers: Record<string, string> = {},
+  /** Stop after this many requests even before `durationMs` (for filling a state up). */
+  maxRequests = Infinity,
 ): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const target = new URL(url);
@@ -51,7 +53,7 @@ export async function load(
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
+      while (performance.now() < end && n < maxRequests) {
         const payload = JSON.stringify(body(n++));
         const t = performance.now();
         try {

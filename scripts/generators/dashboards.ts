@@ -120,6 +120,12 @@ export const DASHBOARDS: DashboardSpec[] = [
               t(`sum by (strategy) (rate(veloz_strategy_errors_total{${E}}[${R}]))`, 'errors/s {{strategy}}'),
             ],
           ),
+          ts(
+            'Strategies halted by a guardrail',
+            'Engines on which each strategy is halted, by the guardrail crossed (ADR 0020); alert VelozStrategyHalted.',
+            'none',
+            [t(`sum by (strategy, guardrail) (veloz_strategy_halted{${E}})`, '{{strategy}} {{guardrail}}')],
+          ),
         ],
       },
       {

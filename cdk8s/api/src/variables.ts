@@ -420,7 +420,8 @@ export const VARIABLES = {
     name: 'VELOZ_WAL_CHECKPOINT_INTERVAL',
     default: '1000',
     accepts: 'an integer from 0 to 100000000 (0: only at rotation)',
-    description: 'WAL entries between checkpoints.',
+    description:
+      'WAL entries between checkpoints, at least: a checkpoint is built off the order path and also waits until the log since the last one holds as many bytes as it (ADR 19).',
     parse: int(0, 100_000_000),
   }),
   walCheckpointMinInterval: v({

@@ -118,6 +118,19 @@ export function alertRules(
           '{{ $labels.pod }} found differences with the exchange that it cannot repair, or cannot reach the exchange to compare; unrepaired differences halt new orders. GET /api/exchange/reconciliation lists them.',
       },
     },
+    {
+      alert: 'VelozStrategyHalted',
+      // The gauge is set for as long as the halt holds (it is in the WAL): the alert stays until
+      // a person resumes the strategy, never by itself.
+      expr: `max by (pod, strategy, guardrail) (veloz_strategy_halted{${engines}}) == 1`,
+      for: '0m',
+      labels: labels('warning'),
+      annotations: {
+        summary: `VeloZ ${name}: a strategy was halted by a guardrail`,
+        description:
+          'Strategy {{ $labels.strategy }} crossed its {{ $labels.guardrail }} guardrail on {{ $labels.pod }}: it stopped there and its open orders were cancelled. VelozStrategy condition Halted names the value and the limit; spec.resumeAfter resumes it.',
+      },
+    },
   ];
   if (opts.walShipping) {
     rules.push(

@@ -691,6 +691,7 @@ describe('render', () => {
         'VelozBackupStale',
         'VelozPairNotReady',
         'VelozExchangeOutOfSync',
+        'VelozStrategyHalted',
       ]),
     );
   });

@@ -19,7 +19,7 @@ import {
 } from './manifest.ts';
 import { joinKey, type Store } from './store.ts';
 import { readTar, type TarEntry } from '@veloz/wal/tar';
-import { RecordVerifier, type SegmentStats } from './verify.ts';
+import { BackupVerifyError, RecordVerifier, type SegmentStats } from './verify.ts';
 
 export class BackupError extends Error {}
 
@@ -171,9 +171,12 @@ async function receive(
             sealed: false,
             parts: [],
           };
-    if (seg.firstSequence !== null && lastSeq !== null && seg.firstSequence !== lastSeq + 1) {
+    const follows = seg.follows ?? (seg.firstSequence === null ? null : seg.firstSequence - 1);
+    if (follows !== null && lastSeq !== null && follows !== lastSeq) {
       throw new BackupError(
-        `${f.name}: starts at sequence ${seg.firstSequence}, expected ${lastSeq + 1} (gap)`,
+        seg.follows === undefined
+          ? `${f.name}: starts at sequence ${seg.firstSequence}, expected ${lastSeq + 1} (gap)`
+          : `${f.name}: starts with a sequence jump that follows ${seg.follows}, but the log before it ends at ${lastSeq} (gap)`,
       );
     }
     const n = f.size - f.sendFrom;
@@ -188,12 +191,28 @@ async function receive(
         seg.lastSequence !== null ? seg.lastSequence + 1 : lastSeq !== null ? lastSeq + 1 : null;
       const v: RecordVerifier = new RecordVerifier(`${opts.engineUrl} ${f.name}`, f.sendFrom, expect);
       const key = partKey(f.id ?? 'empty', f.sendFrom, f.size);
-      // Synced all at once before the manifest: a sync per part would stall the stream.
-      await store.write(joinKey(base, key), tee(entry.body, v), n, true);
-      const crc32c = v.finish();
+      let crc32c: string;
+      try {
+        // Synced all at once before the manifest: a sync per part would stall the stream.
+        await store.write(joinKey(base, key), tee(entry.body, v), n, true);
+        crc32c = v.finish();
+      } catch (err) {
+        const bad = err instanceof BackupVerifyError || (err as Error).cause instanceof BackupVerifyError;
+        if (f.sendFrom === 0 || !bad) throw err;
+        // The engine only sends what follows the bytes stored (same segment id, longer file):
+        // bytes that do not continue them mean the segment's end was cut and written again.
+        throw new BackupError(
+          `${f.name}: the engine's bytes after the ${f.sendFrom} this store holds do not continue them ` +
+            `(${(err as Error).message}): the end of the segment was lost and written again, as after ` +
+            `VELOZ_WAL_RECOVERY_MODE=truncate_at_corruption accepted a loss (a declared sequence jump). ` +
+            `This store holds records the engine lost: back up to a new destination`,
+          { cause: err },
+        );
+      }
       const s: SegmentStats = v.stats;
       seg.parts.push({ key, offset: f.sendFrom, size: n, crc32c });
       seg.entries += s.entries;
+      if (seg.firstSequence === null && s.follows !== undefined) seg.follows = s.follows;
       seg.firstSequence ??= s.firstSequence;
       seg.firstTimestamp ??= s.firstTimestamp;
       seg.lastSequence = s.lastSequence ?? seg.lastSequence;

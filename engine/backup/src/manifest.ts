@@ -28,6 +28,11 @@ export interface ManifestSegment {
   entries: number;
   firstSequence: number | null;
   lastSequence: number | null;
+  /**
+   * Only for a segment that starts with a declared sequence jump: the record the jump follows
+   * (otherwise the segment follows firstSequence - 1). Absent in older manifests.
+   */
+  follows?: number;
   firstTimestamp: number | null;
   lastTimestamp: number | null;
   sealed: boolean;

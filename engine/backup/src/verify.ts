@@ -2,7 +2,7 @@
 // byte they have not checksummed), without holding more than one record in memory.
 import { crc32c } from '@node-rs/crc32';
 import { RecordType } from '@veloz/wal/format';
-import { RecordReader } from '@veloz/wal/reader';
+import { RecordReader, jumpPrevious } from '@veloz/wal/reader';
 
 export class BackupVerifyError extends Error {}
 
@@ -12,6 +12,8 @@ export interface SegmentStats {
   lastSequence: number | null;
   firstTimestamp: number | null;
   lastTimestamp: number | null;
+  /** The record a declared sequence jump at the start of the bytes follows (absent otherwise). */
+  follows?: number;
   /** The segment ends with a Rotation record (it is sealed). */
   rotated: boolean;
 }
@@ -71,6 +73,10 @@ export class RecordVerifier {
     const s = this.stats;
     for (let r = this.reader.next(); r !== null; r = this.reader.next()) {
       s.entries += 1;
+      if (s.firstSequence === null && r.type === RecordType.SequenceJump) {
+        // The reader accepted the jump, so it is readable.
+        s.follows = jumpPrevious(r)!;
+      }
       s.firstSequence ??= r.seq;
       s.firstTimestamp ??= r.timestamp;
       s.lastSequence = r.seq;

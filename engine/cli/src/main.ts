@@ -13,6 +13,7 @@ Commands:
   backup     back up an engine's WAL to a volume or an S3-compatible bucket
   restore    rebuild a WAL directory from a backup or from PostgreSQL
   operator   run the Kubernetes operator
+  kubectl    the kubectl plugin (kubectl veloz): a desk's status, orders, halt/resume, backup, ...
 
 Run "veloz <command> --help" for the options of a command.`;
 
@@ -25,6 +26,12 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   restore: async (argv) => (await import('@veloz/backup/command')).restoreCommand(argv),
   // Loaded on demand: the engine image path never needs the operator's dependencies at start.
   operator: async (argv) => (await import('@veloz/operator/cli')).operatorCommand(argv),
+  kubectl: async (argv) =>
+    (await import('./kubectl/command.ts')).kubectlCommand(
+      argv,
+      { out: process.stdout, err: process.stderr },
+      'veloz kubectl',
+    ),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -118,6 +118,7 @@ export async function engineCommand(argv: string[]): Promise<number> {
       log.info({ signal }, 'shutting down: no new requests, finishing in-flight ones, syncing the WAL');
       await app.close();
       for (const s of sources) s.close();
+      strategies.close();
       await engine.close();
       // Handed back last: no order leaves once the engine is closed, and a successor need not wait.
       await fence?.close();

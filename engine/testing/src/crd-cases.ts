@@ -336,6 +336,70 @@ export const INVALID_CASES: SchemaCase[] = [
     object: strategy('pair-64', { ...grid, params: { spacing: '10', quantity: '0.001' }, pairs: [64] }),
     expect: { field: 'spec.pairs[0]' },
   },
+  ...(
+    [
+      [
+        'maxLoss of zero',
+        { maxLoss: '0.00' },
+        'spec.guardrails.maxLoss',
+        'guardrails.maxLoss must be greater than zero',
+      ],
+      ['maxLoss as a negative number', { maxLoss: '-5' }, 'spec.guardrails.maxLoss', undefined],
+      [
+        'maxDrawdown of zero',
+        { maxDrawdown: '0' },
+        'spec.guardrails.maxDrawdown',
+        'guardrails.maxDrawdown must be greater than zero',
+      ],
+      [
+        'reject ratio above 1',
+        { maxRejectRatio: { ratio: 1.5, window: '5m' } },
+        'spec.guardrails.maxRejectRatio.ratio',
+        undefined,
+      ],
+      [
+        'reject ratio without a window',
+        { maxRejectRatio: { ratio: 0.5 } },
+        'spec.guardrails.maxRejectRatio.window',
+        undefined,
+      ],
+      [
+        'reject window that is not a duration',
+        { maxRejectRatio: { ratio: 0.5, window: 'five minutes' } },
+        'spec.guardrails.maxRejectRatio.window',
+        'guardrails.maxRejectRatio.window must be a duration from 1s to 24h, such as 5m',
+      ],
+      [
+        'reject window over a day',
+        { maxRejectRatio: { ratio: 0.5, window: '25h' } },
+        'spec.guardrails.maxRejectRatio.window',
+        'guardrails.maxRejectRatio.window must be a duration from 1s to 24h, such as 5m',
+      ],
+      [
+        'maxOrdersPerMinute of zero',
+        { maxOrdersPerMinute: 0 },
+        'spec.guardrails.maxOrdersPerMinute',
+        undefined,
+      ],
+      [
+        'staleMarketDataSeconds over a day',
+        { staleMarketDataSeconds: 86401 },
+        'spec.guardrails.staleMarketDataSeconds',
+        undefined,
+      ],
+    ] as const
+  ).map(([what, guardrails, field, message]): SchemaCase => ({
+    name: `strategy guardrail: ${what}`,
+    kind: 'VelozStrategy',
+    object: strategy('guarded', { ...grid, params: { spacing: '10', quantity: '0.001' }, guardrails }),
+    expect: message ? { field, message } : { field },
+  })),
+  {
+    name: 'strategy resumeAfter that is not a time',
+    kind: 'VelozStrategy',
+    object: strategy('resume', { ...grid, params: { spacing: '10', quantity: '0.001' }, resumeAfter: 'now' }),
+    expect: { field: 'spec.resumeAfter' },
+  },
   ...['10.0.0.1', '10.0.0.0/33', '300.0.0.0/8', '2001:db8::/129', 'any'].map((range): SchemaCase => ({
     name: `gateway source range ${range} that is not a CIDR`,
     kind: 'VelozDeployment',
@@ -374,6 +438,23 @@ export const VALID_UPDATES: SchemaCase[] = [
     kind: 'VelozStrategy',
     oldObject: strategy('tuned', { ...grid, params: { spacing: '10', quantity: '0.001' } }),
     object: strategy('tuned', { ...grid, params: { spacing: '20', quantity: '0.002', levels: 8 } }),
+    expect: { field: '' },
+  },
+  {
+    name: 'strategy with every guardrail and a resume time',
+    kind: 'VelozStrategy',
+    object: strategy('guarded-ok', {
+      ...grid,
+      params: { spacing: '10', quantity: '0.001' },
+      guardrails: {
+        maxLoss: '250.50',
+        maxDrawdown: '100',
+        maxRejectRatio: { ratio: 0.25, window: '1h30m', minOrders: 20 },
+        maxOrdersPerMinute: 600,
+        staleMarketDataSeconds: 30,
+      },
+      resumeAfter: '2026-12-04T18:00:00Z',
+    }),
     expect: { field: '' },
   },
   {

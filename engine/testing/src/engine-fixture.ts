@@ -20,7 +20,12 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(env: Record<string, string> = {}, dir?: string): Promise<Fixture> {
+export async function startFixture(
+  env: Record<string, string> = {},
+  dir?: string,
+  /** The engine's clock (a FakeClock's now, say); real time when absent. */
+  now?: () => number,
+): Promise<Fixture> {
   const walDir = dir ?? (await mkdtemp(join(tmpdir(), 'veloz-engine-')));
   const config = loadConfig({
     VELOZ_WAL_DIR: walDir,
@@ -29,7 +34,12 @@ export async function startFixture(env: Record<string, string> = {}, dir?: strin
     ...env,
   });
   const logger = pino({ level: 'silent' });
-  const engine = await Engine.start({ config, logger, metrics: createEngineMetrics() });
+  const engine = await Engine.start({
+    config,
+    logger,
+    metrics: createEngineMetrics(),
+    ...(now ? { now } : {}),
+  });
   const strategies = new StrategyManager(engine);
   await strategies.load();
   const app = buildApp({ engine, strategies, logger });
@@ -39,6 +49,7 @@ export async function startFixture(env: Record<string, string> = {}, dir?: strin
     if (closed) return;
     closed = true;
     await app.close();
+    strategies.close();
     await engine.close();
   };
   return {
@@ -48,7 +59,7 @@ export async function startFixture(env: Record<string, string> = {}, dir?: strin
     app,
     restart: async (more = {}) => {
       await close();
-      return startFixture({ ...env, ...more }, walDir);
+      return startFixture({ ...env, ...more }, walDir, now);
     },
     close: async () => {
       await close();

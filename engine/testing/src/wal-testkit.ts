@@ -393,8 +393,18 @@ export async function filesUnder(dir: string): Promise<Map<string, Buffer>> {
   return out;
 }
 
-/** Names of files of `before` whose bytes no longer exist, byte for byte, somewhere in `after`. */
+/**
+ * Names of files of `before` whose bytes no longer exist, byte for byte, somewhere in `after`
+ * (the file itself may have grown: recovery appends a declared sequence jump to the current
+ * segment after a loss, and appending keeps every byte).
+ */
 export function missingContents(before: Map<string, Buffer>, after: Map<string, Buffer>): string[] {
   const present = [...after.values()];
-  return [...before].filter(([, b]) => !present.some((a) => a.equals(b))).map(([name]) => name);
+  return [...before]
+    .filter(([name, b]) => {
+      const grown = after.get(name);
+      if (grown && grown.length > b.length && grown.subarray(0, b.length).equals(b)) return false;
+      return !present.some((a) => a.equals(b));
+    })
+    .map(([name]) => name);
 }

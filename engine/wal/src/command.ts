@@ -1,7 +1,13 @@
 // `veloz wal verify|inspect DIR`: offline checks of a WAL directory (read-only).
 import { stat } from 'node:fs/promises';
 import { RECORD_TYPE_NAMES, RecordType } from './framing.ts';
-import { decodeOrderRecord, decodeRotation, decodeTradingHalt } from './payloads.ts';
+import {
+  decodeOrderRecord,
+  decodeRotation,
+  decodeSequenceJump,
+  decodeStrategyHalt,
+  decodeTradingHalt,
+} from './payloads.ts';
 import { verifyWal } from './recovery.ts';
 import { parse, UsageError } from '@veloz/common/args';
 
@@ -10,8 +16,10 @@ export const WAL_HELP = `Usage: veloz wal verify DIR
 
 verify   checks every record of every segment and prints a JSON summary (segments, entries,
          last sequence, corrupt records, torn-tail bytes, the WAL id and high-water mark of
-         wal.json). Records the mark says were durable but the log no longer holds are a
-         problem. Exit code: 0 healthy, 1 corrupt or records missing, 3 only a torn tail (an
+         wal.json, sequenceJumps). Records the mark says were durable but the log no longer
+         holds are a problem, and so is any gap in the sequence numbers but a declared jump (the
+         record truncate_at_corruption writes after accepting a loss: "after" N, "continuesAt" M,
+         "lost" M-N-1 numbers never written again). Exit code: 0 healthy, 1 corrupt or records missing, 3 only a torn tail (an
          interrupted write; the engine repairs it on start), 2 usage.
 inspect  prints one JSON line per record (sequence, time, type, segment, offset, payload).
 
@@ -53,6 +61,14 @@ export async function walCommand(argv: string[]): Promise<number> {
       firstSequence: r.firstSequence,
       lastSequence: r.lastSequence,
       checkpointSequence: r.checkpointSequence,
+      // Gaps a truncate_at_corruption start declared after accepting a loss: not problems, since
+      // each names the record it follows (an undeclared gap is one).
+      sequenceJumps: r.jumps.map((j) => ({
+        segment: j.segment,
+        after: j.previous,
+        continuesAt: j.seq,
+        lost: j.lost,
+      })),
       // null: a WAL directory from before wal.json (the engine creates it on its next start).
       walId: r.mark?.walId ?? null,
       durableMark: r.mark?.durableSequence ?? null,
@@ -87,12 +103,15 @@ export async function walCommand(argv: string[]): Promise<number> {
       let payload: unknown;
       if (rec.type === RecordType.Checkpoint) payload = { bytes: rec.payload.length };
       else if (rec.type === RecordType.Rotation) payload = decodeRotation(rec.payload);
+      else if (rec.type === RecordType.SequenceJump) payload = decodeSequenceJump(rec.payload);
       else {
         try {
           payload =
             rec.type === RecordType.TradingHalt
               ? decodeTradingHalt(rec.payload)
-              : decodeOrderRecord(rec.type, rec.payload).data;
+              : rec.type === RecordType.StrategyHalt
+                ? decodeStrategyHalt(rec.payload)
+                : decodeOrderRecord(rec.type, rec.payload).data;
         } catch (err) {
           // A record can pass its checksum and still not decode (a bug that wrote it, a forged file):
           // show it rather than stop the listing.

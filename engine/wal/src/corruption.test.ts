@@ -17,6 +17,7 @@ import {
   normalizedSnapshot,
   recordsIn,
   recoverState,
+  sequencesOnDisk,
   stateAt,
   writeLog,
   type LogFixture,
@@ -90,8 +91,15 @@ function appendOne(h: Harness): number {
  */
 async function expectTruncatedRecovery(dir: string, keptUpTo: number): Promise<void> {
   const before = await filesUnder(dir);
+  // Valid records beyond what is kept are lost: the log then declares a jump above all of them,
+  // so that their sequence numbers are never written again.
+  const highest = Math.max(...(await sequencesOnDisk(dir)));
+  const end = highest > keptUpTo ? highest + 1 : keptUpTo;
   const { state, recovered } = await recoverState(dir, 'truncate_at_corruption', HISTORY);
-  expect(recovered.lastSequence).toBe(keptUpTo);
+  expect(recovered.lastSequence).toBe(end);
+  expect(recovered.jump).toEqual(
+    end === keptUpTo ? null : { previous: keptUpTo, seq: end, lost: end - keptUpTo - 1 },
+  );
   expect(normalizedSnapshot(state)).toEqual(stateAt(log, keptUpTo));
   expect(recovered.report.healthy).toBe(false);
   expect(recovered.report.actions.some((a) => a.includes('quarantine'))).toBe(true);
@@ -100,9 +108,9 @@ async function expectTruncatedRecovery(dir: string, keptUpTo: number): Promise<v
   // Recovered means usable: a strict restart accepts it, the sequence continues, and the next
   // restart sees the new record.
   const { h, recovered: again } = await Harness.open({ dir, ...OPTS }, HISTORY);
-  expect(again.lastSequence).toBe(keptUpTo);
+  expect(again.lastSequence).toBe(end);
   const seq = appendOne(h);
-  expect(seq).toBeGreaterThan(keptUpTo);
+  expect(seq).toBeGreaterThan(end);
   await h.wal.close();
   const third = await recoverState(dir, 'strict', HISTORY);
   expect(third.recovered.lastSequence).toBe(h.wal.lastSequence);
@@ -286,7 +294,10 @@ describe('damage in orders_current.wal', () => {
     await expectTruncatedRecovery(dir, log.lastSequence + 1);
     const resealed = await segmentRecords(dir, sealedSegmentName(sealed.length + 1));
     expect(resealed.at(-1)).toMatchObject({ seq: log.lastSequence + 1, type: RecordType.Rotation });
-    expect((await segmentRecords(dir, CURRENT_SEGMENT))[0]!.type).toBe(RecordType.Checkpoint);
+    // The checkpoint after the rotation record was lost: the new segment declares a jump over
+    // its sequence, then starts from a checkpoint.
+    const current = (await segmentRecords(dir, CURRENT_SEGMENT)).slice(0, 2).map((r) => r.type);
+    expect(current).toEqual([RecordType.SequenceJump, RecordType.Checkpoint]);
   });
 });
 

@@ -4,7 +4,8 @@
 //
 //   0  u32  payload length
 //   4  u32  CRC32C of bytes 0..4 and 8..(32 + length)   (everything but the CRC itself)
-//   8  u64  sequence number (contiguous across segments, first record is 1)
+//   8  u64  sequence number (contiguous across segments, first record is 1; only a SequenceJump
+//           record may skip ahead, and it names the record it follows)
 //  16  u64  timestamp, ms since the epoch (for point-in-time restore)
 //  24  u8   record type
 //  25  u8   format version
@@ -28,6 +29,17 @@ export const RecordType = {
   Rotation: 6,
   /** Trading halted or resumed (payloads.ts, TradingHaltPayload); older logs have none. */
   TradingHalt: 7,
+  /**
+   * A declared gap (payloads.ts, SequenceJumpPayload): records after the one it names were lost
+   * and truncate_at_corruption accepted it, so the log continues above every sequence it ever
+   * held instead of writing those numbers again. Older logs have none; older readers refuse it.
+   */
+  SequenceJump: 8,
+  /**
+   * One strategy halted by a guardrail, or resumed (payloads.ts, StrategyHaltPayload); older logs
+   * have none, and an engine older than this type refuses a log that has one (ADR 0020).
+   */
+  StrategyHalt: 9,
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 export const RECORD_TYPE_NAMES: Record<number, string> = Object.fromEntries(

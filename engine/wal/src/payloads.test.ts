@@ -7,9 +7,11 @@ import { RecordType } from './format.ts';
 import {
   decodeOrderRecord,
   decodeRotation,
+  decodeStrategyHalt,
   decodeTradingHalt,
   encodeOrderRecord,
   encodeRotation,
+  encodeStrategyHalt,
   encodeTradingHalt,
   type OrderRecord,
 } from './payloads.ts';
@@ -333,5 +335,44 @@ describe('trading halt payload', () => {
     expect(() =>
       decodeOrderRecord(RecordType.TradingHalt, encodeTradingHalt({ halted: true, reason: '' })),
     ).toThrow(PayloadError);
+  });
+});
+
+describe('strategy halt payload', () => {
+  const halt = {
+    strategy: 'grid-btc',
+    halted: true,
+    version: 3,
+    guardrail: 'maxLoss',
+    value: '-12.50000000',
+    limit: '10.00',
+    reason: 'maxLoss crossed',
+  };
+
+  it('round-trips a halt and a resume', () => {
+    const resume = {
+      strategy: 'grid-btc',
+      halted: false,
+      version: 4,
+      guardrail: '',
+      value: '',
+      limit: '',
+      reason: '',
+    };
+    for (const p of [halt, resume]) expect(decodeStrategyHalt(encodeStrategyHalt(p))).toEqual(p);
+  });
+
+  it('refuses a flag that is neither 0 nor 1, and trailing bytes', () => {
+    const bad = encodeStrategyHalt(halt);
+    bad[2 + 'grid-btc'.length] = 2;
+    expect(() => decodeStrategyHalt(bad)).toThrow(PayloadError);
+    expect(() => decodeStrategyHalt(Buffer.concat([encodeStrategyHalt(halt), Buffer.from([0])]))).toThrow(
+      PayloadError,
+    );
+  });
+
+  it('is a record type of its own, not an order record', () => {
+    expect(RecordType.StrategyHalt).toBe(9);
+    expect(() => decodeOrderRecord(RecordType.StrategyHalt, encodeStrategyHalt(halt))).toThrow(PayloadError);
   });
 });

@@ -63,9 +63,36 @@ export interface TradingHaltPayload {
   reason: string;
 }
 
+/**
+ * One strategy halted by a guardrail (or resumed): it stays stopped across restarts until a newer
+ * version of the strategy asks for a resume (ADR 0020). Values are the decimal strings reported.
+ */
+export interface StrategyHaltPayload {
+  strategy: string;
+  halted: boolean;
+  /** The strategy version the halt was recorded at, or the version that resumed it. */
+  version: number;
+  /** The guardrail crossed (maxLoss, maxDrawdown, ...); empty for a resume. */
+  guardrail: string;
+  /** The value that crossed it and the limit, as the API shows them; empty for a resume. */
+  value: string;
+  limit: string;
+  reason: string;
+}
+
 export interface RotationPayload {
   /** Number the segment that this record ends is sealed under. */
   sealedSegment: number;
+}
+
+/**
+ * Carried by a SequenceJump record: the record it follows is `previous`, and the sequences
+ * between `previous` and its own were lost (or held only by files in quarantine/).
+ */
+export interface SequenceJumpPayload {
+  previous: number;
+  /** Why, for a person reading the log (`veloz wal inspect`). */
+  reason: string;
 }
 
 export type OrderRecord =
@@ -193,6 +220,32 @@ export function decodeTradingHalt(payload: Buffer): TradingHaltPayload {
   return { halted: flag === 1, reason };
 }
 
+export function encodeStrategyHalt(p: StrategyHaltPayload): Buffer {
+  return new BinaryWriter()
+    .str(p.strategy)
+    .u8(p.halted ? 1 : 0)
+    .u64(p.version)
+    .str(p.guardrail)
+    .str(p.value)
+    .str(p.limit)
+    .str(p.reason)
+    .done();
+}
+
+export function decodeStrategyHalt(payload: Buffer): StrategyHaltPayload {
+  const rd = new BinaryReader(payload);
+  const strategy = rd.str();
+  const flag = rd.u8();
+  if (flag > 1) throw new PayloadError(`halted flag ${flag} is neither 0 nor 1`);
+  const version = rd.u64();
+  const guardrail = rd.str();
+  const value = rd.str();
+  const limit = rd.str();
+  const reason = rd.str();
+  rd.end();
+  return { strategy, halted: flag === 1, version, guardrail, value, limit, reason };
+}
+
 export function encodeRotation(p: RotationPayload): Buffer {
   return new BinaryWriter(8).u64(p.sealedSegment).done();
 }
@@ -202,4 +255,16 @@ export function decodeRotation(payload: Buffer): RotationPayload {
   const sealedSegment = rd.u64();
   rd.end();
   return { sealedSegment };
+}
+
+export function encodeSequenceJump(p: SequenceJumpPayload): Buffer {
+  return new BinaryWriter().u64(p.previous).str(p.reason).done();
+}
+
+export function decodeSequenceJump(payload: Buffer): SequenceJumpPayload {
+  const rd = new BinaryReader(payload);
+  const previous = rd.u64();
+  const reason = rd.str();
+  rd.end();
+  return { previous, reason };
 }

@@ -21,6 +21,7 @@ import {
   type RawRecord,
   type RecordHeader,
 } from './framing.ts';
+import { decodeSequenceJump } from './payloads.ts';
 
 export type { RawRecord, RecordHeader } from './framing.ts';
 
@@ -31,8 +32,10 @@ export type StopKind =
   | 'torn'
   /** Bytes that are not a record: bad magic, implausible length, checksum, type or version. */
   | FrameFault
-  /** A valid record that does not carry the expected sequence number. */
+  /** A valid record that does not carry the expected sequence number (and declares no jump to it). */
   | 'sequence'
+  /** A SequenceJump record that cannot be read, or names a record it does not skip ahead of. */
+  | 'bad-jump'
   /** A valid record after a Rotation record (which ends its segment). */
   | 'after-rotation'
   /** The first record `until` picked; it is not handed out. */
@@ -209,12 +212,21 @@ export class RecordReader {
     // Nothing may follow the record that ends a segment, whatever its sequence.
     if (this.rotated) return this.halt('after-rotation', 'record after a rotation record');
     const expect = this.expectSeq;
-    if (expect !== null && r.seq !== expect) {
+    let jumpsFrom: number | null = null;
+    if (r.type === RecordType.SequenceJump) {
+      jumpsFrom = jumpPrevious(r);
+      if (jumpsFrom === null) return this.halt('bad-jump', `record ${r.seq}: unreadable sequence jump`);
+    }
+    // A declared jump is accepted exactly: it must name the record it follows (so a jump that
+    // names another, even one that happens to land on the next sequence, is refused).
+    if (expect !== null && (jumpsFrom === null ? r.seq !== expect : jumpsFrom !== expect - 1)) {
       return this.halt(
         'sequence',
-        this.first
-          ? `sequence ${r.seq} where ${expect} was expected`
-          : `sequence ${r.seq} follows ${expect - 1}`,
+        jumpsFrom !== null
+          ? `sequence jump ${r.seq} declares it follows ${jumpsFrom}, but ${expect - 1} precedes it`
+          : this.first
+            ? `sequence ${r.seq} where ${expect} was expected`
+            : `sequence ${r.seq} follows ${expect - 1}`,
       );
     }
     this.first = false;
@@ -228,6 +240,19 @@ export class RecordReader {
 
   private halt(kind: StopKind, reason: string): null {
     this.stopped = { kind, offset: this.base + this.pos, reason };
+    return null;
+  }
+}
+
+/**
+ * The record a SequenceJump record says it follows, or null when its payload cannot be read or
+ * it does not skip ahead (a jump of nothing, or backwards, is not one the writer makes).
+ */
+export function jumpPrevious(r: RawRecord): number | null {
+  try {
+    const { previous } = decodeSequenceJump(r.payload);
+    return previous < r.seq - 1 ? previous : null;
+  } catch {
     return null;
   }
 }

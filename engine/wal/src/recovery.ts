@@ -5,10 +5,18 @@ import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RECORD_TYPE_NAMES, RecordType, type RawRecord } from './framing.ts';
 import { bufferReader } from './reader.ts';
-import { scanSegment, type SegmentScan } from './scan.ts';
+import { appendJump, highestQuarantined } from './jump.ts';
+import { scanSegment, type SegmentScan, type SequenceJump } from './scan.ts';
 import { missingRecords, newWalId, readMark, writeMark, type WalMark } from './mark.ts';
 import { Quarantine, salvage } from './salvage.ts';
-import { CURRENT_SEGMENT, MARK_FILE, fsyncDir, listSegments, sealCurrentSegment } from './segments.ts';
+import {
+  CURRENT_SEGMENT,
+  MARK_FILE,
+  QUARANTINE_DIR,
+  fsyncDir,
+  listSegments,
+  sealCurrentSegment,
+} from './segments.ts';
 
 export type RecoveryMode = 'strict' | 'truncate_at_corruption';
 
@@ -42,6 +50,8 @@ export interface WalReport {
   corruptRecords: number;
   tornTailBytes: number;
   checkpointSequence: number | null;
+  /** Declared sequence jumps (gaps a truncate_at_corruption start accepted), oldest first. */
+  jumps: Array<SequenceJump & { segment: string }>;
   /** The side file's high-water mark and WAL id; null for a WAL made before side files. */
   mark: WalMark | null;
   problems: string[];
@@ -63,6 +73,8 @@ export interface Recovered {
   replayedEntries: number;
   /** The WAL's side file as recovery left it (see mark.ts). */
   mark: WalMark;
+  /** The sequence jump this start declared (truncate_at_corruption after a loss), or null. */
+  jump: SequenceJump | null;
 }
 
 interface Kept {
@@ -83,6 +95,7 @@ function emptyReport(dir: string, stray: string[]): WalReport {
     corruptRecords: 0,
     tornTailBytes: 0,
     checkpointSequence: null,
+    jumps: [],
     mark: null,
     problems: [],
     strayFiles: stray,
@@ -121,16 +134,22 @@ export async function verifyWal(
   return report;
 }
 
+/** Why `scan` does not continue a log that ended at `prevLast`, or null when it does. */
+function segmentGap(scan: SegmentScan, prevLast: number | null): string | null {
+  if (scan.firstSeq === null || prevLast === null || scan.follows === prevLast) return null;
+  return scan.follows === scan.firstSeq - 1
+    ? `starts at sequence ${scan.firstSeq}, expected ${prevLast + 1}`
+    : `starts with a sequence jump to ${scan.firstSeq} that follows ${scan.follows}, but the log before it ends at ${prevLast}`;
+}
+
 function absorb(report: WalReport, scan: SegmentScan, prevLast: number | null): void {
   report.entries += scan.entries;
   report.corruptRecords += scan.corruptRecords;
+  for (const j of scan.jumps) report.jumps.push({ ...j, segment: scan.name });
   if (scan.firstSeq !== null) {
     report.firstSequence ??= scan.firstSeq;
-    if (prevLast !== null && scan.firstSeq !== prevLast + 1) {
-      report.problems.push(
-        `${scan.name}: starts at sequence ${scan.firstSeq}, expected ${prevLast + 1} (segment missing)`,
-      );
-    }
+    const gap = segmentGap(scan, prevLast);
+    if (gap !== null) report.problems.push(`${scan.name}: ${gap} (segment missing)`);
   }
   if (scan.lastSeq !== null) report.lastSequence = scan.lastSeq;
   if (scan.lastCheckpointSeq !== null) report.checkpointSequence = scan.lastCheckpointSeq;
@@ -165,6 +184,8 @@ export async function recoverWal(
 ): Promise<Recovered> {
   await mkdir(dir, { recursive: true });
   let pass: Pass;
+  /** The highest sequence a salvage saw before it moved records away (0: none ran). */
+  let salvagedHighest = 0;
   try {
     pass = await repairPass(dir, now);
   } catch (err) {
@@ -173,6 +194,7 @@ export async function recoverWal(
     const damaged = await verifyWal(dir);
     const salvaged = await salvage(dir, now);
     if (salvaged === null) throw err;
+    salvagedHighest = salvaged.highestSeen;
     pass = await repairPass(dir, now);
     const r = pass.report;
     r.problems = [...damaged.problems, ...r.problems];
@@ -198,7 +220,7 @@ export async function recoverWal(
       last = r;
       try {
         if (r.type === RecordType.Checkpoint) handler.onCheckpoint(r.seq, r.payload, r.timestamp);
-        else if (r.type !== RecordType.Rotation) handler.onRecord(r);
+        else if (r.type !== RecordType.Rotation && r.type !== RecordType.SequenceJump) handler.onRecord(r);
       } catch (err) {
         // The record passed its checksum, yet cannot be decoded or applied: say where it is.
         throw new WalCorruptionError(
@@ -220,6 +242,33 @@ export async function recoverWal(
     await writeFile(join(dir, CURRENT_SEGMENT), Buffer.alloc(0), { flag: 'a' });
     await fsyncDir(dir);
   }
+  // A log that ends with a declared jump (one an earlier start wrote, then stopped before any
+  // append) still owes the checkpoint that follows it.
+  let needsCheckpoint =
+    (pass.currentSize === 0 && pass.maxSealed > 0) || last?.type === RecordType.SequenceJump;
+  let currentSize = pass.currentSize;
+  let lastTimestamp = last?.timestamp ?? 0;
+  let jump: SequenceJump | null = null;
+  if (mode === 'truncate_at_corruption' && (salvagedHighest > 0 || missing !== null)) {
+    // Lost sequence numbers are never written again: continue above every one the WAL held.
+    const highest = Math.max(found?.durableSequence ?? 0, salvagedHighest, await highestQuarantined(dir));
+    if (highest > report.lastSequence) {
+      lastTimestamp = Math.max(now(), lastTimestamp);
+      const added = await appendJump(dir, currentSize, report.lastSequence, highest, lastTimestamp);
+      jump = added.jump;
+      currentSize += added.size;
+      report.lastSequence = jump.seq;
+      report.entries += 1;
+      report.jumps.push({ ...jump, segment: CURRENT_SEGMENT });
+      report.actions.push(
+        `declared a sequence jump: the log continues at ${jump.seq} after record ${jump.previous} ` +
+          `(${jump.lost} sequence numbers lost or in ${QUARANTINE_DIR}/ are never written again)`,
+      );
+      // The first record after the jump is a checkpoint, so that reading from it needs nothing
+      // before the gap.
+      needsCheckpoint = true;
+    }
+  }
   let mark = found;
   if (mark === null || mark.durableSequence !== report.lastSequence) {
     // What a crashed process wrote may still be in the page cache only: sync it before the mark
@@ -239,13 +288,14 @@ export async function recoverWal(
   return {
     report,
     lastSequence: report.lastSequence,
-    lastTimestamp: last?.timestamp ?? 0,
+    lastTimestamp,
     nextSealedNumber: pass.maxSealed + 1,
     sealedSegments: (await listSegments(dir)).segments.filter((s) => s.number !== null).map((s) => s.name),
-    currentSize: pass.currentSize,
-    needsCheckpoint: pass.currentSize === 0 && pass.maxSealed > 0,
+    currentSize,
+    needsCheckpoint,
     replayedEntries,
     mark,
+    jump,
   };
 }
 
@@ -284,13 +334,11 @@ async function repairPass(dir: string, now: () => number): Promise<Pass> {
     const buf = await readFile(join(dir, f.name));
     const scan = scanSegment(buf, f.name, f.number);
     report.segments.push(scan);
-    const gap = scan.firstSeq !== null && prevLast !== null && scan.firstSeq !== prevLast + 1;
+    const gap = segmentGap(scan, prevLast);
     absorb(report, scan, prevLast);
-    const corruptAt = gap ? 0 : scan.problem?.kind === 'corrupt' ? scan.problem.offset : null;
+    const corruptAt = gap !== null ? 0 : scan.problem?.kind === 'corrupt' ? scan.problem.offset : null;
     if (corruptAt !== null) {
-      const reason = gap
-        ? `starts at sequence ${scan.firstSeq}, expected ${prevLast! + 1}`
-        : scan.problem!.reason;
+      const reason = gap ?? scan.problem!.reason;
       throw new WalCorruptionError(join(dir, f.name), corruptAt, reason, STRICT_HINT);
     }
     if (f.number === null) {

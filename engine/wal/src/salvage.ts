@@ -9,7 +9,7 @@ import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecordType } from './framing.ts';
 import { decodeRotation } from './payloads.ts';
-import { bufferReader, scanForRecords } from './reader.ts';
+import { bufferReader, jumpPrevious, scanForRecords } from './reader.ts';
 import {
   CURRENT_SEGMENT,
   QUARANTINE_DIR,
@@ -27,6 +27,8 @@ export interface Run {
   end: number;
   firstSeq: number;
   lastSeq: number;
+  /** The sequence the run's first record follows: firstSeq - 1, or what a declared jump names. */
+  follows: number;
   /** Sequence and offset of the newest checkpoint in the run. */
   checkpoint: { seq: number; offset: number } | null;
   /** The run's last record is a Rotation record naming this sealed segment number. */
@@ -60,6 +62,7 @@ export function runsOf(buf: Buffer, segment: number): Run[] {
         end: r.offset,
         firstSeq: r.seq,
         lastSeq: r.seq,
+        follows: (r.type === RecordType.SequenceJump ? jumpPrevious(r) : null) ?? r.seq - 1,
         checkpoint: null,
         rotation: null,
         cleanEnd: false,
@@ -104,7 +107,7 @@ export function chainsOf(segments: Segment[], runs: Run[][]): Run[][] {
         prev.cleanEnd &&
         prev.rotation !== null &&
         segments[i - 1]!.number !== null &&
-        run.firstSeq === prev.lastSeq + 1;
+        run.follows === prev.lastSeq;
       if (joins) open!.push(run);
       else chains.push((open = [run]));
     }
@@ -135,6 +138,8 @@ export function chooseChain(chains: Run[][]): Run[] | null {
 export interface SalvageResult {
   /** Sequence of the last record kept. */
   keptUpTo: number;
+  /** The highest sequence of any valid record in the directory before the salvage. */
+  highestSeen: number;
   actions: string[];
 }
 
@@ -170,13 +175,11 @@ export class Quarantine {
 export async function salvage(dir: string, now: () => number): Promise<SalvageResult | null> {
   const { segments } = await listSegments(dir);
   const bufs = await Promise.all(segments.map((s) => readFile(join(dir, s.name))));
-  const chain = chooseChain(
-    chainsOf(
-      segments,
-      bufs.map((b, i) => runsOf(b, i)),
-    ),
-  );
+  const runs = bufs.map((b, i) => runsOf(b, i));
+  const chain = chooseChain(chainsOf(segments, runs));
   if (chain === null) return null;
+  let highestSeen = 0;
+  for (const segRuns of runs) for (const run of segRuns) highestSeen = Math.max(highestSeen, run.lastSeq);
   const q = new Quarantine(dir, now);
   const ckpt = newestCheckpoint(chain);
   // Where the kept log starts: the chain's start when that is a segment's start; otherwise (the
@@ -206,7 +209,7 @@ export async function salvage(dir: string, now: () => number): Promise<SalvageRe
       await rewrite(dir, q, lastSeg, lastBuf.subarray(0, last.end), last.rotation);
   }
   await fsyncDir(dir);
-  return { keptUpTo: last.lastSeq, actions: q.actions };
+  return { keptUpTo: last.lastSeq, highestSeen, actions: q.actions };
 }
 
 /**

@@ -1,7 +1,17 @@
 // Reads one segment's bytes and says what is in it, without changing anything.
 import { RecordType, type RawRecord } from './framing.ts';
 import { decodeRotation } from './payloads.ts';
-import { bufferReader, scanForRecords } from './reader.ts';
+import { bufferReader, jumpPrevious, scanForRecords } from './reader.ts';
+
+/** A declared gap in the log: the records after `previous` and before `seq` are gone. */
+export interface SequenceJump {
+  /** The record the jump follows. */
+  previous: number;
+  /** The SequenceJump record's own sequence; the log continues from it. */
+  seq: number;
+  /** Sequences skipped: seq - previous - 1. */
+  lost: number;
+}
 
 export interface SegmentProblem {
   offset: number;
@@ -18,6 +28,10 @@ export interface SegmentScan {
   entries: number;
   firstSeq: number | null;
   lastSeq: number | null;
+  /** The sequence the first record follows: firstSeq - 1, or what a leading jump names. */
+  follows: number | null;
+  /** Declared jumps in the segment, in order. */
+  jumps: SequenceJump[];
   /** Offset just past the last valid record. */
   validEnd: number;
   problem: SegmentProblem | null;
@@ -52,6 +66,8 @@ export function scanSegment(
     entries: 0,
     firstSeq: null,
     lastSeq: null,
+    follows: null,
+    jumps: [],
     validEnd: 0,
     problem: null,
     corruptRecords: 0,
@@ -74,7 +90,14 @@ export function scanSegment(
         break;
       }
     }
-    scan.firstSeq ??= r.seq;
+    // The reader accepted the record, so a jump in it is readable and skips ahead.
+    const jumpedFrom = r.type === RecordType.SequenceJump ? jumpPrevious(r)! : null;
+    if (jumpedFrom !== null)
+      scan.jumps.push({ previous: jumpedFrom, seq: r.seq, lost: r.seq - jumpedFrom - 1 });
+    if (scan.firstSeq === null) {
+      scan.firstSeq = r.seq;
+      scan.follows = jumpedFrom ?? r.seq - 1;
+    }
     scan.lastSeq = r.seq;
     scan.entries += 1;
     if (r.type === RecordType.Checkpoint) {
@@ -92,7 +115,7 @@ export function scanSegment(
     // A record that is valid but does not follow is damage wherever it is. Bytes that are not a
     // record are a torn tail when they end the current segment with nothing valid after them:
     // zeros or a cut-off record are what an interrupted (or preallocated) write leaves behind.
-    const framing = stop.kind !== 'sequence' && stop.kind !== 'after-rotation';
+    const framing = stop.kind !== 'sequence' && stop.kind !== 'after-rotation' && stop.kind !== 'bad-jump';
     const torn = framing && !sealed && !validRecordAfter(buf, stop.offset, (scan.lastSeq ?? 0) + 1);
     // What is damage counts as a corrupt record, a record cut short included; the torn tail of
     // an interrupted write is counted in bytes instead (tornTailBytes), not as corruption.

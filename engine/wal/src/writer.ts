@@ -110,6 +110,21 @@ export interface WalSnapshot {
   close(): Promise<void>;
 }
 
+/** A record appended while a background checkpoint was being built (see startBackground). */
+export interface AppendedRecord {
+  seq: number;
+  timestamp: number;
+  type: RecordType;
+  payload: Uint8Array;
+}
+
+/**
+ * Builds interval checkpoints off the append path (ADR 0019). `start` is called inside append(),
+ * before the record being appended is applied: it captures the state as of `sequence` at once and
+ * builds the payload later, then hands it over with completeCheckpoint(`generation`, ...).
+ */
+export type BackgroundCheckpoint = (sequence: number, generation: number) => void;
+
 interface Waiter {
   seq: number;
   resolve: () => void;
@@ -137,12 +152,20 @@ export class WalWriter {
   private seq: number;
   private durable: number;
   private sinceCheckpoint = 0;
+  /** Record bytes appended since the last checkpoint started, and that checkpoint's size. */
+  private bytesSinceCheckpoint = 0;
+  private lastCheckpointBytes = 0;
   private queue: QueueItem[] = [];
   private waiters: Waiter[] = [];
   private loop: Promise<void> | null = null;
   private failure: WalUnavailableError | null = null;
   private closed = false;
   private snapshotProvider: () => Buffer = () => Buffer.from('{}');
+  private background: BackgroundCheckpoint | null = null;
+  /** Bumped by every checkpoint started: a background build of an older one is dropped. */
+  private generation = 0;
+  /** The background checkpoint being built, with the records appended since its capture. */
+  private building: { generation: number; tail: AppendedRecord[] } | null = null;
   private readonly walId: string;
   /** The sequence the mark on disk vouches for. */
   private marked: number;
@@ -184,6 +207,40 @@ export class WalWriter {
     this.snapshotProvider = fn;
   }
 
+  /**
+   * Interval checkpoints are then built by `start` off the append path; rotations, a segment's
+   * first record and forced checkpoints still take the inline provider (they are rare).
+   */
+  setBackgroundCheckpoint(start: BackgroundCheckpoint | null): void {
+    this.background = start;
+  }
+
+  /** Whether the background checkpoint `generation` is still wanted (a newer one supersedes it). */
+  checkpointWanted(generation: number): boolean {
+    return this.building?.generation === generation && !this.failure && !this.closed;
+  }
+
+  /**
+   * Appends the background checkpoint `generation`: `build` gets the records appended since its
+   * capture and returns the payload. Returns its sequence, or null when it is no longer wanted.
+   */
+  completeCheckpoint(generation: number, build: (tail: readonly AppendedRecord[]) => Buffer): number | null {
+    const b = this.building;
+    if (!b || !this.checkpointWanted(generation)) return null;
+    this.building = null;
+    const payload = build(b.tail);
+    this.lastCheckpointBytes = payload.length;
+    const timestamp = this.opts.now();
+    const seq = this.enqueue(RecordType.Checkpoint, payload, timestamp, true);
+    this.opts.hooks.onCheckpoint?.(seq, payload.length, timestamp);
+    return seq;
+  }
+
+  /** A background build failed: the next append starts another one. */
+  abandonCheckpoint(generation: number): void {
+    if (this.building?.generation === generation) this.building = null;
+  }
+
   get lastSequence(): number {
     return this.seq;
   }
@@ -210,9 +267,10 @@ export class WalWriter {
     const logged = this.segmentBytes - this.leadingCheckpointBytes;
     if (this.pendingCheckpoint) {
       this.pendingCheckpoint = false;
-      const empty = this.segmentBytes === 0;
       this.enqueueCheckpoint();
-      if (empty) this.leadingCheckpointBytes = this.segmentBytes;
+      // The segment starts with this checkpoint, or with the sequence jump recovery declared and
+      // then this checkpoint: either way, rotation waits for as many bytes of records after it.
+      this.leadingCheckpointBytes = this.segmentBytes;
     } else if (
       logged > 0 &&
       this.segmentBytes + size + ROTATION_RECORD_BYTES > this.opts.maxSegmentBytes &&
@@ -225,10 +283,24 @@ export class WalWriter {
       this.enqueueCheckpoint();
       this.leadingCheckpointBytes = this.segmentBytes;
     } else if (this.opts.checkpointInterval > 0 && this.sinceCheckpoint >= this.opts.checkpointInterval) {
-      this.enqueueCheckpoint();
+      if (!this.background) this.enqueueCheckpoint();
+      else if (!this.building && this.bytesSinceCheckpoint >= this.lastCheckpointBytes) {
+        // The interval counts from the capture; while one is built no other starts. Nor does one
+        // start before the log since the last holds as many bytes as it did: replaying them costs
+        // about what loading a checkpoint does, and a large state (resting orders) would otherwise
+        // be written out again every few hundred orders (ADR 0019).
+        this.sinceCheckpoint = 0;
+        this.bytesSinceCheckpoint = 0;
+        const generation = ++this.generation;
+        this.building = { generation, tail: [] };
+        this.background(this.seq, generation);
+      }
     }
     this.sinceCheckpoint += 1;
-    return this.enqueue(type, payload, timestamp);
+    this.bytesSinceCheckpoint += size;
+    const seq = this.enqueue(type, payload, timestamp);
+    this.building?.tail.push({ seq, timestamp, type, payload });
+    return seq;
   }
 
   /** Queues a checkpoint now (e.g. before a backup) and returns its sequence number. */
@@ -240,10 +312,15 @@ export class WalWriter {
   }
 
   private enqueueCheckpoint(): void {
+    // An inline checkpoint supersedes one being built: the built one would describe less.
+    this.generation += 1;
+    this.building = null;
     const payload = this.snapshotProvider();
     const timestamp = this.opts.now();
     const seq = this.enqueue(RecordType.Checkpoint, payload, timestamp, true);
     this.sinceCheckpoint = 0;
+    this.bytesSinceCheckpoint = 0;
+    this.lastCheckpointBytes = payload.length;
     this.opts.hooks.onCheckpoint?.(seq, payload.length, timestamp);
   }
 

@@ -39,6 +39,32 @@ async function headers(path: string): Promise<Record<string, unknown>> {
 }
 
 describe('loadConnection', () => {
+  it('uses another context when asked (--context), with the namespace it names', async () => {
+    const path = join(dir, 'two-contexts');
+    await writeFile(
+      path,
+      stringify({
+        'current-context': 'a',
+        contexts: [
+          { name: 'a', context: { cluster: 'ka', user: 'u' } },
+          { name: 'b', context: { cluster: 'kb', user: 'u', namespace: 'desks' } },
+        ],
+        clusters: [
+          { name: 'ka', cluster: { server: 'https://10.0.0.1:6443' } },
+          { name: 'kb', cluster: { server: 'https://10.0.0.2:6443' } },
+        ],
+        users: [{ name: 'u', user: { token: 't' } }],
+      }),
+    );
+    const a = loadConnection(path);
+    expect(a.server.host).toBe('10.0.0.1:6443');
+    expect(a.namespace).toBeUndefined();
+    const b = loadConnection(path, 'b');
+    expect(b.server.host).toBe('10.0.0.2:6443');
+    expect(b.namespace).toBe('desks');
+    expect(() => loadConnection(path, 'nope')).toThrow(/has no context "nope"/);
+  });
+
   it('reads a bearer token and an inline CA', async () => {
     const path = await write(
       { token: 'abc' },

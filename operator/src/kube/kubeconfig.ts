@@ -14,6 +14,8 @@ export interface Connection {
   tls: Pick<https.AgentOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
   /** Adds the Authorization header (and anything else) to one request's options. */
   authorize(req: https.RequestOptions): Promise<void>;
+  /** The namespace the kubeconfig context names, when it names one (kubectl's default namespace). */
+  namespace?: string;
 }
 
 export class KubeconfigError extends Error {}
@@ -47,7 +49,7 @@ interface NamedUser {
 }
 interface KubeconfigFile {
   'current-context'?: string;
-  contexts?: Array<{ name: string; context: { cluster: string; user: string } }>;
+  contexts?: Array<{ name: string; context: { cluster: string; user: string; namespace?: string } }>;
   clusters?: NamedCluster[];
   users?: NamedUser[];
 }
@@ -85,7 +87,7 @@ function dataOrFile(data: string | undefined, file: string | undefined, base: st
   return undefined;
 }
 
-function fromFile(path: string): Connection {
+function fromFile(path: string, context?: string): Connection {
   let cfg: KubeconfigFile;
   try {
     cfg = parse(readFileSync(path, 'utf8')) as KubeconfigFile;
@@ -94,9 +96,15 @@ function fromFile(path: string): Connection {
       `cannot read kubeconfig ${path}: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  const ctxName = cfg['current-context'];
+  const ctxName = context ?? cfg['current-context'];
   const ctx = cfg.contexts?.find((c) => c.name === ctxName)?.context;
-  if (!ctx) throw new KubeconfigError(`kubeconfig ${path} has no current context`);
+  if (!ctx)
+    throw new KubeconfigError(
+      context
+        ? `kubeconfig ${path} has no context "${context}"`
+        : `kubeconfig ${path} has no current context`,
+    );
+  const namespace = ctx.namespace ? { namespace: ctx.namespace } : {};
   const cluster = cfg.clusters?.find((c) => c.name === ctx.cluster)?.cluster;
   const user = cfg.users?.find((u) => u.name === ctx.user)?.user ?? {};
   if (!cluster?.server) throw new KubeconfigError(`kubeconfig ${path}: cluster ${ctx.cluster} has no server`);
@@ -108,7 +116,8 @@ function fromFile(path: string): Connection {
     ...(cluster['tls-server-name'] ? { servername: cluster['tls-server-name'] } : {}),
   };
   const server = new URL(cluster.server);
-  if (user.exec || user['auth-provider']) return viaClientNode(path, server, tls);
+  if (user.exec || user['auth-provider'])
+    return { ...viaClientNode(path, server, tls, ctxName), ...namespace };
   const cert = dataOrFile(user['client-certificate-data'], user['client-certificate'], base);
   const key = dataOrFile(user['client-key-data'], user['client-key'], base);
   if (cert && key) Object.assign(tls, { cert, key });
@@ -119,6 +128,7 @@ function fromFile(path: string): Connection {
   return {
     server,
     tls,
+    ...namespace,
     authorize: async (req) => {
       if (token) req.headers = { ...req.headers, authorization: `Bearer ${token()}` };
       else if (basic) req.headers = { ...req.headers, authorization: `Basic ${basic}` };
@@ -127,7 +137,7 @@ function fromFile(path: string): Connection {
 }
 
 /** Exec plugins and auth providers (cloud logins) are client-node's job; loaded only for them. */
-function viaClientNode(path: string, server: URL, tls: Connection['tls']): Connection {
+function viaClientNode(path: string, server: URL, tls: Connection['tls'], context?: string): Connection {
   let kc: Promise<{ applyToHTTPSOptions(o: https.RequestOptions): Promise<void> }> | undefined;
   return {
     server,
@@ -136,6 +146,7 @@ function viaClientNode(path: string, server: URL, tls: Connection['tls']): Conne
       kc ??= import('@kubernetes/client-node').then(({ KubeConfig }) => {
         const k = new KubeConfig();
         k.loadFromFile(path);
+        if (context) k.setCurrentContext(context);
         return k;
       });
       const opts: https.RequestOptions = { headers: {} };
@@ -146,10 +157,14 @@ function viaClientNode(path: string, server: URL, tls: Connection['tls']): Conne
   };
 }
 
-/** An explicit file; else in cluster; else $KUBECONFIG (first existing entry); else ~/.kube/config. */
-export function loadConnection(kubeconfig?: string): Connection {
-  if (kubeconfig) return fromFile(kubeconfig);
-  if (process.env['KUBERNETES_SERVICE_HOST'] && existsSync(join(SA_DIR, 'token'))) return inCluster();
+/**
+ * An explicit file; else in cluster; else $KUBECONFIG (first existing entry); else ~/.kube/config.
+ * `context` picks a context of the file other than its current one (kubectl's --context).
+ */
+export function loadConnection(kubeconfig?: string, context?: string): Connection {
+  if (kubeconfig) return fromFile(kubeconfig, context);
+  if (!context && process.env['KUBERNETES_SERVICE_HOST'] && existsSync(join(SA_DIR, 'token')))
+    return inCluster();
   const candidates = [
     ...(process.env['KUBECONFIG'] ?? '').split(':').filter(Boolean),
     join(homedir(), '.kube', 'config'),
@@ -160,5 +175,5 @@ export function loadConnection(kubeconfig?: string): Connection {
       'no Kubernetes credentials: not in a cluster, and no kubeconfig (--kubeconfig, $KUBECONFIG or ~/.kube/config)',
     );
   }
-  return fromFile(found);
+  return fromFile(found, context);
 }

@@ -101,6 +101,9 @@ export class EventBatch {
  * when it turned bad: Degraded=True, anything else False). A new object's first conditions are
  * news only when something is wrong, and not while it is merely starting (`starting` reasons).
  */
+/** Condition types that are bad news when True. */
+const NEGATIVE = new Set(['Degraded', 'Halted']);
+
 export function recordTransitions(
   events: EventBatch,
   obj: Involved,
@@ -113,7 +116,7 @@ export function recordTransitions(
     const was = conditionOf(before, type);
     const now = conditionOf(after, type);
     if (!now || was?.status === now.status) continue;
-    const bad = (type === 'Degraded') === (now.status === 'True') && now.status !== 'Unknown';
+    const bad = NEGATIVE.has(type) === (now.status === 'True') && now.status !== 'Unknown';
     if (!was && (!bad || starting.includes(now.reason))) continue;
     events.record(obj, bad ? 'Warning' : 'Normal', now.reason, `${type}=${now.status}: ${now.message}`);
   }

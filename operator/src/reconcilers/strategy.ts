@@ -22,6 +22,7 @@ import {
   type ObservedStrategy,
 } from '../status/strategy-status.ts';
 import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
+import { strategyBody } from './strategy-body.ts';
 
 export const STRATEGY_FINALIZER = 'veloz.io/strategy-cleanup';
 /** How often engines are asked for fresh positions and PnL. */
@@ -98,8 +99,11 @@ export class StrategyReconciler implements Reconciler {
     const rejected: string[] = [];
     for (const pair of this.targets(s, deployment.pairs)) {
       const pod = names(s.spec.deploymentRef.name).enginePod(pair);
+      // A halt is in the engine's WAL: while the engine cannot say so, its last report holds.
+      const last = s.status?.engines?.find((e) => e.pair === pair)?.halt;
+      const held = last ? { halt: last } : {};
       if (!podReady(this.d.cache.get(RESOURCES.pod, ns, pod))) {
-        engines.push({ pair, state: 'pending', lastError: `engine ${pod} is not ready` });
+        engines.push({ pair, state: 'pending', lastError: `engine ${pod} is not ready`, ...held });
         continue;
       }
       try {
@@ -110,7 +114,7 @@ export class StrategyReconciler implements Reconciler {
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
         unreachable.push(msg);
-        engines.push({ pair, state: 'unreachable', lastError: msg });
+        engines.push({ pair, state: 'unreachable', lastError: msg, ...held });
       }
     }
     return { deployment, engines, rejected, unreachable };
@@ -130,14 +134,7 @@ export class StrategyReconciler implements Reconciler {
     const name = s.metadata?.name ?? '';
     const path = `/api/strategies/${encodeURIComponent(name)}`;
     const version = s.metadata?.generation ?? 1;
-    const body = {
-      type: s.spec.type,
-      symbol: s.spec.symbol,
-      version,
-      enabled: s.spec.enabled,
-      params: Object.fromEntries(Object.entries(s.spec.params).filter(([, v]) => v !== undefined)),
-      risk: Object.fromEntries(Object.entries(s.spec.risk ?? {}).filter(([, v]) => v !== undefined)),
-    };
+    const body = strategyBody(s);
     let cur = await this.d.engines.call<Strategy>(ns, pod, 'GET', path);
     if (cur.status === 200 && cur.body.version > version) {
       // The engine ran a newer incarnation of this name (the CR was recreated): the CR wins.
@@ -163,6 +160,17 @@ export class StrategyReconciler implements Reconciler {
       unrealizedPnl: v.unrealizedPnl,
       ordersPlaced: v.ordersPlaced,
       ...(v.lastError ? { lastError: v.lastError } : {}),
+      ...(v.halt
+        ? {
+            halt: {
+              guardrail: v.halt.guardrail,
+              value: v.halt.value,
+              limit: v.halt.limit,
+              reason: v.halt.reason,
+              time: new Date(v.halt.at).toISOString(),
+            },
+          }
+        : {}),
       ...(pushed !== undefined ? { pushed } : {}),
     };
   }
@@ -282,7 +290,7 @@ export class StrategyReconciler implements Reconciler {
       s,
       s.status?.conditions,
       status.conditions,
-      ['Accepted', 'Running', 'Degraded'],
+      ['Accepted', 'Running', 'Halted', 'Degraded'],
       ['EnginesPending'],
     );
     await this.writeIfChanged(s, status);

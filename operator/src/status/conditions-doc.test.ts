@@ -149,6 +149,18 @@ describe('docs/conditions.md', () => {
         seen({ engines: [engine('unreachable')], unreachable: ['down'] }),
         NOW,
       ),
+      computeStrategyStatus(
+        strategy(),
+        seen({
+          engines: [
+            {
+              ...engine('halted'),
+              halt: { guardrail: 'maxLoss', value: '-3', limit: '2', reason: 'loss', time: NOW },
+            },
+          ],
+        }),
+        NOW,
+      ),
       cleanupPendingStatus(strategy(), ['engine d-engine-0: DELETE answered 500'], NOW),
     ];
     const written = new Set(

@@ -65,6 +65,7 @@ describe('computeStrategyStatus', () => {
       {
         Accepted: ['True', 'Accepted', 'runs on 2 engine(s) of desk'],
         Running: ['True', 'AllEnginesRunning', '2/2 engines running'],
+        Halted: ['False', 'NotHalted', 'no guardrail crossed'],
         Degraded: ['False', 'AsExpected', ''],
       },
     ],
@@ -102,6 +103,35 @@ describe('computeStrategyStatus', () => {
       {
         Running: ['False', 'Rejected', '1/2 engines rejected it'],
         Degraded: ['True', 'EngineRejected', 'engine desk-engine-1 rejected it: levels out of range'],
+      },
+    ],
+    [
+      'a guardrail crossed on one engine',
+      {},
+      {
+        engines: [
+          running(0, '0', '0', 0),
+          {
+            pair: 1,
+            state: 'halted',
+            halt: {
+              guardrail: 'maxLoss',
+              value: '-12.5000000',
+              limit: '10.00',
+              reason: 'PnL -12.5000000 reached the maxLoss of 10.00',
+              time: BEFORE,
+            },
+          },
+        ],
+      },
+      {
+        Running: ['False', 'Halted', '1/2 engines halted by a guardrail'],
+        Halted: [
+          'True',
+          'GuardrailCrossed',
+          `pair 1: maxLoss -12.5000000 (limit 10.00) at ${BEFORE}; its open orders were cancelled. To resume, set spec.resumeAfter to now (after fixing the cause)`,
+        ],
+        Degraded: ['False', 'AsExpected', ''],
       },
     ],
     ['disabled', { enabled: false }, {}, { Running: ['False', 'Paused', 'spec.enabled is false'] }],

@@ -68,11 +68,26 @@ function running(s: VelozStrategy, deployment: DeploymentFacts, o: ObservedStrat
   }
   if (o.rejected.length > 0)
     return cond('Running', false, 'Rejected', `${o.rejected.length}/${targets} engines rejected it`);
+  const haltedEngines = o.engines.filter((e) => e.halt).length;
+  if (haltedEngines > 0)
+    return cond('Running', false, 'Halted', `${haltedEngines}/${targets} engines halted by a guardrail`);
   const runningEngines = o.engines.filter((e) => e.state === 'running').length;
   const message = `${runningEngines}/${targets} engines running`;
   return runningEngines === targets
     ? cond('Running', true, 'AllEnginesRunning', message)
     : cond('Running', false, 'EnginesPending', message);
+}
+
+/** Halted: which guardrail holds the strategy on which engine, with the value that crossed it. */
+function halted(o: ObservedStrategy): ConditionInput {
+  const held = o.engines.filter((e) => e.halt);
+  if (held.length === 0) return cond('Halted', false, 'NotHalted', 'no guardrail crossed');
+  const each = held.map(
+    (e) =>
+      `pair ${e.pair}: ${e.halt!.guardrail} ${e.halt!.value} (limit ${e.halt!.limit}) at ${e.halt!.time ?? 'unknown time'}`,
+  );
+  const message = `${each.join('; ')}; its open orders were cancelled. To resume, set spec.resumeAfter to now (after fixing the cause)`;
+  return cond('Halted', true, 'GuardrailCrossed', message);
 }
 
 function degraded(o: ObservedStrategy): ConditionInput {
@@ -89,7 +104,7 @@ export function computeStrategyStatus(
   if (!runsOn(s, o.deployment)) return statusOf(s, [notAccepted(s, o.deployment)], [], now);
   const d = o.deployment;
   const accepted = cond('Accepted', true, 'Accepted', `runs on ${o.engines.length} engine(s) of ${d.name}`);
-  return statusOf(s, [accepted, running(s, d, o), degraded(o)], o.engines, now);
+  return statusOf(s, [accepted, running(s, d, o), halted(o), degraded(o)], o.engines, now);
 }
 
 /** Being deleted, and some engines could not stop the strategy yet: the engines keep their last report. */

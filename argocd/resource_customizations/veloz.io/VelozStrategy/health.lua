@@ -50,6 +50,14 @@ if degraded ~= nil and degraded.status == "True" then
   return hs
 end
 
+-- A guardrail halted it: it stays stopped until a person sets spec.resumeAfter.
+local halted = condition("Halted")
+if halted ~= nil and halted.status == "True" then
+  hs.status = "Degraded"
+  hs.message = describe(halted)
+  return hs
+end
+
 local running = condition("Running")
 -- No engine to run on (its pairs are not the deployment's) needs a change to the resources too.
 if running ~= nil and running.status == "False" and running.reason == "NoEngines" then

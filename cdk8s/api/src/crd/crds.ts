@@ -109,6 +109,12 @@ export const VELOZ_STRATEGY: CrdDefinition = {
       jsonPath: '.status.runningEngines',
       description: 'Engines running it.',
     },
+    {
+      name: 'Halted',
+      type: 'string',
+      jsonPath: '.status.conditions[?(@.type=="Halted")].status',
+      description: 'True while a guardrail holds it halted on some engine (ADR 0020).',
+    },
     { name: 'PnL', type: 'string', jsonPath: '.status.realizedPnl', description: 'Realized PnL.' },
     age,
   ],

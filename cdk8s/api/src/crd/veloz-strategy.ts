@@ -33,6 +33,87 @@ function paramsRule(type: keyof typeof STRATEGY_PARAMS): Validation {
   };
 }
 
+// CEL evaluates `&&` left to right past errors, so a window that is not a duration fails the
+// pattern and never reaches duration(), whose error would hide the message.
+const DURATION_RULE =
+  "self.matches('^([0-9]+(h|m|s))+$') && duration(self) >= duration('1s') && duration(self) <= duration('24h')";
+const positiveMoney = (name: string, d: string) =>
+  decimal(d, {
+    'x-kubernetes-validations': [
+      { rule: "self.matches('[1-9]')", message: `guardrails.${name} must be greater than zero` },
+    ],
+  });
+const positiveInt = (name: string, d: string, maximum: number) =>
+  int(d, {
+    minimum: 1,
+    maximum,
+    'x-kubernetes-validations': [
+      { rule: `self >= 1 && self <= ${maximum}`, message: `guardrails.${name} must be from 1 to ${maximum}` },
+    ],
+  });
+
+export const strategyGuardrails = named(
+  'StrategyGuardrails',
+  obj(
+    'Limits whose crossing halts the strategy on that engine: it stops, its open orders are cancelled, and the halt is written to the WAL so that it holds across restarts until spec.resumeAfter lifts it (condition Halted; ADR 0020).',
+    {
+      maxLoss: positiveMoney(
+        'maxLoss',
+        'Halt when the strategy’s PnL on an engine (realized + unrealized) reaches minus this, in the quote currency (decimal string).',
+      ),
+      maxDrawdown: positiveMoney(
+        'maxDrawdown',
+        'Halt when the PnL falls this far from its peak since the strategy last (re)started on the engine, in the quote currency (decimal string).',
+      ),
+      maxRejectRatio: named(
+        'RejectRatioGuardrail',
+        obj(
+          'Halt when more than `ratio` of the orders the strategy tried within `window` were rejected (by risk checks or the venue).',
+          {
+            ratio: {
+              type: 'number',
+              description: 'Largest share of rejected orders, from 0 to 1.',
+              minimum: 0,
+              maximum: 1,
+              'x-kubernetes-validations': [
+                {
+                  rule: 'self >= 0.0 && self <= 1.0',
+                  message: 'guardrails.maxRejectRatio.ratio must be from 0 to 1',
+                },
+              ],
+            },
+            window: str('How far back orders count: a duration such as 30s, 5m or 1h (1s to 24h).', {
+              maxLength: 16,
+              'x-kubernetes-validations': [
+                {
+                  rule: DURATION_RULE,
+                  message: 'guardrails.maxRejectRatio.window must be a duration from 1s to 24h, such as 5m',
+                },
+              ],
+            }),
+            minOrders: positiveInt(
+              'maxRejectRatio.minOrders',
+              'Orders tried within the window before the ratio counts (default 10).',
+              100000,
+            ),
+          },
+          { required: ['ratio', 'window'] },
+        ),
+      ),
+      maxOrdersPerMinute: positiveInt(
+        'maxOrdersPerMinute',
+        'Halt instead of placing an order past this many within a minute.',
+        1000000,
+      ),
+      staleMarketDataSeconds: positiveInt(
+        'staleMarketDataSeconds',
+        'Halt after this many seconds without market data for the symbol.',
+        86400,
+      ),
+    },
+  ),
+);
+
 const price = (d: string) => decimal(`${d} (price, decimal string; a multiple of the tick size).`);
 const qty = (d: string) => decimal(`${d} (base units, decimal string; a multiple of the step size).`);
 
@@ -106,6 +187,13 @@ export const velozStrategySpec = named(
         }),
       ),
       enabled: bool('false pauses the strategy and cancels its open orders.', { default: true }),
+      guardrails: strategyGuardrails,
+      resumeAfter: str(
+        'Lifts a guardrail halt recorded at or before this time (RFC 3339), on every engine: set it to now to resume a halted strategy. A halt after it holds; nothing else resumes one.',
+        // No CEL rule: the API server types a date-time string as a CEL timestamp, and the
+        // format alone refuses what is not one.
+        { format: 'date-time', maxLength: 64 },
+      ),
     },
     {
       required: ['deploymentRef', 'type', 'symbol'],
@@ -121,7 +209,7 @@ export const velozStrategyStatus = named(
       minimum: 0,
       format: 'int64',
     }),
-    conditions: conditions(['Accepted', 'Running', 'Degraded']),
+    conditions: conditions(['Accepted', 'Running', 'Halted', 'Degraded']),
     engines: list(
       'State of the strategy in each targeted engine.',
       named(
@@ -138,6 +226,16 @@ export const velozStrategyStatus = named(
             unrealizedPnl: str('Unrealized PnL in quote units (decimal string).', { maxLength: 64 }),
             ordersPlaced: int('Orders placed.', { minimum: 0, format: 'int64' }),
             lastError: str('Last error, if any.', { maxLength: 4096 }),
+            halt: named(
+              'StrategyHaltStatus',
+              obj('The guardrail halt holding the strategy on this engine; absent when none.', {
+                guardrail: str('The guardrail crossed.', { maxLength: 64 }),
+                value: str('The value that crossed it.', { maxLength: 64 }),
+                limit: str('The limit.', { maxLength: 64 }),
+                reason: str('What happened.', { maxLength: 1024 }),
+                time: str('When it was recorded.', { format: 'date-time' }),
+              }),
+            ),
           },
           { required: ['pair'] },
         ),

@@ -442,6 +442,30 @@ export type StrategyRisk = {
   maxOrdersPerSecond?: number;
 };
 
+/** Halt when more than `ratio` of the orders the strategy tried within `window` were rejected (by risk checks or the venue). */
+export type RejectRatioGuardrail = {
+  /** Largest share of rejected orders, from 0 to 1. */
+  ratio: number;
+  /** How far back orders count: a duration such as 30s, 5m or 1h (1s to 24h). */
+  window: string;
+  /** Orders tried within the window before the ratio counts (default 10). */
+  minOrders?: number;
+};
+
+/** Limits whose crossing halts the strategy on that engine: it stops, its open orders are cancelled, and the halt is written to the WAL so that it holds across restarts until spec.resumeAfter lifts it (condition Halted; ADR 0020). */
+export type StrategyGuardrails = {
+  /** Halt when the strategy’s PnL on an engine (realized + unrealized) reaches minus this, in the quote currency (decimal string). */
+  maxLoss?: string;
+  /** Halt when the PnL falls this far from its peak since the strategy last (re)started on the engine, in the quote currency (decimal string). */
+  maxDrawdown?: string;
+  /** Halt when more than `ratio` of the orders the strategy tried within `window` were rejected (by risk checks or the venue). */
+  maxRejectRatio?: RejectRatioGuardrail;
+  /** Halt instead of placing an order past this many within a minute. */
+  maxOrdersPerMinute?: number;
+  /** Halt after this many seconds without market data for the symbol. */
+  staleMarketDataSeconds?: number;
+};
+
 /** A trading strategy run by the engines of one VelozDeployment. */
 export type VelozStrategySpec = {
   /** The VelozDeployment (same namespace) whose engines run the strategy. Immutable. */
@@ -458,6 +482,24 @@ export type VelozStrategySpec = {
   risk?: StrategyRisk;
   /** false pauses the strategy and cancels its open orders. */
   enabled: boolean;
+  /** Limits whose crossing halts the strategy on that engine: it stops, its open orders are cancelled, and the halt is written to the WAL so that it holds across restarts until spec.resumeAfter lifts it (condition Halted; ADR 0020). */
+  guardrails?: StrategyGuardrails;
+  /** Lifts a guardrail halt recorded at or before this time (RFC 3339), on every engine: set it to now to resume a halted strategy. A halt after it holds; nothing else resumes one. */
+  resumeAfter?: string;
+};
+
+/** The guardrail halt holding the strategy on this engine; absent when none. */
+export type StrategyHaltStatus = {
+  /** The guardrail crossed. */
+  guardrail?: string;
+  /** The value that crossed it. */
+  value?: string;
+  /** The limit. */
+  limit?: string;
+  /** What happened. */
+  reason?: string;
+  /** When it was recorded. */
+  time?: string;
 };
 
 /** The strategy in one engine. */
@@ -476,13 +518,15 @@ export type StrategyEngineStatus = {
   ordersPlaced?: number;
   /** Last error, if any. */
   lastError?: string;
+  /** The guardrail halt holding the strategy on this engine; absent when none. */
+  halt?: StrategyHaltStatus;
 };
 
 /** Observed state, written by the operator. */
 export type VelozStrategyStatus = {
   /** The .metadata.generation this status describes. */
   observedGeneration?: number;
-  /** Detailed conditions, each with a reason and message. Types: Accepted, Running, Degraded (their reasons: docs/conditions.md). */
+  /** Detailed conditions, each with a reason and message. Types: Accepted, Running, Halted, Degraded (their reasons: docs/conditions.md). */
   conditions?: Condition[];
   /** State of the strategy in each targeted engine. */
   engines?: StrategyEngineStatus[];

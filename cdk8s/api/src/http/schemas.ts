@@ -227,6 +227,69 @@ const strategyRisk = {
   },
 } as const;
 
+const strategyGuardrails = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'limits whose crossing halts the strategy until a resume (ADR 0020)',
+  properties: {
+    maxLoss: {
+      ...decimal,
+      description: 'halts when realized + unrealized PnL reaches minus this, in the quote currency',
+    },
+    maxDrawdown: {
+      ...decimal,
+      description:
+        'halts when PnL falls this far from its peak since the strategy (re)started, in the quote currency',
+    },
+    maxRejectRatio: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['ratio', 'windowSeconds'],
+      description: 'halts when more than `ratio` of the orders tried in the window were rejected',
+      properties: {
+        ratio: { type: 'number', minimum: 0, maximum: 1 },
+        windowSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
+        minOrders: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 100000,
+          description: 'orders tried in the window before the ratio counts (default 10)',
+        },
+      },
+    },
+    maxOrdersPerMinute: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1000000,
+      description: 'halts instead of placing one order more than this within a minute',
+    },
+    staleMarketDataSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 86400,
+      description: 'halts after this long without market data for its symbol',
+    },
+  },
+} as const;
+
+const strategyHalt = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  required: ['guardrail', 'value', 'limit', 'reason', 'version', 'at'],
+  description: 'the guardrail halt holding the strategy; null when none',
+  properties: {
+    guardrail: {
+      type: 'string',
+      enum: ['maxLoss', 'maxDrawdown', 'maxRejectRatio', 'maxOrdersPerMinute', 'staleMarketDataSeconds'],
+    },
+    value: { type: 'string', description: 'the value that crossed it' },
+    limit: { type: 'string' },
+    reason: { type: 'string' },
+    version: { ...count, description: 'the strategy version it was halted at' },
+    at: { ...count, description: 'milliseconds since the Unix epoch' },
+  },
+} as const;
+
 export const strategyBody = {
   type: 'object',
   additionalProperties: false,
@@ -242,6 +305,12 @@ export const strategyBody = {
     },
     enabled: { type: 'boolean', default: true },
     risk: strategyRisk,
+    guardrails: strategyGuardrails,
+    resumeAfter: {
+      ...count,
+      description:
+        'milliseconds since the Unix epoch: a guardrail halt recorded at or before it, at an older version, is lifted',
+    },
   },
   examples: [
     {
@@ -266,6 +335,8 @@ export const strategySchema = {
     'state',
     'params',
     'risk',
+    'guardrails',
+    'halt',
     'position',
     'realizedPnl',
     'unrealizedPnl',
@@ -281,9 +352,11 @@ export const strategySchema = {
     symbol: { type: 'string' },
     version: count,
     enabled: { type: 'boolean' },
-    state: { type: 'string', enum: ['running', 'paused'] },
+    state: { type: 'string', enum: ['running', 'paused', 'halted'] },
     params: { type: 'object', additionalProperties: true },
     risk: strategyRisk,
+    guardrails: strategyGuardrails,
+    halt: strategyHalt,
     position: signedDecimal,
     realizedPnl: signedDecimal,
     unrealizedPnl: signedDecimal,
@@ -427,7 +500,15 @@ export const walStatusResponse = {
     recovery: {
       type: 'object',
       additionalProperties: false,
-      required: ['mode', 'replayedEntries', 'replaySeconds', 'corruptRecords', 'tornTailBytes', 'actions'],
+      required: [
+        'mode',
+        'replayedEntries',
+        'replaySeconds',
+        'corruptRecords',
+        'tornTailBytes',
+        'actions',
+        'sequenceJump',
+      ],
       properties: {
         mode: { type: 'string', enum: ['strict', 'truncate_at_corruption'] },
         replayedEntries: count,
@@ -435,6 +516,24 @@ export const walStatusResponse = {
         corruptRecords: count,
         tornTailBytes: count,
         actions: { type: 'array', items: { type: 'string' }, description: 'what recovery repaired or moved' },
+        sequenceJump: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          required: ['after', 'continuesAt', 'lost'],
+          properties: {
+            after: { ...count, description: 'the last record kept' },
+            continuesAt: {
+              ...count,
+              description: 'the sequence of the jump record; the log goes on from it',
+            },
+            lost: {
+              ...count,
+              description: 'sequence numbers skipped (lost or in quarantine/), never written again',
+            },
+          },
+          description:
+            'the sequence jump this start declared after truncate_at_corruption accepted a loss (docs/adr/0012-wal-high-water-mark.md); null when it declared none',
+        },
       },
     },
     lastCheckpoint: {

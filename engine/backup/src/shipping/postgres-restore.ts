@@ -1,11 +1,13 @@
 // `veloz restore --from postgres://...`: rebuilds a WAL directory from the shipped records, from
 // the newest checkpoint at or before the target on. Records are re-encoded byte for byte and
-// must reproduce the CRC they were shipped with; sequences must be contiguous.
+// must reproduce the CRC they were shipped with; sequences must be contiguous but for a declared
+// sequence jump (ADR 0012), and the records it skipped are left out.
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { RestoreResult, Target } from '../restore.ts';
 import { RecordType } from '@veloz/wal/format';
+import { decodeSequenceJump } from '@veloz/wal/payloads';
 import { SegmentRebuilder } from '@veloz/wal/rebuild';
 import { newWalId, writeMark } from '@veloz/wal/mark';
 import { verifyWal } from '@veloz/wal/recovery';
@@ -74,12 +76,25 @@ export async function restoreFromPostgres(opts: PostgresRestoreOptions): Promise
       );
       if (r.rows[0]?.s != null) last = Number(r.rows[0].s) - 1;
     }
-    const cp = await client.query<{ s: string | null }>(
-      `SELECT max(seq)::text AS s FROM ${t} WHERE pair = $1 AND type = $2 AND seq <= $3`,
+    // Declared sequence jumps up to the target: the table may still hold the records a jump
+    // skipped (shipped before the WAL lost them). They belong to a history the log abandoned at
+    // the jump, so the rebuilt log leaves them out, as the WAL did.
+    const jumpRows = await client.query<{ seq: string; payload: Buffer }>(
+      `SELECT seq::text AS seq, payload FROM ${t} WHERE pair = $1 AND type = $2 AND seq <= $3 ORDER BY seq`,
+      [opts.pair, RecordType.SequenceJump, last],
+    );
+    const jumps = jumpRows.rows.map((r) => ({
+      seq: Number(r.seq),
+      previous: decodeSequenceJump(r.payload).previous,
+    }));
+    const abandoned = (seq: number): boolean => jumps.some((j) => seq > j.previous && seq < j.seq);
+    const cps = await client.query<{ s: string }>(
+      `SELECT seq::text AS s FROM ${t} WHERE pair = $1 AND type = $2 AND seq <= $3 ORDER BY seq DESC LIMIT 100`,
       [opts.pair, RecordType.Checkpoint, last],
     );
-    const start = cp.rows[0]?.s != null ? Number(cp.rows[0].s) : Number(range.rows[0].min);
-    if (last < 1 || (cp.rows[0]?.s == null && start !== 1)) {
+    const cp = cps.rows.map((r) => Number(r.s)).find((seq) => !abandoned(seq));
+    const start = cp ?? Number(range.rows[0].min);
+    if (last < 1 || (cp === undefined && start !== 1)) {
       throw new PostgresRestoreError(`${where}: no checkpoint at or before sequence ${last} to start from`);
     }
     opts.log?.(`rebuilding sequences ${start}-${last} from ${where}`);
@@ -88,19 +103,26 @@ export async function restoreFromPostgres(opts: PostgresRestoreOptions): Promise
     await mkdir(staging, { recursive: true });
     const rebuilt = await SegmentRebuilder.create(staging);
     let expect = start;
+    /** Where the next query starts: past the abandoned rows too. */
+    let cursor = start;
     let lastTs: number | null = null;
     try {
-      while (expect <= last) {
+      while (cursor <= last) {
         const r = await client.query<Row>(
           `SELECT seq::text AS seq, ts::text AS ts, type, crc::text AS crc, payload FROM ${t}
            WHERE pair = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT 5000`,
-          [opts.pair, expect, last],
+          [opts.pair, cursor, last],
         );
         if (r.rows.length === 0)
           throw new PostgresRestoreError(`${where}: sequence ${expect} is missing (gap)`);
         for (const row of r.rows) {
           const seq = Number(row.seq);
-          if (seq !== expect) throw new PostgresRestoreError(`${where}: sequence ${expect} is missing (gap)`);
+          cursor = seq + 1;
+          if (abandoned(seq)) continue;
+          const declared = jumps.some((j) => j.seq === seq && j.previous === expect - 1);
+          if (seq !== expect && !declared) {
+            throw new PostgresRestoreError(`${where}: sequence ${expect} is missing (gap)`);
+          }
           const record = {
             seq,
             timestamp: Number(row.ts),
@@ -113,7 +135,7 @@ export async function restoreFromPostgres(opts: PostgresRestoreOptions): Promise
               `${where}: record ${seq} does not match its checksum (damaged row)`,
             );
           }
-          expect += 1;
+          expect = seq + 1;
           lastTs = Number(row.ts);
         }
         await rebuilt.flush();

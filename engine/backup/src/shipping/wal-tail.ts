@@ -32,6 +32,8 @@ interface Cursor {
   name: string;
   offset: number;
   seq: number;
+  /** The cursor points at a declared jump (found for its own sequence or one in its gap). */
+  atJump?: boolean;
 }
 
 function isMissing(err: unknown): boolean {
@@ -51,7 +53,8 @@ export class WalTail {
     if (from > to || max < 1) return [];
     for (let attempt = 0; attempt < 2; attempt++) {
       if (this.cursor?.seq !== from) this.cursor = await this.locate(from);
-      if (!this.cursor) return [];
+      // `from` lies in a declared sequence jump: the log goes on at the jump record.
+      if (!this.cursor || this.cursor.seq > to) return [];
       const out = await this.readAtCursor(to, max);
       if (out !== null) return out;
       // The file changed under the cursor (a rotation): find the record again, once.
@@ -72,13 +75,16 @@ export class WalTail {
     }
     const out: TailRecord[] = [];
     try {
-      const reader = new RecordReader({ offset: c.offset, expectSeq: c.seq });
+      // A jump names the record before it, which this read does not see: take it as it is (the
+      // scan that found it checked it follows its predecessor).
+      const reader = new RecordReader({ offset: c.offset, expectSeq: c.atJump ? null : c.seq });
+      c.atJump = false;
       await readSegmentFile(fh, reader, (r) => {
         // A copy: the shipper holds records longer than the chunk they were read in is worth keeping.
         const payload = Buffer.from(r.payload);
         out.push({ seq: r.seq, timestamp: r.timestamp, type: r.type, crc: reader.crc, payload });
         c.offset += r.size;
-        c.seq += 1;
+        c.seq = r.seq + 1;
         if (r.type === RecordType.Rotation) {
           // The next record is in the next segment: located on the next read.
           this.cursor = null;
@@ -95,13 +101,13 @@ export class WalTail {
   }
 
   private async locate(seq: number): Promise<Cursor | null> {
-    const firsts: Array<{ name: string; first: number }> = [];
+    const firsts: Array<{ name: string; first: number; type: number }> = [];
     for (const { name } of (await listSegments(this.dir)).segments) {
       try {
         const fh = await open(join(this.dir, name), 'r');
         try {
           const head = await firstRecordHeader(fh);
-          if (head) firsts.push({ name, first: head.seq });
+          if (head) firsts.push({ name, first: head.seq, type: head.type });
         } finally {
           await fh.close();
         }
@@ -125,16 +131,31 @@ export class WalTail {
     try {
       let found = null as Cursor | null;
       let next = holding.first;
-      const reader = new RecordReader({ expectSeq: holding.first });
+      // A segment that starts with a jump: the record it names is in the segment before.
+      const reader = new RecordReader({
+        expectSeq: holding.type === RecordType.SequenceJump ? null : holding.first,
+      });
       await readSegmentFile(fh, reader, (r) => {
-        if (r.seq === seq) {
-          found = { name: holding.name, offset: r.offset, seq };
+        // A declared jump over `seq` (those records were lost and will never be written): the
+        // log goes on with the jump record itself.
+        if (r.seq === seq || (r.seq > seq && r.type === RecordType.SequenceJump)) {
+          found = {
+            name: holding.name,
+            offset: r.offset,
+            seq: r.seq,
+            atJump: r.type === RecordType.SequenceJump,
+          };
           return false;
         }
         next = r.seq + 1;
         return true;
       });
       if (found) return found;
+      const after = firsts[firsts.indexOf(holding) + 1];
+      if (after?.type === RecordType.SequenceJump && reader.stop?.kind === 'end') {
+        // The next segment starts with a declared jump over `seq`.
+        return { name: after.name, offset: 0, seq: after.first, atJump: true };
+      }
       // Not written yet: it will follow the last record of the current segment.
       return holding.name === CURRENT_SEGMENT && next === seq && reader.stop
         ? { name: holding.name, offset: reader.stop.offset, seq }

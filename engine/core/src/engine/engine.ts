@@ -28,16 +28,20 @@ import { SimMatcher, type ExecEvent } from '../sim/matcher.ts';
 import { RecordType } from '@veloz/wal/format';
 import {
   decodeOrderRecord,
+  decodeStrategyHalt,
   decodeTradingHalt,
   encodeOrderRecord,
+  encodeStrategyHalt,
   encodeTradingHalt,
   type OrderRecord,
+  type StrategyHaltPayload,
 } from '@veloz/wal/payloads';
 import { recoverWal, type Recovered } from '@veloz/wal/recovery';
 import { WalWriter, type WalSnapshot } from '@veloz/wal/writer';
 import { EventHub } from './events.ts';
 import { GENERATED_ID_PREFIX, InputError, parseOrderRequest, type PlaceOrderRequest } from './order-input.ts';
 import { EngineState } from './state.ts';
+import { backgroundCheckpoints } from './background-checkpoint.ts';
 
 export class NotFoundError extends Error {}
 export class ConflictError extends Error {}
@@ -161,6 +165,10 @@ export class Engine {
             this.state.applyTrading(decodeTradingHalt(r.payload), r.seq);
             return;
           }
+          if (r.type === RecordType.StrategyHalt) {
+            this.state.applyStrategyHalt(decodeStrategyHalt(r.payload), r.seq, r.timestamp);
+            return;
+          }
           const rec = decodeOrderRecord(r.type, r.payload);
           this.state.check(rec);
           this.state.apply(rec, r.seq, r.timestamp);
@@ -175,6 +183,13 @@ export class Engine {
     m.walCorrupted.set(rep.corruptRecords);
     m.walTornTail.set(rep.tornTailBytes);
     for (const a of rep.actions) this.log.warn({ action: a }, 'WAL repaired during recovery');
+    const jump = this.recovered.jump;
+    if (jump) {
+      this.log.warn(
+        { after: jump.previous, continuesAt: jump.seq, lost: jump.lost },
+        'WAL sequence jump declared: lost sequence numbers are never written again',
+      );
+    }
     this.wal = await WalWriter.open(
       {
         dir: this.config.walDir,
@@ -227,6 +242,12 @@ export class Engine {
       this.recovered,
     );
     this.wal.setSnapshotProvider(() => this.state.snapshot());
+    this.wal.setBackgroundCheckpoint(
+      backgroundCheckpoints(this.state, this.wal, {
+        onError: (err) =>
+          this.log.error({ err }, 'building a WAL checkpoint failed; the next interval retries'),
+      }),
+    );
     // A halt recorded in the log outlives restarts; VELOZ_TRADING_HALTED=true starts halted whatever
     // the log says.
     const t = this.state.trading;
@@ -640,6 +661,11 @@ export class Engine {
         corruptRecords: this.recovered.report.corruptRecords,
         tornTailBytes: this.recovered.report.tornTailBytes,
         actions: this.recovered.report.actions,
+        sequenceJump: this.recovered.jump && {
+          after: this.recovered.jump.previous,
+          continuesAt: this.recovered.jump.seq,
+          lost: this.recovered.jump.lost,
+        },
       },
       lastCheckpoint: this.lastCheckpoint && {
         sequence: this.lastCheckpoint.sequence,
@@ -698,6 +724,23 @@ export class Engine {
     this.risk.halted = p.halted;
     this.risk.haltReason = p.halted ? p.reason : '';
     await this.wal.waitDurable(seq);
+  }
+
+  /**
+   * Records a strategy's guardrail halt or its resume. It holds in the state at once (the caller
+   * cancels the orders next); the returned sequence is durable after waitDurable.
+   */
+  recordStrategyHalt(p: StrategyHaltPayload): number {
+    if (this.wal.failed) throw new UnavailableError(this.wal.failed.message);
+    const now = this.now();
+    const seq = this.wal.append(RecordType.StrategyHalt, encodeStrategyHalt(p), now);
+    this.state.applyStrategyHalt(p, seq, now);
+    return seq;
+  }
+
+  /** The engine's clock (milliseconds since the epoch), injectable for tests. */
+  clock(): number {
+    return this.now();
   }
 
   /** The venue's last reconciliation with the exchange; not enabled on the simulated venue. */

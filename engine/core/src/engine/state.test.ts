@@ -433,4 +433,25 @@ describe('EngineState idempotency window', () => {
     expect(r.trading).toEqual({ halted: true, reason: 'incident' });
     expect(r.lastSequence).toBe(1);
   });
+
+  it('keeps each strategy’s last guardrail halt in its checkpoint; an older checkpoint has none', () => {
+    const s = new EngineState(1);
+    const halt = {
+      strategy: 'grid',
+      halted: true,
+      version: 2,
+      guardrail: 'maxLoss',
+      value: '-3.0000000',
+      limit: '2.00',
+      reason: 'PnL reached maxLoss',
+    };
+    s.applyStrategyHalt(halt, 1, 1_000);
+    const r = new EngineState(1);
+    r.restore(s.snapshot());
+    expect(r.strategyHalts.get('grid')).toEqual({ ...halt, time: 1_000 });
+    const old = JSON.parse(new EngineState(1).snapshot().toString()) as Record<string, unknown>;
+    expect(old).not.toHaveProperty('strategyHalts');
+    r.restore(Buffer.from(JSON.stringify(old)));
+    expect(r.strategyHalts.size).toBe(0);
+  });
 });

@@ -4,7 +4,9 @@ import type { Order } from '../domain/order.ts';
 import { assertTransition, canFill, isTerminal } from '../domain/order-state.ts';
 import { Position, type FeeUnits, type PositionSnapshot } from '../domain/position.ts';
 import { RecordType } from '@veloz/wal/format';
-import type { OrderRecord, TradingHaltPayload } from '@veloz/wal/payloads';
+import { decodeOrderRecord, decodeStrategyHalt, decodeTradingHalt } from '@veloz/wal/payloads';
+import type { OrderRecord, StrategyHaltPayload, TradingHaltPayload } from '@veloz/wal/payloads';
+import { StateCapture, serializeOrder, type SerializedOrder, type TailEntry } from './state-capture.ts';
 
 export class StateError extends Error {}
 
@@ -13,7 +15,7 @@ export interface StateSnapshot {
   lastSequence: number;
   nextOrderId: number;
   nextTradeId: number;
-  orders: Array<Omit<Order, 'filledNotional'> & { filledNotional: string }>;
+  orders: SerializedOrder[];
   history: number[];
   positions: Array<{ strategy: string; symbol: string; position: PositionSnapshot }>;
   strategyOrders: Array<[string, number]>;
@@ -22,10 +24,17 @@ export interface StateSnapshot {
   commissions?: Array<[string, string]>;
   /** The last halt or resume recorded; absent when none (and in older checkpoints). */
   trading?: TradingHaltPayload;
+  /** The last halt or resume of each strategy that has one; absent when none (and in older checkpoints). */
+  strategyHalts?: Array<StrategyHaltPayload & { time: number }>;
   /** Finished API orders kept past `history` for the idempotency window; absent when none. */
   retained?: number[];
   /** clientOrderIds of API orders dropped after the window: [clientOrderId, orderId, createdAt]. */
   forgotten?: Array<[string, number, number]>;
+  /**
+   * Records appended after `lastSequence` and before the checkpoint record (a checkpoint built
+   * off the order path, ADR 0019): applied after the rest. Absent in inline and older checkpoints.
+   */
+  tail?: TailEntry[];
 }
 
 /** An API order dropped after the idempotency window: enough to refuse a late retry clearly. */
@@ -61,6 +70,8 @@ export class EngineState {
   readonly commissions = new Map<string, bigint>();
   /** The last halt or resume in the log, or null when there was none (the configured default holds). */
   trading: TradingHaltPayload | null = null;
+  /** The last guardrail halt or resume of each strategy, with the time it was recorded. */
+  readonly strategyHalts = new Map<string, StrategyHaltPayload & { time: number }>();
   nextOrderId = 1;
   nextTradeId = 1;
   lastSequence = 0;
@@ -78,6 +89,8 @@ export class EngineState {
   private readonly windowMs: number;
   private readonly generatedPrefix: string;
   private readonly feeUnits: (symbol: string) => FeeUnits | undefined;
+  /** The checkpoint being built off the order path, if any: it sees orders as they were. */
+  private capture: StateCapture | null = null;
 
   /**
    * `feeUnits` tells how a fee in some asset bears on a symbol's positions (its instrument);
@@ -170,6 +183,7 @@ export class EngineState {
       }
       case RecordType.OrderUpdate: {
         const o = this.get(rec.data.orderId);
+        this.capture?.preserve(o);
         o.status = rec.data.status;
         if (rec.data.reason) o.reason = rec.data.reason;
         if (rec.data.exchangeOrderId) o.exchangeOrderId = rec.data.exchangeOrderId;
@@ -177,6 +191,7 @@ export class EngineState {
       }
       case RecordType.OrderFill: {
         const o = this.get(rec.data.orderId);
+        this.capture?.preserve(o);
         const { quantity, price } = rec.data;
         if (this.open.has(o.orderId)) this.addOpen(o, -quantity);
         o.filledQuantity += quantity;
@@ -198,6 +213,7 @@ export class EngineState {
       }
       case RecordType.OrderCancel: {
         const o = this.get(rec.data.orderId);
+        this.capture?.preserve(o);
         o.status = 'CANCELED';
         o.reason = rec.data.reason;
         return this.touched(o, seq, timestamp);
@@ -209,6 +225,12 @@ export class EngineState {
   applyTrading(p: TradingHaltPayload, seq: number): void {
     this.lastSequence = seq;
     this.trading = { halted: p.halted, reason: p.reason };
+  }
+
+  /** Applies a StrategyHalt record. */
+  applyStrategyHalt(p: StrategyHaltPayload, seq: number, timestamp: number): void {
+    this.lastSequence = seq;
+    this.strategyHalts.set(p.strategy, { ...p, time: timestamp });
   }
 
   private touched(o: Order, seq: number, timestamp: number): Order {
@@ -259,6 +281,7 @@ export class EngineState {
   }
 
   private drop(o: Order, now: number): void {
+    this.capture?.preserve(o);
     this.orders.delete(o.orderId);
     this.byClientId.delete(o.clientOrderId);
     if (
@@ -304,13 +327,13 @@ export class EngineState {
     return this.positions.get(`${strategy}\u0000${symbol}`);
   }
 
-  snapshot(): Buffer {
-    const s: StateSnapshot = {
+  /** Everything a checkpoint holds but the orders, copied: later changes do not reach it. */
+  private checkpointFields(): Omit<StateSnapshot, 'orders'> {
+    const s: Omit<StateSnapshot, 'orders'> = {
       version: 1,
       lastSequence: this.lastSequence,
       nextOrderId: this.nextOrderId,
       nextTradeId: this.nextTradeId,
-      orders: [...this.orders.values()].map((o) => ({ ...o, filledNotional: o.filledNotional.toString() })),
       history: this.history.slice(this.historyHead),
       positions: [...this.positions.entries()].map(([key, p]) => {
         const [strategy, symbol] = key.split('\u0000') as [string, string];
@@ -322,16 +345,51 @@ export class EngineState {
     if (this.commissions.size > 0)
       s.commissions = [...this.commissions].map(([asset, v]) => [asset, v.toString()]);
     if (this.trading) s.trading = { ...this.trading };
+    if (this.strategyHalts.size > 0)
+      s.strategyHalts = [...this.strategyHalts.values()].map((h) => ({ ...h }));
     if (this.retained.length > this.retainedHead) s.retained = this.retained.slice(this.retainedHead);
     if (this.forgotten.size > 0)
       s.forgotten = [...this.forgotten].map(([cid, f]) => [cid, f.orderId, f.createdAt]);
+    return s;
+  }
+
+  /** The whole state as a checkpoint payload, serialized at once (on the caller's turn). */
+  snapshot(): Buffer {
+    const s: StateSnapshot = {
+      ...this.checkpointFields(),
+      orders: [...this.orders.values()].map(serializeOrder),
+    };
     return Buffer.from(JSON.stringify(s));
+  }
+
+  /**
+   * Captures the state as of now for a checkpoint serialized in slices (StateCapture.step()):
+   * from here on, every order is preserved before it changes. A newer capture replaces this one.
+   */
+  beginCapture(): StateCapture {
+    this.capture?.release();
+    const cap = new StateCapture(
+      this.lastSequence,
+      this.checkpointFields(),
+      [...this.orders.keys()],
+      this.nextOrderId,
+      (id) => this.orders.get(id),
+    );
+    this.capture = cap;
+    return cap;
+  }
+
+  /** Forgets `cap` (finished or abandoned): changes are no longer preserved for it. */
+  endCapture(cap: StateCapture): void {
+    cap.release();
+    if (this.capture === cap) this.capture = null;
   }
 
   /** Replaces everything with a checkpoint's contents. */
   restore(payload: Buffer): void {
     const s = JSON.parse(payload.toString('utf8')) as StateSnapshot;
     if (s.version !== 1) throw new StateError(`unsupported checkpoint version ${String(s.version)}`);
+    if (this.capture) this.endCapture(this.capture);
     this.orders.clear();
     this.byClientId.clear();
     this.open.clear();
@@ -341,6 +399,8 @@ export class EngineState {
     this.marks.clear();
     this.commissions.clear();
     this.forgotten.clear();
+    this.strategyHalts.clear();
+    for (const h of s.strategyHalts ?? []) this.strategyHalts.set(h.strategy, { ...h });
     for (const raw of s.orders) {
       const o: Order = { ...raw, filledNotional: BigInt(raw.filledNotional) };
       this.orders.set(o.orderId, o);
@@ -365,5 +425,26 @@ export class EngineState {
     this.nextOrderId = s.nextOrderId;
     this.nextTradeId = s.nextTradeId;
     this.lastSequence = s.lastSequence;
+    let prev: number | null = null;
+    for (const [seq, timestamp, type, payload] of s.tail ?? []) {
+      // The capture's sequence may be past lastSequence (an inline checkpoint record is not applied).
+      if (prev === null ? seq <= this.lastSequence : seq !== prev + 1)
+        throw new StateError(`checkpoint tail: record ${seq} follows ${prev ?? this.lastSequence}`);
+      prev = seq;
+      const bytes = Buffer.from(payload, 'base64');
+      if (type === RecordType.TradingHalt) {
+        this.applyTrading(decodeTradingHalt(bytes), seq);
+        continue;
+      }
+      if (type === RecordType.StrategyHalt) {
+        this.applyStrategyHalt(decodeStrategyHalt(bytes), seq, timestamp);
+        continue;
+      }
+      if (type < RecordType.OrderNew || type > RecordType.OrderCancel)
+        throw new StateError(`checkpoint tail: record ${seq} has type ${type}, not an order or halt record`);
+      const rec = decodeOrderRecord(type as OrderRecord['type'], bytes);
+      this.check(rec);
+      this.apply(rec, seq, timestamp);
+    }
   }
 }

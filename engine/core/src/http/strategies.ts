@@ -23,6 +23,8 @@ export const strategiesPlugin: FastifyPluginAsync<{ engine: Engine; strategies: 
       version: b.version,
       enabled: b.enabled ?? true,
       risk: b.risk ?? {},
+      ...(b.guardrails ? { guardrails: b.guardrails } : {}),
+      ...(b.resumeAfter !== undefined ? { resumeAfter: b.resumeAfter } : {}),
     });
     return reply.code(res.created ? 201 : 200).send(res.view);
   });

@@ -127,6 +127,12 @@ export function createEngineMetrics(registry = new Registry()) {
       labelNames: ['strategy'],
       registers: r,
     }),
+    strategyHalted: new Gauge({
+      name: 'veloz_strategy_halted',
+      help: '1 while a guardrail holds the strategy halted (ADR 0020), by the guardrail crossed',
+      labelNames: ['strategy', 'guardrail'],
+      registers: r,
+    }),
     strategyErrors: new Counter({
       name: 'veloz_strategy_errors_total',
       help: 'Strategy errors (rejected orders, failures)',

@@ -3,6 +3,7 @@ import type { Order, Side } from '../domain/order.ts';
 import type { Quote } from '../market/book.ts';
 
 import type { StrategyType } from '@veloz/api/enums';
+import type { StrategyGuardrails } from './guardrails.ts';
 
 export { STRATEGY_TYPES, type StrategyType } from '@veloz/api/enums';
 
@@ -21,6 +22,13 @@ export interface StrategySpec {
   version: number;
   enabled: boolean;
   risk: StrategyRisk;
+  /** Limits whose crossing halts the strategy until a resume (ADR 0020); absent: none. */
+  guardrails?: StrategyGuardrails | undefined;
+  /**
+   * Milliseconds since the epoch: a halt recorded at or before this time, at an older version,
+   * is lifted by this spec. Absent: no resume.
+   */
+  resumeAfter?: number | undefined;
 }
 
 /** What a strategy may do; every order goes through the engine's and the strategy's risk checks. */

@@ -1,0 +1,42 @@
+// Interval checkpoints built off the order path (ADR 0019): the WAL writer asks for one inside
+// append(); the state is captured there and then serialized a slice per event-loop turn, so an
+// order arriving meanwhile waits for one slice, not for the whole state.
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { BackgroundCheckpoint, WalWriter } from '@veloz/wal/writer';
+import type { EngineState } from './state.ts';
+import { CAPTURE_SLICE_ORDERS } from './state-capture.ts';
+
+export interface BackgroundCheckpointOptions {
+  /** Orders serialized per event-loop turn. */
+  sliceOrders?: number;
+  /** A build failed (a bug, or memory): the WAL starts another at the next interval. */
+  onError?: (err: unknown) => void;
+  /** Test seam: runs between slices (e.g. to append records while a build is under way). */
+  betweenSlices?: () => void | Promise<void>;
+}
+
+export function backgroundCheckpoints(
+  state: EngineState,
+  wal: WalWriter,
+  opts: BackgroundCheckpointOptions = {},
+): BackgroundCheckpoint {
+  const slice = opts.sliceOrders ?? CAPTURE_SLICE_ORDERS;
+  return (_sequence, generation) => {
+    // Synchronously, inside append(): the state holds every record before the one being appended.
+    const cap = state.beginCapture();
+    void (async () => {
+      try {
+        while (wal.checkpointWanted(generation) && cap.active && !cap.step(slice)) {
+          await nextTurn();
+          await opts.betweenSlices?.();
+        }
+        if (cap.active) wal.completeCheckpoint(generation, (tail) => cap.finish(tail));
+      } catch (err) {
+        opts.onError?.(err);
+      } finally {
+        state.endCapture(cap);
+        wal.abandonCheckpoint(generation);
+      }
+    })();
+  };
+}
