@@ -38,6 +38,10 @@ export function names(x: string) {
     /** The gateways' Service. */
     service: x,
     serviceAccount: x,
+    /** Role and RoleBinding letting the engines hold their Leases (ADR 18). */
+    engineLeaseRole: `${engine}-lease`,
+    /** The self-fencing Lease of pair i: named as its engine pod (VELOZ_LEASE_NAME's default). */
+    engineLease: enginePod,
     backupCronJob: `${x}-wal-backup`,
     backupsPvc: `${x}-backups`,
     /** ServiceMonitor and PrometheusRule. */

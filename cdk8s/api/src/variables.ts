@@ -485,6 +485,65 @@ export const VARIABLES = {
     description: 'Pair index of this engine. Default: from a host name <name>-engine-<pair>, else 0.',
     parse: int(0, 1000),
   }),
+  deskId: v({
+    name: 'VELOZ_DESK_ID',
+    default: undefined,
+    accepts: '1 to 6 characters of a-z and 0-9',
+    description:
+      "Short id of the desk, in the client order id of every new order on the exchange with the pair index (vz-<desk>-<pair>-<strategy tag>-…), so that reconciliation adopts and cancels only this desk's and this pair's orders on a shared account. The operator sets it from the namespace and name. Unset: orders get the older veloz-<n>-… ids and reconciliation takes every such id for its own.",
+    parse: (raw: string) => (/^[a-z0-9]{1,6}$/.test(raw) ? raw : fail('1 to 6 characters of a-z and 0-9')),
+  }),
+  lease: v({
+    name: 'VELOZ_LEASE',
+    default: 'true',
+    accepts: 'true or false',
+    description:
+      'Self-fencing: hold a coordination.k8s.io Lease for this pair and refuse new orders (503) while it cannot be renewed for VELOZ_LEASE_DURATION. Only in a cluster (KUBERNETES_SERVICE_HOST set); outside one it is off and the engine says so at start.',
+    parse: bool,
+  }),
+  leaseName: v({
+    name: 'VELOZ_LEASE_NAME',
+    default: undefined,
+    accepts: 'a Kubernetes object name (a-z, 0-9, -, .)',
+    description:
+      "Name of the pair's Lease, in the namespace of the service account. Default: <deployment>-engine-<pair>.",
+    parse: (raw: string) =>
+      /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(raw)
+        ? raw
+        : fail('a Kubernetes object name (a-z, 0-9, -, .)'),
+  }),
+  leaseHolder: v({
+    name: 'VELOZ_LEASE_HOLDER',
+    default: undefined,
+    accepts: 'a non-empty text of at most 128 characters',
+    description:
+      'Holder identity written into the Lease. The operator sets <pod name>_<pod uid>, so a replacement pod is another holder. Default: <host name>_<process id>.',
+    parse: (raw: string) =>
+      raw.trim() && raw.length <= 128 ? raw : fail('a non-empty text of at most 128 characters'),
+  }),
+  leaseDuration: v({
+    name: 'VELOZ_LEASE_DURATION',
+    default: '15',
+    accepts: 'an integer number of seconds from 2 to 3600',
+    description:
+      'Lease duration: an engine that could not renew its Lease for this long stops sending new orders; another holder may take the Lease after it.',
+    parse: int(2, 3600),
+  }),
+  leaseRenewPeriod: v({
+    name: 'VELOZ_LEASE_RENEW_PERIOD',
+    default: '5',
+    accepts: 'an integer number of seconds from 1 to 1200, less than VELOZ_LEASE_DURATION',
+    description: 'How often the Lease is renewed (and, while fenced, tried again).',
+    parse: int(1, 1200),
+  }),
+  leaseCredentialsDir: v({
+    name: 'VELOZ_LEASE_CREDENTIALS_DIR',
+    default: '/var/run/secrets/kubernetes.io/serviceaccount',
+    accepts: 'a directory path',
+    description:
+      'Directory holding the service account token (read again at each renewal, as it rotates), ca.crt and namespace the Lease is kept with.',
+    parse: (raw: string) => (raw.trim() ? raw : fail('a non-empty directory path')),
+  }),
   apiKey: v({
     name: 'VELOZ_API_KEY',
     default: undefined,
@@ -710,6 +769,10 @@ function crossChecks(c: Config, role: 'engine' | 'gateway'): string[] {
   if ((c.gatewayTlsCertFile === undefined) !== (c.gatewayTlsKeyFile === undefined))
     errors.push(
       'VELOZ_GATEWAY_TLS_CERT_FILE and VELOZ_GATEWAY_TLS_KEY_FILE go together; set both or neither',
+    );
+  if (c.leaseRenewPeriod >= c.leaseDuration)
+    errors.push(
+      `VELOZ_LEASE_RENEW_PERIOD (${c.leaseRenewPeriod}) must be less than VELOZ_LEASE_DURATION (${c.leaseDuration}), or the Lease lapses between renewals`,
     );
   if (role !== 'engine' || c.executionMode === 'sim_engine') return errors;
   const creds = binanceCredentials(c);

@@ -1,3 +1,4 @@
+import { deskId } from '@veloz/api/client-order-id';
 import { describe, expect, it } from 'vitest';
 import { desk, type Manifest } from '@veloz/testing/desk';
 import { engineStatefulSet } from './engine-statefulset.ts';
@@ -27,6 +28,8 @@ describe('engineStatefulSet', () => {
     const base = [
       'NODE_OPTIONS',
       'VELOZ_DEPLOYMENT_NAME',
+      'VELOZ_DESK_ID',
+      'VELOZ_LEASE',
       'VELOZ_ENGINE_TOKEN_TRADING_FILE',
       'VELOZ_ENGINE_TOKEN_ADMIN_FILE',
       'VELOZ_ENGINE_TOKEN_BACKUP_FILE',
@@ -49,6 +52,18 @@ describe('engineStatefulSet', () => {
         defaultMode: 0o440,
       },
     });
+  });
+
+  it('names the desk in client order ids, the same for the same namespace and name only', () => {
+    const id = (ns: string, name: string) => {
+      const d = desk(name);
+      d.metadata.namespace = ns;
+      const sts: Manifest = engineStatefulSet(d, CTX);
+      return sts.spec.template.spec.containers[0].env.find((e: Manifest) => e.name === 'VELOZ_DESK_ID').value;
+    };
+    expect(id('prod', 'd1')).toBe(deskId('prod', 'd1'));
+    expect(id('prod', 'd1')).toMatch(/^[a-z0-9]{6}$/);
+    expect(id('staging', 'd1')).not.toBe(id('prod', 'd1'));
   });
 
   it('adds the restore init container and its volumes only when asked', () => {

@@ -2,6 +2,7 @@
 // its credentials from the referenced Secret, and the restore init container when asked.
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
 import { VARIABLES } from '@veloz/api/variables';
+import { deskId } from '@veloz/api/client-order-id';
 import {
   BINANCE_MOUNT,
   PORT,
@@ -30,6 +31,11 @@ export function engineStatefulSet(d: Desk, ctx: RenderContext): KubernetesObject
     { name: 'NODE_OPTIONS', value: `--max-old-space-size=${heapMiB(spec.engine.memoryPoolSize)}` },
     // Names the PostgreSQL table the engine ships to; explicit rather than parsed from the host name.
     { name: VARIABLES.deploymentName.name, value: x },
+    // Client order ids name the desk and the pair (ADR 0018); the pair comes from the pod's name.
+    { name: VARIABLES.deskId.name, value: deskId(d.metadata.namespace ?? 'default', x) },
+    // Self-fencing needs a service account token and a Role on the pair's Lease, which render does
+    // not grant yet: off until it does, or every engine would stay fenced (ADR 0018).
+    { name: VARIABLES.lease.name, value: 'false' },
   ];
   const tokens = engineTokenFiles(d, ['trading', 'admin', 'backup']);
   env.push(...tokens.env);

@@ -11,6 +11,7 @@ import { createEngineMetrics } from './metrics/engine-metrics.ts';
 import { StrategyManager } from './strategies/manager.ts';
 import { runStdio } from './stdio/stdio-server.ts';
 import { startupProblems } from './startup-checks.ts';
+import { fenceFromConfig } from './fence/setup.ts';
 import { parse, UsageError } from '@veloz/common/args';
 
 export const ENGINE_HELP = `Usage: veloz engine (--port P | --stdio) [options]
@@ -79,7 +80,11 @@ export async function engineCommand(argv: string[]): Promise<number> {
     );
   }
   const metrics = createEngineMetrics();
+  const fence = fenceFromConfig(config, process.env, log, metrics.registry);
+  // Renewing from before the WAL replay: a pair whose Lease another holder has stays fenced.
+  fence?.start();
   const engine = await Engine.start({ config, logger: log, metrics });
+  if (fence) engine.setFence(() => fence.fenced());
   const strategies = new StrategyManager(engine);
   await strategies.load();
   // stdio's only client is the parent process; over HTTP every non-open route needs a token.
@@ -115,6 +120,8 @@ export async function engineCommand(argv: string[]): Promise<number> {
       for (const s of sources) s.close();
       strategies.close();
       await engine.close();
+      // Handed back last: no order leaves once the engine is closed, and a successor need not wait.
+      await fence?.close();
       log.info('stopped');
       log.flush();
     })());

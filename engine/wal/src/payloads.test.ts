@@ -74,6 +74,24 @@ const CASES: Array<{ name: string; rec: OrderRecord }> = [
   },
   { name: 'cancel', rec: { type: RecordType.OrderCancel, data: { orderId: 4, reason: 'user' } } },
   {
+    name: 'new order with its exchange client order id',
+    rec: {
+      type: RecordType.OrderNew,
+      data: {
+        orderId: 5,
+        clientOrderId: 'veloz-5',
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        price: 5_000_000,
+        quantity: 1000,
+        strategy: 'grid-1',
+        exchangeClientOrderId: 'vz-k3f9a2-0-ab12-5-mi3k2b1c',
+      },
+    },
+  },
+  {
     name: 'fill with a commission',
     rec: {
       type: RecordType.OrderFill,
@@ -117,23 +135,54 @@ describe('order record payloads', () => {
     expect(encodeOrderRecord(CASES[4]!.rec)).toEqual(old);
   });
 
+  it('replays an order written before exchange client order ids were recorded', () => {
+    const rec = CASES[0]!.rec;
+    const withId = encodeOrderRecord({
+      ...rec,
+      data: { ...rec.data, exchangeClientOrderId: 'vz-a-0-_-1-1' },
+    } as OrderRecord);
+    // The older layout is the newer one without the marker and the id: both replay.
+    const old = encodeOrderRecord(rec);
+    expect(withId.subarray(0, old.length)).toEqual(old);
+    expect(decodeOrderRecord(RecordType.OrderNew, old)).toEqual(rec);
+    expect(() =>
+      decodeOrderRecord(RecordType.OrderNew, Buffer.concat([old, Buffer.from([2, 0, 0, 0, 0])])),
+    ).toThrow(PayloadError);
+  });
+
   it('round-trips any record', () => {
     const str = fc.string({ unit: 'grapheme', maxLength: 40 });
     const u64 = fc.maxSafeNat();
     const rec: fc.Arbitrary<OrderRecord> = fc.oneof(
       fc.record({
         type: fc.constant(RecordType.OrderNew),
-        data: fc.record({
-          orderId: u64,
-          clientOrderId: str,
-          symbol: str,
-          side: fc.constantFrom(...SIDES),
-          type: fc.constantFrom(...ORDER_TYPES),
-          timeInForce: fc.constantFrom(...TIME_IN_FORCES),
-          price: u64,
-          quantity: u64,
-          strategy: str,
-        }),
+        data: fc.record(
+          {
+            orderId: u64,
+            clientOrderId: str,
+            symbol: str,
+            side: fc.constantFrom(...SIDES),
+            type: fc.constantFrom(...ORDER_TYPES),
+            timeInForce: fc.constantFrom(...TIME_IN_FORCES),
+            price: u64,
+            quantity: u64,
+            strategy: str,
+            exchangeClientOrderId: str,
+          },
+          {
+            requiredKeys: [
+              'orderId',
+              'clientOrderId',
+              'symbol',
+              'side',
+              'type',
+              'timeInForce',
+              'price',
+              'quantity',
+              'strategy',
+            ],
+          },
+        ),
       }),
       fc.record({
         type: fc.constant(RecordType.OrderUpdate),

@@ -14,6 +14,11 @@ export interface OrderNewPayload {
   price: number;
   quantity: number;
   strategy: string;
+  /**
+   * The order's client order id on the exchange, chosen when the order is made (ADR 0018);
+   * absent in records written before it was recorded (their id is derived, binance-venue.ts).
+   */
+  exchangeClientOrderId?: string;
 }
 
 export interface OrderUpdatePayload {
@@ -43,6 +48,9 @@ export const COMMISSION_DECIMALS = 8;
 // A fill written before commissions were recorded ends after its four u64s; a newer one may
 // carry this marker and the commission after them, so both layouts replay.
 const COMMISSION_MARKER = 1;
+// Likewise an OrderNew written before exchange client order ids were recorded ends after its
+// strategy; a newer one may carry this marker and the id.
+const EXCHANGE_ID_MARKER = 1;
 
 export interface OrderCancelPayload {
   orderId: number;
@@ -117,6 +125,7 @@ export function encodeOrderRecord(r: OrderRecord): Buffer {
       w.u64(d.orderId).str(d.clientOrderId).str(d.symbol);
       w.u8(code(SIDE_CODES, d.side)).u8(code(TYPE_CODES, d.type)).u8(code(TIF_CODES, d.timeInForce));
       w.u64(d.price).u64(d.quantity).str(d.strategy);
+      if (d.exchangeClientOrderId !== undefined) w.u8(EXCHANGE_ID_MARKER).str(d.exchangeClientOrderId);
       break;
     }
     case RecordType.OrderUpdate:
@@ -141,22 +150,25 @@ export function decodeOrderRecord(type: RecordType, payload: Buffer): OrderRecor
   const rd = new BinaryReader(payload);
   let rec: OrderRecord;
   switch (type) {
-    case RecordType.OrderNew:
-      rec = {
-        type,
-        data: {
-          orderId: rd.u64(),
-          clientOrderId: rd.str(),
-          symbol: rd.str(),
-          side: decodeCode(SIDE_CODES, rd.u8(), 'side'),
-          type: decodeCode(TYPE_CODES, rd.u8(), 'order type'),
-          timeInForce: decodeCode(TIF_CODES, rd.u8(), 'time in force'),
-          price: rd.u64(),
-          quantity: rd.u64(),
-          strategy: rd.str(),
-        },
+    case RecordType.OrderNew: {
+      const data: OrderNewPayload = {
+        orderId: rd.u64(),
+        clientOrderId: rd.str(),
+        symbol: rd.str(),
+        side: decodeCode(SIDE_CODES, rd.u8(), 'side'),
+        type: decodeCode(TYPE_CODES, rd.u8(), 'order type'),
+        timeInForce: decodeCode(TIF_CODES, rd.u8(), 'time in force'),
+        price: rd.u64(),
+        quantity: rd.u64(),
+        strategy: rd.str(),
       };
+      if (rd.remaining() > 0) {
+        if (rd.u8() !== EXCHANGE_ID_MARKER) throw new PayloadError('payload has trailing bytes');
+        data.exchangeClientOrderId = rd.str();
+      }
+      rec = { type, data };
       break;
+    }
     case RecordType.OrderUpdate:
       rec = {
         type,

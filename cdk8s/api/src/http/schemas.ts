@@ -108,6 +108,11 @@ export const orderSchema = {
     },
     reason: { type: 'string', description: 'why it was rejected, canceled or expired' },
     exchangeOrderId: { type: 'string' },
+    exchangeClientOrderId: {
+      type: 'string',
+      description:
+        'its client order id on the exchange: vz-<desk>-<pair>-<strategy tag>-… names the desk, pair and strategy (ADR 0018)',
+    },
     createdAt: epochMs,
     updatedAt: epochMs,
     lastSequence: { ...count, description: 'the WAL sequence of its last change' },

@@ -30,6 +30,8 @@ export interface Order {
   strategy: string;
   reason: string;
   exchangeOrderId: string;
+  /** Its client order id on the exchange when recorded with it (ADR 0018); else derived. */
+  exchangeClientOrderId?: string;
   createdAt: number;
   updatedAt: number;
   /** WAL sequence of the order's latest record. */

@@ -19,7 +19,10 @@ import type { EngineMetrics } from '../metrics/engine-metrics.ts';
 import type { ExchangeSetup } from '../exchange/setup.ts';
 import type { ExecutionVenue, FeedSink, MarketFeed, VenueHost } from '../exchange/venue.ts';
 import { RiskEngine, RiskRejection, type Exposure } from '../risk/risk.ts';
-import { identityFromHostname, shipperFromConfig, type WalShipper } from '@veloz/backup/shipping/shipper';
+import { shipperFromConfig, type WalShipper } from '@veloz/backup/shipping/shipper';
+import { formatClientOrderId, type DeskPair } from '@veloz/api/client-order-id';
+import { deploymentPair, deskPair } from './desk-pair.ts';
+import { exchangeClientOrderId } from '../domain/client-order-id.ts';
 import type { EngineIdentity } from '@veloz/wal/snapshot-format';
 import { SimMatcher, type ExecEvent } from '../sim/matcher.ts';
 import { RecordType } from '@veloz/wal/format';
@@ -43,6 +46,8 @@ import { backgroundCheckpoints } from './background-checkpoint.ts';
 export class NotFoundError extends Error {}
 export class ConflictError extends Error {}
 export class UnavailableError extends Error {}
+/** New orders refused while the engine cannot renew its Lease (self-fencing, ADR 18). */
+export class FencedError extends UnavailableError {}
 /** A request the engine refuses for now, to be retried after `retryAfterMs`. */
 export class TooSoonError extends Error {
   readonly retryAfterMs: number;
@@ -91,12 +96,17 @@ export class Engine {
   private readonly orderListeners = new Set<(o: Order) => void>();
   private venue: ExecutionVenue;
   private feed: MarketFeed | undefined;
+  /** Why new orders are refused by self-fencing (ADR 0018), or undefined; none without a fence. */
+  private fence: () => string | undefined = () => undefined;
+  /** Named in every new order's exchange client order id; undefined without VELOZ_DESK_ID. */
+  private readonly deskPair: DeskPair | undefined;
 
   private constructor(opts: EngineOptions, instruments?: Map<string, Instrument>) {
     this.config = opts.config;
     this.log = opts.logger;
     this.metrics = opts.metrics;
     this.now = opts.now ?? Date.now;
+    this.deskPair = deskPair(opts.config);
     const symbols = [
       opts.config.marketSymbol,
       ...opts.config.symbols.filter((s) => s !== opts.config.marketSymbol),
@@ -486,6 +496,8 @@ export class Engine {
     if (!this.accepting)
       throw new UnavailableError('the engine is not accepting orders (starting or shutting down)');
     if (this.wal.failed) throw new UnavailableError(this.wal.failed.message);
+    const fenced = this.fence();
+    if (fenced !== undefined) throw new FencedError(`fenced: no new orders: ${fenced}`);
     const p = parseOrderRequest(req, this.instruments);
     if (p.clientOrderId !== undefined) {
       const existing = this.findByClientId(p.clientOrderId);
@@ -517,6 +529,14 @@ export class Engine {
         price: p.price,
         quantity: p.quantity,
         strategy,
+        ...(this.deskPair && {
+          exchangeClientOrderId: formatClientOrderId({
+            ...this.deskPair,
+            strategy,
+            orderId,
+            createdAt: this.now(),
+          }),
+        }),
       },
     });
     this.venue.submit(order);
@@ -621,12 +641,7 @@ export class Engine {
 
   /** Deployment and pair (as WAL shipping names them) and the WAL's id. */
   identity(): EngineIdentity {
-    const fromHost = identityFromHostname();
-    return {
-      deployment: this.config.deploymentName ?? fromHost?.deployment ?? 'veloz',
-      pair: this.config.pairIndex ?? fromHost?.pair ?? 0,
-      walId: this.recovered.mark.walId,
-    };
+    return { ...deploymentPair(this.config), walId: this.recovered.mark.walId };
   }
 
   walStatus() {
@@ -661,10 +676,20 @@ export class Engine {
     };
   }
 
+  /**
+   * Self-fencing: while `why` answers a reason, new orders (API and strategies alike) are refused
+   * with 503 and /ready says why; cancels and everything the exchange reports go on.
+   */
+  setFence(why: () => string | undefined): void {
+    this.fence = why;
+  }
+
   readiness(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
     if (!this.accepting) reasons.push('not accepting orders');
     if (this.wal.failed) reasons.push(this.wal.failed.message);
+    const fenced = this.fence();
+    if (fenced !== undefined) reasons.push(`fenced: ${fenced}`);
     for (const sym of this.instruments.keys())
       if (!this.matcher.quote(sym)) reasons.push(`no market data for ${sym}`);
     reasons.push(...(this.feed?.readiness() ?? []), ...this.venue.readiness());
@@ -776,6 +801,7 @@ export function orderView(inst: Instrument, o: Order): OrderView {
     strategy: o.strategy,
     reason: o.reason,
     exchangeOrderId: o.exchangeOrderId,
+    exchangeClientOrderId: exchangeClientOrderId(o),
     createdAt: o.createdAt,
     updatedAt: o.updatedAt,
     lastSequence: o.lastSequence,

@@ -1,5 +1,6 @@
 // Turns an API order request (decimal strings) into integers for the engine, or says which
 // field is wrong and why.
+import { CLIENT_ORDER_ID_PREFIX } from '@veloz/api/client-order-id';
 import { DecimalError, parseScaledInt } from '../domain/decimal.ts';
 import type { Instrument } from '../domain/instrument.ts';
 import type { OrderType, Side, TimeInForce } from '../domain/order.ts';
@@ -36,6 +37,8 @@ export interface ParsedOrder {
 export const CLIENT_ORDER_ID = /^[.A-Za-z0-9:/_-]{1,36}$/;
 /** Engine-generated client order ids use this prefix, so API callers may not. */
 export const GENERATED_ID_PREFIX = 'veloz-';
+/** Prefixes API callers may not use: the engine's own, and the exchange ids of orders it adopts. */
+const RESERVED_PREFIXES = [GENERATED_ID_PREFIX, CLIENT_ORDER_ID_PREFIX];
 
 function scaled(text: string, decimals: number, field: string): number {
   try {
@@ -83,11 +86,9 @@ export function parseOrderRequest(
       throw new InputError('clientOrderId', 'clientOrderId must be 1-36 characters of A-Z a-z 0-9 . : / _ -');
     }
     // Case-insensitively: `VELOZ-1` next to `veloz-1` would confuse every reader of the history.
-    if (req.clientOrderId.toLowerCase().startsWith(GENERATED_ID_PREFIX)) {
-      throw new InputError(
-        'clientOrderId',
-        `the prefix "${GENERATED_ID_PREFIX}" is reserved for engine-generated ids`,
-      );
+    const reserved = RESERVED_PREFIXES.find((p) => req.clientOrderId!.toLowerCase().startsWith(p));
+    if (reserved !== undefined) {
+      throw new InputError('clientOrderId', `the prefix "${reserved}" is reserved for engine-generated ids`);
     }
   }
   return {

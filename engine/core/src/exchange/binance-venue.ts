@@ -7,6 +7,7 @@
 // order UNKNOWN, and only the exchange's own answer resolves it. "No such order" (-2013) means
 // "never arrived" only once the order's acceptance horizon has passed (acceptance-horizon.ts).
 // Work on one order runs strictly in sequence, so an answer, a cancel and a poll never race.
+import { exchangeClientOrderId, isOwnClientOrderId } from '../domain/client-order-id.ts';
 import { formatPrice, formatQty, type Instrument } from '../domain/instrument.ts';
 import type { Order } from '../domain/order.ts';
 import { canTransition, isTerminal, type OrderStatus } from '../domain/order-state.ts';
@@ -23,24 +24,7 @@ import type { ExecutionVenue, VenueHost } from './venue.ts';
 
 export type Phase = 'live' | 'start' | 'unknown' | 'poll' | 'stream' | 'reconcile';
 
-const OWN_CLIENT_ORDER_ID = /^veloz-\d+-[0-9a-z]+$/;
-
-/** Whether a client order id on the exchange is of the form this engine gives its orders. */
-export function isOwnClientOrderId(cid: string): boolean {
-  return OWN_CLIENT_ORDER_ID.test(cid);
-}
-
-/**
- * The exchange's client order id: unique per order and per WAL (its creation time is part of
- * it). An order adopted by reconciliation keeps the id it has on the exchange as its own (no
- * client may choose a `veloz-` id, and the engine's generated ones have no second dash).
- */
-export function exchangeClientOrderId(
-  o: Pick<Order, 'orderId' | 'createdAt'> & { clientOrderId?: string },
-): string {
-  if (o.clientOrderId !== undefined && isOwnClientOrderId(o.clientOrderId)) return o.clientOrderId;
-  return `veloz-${o.orderId}-${o.createdAt.toString(36)}`;
-}
+export { exchangeClientOrderId, isOwnClientOrderId, ownOrders } from '../domain/client-order-id.ts';
 
 /** One trade of an order as the exchange reports it (FULL answer fills, myTrades, the stream). */
 export interface TradeReport {
@@ -63,6 +47,8 @@ export interface BinanceVenueOptions {
   startedAt?: number;
   /** True while the user data stream delivers order changes: polling then only backs it up. */
   streamLive?: () => boolean;
+  /** This desk's and pair's client order ids on the exchange (default: `veloz-<n>-…`, ownOrders). */
+  ours?: (clientOrderId: string) => boolean;
 }
 
 /** While the user data stream is live, open orders are still polled this often, in case an event was lost. */
@@ -577,7 +563,7 @@ export class BinanceVenue implements ExecutionVenue {
     for (const symbol of this.host.instruments.keys()) {
       const exOpen = await this.call('GET', '/api/v3/openOrders', { symbol }, parse.orders);
       for (const ex of exOpen) {
-        if (!ex.clientOrderId.startsWith('veloz-') || known.has(ex.clientOrderId)) continue;
+        if (!(this.o.ours ?? isOwnClientOrderId)(ex.clientOrderId) || known.has(ex.clientOrderId)) continue;
         this.differ('start', 'unknown_on_exchange');
         this.host.log.warn(
           { symbol, clientOrderId: ex.clientOrderId, exchangeOrderId: ex.orderId },

@@ -189,7 +189,8 @@ export class Reconciler {
     const wal = this.ordersOf(symbol);
     const listed = new Set<string>();
     for (const ex of exOpen) {
-      if (!this.ours(ex.clientOrderId)) continue;
+      // An order the WAL holds is ours whatever its id's form (one from before desk ids, say).
+      if (!wal.has(ex.clientOrderId) && !this.ours(ex.clientOrderId)) continue;
       listed.add(ex.clientOrderId);
       const o = wal.get(ex.clientOrderId);
       if (!o) {
@@ -300,6 +301,7 @@ export class Reconciler {
         orderId: host.state.nextOrderId,
         // The exchange's id itself, so every later request names the same order.
         clientOrderId: ex.clientOrderId,
+        exchangeClientOrderId: ex.clientOrderId,
         symbol: inst.symbol,
         side: ex.side,
         type: ex.type as Order['type'],
@@ -369,12 +371,12 @@ export class Reconciler {
       const ex = await rest.signed('GET', '/api/v3/order', { symbol, orderId: t.orderId }, parse.order);
       seen = t.id;
       if (!o) {
-        if (!this.ours(ex.clientOrderId)) {
+        byClientId ??= this.ordersOf(symbol);
+        o = byClientId.get(ex.clientOrderId);
+        if (!o && !this.ours(ex.clientOrderId)) {
           this.foreign.add(`${symbol}:${t.orderId}`);
           continue;
         }
-        byClientId ??= this.ordersOf(symbol);
-        o = byClientId.get(ex.clientOrderId);
         if (!o) {
           await this.adopt(inst, ex, r);
           continue;

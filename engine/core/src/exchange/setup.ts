@@ -11,7 +11,8 @@ import { parse } from './binance-answers.ts';
 import { ERR } from './binance-errors.ts';
 import { BinanceApiError, BinanceRest, outcomeOf } from './binance-rest.ts';
 import type { BinanceExchangeInfo } from './binance-types.ts';
-import { BinanceVenue } from './binance-venue.ts';
+import { BinanceVenue, ownOrders } from './binance-venue.ts';
+import { deskPair } from '../engine/desk-pair.ts';
 import { instrumentFromExchangeInfo, notTrading } from './filters.ts';
 import { StreamingBinanceVenue } from './streaming-venue.ts';
 import { WeightBudgets } from './weight-budget.ts';
@@ -134,6 +135,13 @@ export async function setupExchange(
     log.info({ offsetMs: tradeRest.timeOffsetMs, mode: c.executionMode }, 'Binance clock offset measured');
   }
   const list = [...instruments.values()];
+  const ours = ownOrders(deskPair(c));
+  log.info(
+    { desk: c.deskId ?? null },
+    c.deskId === undefined
+      ? "no VELOZ_DESK_ID: orders get veloz-<n>-… ids and every such id on the account counts as this engine's"
+      : 'client order ids name this desk and pair: only those are adopted or canceled',
+  );
   return {
     instruments,
     createVenue: tradeRest
@@ -145,6 +153,7 @@ export async function setupExchange(
             pollIntervalMs: c.binancePollInterval,
             maxBackoffMs: c.binanceMaxBackoff,
             acceptanceMarginMs: c.binanceAcceptanceMargin,
+            ours,
           };
           const venue =
             !c.binanceUserStream || !creds.apiKey || !creds.apiSecret
@@ -163,6 +172,7 @@ export async function setupExchange(
             venue,
             metrics: m,
             intervalMs: c.reconcileInterval,
+            ours,
           });
           return withReconciliation(venue, reconciler);
         }

@@ -8,7 +8,7 @@ import { formatNotional, formatQty } from '../domain/instrument.ts';
 import { formatScaled } from '../domain/decimal.ts';
 import type { Order } from '../domain/order.ts';
 import type { Engine } from '../engine/engine.ts';
-import { ConflictError, NotFoundError } from '../engine/engine.ts';
+import { ConflictError, FencedError, NotFoundError } from '../engine/engine.ts';
 import { InputError } from '../engine/order-input.ts';
 import type { Quote } from '../market/book.ts';
 import { RiskRejection, checkPosition, checkQuantity } from '../risk/risk.ts';
@@ -374,7 +374,8 @@ export class StrategyManager {
     rt.lastError = err instanceof Error ? err.message : String(err);
     rt.lastErrorAt = Date.now();
     this.engine.metrics.strategyErrors.inc({ strategy: rt.spec.name });
-    if (!(err instanceof RiskRejection))
+    // Refusals are counted, not logged per quote: the fence logs once when it starts.
+    if (!(err instanceof RiskRejection) && !(err instanceof FencedError))
       this.engine.log.error({ err, strategy: rt.spec.name }, 'strategy error');
   }
 
