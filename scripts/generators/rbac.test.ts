@@ -12,7 +12,7 @@ import { OPERATOR_RULES, USER_RULES, rbacDoc } from './rbac.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-function verbsFor(group: string, resource: string, scope: 'watched' | 'lease'): Set<string> {
+function verbsFor(group: string, resource: string, scope: 'watched' | 'lease' | 'accounts'): Set<string> {
   return new Set(
     OPERATOR_RULES.filter(
       (r) => r.scope === scope && r.apiGroups.includes(group) && r.resources.includes(resource),
