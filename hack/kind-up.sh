@@ -13,7 +13,7 @@
 #
 # Then: KUBECONFIG=$(hack/kind-up.sh kubeconfig) npm run test:e2e
 # Environment: VELOZ_KIND_CLUSTER (name), VELOZ_KIND_PROVIDER (docker|podman; default: detect),
-# VELOZ_KIND_STATE (podman state directory).
+# VELOZ_KIND_STATE (podman state directory), VELOZ_KIND_RETAIN=1 (keep the nodes of a failed create).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -113,7 +113,8 @@ case "${1:-up}" in
       image_args=(--image "${NODE_IMAGE}")
     fi
     if ! "${KIND}" get clusters 2>/dev/null | grep -qx "${NAME}"; then
-      "${KIND}" create cluster --name "${NAME}" --config "${ROOT}/test-e2e/kind-config.yaml" "${image_args[@]}" --wait 300s
+      "${KIND}" create cluster --name "${NAME}" --config "${ROOT}/test-e2e/kind-config.yaml" "${image_args[@]}" \
+        ${VELOZ_KIND_RETAIN:+--retain} --wait 300s
     fi
     mkdir -p "$(dirname "${KUBECONFIG_PATH}")"
     "${KIND}" get kubeconfig --name "${NAME}" >"${KUBECONFIG_PATH}"
