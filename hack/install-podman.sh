@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install Debian's podman and debootstrap, for hack/kind-up.sh on machines without a usable
+# Install Debian's podman (with netavark and aardvark-dns) and debootstrap, for hack/kind-up.sh on machines without a usable
 # Docker (kind's podman provider) and hack/build-kind-node.sh (the node image's rootfs).
 #
 #   hack/install-podman.sh           install if missing (no-op when both commands exist)
@@ -10,7 +10,12 @@ set -euo pipefail
 
 log() { printf '[install-podman %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[install-podman] ERROR: %s\n' "$*" >&2; exit 1; }
-installed() { command -v podman >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1; }
+# netavark and aardvark-dns: the nodes find each other by name (kind's kubeadm join uses the
+# control plane's container name), which podman's CNI backend cannot resolve without dnsname.
+installed() {
+  command -v podman >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1 &&
+    [[ -x /usr/lib/podman/netavark && -x /usr/lib/podman/aardvark-dns ]]
+}
 
 case "${1:-}" in
   --check) installed && exit 0; echo "not installed: podman and/or debootstrap" >&2; exit 1 ;;
@@ -30,5 +35,5 @@ log "apt-get update && apt-get install podman debootstrap"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends podman debootstrap uidmap slirp4netns fuse-overlayfs \
-  containernetworking-plugins iptables catatonit conmon crun >/dev/null
+  containernetworking-plugins netavark aardvark-dns iptables catatonit conmon crun runc >/dev/null
 log "installed podman $(podman --version | awk '{print $3}') in $((SECONDS - t0))s"

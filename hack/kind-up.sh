@@ -47,6 +47,7 @@ podman_env() {
 default_ulimits = ["nofile=16384:16384", "nproc=8192:8192"]
 
 [network]
+network_backend = "netavark"
 network_config_dir = "${STATE}/networks"
 
 [engine]
@@ -147,6 +148,8 @@ case "${1:-up}" in
         podman rm -af -t 5 >/dev/null 2>&1 || true
         podman system reset -f >/dev/null 2>&1 || true
         restore_host
+        # What a killed podman left mounted (container shm, overlay layers) would block the rm.
+        awk -v s="${STATE}/" 'index($2, s) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r umount -l
         rm -rf -- "${STATE}"
       fi
     fi
