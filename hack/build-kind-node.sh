@@ -191,7 +191,7 @@ build_node() {
   rm -f "${work}"/lib/systemd/system/local-fs.target.wants/* "${work}"/lib/systemd/system/basic.target.wants/*
   rm -f "${work}"/lib/systemd/system/sockets.target.wants/*udev* "${work}"/lib/systemd/system/sockets.target.wants/*initctl*
   echo "ReadKMsg=no" >>"${work}/etc/systemd/journald.conf"
-  chroot "${work}" systemctl enable containerd.service kubelet.service veloz-kind-images.service veloz-kind-cni.service >/dev/null 2>&1
+  chroot "${work}" systemctl enable containerd.service kubelet.service veloz-kind-images.service veloz-kind-cni.service veloz-kind-hostpath.service >/dev/null 2>&1
   chroot "${work}" systemctl mask systemd-binfmt.service getty.target systemd-udevd.service systemd-modules-load.service >/dev/null 2>&1
   chroot "${work}" systemctl set-default multi-user.target >/dev/null 2>&1
   : >"${work}/etc/machine-id"

@@ -127,9 +127,13 @@ case "${1:-up}" in
       # No engine builds the image here: the docker-archive of hack/build-image-rootfs.sh goes
       # straight into each node's containerd (kind load would need crictl in the node).
       VELOZ_IMAGE_BUILDER=rootfs "${HACK_DIR}/build-image.sh" >&2
+      pids=()
       for node in $("${KIND}" get nodes --name "${NAME}"); do
-        podman exec -i "${node}" ctr --namespace=k8s.io images import - <"${IMAGES_CACHE}/veloz.tar" >/dev/null ||
-          die "importing veloz:${version} into ${node} failed"
+        podman exec -i "${node}" ctr --namespace=k8s.io images import - <"${IMAGES_CACHE}/veloz.tar" >/dev/null &
+        pids+=("$!:${node}")
+      done
+      for p in "${pids[@]}"; do
+        wait "${p%%:*}" || die "importing veloz:${version} into ${p#*:} failed"
       done
     fi
     echo "${KUBECONFIG_PATH}"
