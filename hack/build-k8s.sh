@@ -8,6 +8,8 @@
 #   hack/build-k8s.sh STEP...         only these steps: kubernetes etcd kwok helm crds node coredns
 #   hack/build-k8s.sh promtool        Prometheus' promtool (not part of the default steps; the
 #                                     promtool test runs `promtool check metrics` when it is built)
+#   hack/build-k8s.sh kubeadm         kubeadm (not a default step; the kind node image of
+#                                     hack/build-kind-node.sh needs it)
 #
 # `node` (kubelet, kube-proxy) and `coredns` are what a real node needs (hack/node.sh); the kwok
 # cluster alone needs neither.
@@ -29,7 +31,7 @@ KUBE_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 NODE_BINARIES=(kubelet kube-proxy)
 ALL_STEPS=(crds kubernetes etcd kwok helm node coredns)
 # Built only when named: nothing the local cluster needs.
-OPTIONAL_STEPS=(promtool)
+OPTIONAL_STEPS=(promtool kubeadm)
 PROM_CRD_FILES=(monitoring.coreos.com_servicemonitors.yaml monitoring.coreos.com_podmonitors.yaml monitoring.coreos.com_prometheusrules.yaml)
 
 log() { printf '[build-k8s %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -64,6 +66,7 @@ step_done() {
     kwok) is_built "${BIN}/kwok" "$(sig_kwok)" && is_built "${BIN}/kwokctl" "$(sig_kwok)" ;;
     helm) is_built "${BIN}/helm" "$(sig_helm)" ;;
     promtool) is_built "${BIN}/promtool" "$(sig_promtool)" ;;
+    kubeadm) [[ -z "$(missing_kube_binaries kubeadm)" ]] ;;
     crds)
       local f
       for f in "${PROM_CRD_FILES[@]}"; do is_built "${CRDS}/${f}" "$(sig_crds)" || return 1; done ;;
@@ -162,6 +165,7 @@ timed() { # timed STEP FUNC
 # ---- steps ------------------------------------------------------------------------------------
 build_kubernetes() { go_build_kubernetes "${KUBE_BINARIES[@]}"; }
 build_node() { go_build_kubernetes "${NODE_BINARIES[@]}"; }
+build_kubeadm() { go_build_kubernetes kubeadm; }
 
 go_build_kubernetes() { # go_build_kubernetes NAME... (builds the missing ones of k8s.io/kubernetes/cmd/NAME)
   local dir="${WORK}/kubernetes" v="${KUBE_VERSION#v}"

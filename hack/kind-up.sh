@@ -1,43 +1,166 @@
 #!/usr/bin/env bash
-# kind cluster for the e2e suite, for users' CI on machines with Docker (this project's own
-# machines have no container engine; there, npm test uses hack/cluster.sh instead).
+# kind cluster for the e2e suite: one control plane and two workers (test-e2e/kind-config.yaml).
 #
-#   hack/kind-up.sh          create the cluster (test-e2e/kind-config.yaml), build and load the
-#                            veloz image, print the kubeconfig path
-#   hack/kind-up.sh down     delete the cluster
+#   hack/kind-up.sh              create the cluster, load the veloz image, print the kubeconfig path
+#   hack/kind-up.sh kubeconfig   print the kubeconfig path
+#   hack/kind-up.sh down         delete the cluster and everything `up` created or changed
+#
+# With a working Docker (users' CI) it uses kind's Docker provider and the upstream node image,
+# unchanged. Without one (`docker info` fails, as on this project's machines) it uses kind's podman
+# provider with Debian's podman (hack/install-podman.sh), the project's own containers.conf and
+# storage under VELOZ_KIND_STATE, kind built from the Go module proxy (hack/build-kind.sh) and a
+# node image built here (hack/build-kind-node.sh): nothing is pulled from a registry.
 #
 # Then: KUBECONFIG=$(hack/kind-up.sh kubeconfig) npm run test:e2e
+# Environment: VELOZ_KIND_CLUSTER (name), VELOZ_KIND_PROVIDER (docker|podman; default: detect),
+# VELOZ_KIND_STATE (podman state directory), VELOZ_KIND_RETAIN=1 (keep the nodes of a failed create).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HACK_DIR="${ROOT}/hack"
+# shellcheck source=hack/versions.env
+source "${HACK_DIR}/versions.env"
+# shellcheck source=hack/lib/docker-archive.sh
+source "${HACK_DIR}/lib/docker-archive.sh" # IMAGES_CACHE
+
 NAME="${VELOZ_KIND_CLUSTER:-veloz-e2e}"
 KUBECONFIG_PATH="${ROOT}/.veloz-tmp/kind-${NAME}.kubeconfig"
+STATE="${VELOZ_KIND_STATE:-${XDG_STATE_HOME:-$HOME/.local/state}/veloz/kind-${NAME}}"
+NODE_IMAGE="localhost/veloz/kind-node:${KUBE_VERSION}"
 
+log() { printf '[kind-up %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'kind-up: %s\n' "$*" >&2; exit 1; }
-command -v kind >/dev/null || die "kind is not installed (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)"
-docker info >/dev/null 2>&1 || die "no Docker engine is reachable (docker info failed); kind needs one"
+
+provider="${VELOZ_KIND_PROVIDER:-}"
+if [[ -z "${provider}" ]]; then
+  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then provider=docker; else provider=podman; fi
+fi
+
+# Podman with the project's own configuration, never the machine's: the machine's hard limits
+# (open files 20,000) are below podman's default ulimits, so every --privileged container fails
+# setting RLIMIT_NOFILE/NPROC without these; and all state lives in STATE, which `down` deletes.
+podman_env() {
+  mkdir -p "${STATE}/storage" "${STATE}/run" "${STATE}/tmp" "${STATE}/networks"
+  cat >"${STATE}/containers.conf" <<EOF
+# Written by hack/kind-up.sh; deleted by hack/kind-up.sh down.
+[containers]
+default_ulimits = ["nofile=16384:16384", "nproc=8192:8192"]
+
+[network]
+network_backend = "netavark"
+network_config_dir = "${STATE}/networks"
+
+[engine]
+tmp_dir = "${STATE}/tmp"
+# kind runs every node with --cgroupns=private; crun refuses that on a cgroup v1/v2 hybrid host
+# ("cgroups in hybrid mode not supported"), runc does not.
+runtime = "runc"
+EOF
+  cat >"${STATE}/storage.conf" <<EOF
+# Written by hack/kind-up.sh; deleted by hack/kind-up.sh down.
+[storage]
+driver = "overlay"
+graphroot = "${STATE}/storage"
+runroot = "${STATE}/run"
+EOF
+  export CONTAINERS_CONF="${STATE}/containers.conf" CONTAINERS_STORAGE_CONF="${STATE}/storage.conf"
+  export KIND_EXPERIMENTAL_PROVIDER=podman
+}
+
+# The host settings a container engine may change: recorded once before the first `up`,
+# restored by `down` (dockerd and podman's CNI plugins set the FORWARD policy and ip_forward).
+record_host() {
+  [[ -f "${STATE}/host.orig" ]] && return 0
+  mkdir -p "${STATE}"
+  {
+    printf 'ip_forward=%s\n' "$(sysctl -n net.ipv4.ip_forward)"
+    printf 'forward_policy=%s\n' "$(iptables -S FORWARD 2>/dev/null | awk '$1 == "-P" { print $3; exit }')"
+  } >"${STATE}/host.orig.tmp"
+  mv "${STATE}/host.orig.tmp" "${STATE}/host.orig"
+  # kind's podman provider mounts /lib/modules into every node; a host without modules (this
+  # project's machines) gets an empty directory, removed again by `down`.
+  if [[ ! -e /lib/modules ]]; then
+    mkdir /lib/modules
+    echo "created_lib_modules=1" >>"${STATE}/host.orig"
+  fi
+}
+restore_host() {
+  [[ -f "${STATE}/host.orig" ]] || return 0
+  local ip_forward policy
+  ip_forward="$(sed -n 's/^ip_forward=//p' "${STATE}/host.orig")"
+  policy="$(sed -n 's/^forward_policy=//p' "${STATE}/host.orig")"
+  [[ -z "${ip_forward}" ]] || sysctl -qw "net.ipv4.ip_forward=${ip_forward}" || log "could not restore net.ipv4.ip_forward=${ip_forward}"
+  [[ -z "${policy}" ]] || iptables -P FORWARD "${policy}" || log "could not restore the iptables FORWARD policy ${policy}"
+  if grep -qx 'created_lib_modules=1' "${STATE}/host.orig"; then rmdir /lib/modules 2>/dev/null || log "/lib/modules is not empty; left in place"; fi
+}
 
 case "${1:-up}" in
   up)
-    if ! kind get clusters | grep -qx "${NAME}"; then
-      kind create cluster --name "${NAME}" --config "${ROOT}/test-e2e/kind-config.yaml" --wait 120s
+    if [[ "${provider}" == docker ]]; then
+      KIND=kind
+      command -v kind >/dev/null || die "kind is not installed (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)"
+      image_args=()
+    else
+      "${HACK_DIR}/install-podman.sh"
+      "${HACK_DIR}/build-kind.sh"
+      KIND="$("${HACK_DIR}/build-kind.sh" --print-bin)"
+      record_host
+      podman_env
+      "${HACK_DIR}/build-kind-node.sh"
+      if ! podman image exists "${NODE_IMAGE}"; then
+        log "loading ${NODE_IMAGE} into podman"
+        podman load -q -i "$("${HACK_DIR}/build-kind-node.sh" --print-tar)" >/dev/null
+      fi
+      image_args=(--image "${NODE_IMAGE}")
+    fi
+    if ! "${KIND}" get clusters 2>/dev/null | grep -qx "${NAME}"; then
+      "${KIND}" create cluster --name "${NAME}" --config "${ROOT}/test-e2e/kind-config.yaml" "${image_args[@]}" \
+        ${VELOZ_KIND_RETAIN:+--retain} --wait 300s
     fi
     mkdir -p "$(dirname "${KUBECONFIG_PATH}")"
-    kind get kubeconfig --name "${NAME}" >"${KUBECONFIG_PATH}"
-    "${ROOT}/hack/build-image.sh"
+    "${KIND}" get kubeconfig --name "${NAME}" >"${KUBECONFIG_PATH}"
     version="$(node -p "require('${ROOT}/package.json').version")"
-    kind load docker-image "veloz:${version}" --name "${NAME}"
+    if [[ "${provider}" == docker ]]; then
+      "${HACK_DIR}/build-image.sh"
+      kind load docker-image "veloz:${version}" --name "${NAME}"
+    else
+      # No engine builds the image here: the docker-archive of hack/build-image-rootfs.sh goes
+      # straight into each node's containerd (kind load would need crictl in the node).
+      VELOZ_IMAGE_BUILDER=rootfs "${HACK_DIR}/build-image.sh" >&2
+      pids=()
+      for node in $("${KIND}" get nodes --name "${NAME}"); do
+        podman exec -i "${node}" ctr --namespace=k8s.io images import - <"${IMAGES_CACHE}/veloz.tar" >/dev/null &
+        pids+=("$!:${node}")
+      done
+      for p in "${pids[@]}"; do
+        wait "${p%%:*}" || die "importing veloz:${version} into ${p#*:} failed"
+      done
+    fi
     echo "${KUBECONFIG_PATH}"
     ;;
   kubeconfig)
     echo "${KUBECONFIG_PATH}"
     ;;
   down)
-    kind delete cluster --name "${NAME}"
+    if [[ "${provider}" == docker ]]; then
+      kind delete cluster --name "${NAME}"
+    else
+      if [[ -d "${STATE}" ]]; then
+        podman_env
+        KIND="$("${HACK_DIR}/build-kind.sh" --print-bin)"
+        [[ ! -x "${KIND}" ]] || "${KIND}" delete cluster --name "${NAME}" || log "kind delete cluster failed; removing the containers with podman"
+        podman rm -af -t 5 >/dev/null 2>&1 || true
+        podman system reset -f >/dev/null 2>&1 || true
+        restore_host
+        # What a killed podman left mounted (container shm, overlay layers) would block the rm.
+        awk -v s="${STATE}/" 'index($2, s) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r umount -l
+        rm -rf -- "${STATE}"
+      fi
+    fi
     rm -f "${KUBECONFIG_PATH}"
     ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
