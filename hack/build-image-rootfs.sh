@@ -68,8 +68,11 @@ cp package.json package-lock.json .npmrc "${deps}/"
 for ws in $(sed -n '/"workspaces"/,/]/p' package.json | grep -o '"[a-z0-9/-]*"' | tr -d '"' | grep -v workspaces); do
   mkdir -p "${deps}/${ws}" && cp "${ws}/package.json" "${deps}/${ws}/"
 done
+# Read before the cd below: only the shipped workspaces' production dependencies are installed
+# (with no --workspace, npm would install those of the private testing and bench ones too).
+mapfile -t ws_args < <(sed -n 's#^\(.*\)/package.json$#--workspace=\1#p' hack/image-contents.txt)
 (cd "${deps}" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error \
-  $(sed -n 's#^\(.*\)/package.json$#--workspace \1#p' hack/image-contents.txt) >"${work}/npm.log" 2>&1) ||
+  "${ws_args[@]}" >"${work}/npm.log" 2>&1) ||
   die "npm ci failed: $(tail -n 20 "${work}/npm.log")"
 cp -a "${deps}/node_modules" "${rootfs}/app/node_modules"
 
