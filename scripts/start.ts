@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient } from '@veloz/operator/kube/client';
-import type { VelozDeployment, VelozStrategy } from '@veloz/api/generated/types';
+import { deskScreen, inPlace, paintFor } from '@veloz/cli/kubectl/desk-view';
 import { RESOURCES } from '@veloz/operator/kube/resources';
 import { startLocalCluster, type NodeMode } from '@veloz/testing/local-cluster';
 import { installCrds, readManifests } from '@veloz/testing/crds';
@@ -102,43 +102,19 @@ function cell(v: string | number | boolean | undefined, width: number): string {
   return s.length > width ? `${s.slice(0, width - 1)}…` : s.padEnd(width);
 }
 
+// The desk as `kubectl veloz status quickstart` shows it (the same renderer), then the pods.
+const paint = paintFor(process.stdout);
+
 async function render(): Promise<string> {
-  const deployments = (await client.list<VelozDeployment>(RESOURCES.velozDeployment, NAMESPACE)).items;
-  const strategies = (await client.list<VelozStrategy>(RESOURCES.velozStrategy, NAMESPACE)).items;
+  const desk = await deskScreen(client, NAMESPACE, 'quickstart', paint, { withStrategies: true });
   const pods = (await client.list<PodView>(RESOURCES.pod, NAMESPACE)).items;
   const lines = [
     `VeloZ quickstart on the local cluster (namespace ${NAMESPACE}) — ${new Date().toISOString()}`,
     `kubeconfig: ${cluster.kubeconfig}    kubectl: ${cluster.bin}/kubectl    operator log: ${logPath}`,
+    `the same view: PATH="$PWD/node_modules/.bin:$PATH" ${cluster.bin}/kubectl veloz -n ${NAMESPACE} status quickstart --watch`,
     '',
-    `${cell('DEPLOYMENT', 16)}${cell('PAIRS', 7)}${cell('READY', 7)}${cell('MODE', 14)}${cell('PHASE', 13)}GENERATION`,
+    desk.text.replace(/\n$/, ''),
   ];
-  for (const d of deployments) {
-    const s = d.status ?? {};
-    lines.push(
-      `${cell(d.metadata?.name, 16)}${cell(d.spec.pairs, 7)}${cell(s.readyPairs, 7)}${cell(d.spec.execution.mode, 14)}` +
-        `${cell(s.phase, 13)}${s.observedGeneration ?? '-'}/${d.metadata?.generation ?? '-'}`,
-    );
-    for (const c of s.conditions ?? [])
-      lines.push(`    ${cell(c.type, 18)}${cell(c.status, 9)}${cell(c.reason, 24)}${c.message}`);
-    for (const p of s.pairs ?? []) {
-      lines.push(
-        `    pair ${p.index}: engine ${p.engineReady ? 'ready' : 'not ready'}, gateway ${p.gatewayReady ? 'ready' : 'not ready'}`,
-      );
-    }
-  }
-  lines.push(
-    '',
-    `${cell('STRATEGY', 18)}${cell('TYPE', 14)}${cell('SYMBOL', 10)}${cell('RUNNING', 9)}${cell('ORDERS', 8)}PNL (realized / unrealized)`,
-  );
-  for (const st of strategies) {
-    const s = st.status ?? {};
-    lines.push(
-      `${cell(st.metadata?.name, 18)}${cell(st.spec.type, 14)}${cell(st.spec.symbol, 10)}${cell(s.runningEngines, 9)}` +
-        `${cell(s.ordersPlaced, 8)}${s.realizedPnl ?? '-'} / ${s.unrealizedPnl ?? '-'}`,
-    );
-    const degraded = s.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True');
-    if (degraded) lines.push(`    degraded: ${degraded.message}`);
-  }
   lines.push('', `${cell('POD', 28)}${cell('PHASE', 10)}NODE`);
   for (const p of pods)
     lines.push(`${cell(p.metadata?.name, 28)}${cell(p.status?.phase, 10)}${p.spec?.nodeName ?? '-'}`);
@@ -162,7 +138,7 @@ for (;;) {
   if (stopping) break;
   try {
     const screen = await render();
-    process.stdout.write(process.stdout.isTTY ? `\x1b[2J\x1b[H${screen}\n` : `${screen}\n\n`);
+    process.stdout.write(process.stdout.isTTY ? inPlace(screen) : `${screen}\n\n`);
   } catch (err) {
     process.stdout.write(`status not available yet: ${err instanceof Error ? err.message : String(err)}\n`);
   }

@@ -16,6 +16,7 @@ import { startPortForward } from './port-forward.ts';
 import { adminToken } from './desk-read.ts';
 import { outputFormat, paintFor, serialize, table, type Format, type Paint } from './output.ts';
 import { statusText } from './status-text.ts';
+import { deskScreen, inPlace } from './desk-view.ts';
 import { strategiesText, type StrategyView, strategyView } from './strategies.ts';
 
 const GLOBAL_OPTIONS = {
@@ -154,9 +155,11 @@ Options:
       if (!(interval > 0)) throw new UsageError(`--interval ${String(v['interval'])}: expected seconds > 0`);
       const redraw = !!ctx.io.out.isTTY && ctx.format === 'text';
       for (;;) {
-        // Home and clear: redraw in place on a terminal; a pipe gets one screen after another.
-        if (redraw) ctx.io.out.write('\u001b[H\u001b[2J');
-        await statusOnce(ctx, d);
+        // In place on a terminal; a pipe gets one screen after another.
+        if (redraw) {
+          const screen = await deskScreen(ctx.client, d.metadata.namespace, d.metadata.name, ctx.paint);
+          ctx.io.out.write(inPlace(screen.text));
+        } else await statusOnce(ctx, d);
         await new Promise((r) => setTimeout(r, interval * 1000));
       }
     },
