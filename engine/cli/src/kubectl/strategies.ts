@@ -43,12 +43,15 @@ export function strategyView(o: KubernetesObject): StrategyView {
   };
 }
 
+/** Strategy conditions that are bad news when True (docs/conditions.md); the rest when not True. */
+const BAD_WHEN_TRUE = new Set(['Degraded', 'Halted']);
+
 export function strategiesText(list: StrategyView[], p: Paint): string {
   if (list.length === 0) return 'No strategies on this desk.\n';
   const out: string[] = [];
   for (const s of list) {
     const notOk = s.conditions.filter((c) =>
-      c.type === 'Degraded' ? c.status === 'True' : c.status !== 'True',
+      BAD_WHEN_TRUE.has(c.type) ? c.status === 'True' : c.status !== 'True',
     );
     out.push(
       `${p.bold(s.name)}  ${s.type} ${s.symbol}  ${s.enabled ? p.good('enabled') : p.warn('disabled')}  running on ${s.runningEngines} engine(s)`,
