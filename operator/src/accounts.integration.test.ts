@@ -2,13 +2,10 @@
 // on a real API server (its own local cluster, hack/cluster.sh; pods are kwok fakes). A second
 // desk on the same API key, in another namespace, is refused with AccountConflict and runs no
 // pods; deleting the first lets it start; two desks of one share group split one risk budget.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, clusterBinariesBuilt, run, toolsDir } from '@veloz/testing/chart-helm';
+import { PrivateCluster, clusterBinariesBuilt, until } from '@veloz/testing/private-cluster';
 import { ACCOUNT_KEY_SECRET } from './accounts.ts';
 import { loadOperatorConfig } from './config.ts';
 import type { EngineAccess } from './engine-access.ts';
@@ -29,38 +26,16 @@ interface Desk {
   status?: { conditions?: Condition[] };
 }
 
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms = 300_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 describe.skipIf(!built)(
   built
     ? 'one desk per exchange account on a local cluster'
     : 'one desk per exchange account on a local cluster: SKIPPED, the cluster binaries are not built (run hack/build-k8s.sh)',
   () => {
-    const state = mkdtempSync(join(tmpdir(), 'veloz-acct-'));
-    const clusterEnv = { VELOZ_CLUSTER_NAME: `acct-${process.pid}`, VELOZ_CLUSTER_STATE: state };
-    const tools = toolsDir() ?? '';
-    let kubeconfig = '';
+    const cluster = new PrivateCluster('acct');
     let operator: RunningOperator | undefined;
-    const kubectl = (args: string[], input?: string) =>
-      run(join(tools, 'kubectl'), args, { KUBECONFIG: kubeconfig }, input);
-    const ok = (r: { code: number; stdout: string; stderr: string }) => {
-      expect(r.code, r.stderr + r.stdout).toBe(0);
-      return r.stdout;
-    };
-    const json = <T>(ns: string, ...what: string[]) =>
-      JSON.parse(ok(kubectl(['-n', ns, 'get', ...what, '-o', 'json']))) as T;
+    const kubectl = cluster.kubectl.bind(cluster);
+    const ok = cluster.ok.bind(cluster);
+    const json = cluster.json.bind(cluster);
     const condition = (ns: string, name: string) => {
       const d = json<Desk>(ns, 'vzd', name);
       return d.status?.conditions?.find((c) => c.type === 'AccountConflict');
@@ -92,20 +67,7 @@ describe.skipIf(!built)(
     };
 
     beforeAll(async () => {
-      const up = run(join(ROOT, 'hack', 'cluster.sh'), ['up'], clusterEnv);
-      if (up.code !== 0) throw new Error(`hack/cluster.sh up failed:\n${up.stderr}`);
-      kubeconfig = run(join(ROOT, 'hack', 'cluster.sh'), ['kubeconfig'], clusterEnv).stdout.trim();
-      ok(
-        kubectl([
-          'apply',
-          '--server-side',
-          '-f',
-          join(ROOT, 'crds', 'veloz.io_velozdeployments.yaml'),
-          '-f',
-          join(ROOT, 'crds', 'veloz.io_velozstrategies.yaml'),
-        ]),
-      );
-      ok(kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/velozdeployments.veloz.io']));
+      cluster.up({ crds: true });
       for (const ns of [A, B, OPS]) ok(kubectl(['create', 'namespace', ns]));
       // The same exchange account, in two namespaces.
       for (const ns of [A, B])
@@ -128,7 +90,7 @@ describe.skipIf(!built)(
           '--lease-namespace',
           OPS,
           '--kubeconfig',
-          kubeconfig,
+          cluster.kubeconfig,
           '--metrics-port',
           '0',
           '--wal-status-interval',
@@ -141,8 +103,7 @@ describe.skipIf(!built)(
 
     afterAll(async () => {
       await operator?.stop();
-      run(join(ROOT, 'hack', 'cluster.sh'), ['down'], clusterEnv);
-      rmSync(state, { recursive: true, force: true });
+      cluster.down();
     }, 120_000);
 
     it('lets the first desk hold the account, and refuses the second with AccountConflict and no pods', async () => {

@@ -4,13 +4,12 @@
 // BTC than the WAL's position) halts that engine and turns ExchangeInSync False on the pair and
 // the desk, with a Warning Event; once the drift is gone and trading resumed, it is True again.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, clusterBinariesBuilt, run, toolsDir } from '@veloz/testing/chart-helm';
+import { PrivateCluster, clusterBinariesBuilt, until } from '@veloz/testing/private-cluster';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
 import { FakeBinance, toUnits } from '@veloz/testing/fake-binance/server';
 import { loadOperatorConfig } from './config.ts';
@@ -32,39 +31,18 @@ interface Desk {
   status?: { conditions?: Condition[]; pairs?: Array<{ index: number; conditions?: Condition[] }> };
 }
 
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms = 120_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe.skipIf(!built)(
   built
     ? 'ExchangeInSync on a local cluster'
     : 'ExchangeInSync on a local cluster: SKIPPED, the cluster binaries are not built (run hack/build-k8s.sh)',
   () => {
-    const state = mkdtempSync(join(tmpdir(), 'veloz-sync-'));
-    const clusterEnv = { VELOZ_CLUSTER_NAME: `sync-${process.pid}`, VELOZ_CLUSTER_STATE: state };
-    const tools = toolsDir() ?? '';
-    let kubeconfig = '';
+    const cluster = new PrivateCluster('sync');
     let fake: FakeBinance;
     let engine: EngineProcess;
     let walDir = '';
     let operator: RunningOperator | undefined;
-    const kubectl = (args: string[], input?: string) =>
-      run(join(tools, 'kubectl'), args, { KUBECONFIG: kubeconfig }, input);
-    const ok = (r: { code: number; stdout: string; stderr: string }) => {
-      expect(r.code, r.stderr + r.stdout).toBe(0);
-      return r.stdout;
-    };
+    const kubectl = cluster.kubectl.bind(cluster);
+    const ok = cluster.ok.bind(cluster);
     const desk = (): Desk => JSON.parse(ok(kubectl(['-n', NS, 'get', 'vzd', 'desk', '-o', 'json']))) as Desk;
     const inSync = (d: Desk) => d.status?.conditions?.find((c) => c.type === 'ExchangeInSync');
     const pairInSync = (d: Desk) =>
@@ -90,20 +68,7 @@ describe.skipIf(!built)(
         VELOZ_RECONCILE_INTERVAL: '200',
         VELOZ_LOG_LEVEL: 'warn',
       });
-      const up = run(join(ROOT, 'hack', 'cluster.sh'), ['up'], clusterEnv);
-      if (up.code !== 0) throw new Error(`hack/cluster.sh up failed:\n${up.stderr}`);
-      kubeconfig = run(join(ROOT, 'hack', 'cluster.sh'), ['kubeconfig'], clusterEnv).stdout.trim();
-      ok(
-        kubectl([
-          'apply',
-          '--server-side',
-          '-f',
-          join(ROOT, 'crds', 'veloz.io_velozdeployments.yaml'),
-          '-f',
-          join(ROOT, 'crds', 'veloz.io_velozstrategies.yaml'),
-        ]),
-      );
-      ok(kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/velozdeployments.veloz.io']));
+      cluster.up({ crds: true });
       ok(kubectl(['create', 'namespace', NS]));
       ok(
         kubectl(
@@ -133,7 +98,16 @@ describe.skipIf(!built)(
         ),
       );
       const cfg = loadOperatorConfig(
-        ['--namespaces', NS, '--kubeconfig', kubeconfig, '--metrics-port', '0', '--wal-status-interval', '1'],
+        [
+          '--namespaces',
+          NS,
+          '--kubeconfig',
+          cluster.kubeconfig,
+          '--metrics-port',
+          '0',
+          '--wal-status-interval',
+          '1',
+        ],
         {},
       );
       operator = await startOperator(cfg, pino({ level: 'silent' }), access);
@@ -143,8 +117,7 @@ describe.skipIf(!built)(
       await operator?.stop();
       await engine?.kill('SIGKILL');
       await fake?.close();
-      run(join(ROOT, 'hack', 'cluster.sh'), ['down'], clusterEnv);
-      rmSync(state, { recursive: true, force: true });
+      cluster.down();
       if (walDir) await rm(walDir, { recursive: true, force: true });
     }, 120_000);
 

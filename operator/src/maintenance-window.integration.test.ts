@@ -3,13 +3,10 @@
 // controller). A new image for a desk whose window is closed leaves the engine pod on the old
 // image, with RolloutPending naming the next window; the gateways roll at once. The engine rolls
 // when the clock reaches the window, or at once when forced by the annotation.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, clusterBinariesBuilt, run, toolsDir } from '@veloz/testing/chart-helm';
+import { PrivateCluster, clusterBinariesBuilt, until } from '@veloz/testing/private-cluster';
 import { FakeClock } from '@veloz/testing/fake-clock';
 import { loadOperatorConfig } from './config.ts';
 import { EngineUnreachableError, type EngineAccess } from './engine-access.ts';
@@ -41,39 +38,18 @@ interface Pod {
   spec: { containers: Array<{ image: string }> };
 }
 
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms = 180_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 describe.skipIf(!built)(
   built
     ? 'maintenance windows on a local cluster'
     : 'maintenance windows on a local cluster: SKIPPED, the cluster binaries are not built (run hack/build-k8s.sh)',
   () => {
-    const state = mkdtempSync(join(tmpdir(), 'veloz-window-'));
-    const clusterEnv = { VELOZ_CLUSTER_NAME: `window-${process.pid}`, VELOZ_CLUSTER_STATE: state };
-    const tools = toolsDir() ?? '';
+    const cluster = new PrivateCluster('window');
     // A Friday noon, UTC: the nightly window opens at 22:00.
     const clock = new FakeClock(Date.parse('2026-12-04T12:00:00Z'));
-    let kubeconfig = '';
     let operator: RunningOperator | undefined;
     let engineAnswers: ((path: string) => unknown) | undefined;
-    const kubectl = (args: string[], input?: string) =>
-      run(join(tools, 'kubectl'), args, { KUBECONFIG: kubeconfig }, input);
-    const ok = (r: { code: number; stdout: string; stderr: string }) => {
-      expect(r.code, r.stderr + r.stdout).toBe(0);
-      return r.stdout;
-    };
+    const kubectl = cluster.kubectl.bind(cluster);
+    const ok = cluster.ok.bind(cluster);
     const get = <T>(what: string): T | undefined => {
       const r = kubectl(['-n', NS, 'get', what, '-o', 'json']);
       return r.code === 0 ? (JSON.parse(r.stdout) as T) : undefined;
@@ -102,20 +78,7 @@ describe.skipIf(!built)(
       until(what, () => (image(enginePod()) === img ? true : undefined));
 
     beforeAll(async () => {
-      const up = run(join(ROOT, 'hack', 'cluster.sh'), ['up'], clusterEnv);
-      if (up.code !== 0) throw new Error(`hack/cluster.sh up failed:\n${up.stderr}`);
-      kubeconfig = run(join(ROOT, 'hack', 'cluster.sh'), ['kubeconfig'], clusterEnv).stdout.trim();
-      ok(
-        kubectl([
-          'apply',
-          '--server-side',
-          '-f',
-          join(ROOT, 'crds', 'veloz.io_velozdeployments.yaml'),
-          '-f',
-          join(ROOT, 'crds', 'veloz.io_velozstrategies.yaml'),
-        ]),
-      );
-      ok(kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/velozdeployments.veloz.io']));
+      cluster.up({ crds: true });
       ok(kubectl(['create', 'namespace', NS]));
       ok(
         kubectl(
@@ -136,7 +99,7 @@ describe.skipIf(!built)(
         ),
       );
       const cfg = loadOperatorConfig(
-        ['--namespaces', NS, '--kubeconfig', kubeconfig, '--metrics-port', '0'],
+        ['--namespaces', NS, '--kubeconfig', cluster.kubeconfig, '--metrics-port', '0'],
         {},
       );
       // The engine pods are kwok fakes: nothing answers, unless the test answers for them.
@@ -153,8 +116,7 @@ describe.skipIf(!built)(
 
     afterAll(async () => {
       await operator?.stop();
-      run(join(ROOT, 'hack', 'cluster.sh'), ['down'], clusterEnv);
-      rmSync(state, { recursive: true, force: true });
+      cluster.down();
     }, 120_000);
 
     it('creates the engines at once, with nothing pending', async () => {
