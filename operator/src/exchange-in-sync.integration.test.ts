@@ -11,13 +11,16 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateCluster, clusterBinariesBuilt, until } from '@veloz/testing/private-cluster';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
+import {
+  FAKE_API_KEY as KEY,
+  FAKE_API_SECRET as SECRET,
+  fakeBinanceEngineEnv,
+} from '@veloz/testing/fake-binance/engine-env';
 import { FakeBinance, toUnits } from '@veloz/testing/fake-binance/server';
 import { loadOperatorConfig } from './config.ts';
 import { httpJson, type EngineAccess } from './engine-access.ts';
 import { startOperator, type RunningOperator } from './manager.ts';
 
-const KEY = 'fake-api-key-0123456789';
-const SECRET = 'fake-api-secret-abcdefghijklmnop';
 const NS = 'desk-sync';
 const built = clusterBinariesBuilt();
 
@@ -56,18 +59,9 @@ describe.skipIf(!built)(
     beforeAll(async () => {
       fake = await FakeBinance.start({ apiKey: KEY, apiSecret: SECRET, bookTickerIntervalMs: 50 });
       walDir = await mkdtemp(join(tmpdir(), 'veloz-sync-wal-'));
-      engine = await startEngineProcess({
-        VELOZ_WAL_DIR: walDir,
-        VELOZ_MARKET_SOURCE: 'binance_ws',
-        VELOZ_EXECUTION_MODE: 'binance_testnet_spot',
-        VELOZ_BINANCE_BASE_URL: fake.url,
-        VELOZ_BINANCE_TRADE_BASE_URL: fake.url,
-        VELOZ_BINANCE_WS_BASE_URL: fake.wsUrl,
-        VELOZ_BINANCE_API_KEY: KEY,
-        VELOZ_BINANCE_API_SECRET: SECRET,
-        VELOZ_RECONCILE_INTERVAL: '200',
-        VELOZ_LOG_LEVEL: 'warn',
-      });
+      engine = await startEngineProcess(
+        fakeBinanceEngineEnv(fake, walDir, { VELOZ_RECONCILE_INTERVAL: '200' }),
+      );
       cluster.up({ crds: true });
       ok(kubectl(['create', 'namespace', NS]));
       ok(

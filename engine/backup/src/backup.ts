@@ -225,6 +225,7 @@ async function receive(
     if (f.name !== CURRENT_SEGMENT && !seg.sealed) {
       throw new BackupError(`${f.name}: a sealed segment that does not end with a rotation record`);
     }
+    if (seg.follows !== undefined && !stored) checkJump(opts, index, prev, seg.follows);
     if (seg.lastSequence !== null) lastSeq = seg.lastSequence;
     segments.push(seg);
   }
@@ -259,6 +260,23 @@ async function receive(
   const body = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
   await store.write(key, body, body.length);
   return { name, key, manifest, sentFiles };
+}
+
+/**
+ * Refuses (unless `force`) a sequence jump this store has not seen that was declared below what
+ * the newest backup of the same WAL holds: the engine accepted losing records that backup has
+ * (truncate_at_corruption), and storing its history would leave them out of every later backup.
+ */
+function checkJump(opts: BackupOptions, index: SnapshotIndex, prev: BackupRef | null, follows: number): void {
+  const before = prev?.manifest.identity;
+  if (!prev || follows >= prev.manifest.sequence) return;
+  if (before && index.identity && before.walId !== index.identity.walId) return;
+  const problem = `the engine declared a sequence jump after record ${follows} (the records after it were lost), but the newest backup ${prev.name} of the same WAL holds records up to ${prev.manifest.sequence}: acknowledged records are missing on the engine (restore them from that backup, or back up to a new destination)`;
+  if (opts.force) {
+    (opts.log ?? (() => undefined))(`--force: storing the backup although ${problem}`);
+    return;
+  }
+  throw new BackupError(`refusing to back up: ${problem}. Check, then run with --force to store it anyway`);
 }
 
 /**

@@ -11,12 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatClientOrderId, parseClientOrderId } from '@veloz/api/client-order-id';
 import type { Reconciliation } from '@veloz/api/http/contract';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
+import {
+  FAKE_API_KEY as KEY,
+  FAKE_API_SECRET as SECRET,
+  fakeBinanceEngineEnv,
+} from '@veloz/testing/fake-binance/engine-env';
 import { FakeBinance } from '@veloz/testing/fake-binance/server';
 import { parse } from './binance-answers.ts';
 import { BinanceRest } from './binance-rest.ts';
-
-const KEY = 'fake-api-key-0123456789';
-const SECRET = 'fake-api-secret-abcdefghijklmnop';
 
 interface OrderView {
   orderId: number;
@@ -46,21 +48,14 @@ describe('desks and pairs on one exchange account', () => {
     { name: 'b0', desk: 'deskb', pair: 0 },
   ] as const;
 
-  const env = (dir: string, extra: Record<string, string>) => ({
-    VELOZ_WAL_DIR: dir,
-    VELOZ_ORDER_RATE_LIMIT: '1000',
-    VELOZ_MARKET_SOURCE: 'binance_ws',
-    VELOZ_EXECUTION_MODE: 'binance_testnet_spot',
-    VELOZ_BINANCE_BASE_URL: fake.url,
-    VELOZ_BINANCE_TRADE_BASE_URL: fake.url,
-    VELOZ_BINANCE_WS_BASE_URL: fake.wsUrl,
-    VELOZ_BINANCE_API_KEY: KEY,
-    VELOZ_BINANCE_API_SECRET: SECRET,
-    VELOZ_BINANCE_POLL_INTERVAL: '600000',
-    VELOZ_RECONCILE_INTERVAL: '200',
-    VELOZ_LOG_LEVEL: 'warn',
-    ...extra,
-  });
+  // Neither the poller nor the user data stream: only reconciliation finds planted orders.
+  const env = (dir: string, extra: Record<string, string>) =>
+    fakeBinanceEngineEnv(fake, dir, {
+      VELOZ_BINANCE_POLL_INTERVAL: '600000',
+      VELOZ_BINANCE_USER_STREAM: 'false',
+      VELOZ_RECONCILE_INTERVAL: '200',
+      ...extra,
+    });
   const eng = (name: string) => engines.get(name)!;
   const api = async <T>(name: string, method: string, path: string, body?: unknown) => {
     const res = await fetch(`${eng(name).url}${path}`, {

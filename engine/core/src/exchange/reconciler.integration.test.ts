@@ -8,14 +8,16 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reconciliation } from '@veloz/api/http/contract';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
+import {
+  FAKE_API_KEY as KEY,
+  FAKE_API_SECRET as SECRET,
+  fakeBinanceEngineEnv,
+} from '@veloz/testing/fake-binance/engine-env';
 import { FakeBinance, toUnits } from '@veloz/testing/fake-binance/server';
 import { walState } from '@veloz/testing/fake-binance/wal-state';
 import { parse } from './binance-answers.ts';
 import { BinanceRest } from './binance-rest.ts';
 import { exchangeClientOrderId } from './binance-venue.ts';
-
-const KEY = 'fake-api-key-0123456789';
-const SECRET = 'fake-api-secret-abcdefghijklmnop';
 
 interface OrderView {
   orderId: number;
@@ -99,20 +101,14 @@ describe('reconciliation with the fake Binance', () => {
   beforeAll(async () => {
     fake = await FakeBinance.start({ apiKey: KEY, apiSecret: SECRET, bookTickerIntervalMs: 50 });
     dir = await mkdtemp(join(tmpdir(), 'veloz-reconcile-'));
-    eng = await startEngineProcess({
-      VELOZ_WAL_DIR: dir,
-      VELOZ_ORDER_RATE_LIMIT: '1000',
-      VELOZ_MARKET_SOURCE: 'binance_ws',
-      VELOZ_EXECUTION_MODE: 'binance_testnet_spot',
-      VELOZ_BINANCE_BASE_URL: fake.url,
-      VELOZ_BINANCE_TRADE_BASE_URL: fake.url,
-      VELOZ_BINANCE_WS_BASE_URL: fake.wsUrl,
-      VELOZ_BINANCE_API_KEY: KEY,
-      VELOZ_BINANCE_API_SECRET: SECRET,
-      VELOZ_BINANCE_POLL_INTERVAL: '600000',
-      VELOZ_RECONCILE_INTERVAL: '150',
-      VELOZ_LOG_LEVEL: 'warn',
-    });
+    // Neither the poller nor the user data stream: every repair here is the reconciler's.
+    eng = await startEngineProcess(
+      fakeBinanceEngineEnv(fake, dir, {
+        VELOZ_BINANCE_POLL_INTERVAL: '600000',
+        VELOZ_BINANCE_USER_STREAM: 'false',
+        VELOZ_RECONCILE_INTERVAL: '150',
+      }),
+    );
   });
 
   afterAll(async () => {

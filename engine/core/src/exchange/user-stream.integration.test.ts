@@ -8,12 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
+import {
+  FAKE_API_KEY as KEY,
+  FAKE_API_SECRET as SECRET,
+  fakeBinanceEngineEnv,
+} from '@veloz/testing/fake-binance/engine-env';
 import { FakeBinance } from '@veloz/testing/fake-binance/server';
 import { walState } from '@veloz/testing/fake-binance/wal-state';
 import { exchangeClientOrderId } from './binance-venue.ts';
-
-const KEY = 'fake-api-key-0123456789';
-const SECRET = 'fake-api-secret-abcdefghijklmnop';
 
 interface OrderView {
   orderId: number;
@@ -71,21 +73,7 @@ function client(eng: () => EngineProcess) {
 }
 
 function envFor(fake: FakeBinance, dir: string, over: Record<string, string>): Record<string, string> {
-  return {
-    VELOZ_WAL_DIR: dir,
-    VELOZ_ORDER_RATE_LIMIT: '1000',
-    VELOZ_MARKET_SOURCE: 'binance_ws',
-    VELOZ_EXECUTION_MODE: 'binance_testnet_spot',
-    VELOZ_BINANCE_BASE_URL: fake.url,
-    VELOZ_BINANCE_TRADE_BASE_URL: fake.url,
-    VELOZ_BINANCE_WS_BASE_URL: fake.wsUrl,
-    VELOZ_BINANCE_WS_API_URL: fake.wsApiUrl,
-    VELOZ_BINANCE_API_KEY: KEY,
-    VELOZ_BINANCE_API_SECRET: SECRET,
-    VELOZ_WS_RECONNECT_DELAY: '100',
-    VELOZ_LOG_LEVEL: 'warn',
-    ...over,
-  };
+  return fakeBinanceEngineEnv(fake, dir, { VELOZ_WS_RECONNECT_DELAY: '100', ...over });
 }
 
 describe('fills by the user data stream', () => {

@@ -10,10 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
+import {
+  FAKE_API_KEY as KEY,
+  FAKE_API_SECRET as SECRET,
+  fakeBinanceEngineEnv,
+} from '@veloz/testing/fake-binance/engine-env';
 import { BTCUSDT, FakeBinance, type FakeSymbolSpec } from '@veloz/testing/fake-binance/server';
 
-const KEY = 'fake-api-key-0123456789';
-const SECRET = 'fake-api-secret-abcdefghijklmnop';
 const WINDOW_MS = 2000;
 const LIMIT = 600;
 const SYMBOLS: FakeSymbolSpec[] = Array.from({ length: 8 }, (_, i) => ({
@@ -37,24 +40,16 @@ describe('request weight budget shared by market data and trading', () => {
       enforceWeightLimit: true,
     });
     dir = await mkdtemp(join(tmpdir(), 'veloz-weight-'));
-    eng = await startEngineProcess({
-      VELOZ_WAL_DIR: dir,
-      VELOZ_ORDER_RATE_LIMIT: '1000',
-      VELOZ_MARKET_SOURCE: 'binance_rest',
-      VELOZ_MARKET_SYMBOL: SYMBOLS[0]!.symbol,
-      VELOZ_SYMBOLS: SYMBOLS.slice(1)
-        .map((s) => s.symbol)
-        .join(','),
-      VELOZ_EXECUTION_MODE: 'binance_testnet_spot',
-      VELOZ_BINANCE_BASE_URL: fake.url,
-      VELOZ_BINANCE_TRADE_BASE_URL: fake.url,
-      VELOZ_BINANCE_WS_BASE_URL: fake.wsUrl,
-      VELOZ_BINANCE_WS_API_URL: fake.wsApiUrl,
-      VELOZ_BINANCE_API_KEY: KEY,
-      VELOZ_BINANCE_API_SECRET: SECRET,
-      VELOZ_BINANCE_POLL_INTERVAL: '50',
-      VELOZ_LOG_LEVEL: 'warn',
-    });
+    eng = await startEngineProcess(
+      fakeBinanceEngineEnv(fake, dir, {
+        VELOZ_MARKET_SOURCE: 'binance_rest',
+        VELOZ_MARKET_SYMBOL: SYMBOLS[0]!.symbol,
+        VELOZ_SYMBOLS: SYMBOLS.slice(1)
+          .map((s) => s.symbol)
+          .join(','),
+        VELOZ_BINANCE_POLL_INTERVAL: '50',
+      }),
+    );
   });
 
   afterAll(async () => {
