@@ -107,6 +107,8 @@ describe('docs/conditions.md', () => {
       { state: 'Conflict', lease: 'ops/veloz-account-0', holder: 'a/d' },
     ];
     for (const account of accounts) scenarios.push([live, { account }]);
+    // A refused desk that never ran: its engines created no WAL claims.
+    scenarios.push([live, { account: accounts[4]!, boundClaims: new Set() }]);
     // Every answer an engine's reconciliation can give, on every pair and on one of two.
     const exchange = (state: ExchangeObservation['state']) => new Map([[0, { state, message: 'm' }]]);
     for (const state of ['InSync', 'OutOfSync', 'ReconciliationFailed', 'NotEnabled'] as const) {

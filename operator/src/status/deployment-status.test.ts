@@ -315,4 +315,20 @@ describe('RolloutPending', () => {
     const s = computeDeploymentStatus({ ...deployment(), status: before }, held, NOW);
     expect(cond(s, 'RolloutPending')).toMatchObject({ status: 'True', reason: 'WaitingForWindow' });
   });
+
+  it('says why a desk refused for its exchange account has no WAL claims, instead of claims pending', () => {
+    const d = deployment({
+      execution: { mode: 'binance_testnet_spot', credentialsSecretRef: { name: 'creds' } },
+    });
+    const s = computeDeploymentStatus(
+      d,
+      observed({
+        boundClaims: new Set(),
+        account: { state: 'Conflict', lease: 'ops/veloz-account-0', holder: 'a/desk' },
+      }),
+      NOW,
+    );
+    expect(cond(s, 'WALReady')).toMatchObject({ status: 'False', reason: 'AccountConflict' });
+    expect(cond(s, 'WALReady')?.message).toContain('VelozDeployment a/desk holds the exchange account');
+  });
 });

@@ -230,11 +230,17 @@ function walCondition(d: VelozDeployment, o: ObservedDeployment): ConditionInput
   const unbound = Array.from({ length: pairs }, (_, i) => names(name).walClaim(i)).filter(
     (n) => !o.boundClaims.has(n),
   );
-  return pairs === 0
-    ? c('WALReady', true, 'Hibernated', 'no pairs; WAL volumes are kept')
-    : unbound.length
-      ? c('WALReady', false, 'ClaimsPending', `WAL volume claims not bound: ${unbound.join(', ')}`)
-      : c('WALReady', true, 'ClaimsBound', `${pairs} WAL volume claims bound`);
+  if (pairs === 0) return c('WALReady', true, 'Hibernated', 'no pairs; WAL volumes are kept');
+  if (unbound.length === 0) return c('WALReady', true, 'ClaimsBound', `${pairs} WAL volume claims bound`);
+  // Scaled to zero on a conflict, the StatefulSet creates no claims: nothing is pending to bind.
+  if (o.account?.state === 'Conflict')
+    return c(
+      'WALReady',
+      false,
+      'AccountConflict',
+      `no WAL volume claims for ${unbound.join(', ')}: the engines do not start while VelozDeployment ${o.account.holder} holds the exchange account`,
+    );
+  return c('WALReady', false, 'ClaimsPending', `WAL volume claims not bound: ${unbound.join(', ')}`);
 }
 
 function monitoringCondition(d: VelozDeployment, o: ObservedDeployment): ConditionInput {
