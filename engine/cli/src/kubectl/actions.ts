@@ -223,7 +223,15 @@ export function restoredDesk(d: Desk, to: string, upTo: string | undefined): Kub
     spec: {
       ...spec,
       backup: { ...d.spec.backup, destination },
-      restore: { fromBackup: { source, deployment: x, ...(upTo ? { upToTimestamp: upTo } : {}) } },
+      // Each pair restores its own pair's backups: the backup holds as many pairs as DESK has.
+      restore: {
+        fromBackup: {
+          source,
+          deployment: x,
+          ...(d.spec.pairs > 0 ? { backupPairs: d.spec.pairs } : {}),
+          ...(upTo ? { upToTimestamp: upTo } : {}),
+        },
+      },
     },
   };
 }

@@ -265,7 +265,13 @@ describe('actions', () => {
         pairs: 2,
         backup: { destination: { volume: { claimName: 'desk-backups' } } },
         restore: {
-          fromBackup: { source: '/backups', deployment: 'desk', upToTimestamp: '2026-01-02T03:04:05Z' },
+          // Each of the 2 pairs restores its own: the CRD refuses more than one pair without this.
+          fromBackup: {
+            source: '/backups',
+            deployment: 'desk',
+            backupPairs: 2,
+            upToTimestamp: '2026-01-02T03:04:05Z',
+          },
         },
       },
     });
