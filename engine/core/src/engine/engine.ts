@@ -27,9 +27,6 @@ import type { EngineIdentity } from '@veloz/wal/snapshot-format';
 import { SimMatcher, type ExecEvent } from '../sim/matcher.ts';
 import { RecordType } from '@veloz/wal/format';
 import {
-  decodeOrderRecord,
-  decodeStrategyHalt,
-  decodeTradingHalt,
   encodeOrderRecord,
   encodeStrategyHalt,
   encodeTradingHalt,
@@ -40,7 +37,7 @@ import { recoverWal, type Recovered } from '@veloz/wal/recovery';
 import { WalWriter, type WalSnapshot } from '@veloz/wal/writer';
 import { EventHub } from './events.ts';
 import { GENERATED_ID_PREFIX, InputError, parseOrderRequest, type PlaceOrderRequest } from './order-input.ts';
-import { EngineState } from './state.ts';
+import { EngineState, StateError } from './state.ts';
 import { backgroundCheckpoints } from './background-checkpoint.ts';
 
 export class NotFoundError extends Error {}
@@ -161,17 +158,8 @@ export class Engine {
           this.lastCheckpoint = { sequence, timestamp };
         },
         onRecord: (r) => {
-          if (r.type === RecordType.TradingHalt) {
-            this.state.applyTrading(decodeTradingHalt(r.payload), r.seq);
-            return;
-          }
-          if (r.type === RecordType.StrategyHalt) {
-            this.state.applyStrategyHalt(decodeStrategyHalt(r.payload), r.seq, r.timestamp);
-            return;
-          }
-          const rec = decodeOrderRecord(r.type, r.payload);
-          this.state.check(rec);
-          this.state.apply(rec, r.seq, r.timestamp);
+          if (!this.state.replay(r.type, r.payload, r.seq, r.timestamp))
+            throw new StateError(`WAL record ${r.seq} has type ${r.type}, not an order or halt record`);
         },
       },
       this.now,

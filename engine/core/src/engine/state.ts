@@ -431,20 +431,25 @@ export class EngineState {
       if (prev === null ? seq <= this.lastSequence : seq !== prev + 1)
         throw new StateError(`checkpoint tail: record ${seq} follows ${prev ?? this.lastSequence}`);
       prev = seq;
-      const bytes = Buffer.from(payload, 'base64');
-      if (type === RecordType.TradingHalt) {
-        this.applyTrading(decodeTradingHalt(bytes), seq);
-        continue;
-      }
-      if (type === RecordType.StrategyHalt) {
-        this.applyStrategyHalt(decodeStrategyHalt(bytes), seq, timestamp);
-        continue;
-      }
-      if (type < RecordType.OrderNew || type > RecordType.OrderCancel)
+      if (!this.replay(type, Buffer.from(payload, 'base64'), seq, timestamp))
         throw new StateError(`checkpoint tail: record ${seq} has type ${type}, not an order or halt record`);
-      const rec = decodeOrderRecord(type as OrderRecord['type'], bytes);
+    }
+  }
+
+  /**
+   * Applies one record of the log as replay meets it (recovery, a checkpoint's tail): an order
+   * record or a halt. One place for both, so a new record type is replayed the same everywhere.
+   * Returns false, applying nothing, for any other type.
+   */
+  replay(type: number, payload: Buffer, seq: number, timestamp: number): boolean {
+    if (type === RecordType.TradingHalt) this.applyTrading(decodeTradingHalt(payload), seq);
+    else if (type === RecordType.StrategyHalt)
+      this.applyStrategyHalt(decodeStrategyHalt(payload), seq, timestamp);
+    else if (type >= RecordType.OrderNew && type <= RecordType.OrderCancel) {
+      const rec = decodeOrderRecord(type as OrderRecord['type'], payload);
       this.check(rec);
       this.apply(rec, seq, timestamp);
-    }
+    } else return false;
+    return true;
   }
 }
