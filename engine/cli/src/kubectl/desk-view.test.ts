@@ -6,16 +6,21 @@ function terminal(screen: string[], out: string): string[] {
   const rows = [...screen];
   let row = 0;
   let col = 0;
-  const ESC = String.fromCharCode(27);
-  for (const part of out.split(new RegExp(`(${ESC}\\[[HKJ]|\n)`))) {
-    if (part === '\u001b[H') [row, col] = [0, 0];
-    else if (part === '\u001b[K') rows[row] = (rows[row] ?? '').slice(0, col);
-    else if (part === '\u001b[J') rows.length = row;
-    else if (part === '\n') [row, col] = [row + 1, 0];
-    else if (part) {
+  for (let i = 0; i < out.length; i++) {
+    const ch = out[i]!;
+    if (ch === '\u001b') {
+      // Only the three sequences inPlace writes: ESC [ H, ESC [ K, ESC [ J.
+      const code = out[i + 2];
+      i += 2;
+      if (code === 'H') [row, col] = [0, 0];
+      else if (code === 'K') rows[row] = (rows[row] ?? '').slice(0, col);
+      else if (code === 'J') rows.length = row + (col > 0 ? 1 : 0);
+      else throw new Error(`unexpected escape sequence ESC [ ${code}`);
+    } else if (ch === '\n') [row, col] = [row + 1, 0];
+    else {
       const line = (rows[row] ?? '').padEnd(col);
-      rows[row] = line.slice(0, col) + part + line.slice(col + part.length);
-      col += part.length;
+      rows[row] = line.slice(0, col) + ch + line.slice(col + 1);
+      col++;
     }
   }
   return rows;

@@ -1,5 +1,6 @@
 // How the plugin writes: aligned tables, colour only on a terminal (NO_COLOR and pipes stay plain,
 // as kubectl does), and -o json|yaml for scripts.
+import { stripVTControlCharacters } from 'node:util';
 import { stringify } from 'yaml';
 import { UsageError } from '@veloz/common/args';
 
@@ -39,8 +40,7 @@ export function paintFor(stream: { isTTY?: boolean }, mode = 'auto'): Paint {
   return stream.isTTY && !process.env['NO_COLOR'] ? COLOUR : PLAIN;
 }
 
-// eslint-disable-next-line no-control-regex -- the escape sequences COLOUR writes
-const visibleLength = (s: string): number => s.replace(/\u001b\[\d+m/g, '').length;
+const visibleLength = (s: string): number => stripVTControlCharacters(s).length;
 
 /** Columns padded to their widest cell (colour codes do not count), two spaces apart. */
 export function table(rows: string[][]): string {
