@@ -10,6 +10,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatClientOrderId, parseClientOrderId } from '@veloz/api/client-order-id';
 import type { Reconciliation } from '@veloz/api/http/contract';
+import { until as waitFor } from '@veloz/testing/until';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
 import {
   FAKE_API_KEY as KEY,
@@ -28,15 +29,8 @@ interface OrderView {
   filledQuantity: string;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
+  waitFor(what, fn, timeoutMs, 50);
 
 describe('desks and pairs on one exchange account', () => {
   let fake: FakeBinance;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reconciliation } from '@veloz/api/http/contract';
+import { until as waitFor } from '@veloz/testing/until';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
 import {
   FAKE_API_KEY as KEY,
@@ -29,15 +30,8 @@ interface OrderView {
   reason?: string;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> =>
+  waitFor(what, fn, timeoutMs, 25);
 
 describe('reconciliation with the fake Binance', () => {
   let fake: FakeBinance;
