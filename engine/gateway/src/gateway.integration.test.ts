@@ -10,51 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@veloz/testing/engine-process';
 import { startVeloz, VELOZ_BIN, type Proc } from '@veloz/testing/gateway';
+import { sseClient } from '@veloz/testing/sse';
 
 const KEY = 'k-3f9a1c0e6b2d4f8a9c7e5d3b1a0f2e4c';
 
-interface Ev {
-  id: string | undefined;
-  type: string;
-  data: string;
-}
-
-/** An SSE client that records every event. */
-function sse(url: string, headers: Record<string, string> = {}) {
-  const events: Ev[] = [];
-  let res: http.IncomingMessage | undefined;
-  let buf = '';
-  const req = http.get(url, { headers: { 'x-api-key': KEY, ...headers } }, (r) => {
-    res = r;
-    r.setEncoding('utf8');
-    r.on('data', (chunk: string) => {
-      buf += chunk;
-      let at: number;
-      while ((at = buf.indexOf('\n\n')) >= 0) {
-        const frame = buf.slice(0, at);
-        buf = buf.slice(at + 2);
-        const ev: Ev = { id: undefined, type: 'message', data: '' };
-        let data = false;
-        for (const line of frame.split('\n')) {
-          if (line.startsWith('id: ')) ev.id = line.slice(4);
-          else if (line.startsWith('event: ')) ev.type = line.slice(7);
-          else if (line.startsWith('data: ')) {
-            ev.data = line.slice(6);
-            data = true;
-          }
-        }
-        if (data) events.push(ev);
-      }
-    });
-    r.on('error', () => undefined);
-  });
-  req.on('error', () => undefined);
-  return {
-    events,
-    status: () => res?.statusCode,
-    close: () => req.destroy(),
-  };
-}
+/** An SSE client, with the gateway's key, that records every event. */
+const sse = (url: string, headers: Record<string, string> = {}) =>
+  sseClient(url, { 'x-api-key': KEY, ...headers });
 
 async function until<T>(
   what: string,

@@ -12,6 +12,7 @@ import {
 } from '../domain/instrument.ts';
 import type { Order } from '../domain/order.ts';
 import { remaining } from '../domain/order.ts';
+import { formatScaled } from '../domain/decimal.ts';
 import { isTerminal } from '../domain/order-state.ts';
 import { mid, type Quote } from '../market/book.ts';
 import { SimMarket } from '../market/sim-market.ts';
@@ -30,6 +31,8 @@ import {
   encodeOrderRecord,
   encodeStrategyHalt,
   encodeTradingHalt,
+  COMMISSION_DECIMALS,
+  type OrderFillPayload,
   type OrderRecord,
   type StrategyHaltPayload,
 } from '@veloz/wal/payloads';
@@ -87,7 +90,7 @@ export class Engine {
   private timer: NodeJS.Timeout | undefined;
   /** When the last checkpoint asked for by a caller was written (the rate limit's clock). */
   private lastRequestedCheckpoint = -Infinity;
-  private outbox: Array<{ seq: number; order: Order; fill?: { qty: number; price: number } }> = [];
+  private outbox: Array<{ seq: number; order: Order; fill?: OrderFillPayload }> = [];
   private accepting = false;
   private readonly quoteListeners = new Set<(q: Quote) => void>();
   private readonly orderListeners = new Set<(o: Order) => void>();
@@ -321,7 +324,7 @@ export class Engine {
       metrics: this.metrics,
       state: this.state,
       instruments: this.instruments,
-      commit: (rec, fill) => this.commit(rec, fill),
+      commit: (rec) => this.commit(rec),
       waitDurable: (seq) => this.wal.waitDurable(seq),
       publish: (type, data) => this.events.publish(type, data),
       // The venue halts from a timer: the halt holds in memory at once, and a WAL that cannot take
@@ -377,7 +380,7 @@ export class Engine {
   }
 
   /** check -> WAL append -> apply: nothing reaches the state that is not in the log first. */
-  private commit(rec: OrderRecord, fill?: { qty: number; price: number }): Order {
+  private commit(rec: OrderRecord): Order {
     if (this.wal.failed) throw new UnavailableError(this.wal.failed.message);
     this.state.check(rec);
     // The state and the record carry the same time, so a replay reproduces it exactly.
@@ -385,6 +388,7 @@ export class Engine {
     const seq = this.wal.append(rec.type, encodeOrderRecord(rec), now);
     const order = this.state.apply(rec, seq, now);
     this.metrics.orderEvents.inc({ status: order.status });
+    const fill = rec.type === RecordType.OrderFill ? rec.data : undefined;
     this.outbox.push(fill ? { seq, order: { ...order }, fill } : { seq, order: { ...order } });
     return order;
   }
@@ -404,8 +408,14 @@ export class Engine {
           clientOrderId: item.order.clientOrderId,
           symbol: item.order.symbol,
           side: item.order.side,
-          quantity: formatQtyOf(inst, item.fill.qty),
+          quantity: formatQtyOf(inst, item.fill.quantity),
           price: formatPriceOf(inst, item.fill.price),
+          ...(item.fill.commission && {
+            commission: {
+              asset: item.fill.commission.asset,
+              amount: formatScaled(item.fill.commission.amount, COMMISSION_DECIMALS),
+            },
+          }),
           strategy: item.order.strategy,
           sequence: item.seq,
         });
@@ -421,21 +431,15 @@ export class Engine {
       if (!o) continue;
       try {
         if (ev.kind === 'fill') {
-          this.commit(
-            {
-              type: RecordType.OrderFill,
-              data: {
-                orderId: ev.orderId,
-                quantity: ev.qty,
-                price: ev.price,
-                tradeId: this.state.nextTradeId,
-              },
-            },
-            {
-              qty: ev.qty,
+          this.commit({
+            type: RecordType.OrderFill,
+            data: {
+              orderId: ev.orderId,
+              quantity: ev.qty,
               price: ev.price,
+              tradeId: this.state.nextTradeId,
             },
-          );
+          });
         } else if (ev.kind === 'accepted') {
           this.commit({
             type: RecordType.OrderUpdate,

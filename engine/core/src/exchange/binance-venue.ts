@@ -505,19 +505,16 @@ export class BinanceVenue implements ExecutionVenue {
       const price = exchangeUnits(t.price, inst.priceDecimals);
       const complete = o.filledQuantity + take === seen;
       const commission = complete ? commissionOf(t) : undefined;
-      this.host.commit(
-        {
-          type: RecordType.OrderFill,
-          data: {
-            orderId: o.orderId,
-            quantity: take,
-            price,
-            tradeId: t.id,
-            ...(commission && { commission }),
-          },
+      this.host.commit({
+        type: RecordType.OrderFill,
+        data: {
+          orderId: o.orderId,
+          quantity: take,
+          price,
+          tradeId: t.id,
+          ...(commission && { commission }),
         },
-        { qty: take, price },
-      );
+      });
       this.differ(phase, 'fill');
     }
     if (o.filledQuantity < executed)

@@ -16,7 +16,7 @@ export interface VenueHost {
   readonly state: EngineState;
   readonly instruments: ReadonlyMap<string, Instrument>;
   /** check -> WAL append -> apply, synchronously; durable once waitDurable(order.lastSequence) resolves. */
-  commit(rec: OrderRecord, fill?: { qty: number; price: number }): Order;
+  commit(rec: OrderRecord): Order;
   waitDurable(seq: number): Promise<void>;
   publish(type: EngineEventType, data: unknown): void;
   /** Halts new orders (what reconciliation cannot repair fails closed); resuming is the operator's. */

@@ -1191,12 +1191,12 @@ export class FakeBinance {
     return t;
   }
 
-  /** The market trades through a resting order: fills `qty` (default: all that is left) at its price. */
-  fill(clientOrderId: string, qty?: string): void {
+  /** The market trades through a resting order: fills `qty` (default: all that is left) at its price; returns the trade. */
+  fill(clientOrderId: string, qty?: string): FakeTrade {
     const o = this.order(clientOrderId);
     if (!o || (o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED'))
       throw new Error(`order ${clientOrderId} is not open`);
-    this.fillNow(o, qty ? toUnits(qty) : o.origQty - o.executedQty, o.price, true);
+    return this.fillNow(o, qty ? toUnits(qty) : o.origQty - o.executedQty, o.price, true);
   }
 
   /** Cancels an open order as if done outside the engine (another client, the exchange itself). */
