@@ -1,5 +1,5 @@
 // An independent, widely used client library against the fake: what works against Binance must
-// work against it. `binance` (tiagosiebler, the npm package "binance") signs its own requests,
+// work against it, for every endpoint the issue (#15) names as called by such libraries. `binance` (tiagosiebler, the npm package "binance") signs its own requests,
 // parses the answers and raises Binance's error codes.
 import { MainClient } from 'binance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ describe('the binance client library against the fake', () => {
   afterAll(() => fake.close());
 
   // getServerTime() is left out: the library sends it to its built-in host whatever baseUrl says.
-  it('reads market data: ping, exchange info, 24h ticker, book ticker', async () => {
+  it('reads market data: ping, exchange info, 24h ticker, book ticker, aggregate trades', async () => {
     expect(await client.testConnectivity()).toEqual({});
     const info = await client.getExchangeInfo({ symbol: 'BTCUSDT' });
     expect(info.symbols[0]).toMatchObject({ symbol: 'BTCUSDT', status: 'TRADING' });
@@ -34,6 +34,8 @@ describe('the binance client library against the fake', () => {
     expect(ticker).toMatchObject({ symbol: 'BTCUSDT', lastPrice: '50000.05000000' });
     const books = await client.getSymbolOrderBookTicker({ symbols: ['BTCUSDT'] });
     expect(books).toEqual([expect.objectContaining({ symbol: 'BTCUSDT', bidPrice: '50000.00000000' })]);
+    const agg = await client.getAggregateTrades({ symbol: 'BTCUSDT' });
+    expect(agg.at(-1)).toMatchObject({ p: '50000.05000000', q: '0.10000000' });
   });
 
   it('trades: account, new order, query, cancel, trades with commission', async () => {
@@ -67,6 +69,33 @@ describe('the binance client library against the fake', () => {
       commission: '0.00001000',
       commissionAsset: 'BTC',
     });
+  });
+
+  it('lists open and all orders, and cancels every open order of a symbol at once', async () => {
+    const place = (price: number) =>
+      client.submitNewOrder({
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        type: 'LIMIT',
+        timeInForce: 'GTC',
+        quantity: 0.01,
+        price,
+        newOrderRespType: 'ACK',
+      });
+    const a = await place(48000);
+    const b = await place(47000);
+    const open = await client.getOpenOrders({ symbol: 'BTCUSDT' });
+    expect(open.map((o) => o.orderId).sort()).toEqual([a.orderId, b.orderId].sort());
+    const canceled = await client.cancelAllSymbolOrders({ symbol: 'BTCUSDT' });
+    expect(canceled.map((o) => [o.orderId, o.status]).sort()).toEqual(
+      [a.orderId, b.orderId].sort().map((id) => [id, 'CANCELED']),
+    );
+    expect(await client.getOpenOrders({ symbol: 'BTCUSDT' })).toEqual([]);
+    const all = await client.getAllOrders({ symbol: 'BTCUSDT' });
+    expect(all.filter((o) => o.orderId === a.orderId || o.orderId === b.orderId)).toEqual([
+      expect.objectContaining({ orderId: a.orderId, status: 'CANCELED' }),
+      expect.objectContaining({ orderId: b.orderId, status: 'CANCELED' }),
+    ]);
   });
 
   it('sees Binance’s error codes', async () => {
