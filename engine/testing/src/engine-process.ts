@@ -25,7 +25,9 @@ export interface EngineProcess {
 
 export async function startEngineProcess(
   env: Record<string, string>,
-  timeoutMs = 20_000,
+  // Generous: on a shared 2-core machine at a load of 40-60 an engine on the fake Binance has
+  // taken over 20 s to be ready; a failed start still says why as soon as the process exits.
+  timeoutMs = 120_000,
   /** The listen address; `url` stays the loopback one. */
   host = '127.0.0.1',
 ): Promise<EngineProcess> {
