@@ -162,6 +162,9 @@ describe.skipIf(noOpenssl !== undefined)(
           VELOZ_GATEWAY_TLS_KEY_FILE: mounted.path('tls.key'),
         },
         async () => (await get(port, [a.cert])).status,
+        [200],
+        // A gateway starts in a second or two; on the shared 2-core machine under a cluster, longer.
+        120_000,
       );
       try {
         expect(await get(port, [a.cert])).toEqual({ status: 200, fingerprint: fingerprintOf(a) });
