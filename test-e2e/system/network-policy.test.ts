@@ -3,7 +3,8 @@
 // namespace carrying the scraper's or the operator's pod labels is refused by the engine port,
 // while the desk's gateway, the operator's pod and a backup Job reach it, and so does a pod of the
 // same image carrying the gateway's labels in the desk's namespace (the refusal is the policy,
-// not the network). Local real node only: the enforcer is installed for this file and removed.
+// not the network), and the engine still answers it 401 without a token and 403 for admin routes
+// with the trading token. Local real node only: the enforcer is installed for this file and removed.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,15 +55,23 @@ async function drops(): Promise<number> {
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
+interface Ask {
+  url: string;
+  method?: string;
+  /** Sent as X-Veloz-Engine-Token. */
+  token?: string;
+}
+
 /**
- * A pod of the veloz image that asks `url` three times (5 s each) and prints what came back:
+ * A pod of the veloz image that makes each request in turn (5 s each) and prints what came back:
  * `status 200`, or the error of a connection that never opened.
  */
-async function probe(c: KubeClient, ns: string, name: string, labels: Record<string, string>, url: string) {
+async function probe(c: KubeClient, ns: string, name: string, labels: Record<string, string>, asks: Ask[]) {
   const script = `
     const out = [];
-    for (let i = 0; i < 3; i++) {
-      try { out.push('status ' + (await fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(5000) })).status); }
+    for (const a of ${JSON.stringify(asks)}) {
+      const headers = a.token ? { 'x-veloz-engine-token': a.token } : {};
+      try { out.push('status ' + (await fetch(a.url, { method: a.method ?? 'GET', headers, signal: AbortSignal.timeout(5000) })).status); }
       catch (e) { out.push('error ' + (e.cause?.code ?? e.name)); }
     }
     console.log(JSON.stringify(out));`;
@@ -136,7 +145,8 @@ describe.skipIf(why !== '')('real pods: NetworkPolicies enforced by kube-network
       const p = await c.find<Obj>(RESOURCES.pod, desk.name, q.enginePod(0));
       return (p?.status?.['podIP'] as string | undefined) ?? false;
     });
-    const health = `http://${engineIp}:8080/health`;
+    const engine = `http://${engineIp}:8080`;
+    const health: Ask[] = Array.from({ length: 3 }, () => ({ url: `${engine}/health` }));
 
     // The gateway: an order through the Service reaches the engine.
     const gw = await Gateway.of(c, desk.name, 'quickstart');
@@ -184,16 +194,34 @@ describe.skipIf(why !== '')('real pods: NetworkPolicies enforced by kube-network
       { 'app.kubernetes.io/name': 'veloz-operator', 'app.kubernetes.io/instance': 'veloz-operator' },
       health,
     );
-    // The same image and request with the gateway's labels in the desk's namespace.
-    const sameNs = await probe(
-      c,
+    // The same image and requests with the gateway's labels in the desk's namespace: admitted
+    // by the policy, and then the engine's own credentials: 401 without a token, 403 for admin
+    // routes with the gateway's trading token (ADR 14).
+    const tokens = await c.get<{ data: Record<string, string> }>(
+      RESOURCES.secret,
       desk.name,
-      'gateway-labels',
-      selectorLabels('quickstart', 'gateway'),
-      health,
+      q.engineTokenSecret,
     );
+    const trading = Buffer.from(tokens.data['trading']!, 'base64').toString('utf8').split(/[,\n]/)[0]!;
+    const sameNs = await probe(c, desk.name, 'gateway-labels', selectorLabels('quickstart', 'gateway'), [
+      ...health,
+      { url: `${engine}/api/orders_state` },
+      { url: `${engine}/api/orders_state`, token: trading },
+      { url: `${engine}/api/wal/status`, token: trading },
+      { url: `${engine}/api/trading/halt`, method: 'POST', token: trading },
+      { url: `${engine}/api/wal/backup`, token: trading },
+    ]);
 
-    expect(sameNs).toEqual(['status 200', 'status 200', 'status 200']);
+    expect(sameNs).toEqual([
+      'status 200',
+      'status 200',
+      'status 200',
+      'status 401',
+      'status 200',
+      'status 403',
+      'status 403',
+      'status 403',
+    ]);
     for (const refused of [scraper, operator]) {
       expect(refused).toHaveLength(3);
       for (const r of refused) expect(r).toMatch(/^error /);
