@@ -127,6 +127,7 @@ export interface CachedShapes {
   CronJob: CachedMeta;
   ServiceMonitor: CachedMeta;
   PrometheusRule: CachedMeta;
+  Certificate: CachedMeta;
 }
 
 export type CachedKind = keyof CachedShapes;
@@ -155,6 +156,7 @@ const TRANSFORMS: { [K in CachedKind]: (o: KubernetesObject) => CachedShapes[K] 
   CronJob: meta,
   ServiceMonitor: meta,
   PrometheusRule: meta,
+  Certificate: meta,
 };
 
 export function cacheTransform<K extends CachedKind>(

@@ -12,8 +12,8 @@ import { adminToken } from './engine-tokens.ts';
 import { KubeClient } from './kube/client.ts';
 import { RESOURCES, type ResourceRef } from './kube/resources.ts';
 import { KubeLeaseStore } from './lease-store.ts';
-import { discoverAtStart, MonitoringApi } from './monitoring-discovery.ts';
-import { MONITORING_KINDS, MonitoringInformers } from './monitoring-informers.ts';
+import { certManagerApiServed, discoverAtStart, MonitoringApi } from './monitoring-discovery.ts';
+import { CERT_MANAGER_KINDS, MONITORING_KINDS, MonitoringInformers } from './monitoring-informers.ts';
 import { DeploymentReconciler } from './reconcilers/deployment.ts';
 import { DEPLOYMENT_WATCHES } from './reconcilers/deployment-watches.ts';
 import { KubeEventRecorder } from './reconcilers/events.ts';
@@ -65,6 +65,15 @@ export async function startOperator(
     onChange: (served) => monitoringInformers.onChange(served),
   });
   const monitoringServed = await discoverAtStart(monitoring, log);
+  const certManager = new MonitoringApi({
+    client,
+    log,
+    intervalMs: cfg.apiDiscoveryIntervalSeconds * 1000,
+    onChange: (served) => certManagerInformers.onChange(served),
+    probe: certManagerApiServed,
+    api: 'cert-manager.io/v1',
+  });
+  const certManagerServed = await discoverAtStart(certManager, log);
 
   const cache = new InformerCache();
   const inCluster = !cfg.kubeconfig && !!process.env['KUBERNETES_SERVICE_HOST'];
@@ -94,6 +103,7 @@ export async function startOperator(
     writer: client,
     events,
     monitoring,
+    certManager,
     log,
     defaultImage: cfg.image,
     runbookBaseUrl: cfg.runbookBaseUrl,
@@ -112,10 +122,14 @@ export async function startOperator(
       { reconciler: strategies, watches: STRATEGY_WATCHES },
     ],
   );
-  manager.startInformers(manager.kinds.filter((k) => !MONITORING_KINDS.includes(k)));
+  const optional = [...MONITORING_KINDS, ...CERT_MANAGER_KINDS];
+  manager.startInformers(manager.kinds.filter((k) => !optional.includes(k)));
   const monitoringInformers = new MonitoringInformers(manager, log);
   monitoringInformers.init(monitoringServed);
   monitoring.start();
+  const certManagerInformers = new MonitoringInformers(manager, log, CERT_MANAGER_KINDS);
+  certManagerInformers.init(certManagerServed);
+  certManager.start();
 
   let fail: (err: unknown) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => (fail = reject));
@@ -166,11 +180,16 @@ export async function startOperator(
     stop: async () => {
       stopSignal.abort();
       monitoring.stop();
+      certManager.stop();
       try {
         await leading.stop();
       } finally {
         await election;
-        await Promise.all([manager.closeInformers(), monitoringInformers.settled()]);
+        await Promise.all([
+          manager.closeInformers(),
+          monitoringInformers.settled(),
+          certManagerInformers.settled(),
+        ]);
         await server.close();
         client.close();
       }

@@ -1,7 +1,12 @@
 import { FakeClock } from '@veloz/testing/fake-clock';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { discoverAtStart, MonitoringApi } from './monitoring-discovery.ts';
+import {
+  certManagerApiServed,
+  discoverAtStart,
+  monitoringApiServed,
+  MonitoringApi,
+} from './monitoring-discovery.ts';
 
 function api(served: () => boolean | Error) {
   const changes: boolean[] = [];
@@ -50,6 +55,32 @@ describe('MonitoringApi', () => {
     answer = false;
     await new Promise((r) => setTimeout(r, 30));
     expect(changes).toEqual([true]);
+  });
+
+  it('asks about Certificates for cert-manager, about ServiceMonitors and PrometheusRules for monitoring', async () => {
+    const asked: string[] = [];
+    const client = {
+      serves: async (group: string, version: string, plural: string) => {
+        asked.push(`${group}/${version} ${plural}`);
+        return true;
+      },
+    };
+    await certManagerApiServed(client);
+    await monitoringApiServed(client);
+    expect(asked).toEqual([
+      'cert-manager.io/v1 certificates',
+      'monitoring.coreos.com/v1 servicemonitors',
+      'monitoring.coreos.com/v1 prometheusrules',
+    ]);
+    const m = new MonitoringApi({
+      client: { serves: async (_g, _v, plural) => plural === 'certificates' },
+      log: pino({ level: 'silent' }),
+      intervalMs: 5,
+      onChange: () => undefined,
+      probe: certManagerApiServed,
+      api: 'cert-manager.io/v1',
+    });
+    expect(await m.served()).toBe(true);
   });
 });
 

@@ -1,7 +1,8 @@
 // Whether the cluster serves the Prometheus Operator's API (monitoring.coreos.com/v1
 // ServiceMonitor and PrometheusRule). Users install it before or after the operator, and may
 // remove it: the answer is re-checked on a timer, and a change is reported (the manager then
-// starts or stops the informers of those kinds and wakes every deployment).
+// starts or stops the informers of those kinds and wakes every deployment). cert-manager's
+// Certificate (cert-manager.io/v1, spec.gateway.tls.issuerRef) is discovered the same way.
 import type { Logger } from 'pino';
 import type { KubeClient } from './kube/client.ts';
 import type { MonitoringDiscovery } from './reconcilers/deployment.ts';
@@ -12,6 +13,15 @@ export interface MonitoringApiOptions {
   log: Logger;
   intervalMs: number;
   onChange: (served: boolean) => void;
+  /** The question asked; the Prometheus Operator's kinds unless given. */
+  probe?: (client: Pick<KubeClient, 'serves'>) => Promise<boolean>;
+  /** The API's name in the logs. */
+  api?: string;
+}
+
+/** Whether cert-manager's Certificate (cert-manager.io/v1) is served. */
+export function certManagerApiServed(client: Pick<KubeClient, 'serves'>): Promise<boolean> {
+  return client.serves('cert-manager.io', 'v1', 'certificates');
 }
 
 /** Whether ServiceMonitor and PrometheusRule (monitoring.coreos.com/v1) are both served. */
@@ -33,11 +43,11 @@ export class MonitoringApi implements MonitoringDiscovery {
 
   /** Asks the API server; on a change after the first answer, calls onChange. */
   async check(): Promise<boolean> {
-    const served = await monitoringApiServed(this.o.client);
+    const served = await (this.o.probe ?? monitoringApiServed)(this.o.client);
     const before = this.value;
     this.value = served;
     if (before !== undefined && before !== served) {
-      this.o.log.info({ served }, 'the monitoring.coreos.com/v1 API appeared or went away');
+      this.o.log.info({ served, api: this.api() }, 'an optional API appeared or went away');
       this.o.onChange(served);
     }
     return served;
@@ -52,13 +62,17 @@ export class MonitoringApi implements MonitoringDiscovery {
     const tick = () => {
       void this.check()
         .catch((err: unknown) =>
-          this.o.log.warn({ err }, 'API discovery failed; keeping the last answer about monitoring'),
+          this.o.log.warn({ err, api: this.api() }, 'API discovery failed; keeping the last answer'),
         )
         .finally(() => {
           if (this.timer) this.timer = setTimeout(tick, this.o.intervalMs).unref();
         });
     };
     this.timer = setTimeout(tick, this.o.intervalMs).unref();
+  }
+
+  private api(): string {
+    return this.o.api ?? 'monitoring.coreos.com/v1';
   }
 
   stop(): void {

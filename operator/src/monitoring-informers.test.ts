@@ -1,6 +1,11 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { MONITORING_KINDS, MonitoringInformers, type InformerHost } from './monitoring-informers.ts';
+import {
+  CERT_MANAGER_KINDS,
+  MONITORING_KINDS,
+  MonitoringInformers,
+  type InformerHost,
+} from './monitoring-informers.ts';
 
 function host(closeFails = false) {
   const calls: string[] = [];
@@ -40,6 +45,14 @@ describe('MonitoringInformers', () => {
       'close servicemonitors,prometheusrules',
       'wake servicemonitors,prometheusrules',
     ]);
+  });
+
+  it('switches cert-manager’s Certificate the same way, alone', () => {
+    const { h, calls } = host();
+    const m = new MonitoringInformers(h, log, CERT_MANAGER_KINDS);
+    m.init(true);
+    m.onChange(false);
+    expect(calls).toEqual(['start certificates', 'close certificates', 'wake certificates']);
   });
 
   it('starts them at once when served at start, without waking anyone (nothing runs yet)', () => {

@@ -1,7 +1,8 @@
 // The informers of the Prometheus Operator's kinds run only while the cluster serves its API
 // (monitoring-discovery.ts says when that changes): installed while the operator runs, they are
 // started; removed, they are stopped. Either way every controller watching them is woken, so each
-// deployment renders with (or without) its ServiceMonitor and PrometheusRule.
+// deployment renders with (or without) its ServiceMonitor and PrometheusRule. cert-manager's
+// Certificate is switched the same way (CERT_MANAGER_KINDS).
 import type { Logger } from 'pino';
 import type { CachedKind } from './cache-transforms.ts';
 import { RESOURCES, type ResourceRef } from './kube/resources.ts';
@@ -11,6 +12,9 @@ export const MONITORING_KINDS: Array<ResourceRef<CachedKind>> = [
   RESOURCES.serviceMonitor,
   RESOURCES.prometheusRule,
 ];
+
+/** Watched only where cert-manager.io/v1 is served. */
+export const CERT_MANAGER_KINDS: Array<ResourceRef<CachedKind>> = [RESOURCES.certificate];
 
 /** What the switch needs of the controller manager. */
 export interface InformerHost {
@@ -24,10 +28,16 @@ export class MonitoringInformers {
   private readonly log: Logger;
   private running = false;
   private closing: Promise<void> = Promise.resolve();
+  private readonly kinds: ReadonlyArray<ResourceRef<CachedKind>>;
 
-  constructor(host: InformerHost, log: Logger) {
+  constructor(
+    host: InformerHost,
+    log: Logger,
+    kinds: ReadonlyArray<ResourceRef<CachedKind>> = MONITORING_KINDS,
+  ) {
     this.host = host;
     this.log = log;
+    this.kinds = kinds;
   }
 
   /** At start: the informers run if the API is served; nobody is woken (nothing runs yet). */
@@ -42,10 +52,15 @@ export class MonitoringInformers {
       this.running = false;
       // Closing only waits for the watches to end; the cache has stopped reading them already.
       this.closing = this.host
-        .closeInformers(MONITORING_KINDS)
-        .catch((err: unknown) => this.log.warn({ err }, 'closing the monitoring informers failed'));
+        .closeInformers(this.kinds)
+        .catch((err: unknown) =>
+          this.log.warn(
+            { err, kinds: this.kinds.map((k) => k.plural) },
+            'closing the monitoring informers failed',
+          ),
+        );
     }
-    this.host.requeueWatchersOf(MONITORING_KINDS);
+    this.host.requeueWatchersOf(this.kinds);
   }
 
   /** Resolves once informers stopped by a change have ended (the manager closes the others). */
@@ -55,6 +70,6 @@ export class MonitoringInformers {
 
   private start(): void {
     this.running = true;
-    this.host.startInformers(MONITORING_KINDS);
+    this.host.startInformers(this.kinds);
   }
 }

@@ -116,6 +116,13 @@ export const OPERATOR_RULES: RbacRule[] = [
     why: 'The `X` ServiceMonitor and PrometheusRule, only when the Prometheus Operator API is served (else MonitoringReady=False).',
   },
   {
+    apiGroups: ['cert-manager.io'],
+    resources: ['certificates'],
+    verbs: OWNED_VERBS,
+    scope: 'watched',
+    why: 'The `X-gateway` Certificate of `spec.gateway.tls.issuerRef`, only when the cert-manager API is served.',
+  },
+  {
     apiGroups: [''],
     resources: ['pods'],
     verbs: ['get', 'list', 'watch'],
@@ -177,9 +184,14 @@ export const OPERATOR_RULES: RbacRule[] = [
 
 export const OPERATOR_NON_RESOURCE_RULES: NonResourceRule[] = [
   {
-    nonResourceURLs: ['/apis/monitoring.coreos.com', '/apis/monitoring.coreos.com/v1'],
+    nonResourceURLs: [
+      '/apis/monitoring.coreos.com',
+      '/apis/monitoring.coreos.com/v1',
+      '/apis/cert-manager.io',
+      '/apis/cert-manager.io/v1',
+    ],
     verbs: ['get'],
-    why: 'Discovery: whether ServiceMonitor and PrometheusRule are served. Also granted to every authenticated user by the default `system:discovery` ClusterRole, which is what namespaced installs rely on.',
+    why: 'Discovery: whether ServiceMonitor and PrometheusRule, and Certificate, are served. Also granted to every authenticated user by the default `system:discovery` ClusterRole, which is what namespaced installs rely on.',
   },
 ];
 

@@ -34,6 +34,7 @@ export function names(x: string) {
     config: `${x}-config`,
     /** StatefulSet, headless Service, PodDisruptionBudget and NetworkPolicy of the engines. */
     engine,
+    /** StatefulSet, NetworkPolicy, and the cert-manager Certificate of spec.gateway.tls.issuerRef. */
     gateway,
     /** The gateways' Service. */
     service: x,

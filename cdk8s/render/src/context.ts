@@ -17,6 +17,8 @@ export interface RenderContext {
   engineTokens?: { trading: string; admin: string; backup: string };
   /** Whether monitoring.coreos.com/v1 is served (ServiceMonitor and PrometheusRule). */
   monitoringApiServed: boolean;
+  /** Whether cert-manager.io/v1 Certificates are served (spec.gateway.tls.issuerRef renders one). */
+  certManagerApiServed?: boolean;
   /**
    * Hash of the data of every referenced Secret (credentials, API key, PostgreSQL): a pod
    * template annotation, so a changed Secret rolls the pods. Never the values themselves.

@@ -17,6 +17,7 @@ import type { Desk, KubernetesObject, RenderContext } from './context.ts';
 import { engineService } from './engine-service.ts';
 import { engineStatefulSet } from './engine-statefulset.ts';
 import { engineTokenSecret } from './engine-token-secret.ts';
+import { gatewayCertificate } from './gateway-certificate.ts';
 import { gatewayNetworkPolicy } from './gateway-network-policy.ts';
 import { gatewayService } from './gateway-service.ts';
 import { gatewayStatefulSet } from './gateway-statefulset.ts';
@@ -55,6 +56,9 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
   );
   const gatewayPolicy = gatewayNetworkPolicy(d, ctx);
   if (gatewayPolicy) out.push(gatewayPolicy);
+  // Only when cert-manager's API exists (else Degraded says the Secret will not come).
+  const certificate = ctx.certManagerApiServed ? gatewayCertificate(d) : undefined;
+  if (certificate) out.push(certificate);
   if (backup.destination.volume?.size) out.push(backupPvc(d));
   // Nothing to back up while hibernated.
   if (pairs > 0) out.push(backupCronJob(d, ctx), backupNetworkPolicy(d));

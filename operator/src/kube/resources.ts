@@ -90,6 +90,7 @@ export const RESOURCES = {
   lease: r('coordination.k8s.io', 'v1', 'Lease', 'leases'),
   serviceMonitor: r('monitoring.coreos.com', 'v1', 'ServiceMonitor', 'servicemonitors'),
   prometheusRule: r('monitoring.coreos.com', 'v1', 'PrometheusRule', 'prometheusrules'),
+  certificate: r('cert-manager.io', 'v1', 'Certificate', 'certificates'),
   crd: r('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false),
 } as const;
 

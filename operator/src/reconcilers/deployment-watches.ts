@@ -48,6 +48,7 @@ export const DEPLOYMENT_WATCHES: Watches = {
     RESOURCES.pvc,
     RESOURCES.serviceMonitor,
     RESOURCES.prometheusRule,
+    RESOURCES.certificate,
   ],
   watches: [
     {

@@ -68,6 +68,7 @@ export const OWNED: Array<ResourceRef<CachedKind>> = [
   RESOURCES.cronJob,
   RESOURCES.serviceMonitor,
   RESOURCES.prometheusRule,
+  RESOURCES.certificate,
 ];
 
 export type DeploymentWriter = Pick<KubeClient, 'apply' | 'applyStatus' | 'mergePatch' | 'delete'>;
@@ -87,6 +88,8 @@ export interface DeploymentReconcilerDeps {
   writer: DeploymentWriter;
   events: EventRecorder;
   monitoring: MonitoringDiscovery;
+  /** Whether cert-manager.io/v1 is served (spec.gateway.tls.issuerRef); absent: never. */
+  certManager?: MonitoringDiscovery;
   log: Logger;
   defaultImage: string;
   /** Base of the alerts' runbook links, unless the CR sets its own. */
@@ -201,7 +204,8 @@ export class DeploymentReconciler implements Reconciler {
     if (cr.metadata.deletionTimestamp) return this.finalize(cr);
     const finalizer = this.addFinalizer(cr, ns, name);
     const credentials = this.credentials(cr);
-    const tls = this.tls(cr);
+    const certManagerServed = (await this.d.certManager?.served()) ?? false;
+    const tls = this.tls(cr, certManagerServed);
     const account: AccountClaim = this.d.accounts
       ? await this.d.accounts.claim(cr, credentials.ready)
       : { state: 'NotRequired' };
@@ -219,6 +223,7 @@ export class DeploymentReconciler implements Reconciler {
             credentials.ready,
             tls?.ok ?? true,
             monitoringServed,
+            certManagerServed,
             events,
             account,
           );
@@ -299,10 +304,21 @@ export class DeploymentReconciler implements Reconciler {
    * them; undefined without spec.gateway.tls. A bad Secret holds new gateways back (they would
    * wait for the volume, or refuse to start) and says why on the condition Degraded.
    */
-  private tls(cr: VelozDeployment): TlsCheck | undefined {
+  private tls(cr: VelozDeployment, certManagerServed: boolean): TlsCheck | undefined {
     const name = cr.spec.gateway.tls?.secretName;
     if (!name) return undefined;
+    const issuer = cr.spec.gateway.tls?.issuerRef;
     const s = this.d.cache.get(RESOURCES.secret, cr.metadata?.namespace ?? '', name);
+    if (!s && issuer && !certManagerServed)
+      return {
+        ok: false,
+        message: `TLS Secret ${name} (spec.gateway.tls.secretName) not found, and spec.gateway.tls.issuerRef needs cert-manager.io/v1, which this cluster does not serve: install cert-manager or write the Secret yourself`,
+      };
+    if (!s && issuer)
+      return {
+        ok: false,
+        message: `TLS Secret ${name} (spec.gateway.tls.secretName) not found yet: cert-manager has not issued Certificate ${names(cr.metadata?.name ?? '').gateway} (${issuer.kind} ${issuer.name})`,
+      };
     if (!s) return { ok: false, message: `TLS Secret ${name} (spec.gateway.tls.secretName) not found` };
     const problem = tlsSecretProblem(decode(s.data, 'tls.crt'), decode(s.data, 'tls.key'));
     return problem
@@ -339,6 +355,7 @@ export class DeploymentReconciler implements Reconciler {
     credentialsReady: boolean,
     tlsReady: boolean,
     monitoringServed: boolean,
+    certManagerServed: boolean,
     events: EventBatch,
     account: AccountClaim,
   ): Promise<boolean> {
@@ -356,6 +373,7 @@ export class DeploymentReconciler implements Reconciler {
         this.d.newApiKey ?? (() => randomBytes(32).toString('hex')),
       ),
       monitoringApiServed: monitoringServed,
+      certManagerApiServed: certManagerServed,
       ...(this.d.operatorPeer ? { operatorPods: this.d.operatorPeer } : {}),
       ...(this.d.scraperPeer ? { scraperPods: this.d.scraperPeer } : {}),
       secretsHash: this.secretsHash(cr),

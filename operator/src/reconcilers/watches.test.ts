@@ -96,6 +96,7 @@ afterEach(async () => {
 describe('the controllers’ watches', () => {
   it('cover the kinds render() makes and what they make, both CRs, and Secrets', () => {
     expect(WATCHED.map((r) => r.plural).sort()).toEqual([
+      'certificates',
       'configmaps',
       'cronjobs',
       'jobs',

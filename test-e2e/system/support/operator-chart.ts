@@ -14,7 +14,8 @@ function run(bin: string, args: string[]): string {
   return res.stdout;
 }
 
-export function installOperatorChart(bin: string, kubeconfig: string): void {
+/** `extra`: more helm flags, such as `--set` of a value one test needs. */
+export function installOperatorChart(bin: string, kubeconfig: string, extra: string[] = []): void {
   run(join(bin, 'helm'), [
     'upgrade',
     '--install',
@@ -36,6 +37,7 @@ export function installOperatorChart(bin: string, kubeconfig: string): void {
     // Engines asked for their WAL status every 5 s instead of 30, so the suite sees it soon.
     '--set',
     'walStatusIntervalSeconds=5',
+    ...extra,
     '--wait',
     '--timeout',
     '300s',

@@ -14,6 +14,7 @@ import {
   secretKey,
   str,
   stringMap,
+  DNS_SUBDOMAIN_PATTERN,
 } from './schema.ts';
 import type { Schema } from './schema.ts';
 import { BINANCE_DEFAULT_URLS, BINANCE_HOST_PATTERNS } from '../binance-hosts.ts';
@@ -284,8 +285,45 @@ const gateway = named(
             secretName: objectName(
               'A Secret of type kubernetes.io/tls (keys tls.crt and tls.key, PEM) in the namespace of the VelozDeployment, mounted into every gateway. A missing Secret or key is reported on the condition Degraded (reason TLSSecretInvalid) and holds the gateways back.',
             ),
+            issuerRef: named(
+              'GatewayTlsIssuerRef',
+              obj(
+                'A cert-manager issuer: the operator renders a cert-manager.io/v1 Certificate `<name>-gateway` that writes secretName, for the gateway Service’s cluster names and dnsNames. Needs cert-manager.io/v1 served by the cluster (else Degraded, reason TLSSecretInvalid, says so). Absent: the Secret is yours (or your own Certificate’s) to keep.',
+                {
+                  name: objectName('Name of the Issuer (namespace of the VelozDeployment) or ClusterIssuer.'),
+                  kind: str('Issuer or ClusterIssuer.', {
+                    enum: ['Issuer', 'ClusterIssuer'],
+                    default: 'Issuer',
+                  }),
+                  group: str('API group of the issuer: cert-manager.io, or an external issuer’s group.', {
+                    minLength: 1,
+                    maxLength: 253,
+                    pattern: DNS_SUBDOMAIN_PATTERN,
+                    default: 'cert-manager.io',
+                  }),
+                },
+                { required: ['name'] },
+              ),
+            ),
+            dnsNames: list(
+              'Further DNS names of the certificate (a load balancer’s or Ingress host name), after the gateway Service’s own (`<name>`, `<name>.<namespace>`, `<name>.<namespace>.svc`, `<name>.<namespace>.svc.cluster.local`). Only with issuerRef.',
+              str('A DNS name such as desk.example.com or *.example.com.', {
+                maxLength: 253,
+                pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+              }),
+              { minItems: 1, maxItems: 32, 'x-kubernetes-list-type': 'set' },
+            ),
           },
-          { required: ['secretName'] },
+          {
+            required: ['secretName'],
+            'x-kubernetes-validations': [
+              {
+                rule: '!has(self.dnsNames) || has(self.issuerRef)',
+                message:
+                  'gateway.tls.dnsNames needs gateway.tls.issuerRef (they are the names of the Certificate it renders)',
+              },
+            ],
+          },
         ),
       ),
       allowedSourceRanges: list(

@@ -116,10 +116,24 @@ export type ResourceRequirements = {
   limits?: ResourceAmounts;
 };
 
+/** A cert-manager issuer: the operator renders a cert-manager.io/v1 Certificate `<name>-gateway` that writes secretName, for the gateway Service’s cluster names and dnsNames. Needs cert-manager.io/v1 served by the cluster (else Degraded, reason TLSSecretInvalid, says so). Absent: the Secret is yours (or your own Certificate’s) to keep. */
+export type GatewayTlsIssuerRef = {
+  /** Name of the Issuer (namespace of the VelozDeployment) or ClusterIssuer. */
+  name: string;
+  /** Issuer or ClusterIssuer. */
+  kind: 'Issuer' | 'ClusterIssuer';
+  /** API group of the issuer: cert-manager.io, or an external issuer’s group. */
+  group: string;
+};
+
 /** HTTPS on the gateways. A rotated certificate is picked up by the running gateways without a restart. */
 export type GatewayTlsSpec = {
   /** A Secret of type kubernetes.io/tls (keys tls.crt and tls.key, PEM) in the namespace of the VelozDeployment, mounted into every gateway. A missing Secret or key is reported on the condition Degraded (reason TLSSecretInvalid) and holds the gateways back. */
   secretName: string;
+  /** A cert-manager issuer: the operator renders a cert-manager.io/v1 Certificate `<name>-gateway` that writes secretName, for the gateway Service’s cluster names and dnsNames. Needs cert-manager.io/v1 served by the cluster (else Degraded, reason TLSSecretInvalid, says so). Absent: the Secret is yours (or your own Certificate’s) to keep. */
+  issuerRef?: GatewayTlsIssuerRef;
+  /** Further DNS names of the certificate (a load balancer’s or Ingress host name), after the gateway Service’s own (`<name>`, `<name>.<namespace>`, `<name>.<namespace>.svc`, `<name>.<namespace>.svc.cluster.local`). Only with issuerRef. */
+  dnsNames?: string[];
 };
 
 /** The HTTP gateways in front of the engines. */
