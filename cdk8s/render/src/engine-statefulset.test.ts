@@ -34,6 +34,7 @@ describe('engineStatefulSet', () => {
       'POD_UID',
       'VELOZ_LEASE_NAME',
       'VELOZ_LEASE_HOLDER',
+      'VELOZ_LEASE_CREDENTIALS_DIR',
       'VELOZ_ENGINE_TOKEN_TRADING_FILE',
       'VELOZ_ENGINE_TOKEN_ADMIN_FILE',
       'VELOZ_ENGINE_TOKEN_BACKUP_FILE',
@@ -104,6 +105,7 @@ describe('engineStatefulSet', () => {
       // The pod's name is the Lease's, which the Role lists (engine-lease-rbac.ts).
       VELOZ_LEASE_NAME: '$(POD_NAME)',
       VELOZ_LEASE_HOLDER: '$(POD_NAME)_$(POD_UID)',
+      VELOZ_LEASE_CREDENTIALS_DIR: '/var/run/secrets/kubernetes.io/serviceaccount',
     });
     // $(VAR) expands only variables defined before it.
     const names = engine.env.map((e: Manifest) => e.name);

@@ -23,6 +23,7 @@ import { restoreInitContainer } from './restore-init-container.ts';
 import { engineTokenFiles } from './engine-token-secret.ts';
 
 const SA_TOKEN_VOLUME = 'kube-api-access';
+const SA_TOKEN_MOUNT = VARIABLES.leaseCredentialsDir.default;
 
 /**
  * What automountServiceAccountToken would mount (a rotated, audience-bound token, the cluster's CA
@@ -67,6 +68,8 @@ export function engineStatefulSet(d: Desk, ctx: RenderContext): KubernetesObject
     fieldEnv('POD_UID', 'metadata.uid'),
     { name: VARIABLES.leaseName.name, value: '$(POD_NAME)' },
     { name: VARIABLES.leaseHolder.name, value: '$(POD_NAME)_$(POD_UID)' },
+    // Where the volume below is mounted; the engine's default too, named so the two cannot part.
+    { name: VARIABLES.leaseCredentialsDir.name, value: SA_TOKEN_MOUNT },
   ];
   const tokens = engineTokenFiles(d, ['trading', 'admin', 'backup']);
   env.push(...tokens.env);
@@ -76,7 +79,7 @@ export function engineStatefulSet(d: Desk, ctx: RenderContext): KubernetesObject
     tmpMount,
     tokens.mount,
     // Only the engine container gets an API token: not the restore init container, nor any other pod.
-    { name: SA_TOKEN_VOLUME, mountPath: VARIABLES.leaseCredentialsDir.default, readOnly: true },
+    { name: SA_TOKEN_VOLUME, mountPath: SA_TOKEN_MOUNT, readOnly: true },
   ];
   if (creds) {
     // Files, not variables: a process environment is readable more widely than a file (ADR 14).
