@@ -54,6 +54,14 @@ const container = (sts: Manifest, name: string) =>
 const envOf = (c: Manifest) =>
   Object.fromEntries((c.env ?? []).map((e: Manifest) => [e.name, e.value ?? e.valueFrom]));
 
+/** The pod spec of a StatefulSet or CronJob, else undefined. */
+const podSpecOf = (o: Manifest): Manifest =>
+  o.kind === 'StatefulSet'
+    ? o.spec.template.spec
+    : o.kind === 'CronJob'
+      ? o.spec.jobTemplate.spec.template.spec
+      : undefined;
+
 describe('render snapshots', () => {
   it.each(SAMPLE_CRS)('%s', async (name, cr) => {
     await expect(toYaml(render(cr, CTX))).toMatchFileSnapshot(`__snapshots__/render/${name}.yaml`);
@@ -249,12 +257,7 @@ describe('render', () => {
       const objs = render(cr, CTX) as Manifest[];
       const x = cr.metadata?.name ?? '';
       for (const o of objs) {
-        const pod =
-          o.kind === 'StatefulSet'
-            ? o.spec.template.spec
-            : o.kind === 'CronJob'
-              ? o.spec.jobTemplate.spec.template.spec
-              : undefined;
+        const pod = podSpecOf(o);
         if (!pod) continue;
         const isEngine = o.kind === 'StatefulSet' && o.metadata.name === `${x}-engine`;
         expect(pod.serviceAccountName, o.metadata.name).toBe(isEngine ? `${x}-engine` : x);
@@ -274,12 +277,7 @@ describe('render', () => {
   it('runs every container under the restricted pod security profile', () => {
     for (const [, cr] of SAMPLE_CRS) {
       for (const o of render(cr, CTX) as Manifest[]) {
-        const pod =
-          o.kind === 'StatefulSet'
-            ? o.spec.template.spec
-            : o.kind === 'CronJob'
-              ? o.spec.jobTemplate.spec.template.spec
-              : undefined;
+        const pod = podSpecOf(o);
         if (!pod) continue;
         expect(pod.securityContext).toMatchObject({
           runAsNonRoot: true,
