@@ -4,7 +4,7 @@
 // missing from the generated RBAC shows up as a 403. Pods are kwok fakes: nothing runs in them.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,7 +18,10 @@ import {
   run,
   toolsDir,
 } from '@veloz/testing/chart-helm';
-import { names } from '@veloz/api/names';
+import { ENGINE_TOKEN_MOUNT, WAL_MOUNT, names } from '@veloz/api/names';
+import { startEngineProcess } from '@veloz/testing/engine-process';
+import { renderedEngineEnv } from '@veloz/testing/rendered-engine';
+import { until as waitFor } from '@veloz/testing/until';
 
 const built = clusterBinariesBuilt();
 const NS = 'veloz-system';
@@ -89,7 +92,11 @@ describe.skipIf(!built)(
         ['delete', 'namespaces'],
         ['create', 'pods', '--subresource=exec'],
         ['get', 'nodes'],
-        ['create', 'roles.rbac.authorization.k8s.io'],
+        // Roles only as render makes them: no ClusterRoles, and never more than the operator holds.
+        ['create', 'clusterroles.rbac.authorization.k8s.io'],
+        ['escalate', 'roles.rbac.authorization.k8s.io'],
+        ['bind', 'roles.rbac.authorization.k8s.io'],
+        ['create', 'serviceaccounts', '--subresource=token'],
       ]) {
         const r = kubectl([
           'auth',
@@ -129,15 +136,120 @@ describe.skipIf(!built)(
             kubectl(['-n', 'desk', 'get', 'servicemonitor', names('quickstart').monitoring]).code === 0
           );
         }, 'quickstart reconciled');
+        // The engines' Lease Role, which the API server lets the operator grant only because it
+        // holds the same Lease verbs (RBAC escalation check): a missing verb is a 403 below.
+        await until(
+          async () =>
+            kubectl(['-n', 'desk', 'get', 'rolebinding', names('quickstart').engineLeaseRole]).code === 0,
+          'the engines’ Lease RoleBinding applied',
+        );
         const metrics = await (await fetch(`http://127.0.0.1:${op.port}/metrics`)).text();
         expect(metrics).toMatch(
           /veloz_operator_api_requests_total\{verb="apply",kind="StatefulSet",code="20[01]"\}/,
+        );
+        expect(metrics).toMatch(
+          /veloz_operator_api_requests_total\{verb="apply",kind="Role",code="20[01]"\}/,
         );
         expect(refused(metrics)).toEqual([]);
         expect(metrics).toMatch(/^veloz_operator_leader 1$/m);
       } finally {
         await op.stop();
       }
+    });
+
+    it('a rendered engine, run with its pod’s environment and service account token, holds its pair’s Lease', async () => {
+      // What the operator applied and the kubelet would give the container: the StatefulSet's env,
+      // the ConfigMap, the pod's name and uid (a kwok pod: real object, nothing runs in it), and a
+      // token of ServiceAccount quickstart-engine bound to that pod, as the projected volume holds.
+      const n = names('quickstart');
+      const pod = await waitFor(`pod ${n.enginePod(0)}`, () => {
+        const r = kubectl(['-n', 'desk', 'get', 'pod', n.enginePod(0), '-o', 'json']);
+        return r.code === 0 ? (JSON.parse(r.stdout) as { metadata: { uid: string } }) : undefined;
+      });
+      const sts = json(['-n', 'desk', 'get', 'statefulset', n.engine]);
+      const config = json(['-n', 'desk', 'get', 'configmap', n.config]).data as Record<string, string>;
+      const dir = mkdtempSync(join(tmpdir(), 'veloz-engine-pod-'));
+      const sa = join(dir, 'serviceaccount');
+      const tokens = join(dir, 'engine-token');
+      for (const d of [sa, tokens]) mkdirSync(d);
+      writeFileSync(
+        join(sa, 'token'),
+        ok(
+          kubectl([
+            '-n',
+            'desk',
+            'create',
+            'token',
+            n.engineServiceAccount,
+            '--bound-object-kind=Pod',
+            `--bound-object-name=${n.enginePod(0)}`,
+            `--bound-object-uid=${pod.metadata.uid}`,
+          ]),
+        ).trim(),
+      );
+      const admin = JSON.parse(
+        ok(kubectl(['config', 'view', '--raw', '--minify', '--flatten', '-o', 'json'])),
+      );
+      writeFileSync(
+        join(sa, 'ca.crt'),
+        Buffer.from(admin.clusters[0].cluster['certificate-authority-data'], 'base64'),
+      );
+      writeFileSync(join(sa, 'namespace'), 'desk');
+      const secret = json(['-n', 'desk', 'get', 'secret', n.engineTokenSecret]).data as Record<
+        string,
+        string
+      >;
+      for (const [k, v] of Object.entries(secret)) writeFileSync(join(tokens, k), Buffer.from(v, 'base64'));
+      const env = renderedEngineEnv(
+        sts,
+        config,
+        { name: n.enginePod(0), uid: pod.metadata.uid, namespace: 'desk' },
+        {
+          [WAL_MOUNT]: join(dir, 'wal'),
+          [ENGINE_TOKEN_MOUNT]: tokens,
+          '/var/run/secrets/kubernetes.io/serviceaccount': sa,
+        },
+      );
+      expect(env).toMatchObject({ VELOZ_LEASE: 'true', VELOZ_LEASE_NAME: n.engineLease(0) });
+      const server = new URL(admin.clusters[0].cluster.server);
+      const engine = await startEngineProcess(
+        {
+          ...env,
+          // In a pod the kubelet sets these for the `kubernetes` Service.
+          KUBERNETES_SERVICE_HOST: server.hostname,
+          KUBERNETES_SERVICE_PORT: server.port || '443',
+          VELOZ_LOG_LEVEL: 'info',
+        },
+        120_000,
+      );
+      try {
+        const holder = `${n.enginePod(0)}_${pod.metadata.uid}`;
+        type Lease = { spec: { holderIdentity?: string; renewTime?: string } };
+        const lease = () => {
+          const r = kubectl(['-n', 'desk', 'get', 'lease', n.engineLease(0), '-o', 'json']);
+          return r.code === 0 ? (JSON.parse(r.stdout) as Lease) : undefined;
+        };
+        const first = await waitFor('the Lease held by the engine', () => {
+          const l = lease();
+          return l?.spec.holderIdentity === holder ? l : undefined;
+        });
+        // And renewed, not only taken: a later renewTime from the same holder.
+        await waitFor('the Lease renewed', () => {
+          const l = lease();
+          return l?.spec.holderIdentity === holder && l.spec.renewTime !== first.spec.renewTime
+            ? l
+            : undefined;
+        });
+        const metrics = await (await fetch(`${engine.url}/metrics`)).text();
+        expect(metrics).toMatch(/^veloz_engine_fenced 0$/m);
+        expect(metrics).not.toMatch(/^veloz_lease_renew_failures_total\{/m);
+        expect((await fetch(`${engine.url}/ready`)).status).toBe(200);
+      } finally {
+        await engine.kill('SIGTERM');
+        rmSync(dir, { recursive: true, force: true });
+      }
+      // Handed back on shutdown (ADR 0018), so a replacement pod need not wait a lease duration.
+      expect(json(['-n', 'desk', 'get', 'lease', n.engineLease(0)]).spec.holderIdentity ?? '').toBe('');
     });
 
     it('upgrades in place with new values', () => {

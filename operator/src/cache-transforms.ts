@@ -122,6 +122,8 @@ export interface CachedShapes {
   ConfigMap: CachedMeta;
   Service: CachedMeta;
   ServiceAccount: CachedMeta;
+  Role: CachedMeta;
+  RoleBinding: CachedMeta;
   PodDisruptionBudget: CachedMeta;
   NetworkPolicy: CachedMeta;
   CronJob: CachedMeta;
@@ -151,6 +153,8 @@ const TRANSFORMS: { [K in CachedKind]: (o: KubernetesObject) => CachedShapes[K] 
   ConfigMap: meta,
   Service: meta,
   ServiceAccount: meta,
+  Role: meta,
+  RoleBinding: meta,
   PodDisruptionBudget: meta,
   NetworkPolicy: meta,
   CronJob: meta,

@@ -20,27 +20,37 @@ function verbsFor(group: string, resource: string, scope: 'watched' | 'lease' | 
   );
 }
 
-/** Every kind render() produces for the samples (production.yaml turns every option on). */
+interface Rendered {
+  apiVersion: string;
+  kind: string;
+  rules?: Array<{ apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }>;
+}
+
+/** Every object render() produces for the samples (production.yaml turns every option on). */
+function renderedObjects(): Rendered[] {
+  return ['production.yaml', 'quickstart.yaml', 'hibernated.yaml'].flatMap((file) =>
+    parseAllDocuments(
+      synth(readFileSync(join(ROOT, 'crds', 'samples', file), 'utf8'), {
+        monitoringApiServed: true,
+        image: 'veloz:test',
+        source: file,
+      }),
+    )
+      .map((doc) => doc.toJS() as Rendered | null)
+      .filter((o): o is Rendered => !!o),
+  );
+}
+
+/** Every kind render() produces for the samples. */
 function renderedKinds(): Array<{ group: string; plural: string }> {
   const out = new Map<string, { group: string; plural: string }>();
-  for (const file of ['production.yaml', 'quickstart.yaml', 'hibernated.yaml']) {
-    const yaml = synth(readFileSync(join(ROOT, 'crds', 'samples', file), 'utf8'), {
-      monitoringApiServed: true,
-      image: 'veloz:test',
-      source: file,
-    });
-    for (const doc of parseAllDocuments(yaml)) {
-      const o = doc.toJS() as { apiVersion: string; kind: string } | null;
-      if (!o) continue;
-      const res = Object.values(RESOURCES).find(
-        (r) => (r.group ? `${r.group}/${r.version}` : r.version) === o.apiVersion && r.kind === o.kind,
-      );
-      if (!res)
-        throw new Error(
-          `render() makes ${o.apiVersion} ${o.kind}, unknown to operator/src/kube/resources.ts`,
-        );
-      out.set(res.plural, { group: res.group, plural: res.plural });
-    }
+  for (const o of renderedObjects()) {
+    const res = Object.values(RESOURCES).find(
+      (r) => (r.group ? `${r.group}/${r.version}` : r.version) === o.apiVersion && r.kind === o.kind,
+    );
+    if (!res)
+      throw new Error(`render() makes ${o.apiVersion} ${o.kind}, unknown to operator/src/kube/resources.ts`);
+    out.set(res.plural, { group: res.group, plural: res.plural });
   }
   return [...out.values()];
 }
@@ -90,9 +100,10 @@ describe('operator RBAC', () => {
       'get',
       'update',
     ]);
-    // Leader election's Lease, and one Lease per exchange account in the same namespace (ADR 0017).
+    // Leader election's Lease, one Lease per exchange account in the same namespace (ADR 0017),
+    // and in the watched namespaces only what the engines' Role grants (next test).
     expect(new Set(OPERATOR_RULES.filter((r) => r.resources.includes('leases')).map((r) => r.scope))).toEqual(
-      new Set(['lease', 'accounts']),
+      new Set(['lease', 'accounts', 'watched']),
     );
     expect([...verbsFor('coordination.k8s.io', 'leases', 'accounts')].sort()).toEqual([
       'create',
@@ -102,6 +113,31 @@ describe('operator RBAC', () => {
     ]);
   });
 
+  it('grants RBAC objects only for the Role render emits, with exactly its verbs', () => {
+    // The only Role render makes is the engines' Lease Role (ADR 0018), and it is bound, not escalated.
+    const roles = renderedObjects().filter((o) => o.kind === 'Role');
+    expect(roles.length).toBeGreaterThan(0);
+    const roleRules = roles.flatMap((o) => o.rules ?? []);
+    for (const rule of roleRules) {
+      expect(rule.apiGroups).toEqual(['coordination.k8s.io']);
+      expect(rule.resources).toEqual(['leases']);
+    }
+    // The API server's escalation check: the operator may create and bind that Role only while it
+    // holds every verb of it in the desk's namespace, and it holds no Lease verb beyond those.
+    expect([...verbsFor('coordination.k8s.io', 'leases', 'watched')].sort()).toEqual(
+      [...new Set(roleRules.flatMap((r) => r.verbs))].sort(),
+    );
+    expect(renderedObjects().some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toBe(
+      false,
+    );
+    const rbac = OPERATOR_RULES.filter((r) => r.apiGroups.includes('rbac.authorization.k8s.io'));
+    expect(rbac.map((r) => [r.scope, [...r.resources].sort()])).toEqual([
+      ['watched', ['rolebindings', 'roles']],
+    ]);
+    for (const r of OPERATOR_RULES)
+      for (const v of ['escalate', 'bind', 'impersonate']) expect(r.verbs).not.toContain(v);
+  });
+
   it('never grants wildcards, update of whole objects, or anything outside the operator’s needs', () => {
     const granted = new Set(OPERATOR_RULES.flatMap((r) => r.resources));
     for (const forbidden of [
@@ -109,8 +145,9 @@ describe('operator RBAC', () => {
       'nodes',
       'namespaces',
       'customresourcedefinitions',
-      'roles',
       'clusterroles',
+      'clusterrolebindings',
+      'serviceaccounts/token',
       'pods/exec',
     ])
       expect(granted).not.toContain(forbidden);

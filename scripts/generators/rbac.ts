@@ -1,5 +1,6 @@
 // The operator's RBAC, the one source of the chart's Roles/ClusterRoles and of docs/rbac.md: every
 // rule carries the reason it exists, so a permission nobody can explain is easy to spot and drop.
+import { ENGINE_LEASE_VERBS } from '@veloz/render/render';
 import { CHART_DIR } from './chart-crds.ts';
 
 export interface RbacRule {
@@ -121,6 +122,20 @@ export const OPERATOR_RULES: RbacRule[] = [
     verbs: OWNED_VERBS,
     scope: 'watched',
     why: 'The `X-gateway` Certificate of `spec.gateway.tls.issuerRef`, only when the cert-manager API is served.',
+  },
+  {
+    apiGroups: ['rbac.authorization.k8s.io'],
+    resources: ['roles', 'rolebindings'],
+    verbs: OWNED_VERBS,
+    scope: 'watched',
+    why: "The engines' Role and RoleBinding `X-engine-lease` (ADR 0018): create Leases, get and update only the desk's `X-engine-<i>` Leases, bound to the engines' ServiceAccount `X-engine`. Applied, watched and pruned like the other children. No `escalate` or `bind`: the API server lets the operator grant only what it holds itself (the next rule).",
+  },
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    verbs: [...ENGINE_LEASE_VERBS.any, ...ENGINE_LEASE_VERBS.own],
+    scope: 'watched',
+    why: "Never used by the operator itself: Kubernetes' RBAC escalation check lets a Role be created or bound only by whoever holds its permissions, and the engines' Role holds these on the pairs' Leases (ADR 0018).",
   },
   {
     apiGroups: [''],
@@ -354,7 +369,9 @@ Two modes, chosen by the chart value \`watchNamespaces\`:
 
 In both modes a Role in the lease namespace (the release namespace unless
 \`leaderElection.namespace\` is set) allows leader election on one Lease, and another there
-holds the exchange account Leases and the key of their hashed names (ADR 0017).
+holds the exchange account Leases and the key of their hashed names (ADR 0017). In the watched
+namespaces the operator grants each desk's engines their self-fencing Leases through a Role it
+renders, \`X-engine-lease\` (ADR 0018), and so must hold those Lease verbs itself.
 
 ## Operator
 
@@ -363,8 +380,9 @@ holds the exchange account Leases and the key of their hashed names (ADR 0017).
 ${[...OPERATOR_RULES.map((r) => docRow(r, WHERE[r.scope])), ...OPERATOR_NON_RESOURCE_RULES.map((r) => docRow(r, 'cluster-wide mode'))].join('\n')}
 
 The operator never gets: \`update\` of whole objects (it applies only the fields it owns), any
-access to Nodes, Namespaces, CRDs or RBAC objects, \`pods/exec\`, or Secrets outside the watched
-namespaces in namespaced mode.
+access to Nodes, Namespaces or CRDs, ClusterRoles or ClusterRoleBindings, the \`escalate\` and
+\`bind\` verbs (so the only Roles it can create grant what it holds: the engines' Lease verbs),
+\`pods/exec\`, or Secrets outside the watched namespaces in namespaced mode.
 
 ## Users (\`rbac.aggregateToDefaultRoles\`, on by default)
 

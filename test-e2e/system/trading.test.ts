@@ -89,6 +89,16 @@ describe.skipIf(skipReason() !== '')('real pods: trading', () => {
       return p?.walEntries !== undefined && p.walEntries >= acked ? p : undefined;
     });
     expect(pair.walEntries).toBeGreaterThanOrEqual(acked);
+
+    // Self-fencing (ADR 0018): the engine pod holds its pair's Lease with its own token, as
+    // <pod name>_<pod uid> (not fenced: it is Ready and took the order above, which it refuses while fenced).
+    const engineUid = JSON.parse(kubectl('-n', ns.name, 'get', 'pod', q.enginePod(0), '-o', 'json')) as {
+      metadata: { uid: string };
+    };
+    const lease = JSON.parse(kubectl('-n', ns.name, 'get', 'lease', q.engineLease(0), '-o', 'json')) as {
+      spec: { holderIdentity?: string };
+    };
+    expect(lease.spec.holderIdentity).toBe(`${q.enginePod(0)}_${engineUid.metadata.uid}`);
   });
 
   it('trades a grid VelozStrategy, and cancels its open orders when it is deleted', async () => {

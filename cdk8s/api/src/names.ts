@@ -39,6 +39,8 @@ export function names(x: string) {
     /** The gateways' Service. */
     service: x,
     serviceAccount: x,
+    /** The engines' own ServiceAccount: the only one bound to a Role, the Lease one (ADR 18). */
+    engineServiceAccount: engine,
     /** Role and RoleBinding letting the engines hold their Leases (ADR 18). */
     engineLeaseRole: `${engine}-lease`,
     /** The self-fencing Lease of pair i: named as its engine pod (VELOZ_LEASE_NAME's default). */

@@ -26,6 +26,12 @@ export interface RenderContext {
   secretsHash?: string;
   /** The operator's pods, allowed to reach the engines (the operator's --operator-namespace and --operator-pod-labels). */
   operatorPods?: PeerSelector;
+  /**
+   * Where the API server listens, as the pods' packets address it (its endpoints, not the
+   * `kubernetes` Service): the engines renew their Leases there (NetworkPolicy X-engine). Absent:
+   * any address on ports 443 and 6443.
+   */
+  apiServer?: ApiServerEndpoints;
   /** Metrics scrapers allowed to reach the engines, unless spec.monitoring.scraper says (--scraper-*). */
   scraperPods?: PeerSelector;
   /**
@@ -39,6 +45,12 @@ export interface RenderContext {
    * limits over its own pairs. Either way each engine gets an even share (ADR 0017).
    */
   riskBudget?: RiskBudget;
+}
+
+/** Addresses (CIDRs; none means any) and TCP ports. */
+export interface ApiServerEndpoints {
+  cidrs: string[];
+  ports: number[];
 }
 
 /** Pods of another namespace: both the namespace and the labels must match. */

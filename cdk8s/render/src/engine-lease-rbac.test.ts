@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { desk, type Manifest } from '@veloz/testing/desk';
-import { engineLeaseRole, engineLeaseRoleBinding } from './engine-lease-rbac.ts';
+import { engineLeaseRole, engineLeaseRoleBinding, engineServiceAccount } from './engine-lease-rbac.ts';
 
 describe('the engines’ Lease RBAC', () => {
   it('lets the engines create Leases, and read and renew only their own pairs’', () => {
@@ -19,13 +19,19 @@ describe('the engines’ Lease RBAC', () => {
     expect((engineLeaseRole(desk('d1', { pairs: 0 })) as Manifest).rules).toHaveLength(1);
   });
 
-  it('binds the desk’s ServiceAccount', () => {
+  it('binds the engines’ own ServiceAccount, which mounts no token by itself', () => {
+    const sa: Manifest = engineServiceAccount(desk('d1'));
+    expect([sa.kind, sa.metadata.name, sa.automountServiceAccountToken]).toEqual([
+      'ServiceAccount',
+      'd1-engine',
+      false,
+    ]);
     const b: Manifest = engineLeaseRoleBinding(desk('d1'));
     expect(b.roleRef).toEqual({
       apiGroup: 'rbac.authorization.k8s.io',
       kind: 'Role',
       name: 'd1-engine-lease',
     });
-    expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'd1', namespace: 'trading' }]);
+    expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'd1-engine', namespace: 'trading' }]);
   });
 });

@@ -30,6 +30,11 @@ describe('engineStatefulSet', () => {
       'VELOZ_DEPLOYMENT_NAME',
       'VELOZ_DESK_ID',
       'VELOZ_LEASE',
+      'POD_NAME',
+      'POD_UID',
+      'VELOZ_LEASE_NAME',
+      'VELOZ_LEASE_HOLDER',
+      'VELOZ_LEASE_CREDENTIALS_DIR',
       'VELOZ_ENGINE_TOKEN_TRADING_FILE',
       'VELOZ_ENGINE_TOKEN_ADMIN_FILE',
       'VELOZ_ENGINE_TOKEN_BACKUP_FILE',
@@ -78,7 +83,46 @@ describe('engineStatefulSet', () => {
     expect(sts.spec.template.spec.volumes.map((v: Manifest) => v.name)).toEqual([
       'tmp',
       'engine-token',
+      'kube-api-access',
       'backups',
     ]);
+  });
+
+  it('fences itself on its pair’s Lease with a token only the engine container mounts', () => {
+    const d = desk('d1', { pairs: 2, restore: { fromBackup: { source: '/backups' } } });
+    const sts: Manifest = engineStatefulSet(d, CTX);
+    const pod = sts.spec.template.spec;
+    expect(pod.serviceAccountName).toBe('d1-engine');
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const [engine] = pod.containers;
+    const env = Object.fromEntries(
+      engine.env.map((e: Manifest) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]),
+    );
+    expect(env).toMatchObject({
+      VELOZ_LEASE: 'true',
+      POD_NAME: 'metadata.name',
+      POD_UID: 'metadata.uid',
+      // The pod's name is the Lease's, which the Role lists (engine-lease-rbac.ts).
+      VELOZ_LEASE_NAME: '$(POD_NAME)',
+      VELOZ_LEASE_HOLDER: '$(POD_NAME)_$(POD_UID)',
+      VELOZ_LEASE_CREDENTIALS_DIR: '/var/run/secrets/kubernetes.io/serviceaccount',
+    });
+    // $(VAR) expands only variables defined before it.
+    const names = engine.env.map((e: Manifest) => e.name);
+    expect(names.indexOf('POD_UID')).toBeLessThan(names.indexOf('VELOZ_LEASE_HOLDER'));
+    expect(engine.volumeMounts).toContainEqual({
+      name: 'kube-api-access',
+      mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+      readOnly: true,
+    });
+    const token = pod.volumes.find((v: Manifest) => v.name === 'kube-api-access');
+    expect(token.projected.sources.map((s: Manifest) => Object.keys(s)[0])).toEqual([
+      'serviceAccountToken',
+      'configMap',
+      'downwardAPI',
+    ]);
+    // The restore init container reads backups: it gets no API token.
+    for (const c of pod.initContainers)
+      expect(c.volumeMounts.map((m: Manifest) => m.name)).not.toContain('kube-api-access');
   });
 });

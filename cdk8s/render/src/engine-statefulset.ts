@@ -22,6 +22,34 @@ import { kubeResources, q } from './quantity.ts';
 import { restoreInitContainer } from './restore-init-container.ts';
 import { engineTokenFiles } from './engine-token-secret.ts';
 
+const SA_TOKEN_VOLUME = 'kube-api-access';
+const SA_TOKEN_MOUNT = VARIABLES.leaseCredentialsDir.default;
+
+/**
+ * What automountServiceAccountToken would mount (a rotated, audience-bound token, the cluster's CA
+ * and the namespace), as a volume of its own so that it is mounted into the engine container only.
+ */
+const serviceAccountTokenVolume: k8s.Volume = {
+  name: SA_TOKEN_VOLUME,
+  projected: {
+    defaultMode: 0o440,
+    sources: [
+      { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+      { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+      {
+        downwardApi: {
+          items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+        },
+      },
+    ],
+  },
+};
+
+const fieldEnv = (name: string, fieldPath: string): k8s.EnvVar => ({
+  name,
+  valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } },
+});
+
 export function engineStatefulSet(d: Desk, ctx: RenderContext): KubernetesObject {
   const x = d.metadata.name;
   const n = names(x);
@@ -33,14 +61,26 @@ export function engineStatefulSet(d: Desk, ctx: RenderContext): KubernetesObject
     { name: VARIABLES.deploymentName.name, value: x },
     // Client order ids name the desk and the pair (ADR 0018); the pair comes from the pod's name.
     { name: VARIABLES.deskId.name, value: deskId(d.metadata.namespace ?? 'default', x) },
-    // Self-fencing needs a service account token and a Role on the pair's Lease, which render does
-    // not grant yet: off until it does, or every engine would stay fenced (ADR 0018).
-    { name: VARIABLES.lease.name, value: 'false' },
+    // Self-fencing (ADR 0018): the pair's Lease is named as its pod, which the Role X-engine-lease
+    // lists; the holder is the pod's name and uid, so a replacement pod is another holder.
+    { name: VARIABLES.lease.name, value: 'true' },
+    fieldEnv('POD_NAME', 'metadata.name'),
+    fieldEnv('POD_UID', 'metadata.uid'),
+    { name: VARIABLES.leaseName.name, value: '$(POD_NAME)' },
+    { name: VARIABLES.leaseHolder.name, value: '$(POD_NAME)_$(POD_UID)' },
+    // Where the volume below is mounted; the engine's default too, named so the two cannot part.
+    { name: VARIABLES.leaseCredentialsDir.name, value: SA_TOKEN_MOUNT },
   ];
   const tokens = engineTokenFiles(d, ['trading', 'admin', 'backup']);
   env.push(...tokens.env);
-  const volumes: k8s.Volume[] = [tmpVolume, tokens.volume];
-  const mounts: k8s.VolumeMount[] = [{ name: 'wal', mountPath: WAL_MOUNT }, tmpMount, tokens.mount];
+  const volumes: k8s.Volume[] = [tmpVolume, tokens.volume, serviceAccountTokenVolume];
+  const mounts: k8s.VolumeMount[] = [
+    { name: 'wal', mountPath: WAL_MOUNT },
+    tmpMount,
+    tokens.mount,
+    // Only the engine container gets an API token: not the restore init container, nor any other pod.
+    { name: SA_TOKEN_VOLUME, mountPath: SA_TOKEN_MOUNT, readOnly: true },
+  ];
   if (creds) {
     // Files, not variables: a process environment is readable more widely than a file (ADR 14).
     env.push(
@@ -102,6 +142,7 @@ export function engineStatefulSet(d: Desk, ctx: RenderContext): KubernetesObject
           template: {
             metadata: { labels: labels(x, 'engine'), annotations: podAnnotations(d, ctx) },
             spec: podSpec(d, 'engine', {
+              serviceAccountName: n.engineServiceAccount,
               initContainers: restore ? [restore.container] : undefined,
               containers: [
                 {

@@ -54,12 +54,24 @@ describe('engineNetworkPolicy', () => {
     });
   });
 
-  it('lets a simulated desk reach DNS only', () => {
+  it('lets a simulated desk reach DNS and the API server (its Lease) only', () => {
     const np: Manifest = engineNetworkPolicy(desk('d1'), CTX);
     expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
-    expect(np.spec.egress).toHaveLength(1);
-    expect(ports(np.spec.egress[0])).toEqual(['UDP/53', 'TCP/53']);
+    expect(np.spec.egress.map(ports)).toEqual([
+      ['UDP/53', 'TCP/53'],
+      ['TCP/443', 'TCP/6443'],
+    ]);
     expect(np.spec.egress[0].to).toBeUndefined();
+    expect(np.spec.egress[1].to).toEqual([{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }]);
+    // Where the operator says where the API server is, only there.
+    const pinned: Manifest = engineNetworkPolicy(desk('d1'), {
+      ...CTX,
+      apiServer: { cidrs: ['10.0.0.5/32'], ports: [6443] },
+    });
+    expect(pinned.spec.egress[1]).toEqual({
+      to: [{ ipBlock: { cidr: '10.0.0.5/32' } }],
+      ports: [{ protocol: 'TCP', port: 6443 }],
+    });
   });
 
   it('adds the exchange (its CIDRs, else anywhere), PostgreSQL and S3 only when the spec uses them', () => {
@@ -67,7 +79,7 @@ describe('engineNetworkPolicy', () => {
       market: { source: 'binance_ws' },
       execution: { mode: 'binance_testnet_spot', credentialsSecretRef: { name: 'c' } },
     });
-    const [, exchange] = (engineNetworkPolicy(live, CTX) as Manifest).spec.egress;
+    const [, , exchange] = (engineNetworkPolicy(live, CTX) as Manifest).spec.egress;
     expect(ports(exchange)).toEqual(['TCP/443', 'TCP/9443']);
     expect(exchange.to).toEqual([{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }]);
     const pinned = desk('d1', {
@@ -78,7 +90,7 @@ describe('engineNetworkPolicy', () => {
         exchangeCidrs: ['203.0.113.0/24'],
       },
     });
-    expect((engineNetworkPolicy(pinned, CTX) as Manifest).spec.egress[1].to).toEqual([
+    expect((engineNetworkPolicy(pinned, CTX) as Manifest).spec.egress[2].to).toEqual([
       { ipBlock: { cidr: '203.0.113.0/24' } },
     ]);
     const shipping = desk('d1', {
@@ -88,6 +100,7 @@ describe('engineNetworkPolicy', () => {
     });
     expect((engineNetworkPolicy(shipping, CTX) as Manifest).spec.egress.map(ports)).toEqual([
       ['UDP/53', 'TCP/53'],
+      ['TCP/443', 'TCP/6443'],
       ['TCP/5432'],
       ['TCP/9000'],
     ]);

@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
 import { PORT, names, selectorLabels } from '@veloz/api/names';
-import type { Desk, KubernetesObject, PeerSelector, RenderContext } from './context.ts';
+import type { ApiServerEndpoints, Desk, KubernetesObject, PeerSelector, RenderContext } from './context.ts';
 import { manifest } from './manifest.ts';
 import { objectMeta } from './metadata.ts';
 
@@ -61,10 +61,25 @@ export function checkCidr(field: string, cidr: string): string {
   return cidr;
 }
 
-/** The engines' way out: DNS, the exchange, and PostgreSQL or S3 when the spec uses them. */
-function engineEgress(d: Desk): k8s.NetworkPolicyEgressRule[] {
+/**
+ * Where the engines renew their Leases when the operator does not say (--api-server-cidrs): any
+ * address on the API server's usual ports. A policy sees the address after the Service's
+ * translation, the API server's own (6443 on kubeadm and kind, 443 on most managed clusters),
+ * never the `kubernetes` Service's cluster IP, so the Service cannot be named instead.
+ */
+export const DEFAULT_API_SERVER: ApiServerEndpoints = { cidrs: [], ports: [443, 6443] };
+
+/** The engines' way out: DNS, the API server (their Leases), the exchange, and PostgreSQL or S3 when the spec uses them. */
+function engineEgress(d: Desk, ctx: RenderContext): k8s.NetworkPolicyEgressRule[] {
   const { execution, market, wal, restore, backup } = d.spec;
-  const rules: k8s.NetworkPolicyEgressRule[] = [DNS];
+  const api = ctx.apiServer ?? DEFAULT_API_SERVER;
+  const rules: k8s.NetworkPolicyEgressRule[] = [
+    DNS,
+    {
+      to: api.cidrs.length ? api.cidrs.map((cidr) => ({ ipBlock: { cidr } })) : ANYWHERE,
+      ports: api.ports.map(tcp),
+    },
+  ];
   if (execution.mode !== 'sim_engine' || market.source !== 'sim') {
     const cidrs = execution.exchangeCidrs;
     rules.push({
@@ -107,7 +122,7 @@ export function engineNetworkPolicy(d: Desk, ctx: RenderContext): KubernetesObje
               ports: [tcp(PORT)],
             },
           ],
-          egress: engineEgress(d),
+          egress: engineEgress(d, ctx),
         },
       }),
   );

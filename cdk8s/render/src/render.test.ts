@@ -54,6 +54,14 @@ const container = (sts: Manifest, name: string) =>
 const envOf = (c: Manifest) =>
   Object.fromEntries((c.env ?? []).map((e: Manifest) => [e.name, e.value ?? e.valueFrom]));
 
+/** The pod spec of a StatefulSet or CronJob, else undefined. */
+const podSpecOf = (o: Manifest): Manifest =>
+  o.kind === 'StatefulSet'
+    ? o.spec.template.spec
+    : o.kind === 'CronJob'
+      ? o.spec.jobTemplate.spec.template.spec
+      : undefined;
+
 describe('render snapshots', () => {
   it.each(SAMPLE_CRS)('%s', async (name, cr) => {
     await expect(toYaml(render(cr, CTX))).toMatchFileSnapshot(`__snapshots__/render/${name}.yaml`);
@@ -83,6 +91,9 @@ describe('render', () => {
         'Service/veloz-testnet',
         'Service/veloz-testnet-engine',
         'ServiceAccount/veloz-testnet',
+        'ServiceAccount/veloz-testnet-engine',
+        'Role/veloz-testnet-engine-lease',
+        'RoleBinding/veloz-testnet-engine-lease',
         'ServiceMonitor/veloz-testnet',
         'StatefulSet/veloz-testnet-engine',
         'StatefulSet/veloz-testnet-gateway',
@@ -241,15 +252,32 @@ describe('render', () => {
     expect(find(objs, 'PersistentVolumeClaim', 'hibernated-backups')).toBeDefined();
   });
 
+  it('gives an API token to the engine container only, bound to nothing but the pairs’ Leases', () => {
+    for (const [, cr] of SAMPLE_CRS) {
+      const objs = render(cr, CTX) as Manifest[];
+      const x = cr.metadata?.name ?? '';
+      for (const o of objs) {
+        const pod = podSpecOf(o);
+        if (!pod) continue;
+        const isEngine = o.kind === 'StatefulSet' && o.metadata.name === `${x}-engine`;
+        expect(pod.serviceAccountName, o.metadata.name).toBe(isEngine ? `${x}-engine` : x);
+        for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
+          const mounted = (c.volumeMounts ?? []).some((m: Manifest) => m.name === 'kube-api-access');
+          expect(mounted, `${o.metadata.name}/${c.name}`).toBe(isEngine && c.name === 'engine');
+        }
+      }
+      const binding = objs.find((o) => o.kind === 'RoleBinding');
+      expect(binding.subjects).toEqual([
+        { kind: 'ServiceAccount', name: `${x}-engine`, namespace: 'trading' },
+      ]);
+      expect(objs.filter((o) => o.kind === 'RoleBinding' || o.kind === 'Role')).toHaveLength(2);
+    }
+  });
+
   it('runs every container under the restricted pod security profile', () => {
     for (const [, cr] of SAMPLE_CRS) {
       for (const o of render(cr, CTX) as Manifest[]) {
-        const pod =
-          o.kind === 'StatefulSet'
-            ? o.spec.template.spec
-            : o.kind === 'CronJob'
-              ? o.spec.jobTemplate.spec.template.spec
-              : undefined;
+        const pod = podSpecOf(o);
         if (!pod) continue;
         expect(pod.securityContext).toMatchObject({
           runAsNonRoot: true,

@@ -14,6 +14,7 @@ import { backupCronJob } from './backup-cronjob.ts';
 import { backupPvc } from './backup-pvc.ts';
 import { configMap } from './config-map.ts';
 import type { Desk, KubernetesObject, RenderContext } from './context.ts';
+import { engineLeaseRole, engineLeaseRoleBinding, engineServiceAccount } from './engine-lease-rbac.ts';
 import { engineService } from './engine-service.ts';
 import { engineStatefulSet } from './engine-statefulset.ts';
 import { engineTokenSecret } from './engine-token-secret.ts';
@@ -30,6 +31,7 @@ import { serviceMonitor } from './service-monitor.ts';
 export type { KubernetesObject, PeerSelector, RenderContext } from './context.ts';
 export type { RiskBudget } from './risk-split.ts';
 export { CONFIG_CHECKSUM_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION } from './pod.ts';
+export { ENGINE_LEASE_VERBS } from './engine-lease-rbac.ts';
 
 /**
  * The objects of one VelozDeployment, in a stable order. The CR may come straight from a file:
@@ -42,7 +44,13 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
   const d: Desk = { ...cr, metadata: { ...cr.metadata, name } };
   const { gateway, backup, monitoring, pairs } = d.spec;
 
-  const out: KubernetesObject[] = [serviceAccount(d)];
+  // The engines' account and its Lease Role first: an engine pod must never start without them.
+  const out: KubernetesObject[] = [
+    serviceAccount(d),
+    engineServiceAccount(d),
+    engineLeaseRole(d),
+    engineLeaseRoleBinding(d),
+  ];
   if (!gateway.apiKeySecretRef) out.push(apiKeySecret(d, ctx));
   out.push(
     engineTokenSecret(d, ctx),

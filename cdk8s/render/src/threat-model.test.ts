@@ -61,6 +61,7 @@ function destinationOf(rule: Manifest): string {
   const ports = rule.ports.map((p: Manifest) => `${p.protocol} ${p.port}`).join(', ');
   if (ports === 'UDP 53, TCP 53') return 'dns';
   if (ports === 'TCP 443, TCP 9443') return 'exchange';
+  if (ports === 'TCP 443, TCP 6443') return 'api-server';
   if (ports === 'TCP 5432') return 'postgres';
   if (ports === 'TCP 8080') return 'engine';
   if (ports === 'TCP 443') return 's3';
@@ -94,7 +95,7 @@ describe('docs/security.md threat model', () => {
     const rows = table('Out of an engine');
     expect(engine.spec.egress.map(destinationOf)).toEqual(rows.map((r) => id(r[0]!)));
     const sim = find(render(desk('d1'), CTX), 'NetworkPolicy', 'd1-engine');
-    expect(sim.spec.egress.map(destinationOf)).toEqual(['dns']);
+    expect(sim.spec.egress.map(destinationOf)).toEqual(['dns', 'api-server']);
   });
 
   it('names exactly the backup jobs’ ways out, and nothing comes in', () => {

@@ -88,6 +88,8 @@ export const RESOURCES = {
   pdb: r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets'),
   networkPolicy: r('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies'),
   lease: r('coordination.k8s.io', 'v1', 'Lease', 'leases'),
+  role: r('rbac.authorization.k8s.io', 'v1', 'Role', 'roles'),
+  roleBinding: r('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings'),
   serviceMonitor: r('monitoring.coreos.com', 'v1', 'ServiceMonitor', 'servicemonitors'),
   prometheusRule: r('monitoring.coreos.com', 'v1', 'PrometheusRule', 'prometheusrules'),
   certificate: r('cert-manager.io', 'v1', 'Certificate', 'certificates'),

@@ -62,6 +62,8 @@ export const OWNED: Array<ResourceRef<CachedKind>> = [
   RESOURCES.configMap,
   RESOURCES.service,
   RESOURCES.serviceAccount,
+  RESOURCES.role,
+  RESOURCES.roleBinding,
   RESOURCES.statefulSet,
   RESOURCES.pdb,
   RESOURCES.networkPolicy,

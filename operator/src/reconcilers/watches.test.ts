@@ -105,6 +105,8 @@ describe('the controllers’ watches', () => {
       'poddisruptionbudgets',
       'pods',
       'prometheusrules',
+      'rolebindings',
+      'roles',
       'secrets',
       'serviceaccounts',
       'servicemonitors',
