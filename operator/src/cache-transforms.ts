@@ -3,6 +3,7 @@
 // The types of the cached objects are derived from these transforms, so a reconciler can read
 // exactly what is kept, typed, and nothing else.
 import type { VelozDeployment, VelozStrategy } from '@veloz/api/generated/types';
+import { DRILL_LABEL } from '@veloz/api/names';
 import type { KubernetesObject, ResourceRef } from './kube/resources.ts';
 import { slim } from './runtime/informer.ts';
 
@@ -12,7 +13,15 @@ type Condition = { type: string; status: string; lastTransitionTime?: string; me
 // The fields read of each kind as the API server sends them (its v1 shapes, abridged). An object
 // comes off the wire untyped; these say once, here, what its fields are.
 interface PodFields {
-  status?: { podIP?: string; phase?: string; conditions?: Condition[] };
+  status?: {
+    podIP?: string;
+    phase?: string;
+    conditions?: Condition[];
+    containerStatuses?: Array<{
+      name: string;
+      state?: { terminated?: { exitCode?: number; message?: string; finishedAt?: string } };
+    }>;
+  };
 }
 interface ClaimFields {
   spec?: { resources?: { requests?: { storage?: string } } };
@@ -79,12 +88,29 @@ const velozStrategy = (o: KubernetesObject) => fields<VelozStrategy & { metadata
 
 const pod = (o: KubernetesObject) => {
   const st = fields<PodFields>(o).status;
+  const m = meta(o);
   return {
-    ...meta(o),
+    ...m,
     status: {
       podIP: st?.podIP,
       phase: st?.phase,
       conditions: st?.conditions?.filter((c) => c.type === 'Ready'),
+      // A restore drill's report is its containers' termination messages (ADR 0024); no other
+      // pod keeps its container statuses here.
+      terminated:
+        m.metadata.labels?.[DRILL_LABEL] === 'true'
+          ? (st?.containerStatuses ?? []).flatMap((c) =>
+              c.state?.terminated
+                ? [
+                    {
+                      name: c.name,
+                      exitCode: c.state.terminated.exitCode,
+                      message: c.state.terminated.message,
+                    },
+                  ]
+                : [],
+            )
+          : undefined,
     },
   };
 };

@@ -31,6 +31,7 @@ import { MANAGED_BY } from '../runtime/watches.ts';
 import { conditionOf } from '../status/conditions.ts';
 import { sameState } from '../status/equal.ts';
 import { deletingStatus } from '../status/deletion-status.ts';
+import { summarizeDrill, type RestoreTest } from '../status/restore-test.ts';
 import {
   computeDeploymentStatus,
   type ObservedDeployment,
@@ -651,6 +652,44 @@ export class DeploymentReconciler implements Reconciler {
     return latest;
   }
 
+  /** The newest finished restore drill (spec.backup.verify) and its pods' reports. */
+  private restoreTest(cr: VelozDeployment, ns: string, x: string): RestoreTest | undefined {
+    if (!cr.spec.backup.verify) return undefined;
+    let newest: { name: string; time: string; failed: boolean; message?: string } | undefined;
+    for (const j of this.d.cache.listByInstance(RESOURCES.job, ns, x)) {
+      if (
+        !j.metadata.ownerReferences?.some(
+          (r) => r.kind === 'CronJob' && r.name === names(x).restoreDrillCronJob,
+        )
+      )
+        continue;
+      const done = j.status?.conditions?.find(
+        (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+      );
+      if (!done?.lastTransitionTime || !j.metadata.name) continue;
+      if (newest && newest.time >= done.lastTransitionTime) continue;
+      newest = {
+        name: j.metadata.name,
+        time: done.lastTransitionTime,
+        failed: done.type === 'Failed',
+        ...(done.message ? { message: done.message } : {}),
+      };
+    }
+    if (!newest) return undefined;
+    const job = newest.name;
+    const messages = new Map<string, string | undefined>();
+    for (const p of this.d.cache.listByInstance(RESOURCES.pod, ns, x)) {
+      if (!p.metadata.ownerReferences?.some((r) => r.kind === 'Job' && r.name === job)) continue;
+      for (const t of p.status.terminated ?? []) messages.set(t.name, t.message);
+    }
+    return summarizeDrill(cr.spec.pairs, {
+      time: newest.time,
+      jobFailed: newest.failed,
+      ...(newest.message ? { jobMessage: newest.message } : {}),
+      messages,
+    });
+  }
+
   /** Computes and (only when it changed) writes the status; returns whether it is Ready. */
   private async writeStatus(
     cr: VelozDeployment,
@@ -685,6 +724,7 @@ export class DeploymentReconciler implements Reconciler {
         monitoringServed,
         ...this.engineReports(ns, x),
         lastBackup: this.lastBackup(ns, x),
+        restoreTest: this.restoreTest(cr, ns, x),
         applyError,
         rollout: cr.spec.paused ? undefined : this.rollouts.get(`${ns}/${x}`)?.condition,
         account,
@@ -702,6 +742,7 @@ export class DeploymentReconciler implements Reconciler {
         'Degraded',
         'MonitoringReady',
         'BackupReady',
+        'BackupVerified',
         'ExchangeInSync',
         'AccountConflict',
       ],
