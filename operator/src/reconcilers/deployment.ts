@@ -448,11 +448,35 @@ export class DeploymentReconciler implements Reconciler {
     // One Event per pass, not one per object: the history stays readable in kubectl describe.
     if (outcome.created.length)
       events.record(cr, 'Normal', 'Created', `created ${outcome.created.join(', ')}`);
+    if (outcome.created.includes(`StatefulSet ${names(x).engine}`)) this.unverifiedRestore(cr, events);
     if (outcome.updated.length)
       events.record(cr, 'Normal', 'Updated', `updated ${outcome.updated.join(', ')}`);
     if (outcome.requeueSoon) return true;
     await this.prune(cr, desired, credentialsReady);
     return false;
+  }
+
+  /**
+   * The warning for a restore from a backup whose last drill failed (ADR 0024): an Event when the
+   * engines that will restore are created. Admission cannot give it: a CEL rule sees only the
+   * object admitted, and the source's drill result is in another object's status.
+   */
+  private unverifiedRestore(cr: VelozDeployment, events: EventBatch): void {
+    const from = cr.spec.restore?.fromBackup;
+    if (!from) return;
+    const ns = cr.metadata?.namespace ?? '';
+    const source = from.deployment ?? cr.metadata?.name ?? '';
+    const verified = conditionOf(
+      this.d.cache.get(RESOURCES.velozDeployment, ns, source)?.status?.conditions,
+      'BackupVerified',
+    );
+    if (verified?.status !== 'False') return;
+    events.record(
+      cr,
+      'Warning',
+      'RestoreFromUnverifiedBackup',
+      `the engines restore from the backups of VelozDeployment ${ns}/${source}, whose last restore drill failed (${verified.reason}: ${verified.message}); check them before trading (docs/runbooks/alerts.md#velozrestoredrillfailed)`,
+    );
   }
 
   /** An Event when a change starts waiting, and when a waiting change is released. */
