@@ -4,6 +4,7 @@
 // exactly what is kept, typed, and nothing else.
 import type { VelozDeployment, VelozStrategy } from '@veloz/api/generated/types';
 import { DRILL_LABEL } from '@veloz/api/names';
+import { CALENDAR_LABEL } from '@veloz/api/crd/maintenance';
 import type { KubernetesObject, ResourceRef } from './kube/resources.ts';
 import { slim } from './runtime/informer.ts';
 
@@ -120,6 +121,18 @@ const pvc = (o: KubernetesObject) => {
   return { ...meta(o), spec: pick(f.spec, ['resources']), status: pick(f.status, ['phase']) };
 };
 
+/** A ConfigMap: its data only when it holds a trading calendar (spec.maintenance.calendarRef). */
+const configMap = (o: KubernetesObject) => {
+  const m = meta(o);
+  return {
+    ...m,
+    data:
+      m.metadata.labels?.[CALENDAR_LABEL] === 'true'
+        ? (o as { data?: Record<string, string> }).data
+        : undefined,
+  };
+};
+
 const job = (o: KubernetesObject) => ({
   ...meta(o),
   status: pick(fields<JobFields>(o).status, ['conditions']),
@@ -145,7 +158,7 @@ export interface CachedShapes {
   Job: ReturnType<typeof job>;
   StatefulSet: ReturnType<typeof statefulSet>;
   // Kinds the reconcilers read only the metadata of (existence, labels, owners, generation).
-  ConfigMap: CachedMeta;
+  ConfigMap: ReturnType<typeof configMap>;
   Service: CachedMeta;
   ServiceAccount: CachedMeta;
   PodDisruptionBudget: CachedMeta;
@@ -173,7 +186,7 @@ const TRANSFORMS: { [K in CachedKind]: (o: KubernetesObject) => CachedShapes[K] 
   PersistentVolumeClaim: pvc,
   Job: job,
   StatefulSet: statefulSet,
-  ConfigMap: meta,
+  ConfigMap: configMap,
   Service: meta,
   ServiceAccount: meta,
   PodDisruptionBudget: meta,

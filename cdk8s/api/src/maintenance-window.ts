@@ -78,7 +78,11 @@ export function oneWindowState(w: Window, now: Date): WindowState {
 
 /** Open when any window is; otherwise the earliest next start of them all. */
 export function windowState(windows: readonly Window[], now: Date): WindowState {
-  const states = windows.map((w) => oneWindowState(w, now));
+  return combineStates(windows.map((w) => oneWindowState(w, now)));
+}
+
+/** Several windows as one (cron windows and a trading calendar): open when any is. */
+export function combineStates(states: readonly WindowState[]): WindowState {
   const open = states.filter((s) => s.open);
   if (open.length > 0)
     return { open: true, closesAt: new Date(Math.max(...open.map((s) => s.closesAt!.getTime()))) };

@@ -32,6 +32,8 @@ import { conditionOf } from '../status/conditions.ts';
 import { sameState } from '../status/equal.ts';
 import { deletingStatus } from '../status/deletion-status.ts';
 import { summarizeDrill, type RestoreTest } from '../status/restore-test.ts';
+import { CALENDAR_LABEL } from '@veloz/api/crd/maintenance';
+import { parseCalendar, type TradingCalendar } from '@veloz/api/trading-calendar';
 import {
   computeDeploymentStatus,
   type ObservedDeployment,
@@ -382,6 +384,7 @@ export class DeploymentReconciler implements Reconciler {
             now,
           )
         : undefined;
+    const calendar = this.tradingCalendar(cr, ns);
     const gate = (pending: boolean) =>
       decideRollout({
         maintenance: cr.spec.maintenance,
@@ -389,6 +392,7 @@ export class DeploymentReconciler implements Reconciler {
         forced,
         now,
         ...(flatSince ? { flatSince } : {}),
+        ...(calendar ? { calendar } : {}),
       });
     // Whether a waiting change would be released now is part of the input: a window opening
     // renders again, though nothing else changed.
@@ -674,6 +678,28 @@ export class DeploymentReconciler implements Reconciler {
       };
     }
     return latest;
+  }
+
+  /** spec.maintenance.calendarRef read from its ConfigMap, or why it cannot be. */
+  private tradingCalendar(
+    cr: VelozDeployment,
+    ns: string,
+  ): { calendar: TradingCalendar } | { error: string } | undefined {
+    const ref = cr.spec.maintenance?.calendarRef;
+    if (!ref) return undefined;
+    const key = ref.key ?? 'calendar.yaml';
+    const where = `trading calendar ConfigMap ${ns}/${ref.name} (spec.maintenance.calendarRef)`;
+    const cm = this.d.cache.get(RESOURCES.configMap, ns, ref.name);
+    if (!cm) return { error: `${where} not found` };
+    if (cm.metadata.labels?.[CALENDAR_LABEL] !== 'true')
+      return { error: `${where} lacks the label ${CALENDAR_LABEL}: "true"` };
+    const text = cm.data?.[key];
+    if (text === undefined) return { error: `${where} has no key ${key}` };
+    try {
+      return { calendar: parseCalendar(text, `${where} ${key}`) };
+    } catch (err) {
+      return { error: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   /** The newest finished restore drill (spec.backup.verify) and its pods' reports. */

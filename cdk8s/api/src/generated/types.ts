@@ -324,12 +324,22 @@ export type MaintenanceWindow = {
   timeZone: string;
 };
 
+/** A trading calendar in a ConfigMap of the namespace: maintenance may happen while the market is closed, outside every session and all day on holidays (docs/runbooks/rollouts.md). Counts as one more window; the operator watches the ConfigMap, which must carry the label `veloz.io/trading-calendar: "true"`. */
+export type TradingCalendarRef = {
+  /** Name of the ConfigMap. */
+  name: string;
+  /** Key of the calendar document (YAML or JSON: timeZone, sessions, holidays). */
+  key: string;
+};
+
 /** When a change that restarts the engines (image, configuration, resources, Secrets, WAL growth) is rolled out. Gateways are stateless and always roll at once. Annotation `veloz.io/rollout-now: "true"` rolls a waiting change now; the operator removes it afterwards. */
 export type MaintenanceSpec = {
   /** Immediate: roll at once. InWindow: wait for an open window. WhenFlat: wait until no engine has an open order and no position changed for flatSeconds (inside a window too, when windows are set). */
   policy: 'Immediate' | 'InWindow' | 'WhenFlat';
   /** Maintenance windows; a change waits for the next one that opens. */
   windows?: MaintenanceWindow[];
+  /** A trading calendar in a ConfigMap of the namespace: maintenance may happen while the market is closed, outside every session and all day on holidays (docs/runbooks/rollouts.md). Counts as one more window; the operator watches the ConfigMap, which must carry the label `veloz.io/trading-calendar: "true"`. */
+  calendarRef?: TradingCalendarRef;
   /** WhenFlat: seconds without open orders and without a position change. */
   flatSeconds: number;
 };
