@@ -29,7 +29,8 @@ export function windowDurationMs(duration: string): number | undefined {
   return ms > 0 ? ms : undefined;
 }
 
-function zoneOk(timeZone: string): boolean {
+/** Whether Intl knows the IANA time zone. */
+export function zoneOk(timeZone: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone });
     return true;

@@ -3,7 +3,7 @@
 // the market is closed: outside every session and all day on a holiday. Pure, like
 // maintenance-window.ts: the operator passes its clock, tests a fake one.
 import { parse as parseYaml } from 'yaml';
-import type { WindowState } from './maintenance-window.ts';
+import { zoneOk, type WindowState } from './maintenance-window.ts';
 
 export interface Session {
   /** Weekdays, 0 = Sunday ... 6 = Saturday. */
@@ -92,15 +92,6 @@ export function parseCalendar(text: string, where = 'calendar'): TradingCalendar
   return { timeZone, sessions, holidays };
 }
 
-function zoneOk(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 interface Local {
   y: number;
   m: number;
@@ -108,23 +99,8 @@ interface Local {
   weekday: number;
 }
 
-/** The local date of `ms` in the zone. */
-function localDate(ms: number, timeZone: string): Local {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).formatToParts(new Date(ms));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
-  const y = get('year');
-  const m = get('month');
-  const d = get('day');
-  return { y, m, d, weekday: new Date(Date.UTC(y, m - 1, d)).getUTCDay() };
-}
-
-/** Offset of the zone from UTC at `ms`, in ms. */
-function offsetMs(ms: number, timeZone: string): number {
+/** The wall-clock reading of `ms` in the zone. */
+function wallClock(ms: number, timeZone: string) {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',
@@ -136,15 +112,26 @@ function offsetMs(ms: number, timeZone: string): number {
     second: 'numeric',
   }).formatToParts(new Date(ms));
   const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
-  const asUtc = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return asUtc - Math.floor(ms / 1000) * 1000;
+  return {
+    y: get('year'),
+    m: get('month'),
+    d: get('day'),
+    h: get('hour'),
+    mi: get('minute'),
+    s: get('second'),
+  };
+}
+
+/** The local date of `ms` in the zone. */
+function localDate(ms: number, timeZone: string): Local {
+  const { y, m, d } = wallClock(ms, timeZone);
+  return { y, m, d, weekday: new Date(Date.UTC(y, m - 1, d)).getUTCDay() };
+}
+
+/** Offset of the zone from UTC at `ms`, in ms. */
+function offsetMs(ms: number, timeZone: string): number {
+  const w = wallClock(ms, timeZone);
+  return Date.UTC(w.y, w.m - 1, w.d, w.h, w.mi, w.s) - Math.floor(ms / 1000) * 1000;
 }
 
 /** The instant of a local wall-clock time (the later reading in a daylight saving overlap). */
