@@ -124,15 +124,19 @@ describe.skipIf(!built)(
       // A real backup of a real engine, and real drills of it: intact and with a damaged part.
       const wal = await tmp();
       const dest = await tmp();
-      engine = await startEngineProcess({
-        VELOZ_WAL_DIR: wal,
-        VELOZ_DEPLOYMENT_NAME: 'desk',
-        VELOZ_PAIR_INDEX: '0',
-        VELOZ_SIM_TICK_MS: '0',
-        VELOZ_ORDER_RATE_LIMIT: '1000000',
-        VELOZ_RISK_MAX_OPEN_ORDERS: '1000000',
-        VELOZ_WAL_MAX_SIZE: '65536',
-      });
+      engine = await startEngineProcess(
+        {
+          VELOZ_WAL_DIR: wal,
+          VELOZ_DEPLOYMENT_NAME: 'desk',
+          VELOZ_PAIR_INDEX: '0',
+          VELOZ_SIM_TICK_MS: '0',
+          VELOZ_ORDER_RATE_LIMIT: '1000000',
+          VELOZ_RISK_MAX_OPEN_ORDERS: '1000000',
+          VELOZ_WAL_MAX_SIZE: '65536',
+        },
+        // The cluster shares the machine: an engine may take a while to start.
+        120_000,
+      );
       await orderLoad(engine.url, 300, 8, 'opdrill');
       const b = await veloz([
         'backup',
