@@ -227,6 +227,7 @@ describe('metric names', () => {
       runbookBaseUrl: DEFAULT_RUNBOOK_BASE_URL,
       backups: true,
       walShipping: true,
+      drillSchedule: '0 3 * * *',
     })) {
       expect(check(r.expr, s), r.alert).toEqual([]);
       expect(headings, `docs/runbooks/alerts.md has no "## ${r.alert}"`).toContain(runbookAnchor(r.alert));

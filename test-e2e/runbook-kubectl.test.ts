@@ -43,6 +43,12 @@ const runnable = commands
   .sort((a, b) => Number(/\bscale\b/.test(a.command)) - Number(/\bscale\b/.test(b.command)));
 const skipped = commands.filter((c) => skipReason(c.command) !== null);
 
+function withDrills(o: KubernetesObject): KubernetesObject {
+  if (o.kind !== 'VelozDeployment') return o;
+  const d = o as KubernetesObject & { spec: { backup?: Record<string, unknown> } };
+  return { ...d, spec: { ...d.spec, backup: { ...d.spec.backup, verify: { schedule: '30 3 * * *' } } } };
+}
+
 function kubectlDir(): string {
   const found = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' });
   if (found.status === 0) return join(found.stdout.trim(), '..');
@@ -66,7 +72,8 @@ describe('runbook kubectl commands, verbatim, against the quickstart desk', () =
       KUBECONFIG: kubeconfig(),
       PATH: `${kubectlDir()}${delimiter}${process.env['PATH'] ?? ''}`,
     };
-    for (const d of await sampleObjects(ns.name)) await c.apply(d);
+    // Restore drills on (spec.backup.verify): the drill runbook commands read their CronJob.
+    for (const d of await sampleObjects(ns.name)) await c.apply(withDrills(d));
     await eventually(
       'the quickstart desk to be Ready',
       async () => {

@@ -3,6 +3,8 @@
 // The types of the cached objects are derived from these transforms, so a reconciler can read
 // exactly what is kept, typed, and nothing else.
 import type { VelozDeployment, VelozStrategy } from '@veloz/api/generated/types';
+import { DRILL_LABEL } from '@veloz/api/names';
+import { CALENDAR_LABEL } from '@veloz/api/crd/maintenance';
 import type { KubernetesObject, ResourceRef } from './kube/resources.ts';
 import { slim } from './runtime/informer.ts';
 
@@ -12,7 +14,15 @@ type Condition = { type: string; status: string; lastTransitionTime?: string; me
 // The fields read of each kind as the API server sends them (its v1 shapes, abridged). An object
 // comes off the wire untyped; these say once, here, what its fields are.
 interface PodFields {
-  status?: { podIP?: string; phase?: string; conditions?: Condition[] };
+  status?: {
+    podIP?: string;
+    phase?: string;
+    conditions?: Condition[];
+    containerStatuses?: Array<{
+      name: string;
+      state?: { terminated?: { exitCode?: number; message?: string; finishedAt?: string } };
+    }>;
+  };
 }
 interface ClaimFields {
   spec?: { resources?: { requests?: { storage?: string } } };
@@ -79,12 +89,29 @@ const velozStrategy = (o: KubernetesObject) => fields<VelozStrategy & { metadata
 
 const pod = (o: KubernetesObject) => {
   const st = fields<PodFields>(o).status;
+  const m = meta(o);
   return {
-    ...meta(o),
+    ...m,
     status: {
       podIP: st?.podIP,
       phase: st?.phase,
       conditions: st?.conditions?.filter((c) => c.type === 'Ready'),
+      // A restore drill's report is its containers' termination messages (ADR 0024); no other
+      // pod keeps its container statuses here.
+      terminated:
+        m.metadata.labels?.[DRILL_LABEL] === 'true'
+          ? (st?.containerStatuses ?? []).flatMap((c) =>
+              c.state?.terminated
+                ? [
+                    {
+                      name: c.name,
+                      exitCode: c.state.terminated.exitCode,
+                      message: c.state.terminated.message,
+                    },
+                  ]
+                : [],
+            )
+          : undefined,
     },
   };
 };
@@ -92,6 +119,18 @@ const pod = (o: KubernetesObject) => {
 const pvc = (o: KubernetesObject) => {
   const f = fields<ClaimFields>(o);
   return { ...meta(o), spec: pick(f.spec, ['resources']), status: pick(f.status, ['phase']) };
+};
+
+/** A ConfigMap: its data only when it holds a trading calendar (spec.maintenance.calendarRef). */
+const configMap = (o: KubernetesObject) => {
+  const m = meta(o);
+  return {
+    ...m,
+    data:
+      m.metadata.labels?.[CALENDAR_LABEL] === 'true'
+        ? (o as { data?: Record<string, string> }).data
+        : undefined,
+  };
 };
 
 const job = (o: KubernetesObject) => ({
@@ -119,7 +158,7 @@ export interface CachedShapes {
   Job: ReturnType<typeof job>;
   StatefulSet: ReturnType<typeof statefulSet>;
   // Kinds the reconcilers read only the metadata of (existence, labels, owners, generation).
-  ConfigMap: CachedMeta;
+  ConfigMap: ReturnType<typeof configMap>;
   Service: CachedMeta;
   ServiceAccount: CachedMeta;
   Role: CachedMeta;
@@ -150,7 +189,7 @@ const TRANSFORMS: { [K in CachedKind]: (o: KubernetesObject) => CachedShapes[K] 
   PersistentVolumeClaim: pvc,
   Job: job,
   StatefulSet: statefulSet,
-  ConfigMap: meta,
+  ConfigMap: configMap,
   Service: meta,
   ServiceAccount: meta,
   Role: meta,

@@ -29,7 +29,8 @@ export function windowDurationMs(duration: string): number | undefined {
   return ms > 0 ? ms : undefined;
 }
 
-function zoneOk(timeZone: string): boolean {
+/** Whether Intl knows the IANA time zone. */
+export function zoneOk(timeZone: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone });
     return true;
@@ -78,7 +79,11 @@ export function oneWindowState(w: Window, now: Date): WindowState {
 
 /** Open when any window is; otherwise the earliest next start of them all. */
 export function windowState(windows: readonly Window[], now: Date): WindowState {
-  const states = windows.map((w) => oneWindowState(w, now));
+  return combineStates(windows.map((w) => oneWindowState(w, now)));
+}
+
+/** Several windows as one (cron windows and a trading calendar): open when any is. */
+export function combineStates(states: readonly WindowState[]): WindowState {
   const open = states.filter((s) => s.open);
   if (open.length > 0)
     return { open: true, closesAt: new Date(Math.max(...open.map((s) => s.closesAt!.getTime()))) };

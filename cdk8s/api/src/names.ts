@@ -46,6 +46,8 @@ export function names(x: string) {
     /** The self-fencing Lease of pair i: named as its engine pod (VELOZ_LEASE_NAME's default). */
     engineLease: enginePod,
     backupCronJob: `${x}-wal-backup`,
+    /** Restore drills (spec.backup.verify, ADR 0024). */
+    restoreDrillCronJob: `${x}-restore-drill`,
     backupsPvc: `${x}-backups`,
     /** ServiceMonitor and PrometheusRule. */
     monitoring: x,
@@ -66,6 +68,9 @@ export function names(x: string) {
 }
 
 export type Names = ReturnType<typeof names>;
+
+/** On restore-drill Jobs and pods (which carry component `backup`, for its NetworkPolicy). */
+export const DRILL_LABEL = 'veloz.io/restore-drill';
 
 export function selectorLabels(x: string, component: Component): Record<string, string> {
   return {

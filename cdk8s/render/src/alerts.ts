@@ -3,7 +3,7 @@
 // WAL shipping alerts come only with wal.postgres: a desk that ships nothing has nothing to watch.
 import { names } from '@veloz/api/names';
 import { runbookUrl } from '@veloz/api/runbooks';
-import { backupStaleAfterSeconds } from '@veloz/api/schedule';
+import { backupStaleAfterSeconds, maxGapSeconds } from '@veloz/api/schedule';
 
 export interface AlertRule {
   alert: string;
@@ -24,6 +24,8 @@ export function alertRules(
     runbookBaseUrl: string;
     backups: boolean;
     walShipping: boolean;
+    /** spec.backup.verify.schedule when restore drills run (ADR 0024). */
+    drillSchedule?: string;
   },
 ): AlertRule[] {
   // Without a namespace (`npm run synth` of a file without one) the names alone select.
@@ -185,6 +187,35 @@ export function alertRules(
           summary: `VeloZ ${name}: no successful WAL backup for ${stale / 60} minutes`,
           description:
             'The WAL backup CronJob has not succeeded recently; recovery would lose recent orders.',
+        },
+      });
+    }
+  }
+  if (opts.backups && opts.drillSchedule !== undefined) {
+    const job = `${ns}job_name=~"${n.restoreDrillCronJob}-.*"`;
+    const cron = `${ns}cronjob="${n.restoreDrillCronJob}"`;
+    // The same threshold as condition BackupVerified=False/DrillStale (operator status).
+    const gap = maxGapSeconds(opts.drillSchedule, opts.timeZone);
+    rules.push({
+      alert: 'VelozRestoreDrillFailed',
+      expr: `max(kube_job_status_failed{${job}}) > 0`,
+      for: '0m',
+      labels: labels('critical'),
+      annotations: {
+        summary: `VeloZ ${name}: a restore drill failed`,
+        description:
+          'The newest backup of a pair did not restore, replay or match its manifest: condition BackupVerified of the VelozDeployment names what mismatched.',
+      },
+    });
+    if (gap !== undefined) {
+      rules.push({
+        alert: 'VelozRestoreDrillStale',
+        expr: `time() - max(kube_cronjob_status_last_successful_time{${cron}}) > ${2 * gap}`,
+        for: '0m',
+        labels: labels('warning'),
+        annotations: {
+          summary: `VeloZ ${name}: no successful restore drill for ${(2 * gap) / 3600} hours`,
+          description: 'Nothing has proven recently that the backups restore into a working engine.',
         },
       });
     }

@@ -11,21 +11,39 @@ import { objectMeta } from './metadata.ts';
 import { podSpec, tmpVolume } from './pod.ts';
 import { q } from './quantity.ts';
 
-export function backupCronJob(d: Desk, ctx: RenderContext): KubernetesObject {
-  const x = d.metadata.name;
-  const n = names(x);
-  const { backup, pairs } = d.spec;
-  const s3 = backup.destination.s3;
-  const dest = s3 ? `s3://${s3.bucket}/${s3.prefix ?? ''}` : BACKUP_MOUNT;
-  const tokens = engineTokenFiles(d, ['backup']);
-  const env = [...s3Env(s3), ...tokens.env];
-  const volumes: k8s.Volume[] = [tmpVolume, tokens.volume];
-  const mounts: k8s.VolumeMount[] = [tmpMount, tokens.mount];
+/** Where the desk's backups are, as `veloz backup --dest` / `veloz restore --from` name them, and how to reach them. */
+export function backupStore(d: Desk): {
+  dest: string;
+  env: k8s.EnvVar[];
+  volumes: k8s.Volume[];
+  mounts: k8s.VolumeMount[];
+} {
+  const s3 = d.spec.backup.destination.s3;
+  const volumes: k8s.Volume[] = [];
+  const mounts: k8s.VolumeMount[] = [];
   const claim = backupClaimName(d);
   if (claim) {
     volumes.push({ name: 'backups', persistentVolumeClaim: { claimName: claim } });
     mounts.push({ name: 'backups', mountPath: BACKUP_MOUNT });
   }
+  return {
+    dest: s3 ? `s3://${s3.bucket}/${s3.prefix ?? ''}` : BACKUP_MOUNT,
+    env: s3Env(s3),
+    volumes,
+    mounts,
+  };
+}
+
+export function backupCronJob(d: Desk, ctx: RenderContext): KubernetesObject {
+  const x = d.metadata.name;
+  const n = names(x);
+  const { backup, pairs } = d.spec;
+  const store = backupStore(d);
+  const dest = store.dest;
+  const tokens = engineTokenFiles(d, ['backup']);
+  const env = [...store.env, ...tokens.env];
+  const volumes: k8s.Volume[] = [tmpVolume, tokens.volume, ...store.volumes];
+  const mounts: k8s.VolumeMount[] = [tmpMount, tokens.mount, ...store.mounts];
   const containers: k8s.Container[] = Array.from({ length: pairs }, (_, i) => ({
     name: `backup-${i}`,
     ...image(d, ctx),

@@ -54,4 +54,22 @@ describe('prometheusRule', () => {
     const stale = r.spec.groups[0].rules.find((x: Manifest) => x.alert === 'VelozBackupStale');
     expect(stale.expr).toMatch(new RegExp(` > ${backupStaleAfterSeconds(schedule, timeZone)}$`));
   });
+
+  it('alerts on a failed restore drill and on none for two drill schedules, only with backup.verify', () => {
+    expect(alerts(prometheusRule(desk('d1'), CTX))).not.toContain('VelozRestoreDrillFailed');
+    const r: Manifest = prometheusRule(desk('d1', { backup: { verify: { schedule: '0 3 * * *' } } }), CTX);
+    const rules = r.spec.groups[0].rules as Manifest[];
+    expect(rules.find((x) => x.alert === 'VelozRestoreDrillFailed').expr).toBe(
+      'max(kube_job_status_failed{namespace="trading", job_name=~"d1-restore-drill-.*"}) > 0',
+    );
+    // Two days: the same threshold as BackupVerified=False/DrillStale.
+    expect(rules.find((x) => x.alert === 'VelozRestoreDrillStale').expr).toBe(
+      `time() - max(kube_cronjob_status_last_successful_time{namespace="trading", cronjob="d1-restore-drill"}) > ${2 * 86400}`,
+    );
+    const suspended = prometheusRule(
+      desk('d1', { backup: { verify: { schedule: '0 3 * * *', suspend: true } } }),
+      CTX,
+    );
+    expect(alerts(suspended)).not.toContain('VelozRestoreDrillStale');
+  });
 });

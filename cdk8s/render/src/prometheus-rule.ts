@@ -29,6 +29,7 @@ export function prometheusRule(d: Desk, ctx: RenderContext): KubernetesObject {
                 runbookBaseUrl:
                   monitoring.prometheusRule.runbookBaseUrl ?? ctx.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
                 backups: pairs > 0 && !backup.suspend,
+                ...(backup.verify && !backup.verify.suspend ? { drillSchedule: backup.verify.schedule } : {}),
                 // Engines ship only when the URI Secret is mounted (wal.postgres.secretRef).
                 walShipping: wal.postgres?.secretRef !== undefined,
               }),

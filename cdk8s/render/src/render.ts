@@ -11,6 +11,7 @@ import { applyDefaults } from '@veloz/api/crd/defaults';
 import type { VelozDeployment } from '@veloz/api/generated/types';
 import { apiKeySecret } from './api-key-secret.ts';
 import { backupCronJob } from './backup-cronjob.ts';
+import { restoreDrillCronJob } from './restore-drill-cronjob.ts';
 import { backupPvc } from './backup-pvc.ts';
 import { configMap } from './config-map.ts';
 import type { Desk, KubernetesObject, RenderContext } from './context.ts';
@@ -70,6 +71,8 @@ export function render(deployment: VelozDeployment, ctx: RenderContext): Kuberne
   if (backup.destination.volume?.size) out.push(backupPvc(d));
   // Nothing to back up while hibernated.
   if (pairs > 0) out.push(backupCronJob(d, ctx), backupNetworkPolicy(d));
+  const drill = pairs > 0 ? restoreDrillCronJob(d, ctx) : undefined;
+  if (drill) out.push(drill);
   // Only when the Prometheus Operator API exists (else condition MonitoringReady=False).
   if (ctx.monitoringApiServed && monitoring.serviceMonitor.enabled) out.push(serviceMonitor(d));
   if (ctx.monitoringApiServed && monitoring.prometheusRule.enabled) out.push(prometheusRule(d, ctx));

@@ -1,7 +1,10 @@
 // `veloz backup`: takes a consistent snapshot from one engine (GET /api/wal/backup), checks every
 // record's checksum and sequence as the bytes arrive, stores only what the store does not hold
 // yet, and writes the manifest last, so a backup that failed half-way is never complete.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { CURRENT_SEGMENT } from '@veloz/wal/segments';
 import { SNAPSHOT_FORMAT, SNAPSHOT_INDEX, type SnapshotIndex } from '@veloz/wal/snapshot-format';
@@ -16,7 +19,10 @@ import {
   type BackupRef,
   type Manifest,
   type ManifestSegment,
+  type ManifestState,
+  type Replayer,
 } from './manifest.ts';
+import { restoreBackup } from './restore.ts';
 import { joinKey, type Store } from './store.ts';
 import { readTar, type TarEntry } from '@veloz/wal/tar';
 import { BackupVerifyError, RecordVerifier, type SegmentStats } from './verify.ts';
@@ -36,6 +42,49 @@ export interface BackupOptions {
   force?: boolean;
   /** The engine token of scope backup (ADR 14); none: the engine must serve this as a loopback client. */
   token?: string;
+  /**
+   * Replays the stored backup before its manifest is written, to record the order-state digest a
+   * restore drill compares (ADR 0024). A backup that does not replay fails.
+   */
+  replay?: Replayer;
+  /** Where the backup is restored for that replay (default: the system's temporary directory). */
+  scratchDir?: string;
+}
+
+/** Restores the backup just stored (its manifest not yet written) into scratch and replays it. */
+async function digestBackup(
+  opts: BackupOptions,
+  replay: Replayer,
+  base: string,
+  ref: BackupRef,
+): Promise<ManifestState> {
+  const dir = await mkdtemp(join(opts.scratchDir ?? tmpdir(), 'veloz-backup-replay-'));
+  try {
+    await restoreBackup({
+      store: opts.store,
+      deployment: opts.deployment,
+      pair: opts.pair,
+      to: dir,
+      base,
+      ref,
+      cut: null,
+      force: true,
+    });
+    const r = await replay(dir);
+    if (r.sequence !== ref.manifest.lastSequence) {
+      throw new BackupError(
+        `the backup replays to sequence ${r.sequence}, but it holds records up to ${ref.manifest.lastSequence}`,
+      );
+    }
+    return { sequence: r.sequence, entriesReplayed: r.entriesReplayed, digest: r.digest };
+  } catch (err) {
+    if (err instanceof BackupError) throw err;
+    throw new BackupError(`the backup does not replay: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export interface BackupResult {
@@ -257,6 +306,9 @@ async function receive(
   const name = backupName(startedAt, index.sequence);
   const key = joinKey(base, name, MANIFEST_FILE);
   await store.sync();
+  if (opts.replay && manifest.lastSequence !== null) {
+    manifest.state = await digestBackup(opts, opts.replay, base, { name, manifest });
+  }
   const body = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
   await store.write(key, body, body.length);
   return { name, key, manifest, sentFiles };

@@ -1,12 +1,15 @@
 // `veloz backup` and `veloz restore`. Every flag can also come from a VELOZ_* variable (the flag
 // wins); bad input exits 2 naming the flag, any failure exits 1 with the reason.
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { parse, UsageError } from '@veloz/common/args';
 import { splitTokens } from '@veloz/common/tokens';
 import { restoreFromPostgres } from './shipping/postgres-restore.ts';
 import { runBackup } from './backup.ts';
 import { applyRetention } from './retention.ts';
+import { runDrill } from './drill.ts';
+import type { Replayer } from './manifest.ts';
 import { restoreFromStore, type RestoreResult, type Target } from './restore.ts';
 import { prepareTarget } from './target.ts';
 import { FsStore, S3Store, parseS3Url, type Store } from './store.ts';
@@ -84,7 +87,30 @@ Options:
                           default ${DEFAULT_POSTGRES_URI_FILE})
   -h, --help              show this help
 
+Restore drill (--drill): restores the newest backup of the pair into scratch space (--to, else
+the system's temporary directory; emptied afterwards, never an engine's WAL), replays it with the
+engine's own recovery, and compares the sequence and the order-state digest with the backup's
+manifest (a backup from before drills records no digest: then only the sequence, and it says so).
+With --engine-url it also reads the live engine's GET /api/wal/status (admin token from
+VELOZ_ENGINE_TOKEN_ADMIN_FILE or VELOZ_ENGINE_TOKEN_ADMIN): same WAL id, and the engine not behind
+the backup. Prints one JSON line (result Succeeded or Failed, reason, backup, sequence,
+entriesReplayed, digest, durationSeconds, checks); exit 0 when it succeeded, 1 when it failed.
+  --drill                 run a restore drill (VELOZ_RESTORE_DRILL)
+  --engine-url URL        the live engine to compare with (VELOZ_DRILL_ENGINE_URL); not compared
+                          when absent or when it does not answer (the checks say so)
+  --max-backup-age-seconds S
+                          fail when the newest backup is older (VELOZ_DRILL_MAX_BACKUP_AGE_SECONDS;
+                          the CronJob sets one backup interval)
+  --report-file F         also write the JSON there (VELOZ_DRILL_REPORT_FILE; the CronJob uses
+                          /dev/termination-log, which the operator reads)
+
 ${S3_HELP}`;
+
+/** What the engine package lends these commands (it depends on this one, not the reverse). */
+export interface CommandDeps {
+  /** The engine's replay (@veloz/engine/engine/state-digest replayWal). */
+  replay?: Replayer;
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -192,24 +218,18 @@ function close(store: Store): void {
 
 /** The engine token the backup job sends (ADR 14): the first of its file's, else of the variable's. */
 function backupToken(env: Env): string | undefined {
-  const file = env['VELOZ_ENGINE_TOKEN_BACKUP_FILE'];
-  if (file) {
-    try {
-      return splitTokens(readFileSync(file, 'utf8'))[0];
-    } catch (err) {
-      throw new UsageError(
-        `VELOZ_ENGINE_TOKEN_BACKUP_FILE=${JSON.stringify(file)} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-      );
-    }
-  }
-  return splitTokens(env['VELOZ_ENGINE_TOKEN_BACKUP'])[0];
+  return engineToken(env, 'BACKUP');
 }
 
 function say(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
 
-export async function backupCommand(argv: string[], env: Env = process.env): Promise<number> {
+export async function backupCommand(
+  argv: string[],
+  env: Env = process.env,
+  deps: CommandDeps = {},
+): Promise<number> {
   const { values } = parse(argv, {
     'engine-url': { type: 'string' },
     deployment: { type: 'string' },
@@ -255,6 +275,7 @@ export async function backupCommand(argv: string[], env: Env = process.env): Pro
       log: say,
       force,
       ...(token ? { token } : {}),
+      ...(deps.replay ? { replay: deps.replay } : {}),
     });
     const retention =
       retentionDays === undefined
@@ -273,6 +294,7 @@ export async function backupCommand(argv: string[], env: Env = process.env): Pro
         bytes: m.bytes,
         sentBytes: m.sentBytes,
         sentFiles: r.sentFiles,
+        ...(m.state ? { stateDigest: m.state.digest } : {}),
         seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
         ...(retention ? { retention } : {}),
       }),
@@ -322,8 +344,31 @@ export function pairSource(list: string | undefined, index: number): number {
   return source;
 }
 
-export async function restoreCommand(argv: string[], env: Env = process.env): Promise<number> {
+/** The first engine token of a scope, from its file (a mounted Secret) or its variable. */
+function engineToken(env: Env, scope: 'BACKUP' | 'ADMIN'): string | undefined {
+  const file = env[`VELOZ_ENGINE_TOKEN_${scope}_FILE`];
+  if (file) {
+    try {
+      return splitTokens(readFileSync(file, 'utf8'))[0];
+    } catch (err) {
+      throw new UsageError(
+        `VELOZ_ENGINE_TOKEN_${scope}_FILE=${JSON.stringify(file)} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      );
+    }
+  }
+  return splitTokens(env[`VELOZ_ENGINE_TOKEN_${scope}`])[0];
+}
+
+export async function restoreCommand(
+  argv: string[],
+  env: Env = process.env,
+  deps: CommandDeps = {},
+): Promise<number> {
   const { values } = parse(argv, {
+    drill: { type: 'boolean' },
+    'engine-url': { type: 'string' },
+    'max-backup-age-seconds': { type: 'string' },
+    'report-file': { type: 'string' },
     from: { type: 'string' },
     deployment: { type: 'string' },
     pair: { type: 'string' },
@@ -345,6 +390,9 @@ export async function restoreCommand(argv: string[], env: Env = process.env): Pr
   const from = required('from', pick(values.from, env, 'VELOZ_RESTORE_FROM'), 'VELOZ_RESTORE_FROM');
   const { deployment, pair: index } = deploymentAndPair(values, env);
   const pair = pairSource(pick(values['pair-sources'], env, 'VELOZ_RESTORE_PAIR_SOURCES'), index);
+  if (values.drill ?? bool('drill', env['VELOZ_RESTORE_DRILL']) ?? false) {
+    return drillCommand(values, env, deps, from, deployment, pair);
+  }
   const to = required('to', pick(values.to, env, 'VELOZ_RESTORE_TO'), 'VELOZ_RESTORE_TO');
   const seq = pick(values['up-to-sequence'], env, 'VELOZ_RESTORE_UP_TO_SEQUENCE');
   const time = pick(values['up-to-time'], env, 'VELOZ_RESTORE_UP_TO_TIME');
@@ -402,5 +450,58 @@ export async function restoreCommand(argv: string[], env: Env = process.env): Pr
     return 0;
   } finally {
     if (store) close(store);
+  }
+}
+
+async function drillCommand(
+  values: {
+    'engine-url'?: string;
+    'max-backup-age-seconds'?: string;
+    'report-file'?: string;
+    to?: string;
+    'up-to-sequence'?: string;
+    'up-to-time'?: string;
+    force?: boolean;
+    'if-empty'?: boolean;
+  } & { [K in keyof typeof S3_FLAGS]?: string },
+  env: Env,
+  deps: CommandDeps,
+  from: string,
+  deployment: string,
+  pair: number,
+): Promise<number> {
+  for (const flag of ['up-to-sequence', 'up-to-time', 'force', 'if-empty'] as const) {
+    if (values[flag] !== undefined)
+      throw new UsageError(`--drill restores the newest backup: --${flag} cannot be combined with it`);
+  }
+  if (/^postgres(ql)?:\/\//.test(from))
+    throw new UsageError('--drill needs a backup store (a directory or s3://), not postgres://');
+  if (!deps.replay) throw new Error('--drill needs the engine: run it as `veloz restore --drill`');
+  const engineUrl = pick(values['engine-url'], env, 'VELOZ_DRILL_ENGINE_URL');
+  if (engineUrl !== undefined && !/^https?:\/\/\S+$/.test(engineUrl))
+    throw new UsageError(`--engine-url must be an http(s):// URL, got "${engineUrl}"`);
+  const maxAge = pick(values['max-backup-age-seconds'], env, 'VELOZ_DRILL_MAX_BACKUP_AGE_SECONDS');
+  const reportFile = pick(values['report-file'], env, 'VELOZ_DRILL_REPORT_FILE');
+  const scratch = pick(values.to, env, 'VELOZ_RESTORE_TO') ?? tmpdir();
+  const token = engineUrl ? engineToken(env, 'ADMIN') : undefined;
+  const store = openStore('from', from, values, env);
+  try {
+    const r = await runDrill({
+      store,
+      deployment,
+      pair,
+      scratch,
+      replay: deps.replay,
+      log: say,
+      ...(engineUrl ? { engineUrl } : {}),
+      ...(token ? { token } : {}),
+      ...(maxAge !== undefined ? { maxBackupAgeSeconds: integer('max-backup-age-seconds', maxAge, 1) } : {}),
+    });
+    const line = JSON.stringify(r);
+    console.log(line);
+    if (reportFile) await writeFile(reportFile, line);
+    return r.result === 'Succeeded' ? 0 : 1;
+  } finally {
+    close(store);
   }
 }

@@ -58,8 +58,27 @@ export interface Manifest {
   /** Bytes received and stored by this backup (the rest was stored by earlier ones). */
   sentBytes: number;
   segments: ManifestSegment[];
+  /**
+   * The order state the backup replays into, digested when it was taken (ADR 0024): what a restore
+   * drill compares. Absent in backups from before drills and when no replay was available.
+   */
+  state?: ManifestState;
   complete: true;
 }
+
+export interface ManifestState {
+  /** The last sequence the replay reached. */
+  sequence: number;
+  entriesReplayed: number;
+  /** `sha256:<hex>` of the order state (@veloz/engine's orderStateDigest). */
+  digest: string;
+}
+
+/**
+ * Replays a restored WAL directory with the engine's recovery and state code and digests it.
+ * Injected by the CLI: the engine depends on this package, not the other way round.
+ */
+export type Replayer = (dir: string) => Promise<ManifestState & { durationMs: number }>;
 
 export interface BackupRef {
   /** The backup directory name, `<time>-<sequence>`. */

@@ -130,11 +130,25 @@ export async function listBackups(store: Store, base: string): Promise<BackupRef
 }
 
 export async function restoreFromStore(opts: StoreRestoreOptions): Promise<RestoreResult> {
-  const { store, target } = opts;
+  const base = await locate(opts.store, opts.deployment, opts.pair);
+  const backups = await listBackups(opts.store, base);
+  const { ref, cut } = choose(backups, opts.target);
+  return restoreBackup({ ...opts, base, ref, cut });
+}
+
+export interface BackupRestoreOptions extends Omit<StoreRestoreOptions, 'target'> {
+  /** The pair directory in the store (locate()). */
+  base: string;
+  /** The backup to restore; its manifest need not be stored yet (a backup digesting itself). */
+  ref: BackupRef;
+  /** Where to cut it (choose()); null: whole. */
+  cut: Target | null;
+}
+
+/** Restores one given backup: every part and record is checked, nothing lands in `to` unless all verify. */
+export async function restoreBackup(opts: BackupRestoreOptions): Promise<RestoreResult> {
+  const { store, base, ref, cut } = opts;
   const log = opts.log ?? (() => undefined);
-  const base = await locate(store, opts.deployment, opts.pair);
-  const backups = await listBackups(store, base);
-  const { ref, cut } = choose(backups, target);
   const m: Manifest = ref.manifest;
   log(
     `restoring backup ${ref.name} (sequences ${m.firstSequence}-${m.lastSequence}) from ${store.location}/${base}`,

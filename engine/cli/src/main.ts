@@ -1,5 +1,6 @@
 // The `veloz` CLI: one binary for every role (DESIGN §1).
 import { UsageError } from '@veloz/common/args';
+import type { CommandDeps } from '@veloz/backup/command';
 import { engineCommand } from '@veloz/engine/command';
 import { walCommand } from '@veloz/wal/command';
 
@@ -22,8 +23,10 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   wal: walCommand,
   exchange: async (argv) => (await import('@veloz/engine/exchange/check-command')).exchangeCommand(argv),
   gateway: async (argv) => (await import('@veloz/gateway/command')).gatewayCommand(argv),
-  backup: async (argv) => (await import('@veloz/backup/command')).backupCommand(argv),
-  restore: async (argv) => (await import('@veloz/backup/command')).restoreCommand(argv),
+  backup: async (argv) =>
+    (await import('@veloz/backup/command')).backupCommand(argv, process.env, await engineDeps()),
+  restore: async (argv) =>
+    (await import('@veloz/backup/command')).restoreCommand(argv, process.env, await engineDeps()),
   // Loaded on demand: the engine image path never needs the operator's dependencies at start.
   operator: async (argv) => (await import('@veloz/operator/cli')).operatorCommand(argv),
   kubectl: async (argv) =>
@@ -33,6 +36,12 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
       'veloz kubectl',
     ),
 };
+
+/** The engine's replay, lent to backup (the digest in the manifest) and restore --drill. */
+async function engineDeps(): Promise<CommandDeps> {
+  const { replayWal } = await import('@veloz/engine/engine/state-digest');
+  return { replay: replayWal };
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

@@ -66,8 +66,15 @@ export const MAINTENANCE_INVALID_CASES: SchemaCase[] = [
     object: desk('mw-none', { policy: 'InWindow' }),
     expect: {
       field: 'spec.maintenance.windows',
-      message: 'maintenance.policy InWindow needs at least one entry in maintenance.windows',
+      message:
+        'maintenance.policy InWindow needs at least one entry in maintenance.windows, or maintenance.calendarRef',
     },
+  },
+  {
+    name: 'trading calendar reference without a name',
+    kind: 'VelozDeployment',
+    object: desk('mw-cal', { policy: 'InWindow', calendarRef: { key: 'nyse.yaml' } }),
+    expect: { field: 'spec.maintenance.calendarRef.name' },
   },
   {
     name: 'unknown rollout policy',
@@ -85,6 +92,12 @@ export const MAINTENANCE_VALID_CASES: SchemaCase[] = [
       policy: 'InWindow',
       windows: [nightly, { schedule: '@daily', duration: '1h30m' }],
     }),
+    expect: { field: '' },
+  },
+  {
+    name: 'InWindow on a trading calendar alone',
+    kind: 'VelozDeployment',
+    object: desk('mw-cal-ok', { policy: 'InWindow', calendarRef: { name: 'nyse' } }),
     expect: { field: '' },
   },
 ];

@@ -140,6 +140,21 @@ export const INVALID_CASES: SchemaCase[] = [
     expect: { field: 'spec.backup.schedule', message: 'backup.schedule must be a cron schedule' },
   },
   {
+    name: 'restore drill schedule that is not a cron schedule',
+    kind: 'VelozDeployment',
+    object: deployment('drillcron', { backup: { verify: { schedule: 'every night' } } }),
+    expect: {
+      field: 'spec.backup.verify.schedule',
+      message: 'backup.verify.schedule must be a cron schedule',
+    },
+  },
+  {
+    name: 'restore drills without a schedule',
+    kind: 'VelozDeployment',
+    object: deployment('drillnone', { backup: { verify: { suspend: true } } }),
+    expect: { field: 'spec.backup.verify.schedule' },
+  },
+  {
     name: 'cron schedule with a TZ prefix',
     kind: 'VelozDeployment',
     object: deployment('crontz', { backup: { schedule: 'TZ=UTC */5 * * * *' } }),

@@ -6,9 +6,13 @@ import type { CachedDeployment } from '../cache-transforms.ts';
 import { RESOURCES, objectKey } from '../kube/resources.ts';
 import type { Watches } from '../runtime/watches.ts';
 import { LIVE_DESKS } from '../accounts.ts';
+import { CALENDAR_LABEL } from '@veloz/api/crd/maintenance';
 
 /** Index of VelozDeployments by their account share group (spec.execution.accountShare). */
 export const BY_SHARE_GROUP = 'accountShare';
+
+/** Index of VelozDeployments by their trading calendar ConfigMap (`namespace/name`). */
+export const BY_CALENDAR = 'calendarRef';
 
 /** Index of VelozDeployments by the Secrets (`namespace/name`) their spec refers to. */
 export const BY_SECRET = 'secretRefs';
@@ -71,12 +75,27 @@ export const DEPLOYMENT_WATCHES: Watches = {
       },
     },
     {
+      // A trading calendar (spec.maintenance.calendarRef) that changes wakes the desks using it:
+      // a held change may be released, or a window may move.
+      resource: RESOURCES.configMap,
+      selector: `${CALENDAR_LABEL}=true`,
+      map: (c, cache) => cache.byIndex(RESOURCES.velozDeployment, BY_CALENDAR, objectKey(c)).map(objectKey),
+    },
+    {
       // A Secret change (credentials rotated, a key added) wakes every deployment referring to it.
       resource: RESOURCES.secret,
       map: (s, cache) => cache.byIndex(RESOURCES.velozDeployment, BY_SECRET, objectKey(s)).map(objectKey),
     },
   ],
   indexes: [
+    {
+      resource: RESOURCES.velozDeployment,
+      name: BY_CALENDAR,
+      values: (d: CachedDeployment) => {
+        const name = d.spec?.maintenance?.calendarRef?.name;
+        return name ? [`${d.metadata.namespace ?? ''}/${name}`] : [];
+      },
+    },
     {
       resource: RESOURCES.velozDeployment,
       name: BY_SHARE_GROUP,

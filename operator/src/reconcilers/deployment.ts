@@ -31,6 +31,9 @@ import { MANAGED_BY } from '../runtime/watches.ts';
 import { conditionOf } from '../status/conditions.ts';
 import { sameState } from '../status/equal.ts';
 import { deletingStatus } from '../status/deletion-status.ts';
+import { summarizeDrill, type RestoreTest } from '../status/restore-test.ts';
+import { CALENDAR_LABEL } from '@veloz/api/crd/maintenance';
+import { parseCalendar, type TradingCalendar } from '@veloz/api/trading-calendar';
 import {
   computeDeploymentStatus,
   type ObservedDeployment,
@@ -401,6 +404,7 @@ export class DeploymentReconciler implements Reconciler {
             now,
           )
         : undefined;
+    const calendar = this.tradingCalendar(cr, ns);
     const gate = (pending: boolean) =>
       decideRollout({
         maintenance: cr.spec.maintenance,
@@ -408,6 +412,7 @@ export class DeploymentReconciler implements Reconciler {
         forced,
         now,
         ...(flatSince ? { flatSince } : {}),
+        ...(calendar ? { calendar } : {}),
       });
     // Whether a waiting change would be released now is part of the input: a window opening
     // renders again, though nothing else changed.
@@ -467,11 +472,35 @@ export class DeploymentReconciler implements Reconciler {
     // One Event per pass, not one per object: the history stays readable in kubectl describe.
     if (outcome.created.length)
       events.record(cr, 'Normal', 'Created', `created ${outcome.created.join(', ')}`);
+    if (outcome.created.includes(`StatefulSet ${names(x).engine}`)) this.unverifiedRestore(cr, events);
     if (outcome.updated.length)
       events.record(cr, 'Normal', 'Updated', `updated ${outcome.updated.join(', ')}`);
     if (outcome.requeueSoon) return true;
     await this.prune(cr, desired, credentialsReady);
     return false;
+  }
+
+  /**
+   * The warning for a restore from a backup whose last drill failed (ADR 0024): an Event when the
+   * engines that will restore are created. Admission cannot give it: a CEL rule sees only the
+   * object admitted, and the source's drill result is in another object's status.
+   */
+  private unverifiedRestore(cr: VelozDeployment, events: EventBatch): void {
+    const from = cr.spec.restore?.fromBackup;
+    if (!from) return;
+    const ns = cr.metadata?.namespace ?? '';
+    const source = from.deployment ?? cr.metadata?.name ?? '';
+    const verified = conditionOf(
+      this.d.cache.get(RESOURCES.velozDeployment, ns, source)?.status?.conditions,
+      'BackupVerified',
+    );
+    if (verified?.status !== 'False') return;
+    events.record(
+      cr,
+      'Warning',
+      'RestoreFromUnverifiedBackup',
+      `the engines restore from the backups of VelozDeployment ${ns}/${source}, whose last restore drill failed (${verified.reason}: ${verified.message}); check them before trading (docs/runbooks/alerts.md#velozrestoredrillfailed)`,
+    );
   }
 
   /** An Event when a change starts waiting, and when a waiting change is released. */
@@ -671,6 +700,66 @@ export class DeploymentReconciler implements Reconciler {
     return latest;
   }
 
+  /** spec.maintenance.calendarRef read from its ConfigMap, or why it cannot be. */
+  private tradingCalendar(
+    cr: VelozDeployment,
+    ns: string,
+  ): { calendar: TradingCalendar } | { error: string } | undefined {
+    const ref = cr.spec.maintenance?.calendarRef;
+    if (!ref) return undefined;
+    const key = ref.key ?? 'calendar.yaml';
+    const where = `trading calendar ConfigMap ${ns}/${ref.name} (spec.maintenance.calendarRef)`;
+    const cm = this.d.cache.get(RESOURCES.configMap, ns, ref.name);
+    if (!cm) return { error: `${where} not found` };
+    if (cm.metadata.labels?.[CALENDAR_LABEL] !== 'true')
+      return { error: `${where} lacks the label ${CALENDAR_LABEL}: "true"` };
+    const text = cm.data?.[key];
+    if (text === undefined) return { error: `${where} has no key ${key}` };
+    try {
+      return { calendar: parseCalendar(text, `${where} ${key}`) };
+    } catch (err) {
+      return { error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /** The newest finished restore drill (spec.backup.verify) and its pods' reports. */
+  private restoreTest(cr: VelozDeployment, ns: string, x: string): RestoreTest | undefined {
+    if (!cr.spec.backup.verify) return undefined;
+    let newest: { name: string; time: string; failed: boolean; message?: string } | undefined;
+    for (const j of this.d.cache.listByInstance(RESOURCES.job, ns, x)) {
+      if (
+        !j.metadata.ownerReferences?.some(
+          (r) => r.kind === 'CronJob' && r.name === names(x).restoreDrillCronJob,
+        )
+      )
+        continue;
+      const done = j.status?.conditions?.find(
+        (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+      );
+      if (!done?.lastTransitionTime || !j.metadata.name) continue;
+      if (newest && newest.time >= done.lastTransitionTime) continue;
+      newest = {
+        name: j.metadata.name,
+        time: done.lastTransitionTime,
+        failed: done.type === 'Failed',
+        ...(done.message ? { message: done.message } : {}),
+      };
+    }
+    if (!newest) return undefined;
+    const job = newest.name;
+    const messages = new Map<string, string | undefined>();
+    for (const p of this.d.cache.listByInstance(RESOURCES.pod, ns, x)) {
+      if (!p.metadata.ownerReferences?.some((r) => r.kind === 'Job' && r.name === job)) continue;
+      for (const t of p.status.terminated ?? []) messages.set(t.name, t.message);
+    }
+    return summarizeDrill(cr.spec.pairs, {
+      time: newest.time,
+      jobFailed: newest.failed,
+      ...(newest.message ? { jobMessage: newest.message } : {}),
+      messages,
+    });
+  }
+
   /** Computes and (only when it changed) writes the status; returns whether it is Ready. */
   private async writeStatus(
     cr: VelozDeployment,
@@ -705,6 +794,7 @@ export class DeploymentReconciler implements Reconciler {
         monitoringServed,
         ...this.engineReports(ns, x),
         lastBackup: this.lastBackup(ns, x),
+        restoreTest: this.restoreTest(cr, ns, x),
         applyError,
         rollout: cr.spec.paused ? undefined : this.rollouts.get(`${ns}/${x}`)?.condition,
         account,
@@ -722,6 +812,7 @@ export class DeploymentReconciler implements Reconciler {
         'Degraded',
         'MonitoringReady',
         'BackupReady',
+        'BackupVerified',
         'ExchangeInSync',
         'AccountConflict',
       ],

@@ -1,6 +1,7 @@
 import { FakeClock } from '@veloz/testing/fake-clock';
 import type { KubernetesObject as Desired } from '@veloz/render/render';
 import { describe, expect, it } from 'vitest';
+import { parseCalendar } from '@veloz/api/trading-calendar';
 import type { CachedStatefulSet } from '../cache-transforms.ts';
 import {
   RELEASED_TEMPLATE_LABEL,
@@ -47,6 +48,57 @@ describe('decideRollout', () => {
     expect(d.release).toBe(false);
     expect(d.condition).toMatchObject({ status: 'True', reason: 'InvalidWindow' });
     expect(d.condition.message).toContain('unknown time zone Mars/Base');
+  });
+
+  it('holds a change while the trading calendar has a session, and releases it at the close', async () => {
+    const calendar = parseCalendar(
+      'timeZone: America/New_York\nsessions: [{days: MON-FRI, open: "09:30", close: "16:00"}]\nholidays: [2026-12-07]',
+    );
+    const onCalendar = {
+      policy: 'InWindow' as const,
+      calendarRef: { name: 'nyse', key: 'calendar.yaml' },
+      flatSeconds: 60,
+    };
+    // Friday 2026-12-04, 15:00 in New York: the session runs until 16:00 (21:00 UTC).
+    const clock = new FakeClock(Date.parse('2026-12-04T20:00:00Z'));
+    const at = () => ({
+      maintenance: onCalendar,
+      pending: true,
+      forced: false,
+      now: new Date(clock.now()),
+      calendar: { calendar },
+    });
+    const held = decideRollout(at());
+    expect(held.release).toBe(false);
+    expect(held.condition.message).toContain('next maintenance window, at 2026-12-04T21:00:00.000Z');
+    expect(held.recheckAt).toEqual(new Date('2026-12-04T21:00:00Z'));
+    await clock.advance(3_600_000, 600_000);
+    const open = decideRollout(at());
+    expect(open.release).toBe(true);
+    // Monday the 7th is a holiday: the market opens again on Tuesday.
+    expect(open.condition.message).toContain('maintenance window open until 2026-12-08T14:30:00.000Z');
+    // With cron windows too, either may release it.
+    const both = { ...onCalendar, windows: [{ schedule: '0 17 * * FRI', duration: '1h', timeZone: 'UTC' }] };
+    expect(decideRollout({ ...at(), maintenance: both, now: new Date('2026-12-04T17:30:00Z') }).release).toBe(
+      true,
+    );
+  });
+
+  it('fails closed on a trading calendar it cannot read, naming the ConfigMap', () => {
+    const d = decideRollout({
+      maintenance: {
+        policy: 'InWindow',
+        calendarRef: { name: 'nyse', key: 'calendar.yaml' },
+        flatSeconds: 60,
+      },
+      pending: true,
+      forced: false,
+      now: new Date(),
+      calendar: { error: 'trading calendar ConfigMap ns/nyse (spec.maintenance.calendarRef) not found' },
+    });
+    expect(d.release).toBe(false);
+    expect(d.condition).toMatchObject({ status: 'True', reason: 'InvalidWindow' });
+    expect(d.condition.message).toContain('ConfigMap ns/nyse (spec.maintenance.calendarRef) not found');
   });
 
   it('WhenFlat: waits until the engines have been flat for flatSeconds, inside a window when given', () => {

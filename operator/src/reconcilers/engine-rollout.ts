@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import type { MaintenanceSpec } from '@veloz/api/generated/types';
 import { ROLLOUT_NOW_ANNOTATION } from '@veloz/api/crd/maintenance';
-import { windowState, type WindowState } from '@veloz/api/maintenance-window';
+import { combineStates, windowState, type WindowState } from '@veloz/api/maintenance-window';
+import { calendarState, type TradingCalendar } from '@veloz/api/trading-calendar';
 import type { KubernetesObject as Desired } from '@veloz/render/render';
 import type { CachedStatefulSet } from '../cache-transforms.ts';
 import type { ConditionInput } from '../status/conditions.ts';
@@ -26,6 +27,11 @@ export interface RolloutInput {
   now: Date;
   /** WhenFlat: since when every engine has had no open order and no position change. */
   flatSince?: Date;
+  /**
+   * The trading calendar of spec.maintenance.calendarRef, read from its ConfigMap, or why it
+   * cannot be read (it then never opens, like a window that cannot be read).
+   */
+  calendar?: { calendar: TradingCalendar } | { error: string };
 }
 
 export interface RolloutDecision {
@@ -57,9 +63,12 @@ export function decideRollout(i: RolloutInput): RolloutDecision {
   if (i.forced) return released(`forced by annotation ${ROLLOUT_NOW_ANNOTATION}`);
   if (policy === 'Immediate') return released('rollout policy Immediate');
   let w: WindowState | undefined;
-  if (m?.windows?.length) {
+  if (m?.windows?.length || i.calendar) {
     try {
-      w = windowState(m.windows, i.now);
+      const states = m?.windows?.length ? [windowState(m.windows, i.now)] : [];
+      if (i.calendar && 'error' in i.calendar) throw new Error(i.calendar.error);
+      if (i.calendar) states.push(calendarState(i.calendar.calendar, i.now));
+      w = combineStates(states);
     } catch (err) {
       // Fail closed: a window that cannot be read never opens, and says why.
       const why = err instanceof Error ? err.message : String(err);

@@ -11,6 +11,7 @@ import { applyDefaults } from '@veloz/api/crd/defaults';
 import { names } from '@veloz/api/names';
 import { describe, expect, it } from 'vitest';
 import { deletingStatus } from './deletion-status.ts';
+import { summarizeDrill } from './restore-test.ts';
 import {
   computeDeploymentStatus,
   type AccountObservation,
@@ -115,6 +116,35 @@ describe('docs/conditions.md', () => {
       scenarios.push([{ ...live, pairs: 1 }, { exchange: exchange(state) }]);
       scenarios.push([{ ...live, pairs: 2 }, { exchange: exchange(state) }]);
     }
+    // Every outcome of a restore drill (restore-test.ts): each reason `veloz restore --drill`
+    // reports (engine/backup/src/drill.ts DrillReason), a report without one, none at all, a
+    // stale drill, an engine behind its backup, suspended drills, no drill yet.
+    const verify = { backup: { verify: { schedule: '0 3 * * *' } } };
+    const report = (result: string, reason?: string) =>
+      JSON.stringify({
+        pair: 0,
+        result,
+        ...(reason ? { reason } : {}),
+        backup: 'b',
+        sequence: 10,
+        checks: ['x'],
+      });
+    const drill = (message: string | undefined, time = '2026-11-21T09:00:00.000Z') => ({
+      restoreTest: summarizeDrill(1, { time, jobFailed: false, messages: new Map([['drill-0', message]]) }),
+    });
+    const reasonType = /export type DrillReason =([^;]*);/.exec(source('engine/backup/src/drill.ts'))![1]!;
+    const drillReasons = [...reasonType.matchAll(/'(\w+)'/g)].map((m) => m[1]!);
+    expect(drillReasons).toContain('DigestMismatch');
+    for (const reason of drillReasons) scenarios.push([verify, drill(report('Failed', reason))]);
+    scenarios.push(
+      [verify, drill(report('Failed'))],
+      [verify, drill(undefined)],
+      [verify, drill(report('Succeeded'))],
+      [verify, drill(report('Succeeded'), '2026-11-01T00:00:00.000Z')],
+      [verify, { ...drill(report('Succeeded')), wal: new Map([[0, { walEntries: 3 }]]) }],
+      [verify, {}],
+      [{ backup: { verify: { schedule: '0 3 * * *', suspend: true } } }, {}],
+    );
     // Every decision about a change that restarts the engines (engine-rollout.ts).
     const closed = { schedule: '0 22 * * *', duration: '1h', timeZone: 'UTC' };
     const rollouts: Array<Partial<RolloutInput>> = [

@@ -11,6 +11,7 @@ import { conditionOf, mergeConditions, type ConditionInput } from './conditions.
 import type { ExchangeObservation } from '../wal-observer.ts';
 import { names } from '@veloz/api/names';
 import { backupStaleAfterSeconds } from '@veloz/api/schedule';
+import { backupVerifiedCondition, type RestoreTest } from './restore-test.ts';
 
 export interface ObservedStatefulSet {
   generation: number;
@@ -42,6 +43,8 @@ export interface ObservedDeployment {
    */
   exchange?: ReadonlyMap<number, ExchangeObservation>;
   lastBackup: LastBackup | undefined;
+  /** The last finished restore drill (spec.backup.verify); absent when none finished. */
+  restoreTest?: RestoreTest | undefined;
   /** Set when applying the desired state failed. */
   applyError: string | undefined;
   /**
@@ -351,6 +354,14 @@ export function computeDeploymentStatus(
     walCondition(d, o),
     monitoringCondition(d, o),
     backupCondition(d, o.lastBackup, Date.parse(now)),
+    ...optional(
+      backupVerifiedCondition(
+        d,
+        o.restoreTest,
+        new Map(pairStatus.map((p) => [p.index, p.walEntries])),
+        Date.parse(now),
+      ),
+    ),
     deskExchangeCondition(live, pairStatus),
     accountCondition(live, o),
     ...progressConditions(d, ready, readyPairs),
@@ -369,5 +380,8 @@ export function computeDeploymentStatus(
     pairs: pairStatus,
     gatewayService: names(d.metadata?.name ?? '').service,
     ...(o.lastBackup ? { lastBackup: o.lastBackup } : {}),
+    ...(o.restoreTest ? { lastRestoreTest: o.restoreTest.status } : {}),
   };
 }
+
+const optional = <T>(v: T | undefined): T[] => (v === undefined ? [] : [v]);

@@ -87,6 +87,15 @@ if backup ~= nil and backup.status == "False" then
   return hs
 end
 
+-- A restore drill (spec.backup.verify) found that the newest backup does not restore into what it
+-- recorded: a restore from it is not known to work, as bad as having no backup.
+local verified = condition("BackupVerified")
+if verified ~= nil and verified.status == "False" then
+  hs.status = "Degraded"
+  hs.message = describe(verified)
+  return hs
+end
+
 -- The engine's WAL and the exchange disagree in a way it cannot repair: it halted new orders.
 local sync = condition("ExchangeInSync")
 if sync ~= nil and sync.status == "False" then

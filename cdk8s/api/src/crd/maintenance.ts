@@ -1,10 +1,13 @@
 // spec.maintenance of a VelozDeployment: when a change that restarts the engines may roll out.
 // Its own file so the other additions to the VelozDeployment schema merge without conflict.
-import { int, list, named, obj, str } from './schema.ts';
+import { int, list, named, obj, objectName, str } from './schema.ts';
 import { CRON_RULE } from './cron.ts';
 
 /** How a change that restarts engines is released; the default keeps the old behaviour. */
 export const ROLLOUT_POLICIES = ['Immediate', 'InWindow', 'WhenFlat'] as const;
+
+/** On a ConfigMap holding a trading calendar: the operator watches (and caches the data of) only those. */
+export const CALENDAR_LABEL = 'veloz.io/trading-calendar';
 
 /** What a person sets to roll the engines now, whatever the policy says (an emergency). */
 export const ROLLOUT_NOW_ANNOTATION = 'veloz.io/rollout-now';
@@ -77,6 +80,22 @@ export const maintenance = named(
       windows: list('Maintenance windows; a change waits for the next one that opens.', window, {
         maxItems: 16,
       }),
+      calendarRef: named(
+        'TradingCalendarRef',
+        obj(
+          'A trading calendar in a ConfigMap of the namespace: maintenance may happen while the market is closed, outside every session and all day on holidays (docs/runbooks/rollouts.md). Counts as one more window; the operator watches the ConfigMap, which must carry the label `veloz.io/trading-calendar: "true"`.',
+          {
+            name: objectName('Name of the ConfigMap.'),
+            key: str('Key of the calendar document (YAML or JSON: timeZone, sessions, holidays).', {
+              minLength: 1,
+              maxLength: 253,
+              pattern: '^[-._a-zA-Z0-9]+$',
+              default: 'calendar.yaml',
+            }),
+          },
+          { required: ['name'] },
+        ),
+      ),
       flatSeconds: int('WhenFlat: seconds without open orders and without a position change.', {
         minimum: 1,
         maximum: 86400,
@@ -86,8 +105,9 @@ export const maintenance = named(
     {
       'x-kubernetes-validations': [
         {
-          rule: "!has(self.policy) || self.policy != 'InWindow' || (has(self.windows) && size(self.windows) > 0)",
-          message: 'maintenance.policy InWindow needs at least one entry in maintenance.windows',
+          rule: "!has(self.policy) || self.policy != 'InWindow' || (has(self.windows) && size(self.windows) > 0) || has(self.calendarRef)",
+          message:
+            'maintenance.policy InWindow needs at least one entry in maintenance.windows, or maintenance.calendarRef',
           fieldPath: '.windows',
           reason: 'FieldValueRequired',
         },

@@ -487,6 +487,29 @@ const backup = named(
       }),
       retentionDays: int('Days backups are kept.', { minimum: 1, maximum: 3650, default: 7 }),
       suspend: bool('Suspend the backup CronJob.', { default: false }),
+      verify: named(
+        'BackupVerify',
+        obj(
+          'Restore drills (ADR 0024): the CronJob `<name>-restore-drill` restores the newest backup of every pair into scratch space, replays it with the engine’s recovery and compares the sequence and order-state digest with the backup’s manifest; status.lastRestoreTest and condition BackupVerified report it.',
+          {
+            schedule: str(
+              'Cron schedule of the drills, like backup.schedule and in its time zone (backup.timeZone).',
+              {
+                maxLength: 100,
+                'x-kubernetes-validations': [
+                  {
+                    rule: CRON_RULE,
+                    message:
+                      "backup.verify.schedule must be a cron schedule of five fields such as '30 3 * * *' or a macro such as @daily",
+                  },
+                ],
+              },
+            ),
+            suspend: bool('Suspend the drill CronJob.', { default: false }),
+          },
+          { required: ['schedule'] },
+        ),
+      ),
       destination: named(
         'BackupDestination',
         obj(
@@ -780,6 +803,7 @@ export const DEPLOYMENT_CONDITIONS = [
   'CredentialsReady',
   'WALReady',
   'BackupReady',
+  'BackupVerified',
   'MonitoringReady',
   'ExchangeInSync',
   'RolloutPending',
@@ -812,6 +836,23 @@ export const velozDeploymentStatus = named(
         time: str('When it finished.', { format: 'date-time' }),
         result: str('Succeeded or Failed.', { enum: ['Succeeded', 'Failed'] }),
         message: str('Details of a failure.', { maxLength: 4096 }),
+      }),
+    ),
+    lastRestoreTest: named(
+      'LastRestoreTest',
+      obj('The last finished restore drill (backup.verify).', {
+        time: str('When it finished.', { format: 'date-time' }),
+        result: str('Succeeded when every pair’s newest backup restored, replayed and matched.', {
+          enum: ['Succeeded', 'Failed'],
+        }),
+        entriesReplayed: int('WAL records replayed, all pairs together.', { minimum: 0, format: 'int64' }),
+        durationSeconds: int('Seconds the slowest pair’s drill took, rounded up.', { minimum: 0 }),
+        backups: list(
+          'The backup each pair restored, `<pair>/<time>-<sequence>`.',
+          str('A backup.', { maxLength: 64 }),
+          { maxItems: 64 },
+        ),
+        message: str('What was compared, or what mismatched.', { maxLength: 4096 }),
       }),
     ),
   }),

@@ -200,6 +200,14 @@ export type WalSpec = {
   postgres?: WalPostgresSpec;
 };
 
+/** Restore drills (ADR 0024): the CronJob `<name>-restore-drill` restores the newest backup of every pair into scratch space, replays it with the engine’s recovery and compares the sequence and order-state digest with the backup’s manifest; status.lastRestoreTest and condition BackupVerified report it. */
+export type BackupVerify = {
+  /** Cron schedule of the drills, like backup.schedule and in its time zone (backup.timeZone). */
+  schedule: string;
+  /** Suspend the drill CronJob. */
+  suspend: boolean;
+};
+
 /** A PersistentVolumeClaim: an existing one (claimName) or one the operator creates as `<name>-backups` (size). */
 export type BackupVolume = {
   /** An existing PersistentVolumeClaim to write backups to. */
@@ -252,6 +260,8 @@ export type BackupSpec = {
   retentionDays: number;
   /** Suspend the backup CronJob. */
   suspend: boolean;
+  /** Restore drills (ADR 0024): the CronJob `<name>-restore-drill` restores the newest backup of every pair into scratch space, replays it with the engine’s recovery and compares the sequence and order-state digest with the backup’s manifest; status.lastRestoreTest and condition BackupVerified report it. */
+  verify?: BackupVerify;
   /** Where backups go: a volume or S3, not both. Defaults to a 5Gi volume `<name>-backups`. */
   destination: BackupDestination;
 };
@@ -328,12 +338,22 @@ export type MaintenanceWindow = {
   timeZone: string;
 };
 
+/** A trading calendar in a ConfigMap of the namespace: maintenance may happen while the market is closed, outside every session and all day on holidays (docs/runbooks/rollouts.md). Counts as one more window; the operator watches the ConfigMap, which must carry the label `veloz.io/trading-calendar: "true"`. */
+export type TradingCalendarRef = {
+  /** Name of the ConfigMap. */
+  name: string;
+  /** Key of the calendar document (YAML or JSON: timeZone, sessions, holidays). */
+  key: string;
+};
+
 /** When a change that restarts the engines (image, configuration, resources, Secrets, WAL growth) is rolled out. Gateways are stateless and always roll at once. Annotation `veloz.io/rollout-now: "true"` rolls a waiting change now; the operator removes it afterwards. */
 export type MaintenanceSpec = {
   /** Immediate: roll at once. InWindow: wait for an open window. WhenFlat: wait until no engine has an open order and no position changed for flatSeconds (inside a window too, when windows are set). */
   policy: 'Immediate' | 'InWindow' | 'WhenFlat';
   /** Maintenance windows; a change waits for the next one that opens. */
   windows?: MaintenanceWindow[];
+  /** A trading calendar in a ConfigMap of the namespace: maintenance may happen while the market is closed, outside every session and all day on holidays (docs/runbooks/rollouts.md). Counts as one more window; the operator watches the ConfigMap, which must carry the label `veloz.io/trading-calendar: "true"`. */
+  calendarRef?: TradingCalendarRef;
   /** WhenFlat: seconds without open orders and without a position change. */
   flatSeconds: number;
 };
@@ -412,13 +432,29 @@ export type LastBackup = {
   message?: string;
 };
 
+/** The last finished restore drill (backup.verify). */
+export type LastRestoreTest = {
+  /** When it finished. */
+  time?: string;
+  /** Succeeded when every pair’s newest backup restored, replayed and matched. */
+  result?: 'Succeeded' | 'Failed';
+  /** WAL records replayed, all pairs together. */
+  entriesReplayed?: number;
+  /** Seconds the slowest pair’s drill took, rounded up. */
+  durationSeconds?: number;
+  /** The backup each pair restored, `<pair>/<time>-<sequence>`. */
+  backups?: string[];
+  /** What was compared, or what mismatched. */
+  message?: string;
+};
+
 /** Observed state, written by the operator. */
 export type VelozDeploymentStatus = {
   /** The .metadata.generation this status describes. */
   observedGeneration?: number;
   /** Summary: Pending, Progressing, Ready, Degraded or Hibernated. */
   phase?: 'Pending' | 'Progressing' | 'Ready' | 'Degraded' | 'Hibernated';
-  /** Detailed conditions, each with a reason and message. Types: Ready, Progressing, Degraded, CredentialsReady, WALReady, BackupReady, MonitoringReady, ExchangeInSync, RolloutPending, AccountConflict, Paused, Deleting (their reasons: docs/conditions.md). */
+  /** Detailed conditions, each with a reason and message. Types: Ready, Progressing, Degraded, CredentialsReady, WALReady, BackupReady, BackupVerified, MonitoringReady, ExchangeInSync, RolloutPending, AccountConflict, Paused, Deleting (their reasons: docs/conditions.md). */
   conditions?: Condition[];
   /** Pairs whose gateway and engine are both ready. */
   readyPairs?: number;
@@ -428,6 +464,8 @@ export type VelozDeploymentStatus = {
   gatewayService?: string;
   /** The last finished backup run. */
   lastBackup?: LastBackup;
+  /** The last finished restore drill (backup.verify). */
+  lastRestoreTest?: LastRestoreTest;
 };
 
 /** A VeloZ trading deployment: gateway/engine pairs, their write-ahead logs, monitoring and backups. */
