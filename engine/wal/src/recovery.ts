@@ -16,6 +16,7 @@ import {
   readSnapshotFile,
   removeIfPresent,
   resolvedPayload,
+  type WrittenSnapshot,
 } from './snapshot-file.ts';
 import {
   CURRENT_SEGMENT,
@@ -84,7 +85,7 @@ export interface Recovered {
   /** The sequence jump this start declared (truncate_at_corruption after a loss), or null. */
   jump: SequenceJump | null;
   /** Checkpoint files the segments reference, with the segment holding the reference. */
-  snapshotFiles: Array<{ segment: string; file: string }>;
+  snapshotFiles: Array<{ segment: string } & WrittenSnapshot>;
 }
 
 interface Kept {
@@ -338,11 +339,13 @@ async function dropUnreferencedSnapshots(
   dir: string,
   pass: Pass,
   report: WalReport,
-): Promise<Array<{ segment: string; file: string }>> {
+): Promise<Array<{ segment: string } & WrittenSnapshot>> {
   const refs = pass.report.segments.flatMap((scan) =>
     scan.snapshots.map((ref) => ({
       segment: scan.name === CURRENT_SEGMENT ? (pass.currentSealedAs ?? CURRENT_SEGMENT) : scan.name,
       file: ref.file,
+      size: ref.size,
+      crc32c: ref.crc32c,
     })),
   );
   const referenced = new Set(refs.map((r) => r.file));

@@ -8,6 +8,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RecordType, encodeRecord, encodedCrc } from './framing.ts';
 import { SNAPSHOT_FILE, fsyncDir, snapshotFileName } from './segments.ts';
 
 /** The payload of a CheckpointRef record (JSON). */
@@ -59,6 +60,15 @@ export interface WrittenSnapshot {
   file: string;
   size: number;
   crc32c: number;
+}
+
+/**
+ * What names a checkpoint file in a backup snapshot, in the form of a segment id (snapshot-format.ts):
+ * `<sequence>.<CRC32C hex>`. Its bytes never change.
+ */
+export function checkpointFileId(w: WrittenSnapshot): string {
+  const seq = Number(SNAPSHOT_FILE.exec(w.file)![1]);
+  return `${seq}.${(w.crc32c >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 /** Steps of writing a snapshot file, for crash tests (WalHooks.onCheckpointStep). */
@@ -152,4 +162,18 @@ export function resolvedPayload(ref: CheckpointRefPayload, snapshot: Buffer): Bu
 export async function resolveCheckpointRef(dir: string, payload: Buffer): Promise<Buffer> {
   const ref = decodeCheckpointRef(payload);
   return resolvedPayload(ref, await readSnapshotFile(dir, ref));
+}
+
+/**
+ * A CheckpointRef record as the Checkpoint record it stands for: its resolved payload and the
+ * CRC32C that record carries. Shipping sends this form, so PostgreSQL (and a WAL rebuilt from it)
+ * needs no file beside the rows.
+ */
+export async function inlineCheckpointRecord(
+  dir: string,
+  r: { seq: number; timestamp: number; payload: Buffer },
+): Promise<{ type: RecordType; payload: Buffer; crc: number }> {
+  const payload = await resolveCheckpointRef(dir, r.payload);
+  const crc = encodedCrc(encodeRecord(r.seq, r.timestamp, RecordType.Checkpoint, payload));
+  return { type: RecordType.Checkpoint, payload, crc };
 }

@@ -9,10 +9,12 @@ import { encodeRotation } from './payloads.ts';
 import type { Recovered } from './recovery.ts';
 import { CURRENT_SEGMENT, SEALED_SEGMENT, fsyncDir, sealCurrentSegment } from './segments.ts';
 import {
+  checkpointFileId,
   encodeCheckpointRef,
   removeIfPresent,
   writeSnapshotFile,
   type SnapshotStep,
+  type WrittenSnapshot,
 } from './snapshot-file.ts';
 
 export interface WalFile {
@@ -114,12 +116,17 @@ export interface WalSnapshotFile {
   size: number;
   /** Opened inside the barrier: a later rename (rotation) or unlink (retention) does not affect it. */
   handle: FileHandle;
+  /**
+   * Only for a checkpoint file: `<sequence>.<CRC32C hex>` from the record naming it (its bytes
+   * never change, so a backup that holds them needs them once).
+   */
+  checkpointId?: string;
 }
 
 /** Every WAL file as of one durable sequence, for backups. close() releases the handles. */
 export interface WalSnapshot {
   sequence: number;
-  /** Sealed segments oldest first, then orders_current.wal. */
+  /** Sealed segments oldest first, then orders_current.wal, then the checkpoint files they name. */
   files: WalSnapshotFile[];
   close(): Promise<void>;
 }
@@ -186,7 +193,7 @@ export class WalWriter {
    * Checkpoint files and the sealed number of the segment whose CheckpointRef names them (the
    * current segment's is nextSealed): retention deletes a file with its segment.
    */
-  private snapshotFiles: Array<{ segment: number; file: string }>;
+  private snapshotFiles: Array<{ segment: number; durableAt: number } & WrittenSnapshot>;
   private readonly walId: string;
   /** The sequence the mark on disk vouches for. */
   private marked: number;
@@ -203,9 +210,10 @@ export class WalWriter {
     this.durable = recovered.lastSequence;
     this.walId = recovered.mark.walId;
     this.marked = recovered.mark.durableSequence;
-    this.snapshotFiles = recovered.snapshotFiles.map(({ segment, file }) => ({
+    this.snapshotFiles = recovered.snapshotFiles.map(({ segment, ...file }) => ({
       segment: segment === CURRENT_SEGMENT ? recovered.nextSealedNumber : sealedNumber(segment),
-      file,
+      durableAt: 0,
+      ...file,
     }));
   }
 
@@ -287,7 +295,7 @@ export class WalWriter {
     this.lastCheckpointBytes = snapshot.length;
     const timestamp = this.opts.now();
     const seq = this.enqueue(RecordType.CheckpointRef, ref, timestamp, true);
-    this.snapshotFiles.push({ segment: this.nextSealed, file: written.file });
+    this.snapshotFiles.push({ segment: this.nextSealed, durableAt: seq, ...written });
     this.opts.hooks.onCheckpoint?.(seq, snapshot.length, timestamp);
     const step = this.opts.hooks.onCheckpointStep;
     if (step) {
@@ -426,6 +434,11 @@ export class WalWriter {
       }
       const handle = await open(join(this.opts.dir, CURRENT_SEGMENT), 'r');
       files.push({ name: CURRENT_SEGMENT, size: this.position, handle });
+      // Named by durable CheckpointRef records only: a reference still queued is not in the snapshot.
+      for (const f of this.snapshotFiles.filter((s) => s.durableAt <= this.durable)) {
+        const h = await open(join(this.opts.dir, f.file), 'r');
+        files.push({ name: f.file, size: f.size, handle: h, checkpointId: checkpointFileId(f) });
+      }
     } catch (err) {
       await close();
       throw err;
