@@ -1,13 +1,19 @@
 // `veloz backup`: takes a consistent snapshot from one engine (GET /api/wal/backup), checks every
 // record's checksum and sequence as the bytes arrive, stores only what the store does not hold
 // yet, and writes the manifest last, so a backup that failed half-way is never complete.
+import { crc32c } from '@node-rs/crc32';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { CURRENT_SEGMENT } from '@veloz/wal/segments';
-import { SNAPSHOT_FORMAT, SNAPSHOT_INDEX, type SnapshotIndex } from '@veloz/wal/snapshot-format';
+import {
+  SNAPSHOT_FORMAT,
+  SNAPSHOT_INDEX,
+  type SnapshotFile,
+  type SnapshotIndex,
+} from '@veloz/wal/snapshot-format';
 import {
   MANIFEST_FILE,
   MANIFEST_FORMAT,
@@ -25,7 +31,7 @@ import {
 import { restoreBackup } from './restore.ts';
 import { joinKey, type Store } from './store.ts';
 import { readTar, type TarEntry } from '@veloz/wal/tar';
-import { BackupVerifyError, RecordVerifier, type SegmentStats } from './verify.ts';
+import { BackupVerifyError, RecordVerifier, crcHex, type SegmentStats } from './verify.ts';
 
 export class BackupError extends Error {}
 
@@ -112,7 +118,7 @@ async function newestReadable(
   return null;
 }
 
-async function* tee(body: AsyncIterable<Buffer>, v: RecordVerifier): AsyncGenerator<Buffer> {
+async function* tee(body: AsyncIterable<Buffer>, v: { push(c: Buffer): void }): AsyncGenerator<Buffer> {
   for await (const c of body) {
     v.push(c);
     yield c;
@@ -173,6 +179,60 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
   }
 }
 
+/**
+ * A checkpoint file (ADR 0019): no records to check, but its whole bytes must carry the CRC32C its
+ * id states (the one in the CheckpointRef record naming it). Stored once: later backups reuse it.
+ */
+async function receiveCheckpointFile(
+  opts: BackupOptions,
+  f: SnapshotFile,
+  known: Map<string, ManifestSegment>,
+  base: string,
+  next: () => Promise<TarEntry | null>,
+): Promise<ManifestSegment> {
+  const id = f.id ?? '';
+  const crcStated = /^\d+\.([0-9a-f]{8})$/.exec(id)?.[1];
+  if (crcStated === undefined) throw new BackupError(`${f.name}: checkpoint file with a malformed id ${id}`);
+  const stored = known.get(id);
+  if (f.sendFrom > 0) {
+    if (f.sendFrom !== f.size || stored?.checkpoint !== true || stored.size !== f.size)
+      throw new BackupError(`${f.name}: the engine skipped ${f.sendFrom} bytes this store does not hold`);
+    return { ...stored, name: f.name, parts: [...stored.parts] };
+  }
+  const entry = await next();
+  if (!entry || entry.name !== f.name || entry.size !== f.size) {
+    throw new BackupError(
+      `expected ${f.size} bytes of ${f.name} in the snapshot, got ${entry ? `${entry.size} bytes of ${entry.name}` : 'the end'}`,
+    );
+  }
+  let crc = 0;
+  const key = partKey(id, 0, f.size);
+  await opts.store.write(
+    joinKey(base, key),
+    tee(entry.body, { push: (c) => (crc = crc32c(c, crc)) }),
+    f.size,
+    true,
+  );
+  if (crcHex(crc) !== crcStated) {
+    throw new BackupError(
+      `${opts.engineUrl} ${f.name}: crc32c ${crcHex(crc)}, but the record naming it says ${crcStated}`,
+    );
+  }
+  return {
+    name: f.name,
+    id,
+    size: f.size,
+    entries: 0,
+    firstSequence: null,
+    lastSequence: null,
+    firstTimestamp: null,
+    lastTimestamp: null,
+    sealed: true,
+    checkpoint: true,
+    parts: [{ key, offset: 0, size: f.size, crc32c: crcStated }],
+  };
+}
+
 async function receive(
   opts: BackupOptions,
   entries: AsyncGenerator<TarEntry>,
@@ -201,6 +261,15 @@ async function receive(
   let sentBytes = 0;
   let lastSeq: number | null = null;
   for (const f of index.files) {
+    if (f.checkpoint) {
+      const seg = await receiveCheckpointFile(opts, f, known, base, next);
+      if (f.sendFrom === 0) {
+        sentBytes += f.size;
+        sentFiles.push(f.name);
+      }
+      segments.push(seg);
+      continue;
+    }
     const stored = f.id === null ? undefined : known.get(f.id);
     if (f.sendFrom > 0 && stored?.size !== f.sendFrom) {
       throw new BackupError(`${f.name}: the engine skipped ${f.sendFrom} bytes this store does not hold`);
@@ -240,11 +309,11 @@ async function receive(
         seg.lastSequence !== null ? seg.lastSequence + 1 : lastSeq !== null ? lastSeq + 1 : null;
       const v: RecordVerifier = new RecordVerifier(`${opts.engineUrl} ${f.name}`, f.sendFrom, expect);
       const key = partKey(f.id ?? 'empty', f.sendFrom, f.size);
-      let crc32c: string;
+      let partCrc: string;
       try {
         // Synced all at once before the manifest: a sync per part would stall the stream.
         await store.write(joinKey(base, key), tee(entry.body, v), n, true);
-        crc32c = v.finish();
+        partCrc = v.finish();
       } catch (err) {
         const bad = err instanceof BackupVerifyError || (err as Error).cause instanceof BackupVerifyError;
         if (f.sendFrom === 0 || !bad) throw err;
@@ -259,7 +328,7 @@ async function receive(
         );
       }
       const s: SegmentStats = v.stats;
-      seg.parts.push({ key, offset: f.sendFrom, size: n, crc32c });
+      seg.parts.push({ key, offset: f.sendFrom, size: n, crc32c: partCrc });
       seg.entries += s.entries;
       if (seg.firstSequence === null && s.follows !== undefined) seg.follows = s.follows;
       seg.firstSequence ??= s.firstSequence;

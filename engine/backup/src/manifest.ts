@@ -36,6 +36,11 @@ export interface ManifestSegment {
   firstTimestamp: number | null;
   lastTimestamp: number | null;
   sealed: boolean;
+  /**
+   * A checkpoint file (checkpoint_<sequence>.json) that CheckpointRef records of the segments
+   * name, not a segment: no records, restored whole beside them. Absent in older manifests.
+   */
+  checkpoint?: true;
   parts: ManifestPart[];
 }
 

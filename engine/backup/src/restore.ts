@@ -5,11 +5,18 @@
 import { crc32c } from '@node-rs/crc32';
 import { mkdir, open, readdir, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RecordType } from '@veloz/wal/format';
+import { RecordType, isCheckpoint } from '@veloz/wal/format';
 import { firstRecordHeader } from '@veloz/wal/reader';
 import { newWalId, writeMark } from '@veloz/wal/mark';
-import { CURRENT_SEGMENT, fsyncDir, listSegments } from '@veloz/wal/segments';
-import { listPair, pairDir, readManifest, type BackupRef, type Manifest } from './manifest.ts';
+import { CURRENT_SEGMENT, SNAPSHOT_FILE, fsyncDir, listSegments } from '@veloz/wal/segments';
+import {
+  listPair,
+  pairDir,
+  readManifest,
+  type BackupRef,
+  type Manifest,
+  type ManifestSegment,
+} from './manifest.ts';
 import { joinKey, type Store } from './store.ts';
 import { FileSink } from './sink.ts';
 import { BackupVerifyError, RecordVerifier, crcHex } from './verify.ts';
@@ -102,11 +109,58 @@ async function checkMaterialised(dir: string, expectLast: number, lastSeq: numbe
   try {
     const head = await firstRecordHeader(fh);
     // A segment may start with a declared sequence jump, which the checkpoint follows.
-    const startsState = head?.type === RecordType.Checkpoint || head?.type === RecordType.SequenceJump;
+    const startsState = isCheckpoint(head?.type ?? 0) || head?.type === RecordType.SequenceJump;
     if (!startsState && head?.seq !== 1) {
       throw new RestoreError(`the restored WAL starts at sequence ${head?.seq ?? 0} without a checkpoint`);
     }
   } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Writes a checkpoint file (ADR 0019) whole into `staging`, every part checked against its CRC32C;
+ * the engine's recovery checks it against the record that names it. Returns its size.
+ */
+async function restoreCheckpointFile(
+  store: Store,
+  base: string,
+  backup: string,
+  seg: ManifestSegment,
+  staging: string,
+): Promise<number> {
+  const fh = await open(join(staging, seg.name), 'w');
+  const sink = new FileSink(fh);
+  try {
+    for (const part of seg.parts) {
+      const key = joinKey(base, part.key);
+      let body: AsyncIterable<Buffer>;
+      try {
+        body = await store.read(key);
+      } catch (err) {
+        throw new RestoreError(
+          `backup ${backup} is damaged: ${store.location}/${key} is missing (${err instanceof Error ? err.message : String(err)})`,
+        );
+      }
+      let crc = 0;
+      const start = sink.written;
+      for await (const c of body) {
+        crc = crc32c(c, crc);
+        await sink.push(c);
+      }
+      const got = sink.written - start;
+      if (part.offset !== start || got !== part.size || crcHex(crc) !== part.crc32c) {
+        throw new RestoreError(
+          `backup ${backup} is damaged: ${store.location}/${key} has ${got} bytes at ${start} with crc32c ${crcHex(crc)}, ` +
+            `the manifest says ${part.size} bytes at ${part.offset} with crc32c ${part.crc32c}`,
+        );
+      }
+    }
+    await sink.end();
+    await fh.sync();
+    return sink.written;
+  } finally {
+    await sink.end().catch(() => undefined);
     await fh.close();
   }
 }
@@ -180,7 +234,15 @@ export async function restoreBackup(opts: BackupRestoreOptions): Promise<Restore
           ? (_seq: number, ts: number) => ts > cut.upToTime!
           : null;
     for (const seg of m.segments) {
-      if (stop) break;
+      if (seg.checkpoint) {
+        // Listed after the segments: a file captured before the last record kept may be named by
+        // a kept CheckpointRef (one named by none is deleted by the engine's recovery).
+        const captured = Number(SNAPSHOT_FILE.exec(seg.name)?.[1] ?? NaN);
+        if (!(captured < lastSeq)) continue;
+        bytes += await restoreCheckpointFile(store, base, ref.name, seg, staging);
+        continue;
+      }
+      if (stop) continue;
       if (seg.parts.length === 0) continue;
       const path = join(staging, seg.name);
       // One pass: every part's checksum and every record are checked as the bytes are written.

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { VELOZ_BIN, freePort } from './engine-process.ts';
+import { VELOZ_BIN, freePort, startEngineProcess, type EngineProcess } from './engine-process.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -120,6 +120,34 @@ export async function veloz(args: string[], env: Record<string, string> = {}): P
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, stdout, stderr };
+}
+
+/** `veloz restore` of deployment `prod` pair 0 from `dest` into `to`, as the init container runs it. */
+export function restoreArgs(dest: string, to: string, ...more: string[]): string[] {
+  return ['restore', '--from', dest, '--deployment', 'prod', '--pair', '0', '--to', to, ...more];
+}
+
+/** Temp directories and engine processes of a test file: cleanup() kills and removes them. */
+export class BackupScratch {
+  private readonly dirs: string[] = [];
+  private readonly procs: EngineProcess[] = [];
+
+  async tmp(prefix = 'veloz-bk-'): Promise<string> {
+    const d = await mkdtemp(join(tmpdir(), prefix));
+    this.dirs.push(d);
+    return d;
+  }
+
+  async engine(env: Record<string, string>): Promise<EngineProcess> {
+    const e = await startEngineProcess(env);
+    this.procs.push(e);
+    return e;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const p of this.procs) await p.kill('SIGKILL');
+    for (const d of this.dirs) await rm(d, { recursive: true, force: true });
+  }
 }
 
 /** The last JSON line a command printed. */

@@ -9,6 +9,7 @@ import {
   decodeTradingHalt,
 } from './payloads.ts';
 import { verifyWal } from './recovery.ts';
+import { decodeCheckpointRef } from './snapshot-file.ts';
 import { parse, UsageError } from '@veloz/common/args';
 
 export const WAL_HELP = `Usage: veloz wal verify DIR
@@ -19,7 +20,9 @@ verify   checks every record of every segment and prints a JSON summary (segment
          wal.json, sequenceJumps). Records the mark says were durable but the log no longer
          holds are a problem, and so is any gap in the sequence numbers but a declared jump (the
          record truncate_at_corruption writes after accepting a loss: "after" N, "continuesAt" M,
-         "lost" M-N-1 numbers never written again). Exit code: 0 healthy, 1 corrupt or records missing, 3 only a torn tail (an
+         "lost" M-N-1 numbers never written again). Every checkpoint file (checkpoint_<sequence>.json)
+         a CheckpointRef record names must be there with the size and CRC32C the record states;
+         one no record names is listed under strayFiles. Exit code: 0 healthy, 1 corrupt or records missing, 3 only a torn tail (an
          interrupted write; the engine repairs it on start), 2 usage.
 inspect  prints one JSON line per record (sequence, time, type, segment, offset, payload).
 
@@ -103,7 +106,10 @@ export async function walCommand(argv: string[]): Promise<number> {
       let payload: unknown;
       if (rec.type === RecordType.Checkpoint) payload = { bytes: rec.payload.length };
       else if (rec.type === RecordType.Rotation) payload = decodeRotation(rec.payload);
-      else if (rec.type === RecordType.SequenceJump) payload = decodeSequenceJump(rec.payload);
+      else if (rec.type === RecordType.CheckpointRef) {
+        const { fields, ...ref } = decodeCheckpointRef(rec.payload);
+        payload = { ...ref, fields: Object.keys(fields) };
+      } else if (rec.type === RecordType.SequenceJump) payload = decodeSequenceJump(rec.payload);
       else {
         try {
           payload =

@@ -40,11 +40,22 @@ export const RecordType = {
    * have none, and an engine older than this type refuses a log that has one (ADR 0020).
    */
   StrategyHalt: 9,
+  /**
+   * A checkpoint kept in its own file (snapshot-file.ts, CheckpointRefPayload): appended once the
+   * file is durable, it stands where a Checkpoint record would. Older logs have none; an engine
+   * older than this type refuses a log that has one (ADR 0019).
+   */
+  CheckpointRef: 10,
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 export const RECORD_TYPE_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(RecordType).map(([k, v]) => [v, k]),
 );
+
+/** A record that starts the state: an inline checkpoint or a reference to a checkpoint file. */
+export function isCheckpoint(type: number): boolean {
+  return type === RecordType.Checkpoint || type === RecordType.CheckpointRef;
+}
 
 /** One decoded record. */
 export interface RawRecord {

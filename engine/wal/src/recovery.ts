@@ -1,6 +1,7 @@
 // Opening a WAL directory after a crash: verify every segment, repair what an interrupted write
 // leaves behind, refuse (or, when told to, quarantine) real corruption, and replay from the
-// newest checkpoint. Nothing is ever deleted here: cut-off bytes go to quarantine/.
+// newest checkpoint. No record is ever deleted here: cut-off bytes go to quarantine/ (only
+// checkpoint files no record references are deleted: a crash interrupted their write).
 import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RECORD_TYPE_NAMES, RecordType, type RawRecord } from './framing.ts';
@@ -9,6 +10,14 @@ import { appendJump, highestQuarantined } from './jump.ts';
 import { scanSegment, type SegmentScan, type SequenceJump } from './scan.ts';
 import { missingRecords, newWalId, readMark, writeMark, type WalMark } from './mark.ts';
 import { Quarantine, salvage } from './salvage.ts';
+import {
+  SnapshotFileError,
+  decodeCheckpointRef,
+  readSnapshotFile,
+  removeIfPresent,
+  resolvedPayload,
+  type WrittenSnapshot,
+} from './snapshot-file.ts';
 import {
   CURRENT_SEGMENT,
   MARK_FILE,
@@ -75,6 +84,8 @@ export interface Recovered {
   mark: WalMark;
   /** The sequence jump this start declared (truncate_at_corruption after a loss), or null. */
   jump: SequenceJump | null;
+  /** Checkpoint files the segments reference, with the segment holding the reference. */
+  snapshotFiles: Array<{ segment: string } & WrittenSnapshot>;
 }
 
 interface Kept {
@@ -108,16 +119,28 @@ export async function verifyWal(
   dir: string,
   onRecord?: (seg: string, r: RawRecord) => void,
 ): Promise<WalReport> {
-  const { segments: files, stray } = await listSegments(dir);
+  const { segments: files, snapshots, snapshotTemps, stray } = await listSegments(dir);
   const report = emptyReport(dir, stray);
   let prevLast: number | null = null;
+  const referenced = new Set<string>();
   for (const f of files) {
     const buf = await readFile(join(dir, f.name));
     const scan = scanSegment(buf, f.name, f.number, onRecord && ((r) => onRecord(f.name, r)));
     report.segments.push(scan);
     absorb(report, scan, prevLast);
     if (scan.lastSeq !== null) prevLast = scan.lastSeq;
+    for (const ref of scan.snapshots) {
+      referenced.add(ref.file);
+      try {
+        await readSnapshotFile(dir, ref);
+      } catch (err) {
+        report.problems.push(`${f.name}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
   }
+  // Not part of the log: a snapshot whose reference was never appended (or is being appended).
+  for (const name of [...snapshots, ...snapshotTemps])
+    if (!referenced.has(name)) report.strayFiles.push(name);
   if (report.entries > 0 && report.checkpointSequence === null && report.firstSequence !== 1) {
     report.problems.push(
       `log starts at sequence ${report.firstSequence} with no checkpoint: earlier segments are missing`,
@@ -163,6 +186,10 @@ function absorb(report: WalReport, scan: SegmentScan, prevLast: number | null): 
 const REPLAY_HINT =
   'Refusing to start: the log does not describe a valid history of orders (a tampered log or a bug). ' +
   'Restore the WAL from a backup';
+
+const SNAPSHOT_HINT =
+  'Refusing to start: the newest checkpoint is kept in that file, beside the segments, and the log before it may be gone. ' +
+  'Put the file back from a backup, or restore the WAL from a backup';
 
 const STRICT_HINT =
   'Refusing to start: acknowledged orders may be in or after the damaged record. Restore the WAL from a backup, ' +
@@ -220,14 +247,17 @@ export async function recoverWal(
       last = r;
       try {
         if (r.type === RecordType.Checkpoint) handler.onCheckpoint(r.seq, r.payload, r.timestamp);
-        else if (r.type !== RecordType.Rotation && r.type !== RecordType.SequenceJump) handler.onRecord(r);
+        else if (r.type === RecordType.CheckpointRef) {
+          const ref = decodeCheckpointRef(r.payload);
+          handler.onCheckpoint(r.seq, resolvedPayload(ref, await readSnapshotFile(dir, ref)), r.timestamp);
+        } else if (r.type !== RecordType.Rotation && r.type !== RecordType.SequenceJump) handler.onRecord(r);
       } catch (err) {
         // The record passed its checksum, yet cannot be decoded or applied: say where it is.
         throw new WalCorruptionError(
           join(dir, k.name),
           r.offset,
           `record ${r.seq} (${RECORD_TYPE_NAMES[r.type] ?? r.type}) cannot be replayed: ${err instanceof Error ? err.message : String(err)}`,
-          REPLAY_HINT,
+          err instanceof SnapshotFileError ? SNAPSHOT_HINT : REPLAY_HINT,
           { cause: err },
         );
       }
@@ -285,6 +315,7 @@ export async function recoverWal(
       );
     }
   }
+  const snapshotFiles = await dropUnreferencedSnapshots(dir, pass, report);
   return {
     report,
     lastSequence: report.lastSequence,
@@ -296,7 +327,35 @@ export async function recoverWal(
     replayedEntries,
     mark,
     jump,
+    snapshotFiles,
   };
+}
+
+/**
+ * Deletes checkpoint files no record names (a crash between a snapshot's write and its
+ * reference, or a temp file of an unfinished write): nothing can read them. Returns the rest.
+ */
+async function dropUnreferencedSnapshots(
+  dir: string,
+  pass: Pass,
+  report: WalReport,
+): Promise<Array<{ segment: string } & WrittenSnapshot>> {
+  const refs = pass.report.segments.flatMap((scan) =>
+    scan.snapshots.map((ref) => ({
+      segment: scan.name === CURRENT_SEGMENT ? (pass.currentSealedAs ?? CURRENT_SEGMENT) : scan.name,
+      file: ref.file,
+      size: ref.size,
+      crc32c: ref.crc32c,
+    })),
+  );
+  const referenced = new Set(refs.map((r) => r.file));
+  const { snapshots, snapshotTemps } = await listSegments(dir);
+  for (const name of [...snapshots, ...snapshotTemps]) {
+    if (referenced.has(name)) continue;
+    await removeIfPresent(join(dir, name));
+    report.actions.push(`deleted ${name}: no record references it (a checkpoint write a crash interrupted)`);
+  }
+  return refs;
 }
 
 async function syncFile(path: string): Promise<void> {
@@ -314,6 +373,8 @@ interface Pass {
   currentSize: number;
   currentExists: boolean;
   maxSealed: number;
+  /** What orders_current.wal was sealed as when recovery finished its interrupted rotation. */
+  currentSealedAs: string | null;
 }
 
 /**
@@ -330,6 +391,7 @@ async function repairPass(dir: string, now: () => number): Promise<Pass> {
   let maxSealed = files.flatMap((s) => (s.number === null ? [] : [s.number])).at(-1) ?? 0;
   let currentSize = 0;
   let currentExists = files.at(-1)?.number === null;
+  let currentSealedAs: string | null = null;
   for (const f of files) {
     const buf = await readFile(join(dir, f.name));
     const scan = scanSegment(buf, f.name, f.number);
@@ -365,6 +427,7 @@ async function repairPass(dir: string, now: () => number): Promise<Pass> {
       await fsyncDir(dir);
       report.actions.push(`sealed ${CURRENT_SEGMENT} as ${sealedAs} (interrupted rotation)`);
       for (const k of kept) if (k.name === CURRENT_SEGMENT) k.name = sealedAs;
+      currentSealedAs = sealedAs;
       maxSealed = Math.max(maxSealed, scan.rotation);
       currentSize = 0;
       currentExists = false;
@@ -383,7 +446,7 @@ async function repairPass(dir: string, now: () => number): Promise<Pass> {
       STRICT_HINT,
     );
   }
-  return { report, kept, currentSize, currentExists, maxSealed };
+  return { report, kept, currentSize, currentExists, maxSealed, currentSealedAs };
 }
 
 /** Keeps only the segments needed to replay from the newest checkpoint. */

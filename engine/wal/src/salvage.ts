@@ -7,7 +7,7 @@
 // Nothing is deleted: what is not kept goes to quarantine/ whole.
 import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RecordType } from './framing.ts';
+import { RecordType, isCheckpoint } from './framing.ts';
 import { decodeRotation } from './payloads.ts';
 import { bufferReader, jumpPrevious, scanForRecords } from './reader.ts';
 import {
@@ -70,7 +70,7 @@ export function runsOf(buf: Buffer, segment: number): Run[] {
       run.lastSeq = r.seq;
       run.end = r.offset + r.size;
       run.rotation = rotation;
-      if (r.type === RecordType.Checkpoint) run.checkpoint = { seq: r.seq, offset: r.offset };
+      if (isCheckpoint(r.type)) run.checkpoint = { seq: r.seq, offset: r.offset };
     }
     const stop = reader.stop;
     if (run) {

@@ -1,6 +1,7 @@
 // Reads one segment's bytes and says what is in it, without changing anything.
-import { RecordType, type RawRecord } from './framing.ts';
+import { RecordType, isCheckpoint, type RawRecord } from './framing.ts';
 import { decodeRotation } from './payloads.ts';
+import { decodeCheckpointRef, type CheckpointRefPayload } from './snapshot-file.ts';
 import { bufferReader, jumpPrevious, scanForRecords } from './reader.ts';
 
 /** A declared gap in the log: the records after `previous` and before `seq` are gone. */
@@ -37,7 +38,9 @@ export interface SegmentScan {
   problem: SegmentProblem | null;
   /** Records that failed their checksum or framing. */
   corruptRecords: number;
-  /** Offset of the last Checkpoint record, if any. */
+  /** Checkpoint files the segment's CheckpointRef records name, in order. */
+  snapshots: CheckpointRefPayload[];
+  /** Offset of the last Checkpoint or CheckpointRef record, if any. */
   lastCheckpointOffset: number | null;
   lastCheckpointSeq: number | null;
   /** Segment number named by a Rotation record that ends the segment. */
@@ -71,6 +74,7 @@ export function scanSegment(
     validEnd: 0,
     problem: null,
     corruptRecords: 0,
+    snapshots: [],
     lastCheckpointOffset: null,
     lastCheckpointSeq: null,
     rotation: null,
@@ -89,6 +93,15 @@ export function scanSegment(
         scan.problem = { offset: r.offset, reason: `bad rotation record: ${why}`, kind: 'corrupt' };
         break;
       }
+    } else if (r.type === RecordType.CheckpointRef) {
+      try {
+        scan.snapshots.push(decodeCheckpointRef(r.payload));
+      } catch (err) {
+        scan.corruptRecords += 1;
+        const why = err instanceof Error ? err.message : String(err);
+        scan.problem = { offset: r.offset, reason: `bad checkpoint reference: ${why}`, kind: 'corrupt' };
+        break;
+      }
     }
     // The reader accepted the record, so a jump in it is readable and skips ahead.
     const jumpedFrom = r.type === RecordType.SequenceJump ? jumpPrevious(r)! : null;
@@ -100,7 +113,7 @@ export function scanSegment(
     }
     scan.lastSeq = r.seq;
     scan.entries += 1;
-    if (r.type === RecordType.Checkpoint) {
+    if (isCheckpoint(r.type)) {
       scan.lastCheckpointOffset = r.offset;
       scan.lastCheckpointSeq = r.seq;
     } else if (rotation !== null) {

@@ -9,6 +9,7 @@ import {
   listSegments,
   sealCurrentSegment,
   sealedSegmentName,
+  snapshotFileName,
 } from './segments.ts';
 
 const dirs = new TempDirs();
@@ -66,7 +67,23 @@ describe('listSegments', () => {
     await writeFile(join(dir, QUARANTINE_DIR), '');
     expect(await listSegments(dir)).toEqual({
       segments: [{ name: sealedSegmentName(1), number: 1 }],
+      snapshots: [],
+      snapshotTemps: [],
       stray: [QUARANTINE_DIR],
+    });
+  });
+
+  it('lists checkpoint files and their unfinished temp files apart from the segments', async () => {
+    const dir = await dirs.make();
+    await writeFile(join(dir, snapshotFileName(20)), '{}');
+    await writeFile(join(dir, snapshotFileName(3)), '{}');
+    await writeFile(join(dir, `${snapshotFileName(40)}.tmp`), '{');
+    await writeFile(join(dir, 'checkpoint_1.json'), '{}');
+    expect(await listSegments(dir)).toEqual({
+      segments: [],
+      snapshots: [snapshotFileName(3), snapshotFileName(20)],
+      snapshotTemps: [`${snapshotFileName(40)}.tmp`],
+      stray: ['checkpoint_1.json'],
     });
   });
 });

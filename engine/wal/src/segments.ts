@@ -11,6 +11,16 @@ export const QUARANTINE_DIR = 'quarantine';
 export const MARK_FILE = 'wal.json';
 const MARK_FILES = /^wal\.json(\.\d+-\d+\.tmp)?$/;
 
+/** A checkpoint kept in its own file (snapshot-file.ts): the state as of the record numbered. */
+export const SNAPSHOT_FILE = /^checkpoint_(\d{16})\.json$/;
+/** A snapshot file being written: never referenced, recovery deletes one a crash left. */
+export const SNAPSHOT_TEMP = /^checkpoint_\d{16}\.json\.tmp$/;
+
+/** The snapshot file of the state as of record `sequence` (every record up to it applied). */
+export function snapshotFileName(sequence: number): string {
+  return `checkpoint_${String(sequence).padStart(16, '0')}.json`;
+}
+
 export function sealedSegmentName(n: number): string {
   return `orders_${String(n).padStart(16, '0')}.wal`;
 }
@@ -24,7 +34,11 @@ export interface Segment {
 export interface SegmentListing {
   /** Sealed segments oldest first, then orders_current.wal when it exists. */
   segments: Segment[];
-  /** Entries that are not segments (quarantine/ and wal.json aside). */
+  /** Checkpoint files (checkpoint_<sequence>.json), oldest first; CheckpointRef records name them. */
+  snapshots: string[];
+  /** Checkpoint files a write left unfinished (a crash mid-write). */
+  snapshotTemps: string[];
+  /** Entries that are not segments (quarantine/, wal.json and checkpoint files aside). */
   stray: string[];
 }
 
@@ -32,6 +46,8 @@ export async function listSegments(dir: string): Promise<SegmentListing> {
   const entries = await readdir(dir, { withFileTypes: true });
   const sealed: Array<Segment & { number: number }> = [];
   const stray: string[] = [];
+  const snapshots: string[] = [];
+  const snapshotTemps: string[] = [];
   let hasCurrent = false;
   for (const e of entries) {
     const name = e.name;
@@ -41,11 +57,14 @@ export async function listSegments(dir: string): Promise<SegmentListing> {
     if (m) sealed.push({ name, number: Number(m[1]) });
     else if (name === CURRENT_SEGMENT && e.isFile()) hasCurrent = true;
     else if (MARK_FILES.test(name) && e.isFile()) continue;
+    else if (SNAPSHOT_FILE.test(name) && e.isFile()) snapshots.push(name);
+    else if (SNAPSHOT_TEMP.test(name) && e.isFile()) snapshotTemps.push(name);
     else if (name !== QUARANTINE_DIR || !e.isDirectory()) stray.push(name);
   }
   sealed.sort((a, b) => a.number - b.number);
   const segments: Segment[] = hasCurrent ? [...sealed, { name: CURRENT_SEGMENT, number: null }] : sealed;
-  return { segments, stray };
+  snapshots.sort();
+  return { segments, snapshots, snapshotTemps, stray };
 }
 
 /**

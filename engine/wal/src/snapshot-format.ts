@@ -14,6 +14,11 @@ export interface SnapshotFile {
   firstSequence: number | null;
   /** Bytes before this offset are not in the stream (the caller has them). */
   sendFrom: number;
+  /**
+   * A checkpoint file (checkpoint_<sequence>.json) a CheckpointRef record of the segments names,
+   * not a segment: its id is `<sequence>.<CRC32C of the whole file>`. Absent for segments.
+   */
+  checkpoint?: true;
 }
 
 /** Which engine and which WAL a snapshot (and a backup made of it) comes from. */

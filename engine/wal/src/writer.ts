@@ -7,7 +7,15 @@ import { RecordType, alignedSize, encodeRecord } from './framing.ts';
 import { writeMark } from './mark.ts';
 import { encodeRotation } from './payloads.ts';
 import type { Recovered } from './recovery.ts';
-import { CURRENT_SEGMENT, fsyncDir, sealCurrentSegment } from './segments.ts';
+import { CURRENT_SEGMENT, SEALED_SEGMENT, fsyncDir, sealCurrentSegment } from './segments.ts';
+import {
+  checkpointFileId,
+  encodeCheckpointRef,
+  removeIfPresent,
+  writeSnapshotFile,
+  type SnapshotStep,
+  type WrittenSnapshot,
+} from './snapshot-file.ts';
 
 export interface WalFile {
   write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
@@ -22,6 +30,12 @@ export interface WalHooks {
   onCheckpoint?(seq: number, bytes: number, timestamp: number): void;
   onRetentionDelete?(name: string): void;
   /**
+   * A step of a background checkpoint kept in its own file is done (crash tests copy the
+   * directory here): the file written, synced, renamed into place; its CheckpointRef record
+   * durable; and, at a later rotation, the segment holding the reference deleted with the file.
+   */
+  onCheckpointStep?: (step: CheckpointStep, name: string) => void | Promise<void>;
+  /**
    * A write, sync or rotation failed: appends are refused until a retry succeeds, in
    * `retryInMs`. `attempt` is 1 for the failure that took the WAL down, then counts the retries.
    */
@@ -29,6 +43,8 @@ export interface WalHooks {
   /** A retry wrote out everything queued: the WAL takes appends again. */
   onWritable?(unavailableSeconds: number, attempts: number): void;
 }
+
+export type CheckpointStep = SnapshotStep | 'reference-durable' | 'retention-deleted';
 
 /** Backoff between attempts to write again after a failure (a full disk may get room). */
 export interface WalRetryOptions {
@@ -100,12 +116,17 @@ export interface WalSnapshotFile {
   size: number;
   /** Opened inside the barrier: a later rename (rotation) or unlink (retention) does not affect it. */
   handle: FileHandle;
+  /**
+   * Only for a checkpoint file: `<sequence>.<CRC32C hex>` from the record naming it (its bytes
+   * never change, so a backup that holds them needs them once).
+   */
+  checkpointId?: string;
 }
 
 /** Every WAL file as of one durable sequence, for backups. close() releases the handles. */
 export interface WalSnapshot {
   sequence: number;
-  /** Sealed segments oldest first, then orders_current.wal. */
+  /** Sealed segments oldest first, then orders_current.wal, then the checkpoint files they name. */
   files: WalSnapshotFile[];
   close(): Promise<void>;
 }
@@ -165,7 +186,14 @@ export class WalWriter {
   /** Bumped by every checkpoint started: a background build of an older one is dropped. */
   private generation = 0;
   /** The background checkpoint being built, with the records appended since its capture. */
-  private building: { generation: number; tail: AppendedRecord[] } | null = null;
+  private building: { generation: number; sequence: number; tail: AppendedRecord[] } | null = null;
+  /** A checkpoint file being written (close() waits for it). */
+  private snapshotWrite: Promise<unknown> | null = null;
+  /**
+   * Checkpoint files and the sealed number of the segment whose CheckpointRef names them (the
+   * current segment's is nextSealed): retention deletes a file with its segment.
+   */
+  private snapshotFiles: Array<{ segment: number; durableAt: number } & WrittenSnapshot>;
   private readonly walId: string;
   /** The sequence the mark on disk vouches for. */
   private marked: number;
@@ -182,6 +210,11 @@ export class WalWriter {
     this.durable = recovered.lastSequence;
     this.walId = recovered.mark.walId;
     this.marked = recovered.mark.durableSequence;
+    this.snapshotFiles = recovered.snapshotFiles.map(({ segment, ...file }) => ({
+      segment: segment === CURRENT_SEGMENT ? recovered.nextSealedNumber : sealedNumber(segment),
+      durableAt: 0,
+      ...file,
+    }));
   }
 
   static async open(options: WalWriterOptions, recovered: Recovered): Promise<WalWriter> {
@@ -215,24 +248,60 @@ export class WalWriter {
     this.background = start;
   }
 
+  /** A background checkpoint is being built (or its file written). */
+  get checkpointInProgress(): boolean {
+    return this.building !== null;
+  }
+
   /** Whether the background checkpoint `generation` is still wanted (a newer one supersedes it). */
   checkpointWanted(generation: number): boolean {
     return this.building?.generation === generation && !this.failure && !this.closed;
   }
 
   /**
-   * Appends the background checkpoint `generation`: `build` gets the records appended since its
-   * capture and returns the payload. Returns its sequence, or null when it is no longer wanted.
+   * Completes the background checkpoint `generation` (ADR 0019): writes `snapshot` (the state at
+   * the capture) to its own file and makes it durable, off the flush loop, while records keep
+   * being appended and acknowledged; then appends a CheckpointRef record naming the file, with
+   * `fields(records appended since the capture)` as members the reference adds to the snapshot.
+   * Returns the reference's sequence, or null when the checkpoint is no longer wanted (the file
+   * is then deleted again).
    */
-  completeCheckpoint(generation: number, build: (tail: readonly AppendedRecord[]) => Buffer): number | null {
+  async completeCheckpoint(
+    generation: number,
+    snapshot: Buffer,
+    fields: (tail: readonly AppendedRecord[]) => Record<string, unknown>,
+  ): Promise<number | null> {
     const b = this.building;
     if (!b || !this.checkpointWanted(generation)) return null;
+    const write = writeSnapshotFile(this.opts.dir, b.sequence, snapshot, {
+      sync: this.opts.sync,
+      onStep: this.opts.hooks.onCheckpointStep,
+    });
+    // For close() to wait on; a failure reaches the caller through `await write` below.
+    this.snapshotWrite = write.catch(() => undefined);
+    let written;
+    try {
+      written = await write;
+    } finally {
+      this.snapshotWrite = null;
+    }
+    if (!this.checkpointWanted(generation)) {
+      // Overtaken (or the WAL went down) while the file was written: nothing will name it.
+      await removeIfPresent(join(this.opts.dir, written.file));
+      return null;
+    }
     this.building = null;
-    const payload = build(b.tail);
-    this.lastCheckpointBytes = payload.length;
+    const ref = encodeCheckpointRef({ ...written, sequence: b.sequence, fields: fields(b.tail) });
+    this.lastCheckpointBytes = snapshot.length;
     const timestamp = this.opts.now();
-    const seq = this.enqueue(RecordType.Checkpoint, payload, timestamp, true);
-    this.opts.hooks.onCheckpoint?.(seq, payload.length, timestamp);
+    const seq = this.enqueue(RecordType.CheckpointRef, ref, timestamp, true);
+    this.snapshotFiles.push({ segment: this.nextSealed, durableAt: seq, ...written });
+    this.opts.hooks.onCheckpoint?.(seq, snapshot.length, timestamp);
+    const step = this.opts.hooks.onCheckpointStep;
+    if (step) {
+      await this.waitDurable(seq);
+      await step('reference-durable', written.file);
+    }
     return seq;
   }
 
@@ -292,7 +361,7 @@ export class WalWriter {
         this.sinceCheckpoint = 0;
         this.bytesSinceCheckpoint = 0;
         const generation = ++this.generation;
-        this.building = { generation, tail: [] };
+        this.building = { generation, sequence: this.seq, tail: [] };
         this.background(this.seq, generation);
       }
     }
@@ -365,6 +434,11 @@ export class WalWriter {
       }
       const handle = await open(join(this.opts.dir, CURRENT_SEGMENT), 'r');
       files.push({ name: CURRENT_SEGMENT, size: this.position, handle });
+      // Named by durable CheckpointRef records only: a reference still queued is not in the snapshot.
+      for (const f of this.snapshotFiles.filter((s) => s.durableAt <= this.durable)) {
+        const h = await open(join(this.opts.dir, f.file), 'r');
+        files.push({ name: f.file, size: f.size, handle: h, checkpointId: checkpointFileId(f) });
+      }
     } catch (err) {
       await close();
       throw err;
@@ -503,6 +577,14 @@ export class WalWriter {
       }
       this.sealedNames.shift();
       this.opts.hooks.onRetentionDelete?.(old);
+      // The checkpoint files its CheckpointRef records name go with it: no kept record names them.
+      const number = sealedNumber(old);
+      for (const f of this.snapshotFiles.filter((s) => s.segment <= number)) {
+        await removeIfPresent(join(dir, f.file));
+        this.opts.hooks.onRetentionDelete?.(f.file);
+      }
+      this.snapshotFiles = this.snapshotFiles.filter((s) => s.segment > number);
+      await this.opts.hooks.onCheckpointStep?.('retention-deleted', old);
     }
     this.sealStage = null;
   }
@@ -573,6 +655,8 @@ export class WalWriter {
     this.closed = true;
     clearTimeout(this.retryTimer);
     if (this.markTimer) clearTimeout(this.markTimer);
+    // A checkpoint file being written is deleted again by its writer (no longer wanted).
+    await this.snapshotWrite;
     while (this.loop) await this.loop;
     if (!this.failure) {
       await this.file.datasync();
@@ -581,4 +665,10 @@ export class WalWriter {
     }
     await this.file.close();
   }
+}
+
+function sealedNumber(name: string): number {
+  const m = SEALED_SEGMENT.exec(name);
+  if (!m) throw new Error(`${name} is not a sealed segment name`);
+  return Number(m[1]);
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { RecordType } from '@veloz/wal/format';
 import { RecordReader, firstRecordHeader, readSegmentFile } from '@veloz/wal/reader';
 import { CURRENT_SEGMENT, listSegments } from '@veloz/wal/segments';
+import { inlineCheckpointRecord } from '@veloz/wal/snapshot-file';
 
 export interface TailRecord {
   seq: number;
@@ -56,7 +57,13 @@ export class WalTail {
       // `from` lies in a declared sequence jump: the log goes on at the jump record.
       if (!this.cursor || this.cursor.seq > to) return [];
       const out = await this.readAtCursor(to, max);
-      if (out !== null) return out;
+      if (out !== null) {
+        // A checkpoint kept in its own file ships as the inline checkpoint it stands for.
+        for (const r of out)
+          if (r.type === RecordType.CheckpointRef)
+            Object.assign(r, await inlineCheckpointRecord(this.dir, r));
+        return out;
+      }
       // The file changed under the cursor (a rotation): find the record again, once.
       this.cursor = null;
     }

@@ -6,9 +6,10 @@ import { copyFile, mkdir, open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RecordType, type RawRecord } from '@veloz/wal/format';
+import { RecordType, isCheckpoint, type RawRecord } from '@veloz/wal/format';
 import { decodeOrderRecord } from '@veloz/wal/payloads';
-import { CURRENT_SEGMENT } from '@veloz/wal/segments';
+import { CURRENT_SEGMENT, SNAPSHOT_FILE } from '@veloz/wal/segments';
+import { decodeCheckpointRef } from '@veloz/wal/snapshot-file';
 import {
   FileTap,
   Harness,
@@ -35,7 +36,7 @@ async function run(
   ops: Op[],
   interval: number,
   perSlice: number,
-  turnsPerFlush = 5,
+  turnsPerFlush: number | 'settle' = 5,
 ): Promise<{ dir: string; live: unknown }> {
   const dir = await dirs.make();
   const { h } = await Harness.open({
@@ -76,7 +77,10 @@ async function run(
       next += 1;
       await h.wal.flush();
       // Let builds run their slices (and commit between them) before going on.
-      for (let i = 0; i < turnsPerFlush; i++) await new Promise((r) => setImmediate(r));
+      if (turnsPerFlush === 'settle') {
+        // Until the build has written its file and appended its reference.
+        while (h.wal.checkpointInProgress) await new Promise((r) => setTimeout(r, 2));
+      } else for (let i = 0; i < turnsPerFlush; i++) await new Promise((r) => setImmediate(r));
     } else commitNext();
   }
   await h.wal.flush();
@@ -94,7 +98,7 @@ function replayTo(all: RawRecord[], seq: number): unknown {
   const s = new EngineState(1000);
   for (const r of all) {
     if (r.seq > seq) break;
-    if (r.type === RecordType.Checkpoint || r.type === RecordType.Rotation) continue;
+    if (isCheckpoint(r.type) || r.type === RecordType.Rotation) continue;
     const rec = decodeOrderRecord(r.type, r.payload);
     s.check(rec);
     s.apply(rec, r.seq, r.timestamp);
@@ -102,11 +106,15 @@ function replayTo(all: RawRecord[], seq: number): unknown {
   return normalizedSnapshot(s);
 }
 
-/** A copy of `dir` cut after `end` bytes of its segment, as a crash may leave it (no mark: none vouches for more). */
+/**
+ * A copy of `dir` cut after `end` bytes of its segment, as a crash may leave it (no mark: none
+ * vouches for more), with every checkpoint file: a file is written before the record naming it.
+ */
 async function cutCopy(dir: string, end: number): Promise<string> {
   const copy = await dirs.make('veloz-ckpt-cut-');
   await mkdir(copy, { recursive: true });
   await copyFile(join(dir, CURRENT_SEGMENT), join(copy, CURRENT_SEGMENT));
+  for (const f of await readdir(dir)) if (SNAPSHOT_FILE.test(f)) await copyFile(join(dir, f), join(copy, f));
   const fh = await open(join(copy, CURRENT_SEGMENT), 'r+');
   await fh.truncate(end);
   await fh.close();
@@ -150,14 +158,20 @@ describe('background checkpoints', () => {
     }
     const { dir, live } = await run(ops, 10, 2);
     const all = await records(dir);
-    const checkpoints = all.filter((r) => r.type === RecordType.Checkpoint);
-    const withTail = checkpoints.filter((r) => r.payload.includes('"tail":'));
+    const checkpoints = all.filter((r) => isCheckpoint(r.type));
+    const refs = all.filter((r) => r.type === RecordType.CheckpointRef);
+    const withTail = refs.filter((r) => 'tail' in decodeCheckpointRef(r.payload).fields);
     expect(withTail.length).toBeGreaterThan(1);
-    // The order path did not wait for them: each was appended well after the record that asked for it.
+    // The order path did not wait for them: each was appended well after the record that asked
+    // for it, and its state is in its own file, captured at the record before its tail.
     for (const c of withTail) {
-      const s = JSON.parse(c.payload.toString()) as { lastSequence: number; tail: Array<[number]> };
-      expect(s.tail[0]![0]).toBeGreaterThan(s.lastSequence);
-      expect(s.tail.at(-1)![0]).toBe(c.seq - 1);
+      const ref = decodeCheckpointRef(c.payload);
+      const tail = ref.fields['tail'] as Array<[number]>;
+      const s = JSON.parse(await readFile(join(dir, ref.file), 'utf8')) as { lastSequence: number };
+      // (The capture's sequence may be past lastSequence: a checkpoint record is not applied.)
+      expect(s.lastSequence).toBeLessThanOrEqual(ref.sequence);
+      expect(tail[0]![0]).toBe(ref.sequence + 1);
+      expect(tail.at(-1)![0]).toBe(c.seq - 1);
     }
     expect(normalizedSnapshot((await recoverState(dir)).state)).toEqual(live);
     // A crash before the checkpoint record is durable, or right after it: nothing durable is lost.
@@ -172,7 +186,9 @@ describe('background checkpoints', () => {
         expect(normalizedSnapshot(state)).toEqual(replayTo(all, recovered.lastSequence));
       }
     }
-    expect((await readdir(dir)).sort()).toEqual([CURRENT_SEGMENT, 'wal.json']);
+    // Each file a reference names, and no other (a build an inline checkpoint overtook deletes its own).
+    const files = refs.map((r) => decodeCheckpointRef(r.payload).file);
+    expect((await readdir(dir)).sort()).toEqual([...files, CURRENT_SEGMENT, 'wal.json'].sort());
   });
 
   it('waits until the log since the last checkpoint holds as many bytes as it before building another', async () => {
@@ -183,23 +199,23 @@ describe('background checkpoints', () => {
     }
     // Nothing committed between slices, and every build finished at each flush: the same
     // checkpoints whatever the machine's speed.
-    const { dir, live } = await run(ops, 10, 0, 1000);
+    const { dir, live } = await run(ops, 10, 0, 'settle');
     const all = await records(dir);
-    const checkpoints = all.filter((r) => r.type === RecordType.Checkpoint);
+    const checkpoints = all
+      .filter((r) => r.type === RecordType.CheckpointRef)
+      .map((r) => decodeCheckpointRef(r.payload));
     // Every 10 orders by count alone: 60. The state grows by an order per record, so each
     // checkpoint is larger than the records since the one before by far sooner than that.
     expect(checkpoints.length).toBeGreaterThanOrEqual(2);
     expect(checkpoints.length).toBeLessThan(10);
     // Counted from one capture to the next: the records a restart would replay after the first.
-    const captured = (r: RawRecord) =>
-      (JSON.parse(r.payload.toString()) as { lastSequence: number }).lastSequence;
     for (let i = 1; i < checkpoints.length; i++) {
-      const from = captured(checkpoints[i - 1]!);
-      const to = captured(checkpoints[i]!);
+      const from = checkpoints[i - 1]!.sequence;
+      const to = checkpoints[i]!.sequence;
       const logged = all
-        .filter((r) => r.type !== RecordType.Checkpoint && r.seq > from && r.seq <= to)
+        .filter((r) => !isCheckpoint(r.type) && r.seq > from && r.seq <= to)
         .reduce((n, r) => n + r.size, 0);
-      expect(logged).toBeGreaterThanOrEqual(checkpoints[i - 1]!.payload.length);
+      expect(logged).toBeGreaterThanOrEqual(checkpoints[i - 1]!.size);
     }
     expect(normalizedSnapshot((await recoverState(dir)).state)).toEqual(live);
   });
@@ -259,7 +275,7 @@ describe('background checkpoints', () => {
         },
       });
     const checkpointSeqs = async () =>
-      (await records(dir)).filter((r) => r.type === RecordType.Checkpoint).map((r) => r.seq);
+      (await records(dir)).filter((r) => isCheckpoint(r.type)).map((r) => r.seq);
     let i = 0;
     for (; i < 12; i++) place(i);
     await h.wal.flush();

@@ -1,10 +1,11 @@
 // Interval checkpoints built off the order path (ADR 0019): the WAL writer asks for one inside
 // append(); the state is captured there and then serialized a slice per event-loop turn, so an
-// order arriving meanwhile waits for one slice, not for the whole state.
+// order arriving meanwhile waits for one slice, not for the whole state. The writer then keeps
+// it in its own file and appends a small record naming it.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { BackgroundCheckpoint, WalWriter } from '@veloz/wal/writer';
 import type { EngineState } from './state.ts';
-import { CAPTURE_SLICE_ORDERS } from './state-capture.ts';
+import { CAPTURE_SLICE_ORDERS, encodeTail } from './state-capture.ts';
 
 export interface BackgroundCheckpointOptions {
   /** Orders serialized per event-loop turn. */
@@ -30,7 +31,14 @@ export function backgroundCheckpoints(
           await nextTurn();
           await opts.betweenSlices?.();
         }
-        if (cap.active) wal.completeCheckpoint(generation, (tail) => cap.finish(tail));
+        if (!cap.active || !wal.checkpointWanted(generation)) return;
+        // The state as of the capture goes to its own file; the records appended meanwhile (and
+        // while the file is written) ride in the reference record as the tail.
+        const snapshot = cap.finish([]);
+        state.endCapture(cap);
+        await wal.completeCheckpoint(generation, snapshot, (tail) =>
+          tail.length > 0 ? { tail: encodeTail(tail) } : {},
+        );
       } catch (err) {
         opts.onError?.(err);
       } finally {

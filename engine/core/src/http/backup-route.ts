@@ -20,6 +20,19 @@ import {
 async function describe(snap: WalSnapshot, have: Map<string, number>): Promise<SnapshotFile[]> {
   const out: SnapshotFile[] = [];
   for (const f of snap.files) {
+    if (f.checkpointId !== undefined) {
+      // A checkpoint file never changes: a store that holds it whole gets none of it again.
+      const whole = have.get(f.checkpointId) === f.size;
+      out.push({
+        name: f.name,
+        size: f.size,
+        id: f.checkpointId,
+        firstSequence: null,
+        sendFrom: whole ? f.size : 0,
+        checkpoint: true,
+      });
+      continue;
+    }
     const first = await segmentIdOf(f.handle, f.size);
     const id = first?.id ?? null;
     const known = id === null ? undefined : have.get(id);
