@@ -1,7 +1,7 @@
 // Reads one segment's bytes and says what is in it, without changing anything.
 import { RecordType, type RawRecord } from './framing.ts';
 import { decodeRotation } from './payloads.ts';
-import { bufferReader, jumpPrevious, scanForRecords } from './reader.ts';
+import { bufferReader, jumpPrevious, recordOf, scanForRecords } from './reader.ts';
 
 /** A declared gap in the log: the records after `previous` and before `seq` are gone. */
 export interface SequenceJump {
@@ -77,7 +77,10 @@ export function scanSegment(
     rotationOffset: null,
   };
   const reader = bufferReader(buf);
-  for (let r = reader.next(); r !== null; r = reader.next()) {
+  // The reader is the record it stands on (no object per record): this runs for every record of
+  // every segment at each start.
+  const r = reader;
+  while (reader.advance()) {
     let rotation: number | null = null;
     if (r.type === RecordType.Rotation) {
       try {
@@ -107,7 +110,7 @@ export function scanSegment(
       scan.rotation = rotation;
       scan.rotationOffset = r.offset;
     }
-    onRecord?.(r);
+    if (onRecord) onRecord(recordOf(r));
     scan.validEnd = r.offset + r.size;
   }
   const stop = reader.stop;
