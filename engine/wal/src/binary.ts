@@ -129,26 +129,23 @@ export class BinaryReader {
   }
 
   str(): string {
+    return this.string(false);
+  }
+
+  /** A string field that repeats across records (a symbol, a strategy): see NameCache. */
+  name(): string {
+    return this.string(true);
+  }
+
+  private string(interned: boolean): string {
     this.need(2);
     const len = this.buf[this.pos]! | (this.buf[this.pos + 1]! << 8);
     this.pos += 2;
     // Most reasons, strategies and exchange ids of a log are empty: no decoding call for them.
     if (len === 0) return '';
     this.need(len);
-    const s = this.buf.toString('utf8', this.pos, this.pos + len);
-    this.pos += len;
-    return s;
-  }
-
-  /** A string field that repeats across records (a symbol, a strategy): see NameCache. */
-  name(): string {
-    this.need(2);
-    const len = this.buf[this.pos]! | (this.buf[this.pos + 1]! << 8);
-    this.pos += 2;
-    if (len === 0) return '';
-    this.need(len);
     const s =
-      len <= NAME_MAX
+      interned && len <= NAME_MAX
         ? names.get(this.buf, this.pos, len)
         : this.buf.toString('utf8', this.pos, this.pos + len);
     this.pos += len;
