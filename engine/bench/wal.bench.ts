@@ -7,7 +7,7 @@ import pg from 'pg';
 import { EngineState } from '@veloz/engine/engine/state';
 import { startPostgres } from '@veloz/testing/postgres';
 import { RecordType } from '@veloz/wal/format';
-import { decodeOrderRecord, encodeOrderRecord, type OrderRecord } from '@veloz/wal/payloads';
+import { encodeOrderRecord, type OrderRecord } from '@veloz/wal/payloads';
 import { recoverWal } from '@veloz/wal/recovery';
 import { WalWriter } from '@veloz/wal/writer';
 import { fmt, report, seconds } from '@veloz/testing/bench-report';
@@ -129,10 +129,10 @@ async function replay(n: number): Promise<{ walOnly: number; engine: number; byt
   const t1 = performance.now();
   const rec = await recoverWal(dir, 'strict', {
     onCheckpoint: (_s, p) => fresh.restore(p),
+    // As the engine replays at start (engine.ts): the record's bytes, no view of its payload.
     onRecord: (r) => {
-      const o = decodeOrderRecord(r.type, r.payload);
-      fresh.check(o);
-      fresh.apply(o, r.seq, r.timestamp);
+      if (!fresh.replay(r.type, r.bytes, r.seq, r.timestamp, r.payloadStart, r.payloadEnd))
+        throw new Error(`record ${r.seq} is not an order or halt record`);
     },
   });
   const engine = rec.replayedEntries / ((performance.now() - t1) / 1000);
@@ -184,5 +184,6 @@ rows.push({
 const ratios: Record<string, number> = {};
 for (const c of CONCURRENCY)
   ratios[`wal_sync_on_vs_pg_c${c}`] = results[`wal_sync_on_c${c}`]! / results[`pg_insert_c${c}`]!;
-ratios['replay_engine_vs_1M_per_s_goal'] = r.engine / 1_000_000;
+// Issue 20's goal: 2 M entries/s into the engine's state (ratio >= 1).
+ratios['replay_engine_vs_2M_per_s_goal'] = r.engine / 2_000_000;
 report('wal', rows, results, ratios);

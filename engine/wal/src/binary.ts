@@ -51,21 +51,73 @@ export class BinaryWriter {
 
 export class PayloadError extends Error {}
 
-export class BinaryReader {
-  private pos = 0;
-  private readonly buf: Buffer;
+/** Names decode() keeps, at most this many (a desk trades a few symbols with a few strategies). */
+const NAME_CACHE = 32;
+/** Longer strings are not names. */
+const NAME_MAX = 64;
 
-  constructor(buf: Buffer) {
+/**
+ * Strings that repeat from record to record (symbols, strategies, fee assets), decoded once: the
+ * same bytes give the same string, which later compares by identity. Replaced round-robin.
+ */
+class NameCache {
+  private readonly names: string[] = [];
+  private readonly bytes: Buffer[] = [];
+  private next = 0;
+
+  get(buf: Buffer, start: number, len: number): string {
+    const names = this.names;
+    const bytes = this.bytes;
+    for (let i = 0; i < names.length; i++) {
+      const b = bytes[i]!;
+      if (b.length !== len) continue;
+      let j = 0;
+      while (j < len && b[j] === buf[start + j]) j++;
+      if (j === len) return names[i]!;
+    }
+    const s = buf.toString('utf8', start, start + len);
+    const copy = Buffer.from(buf.subarray(start, start + len));
+    if (names.length < NAME_CACHE) {
+      names.push(s);
+      bytes.push(copy);
+    } else {
+      names[this.next] = s;
+      bytes[this.next] = copy;
+      this.next = (this.next + 1) % NAME_CACHE;
+    }
+    return s;
+  }
+}
+
+const names = new NameCache();
+
+/** Reads fields from `buf[start, end)` (the whole buffer by default): no view of them is made. */
+export class BinaryReader {
+  private pos: number;
+  private buf: Buffer;
+  private limit: number;
+
+  constructor(buf: Buffer, start = 0, end = buf.length) {
     this.buf = buf;
+    this.pos = start;
+    this.limit = end;
+  }
+
+  /** Reads `buf[start, end)` from now on (one reader serves every record of a replay). */
+  reset(buf: Buffer, start: number, end: number): this {
+    this.buf = buf;
+    this.pos = start;
+    this.limit = end;
+    return this;
   }
 
   private need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new PayloadError('payload shorter than its fields');
+    if (this.pos + n > this.limit) throw new PayloadError('payload shorter than its fields');
   }
 
   u8(): number {
     this.need(1);
-    return this.buf.readUInt8(this.pos++);
+    return this.buf[this.pos++]!;
   }
 
   u64(): number {
@@ -77,19 +129,34 @@ export class BinaryReader {
   }
 
   str(): string {
+    return this.string(false);
+  }
+
+  /** A string field that repeats across records (a symbol, a strategy): see NameCache. */
+  name(): string {
+    return this.string(true);
+  }
+
+  private string(interned: boolean): string {
     this.need(2);
-    const len = this.buf.readUInt16LE(this.pos);
-    this.need(2 + len);
-    const s = this.buf.toString('utf8', this.pos + 2, this.pos + 2 + len);
-    this.pos += 2 + len;
+    const len = this.buf[this.pos]! | (this.buf[this.pos + 1]! << 8);
+    this.pos += 2;
+    // Most reasons, strategies and exchange ids of a log are empty: no decoding call for them.
+    if (len === 0) return '';
+    this.need(len);
+    const s =
+      interned && len <= NAME_MAX
+        ? names.get(this.buf, this.pos, len)
+        : this.buf.toString('utf8', this.pos, this.pos + len);
+    this.pos += len;
     return s;
   }
 
   remaining(): number {
-    return this.buf.length - this.pos;
+    return this.limit - this.pos;
   }
 
   end(): void {
-    if (this.pos !== this.buf.length) throw new PayloadError('payload has trailing bytes');
+    if (this.pos !== this.limit) throw new PayloadError('payload has trailing bytes');
   }
 }

@@ -12,7 +12,7 @@
 //  26  u16  flags (reserved, 0)
 //  28  u32  magic "VZWL"
 //  32  ...  payload, then zero padding to the next multiple of 8
-import { crc32c } from '@node-rs/crc32';
+import { crc32cRange } from './crc32c.ts';
 
 export const HEADER_SIZE = 32;
 export const MAGIC = 0x4c575a56;
@@ -51,6 +51,9 @@ export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 export const RECORD_TYPE_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(RecordType).map(([k, v]) => [v, k]),
 );
+/** 1 at the index of every known record type (a check per record on replay: no property lookup). */
+const KNOWN_TYPES = new Uint8Array(256);
+for (const v of Object.values(RecordType)) KNOWN_TYPES[v] = 1;
 
 /** A record that starts the state: an inline checkpoint or a reference to a checkpoint file. */
 export function isCheckpoint(type: number): boolean {
@@ -89,33 +92,23 @@ export function writeU64(buf: Buffer, off: number, v: number): void {
   buf.writeUInt32LE(Math.floor(v / TWO32), off + 4);
 }
 
-export function readU64(buf: Buffer, off: number): number {
-  const high = buf.readUInt32LE(off + 4);
-  // Sequence numbers fit in the low word: left alone they stay small integers for the JIT, where
-  // the sum would be a float (and a field holding it would deoptimize the reader).
-  return high === 0 ? buf.readUInt32LE(off) : buf.readUInt32LE(off) + high * TWO32;
+/**
+ * The little-endian u32 at `off`, which must lie within `buf` (callers check the length first).
+ * Indexing inlines where Buffer.readUInt32LE, called for every header field on replay, did not.
+ */
+function u32(buf: Buffer, off: number): number {
+  return (buf[off]! | (buf[off + 1]! << 8) | (buf[off + 2]! << 16) | (buf[off + 3]! << 24)) >>> 0;
 }
 
-// CRC32C (Castagnoli, reflected) table, for the 4-byte length prefix: computing those few bytes
-// here saves a native call per record, which is most of the checksum cost on replay.
-const CRC32C_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32cPrefix(buf: Buffer, off: number): number {
-  let c = 0xffffffff;
-  for (let i = off; i < off + 4; i++) c = CRC32C_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+export function readU64(buf: Buffer, off: number): number {
+  const high = u32(buf, off + 4);
+  // Sequence numbers fit in the low word: left alone they stay small integers for the JIT, where
+  // the sum would be a float (and a field holding it would deoptimize the reader).
+  return high === 0 ? u32(buf, off) : u32(buf, off) + high * TWO32;
 }
 
 function recordCrc(buf: Buffer, off: number, payloadLength: number): number {
-  return crc32c(buf.subarray(off + 8, off + HEADER_SIZE + payloadLength), crc32cPrefix(buf, off));
+  return crc32cRange(buf, off + 8, off + HEADER_SIZE + payloadLength, crc32cRange(buf, off, off + 4));
 }
 
 export function encodeRecord(seq: number, timestamp: number, type: RecordType, payload: Uint8Array): Buffer {
@@ -141,12 +134,12 @@ export type FrameFault = 'bad-magic' | 'bad-length' | 'bad-checksum' | 'bad-type
 
 /** The payload length a header at `off` states (HEADER_SIZE bytes must be there). */
 export function payloadLength(buf: Buffer, off: number): number {
-  return buf.readUInt32LE(off);
+  return u32(buf, off);
 }
 
 /** What rules the header at `off` (stating `length`) out as the start of a record, or null. */
 export function headerFault(buf: Buffer, off: number, length: number): FrameFault | null {
-  if (buf.readUInt32LE(off + 28) !== MAGIC) return 'bad-magic';
+  if (u32(buf, off + 28) !== MAGIC) return 'bad-magic';
   if (length > MAX_PAYLOAD) return 'bad-length';
   return null;
 }
@@ -156,9 +149,9 @@ export function headerFault(buf: Buffer, off: number, length: number): FrameFaul
  * wrong with it, or null.
  */
 export function recordFault(buf: Buffer, off: number, length: number): FrameFault | null {
-  if (recordCrc(buf, off, length) !== buf.readUInt32LE(off + 4)) return 'bad-checksum';
-  if (!(buf.readUInt8(off + 24) in RECORD_TYPE_NAMES)) return 'bad-type';
-  if (buf.readUInt8(off + 25) !== FORMAT_VERSION) return 'bad-version';
+  if (recordCrc(buf, off, length) !== u32(buf, off + 4)) return 'bad-checksum';
+  if (KNOWN_TYPES[buf[off + 24]!] !== 1) return 'bad-type';
+  if (buf[off + 25] !== FORMAT_VERSION) return 'bad-version';
   return null;
 }
 
@@ -175,6 +168,21 @@ export function faultReason(fault: FrameFault, buf: Buffer, off: number): string
     case 'bad-version':
       return `unsupported format version ${buf.readUInt8(off + 25)}`;
   }
+}
+
+/** The sequence number of the record at `off` (its header checked before). */
+export function recordSeq(buf: Buffer, off: number): number {
+  return readU64(buf, off + 8);
+}
+
+/** The timestamp of the record at `off` (its header checked before). */
+export function recordTimestamp(buf: Buffer, off: number): number {
+  return readU64(buf, off + 16);
+}
+
+/** The type of the record at `off` (checked before). */
+export function recordType(buf: Buffer, off: number): RecordType {
+  return buf[off + 24] as RecordType;
 }
 
 /**

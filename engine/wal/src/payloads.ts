@@ -146,21 +146,40 @@ export function encodeOrderRecord(r: OrderRecord): Buffer {
   return w.done();
 }
 
-export function decodeOrderRecord(type: RecordType, payload: Buffer): OrderRecord {
-  const rd = new BinaryReader(payload);
+const EMPTY = Buffer.alloc(0);
+const orderReader = new BinaryReader(EMPTY);
+
+/** The order record of `type` in `payload[start, end)` (the whole buffer by default). */
+export function decodeOrderRecord(
+  type: RecordType,
+  payload: Buffer,
+  start = 0,
+  end = payload.length,
+): OrderRecord {
+  // Decoding is synchronous and never re-entered: one reader for every record (let go of the
+  // bytes after each: they may be a whole segment).
+  const rd = orderReader.reset(payload, start, end);
+  try {
+    return decodeOrder(type, rd);
+  } finally {
+    orderReader.reset(EMPTY, 0, 0);
+  }
+}
+
+function decodeOrder(type: RecordType, rd: BinaryReader): OrderRecord {
   let rec: OrderRecord;
   switch (type) {
     case RecordType.OrderNew: {
       const data: OrderNewPayload = {
         orderId: rd.u64(),
         clientOrderId: rd.str(),
-        symbol: rd.str(),
+        symbol: rd.name(),
         side: decodeCode(SIDE_CODES, rd.u8(), 'side'),
         type: decodeCode(TYPE_CODES, rd.u8(), 'order type'),
         timeInForce: decodeCode(TIF_CODES, rd.u8(), 'time in force'),
         price: rd.u64(),
         quantity: rd.u64(),
-        strategy: rd.str(),
+        strategy: rd.name(),
       };
       if (rd.remaining() > 0) {
         if (rd.u8() !== EXCHANGE_ID_MARKER) throw new PayloadError('payload has trailing bytes');
@@ -189,7 +208,7 @@ export function decodeOrderRecord(type: RecordType, payload: Buffer): OrderRecor
       };
       if (rd.remaining() > 0) {
         if (rd.u8() !== COMMISSION_MARKER) throw new PayloadError('payload has trailing bytes');
-        data.commission = { asset: rd.str(), amount: rd.u64() };
+        data.commission = { asset: rd.name(), amount: rd.u64() };
       }
       rec = { type, data };
       break;

@@ -16,6 +16,9 @@ import {
   readHeader,
   recordAt,
   recordFault,
+  recordSeq,
+  recordTimestamp,
+  recordType,
   storedCrc,
   type FrameFault,
   type RawRecord,
@@ -71,10 +74,51 @@ export interface ReadOptions {
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Push bytes, call next() until it returns null, repeat; end() once no more bytes will come.
- * `stop` is null while more bytes may complete the next record.
+ * The record a reader stands on after advance() (the reader itself): its fields describe the
+ * next record once the reader moves on, so copy what must outlive that (next() returns a copy).
+ * `payload` makes a view of the payload; a replay reads `bytes` from `payloadStart` to
+ * `payloadEnd` instead, which allocates nothing.
  */
-export class RecordReader {
+export interface RecordView {
+  readonly seq: number;
+  readonly timestamp: number;
+  readonly type: RecordType;
+  /** Byte offset of the record in its segment. */
+  readonly offset: number;
+  /** Bytes the record takes in its segment, padding included. */
+  readonly size: number;
+  /** The bytes the record lies in (not its segment: a chunk, or a copy of a split record). */
+  readonly bytes: Buffer;
+  readonly payloadStart: number;
+  readonly payloadEnd: number;
+  readonly payload: Buffer;
+}
+
+/** The record `view` stands on as an object of its own, to keep. */
+export function recordOf(view: RecordView): RawRecord {
+  return {
+    seq: view.seq,
+    timestamp: view.timestamp,
+    type: view.type,
+    payload: view.payload,
+    offset: view.offset,
+    size: view.size,
+  };
+}
+
+/**
+ * Push bytes, call advance() (or next()) until it returns false (null), repeat; end() once no
+ * more bytes will come. `stop` is null while more bytes may complete the next record.
+ */
+export class RecordReader implements RecordView {
+  seq = 0;
+  timestamp = 0;
+  type: RecordType = RecordType.OrderNew;
+  offset = 0;
+  size = 0;
+  bytes: Buffer = EMPTY;
+  payloadStart = 0;
+  payloadEnd = 0;
   private stopped: ReadStop | null = null;
   /** The bytes being decoded, and where the next record starts in them. */
   private cur: Buffer = EMPTY;
@@ -91,9 +135,6 @@ export class RecordReader {
   private readonly until: ((seq: number, timestamp: number) => boolean) | null;
   private readonly requirePadding: boolean;
   private readonly verified: boolean;
-  /** Where the record handed out last lies (for its CRC). */
-  private lastBuf: Buffer = EMPTY;
-  private lastOff = 0;
 
   constructor(options: ReadOptions = {}) {
     this.base = options.offset ?? 0;
@@ -131,7 +172,11 @@ export class RecordReader {
    * record). Not a field of every record: a number that large is a heap allocation each time.
    */
   get crc(): number {
-    return storedCrc(this.lastBuf, this.lastOff);
+    return storedCrc(this.bytes, this.payloadStart - HEADER_SIZE);
+  }
+
+  get payload(): Buffer {
+    return this.bytes.subarray(this.payloadStart, this.payloadEnd);
   }
 
   /** No more bytes will come: what is left is read, then classified (clean end or torn). */
@@ -141,7 +186,15 @@ export class RecordReader {
 
   /** The next record, or null: then `stop` says why, or is null while more bytes are needed. */
   next(): RawRecord | null {
-    if (this.stopped !== null) return null;
+    return this.advance() ? recordOf(this) : null;
+  }
+
+  /**
+   * Moves onto the next record (its fields are the reader's, see RecordView) and returns true;
+   * false when there is none: then `stop` says why, or is null while more bytes are needed.
+   */
+  advance(): boolean {
+    if (this.stopped !== null) return false;
     for (;;) {
       const buf = this.cur;
       const off = this.pos;
@@ -157,7 +210,7 @@ export class RecordReader {
         if (unpadded && this.ended && this.queued === 0) return this.take(buf, off, length, need);
       }
       if (this.gather(need)) continue;
-      if (!this.ended || this.queued > 0) return null;
+      if (!this.ended || this.queued > 0) return false;
       if (avail <= 0) return this.halt('end', 'end of the data');
       return this.halt('torn', `ends ${avail} bytes into a record (truncated)`);
     }
@@ -201,46 +254,55 @@ export class RecordReader {
     return true;
   }
 
-  /** Decodes the record at `off` of cur (`size` bytes, or only its data at the very end). */
-  private take(buf: Buffer, off: number, length: number, size: number): RawRecord | null {
+  /** Checks the record at `off` of cur (`size` bytes, or only its data at the very end) and takes it. */
+  private take(buf: Buffer, off: number, length: number, size: number): boolean {
     const fault = this.verified ? null : recordFault(buf, off, length);
     if (fault !== null) return this.halt(fault, faultReason(fault, buf, off));
-    const r = recordAt(buf, off, length, this.base + off);
-    if (this.until !== null && this.until(r.seq, r.timestamp)) {
-      return this.halt('until', `record ${r.seq} is past the end asked for`);
+    const seq = recordSeq(buf, off);
+    const timestamp = recordTimestamp(buf, off);
+    const type = recordType(buf, off);
+    if (this.until !== null && this.until(seq, timestamp)) {
+      return this.halt('until', `record ${seq} is past the end asked for`);
     }
     // Nothing may follow the record that ends a segment, whatever its sequence.
     if (this.rotated) return this.halt('after-rotation', 'record after a rotation record');
     const expect = this.expectSeq;
     let jumpsFrom: number | null = null;
-    if (r.type === RecordType.SequenceJump) {
-      jumpsFrom = jumpPrevious(r);
-      if (jumpsFrom === null) return this.halt('bad-jump', `record ${r.seq}: unreadable sequence jump`);
+    if (type === RecordType.SequenceJump) {
+      const payload = buf.subarray(off + HEADER_SIZE, off + HEADER_SIZE + length);
+      jumpsFrom = jumpPrevious({ seq, payload });
+      if (jumpsFrom === null) return this.halt('bad-jump', `record ${seq}: unreadable sequence jump`);
     }
     // A declared jump is accepted exactly: it must name the record it follows (so a jump that
     // names another, even one that happens to land on the next sequence, is refused).
-    if (expect !== null && (jumpsFrom === null ? r.seq !== expect : jumpsFrom !== expect - 1)) {
+    if (expect !== null && (jumpsFrom === null ? seq !== expect : jumpsFrom !== expect - 1)) {
       return this.halt(
         'sequence',
         jumpsFrom !== null
-          ? `sequence jump ${r.seq} declares it follows ${jumpsFrom}, but ${expect - 1} precedes it`
+          ? `sequence jump ${seq} declares it follows ${jumpsFrom}, but ${expect - 1} precedes it`
           : this.first
-            ? `sequence ${r.seq} where ${expect} was expected`
-            : `sequence ${r.seq} follows ${expect - 1}`,
+            ? `sequence ${seq} where ${expect} was expected`
+            : `sequence ${seq} follows ${expect - 1}`,
       );
     }
     this.first = false;
-    this.expectSeq = r.seq + 1;
-    this.rotated = r.type === RecordType.Rotation;
-    this.lastBuf = buf;
-    this.lastOff = off;
+    this.expectSeq = seq + 1;
+    this.rotated = type === RecordType.Rotation;
+    this.seq = seq;
+    this.timestamp = timestamp;
+    this.type = type;
+    this.offset = this.base + off;
+    this.size = size;
+    this.bytes = buf;
+    this.payloadStart = off + HEADER_SIZE;
+    this.payloadEnd = off + HEADER_SIZE + length;
     this.pos = off + size;
-    return r;
+    return true;
   }
 
-  private halt(kind: StopKind, reason: string): null {
+  private halt(kind: StopKind, reason: string): false {
     this.stopped = { kind, offset: this.base + this.pos, reason };
-    return null;
+    return false;
   }
 }
 
@@ -248,7 +310,7 @@ export class RecordReader {
  * The record a SequenceJump record says it follows, or null when its payload cannot be read or
  * it does not skip ahead (a jump of nothing, or backwards, is not one the writer makes).
  */
-export function jumpPrevious(r: RawRecord): number | null {
+export function jumpPrevious(r: Pick<RawRecord, 'seq' | 'payload'>): number | null {
   try {
     const { previous } = decodeSequenceJump(r.payload);
     return previous < r.seq - 1 ? previous : null;

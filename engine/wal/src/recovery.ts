@@ -5,7 +5,7 @@
 import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RECORD_TYPE_NAMES, RecordType, type RawRecord } from './framing.ts';
-import { bufferReader } from './reader.ts';
+import { bufferReader, type RecordView } from './reader.ts';
 import { appendJump, highestQuarantined } from './jump.ts';
 import { scanSegment, type SegmentScan, type SequenceJump } from './scan.ts';
 import { missingRecords, newWalId, readMark, writeMark, type WalMark } from './mark.ts';
@@ -46,7 +46,11 @@ export class WalDataLossError extends Error {}
 export interface ReplayHandler {
   /** `timestamp`: when the checkpoint was written (ms since the epoch, from its record header). */
   onCheckpoint(seq: number, payload: Buffer, timestamp: number): void;
-  onRecord(record: RawRecord): void;
+  /**
+   * `record` is valid during the call only (it is the reader, standing on the record: no object
+   * per record on replay); recordOf() (reader.ts) copies it.
+   */
+  onRecord(record: RecordView): void;
 }
 
 export interface WalReport {
@@ -237,14 +241,17 @@ export async function recoverWal(
     report.problems.push(missing);
     report.actions.push(`accepted the loss of records after ${report.lastSequence} (truncate_at_corruption)`);
   }
-  let last: RawRecord | null = null;
+  let lastType: RecordType | null = null;
+  let lastTimestamp = 0;
   let replayedEntries = 0;
   for (const k of kept) {
     // Read again from the newest checkpoint (holding every record of the scan would cost memory);
     // the scan checked these very bytes.
     const reader = bufferReader(k.buf.subarray(k.start, k.end), { offset: k.start, verified: true });
-    for (let r = reader.next(); r !== null; r = reader.next()) {
-      last = r;
+    const r = reader;
+    while (reader.advance()) {
+      lastType = r.type;
+      lastTimestamp = r.timestamp;
       try {
         if (r.type === RecordType.Checkpoint) handler.onCheckpoint(r.seq, r.payload, r.timestamp);
         else if (r.type === RecordType.CheckpointRef) {
@@ -275,9 +282,8 @@ export async function recoverWal(
   // A log that ends with a declared jump (one an earlier start wrote, then stopped before any
   // append) still owes the checkpoint that follows it.
   let needsCheckpoint =
-    (pass.currentSize === 0 && pass.maxSealed > 0) || last?.type === RecordType.SequenceJump;
+    (pass.currentSize === 0 && pass.maxSealed > 0) || lastType === RecordType.SequenceJump;
   let currentSize = pass.currentSize;
-  let lastTimestamp = last?.timestamp ?? 0;
   let jump: SequenceJump | null = null;
   if (mode === 'truncate_at_corruption' && (salvagedHighest > 0 || missing !== null)) {
     // Lost sequence numbers are never written again: continue above every one the WAL held.

@@ -2,7 +2,7 @@
 import { RecordType, isCheckpoint, type RawRecord } from './framing.ts';
 import { decodeRotation } from './payloads.ts';
 import { decodeCheckpointRef, type CheckpointRefPayload } from './snapshot-file.ts';
-import { bufferReader, jumpPrevious, scanForRecords } from './reader.ts';
+import { bufferReader, jumpPrevious, recordOf, scanForRecords } from './reader.ts';
 
 /** A declared gap in the log: the records after `previous` and before `seq` are gone. */
 export interface SequenceJump {
@@ -81,7 +81,10 @@ export function scanSegment(
     rotationOffset: null,
   };
   const reader = bufferReader(buf);
-  for (let r = reader.next(); r !== null; r = reader.next()) {
+  // The reader is the record it stands on (no object per record): this runs for every record of
+  // every segment at each start.
+  const r = reader;
+  while (reader.advance()) {
     let rotation: number | null = null;
     if (r.type === RecordType.Rotation) {
       try {
@@ -120,7 +123,7 @@ export function scanSegment(
       scan.rotation = rotation;
       scan.rotationOffset = r.offset;
     }
-    onRecord?.(r);
+    if (onRecord) onRecord(recordOf(r));
     scan.validEnd = r.offset + r.size;
   }
   const stop = reader.stop;

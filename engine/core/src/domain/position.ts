@@ -40,7 +40,10 @@ export interface PositionSnapshot {
 export class Position {
   /** Signed quantity: positive long, negative short. */
   net = 0;
-  realized = 0n;
+  // Realized PnL is realizedBig + realizedSmall: a plain number while the sum is a safe integer
+  // (every fill adds to it, and BigInt arithmetic allocates on each), the bigint past that.
+  private realizedSmall = 0;
+  private realizedBig = 0n;
   bought = 0;
   sold = 0;
   /** Fees paid per asset, in FEE_DECIMALS units, exactly as the exchange stated them. */
@@ -48,6 +51,30 @@ export class Position {
   private baseFeeUnits = 0;
   private lots: Lot[] = [];
   private head = 0;
+
+  /** Realized PnL in notional units, exact. */
+  get realized(): bigint {
+    return this.realizedBig + BigInt(this.realizedSmall);
+  }
+
+  set realized(v: bigint) {
+    this.realizedBig = v;
+    this.realizedSmall = 0;
+  }
+
+  /** Adds `perUnit` x `qty` to the realized PnL, exactly. */
+  private realize(perUnit: number, qty: number): void {
+    // A product or sum that is a safe integer is exact (anything larger rounds to 2^53 or more).
+    const v = perUnit * qty;
+    if (Number.isSafeInteger(v)) {
+      const sum = this.realizedSmall + v;
+      if (Number.isSafeInteger(sum)) {
+        this.realizedSmall = sum;
+        return;
+      }
+    }
+    this.realizedBig += BigInt(perUnit) * BigInt(qty);
+  }
 
   applyFill(side: Side, qty: number, price: number): void {
     if (side === 'BUY') this.bought += qty;
@@ -84,7 +111,7 @@ export class Position {
       const lot = this.lots[this.head]!;
       const take = Math.min(lot.qty, rest);
       const perUnit = this.net > 0 ? price - lot.price : lot.price - price;
-      this.realized += BigInt(perUnit) * BigInt(take);
+      this.realize(perUnit, take);
       lot.qty -= take;
       rest -= take;
       this.net += sign * take;

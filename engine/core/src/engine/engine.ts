@@ -161,7 +161,7 @@ export class Engine {
           this.lastCheckpoint = { sequence, timestamp };
         },
         onRecord: (r) => {
-          if (!this.state.replay(r.type, r.payload, r.seq, r.timestamp))
+          if (!this.state.replay(r.type, r.bytes, r.seq, r.timestamp, r.payloadStart, r.payloadEnd))
             throw new StateError(`WAL record ${r.seq} has type ${r.type}, not an order or halt record`);
         },
       },

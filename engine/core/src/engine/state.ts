@@ -61,6 +61,8 @@ export class EngineState {
   readonly open = new Set<number>();
   /** Positions keyed by `${strategy}\u0000${symbol}`; strategy "" is the whole account. */
   readonly positions = new Map<string, Position>();
+  /** The same positions by strategy, then symbol (filled on lookup; cleared with `positions`). */
+  private readonly positionIndex = new Map<string, Map<string, Position>>();
   readonly strategyOrders = new Map<string, number>();
   /** Remaining quantity of open orders per `${strategy}\u0000${symbol}` (and "" for the account), by side. */
   private readonly openQty = new Map<string, Map<string, { buy: number; sell: number }>>();
@@ -91,6 +93,16 @@ export class EngineState {
   private readonly feeUnits: (symbol: string) => FeeUnits | undefined;
   /** The checkpoint being built off the order path, if any: it sees orders as they were. */
   private capture: StateCapture | null = null;
+  /** The order get() found last (in `orders`: dropping it or a restore clears this). */
+  private lastOrder: Order | null = null;
+  /** The open quantities bumpOpen() changed last, and whose they are (one symbol, mostly). */
+  private lastOpenQ: { buy: number; sell: number } | null = null;
+  private lastOpenStrategy = '';
+  private lastOpenSymbol = '';
+  /** The position position() found last, and whose it is. */
+  private lastPosition: Position | null = null;
+  private lastPositionStrategy = '';
+  private lastPositionSymbol = '';
 
   /**
    * `feeUnits` tells how a fee in some asset bears on a symbol's positions (its instrument);
@@ -113,8 +125,12 @@ export class EngineState {
   }
 
   private get(orderId: number): Order {
+    // check() and apply() of one record look up the same order: the second finds it here.
+    const last = this.lastOrder;
+    if (last !== null && last.orderId === orderId) return last;
     const o = this.orders.get(orderId);
     if (!o) throw new StateError(`order ${orderId} does not exist`);
+    this.lastOrder = o;
     return o;
   }
 
@@ -162,8 +178,17 @@ export class EngineState {
     switch (rec.type) {
       case RecordType.OrderNew: {
         const d = rec.data;
+        // Field by field rather than a spread of the payload: one object shape for every order.
         const o: Order = {
-          ...d,
+          orderId: d.orderId,
+          clientOrderId: d.clientOrderId,
+          symbol: d.symbol,
+          side: d.side,
+          type: d.type,
+          timeInForce: d.timeInForce,
+          price: d.price,
+          quantity: d.quantity,
+          strategy: d.strategy,
           filledQuantity: 0,
           filledNotional: 0n,
           status: 'NEW',
@@ -173,6 +198,7 @@ export class EngineState {
           updatedAt: timestamp,
           lastSequence: seq,
         };
+        if (d.exchangeClientOrderId !== undefined) o.exchangeClientOrderId = d.exchangeClientOrderId;
         this.orders.set(o.orderId, o);
         this.byClientId.set(o.clientOrderId, o.orderId);
         this.open.add(o.orderId);
@@ -193,9 +219,14 @@ export class EngineState {
         const o = this.get(rec.data.orderId);
         this.capture?.preserve(o);
         const { quantity, price } = rec.data;
-        if (this.open.has(o.orderId)) this.addOpen(o, -quantity);
+        // Fillable (checked) means not terminal, so the order is open.
+        this.addOpen(o, -quantity);
         o.filledQuantity += quantity;
-        o.filledNotional += BigInt(quantity) * BigInt(price);
+        // One BigInt instead of three when the product is exact as a number (the usual case).
+        const notional = quantity * price;
+        o.filledNotional += Number.isSafeInteger(notional)
+          ? BigInt(notional)
+          : BigInt(quantity) * BigInt(price);
         o.status = o.filledQuantity === o.quantity ? 'FILLED' : 'PARTIALLY_FILLED';
         this.position('', o.symbol).applyFill(o.side, quantity, price);
         if (o.strategy) this.position(o.strategy, o.symbol).applyFill(o.side, quantity, price);
@@ -265,10 +296,13 @@ export class EngineState {
       this.retainedHead++;
       if (o) this.drop(o, now);
     }
-    for (const [cid, f] of this.forgotten) {
-      // Insertion order is the order of dropping, close to creation order: stop at the first kept.
-      if (f.createdAt > now - 2 * this.windowMs) break;
-      this.forgotten.delete(cid);
+    // (An iterator of an empty map is still an allocation, for every eviction.)
+    if (this.forgotten.size > 0) {
+      for (const [cid, f] of this.forgotten) {
+        // Insertion order is the order of dropping, close to creation order: stop at the first kept.
+        if (f.createdAt > now - 2 * this.windowMs) break;
+        this.forgotten.delete(cid);
+      }
     }
     if (this.historyHead > 1024 && this.historyHead * 2 > this.history.length) {
       this.history = this.history.slice(this.historyHead);
@@ -282,6 +316,7 @@ export class EngineState {
 
   private drop(o: Order, now: number): void {
     this.capture?.preserve(o);
+    if (this.lastOrder === o) this.lastOrder = null;
     this.orders.delete(o.orderId);
     this.byClientId.delete(o.clientOrderId);
     if (
@@ -298,12 +333,20 @@ export class EngineState {
     if (o.strategy) this.bumpOpen(o.strategy, o, delta);
   }
 
-  // Nested maps rather than a composite string key: this runs for every order record on replay.
+  // Nested maps rather than a composite string key, and the last entry at hand: this runs for
+  // every order record on replay.
   private bumpOpen(strategy: string, o: Order, delta: number): void {
-    let bySymbol = this.openQty.get(strategy);
-    if (!bySymbol) this.openQty.set(strategy, (bySymbol = new Map<string, { buy: number; sell: number }>()));
-    let q = bySymbol.get(o.symbol);
-    if (!q) bySymbol.set(o.symbol, (q = { buy: 0, sell: 0 }));
+    let q = this.lastOpenQ;
+    if (q === null || this.lastOpenStrategy !== strategy || this.lastOpenSymbol !== o.symbol) {
+      let bySymbol = this.openQty.get(strategy);
+      if (!bySymbol)
+        this.openQty.set(strategy, (bySymbol = new Map<string, { buy: number; sell: number }>()));
+      q = bySymbol.get(o.symbol) ?? null;
+      if (q === null) bySymbol.set(o.symbol, (q = { buy: 0, sell: 0 }));
+      this.lastOpenQ = q;
+      this.lastOpenStrategy = strategy;
+      this.lastOpenSymbol = o.symbol;
+    }
     if (o.side === 'BUY') q.buy += delta;
     else q.sell += delta;
   }
@@ -314,12 +357,25 @@ export class EngineState {
   }
 
   position(strategy: string, symbol: string): Position {
-    const key = `${strategy}\u0000${symbol}`;
-    let p = this.positions.get(key);
+    const last = this.lastPosition;
+    if (last !== null && this.lastPositionStrategy === strategy && this.lastPositionSymbol === symbol)
+      return last;
+    // Every fill looks its positions up: through nested maps, not a key string built each time.
+    let bySymbol = this.positionIndex.get(strategy);
+    if (!bySymbol) this.positionIndex.set(strategy, (bySymbol = new Map<string, Position>()));
+    let p = bySymbol.get(symbol);
     if (!p) {
-      p = new Position();
-      this.positions.set(key, p);
+      const key = `${strategy}\u0000${symbol}`;
+      p = this.positions.get(key);
+      if (!p) {
+        p = new Position();
+        this.positions.set(key, p);
+      }
+      bySymbol.set(symbol, p);
     }
+    this.lastPosition = p;
+    this.lastPositionStrategy = strategy;
+    this.lastPositionSymbol = symbol;
     return p;
   }
 
@@ -391,9 +447,13 @@ export class EngineState {
     if (s.version !== 1) throw new StateError(`unsupported checkpoint version ${String(s.version)}`);
     if (this.capture) this.endCapture(this.capture);
     this.orders.clear();
+    this.lastOrder = null;
+    this.lastOpenQ = null;
     this.byClientId.clear();
     this.open.clear();
     this.positions.clear();
+    this.positionIndex.clear();
+    this.lastPosition = null;
     this.strategyOrders.clear();
     this.openQty.clear();
     this.marks.clear();
@@ -439,14 +499,23 @@ export class EngineState {
   /**
    * Applies one record of the log as replay meets it (recovery, a checkpoint's tail): an order
    * record or a halt. One place for both, so a new record type is replayed the same everywhere.
-   * Returns false, applying nothing, for any other type.
+   * Returns false, applying nothing, for any other type. The payload is `payload[start, end)`
+   * (recovery hands out the bytes a record lies in, not a view of each payload).
    */
-  replay(type: number, payload: Buffer, seq: number, timestamp: number): boolean {
-    if (type === RecordType.TradingHalt) this.applyTrading(decodeTradingHalt(payload), seq);
+  replay(
+    type: number,
+    payload: Buffer,
+    seq: number,
+    timestamp: number,
+    start = 0,
+    end = payload.length,
+  ): boolean {
+    if (type === RecordType.TradingHalt)
+      this.applyTrading(decodeTradingHalt(payload.subarray(start, end)), seq);
     else if (type === RecordType.StrategyHalt)
-      this.applyStrategyHalt(decodeStrategyHalt(payload), seq, timestamp);
+      this.applyStrategyHalt(decodeStrategyHalt(payload.subarray(start, end)), seq, timestamp);
     else if (type >= RecordType.OrderNew && type <= RecordType.OrderCancel) {
-      const rec = decodeOrderRecord(type as OrderRecord['type'], payload);
+      const rec = decodeOrderRecord(type as OrderRecord['type'], payload, start, end);
       this.check(rec);
       this.apply(rec, seq, timestamp);
     } else return false;
