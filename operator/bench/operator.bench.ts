@@ -7,7 +7,8 @@
 // operator (after the chart's). The operator runs as the image ships it, stripped to JavaScript
 // (docs/adr/0026); BENCH_OPERATOR_SOURCES=ts runs the TypeScript sources instead, as in development.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat as fileStat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { render } from '@veloz/render/render';
 import { report } from '@veloz/testing/bench-report';
@@ -167,9 +168,31 @@ const chartValues = parse(
   await readFile(new URL('../../charts/veloz-operator/values.yaml', import.meta.url), 'utf8'),
 ) as { nodeOptions?: string };
 // BENCH_OPERATOR_NODE_OPTIONS adds flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it.
-const nodeOptions = [chartValues.nodeOptions, process.env['BENCH_OPERATOR_NODE_OPTIONS']]
+let nodeOptions = [chartValues.nodeOptions, process.env['BENCH_OPERATOR_NODE_OPTIONS']]
   .filter(Boolean)
   .join(' ');
+
+// BENCH_HEAP_SNAPSHOT_DIR: the operator writes a heap snapshot there at the end of each round
+// (after its peak RSS is read: writing one takes about as much memory again).
+const HEAP_SNAPSHOT_DIR = process.env['BENCH_HEAP_SNAPSHOT_DIR'];
+if (HEAP_SNAPSHOT_DIR)
+  nodeOptions = `${nodeOptions} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${HEAP_SNAPSHOT_DIR}`.trim();
+
+async function heapSnapshot(proc: OperatorProcess): Promise<void> {
+  const dir = HEAP_SNAPSHOT_DIR!;
+  const before = new Set(await readdir(dir));
+  proc.child.kill('SIGUSR2');
+  // Node writes Heap.<date>.<pid>...heapsnapshot; done once its size stops changing.
+  let last = -1;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const file = (await readdir(dir)).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+    if (!file) continue;
+    const size = (await fileStat(join(dir, file))).size;
+    if (size > 0 && size === last) return;
+    last = size;
+  }
+}
 
 // The operator: create the CRs, wait for every child and a current observedGeneration.
 const operatorRound = () =>
@@ -221,6 +244,7 @@ const operatorRound = () =>
       // utime + stime (fields 14 and 15 of /proc/PID/stat), in clock ticks of 1/100 s.
       const stat = (await readFile(`/proc/${proc.child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
       const metrics = await proc.metrics();
+      if (HEAP_SNAPSHOT_DIR) await heapSnapshot(proc);
       return {
         seconds,
         cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100,
