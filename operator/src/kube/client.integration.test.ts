@@ -54,6 +54,10 @@ describe.skipIf(!built)(
         expect(o).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMap' });
       }
 
+      // The API server sends an empty PartialObjectMetadataList with items null.
+      const none = await client.list(RESOURCES.configMap, NS, 'app=none', undefined, { metadataOnly: true });
+      expect(none.items).toEqual([]);
+
       const stop = new AbortController();
       const events: Array<WatchEvent<KubernetesObject>> = [];
       const watching = (async () => {

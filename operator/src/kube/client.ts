@@ -234,7 +234,7 @@ export class KubeClient {
     let resourceVersion = '';
     do {
       const page = await this.request<{
-        items: T[];
+        items: T[] | null;
         metadata: { continue?: string; resourceVersion: string };
       }>('GET', collectionPath(r, namespace), {
         verb: 'list',
@@ -243,7 +243,8 @@ export class KubeClient {
         signal,
         ...(answer.metadataOnly ? { accept: METADATA_LIST } : {}),
       });
-      for (const it of page.items) items.push({ ...it, apiVersion: apiVersionOf(r), kind: r.kind });
+      // A PartialObjectMetadataList of nothing comes with items null.
+      for (const it of page.items ?? []) items.push({ ...it, apiVersion: apiVersionOf(r), kind: r.kind });
       cont = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion;
     } while (cont);
