@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The one VeloZ image: its entrypoint is the `veloz` CLI (engine, gateway, operator, backup,
-# restore, wal). TypeScript runs directly on Node 24 (docs/adr/0001), so there is no build step:
-# the image is the sources plus production dependencies. Build with hack/build-image.sh, which
+# restore, wal). TypeScript runs directly on Node 24 in development (docs/adr/0001); the image
+# ships the same sources with their types stripped (docs/adr/0026), plus production dependencies. Build with hack/build-image.sh, which
 # passes NODE_VERSION from package.json (the `node` devDependency every npm script runs on).
 ARG NODE_VERSION=24.21.0
 
@@ -41,18 +41,11 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
       --workspace engine/cli \
  && npm cache clean --force
 
-FROM node:${NODE_VERSION}-bookworm-slim
-ARG VERSION=0.1.0
-LABEL org.opencontainers.image.title="veloz" \
-      org.opencontainers.image.description="VeloZ trading engine, gateway and Kubernetes operator" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.licenses="Apache-2.0"
-# npm, npx and corepack are build tools; nothing runs them in the container.
-RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
-      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
-COPY --from=deps /usr/bin/tini-static /usr/bin/tini
+# The sources stripped to JavaScript once, here: the image runs .js files, so Node never loads its
+# type stripper at run time (docs/adr/0026-the-image-ships-stripped-javascript.md). The script uses
+# Node built-ins only.
+FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY cdk8s/api/package.json cdk8s/api/
 COPY cdk8s/api/src cdk8s/api/src
@@ -73,6 +66,22 @@ COPY operator/src operator/src
 COPY engine/cli/package.json engine/cli/
 COPY engine/cli/src engine/cli/src
 COPY engine/cli/bin engine/cli/bin
+COPY scripts/strip-types.ts /build/strip-types.ts
+RUN node /build/strip-types.ts /app
+
+FROM node:${NODE_VERSION}-bookworm-slim
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="veloz" \
+      org.opencontainers.image.description="VeloZ trading engine, gateway and Kubernetes operator" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0"
+# npm, npx and corepack are build tools; nothing runs them in the container.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
+COPY --from=deps /usr/bin/tini-static /usr/bin/tini
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app ./
 ENV NODE_ENV=production
 # A numeric user, so runAsNonRoot can be verified without /etc/passwd; the pods' securityContext
 # uses the same id (cdk8s/api/src/names.ts RUN_AS, the chart's podSecurityContext).

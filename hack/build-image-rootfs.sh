@@ -7,7 +7,8 @@
 #
 # The image: the pinned Node 24 binary (node_modules/node) and the shared libraries it links,
 # tini (Debian's static build) as PID 1, production dependencies of the runtime workspaces, the
-# files of hack/image-contents.txt under /app, user 10001, entrypoint `tini -- node veloz.js`.
+# files of hack/image-contents.txt under /app stripped to JavaScript (scripts/strip-types.ts), user
+# 10001, entrypoint `tini -- node veloz.js`.
 # Rebuilt only when one of those inputs changed.
 set -euo pipefail
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,7 +39,8 @@ excludes=(--exclude='node_modules' --exclude='*.test.ts' --exclude='__snapshots_
 sig="$( {
   echo "v1 ${image} ${run_as}"
   # contents only (not the paths: another clone of the same sources reuses the image)
-  sha256sum "${node_bin}" "${tini}" package-lock.json hack/image-contents.txt "$0" hack/lib/docker-archive.sh |
+  sha256sum "${node_bin}" "${tini}" package-lock.json hack/image-contents.txt "$0" hack/lib/docker-archive.sh \
+    scripts/strip-types.ts |
     cut -d' ' -f1
   tar "${excludes[@]}" --sort=name --mtime=@0 --owner=0 --group=0 -cf - "${contents[@]}" | sha256sum
 } | sha256sum | cut -d' ' -f1)"
@@ -93,6 +95,9 @@ done <<<"${libs}"
 [[ -e "${rootfs}/lib64/ld-linux-x86-64.so.2" ]] || die "the dynamic loader was not found by ldd ${node_bin}"
 
 tar "${excludes[@]}" -cf - "${contents[@]}" | tar -C "${rootfs}/app" -xf -
+# The image runs JavaScript: the sources stripped of their types once here, so that Node never
+# loads its type stripper at run time (docs/adr/0026-the-image-ships-stripped-javascript.md).
+"${node_bin}" scripts/strip-types.ts "${rootfs}/app" >&2 || die "stripping the TypeScript sources failed"
 # No test code in the image: a test, snapshot, fake, testkit or the testing package is a build error.
 leaked="$(cd "${rootfs}/app" && find . -path ./node_modules -prune -o \( -name '*.test.*' -o -name '__snapshots__' \
   -o -name 'fake*' -o -name '*testkit*' -o -path '*/testing/*' -o -path '*/bench/*' \) -print | head -n 5)"

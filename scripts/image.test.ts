@@ -69,9 +69,23 @@ describe('the Docker-less build (hack/build-image-rootfs.sh)', () => {
   const rootfs = readFileSync(join(ROOT, 'hack', 'build-image-rootfs.sh'), 'utf8');
 
   it('ships exactly the files the Dockerfile copies into /app', () => {
-    const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-    const copied = [...finalStage.matchAll(/^COPY (?!--from)(\S+) (\S+)$/gm)].map((m) => m[1]);
+    const buildStage = /^FROM \S+ AS build$([\s\S]*?)^FROM /m.exec(dockerfile)?.[1] ?? '';
+    const copied = [...buildStage.matchAll(/^COPY (?!--from)(\S+) (\S+)$/gm)]
+      .map((m) => m[1])
+      .filter((f) => f !== 'scripts/strip-types.ts');
     expect(copied.sort()).toEqual([...contents].sort());
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect([...finalStage.matchAll(/^COPY (?!--from)(\S+) (\S+)$/gm)]).toEqual([]);
+    expect(finalStage).toContain('COPY --from=build /app ./');
+  });
+
+  it('strips the types in both builds, with the same script (docs/adr/0026)', () => {
+    expect(dockerfile).toContain('COPY scripts/strip-types.ts /build/strip-types.ts');
+    expect(dockerfile).toContain('RUN node /build/strip-types.ts /app');
+    expect(readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n')).toContain(
+      '!scripts/strip-types.ts',
+    );
+    expect(rootfs).toContain('scripts/strip-types.ts "${rootfs}/app"');
   });
 
   it('has the Dockerfile entrypoint, user, environment and workdir', () => {

@@ -4,9 +4,12 @@
 // BENCH_CRS sets N (default 500); BENCH_ROUNDS how many interleaved rounds of the two (default 2:
 // the machine is often shared, so each side's best round counts); VELOZ_BENCH_CLUSTER the local
 // cluster's name (default veloz-bench); BENCH_OPERATOR_NODE_OPTIONS extra Node.js flags for the
-// operator (after the chart's).
+// operator (after the chart's). The operator runs as the image ships it, stripped to JavaScript
+// (docs/adr/0026); BENCH_OPERATOR_SOURCES=ts runs the TypeScript sources instead, as in development.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat as fileStat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { render } from '@veloz/render/render';
 import { report } from '@veloz/testing/bench-report';
 import { KubeClient } from '../src/kube/client.ts';
@@ -15,6 +18,7 @@ import { startLocalCluster } from '@veloz/testing/local-cluster';
 import { installCrds } from '@veloz/testing/crds';
 import { parse } from 'yaml';
 import { OperatorProcess } from '@veloz/testing/operator-process';
+import { shippedVelozBin } from '@veloz/testing/shipped';
 import { Informer } from '../src/runtime/informer.ts';
 import { cacheTransform, type CachedDeployment } from '../src/cache-transforms.ts';
 import { monitoringApiServed } from '../src/monitoring-discovery.ts';
@@ -23,6 +27,16 @@ import { pino } from 'pino';
 const N = Number(process.env['BENCH_CRS'] ?? 500);
 const CONCURRENCY = 4;
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
+/** Issue 20's goals: the operator's time at most 1.15 × direct SSA, its peak RSS under 150 MB. */
+const GOAL_RATIO = 1.15;
+const GOAL_RSS_MB = 150;
+const SOURCES = process.env['BENCH_OPERATOR_SOURCES'] ?? 'js';
+if (SOURCES !== 'js' && SOURCES !== 'ts')
+  throw new Error(`BENCH_OPERATOR_SOURCES must be js (as shipped) or ts (the sources), not "${SOURCES}"`);
+const bin = SOURCES === 'js' ? shippedVelozBin() : undefined;
+const LOAD_AT_START = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
 
 function cr(name: string, namespace: string): KubernetesObject {
   return {
@@ -154,9 +168,31 @@ const chartValues = parse(
   await readFile(new URL('../../charts/veloz-operator/values.yaml', import.meta.url), 'utf8'),
 ) as { nodeOptions?: string };
 // BENCH_OPERATOR_NODE_OPTIONS adds flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it.
-const nodeOptions = [chartValues.nodeOptions, process.env['BENCH_OPERATOR_NODE_OPTIONS']]
+let nodeOptions = [chartValues.nodeOptions, process.env['BENCH_OPERATOR_NODE_OPTIONS']]
   .filter(Boolean)
   .join(' ');
+
+// BENCH_HEAP_SNAPSHOT_DIR: the operator writes a heap snapshot there at the end of each round
+// (after its peak RSS is read: writing one takes about as much memory again).
+const HEAP_SNAPSHOT_DIR = process.env['BENCH_HEAP_SNAPSHOT_DIR'];
+if (HEAP_SNAPSHOT_DIR)
+  nodeOptions = `${nodeOptions} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${HEAP_SNAPSHOT_DIR}`.trim();
+
+async function heapSnapshot(proc: OperatorProcess): Promise<void> {
+  const dir = HEAP_SNAPSHOT_DIR!;
+  const before = new Set(await readdir(dir));
+  proc.child.kill('SIGUSR2');
+  // Node writes Heap.<date>.<pid>...heapsnapshot; done once its size stops changing.
+  let last = -1;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const file = (await readdir(dir)).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+    if (!file) continue;
+    const size = (await fileStat(join(dir, file))).size;
+    if (size > 0 && size === last) return;
+    last = size;
+  }
+}
 
 // The operator: create the CRs, wait for every child and a current observedGeneration.
 const operatorRound = () =>
@@ -168,6 +204,7 @@ const operatorRound = () =>
       namespaces: ['bench-operator'],
       args: ['--workers', String(CONCURRENCY)],
       env: { NODE_OPTIONS: nodeOptions },
+      ...(bin ? { bin } : {}),
     });
     try {
       // Progress is followed with one watch, not by listing every CR over and over: a poll of
@@ -207,6 +244,7 @@ const operatorRound = () =>
       // utime + stime (fields 14 and 15 of /proc/PID/stat), in clock ticks of 1/100 s.
       const stat = (await readFile(`/proc/${proc.child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
       const metrics = await proc.metrics();
+      if (HEAP_SNAPSHOT_DIR) await heapSnapshot(proc);
       return {
         seconds,
         cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100,
@@ -230,6 +268,12 @@ for (let r = 0; r < ROUNDS; r++) {
 const direct = directs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 const op = ops.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 const peakRssMb = Math.max(...ops.map((o) => o.peakRssMb));
+const ratio = op.seconds / direct.seconds;
+console.log(`load average at start: ${LOAD_AT_START}`);
+console.log(
+  `goal: operator / direct time <= ${GOAL_RATIO} (${ratio.toFixed(2)}, ${ratio <= GOAL_RATIO ? 'met' : 'NOT met'}), ` +
+    `peak RSS < ${GOAL_RSS_MB} MB (${peakRssMb.toFixed(0)} MB, ${peakRssMb < GOAL_RSS_MB ? 'met' : 'NOT met'})`,
+);
 
 report(
   'operator',
@@ -243,7 +287,7 @@ report(
       'peak RSS MB': '',
     },
     {
-      run: `operator (${CONCURRENCY} workers), until children + observedGeneration`,
+      run: `operator (${CONCURRENCY} workers, ${SOURCES === 'js' ? 'stripped JS as shipped' : 'TypeScript sources'}), until children + observedGeneration`,
       round: r + 1,
       CRs: N,
       seconds: ops[r]!.seconds.toFixed(1),
@@ -254,6 +298,9 @@ report(
   {
     crs: N,
     rounds: ROUNDS,
+    operatorSources: SOURCES,
+    loadAverageAtStart: LOAD_AT_START,
+    goals: { operatorVsDirectTime: GOAL_RATIO, peakRssMb: GOAL_RSS_MB },
     directSeconds: directs.map((d) => d.seconds),
     directWritesPerCr: direct.writes / N,
     operatorSeconds: ops.map((o) => o.seconds),
@@ -265,8 +312,8 @@ report(
     operatorReconciles: op.reconciles,
   },
   {
-    operator_vs_direct_time: op.seconds / direct.seconds,
-    operator_peak_rss_mb_vs_200_goal: peakRssMb / 200,
+    operator_vs_direct_time: ratio,
+    operator_peak_rss_mb_vs_150_goal: peakRssMb / GOAL_RSS_MB,
     operator_writes_per_cr: op.writes / N,
     direct_writes_per_cr: direct.writes / N,
     operator_reconciles_per_cr: op.reconciles / N,

@@ -208,6 +208,11 @@ export function cacheTransform<K extends CachedKind>(
   return TRANSFORMS[r.kind];
 }
 
+/** Whether the cache keeps only the metadata of `r`: its informers need ask for no more. */
+export function metadataOnly(r: ResourceRef<CachedKind>): boolean {
+  return TRANSFORMS[r.kind] === meta;
+}
+
 /** Whether the operator caches `r` (a kind render() makes, say). */
 export function isCached(r: ResourceRef): r is ResourceRef<CachedKind> {
   return Object.hasOwn(TRANSFORMS, r.kind);

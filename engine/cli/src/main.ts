@@ -1,8 +1,6 @@
 // The `veloz` CLI: one binary for every role (DESIGN §1).
 import { UsageError } from '@veloz/common/args';
 import type { CommandDeps } from '@veloz/backup/command';
-import { engineCommand } from '@veloz/engine/command';
-import { walCommand } from '@veloz/wal/command';
 
 export const MAIN_HELP = `Usage: veloz <command> [options]
 
@@ -18,9 +16,11 @@ Commands:
 
 Run "veloz <command> --help" for the options of a command.`;
 
+// Each command is loaded when it runs: a process is one role, and what the others import would
+// only sit in its memory (the engine's modules are about 8 MB resident in the operator).
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  engine: engineCommand,
-  wal: walCommand,
+  engine: async (argv) => (await import('@veloz/engine/command')).engineCommand(argv),
+  wal: async (argv) => (await import('@veloz/wal/command')).walCommand(argv),
   exchange: async (argv) => (await import('@veloz/engine/exchange/check-command')).exchangeCommand(argv),
   gateway: async (argv) => (await import('@veloz/gateway/command')).gatewayCommand(argv),
   backup: async (argv) =>

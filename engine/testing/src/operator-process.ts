@@ -14,6 +14,8 @@ export interface OperatorOptions {
   args?: string[];
   /** Extra environment (e.g. the chart's NODE_OPTIONS). */
   env?: Record<string, string>;
+  /** The `veloz` CLI to run: the sources by default, or the stripped tree (shipped.ts). */
+  bin?: string;
 }
 
 export interface LogLine {
@@ -33,7 +35,7 @@ export class OperatorProcess {
 
   constructor(o: OperatorOptions) {
     const args = [
-      VELOZ_BIN,
+      o.bin ?? VELOZ_BIN,
       'operator',
       '--kubeconfig',
       o.kubeconfig,

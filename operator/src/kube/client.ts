@@ -51,9 +51,24 @@ export interface WatchEvent<T> {
   object: T;
 }
 
+/**
+ * Accept headers that ask for an object's metadata only (PartialObjectMetadata, as client-go's
+ * metadata informers do): the API server encodes and sends no spec or status, and the client parses
+ * none. Plain JSON follows as the fallback of a server that cannot (then the whole object comes).
+ */
+const METADATA_ONLY = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+
+/** What a request may ask of the answer. */
+export interface AnswerOptions {
+  /** Only the metadata of the object(s) (apiVersion and kind are the resource's). */
+  metadataOnly?: boolean;
+}
+
 interface RequestOptions {
   verb: Verb;
   kind: string;
+  accept?: string;
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
@@ -122,7 +137,7 @@ export class KubeClient {
       agent: this.agent,
       headers: {
         ...o.headers,
-        accept: 'application/json',
+        accept: o.accept ?? 'application/json',
         ...(payload
           ? {
               'content-type': o.contentType ?? 'application/json',
@@ -212,21 +227,24 @@ export class KubeClient {
     namespace?: string,
     labelSelector?: string,
     signal?: AbortSignal,
+    answer: AnswerOptions = {},
   ): Promise<ListResult<T>> {
     const items: T[] = [];
     let cont: string | undefined;
     let resourceVersion = '';
     do {
       const page = await this.request<{
-        items: T[];
+        items: T[] | null;
         metadata: { continue?: string; resourceVersion: string };
       }>('GET', collectionPath(r, namespace), {
         verb: 'list',
         kind: r.kind,
         query: { labelSelector, limit: 500, continue: cont },
         signal,
+        ...(answer.metadataOnly ? { accept: METADATA_LIST } : {}),
       });
-      for (const it of page.items) items.push({ ...it, apiVersion: apiVersionOf(r), kind: r.kind });
+      // A PartialObjectMetadataList of nothing comes with items null.
+      for (const it of page.items ?? []) items.push({ ...it, apiVersion: apiVersionOf(r), kind: r.kind });
       cont = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion;
     } while (cont);
@@ -238,7 +256,7 @@ export class KubeClient {
     r: ResourceRef,
     namespace: string | undefined,
     resourceVersion: string,
-    opts: { labelSelector?: string | undefined; timeoutSeconds: number; signal: AbortSignal },
+    opts: { labelSelector?: string | undefined; timeoutSeconds: number; signal: AbortSignal } & AnswerOptions,
   ): AsyncGenerator<WatchEvent<T>> {
     const t0 = performance.now();
     let code = 0;
@@ -247,6 +265,7 @@ export class KubeClient {
         verb: 'watch',
         kind: r.kind,
         signal: opts.signal,
+        ...(opts.metadataOnly ? { accept: METADATA_ONLY } : {}),
         query: {
           watch: 1,
           resourceVersion,
@@ -269,22 +288,31 @@ export class KubeClient {
       }
       for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
         if (!line) continue;
-        yield JSON.parse(line) as WatchEvent<T>;
+        const ev = JSON.parse(line) as WatchEvent<T & KubernetesObject>;
+        // PartialObjectMetadata, as asked: named as the resource it is, like a list's items.
+        if (opts.metadataOnly && ev.type !== 'ERROR' && ev.object.kind === 'PartialObjectMetadata') {
+          ev.object.apiVersion = apiVersionOf(r);
+          ev.object.kind = r.kind;
+        }
+        yield ev;
       }
     } finally {
       for (const ob of this.observers) ob('watch', r.kind, code, (performance.now() - t0) / 1000);
     }
   }
 
-  /** Server-side apply with this client's field manager. */
-  apply<T extends object = KubernetesObject>(
+  /**
+   * Server-side apply with this client's field manager. With metadataOnly the answer is the
+   * applied object's metadata (what a caller needs to see whether it changed since).
+   */
+  async apply<T extends object = KubernetesObject>(
     obj: KubernetesObject,
-    opts: { dryRun?: boolean; force?: boolean } = {},
+    opts: { dryRun?: boolean; force?: boolean } & AnswerOptions = {},
   ): Promise<T> {
     const r = resourceFor(obj.apiVersion ?? '', obj.kind ?? '');
     const m = obj.metadata ?? {};
     if (!m.name) throw new Error(`cannot apply a ${obj.kind} without metadata.name`);
-    return this.request<T>('PATCH', objectPath(r, m.namespace, m.name), {
+    const applied = await this.request<T & KubernetesObject>('PATCH', objectPath(r, m.namespace, m.name), {
       verb: 'apply',
       kind: r.kind,
       body: obj,
@@ -294,7 +322,13 @@ export class KubeClient {
         force: opts.force ?? true,
         dryRun: opts.dryRun ? 'All' : undefined,
       },
+      ...(opts.metadataOnly ? { accept: METADATA_ONLY } : {}),
     });
+    if (opts.metadataOnly && applied.kind === 'PartialObjectMetadata') {
+      applied.apiVersion = apiVersionOf(r);
+      applied.kind = r.kind;
+    }
+    return applied;
   }
 
   /** Server-side apply of the status subresource. */

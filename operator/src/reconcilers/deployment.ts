@@ -563,7 +563,10 @@ export class DeploymentReconciler implements Reconciler {
     const prev = this.applied.get(key);
     if (live && prev && prev.hash === hash && prev.fingerprint === fingerprint(live)) return 'unchanged';
     // render() types owner references loosely; the object is a plain manifest either way.
-    const result = await this.d.writer.apply<KubernetesObject>(obj as unknown as KubernetesObject);
+    // Only the answer's metadata is read (its fingerprint): the API server need encode no more.
+    const result = await this.d.writer.apply<KubernetesObject>(obj as unknown as KubernetesObject, {
+      metadataOnly: true,
+    });
     this.applied.set(key, { hash, fingerprint: fingerprint(result) });
     if (!live) return 'created';
     return prev && prev.hash !== hash ? 'updated' : 'unchanged';

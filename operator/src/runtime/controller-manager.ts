@@ -3,7 +3,7 @@
 // and the controllers themselves, while this replica leads (the caller decides when).
 import type { Logger } from 'pino';
 import type { InformerCache } from '../cache.ts';
-import { cacheTransform, type CachedKind, type CachedShapes } from '../cache-transforms.ts';
+import { cacheTransform, metadataOnly, type CachedKind, type CachedShapes } from '../cache-transforms.ts';
 import { objectKey, type ResourceRef } from '../kube/resources.ts';
 import { Controller } from './controller.ts';
 import { Informer, type InformerClient } from './informer.ts';
@@ -89,6 +89,7 @@ export class ControllerManager {
       log: this.o.log,
       onRestart: (reason) => this.o.metrics.informerRestarts.inc({ resource: r.plural, reason }),
       transform: cacheTransform(r),
+      metadataOnly: metadataOnly(r),
     });
     for (const ix of plan.indexes) inf.addIndex(ix.name, (o) => ix.values(o));
     this.o.cache.add(r, inf);

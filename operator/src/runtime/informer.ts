@@ -2,7 +2,7 @@
 // when the watch goes silent (no event and no bookmark within stallMs), and resyncs periodically.
 // Handlers receive objects, never event types: reconcilers are level-triggered.
 import type { Logger } from 'pino';
-import { ApiError, type ListResult, type WatchEvent } from '../kube/client.ts';
+import { ApiError, type AnswerOptions, type ListResult, type WatchEvent } from '../kube/client.ts';
 import { objectKey, type KubernetesObject, type ResourceRef } from '../kube/resources.ts';
 import { backoffMs, realClock, type Clock } from './clock.ts';
 import { Indexer, type IndexFunc } from './indexer.ts';
@@ -14,12 +14,13 @@ export interface InformerClient {
     namespace?: string,
     labelSelector?: string,
     signal?: AbortSignal,
+    answer?: AnswerOptions,
   ): Promise<ListResult<KubernetesObject>>;
   watch(
     r: ResourceRef,
     namespace: string | undefined,
     resourceVersion: string,
-    opts: { labelSelector?: string | undefined; timeoutSeconds: number; signal: AbortSignal },
+    opts: { labelSelector?: string | undefined; timeoutSeconds: number; signal: AbortSignal } & AnswerOptions,
   ): AsyncIterable<WatchEvent<KubernetesObject>>;
 }
 
@@ -39,6 +40,11 @@ export interface InformerOptions<T extends KubernetesObject> {
   onRestart?: (reason: string) => void;
   /** What the cache keeps of each object (slim() keeps all but the bookkeeping). */
   transform: (o: KubernetesObject) => T;
+  /**
+   * The transform reads metadata only: list and watch ask the API server for PartialObjectMetadata,
+   * which it encodes and sends without spec or status.
+   */
+  metadataOnly?: boolean;
 }
 
 /**
@@ -67,7 +73,9 @@ const byInstance: IndexFunc<KubernetesObject> = (o) => {
 
 export class Informer<T extends KubernetesObject = KubernetesObject> {
   private readonly store = new Indexer<T>();
-  private readonly opts: Required<Omit<InformerOptions<T>, 'namespace' | 'labelSelector' | 'onRestart'>> &
+  private readonly opts: Required<
+    Omit<InformerOptions<T>, 'namespace' | 'labelSelector' | 'onRestart' | 'metadataOnly'>
+  > &
     InformerOptions<T>;
   private readonly stop = new AbortController();
   private synced = false;
@@ -159,6 +167,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
       this.opts.namespace,
       this.opts.labelSelector,
       this.stop.signal,
+      { metadataOnly: !!this.opts.metadataOnly },
     );
     const seen = new Set<string>();
     for (const raw of items) {
@@ -193,6 +202,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
           labelSelector: this.opts.labelSelector,
           timeoutSeconds: this.opts.watchTimeoutSeconds,
           signal: ctrl.signal,
+          metadataOnly: !!this.opts.metadataOnly,
         })) {
           clearTimeout(timer);
           timer = setTimeout(() => ((stalled = true), ctrl.abort()), this.opts.stallMs);
