@@ -111,6 +111,8 @@ case "${1:-up}" in
       KIND="$("${HACK_DIR}/build-kind.sh" --print-bin)"
       record_host
       podman_env
+      # The node image's Kubernetes binaries (a no-op when built; waits for a concurrent build).
+      "${HACK_DIR}/build-k8s.sh" kubernetes node etcd coredns kubeadm
       "${HACK_DIR}/build-kind-node.sh"
       if ! podman image exists "${NODE_IMAGE}"; then
         log "loading ${NODE_IMAGE} into podman"
