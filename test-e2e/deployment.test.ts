@@ -59,12 +59,17 @@ async function eventsWith(reason: string): Promise<string[]> {
     .map((e) => `${e.type} ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`);
 }
 
+// Real nodes (kind) start real engines, slowly on a loaded machine: minutes, not seconds.
 async function ready(generation?: number): Promise<Obj> {
-  return eventually('the deployment to be Ready', async () => {
-    const d = await get();
-    const gen = generation ?? d?.metadata?.generation;
-    return d?.status?.['observedGeneration'] === gen && condition(d, 'Ready')?.status === 'True' && d;
-  });
+  return eventually(
+    'the deployment to be Ready',
+    async () => {
+      const d = await get();
+      const gen = generation ?? d?.metadata?.generation;
+      return d?.status?.['observedGeneration'] === gen && condition(d, 'Ready')?.status === 'True' && d;
+    },
+    300_000,
+  );
 }
 
 async function update(patch: Record<string, unknown>): Promise<number> {
