@@ -33,7 +33,10 @@ installed && exit 0
 t0=$SECONDS
 log "apt-get update && apt-get install podman debootstrap"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends podman debootstrap uidmap slirp4netns fuse-overlayfs \
+# Other jobs on a shared machine install packages too: wait for dpkg's lock instead of failing
+# with "Could not get lock /var/lib/dpkg/lock-frontend".
+apt_wait=(-o DPkg::Lock::Timeout=900)
+apt-get "${apt_wait[@]}" update -qq
+apt-get "${apt_wait[@]}" install -y -qq --no-install-recommends podman debootstrap uidmap slirp4netns fuse-overlayfs \
   containernetworking-plugins netavark aardvark-dns iptables catatonit conmon crun runc >/dev/null
 log "installed podman $(podman --version | awk '{print $3}') in $((SECONDS - t0))s"

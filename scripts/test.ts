@@ -2,8 +2,10 @@
 // e2e tests run against a real API server: $KUBECONFIG when set, else the project's own local
 // cluster (built from upstream sources on first use, cached), started here and always stopped.
 // The system phase then runs real pods on a cluster with a real node of its own (hack/node.sh;
-// test-e2e/system), or says why it cannot on this machine.
+// test-e2e/system), or says why it cannot on this machine. With VELOZ_E2E_KIND=1 the e2e suite
+// runs once more on a 3-node kind cluster (hack/kind-up.sh, docs/kind.md), deleted afterwards.
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { startLocalCluster, type LocalCluster } from '@veloz/testing/local-cluster';
 
 interface Phase {
@@ -53,6 +55,36 @@ const phases: Phase[] = [
   { name: 'system', run: npx(['vitest', 'run', '--project', 'system']) },
 ];
 
+const KIND_UP = join(import.meta.dirname, '..', 'hack', 'kind-up.sh');
+let kindUp = false;
+const kindDown = (): number => {
+  kindUp = false;
+  return spawnSync(KIND_UP, ['down'], { stdio: 'inherit' }).status ?? 1;
+};
+if (process.env['VELOZ_E2E_KIND'] === '1') {
+  phases.push(
+    {
+      name: 'kind up',
+      run: () => {
+        kindUp = true;
+        return spawnSync(KIND_UP, [], { stdio: ['ignore', 'ignore', 'inherit'] }).status ?? 1;
+      },
+    },
+    {
+      name: 'kind e2e',
+      run: () => {
+        const kindConfig = spawnSync(KIND_UP, ['kubeconfig'], { encoding: 'utf8' }).stdout.trim();
+        // An external cluster: the suite skips the case that restarts its own local API server.
+        return npx(['vitest', 'run', '--project', 'e2e'], {
+          KUBECONFIG: kindConfig,
+          VELOZ_E2E_CLUSTER: '',
+        })();
+      },
+    },
+    { name: 'kind down', run: kindDown },
+  );
+}
+
 function stopCluster(): number {
   const c = cluster;
   if (!c) return 0;
@@ -84,6 +116,7 @@ try {
   }
 } finally {
   if (cluster && timed('cluster down', stopCluster) !== 0) failed ??= 'cluster down';
+  if (kindUp && timed('kind down', kindDown) !== 0) failed ??= 'kind down';
 }
 console.log('\n=== timings');
 for (const [name, secs, code] of timings) {
