@@ -152,7 +152,9 @@ describe.skipIf(noOpenssl !== undefined)('gateway TLS start-up checks', () => {
         },
         async () => 0,
         [200],
-        10_000,
+        // The process must exit on its own; the wait only bounds a start that never ends (a loaded
+        // machine takes tens of seconds to load the CLI).
+        120_000,
       ).catch((e: unknown) => e as Error);
       expect(err).toBeInstanceOf(Error);
       expect((err as Error).message).toContain('exited with 2');

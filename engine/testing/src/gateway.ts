@@ -20,7 +20,8 @@ export async function startVeloz(
   env: Record<string, string>,
   url: string | (() => Promise<number>),
   okStatuses = [200],
-  timeoutMs = 20_000,
+  // Generous: on a loaded 2-core machine loading the CLI alone has taken over 20 s.
+  timeoutMs = 120_000,
   nodeArgs: string[] = [],
 ): Promise<Proc> {
   const child = spawn(process.execPath, [...nodeArgs, VELOZ_BIN, ...args], {
