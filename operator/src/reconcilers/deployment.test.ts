@@ -87,6 +87,39 @@ describe('DeploymentReconciler', () => {
     expect(api.writes).toEqual([]);
   });
 
+  it('warns once, when its engines are created, that it restores from a desk whose last drill failed (ADR 24)', async () => {
+    api.put(RESOURCES.velozDeployment, {
+      apiVersion: 'veloz.io/v1alpha1',
+      kind: 'VelozDeployment',
+      metadata: { name: 'src', namespace: 'ns', uid: 'src-uid' },
+      spec: { pairs: 2 },
+      status: {
+        conditions: [
+          { type: 'BackupVerified', status: 'False', reason: 'DigestMismatch', message: 'pair 0' },
+        ],
+      },
+    });
+    create({ restore: { fromBackup: { source: '/backups', deployment: 'src' } } });
+    await reconciler.reconcile('ns/desk');
+    expect(events).toEqual(['Normal Created', 'Warning RestoreFromUnverifiedBackup']);
+    events = [];
+    await reconciler.reconcile('ns/desk');
+    expect(events).toEqual([]);
+  });
+
+  it('restores from a verified source without a warning', async () => {
+    api.put(RESOURCES.velozDeployment, {
+      apiVersion: 'veloz.io/v1alpha1',
+      kind: 'VelozDeployment',
+      metadata: { name: 'src', namespace: 'ns', uid: 'src-uid' },
+      spec: { pairs: 2 },
+      status: { conditions: [{ type: 'BackupVerified', status: 'True', reason: 'Verified', message: '' }] },
+    });
+    create({ restore: { fromBackup: { source: '/backups', deployment: 'src' } } });
+    await reconciler.reconcile('ns/desk');
+    expect(events).toEqual(['Normal Created']);
+  });
+
   it('fails the pass when the finalizer cannot be added, after applying the children alongside it', async () => {
     create();
     api.failNext = {
