@@ -671,7 +671,7 @@ const restore = named(
             { minimum: 1, maximum: 64 },
           ),
           pairSources: list(
-            'The backup pair each engine restores, by engine index (engine i restores pairSources[i]); each source at most once. Needed to restore into more pairs than the backup holds, or in another order. Engines beyond the list start empty only if it covers every pair, so it must have at least `pairs` entries.',
+            'The backup pair each engine restores, by engine index (engine i restores pairSources[i]); at least `pairs` entries, each source at most once (one WAL in two engines would trade its orders twice), so a restored desk has at most as many pairs as its backup. Give backupPairs too: then a source the backup does not hold is refused at admission instead of failing that engine’s restore at every start.',
             int('A pair index of the backup.', { minimum: 0, maximum: 63 }),
             { maxItems: 64, 'x-kubernetes-list-type': 'set' },
           ),

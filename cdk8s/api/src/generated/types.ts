@@ -316,7 +316,7 @@ export type RestoreFromBackup = {
   pair?: number;
   /** How many pairs the backup holds. Required when restoring into more than one pair without pairSources: a desk of more pairs than its backup is refused. */
   backupPairs?: number;
-  /** The backup pair each engine restores, by engine index (engine i restores pairSources[i]); each source at most once. Needed to restore into more pairs than the backup holds, or in another order. Engines beyond the list start empty only if it covers every pair, so it must have at least `pairs` entries. */
+  /** The backup pair each engine restores, by engine index (engine i restores pairSources[i]); at least `pairs` entries, each source at most once (one WAL in two engines would trade its orders twice), so a restored desk has at most as many pairs as its backup. Give backupPairs too: then a source the backup does not hold is refused at admission instead of failing that engine’s restore at every start. */
   pairSources?: number[];
   /** Restore records up to this time (RFC 3339); everything when absent. */
   upToTimestamp?: string;
