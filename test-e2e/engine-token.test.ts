@@ -101,11 +101,13 @@ describe('engine tokens on a real API server', () => {
     const ports = (r: Manifest) => r.ports.map((p: Manifest) => `${p.protocol}/${p.port}`).join(',');
     expect(engine.spec.egress.map(ports)).toEqual([
       'UDP/53,TCP/53',
+      // The API server, for the engines' Leases (ADR 18).
+      'TCP/443,TCP/6443',
       'TCP/443,TCP/9443',
       'TCP/5432',
       'TCP/9000',
     ]);
-    expect(engine.spec.egress[1].to).toEqual([
+    expect(engine.spec.egress[2].to).toEqual([
       { ipBlock: { cidr: '203.0.113.0/24' } },
       { ipBlock: { cidr: '2001:db8::/32' } },
     ]);

@@ -563,9 +563,11 @@ export class DeploymentReconciler implements Reconciler {
     const prev = this.applied.get(key);
     if (live && prev && prev.hash === hash && prev.fingerprint === fingerprint(live)) return 'unchanged';
     // render() types owner references loosely; the object is a plain manifest either way.
-    // Only the answer's metadata is read (its fingerprint): the API server need encode no more.
+    // Only the answer's fingerprint is read: metadata suffices, except for a claim, whose
+    // fingerprint is its size (a metadata-only answer would differ from the cached claim on every
+    // pass and re-apply it forever: found by the steady-state e2e test).
     const result = await this.d.writer.apply<KubernetesObject>(obj as unknown as KubernetesObject, {
-      metadataOnly: true,
+      metadataOnly: obj.kind !== 'PersistentVolumeClaim',
     });
     this.applied.set(key, { hash, fingerprint: fingerprint(result) });
     if (!live) return 'created';
