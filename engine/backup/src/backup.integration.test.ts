@@ -13,7 +13,15 @@ import { runBackup } from './backup.ts';
 import type { Manifest } from './manifest.ts';
 import { applyRetention } from './retention.ts';
 import { FsStore } from './store.ts';
-import { engineView, lastJson, orderLoad, startMinio, veloz, type Minio } from '@veloz/testing/backup';
+import {
+  backupEngineEnv,
+  engineView,
+  lastJson,
+  orderLoad,
+  startMinio,
+  veloz,
+  type Minio,
+} from '@veloz/testing/backup';
 
 let minio: Minio;
 const dirs: string[] = [];
@@ -36,19 +44,7 @@ async function tmp(prefix = 'veloz-bk-'): Promise<string> {
 }
 
 function engineEnv(wal: string): Record<string, string> {
-  return {
-    VELOZ_WAL_DIR: wal,
-    // Who the engine says it is: `veloz backup` refuses another deployment or pair.
-    VELOZ_DEPLOYMENT_NAME: 'prod',
-    VELOZ_PAIR_INDEX: '0',
-    VELOZ_SIM_TICK_MS: '0',
-    VELOZ_ORDER_RATE_LIMIT: '1000000',
-    VELOZ_RISK_MAX_OPEN_ORDERS: '1000000',
-    VELOZ_ORDER_HISTORY: '100000',
-    // Small segments: every test crosses several rotations.
-    VELOZ_WAL_MAX_SIZE: '65536',
-    VELOZ_WAL_MAX_FILES: '1000',
-  };
+  return backupEngineEnv(wal, { VELOZ_WAL_MAX_FILES: '1000' });
 }
 
 async function engine(env: Record<string, string>): Promise<EngineProcess> {

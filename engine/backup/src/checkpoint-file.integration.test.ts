@@ -5,7 +5,15 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BackupScratch, engineView, lastJson, orderLoad, restoreArgs, veloz } from '@veloz/testing/backup';
+import {
+  backupEngineEnv,
+  BackupScratch,
+  engineView,
+  lastJson,
+  orderLoad,
+  restoreArgs,
+  veloz,
+} from '@veloz/testing/backup';
 import { verifyWal } from '@veloz/wal/recovery';
 import { SNAPSHOT_FILE } from '@veloz/wal/segments';
 
@@ -25,18 +33,11 @@ describe('checkpoint files in backups', () => {
   it('are backed up once, restored beside the segments, and the restored WAL replays to the same orders', async () => {
     const wal = await tmp();
     const dest = await tmp('veloz-ckf-dest-');
-    const env = {
-      VELOZ_WAL_DIR: wal,
-      VELOZ_DEPLOYMENT_NAME: 'prod',
-      VELOZ_PAIR_INDEX: '0',
-      VELOZ_SIM_TICK_MS: '0',
-      VELOZ_ORDER_RATE_LIMIT: '1000000',
-      VELOZ_RISK_MAX_OPEN_ORDERS: '1000000',
-      VELOZ_ORDER_HISTORY: '100000',
+    const env = backupEngineEnv(wal, {
       // Checkpoints often, segments never full: the log's newest checkpoint is a file.
       VELOZ_WAL_CHECKPOINT_INTERVAL: '50',
       VELOZ_WAL_MAX_SIZE: String(64 << 20),
-    };
+    });
     const a = await scratch.engine(env);
     await orderLoad(a.url, 1200, 8, 'ckf');
     await expect.poll(() => checkpointFiles(wal), { timeout: 60_000 }).not.toEqual([]);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
-import { lastJson, orderLoad, startMinio, veloz, type Minio } from '@veloz/testing/backup';
+import { backupEngineEnv, lastJson, orderLoad, startMinio, veloz, type Minio } from '@veloz/testing/backup';
 import type { DrillResult } from './drill.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -26,16 +26,7 @@ beforeAll(async () => {
   minio = await startMinio();
   await minio.createBucket('veloz-drills');
   wal = await tmp();
-  engine = await startEngineProcess({
-    VELOZ_WAL_DIR: wal,
-    VELOZ_DEPLOYMENT_NAME: 'prod',
-    VELOZ_PAIR_INDEX: '0',
-    VELOZ_SIM_TICK_MS: '0',
-    VELOZ_ORDER_RATE_LIMIT: '1000000',
-    VELOZ_RISK_MAX_OPEN_ORDERS: '1000000',
-    VELOZ_ORDER_HISTORY: '100000',
-    VELOZ_WAL_MAX_SIZE: '65536',
-  });
+  engine = await startEngineProcess(backupEngineEnv(wal));
   // Resting orders, fills and cancels across several segment rotations.
   await orderLoad(engine.url, 600, 8, 'drill');
 });

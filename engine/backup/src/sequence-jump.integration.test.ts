@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
-import { engineView, lastJson, orderLoad, veloz } from '@veloz/testing/backup';
+import { backupEngineEnv, engineView, lastJson, orderLoad, veloz } from '@veloz/testing/backup';
 import { recordsIn } from '@veloz/testing/wal-testkit';
 import { readMark } from '@veloz/wal/mark';
 import { verifyWal } from '@veloz/wal/recovery';
@@ -27,18 +27,7 @@ async function tmp(prefix = 'veloz-jump-'): Promise<string> {
 }
 
 function engineEnv(wal: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    VELOZ_WAL_DIR: wal,
-    VELOZ_DEPLOYMENT_NAME: 'prod',
-    VELOZ_PAIR_INDEX: '0',
-    VELOZ_SIM_TICK_MS: '0',
-    VELOZ_ORDER_RATE_LIMIT: '1000000',
-    VELOZ_RISK_MAX_OPEN_ORDERS: '1000000',
-    VELOZ_ORDER_HISTORY: '100000',
-    VELOZ_WAL_MAX_SIZE: '65536',
-    VELOZ_WAL_MAX_FILES: '1000',
-    ...extra,
-  };
+  return backupEngineEnv(wal, { VELOZ_WAL_MAX_FILES: '1000', ...extra });
 }
 
 async function engine(env: Record<string, string>): Promise<EngineProcess> {

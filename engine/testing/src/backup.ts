@@ -123,6 +123,24 @@ export async function veloz(args: string[], env: Record<string, string> = {}): P
 }
 
 /** `veloz restore` of deployment `prod` pair 0 from `dest` into `to`, as the init container runs it. */
+/**
+ * A sim engine of deployment `prod` pair 0 (who `veloz backup` checks it backs up) with no order
+ * limits that a test load could hit, and 64 KiB segments so a load crosses several rotations.
+ */
+export function backupEngineEnv(wal: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    VELOZ_WAL_DIR: wal,
+    VELOZ_DEPLOYMENT_NAME: 'prod',
+    VELOZ_PAIR_INDEX: '0',
+    VELOZ_SIM_TICK_MS: '0',
+    VELOZ_ORDER_RATE_LIMIT: '1000000',
+    VELOZ_RISK_MAX_OPEN_ORDERS: '1000000',
+    VELOZ_ORDER_HISTORY: '100000',
+    VELOZ_WAL_MAX_SIZE: '65536',
+    ...extra,
+  };
+}
+
 export function restoreArgs(dest: string, to: string, ...more: string[]): string[] {
   return ['restore', '--from', dest, '--deployment', 'prod', '--pair', '0', '--to', to, ...more];
 }
