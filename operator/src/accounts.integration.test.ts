@@ -2,6 +2,7 @@
 // on a real API server (its own local cluster, hack/cluster.sh; pods are kwok fakes). A second
 // desk on the same API key, in another namespace, is refused with AccountConflict and runs no
 // pods; deleting the first lets it start; two desks of one share group split one risk budget.
+import type { Condition } from '@veloz/api/generated/types';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,12 +17,6 @@ const SECRET = 'shared-api-secret-abcdefghijklmnop';
 const [A, B, OPS] = ['acct-a', 'acct-b', 'acct-ops'];
 const built = clusterBinariesBuilt();
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
 interface Desk {
   status?: { conditions?: Condition[] };
 }

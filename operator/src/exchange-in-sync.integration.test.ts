@@ -3,6 +3,7 @@
 // process trading on the fake Binance. A drift the engine cannot repair (the exchange holds less
 // BTC than the WAL's position) halts that engine and turns ExchangeInSync False on the pair and
 // the desk, with a Warning Event; once the drift is gone and trading resumed, it is True again.
+import type { Condition } from '@veloz/api/generated/types';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,12 +25,6 @@ import { startOperator, type RunningOperator } from './manager.ts';
 const NS = 'desk-sync';
 const built = clusterBinariesBuilt();
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
 interface Desk {
   status?: { conditions?: Condition[]; pairs?: Array<{ index: number; conditions?: Condition[] }> };
 }

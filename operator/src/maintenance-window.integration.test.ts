@@ -3,6 +3,7 @@
 // controller). A new image for a desk whose window is closed leaves the engine pod on the old
 // image, with RolloutPending naming the next window; the gateways roll at once. The engine rolls
 // when the clock reaches the window, or at once when forced by the annotation.
+import type { Condition } from '@veloz/api/generated/types';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,12 +16,6 @@ import { startOperator, type RunningOperator } from './manager.ts';
 const NS = 'desk-window';
 const built = clusterBinariesBuilt();
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
 interface Desk {
   metadata: { annotations?: Record<string, string> };
   status?: { conditions?: Condition[] };

@@ -4,6 +4,7 @@
 // real Job controller; their pods run on kwok fake nodes, where nothing runs, so the test leaves
 // in each pod what the drill container leaves there in a real cluster: its exit and its JSON
 // report as the termination message, here the report of a real drill of a real backup.
+import type { Condition } from '@veloz/api/generated/types';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,12 +21,6 @@ import { startOperator, type RunningOperator } from './manager.ts';
 const NS = 'desk-drill';
 const built = clusterBinariesBuilt();
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
 interface DeskStatus {
   conditions?: Condition[];
   lastRestoreTest?: {
