@@ -4,21 +4,18 @@
 // The same cases run on real nodes (kind, docs/kind.md): image changes only rename the image every
 // node already holds, and WAL growth needs a StorageClass that allows expansion.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_IMAGE } from '@veloz/api/image';
 import { names } from '@veloz/api/names';
 import type { KubeClient } from '@veloz/operator/kube/client';
 import { RESOURCES, type KubernetesObject, type ResourceRef } from '@veloz/operator/kube/resources';
 import type { OperatorProcess } from '@veloz/testing/operator-process';
 import { eventually } from './support/cluster.ts';
 import { operatorPerTest } from './support/operator-per-test.ts';
+import { IMAGE_ALIASES } from './support/images.ts';
 import { sample } from './support/samples.ts';
 
 const q = names('quickstart');
 
-// Other references to the default image (containerd normalizes all three to one): an image change
-// the StatefulSet must roll out, which real nodes can run without a registry.
-const RENAMED_IMAGE = `docker.io/library/${DEFAULT_IMAGE}`;
-const PAUSED_IMAGE = `docker.io/${DEFAULT_IMAGE}`;
+const [RENAMED_IMAGE, PAUSED_IMAGE] = IMAGE_ALIASES;
 const NODE: ResourceRef = { group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
 const STORAGE_CLASS: ResourceRef = {
   group: 'storage.k8s.io',

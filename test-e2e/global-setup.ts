@@ -10,7 +10,41 @@ declare module 'vitest' {
     kubeconfig: string;
     /** Name of the local cluster the suite may restart, or '' for an external cluster. */
     localCluster: string;
+    /** The desks of the samples request little CPU and memory (support/samples.ts). */
+    smallDesks: boolean;
   }
+}
+
+const NODES = { group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false } as const;
+interface Node {
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec?: { unschedulable?: boolean; taints?: Array<{ effect: string }> };
+  status?: { allocatable?: { cpu?: string } };
+}
+// The largest desk of the suite (3 pairs of a 1-CPU engine and a 500m gateway, and its backup
+// job) with room for a rollout's surge.
+const SUITE_CPU_MILLIS = 8000;
+
+const millis = (q: string | undefined): number =>
+  !q ? 0 : q.endsWith('m') ? Number(q.slice(0, -1)) : Number(q) * 1000;
+
+/**
+ * Whether the desks must request less than their defaults to fit: on a kind cluster of this
+ * 2-core machine every node offers the host's 2 CPUs, and 3 pairs at the default requests (4.5
+ * CPUs) leave an engine Pending for "Insufficient cpu". kwok's fake nodes offer plenty.
+ */
+async function smallDesks(client: KubeClient): Promise<boolean> {
+  const nodes = (await client.list<Node>(NODES)).items.filter(
+    (n) => !n.spec?.unschedulable && !(n.spec?.taints ?? []).some((t) => t.effect !== 'PreferNoSchedule'),
+  );
+  const cpu = nodes.reduce((sum, n) => sum + millis(n.status?.allocatable?.cpu), 0);
+  if (cpu >= SUITE_CPU_MILLIS) return false;
+  console.warn(
+    `e2e: the schedulable nodes (${nodes.map((n) => n.metadata.name).join(', ')}) offer ${cpu / 1000} CPUs, ` +
+      `less than the ${SUITE_CPU_MILLIS / 1000} the suite's desks request at their defaults: ` +
+      "the samples' engines and gateways request 100m CPU each instead (test-e2e/support/samples.ts)",
+  );
+  return true;
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -23,13 +57,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     localCluster = cluster.name;
   }
   const client = KubeClient.load(kubeconfig);
+  let small: boolean;
   try {
     await installCrds(client);
+    small = await smallDesks(client);
   } finally {
     client.close();
   }
   project.provide('kubeconfig', kubeconfig);
   project.provide('localCluster', localCluster);
+  project.provide('smallDesks', small);
   return async () => {
     await cluster?.stop();
   };

@@ -1,6 +1,6 @@
 // Per-test access to the cluster: a client, a fresh namespace, and waiting for a condition.
 import { inject } from 'vitest';
-import { KubeClient } from '@veloz/operator/kube/client';
+import { KubeClient, isNotFound } from '@veloz/operator/kube/client';
 import { RESOURCES } from '@veloz/operator/kube/resources';
 
 export function kubeconfig(): string {
@@ -11,14 +11,32 @@ export function client(): KubeClient {
   return KubeClient.load(kubeconfig());
 }
 
-/** Creates a uniquely named namespace; the returned function deletes it. */
+/**
+ * Creates a uniquely named namespace; the returned function deletes it. The case's operator is
+ * gone by then, so the finalizers it left on the custom resources are removed as a user would
+ * after uninstalling it: else the namespace stays Terminating for good on a long-lived cluster
+ * (kind).
+ */
 export async function createNamespace(
   c: KubeClient,
   prefix = 'e2e',
 ): Promise<{ name: string; remove: () => Promise<void> }> {
   const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
   await c.create(RESOURCES.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  return { name, remove: () => c.delete(RESOURCES.namespace, undefined, name) };
+  const remove = async () => {
+    await c.delete(RESOURCES.namespace, undefined, name);
+    for (const r of [RESOURCES.velozStrategy, RESOURCES.velozDeployment]) {
+      for (const o of (await c.list(r, name)).items) {
+        if (!o.metadata?.finalizers?.length) continue;
+        await c
+          .mergePatch(r, name, o.metadata.name ?? '', { metadata: { finalizers: null } })
+          .catch((err: unknown) => {
+            if (!isNotFound(err)) throw err;
+          });
+      }
+    }
+  };
+  return { name, remove };
 }
 
 /** Polls `fn` until it returns a value that is not undefined/false, or fails with its last state. */
