@@ -4,9 +4,6 @@
 #   hack/kind-up.sh              create the cluster, load the veloz image, print the kubeconfig path
 #   hack/kind-up.sh kubeconfig   print the kubeconfig path
 #   hack/kind-up.sh down         delete the cluster and everything `up` created or changed
-#   hack/kind-up.sh node pause|unpause NODE
-#                                freeze a node's container (kubelet, containers, volumes stay as
-#                                they are) and thaw it: a node lost to the cluster and back
 #
 # With a working Docker (users' CI) it uses kind's Docker provider and the upstream node image,
 # unchanged. Without one (`docker info` fails, as on this project's machines) it uses kind's podman
@@ -161,17 +158,6 @@ case "${1:-up}" in
   kubeconfig)
     echo "${KUBECONFIG_PATH}"
     ;;
-  node)
-    action="${2:-}"
-    node="${3:-}"
-    [[ "${action}" == pause || "${action}" == unpause ]] || die "node: expected pause or unpause, got '${action}'"
-    [[ -n "${node}" ]] || die "node ${action}: name a node (kubectl get nodes)"
-    if [[ "${provider}" == podman ]]; then
-      [[ -d "${STATE}" ]] || die "no podman state in ${STATE}: is the cluster up?"
-      podman_env
-    fi
-    "${provider}" "${action}" "${node}" >/dev/null || die "${provider} ${action} ${node} failed"
-    ;;
   down)
     if [[ "${provider}" == docker ]]; then
       if command -v kind >/dev/null; then kind delete cluster --name "${NAME}"; else "$("${HACK_DIR}/build-kind.sh" --print-bin)" delete cluster --name "${NAME}"; fi
@@ -191,7 +177,7 @@ case "${1:-up}" in
     rm -f "${KUBECONFIG_PATH}"
     ;;
   *)
-    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
