@@ -8,7 +8,7 @@ import { names } from '@veloz/api/names';
 import type { KubeClient } from '@veloz/operator/kube/client';
 import { RESOURCES, type KubernetesObject, type ResourceRef } from '@veloz/operator/kube/resources';
 import type { OperatorProcess } from '@veloz/testing/operator-process';
-import { eventually } from './support/cluster.ts';
+import { NODE, eventually } from './support/cluster.ts';
 import { operatorPerTest } from './support/operator-per-test.ts';
 import { IMAGE_ALIASES } from './support/images.ts';
 import { sample } from './support/samples.ts';
@@ -16,7 +16,6 @@ import { sample } from './support/samples.ts';
 const q = names('quickstart');
 
 const [RENAMED_IMAGE, PAUSED_IMAGE] = IMAGE_ALIASES;
-const NODE: ResourceRef = { group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
 const STORAGE_CLASS: ResourceRef = {
   group: 'storage.k8s.io',
   version: 'v1',

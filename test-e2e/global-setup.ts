@@ -4,6 +4,8 @@ import type { TestProject } from 'vitest/node';
 import { KubeClient } from '@veloz/operator/kube/client';
 import { startLocalCluster, type LocalCluster } from '@veloz/testing/local-cluster';
 import { installCrds } from '@veloz/testing/crds';
+import { parseQuantity } from '@veloz/api/crd/quantity';
+import { NODE } from './support/cluster.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,18 +17,14 @@ declare module 'vitest' {
   }
 }
 
-const NODES = { group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false } as const;
 interface Node {
-  metadata: { name: string; annotations?: Record<string, string> };
+  metadata: { name: string };
   spec?: { unschedulable?: boolean; taints?: Array<{ effect: string }> };
   status?: { allocatable?: { cpu?: string } };
 }
 // The largest desk of the suite (3 pairs of a 1-CPU engine and a 500m gateway, and its backup
 // job) with room for a rollout's surge.
-const SUITE_CPU_MILLIS = 8000;
-
-const millis = (q: string | undefined): number =>
-  !q ? 0 : q.endsWith('m') ? Number(q.slice(0, -1)) : Number(q) * 1000;
+const SUITE_CPUS = 8;
 
 /**
  * Whether the desks must request less than their defaults to fit: on a kind cluster of this
@@ -34,14 +32,14 @@ const millis = (q: string | undefined): number =>
  * CPUs) leave an engine Pending for "Insufficient cpu". kwok's fake nodes offer plenty.
  */
 async function smallDesks(client: KubeClient): Promise<boolean> {
-  const nodes = (await client.list<Node>(NODES)).items.filter(
+  const nodes = (await client.list<Node>(NODE)).items.filter(
     (n) => !n.spec?.unschedulable && !(n.spec?.taints ?? []).some((t) => t.effect !== 'PreferNoSchedule'),
   );
-  const cpu = nodes.reduce((sum, n) => sum + millis(n.status?.allocatable?.cpu), 0);
-  if (cpu >= SUITE_CPU_MILLIS) return false;
+  const cpu = nodes.reduce((sum, n) => sum + parseQuantity(n.status?.allocatable?.cpu ?? 0), 0);
+  if (cpu >= SUITE_CPUS) return false;
   console.warn(
-    `e2e: the schedulable nodes (${nodes.map((n) => n.metadata.name).join(', ')}) offer ${cpu / 1000} CPUs, ` +
-      `less than the ${SUITE_CPU_MILLIS / 1000} the suite's desks request at their defaults: ` +
+    `e2e: the schedulable nodes (${nodes.map((n) => n.metadata.name).join(', ')}) offer ${cpu} CPUs, ` +
+      `less than the ${SUITE_CPUS} the suite's desks request at their defaults: ` +
       "the samples' engines and gateways request 100m CPU each instead (test-e2e/support/samples.ts)",
   );
   return true;

@@ -1,7 +1,16 @@
 // Per-test access to the cluster: a client, a fresh namespace, and waiting for a condition.
 import { inject } from 'vitest';
 import { KubeClient, isNotFound } from '@veloz/operator/kube/client';
-import { RESOURCES } from '@veloz/operator/kube/resources';
+import { RESOURCES, type ResourceRef } from '@veloz/operator/kube/resources';
+
+/** Nodes, which the operator itself does not watch (so RESOURCES has no entry for them). */
+export const NODE: ResourceRef = {
+  group: '',
+  version: 'v1',
+  kind: 'Node',
+  plural: 'nodes',
+  namespaced: false,
+};
 
 export function kubeconfig(): string {
   return inject('kubeconfig');
