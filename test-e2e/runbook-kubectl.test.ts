@@ -99,7 +99,10 @@ describe('runbook kubectl commands, verbatim, against the quickstart desk', () =
 
   it.each(runnable.map((x) => [`${x.file}:${x.line}`, x.command] as const))('%s: %s', (_where, command) => {
     const run = SHORTHANDS(ns.name).reduce((s, [from, to]) => s.replace(from, to), command);
-    const r = spawnSync('sh', ['-c', run], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+    // `kubectl delete pod` waits for the pod to go: up to its 30 s grace period, after which kwok
+    // removes it when it gets to it, which takes longer while the suite's other namespaces are
+    // being deleted.
+    const r = spawnSync('sh', ['-c', run], { cwd, env, encoding: 'utf8', timeout: 180_000 });
     expect(r.status, `${run}\n${r.stdout}\n${r.stderr}`).toBe(0);
   });
 
