@@ -16,6 +16,11 @@ const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
 const OPEN_ORDERS = Number(process.env['BENCH_OPEN_ORDERS'] ?? 50_000);
 if (!Number.isInteger(OPEN_ORDERS) || OPEN_ORDERS < 0)
   throw new Error('BENCH_OPEN_ORDERS must be a whole number of orders');
+// VELOZ_WAL_MAX_SIZE of the engine: small, the window holds segment rotations, each with the
+// checkpoint its new segment starts with (ADR 0019). Unset: the engine's default (64 MiB).
+const WAL_MAX_SIZE = process.env['BENCH_WAL_MAX_SIZE'];
+if (WAL_MAX_SIZE !== undefined && !/^\d+$/.test(WAL_MAX_SIZE))
+  throw new Error('BENCH_WAL_MAX_SIZE must be a number of bytes');
 /** Goals of issue 20, printed beside the ratios. */
 const GOAL_THROUGHPUT = 0.5;
 const GOAL_P99 = 2;
@@ -44,11 +49,15 @@ async function bare(): Promise<LoadResult> {
   }
 }
 
-async function checkpointsWritten(url: string): Promise<number> {
+/** Checkpoints written and segments sealed so far, from the engine's metrics. */
+async function walEvents(url: string): Promise<{ checkpoints: number; rotations: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const m = /^veloz_wal_checkpoints_total (\d+)/m.exec(text);
-  if (!m) throw new Error('the engine reports no veloz_wal_checkpoints_total');
-  return Number(m[1]);
+  const count = (name: string): number => {
+    const m = new RegExp(`^${name} (\\d+)`, 'm').exec(text);
+    if (!m) throw new Error(`the engine reports no ${name}`);
+    return Number(m[1]);
+  };
+  return { checkpoints: count('veloz_wal_checkpoints_total'), rotations: count('veloz_wal_rotations_total') };
 }
 
 async function engine(): Promise<LoadResult> {
@@ -61,6 +70,7 @@ async function engine(): Promise<LoadResult> {
     // Orders placed through the API are kept whole for the idempotency window (ADR 10); a bench
     // placing hundreds of thousands would measure checkpoints of them instead of the order path.
     VELOZ_IDEMPOTENCY_WINDOW: '1',
+    ...(WAL_MAX_SIZE !== undefined ? { VELOZ_WAL_MAX_SIZE: WAL_MAX_SIZE } : {}),
   });
   try {
     const fill = await load(
@@ -74,10 +84,15 @@ async function engine(): Promise<LoadResult> {
     if (fill.errors > 0 || Object.keys(fill.statuses).some((s) => s !== '201'))
       throw new Error(`filling the engine failed: ${JSON.stringify(fill.statuses)}, ${fill.errors} errors`);
     console.error(`engine holds ${fill.requests} resting orders; measuring`);
-    const before = await checkpointsWritten(eng.url);
+    const before = await walEvents(eng.url);
     const result = await load(`${eng.url}/api/orders`, order, CONCURRENCY, DURATION);
-    // Whether the window held a checkpoint at all: the p99 is about them (issue 20).
-    console.log(`engine checkpoints during the measurement: ${(await checkpointsWritten(eng.url)) - before}`);
+    // Whether the window held a checkpoint or a rotation at all: the p99 is about them (issue 20).
+    const after = await walEvents(eng.url);
+    console.log(
+      `engine checkpoints during the measurement: ${after.checkpoints - before.checkpoints}, ` +
+        `segment rotations: ${after.rotations - before.rotations}` +
+        (WAL_MAX_SIZE !== undefined ? ` (VELOZ_WAL_MAX_SIZE=${WAL_MAX_SIZE})` : ''),
+    );
     return result;
   } finally {
     await eng.kill('SIGTERM');
@@ -122,6 +137,7 @@ report(
     concurrency: CONCURRENCY,
     seconds: DURATION / 1000,
     openOrders: OPEN_ORDERS,
+    walMaxSize: WAL_MAX_SIZE === undefined ? null : Number(WAL_MAX_SIZE),
     goals: { throughput: GOAL_THROUGHPUT, p99: GOAL_P99 },
   },
   {

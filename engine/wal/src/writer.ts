@@ -31,8 +31,10 @@ export interface WalHooks {
   onRetentionDelete?(name: string): void;
   /**
    * A step of a background checkpoint kept in its own file is done (crash tests copy the
-   * directory here): the file written, synced, renamed into place; its CheckpointRef record
-   * durable; and, at a later rotation, the segment holding the reference deleted with the file.
+   * directory here): the file written, synced, renamed into place; for a rotation's checkpoint,
+   * the old segment sealed (before the reference that starts the new one is written); its
+   * CheckpointRef record durable; and, at a later rotation, the segment holding the reference
+   * deleted with the file.
    */
   onCheckpointStep?: (step: CheckpointStep, name: string) => void | Promise<void>;
   /**
@@ -44,7 +46,7 @@ export interface WalHooks {
   onWritable?(unavailableSeconds: number, attempts: number): void;
 }
 
-export type CheckpointStep = SnapshotStep | 'reference-durable' | 'retention-deleted';
+export type CheckpointStep = SnapshotStep | 'segment-sealed' | 'reference-durable' | 'retention-deleted';
 
 /** Backoff between attempts to write again after a failure (a full disk may get room). */
 export interface WalRetryOptions {
@@ -58,7 +60,9 @@ export interface WalWriterOptions {
   dir: string;
   /**
    * Rotate before a record would take the current segment past this size (once the segment holds
-   * at least as many bytes of records as of the checkpoint it starts with).
+   * at least as many bytes of records as of the checkpoint it starts with). With a background
+   * checkpoint builder, the segment keeps growing until the checkpoint the next one starts with
+   * is built.
    */
   maxSegmentBytes: number;
   /** Sealed segments kept (at least 1); older ones are deleted after a rotation. */
@@ -187,6 +191,19 @@ export class WalWriter {
   private generation = 0;
   /** The background checkpoint being built, with the records appended since its capture. */
   private building: { generation: number; sequence: number; tail: AppendedRecord[] } | null = null;
+  /**
+   * The segment is full: the background checkpoint being built rotates it when it is done, and
+   * its reference starts the new segment (the order path never waits for a rotation's checkpoint).
+   */
+  private rotationDue = false;
+  /** A build failed while a rotation waited for it: that rotation takes an inline checkpoint. */
+  private inlineRotation = false;
+  /** Callers of requestCheckpoint(), answered when the build `generation` (or a newer one) lands. */
+  private checkpointWaiters: Array<{
+    generation: number;
+    resolve: (seq: number) => void;
+    reject: (err: Error) => void;
+  }> = [];
   /** A checkpoint file being written (close() waits for it). */
   private snapshotWrite: Promise<unknown> | null = null;
   /**
@@ -233,7 +250,13 @@ export class WalWriter {
   }
 
   private pendingCheckpoint = false;
+  /** Bytes of the segment's leading checkpoint record (and a jump before it). */
   private leadingCheckpointBytes = 0;
+  /**
+   * Bytes of the state that checkpoint holds (the record's for an inline one, the file's for a
+   * reference): the segment rotates once it holds as many bytes of records after it.
+   */
+  private leadingStateBytes = 0;
 
   /** The checkpoint payload source: must describe the state after every record appended so far. */
   setSnapshotProvider(fn: () => Buffer): void {
@@ -241,8 +264,10 @@ export class WalWriter {
   }
 
   /**
-   * Interval checkpoints are then built by `start` off the append path; rotations, a segment's
-   * first record and forced checkpoints still take the inline provider (they are rare).
+   * Checkpoints are then built by `start` off the append path: at intervals, for a rotation (the
+   * new segment starts with its reference) and for requestCheckpoint(). The inline provider is
+   * left for forceCheckpoint(), the checkpoint recovery says the log owes (writeOwedCheckpoint(),
+   * before serving) and a rotation whose build failed.
    */
   setBackgroundCheckpoint(start: BackgroundCheckpoint | null): void {
     this.background = start;
@@ -291,12 +316,22 @@ export class WalWriter {
       return null;
     }
     this.building = null;
-    const ref = encodeCheckpointRef({ ...written, sequence: b.sequence, fields: fields(b.tail) });
+    // The tail ends with the last record appended: a rotation's record comes after it, so that
+    // the tail stays a run of consecutive records, and the reference starts the new segment.
+    const tail = fields(b.tail);
+    const rotating = this.rotationDue;
+    if (rotating) this.enqueueRotation();
+    const ref = encodeCheckpointRef({ ...written, sequence: b.sequence, fields: tail });
     this.lastCheckpointBytes = snapshot.length;
     const timestamp = this.opts.now();
     const seq = this.enqueue(RecordType.CheckpointRef, ref, timestamp, true);
+    if (rotating) {
+      this.leadingCheckpointBytes = this.segmentBytes;
+      this.leadingStateBytes = snapshot.length;
+    }
     this.snapshotFiles.push({ segment: this.nextSealed, durableAt: seq, ...written });
     this.opts.hooks.onCheckpoint?.(seq, snapshot.length, timestamp);
+    this.answerCheckpointWaiters(generation, seq);
     const step = this.opts.hooks.onCheckpointStep;
     if (step) {
       await this.waitDurable(seq);
@@ -305,9 +340,55 @@ export class WalWriter {
     return seq;
   }
 
-  /** A background build failed: the next append starts another one. */
-  abandonCheckpoint(generation: number): void {
-    if (this.building?.generation === generation) this.building = null;
+  /**
+   * A background build ended without its reference (`err`: it threw; else it was no longer
+   * wanted): the next append starts another one. A rotation waiting for it then takes an inline
+   * checkpoint, so that a build failing again and again cannot hold a segment open.
+   */
+  abandonCheckpoint(generation: number, err?: unknown): void {
+    if (this.building?.generation !== generation) return;
+    this.building = null;
+    if (err !== undefined && this.rotationDue) this.inlineRotation = true;
+    const why =
+      err instanceof Error
+        ? err
+        : (this.failure ?? new Error(this.closed ? 'WAL is closed' : 'checkpoint build abandoned'));
+    const still: typeof this.checkpointWaiters = [];
+    for (const w of this.checkpointWaiters) {
+      if (w.generation <= generation) w.reject(why);
+      else still.push(w);
+    }
+    this.checkpointWaiters = still;
+  }
+
+  /**
+   * A checkpoint of everything appended so far, built off the order path like an interval one
+   * (joining the build under way, whose reference's tail reaches past this call). Resolves with
+   * the sequence of its record once appended (waitDurable() for it to be durable). Without a
+   * background builder, an inline checkpoint.
+   */
+  requestCheckpoint(): Promise<number> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('WAL is closed'));
+    if (!this.background) return Promise.resolve(this.forceCheckpoint());
+    if (!this.building) this.startBuild();
+    const generation = this.building!.generation;
+    return new Promise((resolve, reject) => this.checkpointWaiters.push({ generation, resolve, reject }));
+  }
+
+  /**
+   * Writes the checkpoint recovery said the log owes (the current segment is new, or follows a
+   * declared sequence jump) now, before the caller serves: otherwise the first append would
+   * serialize it inline.
+   */
+  async writeOwedCheckpoint(): Promise<void> {
+    if (!this.pendingCheckpoint) return;
+    if (this.failure) throw this.failure;
+    this.pendingCheckpoint = false;
+    this.enqueueCheckpoint();
+    this.leadingCheckpointBytes = this.segmentBytes;
+    this.leadingStateBytes = this.segmentBytes;
+    await this.flush();
   }
 
   get lastSequence(): number {
@@ -340,17 +421,26 @@ export class WalWriter {
       // The segment starts with this checkpoint, or with the sequence jump recovery declared and
       // then this checkpoint: either way, rotation waits for as many bytes of records after it.
       this.leadingCheckpointBytes = this.segmentBytes;
+      this.leadingStateBytes = this.segmentBytes;
+    } else if (this.rotationDue) {
+      // Waiting for the build whose reference starts the next segment; one dropped meanwhile (an
+      // inline checkpoint overtook it, the WAL failed) is started again.
+      if (!this.building) {
+        if (this.inlineRotation) this.rotateInline();
+        else this.startBuild();
+      }
     } else if (
       logged > 0 &&
       this.segmentBytes + size + ROTATION_RECORD_BYTES > this.opts.maxSegmentBytes &&
-      logged >= this.leadingCheckpointBytes
+      logged >= this.leadingStateBytes
     ) {
-      this.enqueue(RecordType.Rotation, encodeRotation({ sealedSegment: this.nextSealed }));
-      this.queue.push({ kind: 'seal', number: this.nextSealed });
-      this.nextSealed += 1;
-      this.segmentBytes = 0;
-      this.enqueueCheckpoint();
-      this.leadingCheckpointBytes = this.segmentBytes;
+      if (!this.background) this.rotateInline();
+      else {
+        // Off the order path (ADR 0019): the segment grows on until a checkpoint is built (the one
+        // under way, or one started now), then that build rotates it.
+        this.rotationDue = true;
+        if (!this.building) this.startBuild();
+      }
     } else if (this.opts.checkpointInterval > 0 && this.sinceCheckpoint >= this.opts.checkpointInterval) {
       if (!this.background) this.enqueueCheckpoint();
       else if (!this.building && this.bytesSinceCheckpoint >= this.lastCheckpointBytes) {
@@ -358,11 +448,7 @@ export class WalWriter {
         // start before the log since the last holds as many bytes as it did: replaying them costs
         // about what loading a checkpoint does, and a large state (resting orders) would otherwise
         // be written out again every few hundred orders (ADR 0019).
-        this.sinceCheckpoint = 0;
-        this.bytesSinceCheckpoint = 0;
-        const generation = ++this.generation;
-        this.building = { generation, sequence: this.seq, tail: [] };
-        this.background(this.seq, generation);
+        this.startBuild();
       }
     }
     this.sinceCheckpoint += 1;
@@ -372,7 +458,44 @@ export class WalWriter {
     return seq;
   }
 
-  /** Queues a checkpoint now (e.g. before a backup) and returns its sequence number. */
+  /** Captures the state for a background build (inside append(), or between appends). */
+  private startBuild(): void {
+    this.sinceCheckpoint = 0;
+    this.bytesSinceCheckpoint = 0;
+    const generation = ++this.generation;
+    this.building = { generation, sequence: this.seq, tail: [] };
+    this.background!(this.seq, generation);
+  }
+
+  /** Ends the segment and starts the next with an inline checkpoint. */
+  private rotateInline(): void {
+    this.enqueueRotation();
+    this.enqueueCheckpoint();
+    this.leadingCheckpointBytes = this.segmentBytes;
+    this.leadingStateBytes = this.segmentBytes;
+  }
+
+  /** Ends the segment with a Rotation record; the records queued after it go to the next one. */
+  private enqueueRotation(): void {
+    this.rotationDue = false;
+    this.inlineRotation = false;
+    this.enqueue(RecordType.Rotation, encodeRotation({ sealedSegment: this.nextSealed }));
+    this.queue.push({ kind: 'seal', number: this.nextSealed });
+    this.nextSealed += 1;
+    this.segmentBytes = 0;
+  }
+
+  private answerCheckpointWaiters(generation: number, seq: number): void {
+    if (this.checkpointWaiters.length === 0) return;
+    const still: typeof this.checkpointWaiters = [];
+    for (const w of this.checkpointWaiters) {
+      if (w.generation <= generation) w.resolve(seq);
+      else still.push(w);
+    }
+    this.checkpointWaiters = still;
+  }
+
+  /** Queues an inline checkpoint now and returns its sequence number (see requestCheckpoint()). */
   forceCheckpoint(): number {
     if (this.failure) throw this.failure;
     if (this.closed) throw new Error('WAL is closed');
@@ -391,6 +514,8 @@ export class WalWriter {
     this.bytesSinceCheckpoint = 0;
     this.lastCheckpointBytes = payload.length;
     this.opts.hooks.onCheckpoint?.(seq, payload.length, timestamp);
+    // It describes more than the build its waiters asked for.
+    this.answerCheckpointWaiters(this.generation, seq);
   }
 
   private enqueue(
@@ -415,6 +540,11 @@ export class WalWriter {
   snapshot(options: { checkpoint?: boolean } = {}): Promise<WalSnapshot> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error('WAL is closed'));
+    if (options.checkpoint && this.background) {
+      // Built off the order path: the barrier follows its reference (records appended meanwhile
+      // are in the snapshot too).
+      return this.requestCheckpoint().then(() => this.snapshot());
+    }
     if (options.checkpoint) this.forceCheckpoint();
     return new Promise((resolve, reject) => {
       this.queue.push({ kind: 'barrier', resolve, reject });
@@ -564,6 +694,7 @@ export class WalWriter {
       this.sealedNames.push(stage.name);
       stage.rotated = true;
       this.opts.hooks.onRotation?.(stage.name);
+      await this.opts.hooks.onCheckpointStep?.('segment-sealed', stage.name);
     }
     // Every segment begins with a checkpoint, so older sealed segments are never needed to recover.
     // The newest one always stays: the new segment's checkpoint is not durable yet.

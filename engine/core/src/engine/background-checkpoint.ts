@@ -1,7 +1,8 @@
-// Interval checkpoints built off the order path (ADR 0019): the WAL writer asks for one inside
-// append(); the state is captured there and then serialized a slice per event-loop turn, so an
-// order arriving meanwhile waits for one slice, not for the whole state. The writer then keeps
-// it in its own file and appends a small record naming it.
+// Checkpoints built off the order path (ADR 0019): the WAL writer asks for one inside append()
+// (at an interval, or for a rotation) or when one is requested; the state is captured there and
+// then serialized a slice per event-loop turn, so an order arriving meanwhile waits for one
+// slice, not for the whole state. The writer then keeps it in its own file and appends a small
+// record naming it (a rotation's starts the new segment).
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { BackgroundCheckpoint, WalWriter } from '@veloz/wal/writer';
 import type { EngineState } from './state.ts';
@@ -23,8 +24,10 @@ export function backgroundCheckpoints(
 ): BackgroundCheckpoint {
   const slice = opts.sliceOrders ?? CAPTURE_SLICE_ORDERS;
   return (_sequence, generation) => {
-    // Synchronously, inside append(): the state holds every record before the one being appended.
+    // Synchronously, inside append() (or between appends, for a checkpoint asked for): the state
+    // holds every record before the one being appended.
     const cap = state.beginCapture();
+    let failure: unknown;
     void (async () => {
       try {
         while (wal.checkpointWanted(generation) && cap.active && !cap.step(slice)) {
@@ -40,10 +43,11 @@ export function backgroundCheckpoints(
           tail.length > 0 ? { tail: encodeTail(tail) } : {},
         );
       } catch (err) {
+        failure = err ?? new Error('checkpoint build failed');
         opts.onError?.(err);
       } finally {
         state.endCapture(cap);
-        wal.abandonCheckpoint(generation);
+        wal.abandonCheckpoint(generation, failure);
       }
     })();
   };

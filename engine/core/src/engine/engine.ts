@@ -239,6 +239,9 @@ export class Engine {
           this.log.error({ err }, 'building a WAL checkpoint failed; the next interval retries'),
       }),
     );
+    // Before serving: a new segment after a restart (or a declared jump) starts with a checkpoint,
+    // which the first order would otherwise wait for.
+    await this.wal.writeOwedCheckpoint();
     // A halt recorded in the log outlives restarts; VELOZ_TRADING_HALTED=true starts halted whatever
     // the log says.
     const t = this.state.trading;
@@ -621,7 +624,8 @@ export class Engine {
   }
 
   async checkpoint(): Promise<number> {
-    const seq = this.wal.forceCheckpoint();
+    // Built off the order path like an interval checkpoint: orders go on meanwhile.
+    const seq = await this.wal.requestCheckpoint();
     await this.wal.waitDurable(seq);
     return seq;
   }
