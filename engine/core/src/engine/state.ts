@@ -518,7 +518,7 @@ export class EngineState {
       this.applyStrategyHalt(decodeStrategyHalt(payload.subarray(start, end)), seq, timestamp);
     else if (type >= RecordType.OrderNew && type <= RecordType.OrderCancel) {
       // The record is decoded into an object reused for the next one: apply() keeps none of it.
-      const rec = decodeOrderRecordReused(type, payload, start, end);
+      const rec = decodeOrderRecordReused(type as OrderRecord['type'], payload, start, end);
       this.check(rec);
       this.apply(rec, seq, timestamp);
     } else return false;
