@@ -4,42 +4,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { EngineState } from '@veloz/engine/engine/state';
+import { ENGINE_V8_FLAGS } from '@veloz/api/engine-node-options';
 import { startPostgres } from '@veloz/testing/postgres';
 import { RecordType } from '@veloz/wal/format';
-import { encodeOrderRecord, type OrderRecord } from '@veloz/wal/payloads';
-import { recoverWal } from '@veloz/wal/recovery';
-import { WalWriter } from '@veloz/wal/writer';
+import { encodeOrderRecord } from '@veloz/wal/payloads';
 import { fmt, report, seconds } from '@veloz/testing/bench-report';
+import { newOrder, openWal, replayInChild, writeReplayWal, type ReplayFigures } from './wal-replay.ts';
 
 const DURATION = seconds('BENCH_SECONDS', 3) * 1000;
 const CONCURRENCY = [1, 16, 128];
 const REPLAY_ENTRIES = Number(process.env['BENCH_REPLAY_ENTRIES'] ?? 1_000_000);
-
-function newOrder(id: number): OrderRecord {
-  return {
-    type: RecordType.OrderNew,
-    data: {
-      orderId: id,
-      clientOrderId: `bench-${id}`,
-      symbol: 'BTCUSDT',
-      side: id % 2 ? 'BUY' : 'SELL',
-      type: 'LIMIT',
-      timeInForce: 'GTC',
-      price: 5_000_000 + (id % 100),
-      quantity: 1000,
-      strategy: '',
-    },
-  };
-}
-
-async function openWal(dir: string, sync: boolean, maxSegmentBytes = 64 * 1024 * 1024) {
-  const recovered = await recoverWal(dir, 'strict', {
-    onCheckpoint: () => undefined,
-    onRecord: () => undefined,
-  });
-  return WalWriter.open({ dir, maxSegmentBytes, maxFiles: 1000, sync, checkpointInterval: 0 }, recovered);
-}
 
 async function walAppends(sync: boolean, concurrency: number): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'veloz-bench-wal-'));
@@ -98,48 +72,17 @@ async function pgInserts(url: string, concurrency: number): Promise<number> {
   return rate;
 }
 
-/** Writes `n` records of a realistic life cycle (new, accepted, filled) and replays them. */
-async function replay(n: number): Promise<{ walOnly: number; engine: number; bytes: number }> {
+/** Writes `n` records (new, accepted, filled) and replays them as a starting engine would. */
+async function replay(n: number): Promise<ReplayFigures> {
   const dir = await mkdtemp(join(tmpdir(), 'veloz-bench-replay-'));
-  const wal = await openWal(dir, false);
-  const state = new EngineState(1000);
-  wal.setSnapshotProvider(() => state.snapshot());
-  let written = 0;
-  for (let id = 1; written < n; id++) {
-    const recs: OrderRecord[] = [
-      newOrder(id),
-      {
-        type: RecordType.OrderUpdate,
-        data: { orderId: id, status: 'ACCEPTED', reason: '', exchangeOrderId: '' },
-      },
-      { type: RecordType.OrderFill, data: { orderId: id, quantity: 1000, price: 5_000_000, tradeId: id } },
-    ];
-    for (const r of recs.slice(0, n - written)) {
-      state.check(r);
-      state.apply(r, wal.append(r.type, encodeOrderRecord(r)), 0);
-      written++;
-    }
-    if (id % 10_000 === 0) await wal.flush();
+  try {
+    const last = await writeReplayWal(dir, n);
+    const r = await replayInChild(dir);
+    if (r.lastSequence !== last) throw new Error('replay did not reach the last record');
+    return r;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  await wal.close();
-  const t0 = performance.now();
-  const raw = await recoverWal(dir, 'strict', { onCheckpoint: () => undefined, onRecord: () => undefined });
-  const walOnly = raw.replayedEntries / ((performance.now() - t0) / 1000);
-  const fresh = new EngineState(1000);
-  const t1 = performance.now();
-  const rec = await recoverWal(dir, 'strict', {
-    onCheckpoint: (_s, p) => fresh.restore(p),
-    // As the engine replays at start (engine.ts): the record's bytes, no view of its payload.
-    onRecord: (r) => {
-      if (!fresh.replay(r.type, r.bytes, r.seq, r.timestamp, r.payloadStart, r.payloadEnd))
-        throw new Error(`record ${r.seq} is not an order or halt record`);
-    },
-  });
-  const engine = rec.replayedEntries / ((performance.now() - t1) / 1000);
-  if (fresh.lastSequence !== state.lastSequence) throw new Error('replay did not reach the last record');
-  const bytes = rec.report.segments.reduce((s, x) => s + x.size, 0);
-  await rm(dir, { recursive: true, force: true });
-  return { walOnly, engine, bytes };
 }
 
 const rows: Array<Record<string, string | number>> = [];
@@ -169,14 +112,16 @@ const r = await replay(REPLAY_ENTRIES);
 results['replay_entries'] = REPLAY_ENTRIES;
 results['replay_wal_entries_per_s'] = Math.round(r.walOnly);
 results['replay_engine_entries_per_s'] = Math.round(r.engine);
+results['replay_engine_entries_per_cpu_s'] = Math.round(r.engineCpu);
 results['replay_bytes'] = r.bytes;
+results['replay_process_max_rss_bytes'] = r.maxRssBytes;
 rows.push({
   measurement: `replay ${REPLAY_ENTRIES} entries: read + verify`,
   concurrency: '-',
   'ops/s': fmt(r.walOnly),
 });
 rows.push({
-  measurement: `replay ${REPLAY_ENTRIES} entries: into engine state`,
+  measurement: `replay ${REPLAY_ENTRIES} entries: into engine state (new process, engine flags: ${ENGINE_V8_FLAGS.join(' ') || 'none'})`,
   concurrency: '-',
   'ops/s': fmt(r.engine),
 });

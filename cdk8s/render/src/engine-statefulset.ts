@@ -3,6 +3,7 @@
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s.js';
 import { VARIABLES } from '@veloz/api/variables';
 import { deskId } from '@veloz/api/client-order-id';
+import { engineNodeOptions } from '@veloz/api/engine-node-options';
 import {
   BINANCE_MOUNT,
   PORT,
@@ -56,7 +57,7 @@ export function engineStatefulSet(d: Desk, ctx: RenderContext): KubernetesObject
   const spec = d.spec;
   const creds = spec.execution.mode === 'sim_engine' ? undefined : spec.execution.credentialsSecretRef;
   const env: k8s.EnvVar[] = [
-    { name: 'NODE_OPTIONS', value: `--max-old-space-size=${heapMiB(spec.engine.memoryPoolSize)}` },
+    { name: 'NODE_OPTIONS', value: engineNodeOptions(heapMiB(spec.engine.memoryPoolSize)) },
     // Names the PostgreSQL table the engine ships to; explicit rather than parsed from the host name.
     { name: VARIABLES.deploymentName.name, value: x },
     // Client order ids name the desk and the pair (ADR 0018); the pair comes from the pod's name.

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type { Order } from '@veloz/engine/domain/order';
 import { ORDER_STATUSES, canTransition } from '@veloz/engine/domain/order-state';
+import { stateReplayHandler } from '@veloz/engine/engine/replay-handler';
 import { EngineState } from '@veloz/engine/engine/state';
 import { RecordType, type RawRecord } from '@veloz/wal/format';
-import { decodeOrderRecord, encodeOrderRecord, type OrderRecord } from '@veloz/wal/payloads';
+import { encodeOrderRecord, type OrderRecord } from '@veloz/wal/payloads';
 import { scanForRecords } from '@veloz/wal/reader';
 import { recoverWal, type Recovered, type RecoveryMode } from '@veloz/wal/recovery';
 import { CURRENT_SEGMENT, MARK_FILE, SEALED_SEGMENT } from '@veloz/wal/segments';
@@ -131,14 +132,7 @@ export async function recoverState(
   historyLimit = 1000,
 ): Promise<{ state: EngineState; recovered: Recovered }> {
   const state = new EngineState(historyLimit);
-  const recovered = await recoverWal(dir, mode, {
-    onCheckpoint: (_seq, p) => state.restore(p),
-    onRecord: (r) => {
-      const rec = decodeOrderRecord(r.type, r.payload);
-      state.check(rec);
-      state.apply(rec, r.seq, r.timestamp);
-    },
-  });
+  const recovered = await recoverWal(dir, mode, stateReplayHandler(state));
   return { state, recovered };
 }
 

@@ -6,6 +6,7 @@ import { PayloadError } from './binary.ts';
 import { RecordType } from './format.ts';
 import {
   decodeOrderRecord,
+  decodeOrderRecordReused,
   decodeRotation,
   decodeStrategyHalt,
   decodeTradingHalt,
@@ -110,6 +111,19 @@ describe('order record payloads', () => {
   it.each(CASES)('round-trips $name', ({ rec }) => {
     const buf = encodeOrderRecord(rec);
     expect(decodeOrderRecord(rec.type, buf)).toEqual(rec);
+  });
+
+  it('decodes into one reused object per type, with the same fields as an owned copy', () => {
+    // Every case twice, in turn: what one record left in the reused object never shows in the next.
+    for (const { rec } of [...CASES, ...CASES.toReversed()]) {
+      const buf = Buffer.concat([Buffer.from([9, 9]), encodeOrderRecord(rec), Buffer.from([9])]);
+      const reused = decodeOrderRecordReused(rec.type, buf, 2, buf.length - 1);
+      const owned = decodeOrderRecord(rec.type, buf, 2, buf.length - 1);
+      expect(owned).toStrictEqual(rec);
+      expect({ type: reused.type, data: { ...reused.data } }).toEqual(rec);
+      expect(decodeOrderRecordReused(rec.type, buf, 2, buf.length - 1)).toBe(reused);
+      expect(owned.data).not.toBe(reused.data);
+    }
   });
 
   it.each(ORDER_STATUSES.map((s, i) => ({ s, i })))('encodes status $s as code $i', ({ s, i }) => {

@@ -149,8 +149,45 @@ export function encodeOrderRecord(r: OrderRecord): Buffer {
 const EMPTY = Buffer.alloc(0);
 const orderReader = new BinaryReader(EMPTY);
 
-/** The order record of `type` in `payload[start, end)` (the whole buffer by default). */
-export function decodeOrderRecord(
+type Reused<T extends OrderRecord['type']> = Extract<OrderRecord, { type: T }>;
+
+// What decodeOrderRecordReused() hands out: one object per record type (and one commission),
+// with every field present, so that replay allocates nothing per record to decode it.
+const reusedCommission: Commission = { asset: '', amount: 0 };
+const reusedNew: Reused<typeof RecordType.OrderNew> = {
+  type: RecordType.OrderNew,
+  data: {
+    orderId: 0,
+    clientOrderId: '',
+    symbol: '',
+    side: 'BUY',
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    price: 0,
+    quantity: 0,
+    strategy: '',
+    exchangeClientOrderId: undefined,
+  },
+};
+const reusedUpdate: Reused<typeof RecordType.OrderUpdate> = {
+  type: RecordType.OrderUpdate,
+  data: { orderId: 0, status: 'NEW', reason: '', exchangeOrderId: '' },
+};
+const reusedFill: Reused<typeof RecordType.OrderFill> = {
+  type: RecordType.OrderFill,
+  data: { orderId: 0, quantity: 0, price: 0, tradeId: 0, commission: undefined },
+};
+const reusedCancel: Reused<typeof RecordType.OrderCancel> = {
+  type: RecordType.OrderCancel,
+  data: { orderId: 0, reason: '' },
+};
+
+/**
+ * The order record of `type` in `payload[start, end)` (the whole buffer by default), decoded into
+ * an object that the next call overwrites: read it before decoding another record, keep none of
+ * it (replay checks and applies each record, then moves on). decodeOrderRecord() returns a copy.
+ */
+export function decodeOrderRecordReused(
   type: RecordType,
   payload: Buffer,
   start = 0,
@@ -166,56 +203,92 @@ export function decodeOrderRecord(
   }
 }
 
+/** The order record of `type` in `payload[start, end)` (the whole buffer by default), to keep. */
+export function decodeOrderRecord(
+  type: RecordType,
+  payload: Buffer,
+  start = 0,
+  end = payload.length,
+): OrderRecord {
+  return owned(decodeOrderRecordReused(type, payload, start, end));
+}
+
+/** A copy of a reused record, without the optional fields it does not carry. */
+function owned(rec: OrderRecord): OrderRecord {
+  switch (rec.type) {
+    case RecordType.OrderNew: {
+      const { exchangeClientOrderId, ...rest } = rec.data;
+      const data: OrderNewPayload = { ...rest };
+      if (exchangeClientOrderId !== undefined) data.exchangeClientOrderId = exchangeClientOrderId;
+      return { type: rec.type, data };
+    }
+    case RecordType.OrderFill: {
+      const { commission, ...rest } = rec.data;
+      const data: OrderFillPayload = { ...rest };
+      if (commission !== undefined) data.commission = { asset: commission.asset, amount: commission.amount };
+      return { type: rec.type, data };
+    }
+    case RecordType.OrderUpdate:
+      return { type: rec.type, data: { ...rec.data } };
+    case RecordType.OrderCancel:
+      return { type: rec.type, data: { ...rec.data } };
+  }
+}
+
 function decodeOrder(type: RecordType, rd: BinaryReader): OrderRecord {
   let rec: OrderRecord;
   switch (type) {
     case RecordType.OrderNew: {
-      const data: OrderNewPayload = {
-        orderId: rd.u64(),
-        clientOrderId: rd.str(),
-        symbol: rd.name(),
-        side: decodeCode(SIDE_CODES, rd.u8(), 'side'),
-        type: decodeCode(TYPE_CODES, rd.u8(), 'order type'),
-        timeInForce: decodeCode(TIF_CODES, rd.u8(), 'time in force'),
-        price: rd.u64(),
-        quantity: rd.u64(),
-        strategy: rd.name(),
-      };
+      const data = reusedNew.data;
+      data.orderId = rd.u64();
+      data.clientOrderId = rd.str();
+      data.symbol = rd.name();
+      data.side = decodeCode(SIDE_CODES, rd.u8(), 'side');
+      data.type = decodeCode(TYPE_CODES, rd.u8(), 'order type');
+      data.timeInForce = decodeCode(TIF_CODES, rd.u8(), 'time in force');
+      data.price = rd.u64();
+      data.quantity = rd.u64();
+      data.strategy = rd.name();
+      data.exchangeClientOrderId = undefined;
       if (rd.remaining() > 0) {
         if (rd.u8() !== EXCHANGE_ID_MARKER) throw new PayloadError('payload has trailing bytes');
         data.exchangeClientOrderId = rd.str();
       }
-      rec = { type, data };
+      rec = reusedNew;
       break;
     }
-    case RecordType.OrderUpdate:
-      rec = {
-        type,
-        data: {
-          orderId: rd.u64(),
-          status: decodeCode(ORDER_STATUSES, rd.u8(), 'status'),
-          reason: rd.str(),
-          exchangeOrderId: rd.str(),
-        },
-      };
+    case RecordType.OrderUpdate: {
+      const data = reusedUpdate.data;
+      data.orderId = rd.u64();
+      data.status = decodeCode(ORDER_STATUSES, rd.u8(), 'status');
+      data.reason = rd.str();
+      data.exchangeOrderId = rd.str();
+      rec = reusedUpdate;
       break;
+    }
     case RecordType.OrderFill: {
-      const data: OrderFillPayload = {
-        orderId: rd.u64(),
-        quantity: rd.u64(),
-        price: rd.u64(),
-        tradeId: rd.u64(),
-      };
+      const data = reusedFill.data;
+      data.orderId = rd.u64();
+      data.quantity = rd.u64();
+      data.price = rd.u64();
+      data.tradeId = rd.u64();
+      data.commission = undefined;
       if (rd.remaining() > 0) {
         if (rd.u8() !== COMMISSION_MARKER) throw new PayloadError('payload has trailing bytes');
-        data.commission = { asset: rd.name(), amount: rd.u64() };
+        reusedCommission.asset = rd.name();
+        reusedCommission.amount = rd.u64();
+        data.commission = reusedCommission;
       }
-      rec = { type, data };
+      rec = reusedFill;
       break;
     }
-    case RecordType.OrderCancel:
-      rec = { type, data: { orderId: rd.u64(), reason: rd.str() } };
+    case RecordType.OrderCancel: {
+      const data = reusedCancel.data;
+      data.orderId = rd.u64();
+      data.reason = rd.str();
+      rec = reusedCancel;
       break;
+    }
     default:
       throw new PayloadError(`record type ${type} is not an order record`);
   }

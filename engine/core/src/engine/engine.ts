@@ -40,7 +40,8 @@ import { recoverWal, type Recovered } from '@veloz/wal/recovery';
 import { WalWriter, type WalSnapshot } from '@veloz/wal/writer';
 import { EventHub } from './events.ts';
 import { GENERATED_ID_PREFIX, InputError, parseOrderRequest, type PlaceOrderRequest } from './order-input.ts';
-import { EngineState, StateError } from './state.ts';
+import { EngineState } from './state.ts';
+import { stateReplayHandler } from './replay-handler.ts';
 import { backgroundCheckpoints } from './background-checkpoint.ts';
 
 export class NotFoundError extends Error {}
@@ -155,16 +156,9 @@ export class Engine {
     this.recovered = await recoverWal(
       this.config.walDir,
       this.config.walRecoveryMode,
-      {
-        onCheckpoint: (sequence, payload, timestamp) => {
-          this.state.restore(payload);
-          this.lastCheckpoint = { sequence, timestamp };
-        },
-        onRecord: (r) => {
-          if (!this.state.replay(r.type, r.bytes, r.seq, r.timestamp, r.payloadStart, r.payloadEnd))
-            throw new StateError(`WAL record ${r.seq} has type ${r.type}, not an order or halt record`);
-        },
-      },
+      stateReplayHandler(this.state, (sequence, timestamp) => {
+        this.lastCheckpoint = { sequence, timestamp };
+      }),
       this.now,
     );
     this.replaySeconds = (performance.now() - t0) / 1000;

@@ -4,7 +4,8 @@
 // (VELOZ_ORDER_HISTORY, the idempotency window), not on the log, and none of them can trade again.
 import { createHash } from 'node:crypto';
 import { recoverWal } from '@veloz/wal/recovery';
-import { EngineState, StateError } from './state.ts';
+import { EngineState } from './state.ts';
+import { stateReplayHandler } from './replay-handler.ts';
 import { serializeOrder } from './state-capture.ts';
 
 export interface ReplayedState {
@@ -46,13 +47,7 @@ export function orderStateDigest(s: EngineState): string {
 export async function replayWal(dir: string): Promise<ReplayedState> {
   const t0 = performance.now();
   const state = new EngineState(REPLAY_HISTORY);
-  const rec = await recoverWal(dir, 'strict', {
-    onCheckpoint: (_seq, payload) => state.restore(payload),
-    onRecord: (r) => {
-      if (!state.replay(r.type, r.payload, r.seq, r.timestamp))
-        throw new StateError(`WAL record ${r.seq} has type ${r.type}, not an order or halt record`);
-    },
-  });
+  const rec = await recoverWal(dir, 'strict', stateReplayHandler(state));
   return {
     sequence: rec.lastSequence,
     entriesReplayed: rec.replayedEntries,

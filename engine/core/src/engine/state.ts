@@ -4,8 +4,9 @@ import type { Order } from '../domain/order.ts';
 import { assertTransition, canFill, isTerminal } from '../domain/order-state.ts';
 import { Position, type FeeUnits, type PositionSnapshot } from '../domain/position.ts';
 import { RecordType } from '@veloz/wal/format';
-import { decodeOrderRecord, decodeStrategyHalt, decodeTradingHalt } from '@veloz/wal/payloads';
+import { decodeOrderRecordReused, decodeStrategyHalt, decodeTradingHalt } from '@veloz/wal/payloads';
 import type { OrderRecord, StrategyHaltPayload, TradingHaltPayload } from '@veloz/wal/payloads';
+import { OrderTable } from './order-table.ts';
 import { StateCapture, serializeOrder, type SerializedOrder, type TailEntry } from './state-capture.ts';
 
 export class StateError extends Error {}
@@ -55,7 +56,8 @@ export interface StateOptions {
 }
 
 export class EngineState {
-  readonly orders = new Map<number, Order>();
+  /** Every order held, by id (finished ones up to the history limit and the idempotency window). */
+  readonly orders = new OrderTable();
   readonly byClientId = new Map<string, number>();
   /** Non-terminal order ids. */
   readonly open = new Set<number>();
@@ -199,7 +201,7 @@ export class EngineState {
           lastSequence: seq,
         };
         if (d.exchangeClientOrderId !== undefined) o.exchangeClientOrderId = d.exchangeClientOrderId;
-        this.orders.set(o.orderId, o);
+        this.orders.add(o);
         this.byClientId.set(o.clientOrderId, o.orderId);
         this.open.add(o.orderId);
         this.addOpen(o, o.quantity);
@@ -222,11 +224,11 @@ export class EngineState {
         // Fillable (checked) means not terminal, so the order is open.
         this.addOpen(o, -quantity);
         o.filledQuantity += quantity;
-        // One BigInt instead of three when the product is exact as a number (the usual case).
+        // One BigInt instead of three when the product is exact as a number (the usual case),
+        // and no sum for the first fill of an order.
         const notional = quantity * price;
-        o.filledNotional += Number.isSafeInteger(notional)
-          ? BigInt(notional)
-          : BigInt(quantity) * BigInt(price);
+        const add = Number.isSafeInteger(notional) ? BigInt(notional) : BigInt(quantity) * BigInt(price);
+        o.filledNotional = o.filledQuantity === quantity ? add : o.filledNotional + add;
         o.status = o.filledQuantity === o.quantity ? 'FILLED' : 'PARTIALLY_FILLED';
         this.position('', o.symbol).applyFill(o.side, quantity, price);
         if (o.strategy) this.position(o.strategy, o.symbol).applyFill(o.side, quantity, price);
@@ -463,7 +465,7 @@ export class EngineState {
     for (const h of s.strategyHalts ?? []) this.strategyHalts.set(h.strategy, { ...h });
     for (const raw of s.orders) {
       const o: Order = { ...raw, filledNotional: BigInt(raw.filledNotional) };
-      this.orders.set(o.orderId, o);
+      this.orders.add(o);
       this.byClientId.set(o.clientOrderId, o.orderId);
       if (!isTerminal(o.status)) {
         this.open.add(o.orderId);
@@ -515,7 +517,8 @@ export class EngineState {
     else if (type === RecordType.StrategyHalt)
       this.applyStrategyHalt(decodeStrategyHalt(payload.subarray(start, end)), seq, timestamp);
     else if (type >= RecordType.OrderNew && type <= RecordType.OrderCancel) {
-      const rec = decodeOrderRecord(type as OrderRecord['type'], payload, start, end);
+      // The record is decoded into an object reused for the next one: apply() keeps none of it.
+      const rec = decodeOrderRecordReused(type as OrderRecord['type'], payload, start, end);
       this.check(rec);
       this.apply(rec, seq, timestamp);
     } else return false;
