@@ -72,7 +72,8 @@ function meta(o: KubernetesObject) {
       resourceVersion: m.resourceVersion,
       generation: m.generation,
       labels: interned.record(m.labels),
-      ownerReferences: interned.list(m.ownerReferences),
+      // Typed as KubernetesObject's (which reconcilers pass on) though frozen: none writes to it.
+      ownerReferences: interned.list(m.ownerReferences) as Metadata['ownerReferences'],
       deletionTimestamp: m.deletionTimestamp,
     },
   };

@@ -18,7 +18,9 @@ describe('Interner', () => {
 
   it('shares a list of owner references, each frozen, equal to what was given', () => {
     const i = new Interner();
-    const refs = () => [{ apiVersion: 'veloz.io/v1alpha1', kind: 'VelozDeployment', name: 'd', uid: 'u', controller: true }];
+    const refs = () => [
+      { apiVersion: 'veloz.io/v1alpha1', kind: 'VelozDeployment', name: 'd', uid: 'u', controller: true },
+    ];
     const a = i.list(refs());
     expect(i.list(refs())).toBe(a);
     expect(a).toEqual(refs());

@@ -75,6 +75,9 @@ describe('KubeClient', () => {
     });
     client.close();
     expect(seen).toEqual(['ConfigMap/a after 1 page(s)', 'ConfigMap/b after 2 page(s)']);
-    expect(listed).toEqual({ items: [{ metadata: { name: 'A' } }, { metadata: { name: 'B' } }], resourceVersion: '5' });
+    expect(listed).toEqual({
+      items: [{ metadata: { name: 'A' } }, { metadata: { name: 'B' } }],
+      resourceVersion: '5',
+    });
   });
 });
