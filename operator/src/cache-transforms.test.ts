@@ -83,6 +83,17 @@ describe('cache transforms', () => {
     expect(cacheTransform(RESOURCES.velozDeployment)(o)).toEqual({ ...o, metadata: rest });
   });
 
+  it("shares equal labels and owner references between a desk's children, frozen", () => {
+    // As parsed off the wire: equal values, distinct objects.
+    const child = (kind: string) =>
+      cacheTransform(RESOURCES.service)(JSON.parse(JSON.stringify({ apiVersion: 'v1', kind, metadata })));
+    const a = child('Service').metadata;
+    const b = child('Service').metadata;
+    expect(b.labels).toBe(a.labels);
+    expect(b.ownerReferences).toBe(a.ownerReferences);
+    expect(Object.isFrozen(a.labels) && Object.isFrozen(a.ownerReferences)).toBe(true);
+  });
+
   it('knows which kinds are cached', () => {
     expect(isCached(RESOURCES.pod)).toBe(true);
     expect(isCached(RESOURCES.lease)).toBe(false);

@@ -7,6 +7,7 @@ import { DRILL_LABEL } from '@veloz/api/names';
 import { CALENDAR_LABEL } from '@veloz/api/crd/maintenance';
 import type { KubernetesObject, ResourceRef } from './kube/resources.ts';
 import { slim } from './runtime/informer.ts';
+import { Interner } from './interner.ts';
 
 type Metadata = NonNullable<KubernetesObject['metadata']>;
 type Condition = { type: string; status: string; lastTransitionTime?: string; message?: string };
@@ -52,20 +53,27 @@ interface SecretFields {
 }
 const fields = <F>(o: KubernetesObject): F => o as F;
 
-/** What every cached object keeps: its identity, labels, owners and generation. */
+// Shared by every informer: a desk's children repeat its namespace, name, labels and owner.
+const interned = new Interner();
+
+/**
+ * What every cached object keeps: its identity, labels, owners and generation. Labels and owner
+ * references are shared between the objects that have the same ones, and frozen.
+ */
 function meta(o: KubernetesObject) {
   const m: Metadata = o.metadata ?? {};
   return {
-    apiVersion: o.apiVersion ?? '',
-    kind: o.kind ?? '',
+    apiVersion: interned.string(o.apiVersion ?? ''),
+    kind: interned.string(o.kind ?? ''),
     metadata: {
-      name: m.name,
-      namespace: m.namespace,
+      name: interned.string(m.name),
+      namespace: interned.string(m.namespace),
       uid: m.uid,
       resourceVersion: m.resourceVersion,
       generation: m.generation,
-      labels: m.labels,
-      ownerReferences: m.ownerReferences,
+      labels: interned.record(m.labels),
+      // Typed as KubernetesObject's (which reconcilers pass on) though frozen: none writes to it.
+      ownerReferences: interned.list(m.ownerReferences) as Metadata['ownerReferences'],
       deletionTimestamp: m.deletionTimestamp,
     },
   };

@@ -69,7 +69,10 @@ export class FakeApi {
 
   /** List and watch, for informers. */
   readonly client: InformerClient = {
-    list: async (r, ns, selector) => this.listAll(r, ns, selector),
+    list: async (r, ns, selector, _signal, answer) => {
+      const { items, resourceVersion } = this.listAll(r, ns, selector);
+      return { items: answer?.each ? items.map(answer.each) : items, resourceVersion };
+    },
     watch: (r, ns, rv, opts) => this.watch(r, ns, rv, opts),
   };
 

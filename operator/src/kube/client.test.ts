@@ -47,4 +47,37 @@ describe('KubeClient', () => {
     expect(codes[0]).toBe(0);
     expect(codes.at(-1)).toBe(200);
   });
+
+  it('lists page by page, keeping what `each` makes of every item as its page arrives', async () => {
+    const pages = [
+      { metadata: { resourceVersion: '5', continue: 'p2' }, items: [{ metadata: { name: 'a' } }] },
+      { metadata: { resourceVersion: '5' }, items: [{ metadata: { name: 'b' } }] },
+    ];
+    const served: string[] = [];
+    server = http.createServer((req, res) => {
+      served.push(req.url ?? '');
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(pages[served.length - 1]));
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const client = new KubeClient({
+      server: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+      tls: {},
+      authorize: async () => {},
+    });
+    const seen: string[] = [];
+    const listed = await client.list(RESOURCES.configMap, 'ns', undefined, undefined, {
+      each: (o) => {
+        // Each item is made as its page arrives: before the next page is asked for.
+        seen.push(`${o.kind}/${o.metadata?.name} after ${served.length} page(s)`);
+        return { metadata: { name: o.metadata?.name?.toUpperCase() } };
+      },
+    });
+    client.close();
+    expect(seen).toEqual(['ConfigMap/a after 1 page(s)', 'ConfigMap/b after 2 page(s)']);
+    expect(listed).toEqual({
+      items: [{ metadata: { name: 'A' } }, { metadata: { name: 'B' } }],
+      resourceVersion: '5',
+    });
+  });
 });

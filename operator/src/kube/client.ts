@@ -65,6 +65,11 @@ export interface AnswerOptions {
   metadataOnly?: boolean;
 }
 
+export interface ListOptions extends AnswerOptions {
+  /** What to keep of each item, made as its page arrives (the page's items are then dropped). */
+  each?: (o: KubernetesObject) => KubernetesObject;
+}
+
 interface RequestOptions {
   verb: Verb;
   kind: string;
@@ -221,20 +226,23 @@ export class KubeClient {
     }
   }
 
-  /** Lists every page. */
+  /**
+   * Lists every page. With `each`, the items are what it makes of each one as its page arrives:
+   * an informer's transform, so a list of thousands of whole objects never exists at once.
+   */
   async list<T extends object = KubernetesObject>(
     r: ResourceRef,
     namespace?: string,
     labelSelector?: string,
     signal?: AbortSignal,
-    answer: AnswerOptions = {},
+    answer: ListOptions = {},
   ): Promise<ListResult<T>> {
     const items: T[] = [];
     let cont: string | undefined;
     let resourceVersion = '';
     do {
       const page = await this.request<{
-        items: T[] | null;
+        items: KubernetesObject[] | null;
         metadata: { continue?: string; resourceVersion: string };
       }>('GET', collectionPath(r, namespace), {
         verb: 'list',
@@ -243,8 +251,13 @@ export class KubeClient {
         signal,
         ...(answer.metadataOnly ? { accept: METADATA_LIST } : {}),
       });
-      // A PartialObjectMetadataList of nothing comes with items null.
-      for (const it of page.items ?? []) items.push({ ...it, apiVersion: apiVersionOf(r), kind: r.kind });
+      // A PartialObjectMetadataList of nothing comes with items null. The items are freshly
+      // parsed, so they are named in place (a list's items come without apiVersion and kind).
+      for (const it of page.items ?? []) {
+        it.apiVersion = apiVersionOf(r);
+        it.kind = r.kind;
+        items.push((answer.each ? answer.each(it) : it) as T);
+      }
       cont = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion;
     } while (cont);

@@ -30,6 +30,24 @@ describe('Indexer', () => {
     expect(s.get('ns/b')).toBeUndefined();
   });
 
+  it('keeps one, then several, then one again and no key under a value', () => {
+    const s = new Indexer<KubernetesObject>();
+    s.addIndex('team', (o) => (o.metadata?.labels?.['team'] ? [o.metadata.labels['team']] : []));
+    s.put('ns/a', obj('a', 'red'));
+    s.put('ns/a', obj('a', 'red'));
+    expect(names(s.byIndex('team', 'red'))).toEqual(['a']);
+    s.put('ns/b', obj('b', 'red'));
+    s.put('ns/c', obj('c', 'red'));
+    s.delete('ns/a');
+    s.delete('ns/c');
+    expect(names(s.byIndex('team', 'red'))).toEqual(['b']);
+    s.put('ns/d', obj('d', 'red'));
+    expect(names(s.byIndex('team', 'red'))).toEqual(['b', 'd']);
+    s.delete('ns/b');
+    s.delete('ns/d');
+    expect(s.byIndex('team', 'red')).toEqual([]);
+  });
+
   it('indexes what it holds already when an index is added later', () => {
     const s = new Indexer<KubernetesObject>();
     s.put('ns/a', obj('a', undefined, 's1'));

@@ -9,8 +9,12 @@ export type IndexFunc<T> = (o: T) => string[];
 export class Indexer<T extends KubernetesObject> {
   private readonly items = new Map<string, T>();
   private readonly funcs = new Map<string, IndexFunc<T>>();
-  /** By index name, then value: the keys of the objects indexed under it. */
-  private readonly indices = new Map<string, Map<string, Set<string>>>();
+  /**
+   * By index name, then value: the keys of the objects indexed under it. One key is kept as is,
+   * not in a Set: most values index one object (a desk's one Service of a kind), and a Set costs
+   * about 100 bytes, for each of tens of thousands of objects at 2,000 desks.
+   */
+  private readonly indices = new Map<string, Map<string, string | Set<string>>>();
 
   /** Adds an index; objects already stored are indexed at once. */
   addIndex(name: string, fn: IndexFunc<T>): void {
@@ -36,8 +40,9 @@ export class Indexer<T extends KubernetesObject> {
   byIndex(name: string, value: string): T[] {
     const index = this.indices.get(name);
     if (!index) throw new Error(`no index ${name}`);
+    const keys = index.get(value);
     const out: T[] = [];
-    for (const key of index.get(value) ?? []) {
+    for (const key of typeof keys === 'string' ? [keys] : (keys ?? [])) {
       const o = this.items.get(key);
       if (o) out.push(o);
     }
@@ -58,8 +63,11 @@ export class Indexer<T extends KubernetesObject> {
       const index = this.indices.get(name)!;
       for (const value of fn(prev)) {
         const keys = index.get(value);
-        keys?.delete(key);
-        if (keys?.size === 0) index.delete(value);
+        if (keys === key) index.delete(value);
+        else if (typeof keys === 'object') {
+          keys.delete(key);
+          if (keys.size === 1) index.set(value, keys.values().next().value!);
+        }
       }
     }
   }
@@ -67,9 +75,10 @@ export class Indexer<T extends KubernetesObject> {
   private index(name: string, fn: IndexFunc<T>, key: string, o: T): void {
     const index = this.indices.get(name)!;
     for (const value of fn(o)) {
-      let keys = index.get(value);
-      if (!keys) index.set(value, (keys = new Set()));
-      keys.add(key);
+      const keys = index.get(value);
+      if (keys === undefined || keys === key) index.set(value, key);
+      else if (typeof keys === 'string') index.set(value, new Set([keys, key]));
+      else keys.add(key);
     }
   }
 }

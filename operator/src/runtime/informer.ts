@@ -2,19 +2,28 @@
 // when the watch goes silent (no event and no bookmark within stallMs), and resyncs periodically.
 // Handlers receive objects, never event types: reconcilers are level-triggered.
 import type { Logger } from 'pino';
-import { ApiError, type AnswerOptions, type ListResult, type WatchEvent } from '../kube/client.ts';
+import {
+  ApiError,
+  type AnswerOptions,
+  type ListOptions,
+  type ListResult,
+  type WatchEvent,
+} from '../kube/client.ts';
 import { objectKey, type KubernetesObject, type ResourceRef } from '../kube/resources.ts';
 import { backoffMs, realClock, type Clock } from './clock.ts';
 import { Indexer, type IndexFunc } from './indexer.ts';
 
-/** What an informer needs of the API: KubeClient's list and watch. */
+/**
+ * What an informer needs of the API: KubeClient's list and watch. list() returns what `each`
+ * makes of every item (the informer's transform), made as the items arrive.
+ */
 export interface InformerClient {
   list(
     r: ResourceRef,
     namespace?: string,
     labelSelector?: string,
     signal?: AbortSignal,
-    answer?: AnswerOptions,
+    answer?: ListOptions,
   ): Promise<ListResult<KubernetesObject>>;
   watch(
     r: ResourceRef,
@@ -167,11 +176,12 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
       this.opts.namespace,
       this.opts.labelSelector,
       this.stop.signal,
-      { metadataOnly: !!this.opts.metadataOnly },
+      { metadataOnly: !!this.opts.metadataOnly, each: this.opts.transform },
     );
     const seen = new Set<string>();
-    for (const raw of items) {
-      const o = this.opts.transform(raw);
+    for (const item of items) {
+      // Made by the transform, as each page arrived (InformerClient).
+      const o = item as T;
       const key = objectKey(o);
       seen.add(key);
       const prev = this.store.get(key);
