@@ -4,6 +4,11 @@
 #   hack/kind-up.sh              create the cluster, load the veloz image, print the kubeconfig path
 #   hack/kind-up.sh kubeconfig   print the kubeconfig path
 #   hack/kind-up.sh down         delete the cluster and everything `up` created or changed
+#   hack/kind-up.sh node pause|unpause NODE
+#                                freeze a node's container and thaw it (`podman`/`docker pause`):
+#                                its kubelet and pods stop, its files and memory stay, so the
+#                                cluster loses the node and gets it back as it was
+#   hack/kind-up.sh --help       this text
 #
 # With a working Docker (users' CI) it uses kind's Docker provider and the upstream node image,
 # unchanged. Without one (`docker info` fails, as on this project's machines) it uses kind's podman
@@ -29,6 +34,8 @@ KUBECONFIG_PATH="${ROOT}/.veloz-tmp/kind-${NAME}.kubeconfig"
 STATE="${VELOZ_KIND_STATE:-${XDG_STATE_HOME:-$HOME/.local/state}/veloz/kind-${NAME}}"
 NODE_IMAGE="localhost/veloz/kind-node:${KUBE_VERSION}"
 
+# The header comment above.
+usage() { sed -n '2,/^set -euo pipefail$/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 log() { printf '[kind-up %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'kind-up: %s\n' "$*" >&2; exit 1; }
 
@@ -158,6 +165,21 @@ case "${1:-up}" in
   kubeconfig)
     echo "${KUBECONFIG_PATH}"
     ;;
+  node)
+    action="${2:-}"
+    node="${3:-}"
+    [[ "${action}" == pause || "${action}" == unpause ]] || die "node: expected pause or unpause, got '${action}' (see --help)"
+    [[ -n "${node}" ]] || die "node ${action}: name a node container (kubectl get nodes)"
+    if [[ "${provider}" == podman ]]; then
+      [[ -d "${STATE}" ]] || die "no podman state in ${STATE}: is the cluster up?"
+      podman_env
+    fi
+    "${provider}" "${action}" "${node}" >/dev/null || die "${provider} ${action} ${node} failed"
+    log "${action}d node ${node}"
+    ;;
+  -h | --help | help)
+    usage
+    ;;
   down)
     if [[ "${provider}" == docker ]]; then
       if command -v kind >/dev/null; then kind delete cluster --name "${NAME}"; else "$("${HACK_DIR}/build-kind.sh" --print-bin)" delete cluster --name "${NAME}"; fi
@@ -177,7 +199,7 @@ case "${1:-up}" in
     rm -f "${KUBECONFIG_PATH}"
     ;;
   *)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+    usage >&2
     exit 2
     ;;
 esac

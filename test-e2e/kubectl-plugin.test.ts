@@ -1,12 +1,12 @@
-// kubectl veloz's errors against a real API server (kwok nodes: pods are scheduled and reported
-// Running, but nothing answers inside them): an engine that cannot be reached is named with its
-// pair and the reason, and the exit status says the totals are incomplete; a user without
+// kubectl veloz's errors against a real API server: an engine that cannot be reached is named with
+// its pair and the reason, and the exit status says the totals are incomplete; a user without
 // permission is told which object they may not read; an unknown desk or context is named.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { DEFAULT_IMAGE } from '@veloz/api/image';
 import { names } from '@veloz/api/names';
 import type { KubeClient } from '@veloz/operator/kube/client';
 import { RESOURCES } from '@veloz/operator/kube/resources';
@@ -26,6 +26,10 @@ function plugin(config: string, ...args: string[]): { status: number; stdout: st
   return { status: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }
 
+/**
+ * A Running engine pod that never answers on the engine port, on any node: kwok's fake nodes run
+ * nothing, and on real nodes (kind) the image every node holds idles without serving.
+ */
 const pod = (name: string, component: string) => ({
   apiVersion: 'v1',
   kind: 'Pod',
@@ -33,7 +37,17 @@ const pod = (name: string, component: string) => ({
     name,
     labels: { 'app.kubernetes.io/instance': 'desk', 'app.kubernetes.io/component': component },
   },
-  spec: { containers: [{ name: component, image: 'veloz:test' }] },
+  spec: {
+    containers: [
+      {
+        name: component,
+        image: DEFAULT_IMAGE,
+        imagePullPolicy: 'IfNotPresent',
+        command: ['/usr/bin/tini', '--', 'node', '-e', 'setInterval(() => {}, 60_000)'],
+        resources: { requests: { cpu: '10m', memory: '32Mi' } },
+      },
+    ],
+  },
 });
 
 beforeAll(async () => {
@@ -52,14 +66,19 @@ beforeAll(async () => {
     stringData: { admin: 'a'.repeat(64), trading: 't'.repeat(64), backup: 'b'.repeat(64) },
   });
   await c.create(RESOURCES.pod, ns.name, pod(names('desk').enginePod(0), 'engine'));
-  await eventually('the kwok engine pod to be Running', async () => {
-    const p = await c.get<{ status?: { phase?: string } }>(
-      RESOURCES.pod,
-      ns.name,
-      names('desk').enginePod(0),
-    );
-    return p.status?.phase === 'Running';
-  });
+  await eventually(
+    'the engine pod to be Running',
+    async () => {
+      const p = await c.get<{ status?: { phase?: string } }>(
+        RESOURCES.pod,
+        ns.name,
+        names('desk').enginePod(0),
+      );
+      return p.status?.phase === 'Running';
+    },
+    // A real node starts the container, slowly on a loaded machine.
+    180_000,
+  );
 });
 afterAll(async () => {
   await ns.remove();

@@ -3,17 +3,15 @@
 // time). It runs on any cluster with two schedulable nodes (kind's workers, the local cluster's
 // kwok nodes) and is skipped, saying why, on one with fewer. Every node this case cordons is
 // uncordoned again, whatever happens.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { names, selectorLabels } from '@veloz/api/names';
 import { RESOURCES, type KubernetesObject } from '@veloz/operator/kube/resources';
 import type { KubeClient } from '@veloz/operator/kube/client';
-import { eventually, kubeconfig } from './support/cluster.ts';
+import { eventually } from './support/cluster.ts';
+import { kubectl } from './support/kubectl.ts';
 import { operatorPerTest } from './support/operator-per-test.ts';
 import { sample } from './support/samples.ts';
 
-const ROOT = join(import.meta.dirname, '..');
 const q = names('quickstart');
 const ENGINES = Object.entries(selectorLabels('quickstart', 'engine'))
   .map(([k, v]) => `${k}=${v}`)
@@ -29,21 +27,6 @@ interface Node {
 let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
 operatorPerTest((t) => ({ c, ns } = t));
-
-function kubectlBin(): string {
-  const found = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' });
-  if (found.status === 0) return found.stdout.trim();
-  const dir = execFileSync('bash', [join(ROOT, 'hack', 'cluster.sh'), 'bin'], { encoding: 'utf8' }).trim();
-  return join(dir, 'kubectl');
-}
-
-function kubectl(args: string[]): { status: number; out: string } {
-  const res = spawnSync(kubectlBin(), args, {
-    encoding: 'utf8',
-    env: { ...process.env, KUBECONFIG: kubeconfig() },
-  });
-  return { status: res.status ?? 1, out: `${res.stdout}${res.stderr}` };
-}
 
 /** Ready nodes that take ordinary pods (no NoSchedule/NoExecute taint, not cordoned). */
 function schedulableNodes(): string[] {

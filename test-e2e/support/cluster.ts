@@ -1,7 +1,7 @@
 // Per-test access to the cluster: a client, a fresh namespace, and waiting for a condition.
 import { inject } from 'vitest';
 import { KubeClient, isNotFound } from '@veloz/operator/kube/client';
-import { RESOURCES, type ResourceRef } from '@veloz/operator/kube/resources';
+import { RESOURCES, type KubernetesObject, type ResourceRef } from '@veloz/operator/kube/resources';
 
 /** Nodes, which the operator itself does not watch (so RESOURCES has no entry for them). */
 export const NODE: ResourceRef = {
@@ -11,6 +11,22 @@ export const NODE: ResourceRef = {
   plural: 'nodes',
   namespaced: false,
 };
+
+/**
+ * The node a pod is bound to, and whether it is one of kwok's fake nodes (whose pods run nothing:
+ * an engine there never answers); undefined while the pod is not bound.
+ */
+export async function nodeOf(
+  c: KubeClient,
+  namespace: string,
+  pod: string,
+): Promise<{ name: string; fake: boolean } | undefined> {
+  const p = await c.find<KubernetesObject & { spec?: { nodeName?: string } }>(RESOURCES.pod, namespace, pod);
+  const name = p?.spec?.nodeName;
+  if (!name) return undefined;
+  const node = await c.find<KubernetesObject>(NODE, undefined, name);
+  return { name, fake: node?.metadata?.annotations?.['kwok.x-k8s.io/node'] === 'fake' };
+}
 
 export function kubeconfig(): string {
   return inject('kubeconfig');
