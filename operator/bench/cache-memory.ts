@@ -65,7 +65,7 @@ for (let i = 0; i < N; i++) {
     const wire = metadataOnly(r)
       ? { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadata', metadata: meta }
       : { ...o, metadata: meta, status: {} };
-    const e = byKind.get(o.kind) ?? { r, items: [] };
+    const e: { r: unknown; items: string[] } = byKind.get(o.kind) ?? { r, items: [] };
     e.items.push(JSON.stringify(wire));
     byKind.set(o.kind, e);
   }

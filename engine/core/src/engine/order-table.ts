@@ -1,7 +1,7 @@
 // The engine's orders by order id. Order ids are handed out one after the other (a new order
 // takes nextOrderId), so the orders live in an array indexed by `orderId - base` instead of a
 // Map: replay adds, finds and drops an order for every few records, and a Map hashes each time
-// and rehashes as orders come and go (ADR 0028). Reads look like a ReadonlyMap's, in id order.
+// and rehashes as orders come and go (ADR 0029). Reads look like a ReadonlyMap's, in id order.
 import type { Order } from '../domain/order.ts';
 
 /** Below this many slots the array is never compacted (cheaper than the bookkeeping). */
