@@ -158,17 +158,29 @@ describe('names and parameters', () => {
 });
 
 describe('lastCheckpointOf', () => {
-  const seg = (name: string, checkpointSequence?: number | null, checkpoint?: true): ManifestSegment =>
-    ({
-      name,
-      parts: [],
-      ...(checkpointSequence === undefined ? {} : { checkpointSequence }),
-      ...(checkpoint ? { checkpoint } : {}),
-    }) as ManifestSegment;
+  const seg = (name: string, checkpointSequence?: number | null, checkpoint?: true): ManifestSegment => ({
+    name,
+    id: null,
+    size: 0,
+    entries: 0,
+    firstSequence: null,
+    lastSequence: null,
+    firstTimestamp: null,
+    lastTimestamp: null,
+    sealed: true,
+    parts: [],
+    ...(checkpointSequence === undefined ? {} : { checkpointSequence }),
+    ...(checkpoint ? { checkpoint } : {}),
+  });
 
   it('is the newest segment with a checkpoint, past checkpoint files and segments without one', () => {
     expect(
-      lastCheckpointOf([seg('a', 1), seg('b', 40), seg('c', null), seg('checkpoint_x.json', undefined, true)]),
+      lastCheckpointOf([
+        seg('a', 1),
+        seg('b', 40),
+        seg('c', null),
+        seg('checkpoint_x.json', undefined, true),
+      ]),
     ).toEqual({ segment: 'b', sequence: 40 });
   });
 

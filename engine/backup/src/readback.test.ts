@@ -32,7 +32,12 @@ async function verify(path: string, chunk: number, from = 0): Promise<{ got: num
   const v = new RecordVerifier('seg.wal', from, null, null, false);
   const fh = await open(path, 'r');
   try {
-    const got = await new ReadBack(chunk).read(fh, from, (c) => v.push(c), () => v.pending);
+    const got = await new ReadBack(chunk).read(
+      fh,
+      from,
+      (c) => v.push(c),
+      () => v.pending,
+    );
     v.finish();
     return { got, v };
   } finally {
@@ -46,7 +51,11 @@ describe('ReadBack', () => {
     async (chunk) => {
       const { got, v } = await verify(await file(log), chunk);
       expect(got).toBe(log.length);
-      expect(v.stats).toMatchObject({ entries: sizes.length + 1, lastSequence: sizes.length + 1, rotated: true });
+      expect(v.stats).toMatchObject({
+        entries: sizes.length + 1,
+        lastSequence: sizes.length + 1,
+        rotated: true,
+      });
     },
   );
 

@@ -21,7 +21,12 @@ export class ReadBack {
    * were. `pending()` says how many of the bytes handed out so far the consumer still points
    * into (a record not complete yet): a buffer holding them is replaced, not overwritten.
    */
-  async read(fh: FileHandle, from: number, each: (chunk: Buffer) => void, pending: () => number): Promise<number> {
+  async read(
+    fh: FileHandle,
+    from: number,
+    each: (chunk: Buffer) => void,
+    pending: () => number,
+  ): Promise<number> {
     let pos = from;
     for (;;) {
       const i = this.turn++ % 2;

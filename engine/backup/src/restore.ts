@@ -139,7 +139,13 @@ function missing(backup: string, where: string, err: unknown): RestoreError {
  * A volume copies in the kernel; other stores stream the bytes. Nothing is checked here: the
  * caller reads the file back.
  */
-async function placePart(store: Store, backup: string, key: string, path: string, first: boolean): Promise<void> {
+async function placePart(
+  store: Store,
+  backup: string,
+  key: string,
+  path: string,
+  first: boolean,
+): Promise<void> {
   const where = `${store.location}/${key}`;
   let body: AsyncIterable<Buffer>;
   try {
@@ -225,7 +231,13 @@ async function restoreCheckpointFile(
   for (const [i, part] of seg.parts.entries()) {
     const key = joinKey(base, part.key);
     await placePart(store, backup, key, path, i === 0);
-    const { got, crc } = await readPart(path, start, rb, () => undefined, () => 0);
+    const { got, crc } = await readPart(
+      path,
+      start,
+      rb,
+      () => undefined,
+      () => 0,
+    );
     if (part.offset !== start || got !== part.size || crc !== part.crc32c) {
       throw new RestoreError(
         `backup ${backup} is damaged: ${store.location}/${key} has ${got} bytes at ${start} with crc32c ${crc}, ` +
@@ -345,7 +357,13 @@ export async function restoreBackup(opts: BackupRestoreOptions): Promise<Restore
           const key = joinKey(base, part.key);
           where = `${store.location}/${key}`;
           await placePart(store, ref.name, key, path, i === 0);
-          const { got, crc } = await readPart(path, written, rb, (c) => v.push(c), () => v.pending);
+          const { got, crc } = await readPart(
+            path,
+            written,
+            rb,
+            (c) => v.push(c),
+            () => v.pending,
+          );
           if (got !== part.size || crc !== part.crc32c) {
             throw new RestoreError(
               `backup ${ref.name} is damaged: ${store.location}/${key} has ${got} bytes with crc32c ${crc}, ` +
