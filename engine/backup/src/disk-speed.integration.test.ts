@@ -35,7 +35,7 @@ beforeAll(async () => {
   // the start of the log.
   const e = await scratch.engine(backupEngineEnv(wal));
   engineUrl = e.url;
-  await orderLoad(engineUrl, 400, 8, 'speed');
+  await orderLoad(engineUrl, 1500, 8, 'speed');
   const b = await backup(dest);
   expect(b.code, b.stderr).toBe(0);
   backupName = lastJson<{ backup: string }>(b).backup.split('/').at(-1)!;
@@ -66,7 +66,8 @@ class DamagingCopies extends FsStore {
 
 describe('restore at disk speed', () => {
   it('records the newest checkpoint, and the state digest replayed from it matches a full replay', async () => {
-    expect(manifest.segments.filter((s) => !s.checkpoint).length).toBeGreaterThan(2);
+    expect(manifest.segments.filter((s) => !s.checkpoint).length).toBeGreaterThan(1);
+    expect(manifest.lastCheckpoint?.segment).not.toBe(manifest.segments[0]!.name);
     const at = manifest.lastCheckpoint!;
     expect(at).toBeDefined();
     const seg = manifest.segments.find((s) => s.name === at.segment)!;
