@@ -41,7 +41,7 @@ export class BackupError extends Error {}
  * network's 64 KB reads: the per-chunk costs (promises, calls into native code) are paid per
  * block (ADR 0027).
  */
-const BLOCK = Number(process.env['VELOZ_BACKUP_BLOCK'] ?? 1024 * 1024);
+const BLOCK = 1024 * 1024;
 
 export interface BackupOptions {
   engineUrl: string;
