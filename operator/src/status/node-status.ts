@@ -1,0 +1,91 @@
+// A pair is lost with its engine's node: per pair NodeReady, and the desk's PairLost, from what
+// the Node informer last saw. Nothing is replaced automatically (the engine's WAL volume may be
+// node-local, and a second engine on the account must never run beside one that may be alive,
+// ADR 0018): the conditions point at the runbook, where a person decides.
+import type { PairStatus } from '@veloz/api/generated/types';
+import type { ConditionInput } from './conditions.ts';
+import { conditionOf } from './conditions.ts';
+
+export const NODE_READY = 'NodeReady';
+export const PAIR_LOST = 'PairLost';
+export const NODE_LOSS_RUNBOOK = 'docs/runbooks/node-loss.md';
+
+/** A node's Ready condition as cached; undefined status: it has not reported one. */
+export interface NodeReadiness {
+  status: string | undefined;
+  since?: string | undefined;
+  reason?: string | undefined;
+  message?: string | undefined;
+}
+
+/** Where a pair's engine pod runs. `node` undefined: not bound yet; `readiness` undefined: the Node is gone. */
+export interface EnginePlacement {
+  pod: string;
+  node?: string | undefined;
+  readiness?: NodeReadiness | undefined;
+}
+
+/**
+ * What the operator sees of the engines' nodes: nothing when it may not read Nodes (RBAC);
+ * otherwise, per pair index, its engine pod's placement (absent: no engine pod).
+ */
+export type NodesObservation =
+  | { readable: false }
+  | { readable: true; engines: ReadonlyMap<number, EnginePlacement> };
+
+const cond = (status: ConditionInput['status'], reason: string, message: string): ConditionInput => ({
+  type: NODE_READY,
+  status,
+  reason,
+  message,
+});
+
+/** One pair's NodeReady. */
+export function pairNodeCondition(nodes: NodesObservation, index: number, enginePod: string): ConditionInput {
+  if (!nodes.readable)
+    return cond(
+      'Unknown',
+      'NodesNotReadable',
+      'the operator may not list and watch Nodes (chart value rbac.nodes=false): node loss is not detected',
+    );
+  const at = nodes.engines.get(index);
+  if (!at?.node)
+    return cond('Unknown', 'PodNotScheduled', `engine pod ${at?.pod ?? enginePod} is not bound to a node`);
+  const on = `engine pod ${at.pod} on node ${at.node}`;
+  if (!at.readiness) return cond('False', 'NodeDeleted', `${on}: the Node no longer exists`);
+  const r = at.readiness;
+  if (r.status === 'True') return cond('True', 'NodeReady', `${on}: Ready`);
+  const state = r.status === undefined ? 'has reported no Ready condition' : `Ready=${r.status}`;
+  const since = r.since ? ` since ${r.since}` : '';
+  const why = [r.reason, r.message].filter(Boolean).join(': ');
+  return cond('False', 'NodeNotReady', `${on}: ${state}${since}${why ? ` (${why})` : ''}`);
+}
+
+/**
+ * The desk's PairLost: True when any pair's engine is on a node that is not Ready or is gone.
+ * Where Nodes may not be read, nothing is known to be lost, and the message says so.
+ */
+export function pairLostCondition(nodes: NodesObservation, pairs: readonly PairStatus[]): ConditionInput {
+  const c = (status: ConditionInput['status'], reason: string, message: string): ConditionInput => ({
+    type: PAIR_LOST,
+    status,
+    reason,
+    message,
+  });
+  if (!nodes.readable)
+    return c('False', 'NoPairLost', 'Nodes are not readable (rbac.nodes=false): node loss is not detected');
+  const lost = pairs.flatMap((p) => {
+    const nr = conditionOf(p.conditions, NODE_READY);
+    return nr?.status === 'False' ? [{ index: p.index, reason: nr.reason, message: nr.message }] : [];
+  });
+  if (lost.length === 0) return c('False', 'NoPairLost', "every pair's engine is on a Ready node");
+  // A node merely not Ready may come back; a deleted one will not: the former is the more urgent
+  // to read, since the runbook's first question is whether the node comes back.
+  const reason = lost.some((l) => l.reason === 'NodeNotReady') ? 'NodeNotReady' : 'NodeDeleted';
+  const list = lost.map((l) => `pair ${l.index}: ${l.message}`).join('; ');
+  return c(
+    'True',
+    reason,
+    `${lost.length} pair${lost.length > 1 ? 's' : ''} lost with ${lost.length > 1 ? 'their nodes' : 'its node'}: ${list}. Nothing is replaced automatically: see ${NODE_LOSS_RUNBOOK}`,
+  );
+}
