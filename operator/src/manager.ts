@@ -27,7 +27,7 @@ import { planInformers } from './runtime/watches.ts';
 import { WhileLeading } from './runtime/while-leading.ts';
 import { buildOperatorServer } from './server.ts';
 import { LeaderWalReports } from './wal-reports.ts';
-import { nodeAccess } from './node-informers.ts';
+import { nodeAccess } from './node-access.ts';
 import { FlatTracker } from './reconcilers/flat-tracker.ts';
 
 /** Every kind the operator watches (what its RBAC must let it list and watch). */

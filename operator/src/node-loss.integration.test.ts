@@ -109,6 +109,8 @@ describe.skipIf(!built)(
     }, 120_000);
 
     it('reports the pair on a Ready node: NodeReady True, PairLost False', async () => {
+      // A fresh heartbeat: the node lifecycle controller marks a node Unknown 40 s after the last.
+      setReady('True', 'KubeletReady', 'kubelet is posting ready status');
       const d = await deskWhen('NodeReady=True', (d) => nodeReady(d)?.status === 'True');
       expect(nodeReady(d)).toMatchObject({ reason: 'NodeReady', message: `engine pod desk-engine-0 on node ${NODE}: Ready` });
       expect(pairLost(d)).toMatchObject({ status: 'False', reason: 'NoPairLost' });

@@ -115,7 +115,7 @@ export const DEPLOYMENT_WATCHES: Watches = {
     },
     {
       // A node whose readiness changes wakes the desks with pods on it (NodeReady, PairLost). Its
-      // informer runs only where the operator may read Nodes (node-informers.ts).
+      // informer runs only where the operator may read Nodes (node-access.ts).
       resource: RESOURCES.node,
       map: (n: CachedNode, cache: IndexedCache) => desksOnChangedNode(n, cache),
     },

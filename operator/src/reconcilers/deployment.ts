@@ -57,7 +57,7 @@ import {
 import { annotated } from '../annotations.ts';
 import type { FlatTracker } from './flat-tracker.ts';
 import type { AccountClaim, AccountLeases } from '../accounts.ts';
-import type { NodeAccess } from '../node-informers.ts';
+import type { NodeAccess } from '../node-access.ts';
 import type { EnginePlacement, NodesObservation } from '../status/node-status.ts';
 import { pairLostEvents } from './node-events.ts';
 
@@ -114,7 +114,7 @@ export interface DeploymentReconcilerDeps {
   flat?: FlatTracker;
   /** One desk per exchange account (accounts.ts); absent, accounts are not checked. */
   accounts?: Pick<AccountLeases, 'claim' | 'release'>;
-  /** Whether the Node informer runs (node-informers.ts); absent, nodes are not observed. */
+  /** Whether the Node informer runs (node-access.ts); absent, nodes are not observed. */
   nodes?: NodeAccess;
 }
 
@@ -851,12 +851,13 @@ export class DeploymentReconciler implements Reconciler {
       const pod = pods.find((p) => p.metadata.name === names(x).enginePod(i));
       if (!pod) continue;
       const node = pod.spec.nodeName;
-      const ready = node ? this.d.cache.get(RESOURCES.node, '', node) : undefined;
-      const c = ready?.status.conditions?.[0];
+      const seen = node ? this.d.cache.get(RESOURCES.node, '', node) : undefined;
+      // The cache keeps only the Ready condition (cache-transforms.ts).
+      const c = seen?.status.conditions?.[0];
       engines.set(i, {
         pod: names(x).enginePod(i),
         node,
-        readiness: ready
+        readiness: seen
           ? { status: c?.status, since: c?.lastTransitionTime, reason: c?.reason, message: c?.message }
           : undefined,
       });

@@ -149,13 +149,15 @@ describe('the controllers’ watches', () => {
 
 describe('the Node watch', () => {
   it('wakes the desks with a pod on a node whose readiness changed or that went, not on a heartbeat', async () => {
-    api.put(RESOURCES.pod, {
-      metadata: { name: 'd1-engine-0', namespace: 'ns', labels: ours('d1', 'engine') },
-      spec: { nodeName: 'w1' },
-    });
-    api.put(RESOURCES.pod, {
-      metadata: { name: 'd2-engine-0', namespace: 'ns', labels: ours('d2', 'engine') },
-      spec: { nodeName: 'w2' },
+    await woken(() => {
+      api.put(RESOURCES.pod, {
+        metadata: { name: 'd1-engine-0', namespace: 'ns', labels: ours('d1', 'engine') },
+        spec: { nodeName: 'w1' },
+      });
+      api.put(RESOURCES.pod, {
+        metadata: { name: 'd2-engine-0', namespace: 'ns', labels: ours('d2', 'engine') },
+        spec: { nodeName: 'w2' },
+      });
     });
     const node = (ready: string, heartbeat: string) => () =>
       api.put(RESOURCES.node, {

@@ -188,7 +188,9 @@ function pairStatuses(
       prev?.conditions,
       [
         pairExchangeCondition(live, o.exchange?.get(i), prevCond),
-        ...(o.nodes ? [pairNodeCondition(o.nodes, i, names(name).enginePod(i))] : []),
+        ...(o.nodes
+          ? [pairNodeCondition(o.nodes, i, names(name).enginePod(i), conditionOf(prev?.conditions, 'NodeReady'))]
+          : []),
       ],
       gen,
       now,

@@ -137,6 +137,31 @@ describe('NodeReady and PairLost', () => {
     expect(other(status({ readable: false }))).toEqual(other(without));
   });
 
+  it('a lost pair stays lost while its replacement pod waits for a node, until it runs on a Ready one', () => {
+    const lost = status(placed(ready(0), { pod: n.enginePod(1), node: 'w1' }));
+    expect(brief(pairLost(lost))).toBe('True/NodeDeleted');
+    const waiting = status(placed(ready(0), { pod: n.enginePod(1) }), deployment(lost));
+    expect(brief(nodeReady(waiting, 1))).toBe('False/NodeDeleted');
+    expect(nodeReady(waiting, 1)?.message).toBe(
+      `engine pod ${n.enginePod(1)} is not bound to a node: the pair stays lost (NodeDeleted) until its engine runs on a Ready node`,
+    );
+    expect(brief(pairLost(waiting))).toBe('True/NodeDeleted');
+    // No pod at all (deleted, not recreated yet): still lost.
+    expect(brief(pairLost(status(placed(ready(0)), deployment(waiting))))).toBe('True/NodeDeleted');
+    const back = status(placed(ready(0), ready(1, 'w2')), deployment(waiting));
+    expect(brief(nodeReady(back, 1))).toBe('True/NodeReady');
+    expect(pairLost(back)).toMatchObject({ status: 'False', message: "every pair's engine is on a Ready node" });
+  });
+
+  it('a pair never lost and not scheduled yet is not lost, and PairLost says it waits', () => {
+    const s = status(placed(ready(0)));
+    expect(pairLost(s)).toMatchObject({
+      status: 'False',
+      reason: 'NoPairLost',
+      message: "no pair's engine is on a lost node; not bound to a node yet: pair 1",
+    });
+  });
+
   it('not observed at all: neither condition is written', () => {
     const s = status(undefined);
     expect(pairLost(s)).toBeUndefined();

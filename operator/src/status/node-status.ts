@@ -2,7 +2,7 @@
 // the Node informer last saw. Nothing is replaced automatically (the engine's WAL volume may be
 // node-local, and a second engine on the account must never run beside one that may be alive,
 // ADR 0018): the conditions point at the runbook, where a person decides.
-import type { PairStatus } from '@veloz/api/generated/types';
+import type { Condition, PairStatus } from '@veloz/api/generated/types';
 import type { ConditionInput } from './conditions.ts';
 import { conditionOf } from './conditions.ts';
 
@@ -40,8 +40,17 @@ const cond = (status: ConditionInput['status'], reason: string, message: string)
   message,
 });
 
-/** One pair's NodeReady. */
-export function pairNodeCondition(nodes: NodesObservation, index: number, enginePod: string): ConditionInput {
+/**
+ * One pair's NodeReady. `prev`, the pair's last NodeReady: a pair lost with its node stays lost
+ * while its replacement pod waits for a node (a node-local volume that cannot follow it, a
+ * force-deleted pod not rescheduled yet), until its engine runs on a Ready node again.
+ */
+export function pairNodeCondition(
+  nodes: NodesObservation,
+  index: number,
+  enginePod: string,
+  prev?: Condition,
+): ConditionInput {
   if (!nodes.readable)
     return cond(
       'Unknown',
@@ -49,8 +58,14 @@ export function pairNodeCondition(nodes: NodesObservation, index: number, engine
       'the operator may not list and watch Nodes (chart value rbac.nodes=false): node loss is not detected',
     );
   const at = nodes.engines.get(index);
-  if (!at?.node)
-    return cond('Unknown', 'PodNotScheduled', `engine pod ${at?.pod ?? enginePod} is not bound to a node`);
+  const pod = at?.pod ?? enginePod;
+  if (!at?.node && prev?.status === 'False')
+    return cond(
+      'False',
+      prev.reason,
+      `engine pod ${pod} is not bound to a node: the pair stays lost (${prev.reason}) until its engine runs on a Ready node`,
+    );
+  if (!at?.node) return cond('Unknown', 'PodNotScheduled', `engine pod ${pod} is not bound to a node`);
   const on = `engine pod ${at.pod} on node ${at.node}`;
   if (!at.readiness) return cond('False', 'NodeDeleted', `${on}: the Node no longer exists`);
   const r = at.readiness;
@@ -78,9 +93,17 @@ export function pairLostCondition(nodes: NodesObservation, pairs: readonly PairS
     const nr = conditionOf(p.conditions, NODE_READY);
     return nr?.status === 'False' ? [{ index: p.index, reason: nr.reason, message: nr.message }] : [];
   });
-  if (lost.length === 0) return c('False', 'NoPairLost', "every pair's engine is on a Ready node");
-  // A node merely not Ready may come back; a deleted one will not: the former is the more urgent
-  // to read, since the runbook's first question is whether the node comes back.
+  if (lost.length === 0) {
+    const unbound = pairs.filter((p) => conditionOf(p.conditions, NODE_READY)?.status !== 'True');
+    return c(
+      'False',
+      'NoPairLost',
+      unbound.length === 0
+        ? "every pair's engine is on a Ready node"
+        : `no pair's engine is on a lost node; not bound to a node yet: ${unbound.map((p) => `pair ${p.index}`).join(', ')}`,
+    );
+  }
+  // NodeNotReady first: such a node may come back, the runbook's first question.
   const reason = lost.some((l) => l.reason === 'NodeNotReady') ? 'NodeNotReady' : 'NodeDeleted';
   const list = lost.map((l) => `pair ${l.index}: ${l.message}`).join('; ');
   return c(
