@@ -90,6 +90,8 @@ describe.skipIf(!built)(
       );
       operator = await startOperator(cfg, pino({ level: 'silent' }));
       await until('the engine pod', () => (kubectl(['-n', NS, 'get', 'pod', 'desk-engine-0']).code === 0 ? true : undefined));
+      // The scheduler leaves it alone: the kwok node is cordoned and the test's node offers no
+      // allocatable CPU or memory.
       ok(
         kubectl(
           ['create', '--raw', `/api/v1/namespaces/${NS}/pods/desk-engine-0/binding`, '-f', '-'],

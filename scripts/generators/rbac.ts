@@ -290,7 +290,7 @@ export function rbacTemplate(): string {
   const clusterName = '{{ include "veloz-operator.clusterRoleName" $ }}';
   return `${HEADER}{{- if .Values.rbac.create }}
 {{- if .Values.watchNamespaces }}
-{{- /* Namespaced mode: a Role and RoleBinding in each watched namespace, no cluster-wide grant. */}}
+{{- /* Namespaced mode: a Role and RoleBinding in each watched namespace; cluster-wide, only Nodes (below). */}}
 {{- range $ns := .Values.watchNamespaces }}
 ---
 ${meta('Role', full, '{{ $ns }}')}

@@ -3,8 +3,7 @@
 // node-local, and a second engine on the account must never run beside one that may be alive,
 // ADR 0018): the conditions point at the runbook, where a person decides.
 import type { Condition, PairStatus } from '@veloz/api/generated/types';
-import type { ConditionInput } from './conditions.ts';
-import { conditionOf } from './conditions.ts';
+import { conditionOf, type ConditionInput } from './conditions.ts';
 
 export const NODE_READY = 'NodeReady';
 export const PAIR_LOST = 'PairLost';
