@@ -228,10 +228,14 @@ describe.skipIf(!tools)(
 
     it('rbac.nodes: Nodes read-only in the operator ClusterRole; false leaves them out', () => {
       const nodeRules = (values: string[]) =>
-        find(docs(helmTemplate(tools!, values)), 'ClusterRole', 'veloz-system-veloz-operator')[0]!.rules.filter(
-          (r: { resources: string[] }) => r.resources.includes('nodes'),
-        );
-      expect(nodeRules([])).toEqual([{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }]);
+        find(
+          docs(helmTemplate(tools!, values)),
+          'ClusterRole',
+          'veloz-system-veloz-operator',
+        )[0]!.rules.filter((r: { resources: string[] }) => r.resources.includes('nodes'));
+      expect(nodeRules([])).toEqual([
+        { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+      ]);
       expect(nodeRules(['--set', 'rbac.nodes=false'])).toEqual([]);
     });
 

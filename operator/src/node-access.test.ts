@@ -19,7 +19,9 @@ function reviewer(allowed: string[] | Error) {
         const review = body as Review;
         asked.push(review);
         if (allowed instanceof Error) return Promise.reject(allowed);
-        const ok = review.spec.resourceAttributes.resource === 'nodes' && allowed.includes(review.spec.resourceAttributes.verb);
+        const ok =
+          review.spec.resourceAttributes.resource === 'nodes' &&
+          allowed.includes(review.spec.resourceAttributes.verb);
         return Promise.resolve({ ...review, status: { allowed: ok } } as T);
       },
     },
@@ -33,7 +35,11 @@ describe('nodeAccess', () => {
     const r = reviewer(['get', 'list', 'watch']);
     expect(await nodeAccess(r.client, log)).toEqual({ readable: true });
     expect(r.asked.map((a) => a.spec.resourceAttributes.verb).sort()).toEqual(['list', 'watch']);
-    expect(r.asked.every((a) => a.kind === 'SelfSubjectAccessReview' && !('namespace' in a.spec.resourceAttributes))).toBe(true);
+    expect(
+      r.asked.every(
+        (a) => a.kind === 'SelfSubjectAccessReview' && !('namespace' in a.spec.resourceAttributes),
+      ),
+    ).toBe(true);
   });
 
   it('does not when either is refused (rbac.nodes=false)', async () => {
@@ -42,6 +48,8 @@ describe('nodeAccess', () => {
   });
 
   it('does not when the review itself fails, and the operator still starts', async () => {
-    expect(await nodeAccess(reviewer(new Error('connection refused')).client, log)).toEqual({ readable: false });
+    expect(await nodeAccess(reviewer(new Error('connection refused')).client, log)).toEqual({
+      readable: false,
+    });
   });
 });

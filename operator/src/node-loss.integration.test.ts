@@ -36,11 +36,20 @@ describe.skipIf(!built)(
     const nodeReady = (d: Desk) =>
       d.status?.pairs?.find((p) => p.index === 0)?.conditions?.find((c) => c.type === 'NodeReady');
     const events = (reason: string) =>
-      cluster.json<Events>(NS, 'events').items.filter((e) => e.reason === reason && e.involvedObject.name === 'desk');
+      cluster
+        .json<Events>(NS, 'events')
+        .items.filter((e) => e.reason === reason && e.involvedObject.name === 'desk');
     /** Sets the node's Ready condition, heartbeat now, as its kubelet would. */
     const setReady = (status: 'True' | 'False', reason: string, message: string) => {
       const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      const ready = { type: 'Ready', status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now };
+      const ready = {
+        type: 'Ready',
+        status,
+        reason,
+        message,
+        lastHeartbeatTime: now,
+        lastTransitionTime: now,
+      };
       ok(
         kubectl([
           'patch',
@@ -64,9 +73,16 @@ describe.skipIf(!built)(
 
     beforeAll(async () => {
       cluster.up({ crds: true });
-      for (const n of ok(kubectl(['get', 'nodes', '-o', 'name'])).split('\n').filter(Boolean))
+      for (const n of ok(kubectl(['get', 'nodes', '-o', 'name']))
+        .split('\n')
+        .filter(Boolean))
         ok(kubectl(['cordon', n]));
-      ok(kubectl(['apply', '-f', '-'], stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } })));
+      ok(
+        kubectl(
+          ['apply', '-f', '-'],
+          stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } }),
+        ),
+      );
       setReady('True', 'KubeletReady', 'kubelet is posting ready status');
       ok(kubectl(['create', 'namespace', NS]));
       ok(
@@ -89,7 +105,9 @@ describe.skipIf(!built)(
         {},
       );
       operator = await startOperator(cfg, pino({ level: 'silent' }));
-      await until('the engine pod', () => (kubectl(['-n', NS, 'get', 'pod', 'desk-engine-0']).code === 0 ? true : undefined));
+      await until('the engine pod', () =>
+        kubectl(['-n', NS, 'get', 'pod', 'desk-engine-0']).code === 0 ? true : undefined,
+      );
       // The scheduler leaves it alone: the kwok node is cordoned and the test's node offers no
       // allocatable CPU or memory.
       ok(
@@ -114,7 +132,10 @@ describe.skipIf(!built)(
       // A fresh heartbeat: the node lifecycle controller marks a node Unknown 40 s after the last.
       setReady('True', 'KubeletReady', 'kubelet is posting ready status');
       const d = await deskWhen('NodeReady=True', (d) => nodeReady(d)?.status === 'True');
-      expect(nodeReady(d)).toMatchObject({ reason: 'NodeReady', message: `engine pod desk-engine-0 on node ${NODE}: Ready` });
+      expect(nodeReady(d)).toMatchObject({
+        reason: 'NodeReady',
+        message: `engine pod desk-engine-0 on node ${NODE}: Ready`,
+      });
       expect(pairLost(d)).toMatchObject({ status: 'False', reason: 'NoPairLost' });
     });
 
@@ -123,7 +144,9 @@ describe.skipIf(!built)(
       const d = await deskWhen('PairLost=True', (d) => pairLost(d)?.status === 'True');
       expect(nodeReady(d)).toMatchObject({ status: 'False', reason: 'NodeNotReady' });
       expect(nodeReady(d)?.message).toMatch(
-        new RegExp(`^engine pod desk-engine-0 on node ${NODE}: Ready=False since \\S+ \\(KubeletNotReady: container runtime is down\\)$`),
+        new RegExp(
+          `^engine pod desk-engine-0 on node ${NODE}: Ready=False since \\S+ \\(KubeletNotReady: container runtime is down\\)$`,
+        ),
       );
       expect(pairLost(d)?.reason).toBe('NodeNotReady');
       expect(pairLost(d)?.message).toContain('pair 0: engine pod desk-engine-0 on node worker-lost');

@@ -157,7 +157,12 @@ describe('operator RBAC', () => {
       expect(granted).not.toContain(forbidden);
     // Nodes are only read, and only under their own scope (rbac.nodes).
     expect(OPERATOR_RULES.filter((r) => r.resources.includes('nodes'))).toEqual([
-      expect.objectContaining({ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'], scope: 'nodes' }),
+      expect.objectContaining({
+        apiGroups: [''],
+        resources: ['nodes'],
+        verbs: ['get', 'list', 'watch'],
+        scope: 'nodes',
+      }),
     ]);
     for (const r of OPERATOR_RULES) {
       expect(r.verbs).not.toContain('*');

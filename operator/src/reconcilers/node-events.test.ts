@@ -4,8 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { EventBatch, type EventRecorder } from './events.ts';
 import { pairLostEvents } from './node-events.ts';
 
-const lost = (status: 'True' | 'False', reason = status === 'True' ? 'NodeNotReady' : 'NoPairLost'): Condition[] => [
-  { type: 'PairLost', status, reason, message: `m-${reason}`, lastTransitionTime: 't', observedGeneration: 1 },
+const lost = (
+  status: 'True' | 'False',
+  reason = status === 'True' ? 'NodeNotReady' : 'NoPairLost',
+): Condition[] => [
+  {
+    type: 'PairLost',
+    status,
+    reason,
+    message: `m-${reason}`,
+    lastTransitionTime: 't',
+    observedGeneration: 1,
+  },
 ];
 
 async function eventsOf(before: Condition[] | undefined, after: Condition[] | undefined): Promise<string[]> {

@@ -189,7 +189,14 @@ function pairStatuses(
       [
         pairExchangeCondition(live, o.exchange?.get(i), prevCond),
         ...(o.nodes
-          ? [pairNodeCondition(o.nodes, i, names(name).enginePod(i), conditionOf(prev?.conditions, 'NodeReady'))]
+          ? [
+              pairNodeCondition(
+                o.nodes,
+                i,
+                names(name).enginePod(i),
+                conditionOf(prev?.conditions, 'NodeReady'),
+              ),
+            ]
           : []),
       ],
       gen,

@@ -65,7 +65,10 @@ describe('NodeReady and PairLost', () => {
 
   it.each([
     ['False', 'Ready=False since 2026-11-21T09:58:00Z (KubeletNotReady: PLEG is not healthy)'],
-    ['Unknown', 'Ready=Unknown since 2026-11-21T09:58:00Z (NodeStatusUnknown: Kubelet stopped posting node status.)'],
+    [
+      'Unknown',
+      'Ready=Unknown since 2026-11-21T09:58:00Z (NodeStatusUnknown: Kubelet stopped posting node status.)',
+    ],
   ])('a node with Ready %s: the pair NodeNotReady, naming node and since when; PairLost True', (st, text) => {
     const why =
       st === 'False'
@@ -98,7 +101,9 @@ describe('NodeReady and PairLost', () => {
   it('a pod bound to a deleted node: NodeDeleted, and PairLost NodeDeleted', () => {
     const s = status(placed(ready(0), { pod: n.enginePod(1), node: 'w1' }));
     expect(brief(nodeReady(s, 1))).toBe('False/NodeDeleted');
-    expect(nodeReady(s, 1)?.message).toBe(`engine pod ${n.enginePod(1)} on node w1: the Node no longer exists`);
+    expect(nodeReady(s, 1)?.message).toBe(
+      `engine pod ${n.enginePod(1)} on node w1: the Node no longer exists`,
+    );
     expect(brief(pairLost(s))).toBe('True/NodeDeleted');
   });
 
@@ -110,7 +115,9 @@ describe('NodeReady and PairLost', () => {
       ),
     );
     expect(brief(pairLost(s))).toBe('True/NodeNotReady');
-    expect(pairLost(s)?.message).toMatch(/^2 pairs lost with their nodes: pair 0: .* node w0: .*; pair 1: .* node w1: /);
+    expect(pairLost(s)?.message).toMatch(
+      /^2 pairs lost with their nodes: pair 0: .* node w0: .*; pair 1: .* node w1: /,
+    );
   });
 
   it('an engine pod not bound yet, or not there: NodeReady Unknown PodNotScheduled, nothing lost', () => {
@@ -150,7 +157,10 @@ describe('NodeReady and PairLost', () => {
     expect(brief(pairLost(status(placed(ready(0)), deployment(waiting))))).toBe('True/NodeDeleted');
     const back = status(placed(ready(0), ready(1, 'w2')), deployment(waiting));
     expect(brief(nodeReady(back, 1))).toBe('True/NodeReady');
-    expect(pairLost(back)).toMatchObject({ status: 'False', message: "every pair's engine is on a Ready node" });
+    expect(pairLost(back)).toMatchObject({
+      status: 'False',
+      message: "every pair's engine is on a Ready node",
+    });
   });
 
   it('a pair never lost and not scheduled yet is not lost, and PairLost says it waits', () => {

@@ -29,8 +29,7 @@ export interface EnginePlacement {
  * otherwise, per pair index, its engine pod's placement (absent: no engine pod).
  */
 export type NodesObservation =
-  | { readable: false }
-  | { readable: true; engines: ReadonlyMap<number, EnginePlacement> };
+  { readable: false } | { readable: true; engines: ReadonlyMap<number, EnginePlacement> };
 
 const cond = (status: ConditionInput['status'], reason: string, message: string): ConditionInput => ({
   type: NODE_READY,
