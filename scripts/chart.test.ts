@@ -232,7 +232,7 @@ describe.skipIf(!tools)(
           docs(helmTemplate(tools!, values)),
           'ClusterRole',
           'veloz-system-veloz-operator',
-        )[0]!.rules.filter((r: { resources: string[] }) => r.resources.includes('nodes'));
+        )[0]!.rules.filter((r: { resources?: string[] }) => !!r.resources?.includes('nodes'));
       expect(nodeRules([])).toEqual([
         { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
       ]);
