@@ -101,7 +101,10 @@ export async function measureReplay(dir: string): Promise<ReplayFigures> {
 }
 
 /** measureReplay(dir) in a new Node.js process started with `flags` (the engine's, by default). */
-export async function replayInChild(dir: string, flags: readonly string[] = ENGINE_V8_FLAGS): Promise<ReplayFigures> {
+export async function replayInChild(
+  dir: string,
+  flags: readonly string[] = ENGINE_V8_FLAGS,
+): Promise<ReplayFigures> {
   const child = spawn(process.execPath, [...flags, fileURLToPath(import.meta.url), dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -37,10 +37,14 @@ function expectSame(t: OrderTable, m: Map<number, Order>, probes: number[]): voi
   }
 }
 
-type Op = { k: 'add'; skip: number } | { k: 'delete'; pick: number } | { k: 'drain'; keep: number } | { k: 'clear' };
+type Op =
+  { k: 'add'; skip: number } | { k: 'delete'; pick: number } | { k: 'drain'; keep: number } | { k: 'clear' };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ k: fc.constant('add' as const), skip: fc.oneof(fc.constant(0), fc.nat(3000)) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ k: fc.constant('add' as const), skip: fc.oneof(fc.constant(0), fc.nat(3000)) }),
+  },
   { weight: 5, arbitrary: fc.record({ k: fc.constant('delete' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('drain' as const), keep: fc.nat(3) }) },
   { weight: 1, arbitrary: fc.constant({ k: 'clear' as const }) },
