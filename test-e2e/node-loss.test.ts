@@ -185,6 +185,18 @@ function load(pair: number, key: string) {
   };
 }
 
+/** The desk's PairLost condition once its status is `status`. */
+function pairLostTurns(status: 'True' | 'False', timeoutMs: number) {
+  return eventually(
+    `PairLost=${status}`,
+    async () => {
+      const cond = condition((await desk())?.status?.['conditions'], 'PairLost');
+      return cond?.status === status && cond;
+    },
+    timeoutMs,
+  );
+}
+
 /** Every id in `ids` that pair `pair`'s engine does not report, asked one by one through its gateway. */
 async function missing(pair: number, key: string, ids: string[]): Promise<string[]> {
   const g = gateway(pair, key);
@@ -245,15 +257,8 @@ describe('a node lost under order load', () => {
         paused = true;
         const failedBefore = loads[0].failed.length;
 
-        const pairLost = await eventually(
-          'PairLost=True',
-          async () => {
-            const cond = condition((await desk())?.status?.['conditions'], 'PairLost');
-            return cond?.status === 'True' && cond;
-          },
-          // The node controller waits its grace period (50 s) for the kubelet before NotReady.
-          240_000,
-        );
+        // The node controller waits its grace period (50 s) for the kubelet before NotReady.
+        const pairLost = await pairLostTurns('True', 240_000);
         expect(pairLost.reason).toBe('NodeNotReady');
         expect(pairLost.message).toContain(lost);
         expect(pairLost.message).toContain(RUNBOOK);
@@ -284,14 +289,7 @@ describe('a node lost under order load', () => {
       }
 
       // The runbook's "the node comes back": nothing to do, the pair returns by itself.
-      const recovered = await eventually(
-        'PairLost=False',
-        async () => {
-          const cond = condition((await desk())?.status?.['conditions'], 'PairLost');
-          return cond?.status === 'False' && cond;
-        },
-        300_000,
-      );
+      const recovered = await pairLostTurns('False', 300_000);
       expect(recovered.reason).toBe('NoPairLost');
       await eventually('a Normal Event PairRecovered on the VelozDeployment', async () => {
         const e = await deskEvents('Normal', 'PairRecovered');
