@@ -16,7 +16,11 @@
 # storage under VELOZ_KIND_STATE, kind built from the Go module proxy (hack/build-kind.sh) and a
 # node image built here (hack/build-kind-node.sh): nothing is pulled from a registry.
 #
+# As root, `up` also routes the cluster's Service range (test-e2e/kind-config.yaml) and each node's
+# pod range to the nodes, so that this host reaches Services and pods as the system suite expects.
+#
 # Then: KUBECONFIG=$(hack/kind-up.sh kubeconfig) npm run test:e2e
+#       VELOZ_SYSTEM_KUBECONFIG=$(hack/kind-up.sh kubeconfig) npx vitest run --project system
 # Environment: VELOZ_KIND_CLUSTER (name), VELOZ_KIND_PROVIDER (docker|podman; default: detect),
 # VELOZ_KIND_STATE (podman state directory), VELOZ_KIND_RETAIN=1 (keep the nodes of a failed create),
 # VELOZ_KIND_NODE_IMAGE (Docker path: an upstream kindest/node image, pinned by digest).
@@ -102,6 +106,35 @@ restore_host() {
   if grep -qx 'created_lib_modules=1' "${STATE}/host.orig"; then rmdir /lib/modules 2>/dev/null || log "/lib/modules is not empty; left in place"; fi
 }
 
+# The system suite (test-e2e/system) calls gateways at their Service's ClusterIP and engines at their
+# pod IP from this host, as on the local cluster: the Service range goes to the control plane node,
+# whose kube-proxy forwards (and masquerades) it, and each node's pod range to that node. Adding
+# routes needs root: without them only that suite cannot reach the pods. `down` deletes them.
+SERVICE_SUBNET="$(sed -n 's/^ *serviceSubnet: *//p' "${ROOT}/test-e2e/kind-config.yaml")"
+ROUTES="${ROOT}/.veloz-tmp/kind-${NAME}.routes"
+route_cluster() {
+  local cidr via
+  [[ "${EUID}" -eq 0 ]] || { log "not root: no routes to the cluster's Services and pods; the system suite cannot reach them"; return 0; }
+  # "<pod range> <node address>" per node, then the Services through the control plane's address.
+  "${provider}" exec "${NAME}-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o \
+    jsonpath='{range .items[*]}{.spec.podCIDR} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' |
+    awk -v svc="${SERVICE_SUBNET}" 'NF == 2 { print; if (!cp) cp = $2 } END { if (cp) print svc, cp }' >"${ROUTES}.new"
+  while read -r cidr via; do
+    ip route replace "${cidr}" via "${via}" || die "ip route replace ${cidr} via ${via} failed"
+    echo "${cidr}" >>"${ROUTES}"
+  done <"${ROUTES}.new"
+  rm -f "${ROUTES}.new"
+  grep -q "^${SERVICE_SUBNET}\$" "${ROUTES}" 2>/dev/null || die "no node address to route ${SERVICE_SUBNET} through"
+}
+unroute_cluster() {
+  local cidr
+  [[ -f "${ROUTES}" ]] || return 0
+  sort -u "${ROUTES}" | while read -r cidr; do
+    [[ -z "$(ip route show "${cidr}" 2>/dev/null)" ]] || ip route del "${cidr}" || log "could not delete the route to ${cidr}"
+  done
+  rm -f "${ROUTES}"
+}
+
 case "${1:-up}" in
   up)
     if [[ "${provider}" == docker ]]; then
@@ -160,6 +193,7 @@ case "${1:-up}" in
         wait "${p%%:*}" || die "importing veloz:${version} into ${p#*:} failed"
       done
     fi
+    route_cluster
     echo "${KUBECONFIG_PATH}"
     ;;
   kubeconfig)
@@ -181,6 +215,7 @@ case "${1:-up}" in
     usage
     ;;
   down)
+    unroute_cluster
     if [[ "${provider}" == docker ]]; then
       if command -v kind >/dev/null; then kind delete cluster --name "${NAME}"; else "$("${HACK_DIR}/build-kind.sh" --print-bin)" delete cluster --name "${NAME}"; fi
     else
