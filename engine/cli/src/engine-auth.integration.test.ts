@@ -1,13 +1,12 @@
 // Engine credentials between real processes (ADR 14): an engine with token files, a gateway and
 // `veloz backup` presenting theirs, a token rotated under running processes without a failed
 // request, and a standalone engine without tokens serving loopback clients only.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, startEngineProcess, VELOZ_BIN, type EngineProcess } from '@veloz/testing/engine-process';
+import { veloz } from '@veloz/testing/backup';
+import { freePort, startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
 import { startVeloz, type Proc } from '@veloz/testing/gateway';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -46,17 +45,6 @@ const status = async (url: string, token?: string, init: RequestInit = {}) => {
 };
 
 const order = { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.010', price: '40000.00' };
-
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, [VELOZ_BIN, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  return once(child, 'exit').then(([code]) => ({ code: code as number | null, out }));
-}
 
 describe('engine credentials between processes', () => {
   it('answers 401 without a token and 403 with the wrong scope, and says at start that tokens are on', async () => {
@@ -132,11 +120,11 @@ describe('engine credentials between processes', () => {
     const dest = join(dir, 'backups');
     // The standalone engine's identity (deployment veloz, pair 0): backup refuses another one.
     const common = ['backup', '--engine-url', e.url, '--deployment', 'veloz', '--pair', '0', '--dest', dest];
-    const refused = await run(common, {});
+    const refused = await veloz(common);
     expect(refused.code).toBe(1);
-    expect(refused.out).toContain('answered 401');
-    const done = await run(common, { VELOZ_ENGINE_TOKEN_BACKUP_FILE: join(dir, 'backup') });
-    expect(done.out).toContain('"result":"complete"');
+    expect(refused.stderr).toContain('answered 401');
+    const done = await veloz(common, { VELOZ_ENGINE_TOKEN_BACKUP_FILE: join(dir, 'backup') });
+    expect(done.stdout).toContain('"result":"complete"');
     expect(done.code).toBe(0);
   });
 

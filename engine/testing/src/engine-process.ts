@@ -1,10 +1,10 @@
 // Runs `veloz engine` as a real child process on a free port, for crash and process tests.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { startVeloz, VELOZ_BIN } from './gateway.ts';
 
-export const VELOZ_BIN = fileURLToPath(new URL('../../cli/bin/veloz.js', import.meta.url));
+export { VELOZ_BIN };
 
 export async function freePort(): Promise<number> {
   const srv = createServer();
@@ -19,7 +19,9 @@ export async function freePort(): Promise<number> {
 export interface EngineProcess {
   url: string;
   child: ChildProcess;
+  /** Its stdout and stderr so far, for failure messages. */
   output(): string;
+  /** Sends `signal` unless it has exited, and resolves with its exit code once it has. */
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -32,40 +34,20 @@ export async function startEngineProcess(
   host = '127.0.0.1',
 ): Promise<EngineProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [VELOZ_BIN, 'engine', '--port', String(port), '--host', host], {
+  const url = `http://127.0.0.1:${port}`;
+  const proc = await startVeloz(
+    ['engine', '--port', String(port), '--host', host],
     // Self-fencing off unless a test turns it on: a test runner inside a pod (CI) has
     // KUBERNETES_SERVICE_HOST but no Lease for these engines.
-    env: { ...process.env, VELOZ_LOG_LEVEL: 'warn', VELOZ_LEASE: 'false', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`engine exited with ${child.exitCode}:\n${out}`);
-    try {
-      const res = await fetch(`${url}/ready`);
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`engine not ready after ${timeoutMs} ms:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    { VELOZ_LEASE: 'false', ...env },
+    `${url}/ready`,
+    [200],
+    timeoutMs,
+  );
   return {
     url,
-    child,
-    output: () => out,
-    kill: async (signal = 'SIGKILL') => {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill(signal);
-      const [code] = (await once(child, 'exit')) as [number | null];
-      return code;
-    },
+    child: proc.child,
+    output: () => proc.output(),
+    kill: (signal = 'SIGKILL') => proc.stop(signal),
   };
 }

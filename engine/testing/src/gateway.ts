@@ -1,4 +1,5 @@
-// Real `veloz` processes for the gateway's integration tests and benchmark.
+// Real `veloz` processes for integration tests and benchmarks: spawned, ready once a URL answers,
+// stopped with a signal. startEngineProcess (engine-process.ts) is this for an engine on a free port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';

@@ -8,44 +8,36 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort, startEngineProcess } from '@veloz/testing/engine-process';
 import { startVeloz, type Proc } from '@veloz/testing/gateway';
+import { AckedOrders, killUnderLoad, TERMINAL, type OrderBody } from '@veloz/testing/kill-under-load';
 
-interface Ack {
-  orderId: number;
-  status: string;
-  filledQuantity: string;
-  lastSequence: number;
-}
-
-const TERMINAL = new Set(['FILLED', 'CANCELED', 'REJECTED', 'EXPIRED']);
 const ROUNDS = 20;
+const ENV = {
+  VELOZ_ORDER_RATE_LIMIT: '1000000',
+  VELOZ_RISK_MAX_OPEN_ORDERS: '1000000',
+  VELOZ_ORDER_HISTORY: '10000000',
+  VELOZ_SIM_TICK_MS: '5',
+  // Small segments and frequent checkpoints so kills land in rotations and checkpoints too.
+  VELOZ_WAL_MAX_SIZE: '65536',
+  VELOZ_WAL_MAX_FILES: '1000',
+  VELOZ_WAL_CHECKPOINT_INTERVAL: '100',
+};
 
 describe('engine crash safety', () => {
   it(`keeps every acknowledged order across ${ROUNDS} SIGKILLs under load`, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'veloz-crash-'));
-    const env = {
-      VELOZ_WAL_DIR: dir,
-      VELOZ_ORDER_RATE_LIMIT: '1000000',
-      VELOZ_RISK_MAX_OPEN_ORDERS: '1000000',
-      VELOZ_ORDER_HISTORY: '10000000',
-      VELOZ_SIM_TICK_MS: '5',
-      // Small segments and frequent checkpoints so kills land in rotations and checkpoints too.
-      VELOZ_WAL_MAX_SIZE: '65536',
-      VELOZ_WAL_MAX_FILES: '1000',
-      VELOZ_WAL_CHECKPOINT_INTERVAL: '100',
-    };
-    const acked = new Map<string, Ack>();
+    const env = { ...ENV, VELOZ_WAL_DIR: dir };
+    const orders = new AckedOrders();
     let seq = 0;
     let killedWithInflight = 0;
     try {
       for (let round = 0; round < ROUNDS; round++) {
-        const eng = await startEngineProcess(env);
-        let stop = false;
         let inflight = 0;
-        const worker = async (w: number) => {
-          while (!stop) {
+        await killUnderLoad(
+          env,
+          async (url, w) => {
             const clientOrderId = `r${round}w${w}n${seq++}`;
             const roll = Math.random();
-            const body =
+            const body: OrderBody =
               roll < 0.3
                 ? {
                     symbol: 'BTCUSDT',
@@ -64,52 +56,24 @@ describe('engine crash safety', () => {
                   };
             inflight++;
             try {
-              const res = await fetch(`${eng.url}/api/orders`, {
-                method: 'POST',
-                headers: { 'content-type': 'application/json' },
-                body: JSON.stringify(body),
-              });
-              if (res.status === 201) {
-                const o = (await res.json()) as Ack;
-                acked.set(clientOrderId, o);
-                if (!TERMINAL.has(o.status) && Math.random() < 0.3) {
-                  const c = await fetch(`${eng.url}/api/orders/${o.orderId}`, { method: 'DELETE' });
-                  if (c.status === 200) acked.set(clientOrderId, (await c.json()) as Ack);
-                }
-              }
-            } catch {
-              // The kill cut the request: it was never acknowledged.
+              const o = await orders.place(url, body);
+              if (o && !TERMINAL.has(o.status) && Math.random() < 0.3)
+                await orders.cancel(url, clientOrderId, o.orderId);
             } finally {
               inflight--;
             }
-          }
-        };
-        const workers = Array.from({ length: 16 }, (_, w) => worker(w));
-        await new Promise((r) => setTimeout(r, 100 + Math.random() * 400));
-        if (inflight > 0) killedWithInflight++;
-        await eng.kill('SIGKILL');
-        stop = true;
-        await Promise.all(workers);
+          },
+          async () => {
+            await new Promise((r) => setTimeout(r, 100 + Math.random() * 400));
+            if (inflight > 0) killedWithInflight++;
+          },
+        );
       }
       const eng = await startEngineProcess(env);
       try {
-        const state = (await (await fetch(`${eng.url}/api/orders_state`)).json()) as {
-          orders: Array<Ack & { clientOrderId: string }>;
-        };
-        const byClient = new Map(state.orders.map((o) => [o.clientOrderId, o]));
-        expect(acked.size).toBeGreaterThan(ROUNDS * 10);
-        const missing: string[] = [];
-        for (const [cid, ack] of acked) {
-          const got = byClient.get(cid);
-          if (!got) {
-            missing.push(cid);
-            continue;
-          }
-          expect(got.orderId).toBe(ack.orderId);
-          expect(got.lastSequence).toBeGreaterThanOrEqual(ack.lastSequence);
-          expect(Number(got.filledQuantity)).toBeGreaterThanOrEqual(Number(ack.filledQuantity));
-          if (TERMINAL.has(ack.status)) expect(got.status).toBe(ack.status);
-        }
+        expect(orders.acked.size).toBeGreaterThan(ROUNDS * 10);
+        const { missing, behind } = await orders.lostAt(eng.url);
+        expect(behind).toEqual([]);
         expect(missing).toEqual([]);
         expect(killedWithInflight).toBeGreaterThan(ROUNDS / 2);
         const verify = (await (await fetch(`${eng.url}/api/wal/status`)).json()) as { healthy: boolean };
@@ -134,16 +98,7 @@ describe('crash safety through the gateway, with client retries', () => {
     const startEngine = () =>
       startVeloz(
         ['engine', '--port', String(enginePort), '--host', '127.0.0.1'],
-        {
-          VELOZ_WAL_DIR: dir,
-          VELOZ_ORDER_RATE_LIMIT: '1000000',
-          VELOZ_RISK_MAX_OPEN_ORDERS: '1000000',
-          VELOZ_ORDER_HISTORY: '10000000',
-          VELOZ_SIM_TICK_MS: '5',
-          VELOZ_WAL_MAX_SIZE: '65536',
-          VELOZ_WAL_MAX_FILES: '1000',
-          VELOZ_WAL_CHECKPOINT_INTERVAL: '100',
-        },
+        { ...ENV, VELOZ_WAL_DIR: dir },
         `${engineUrl}/ready`,
       );
     const startGateway = () =>

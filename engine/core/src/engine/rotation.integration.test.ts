@@ -14,12 +14,7 @@ import { bufferReader } from '@veloz/wal/reader';
 import { verifyWal } from '@veloz/wal/recovery';
 import { CURRENT_SEGMENT, SEALED_SEGMENT, SNAPSHOT_FILE } from '@veloz/wal/segments';
 import { startEngineProcess } from '@veloz/testing/engine-process';
-
-interface Ack {
-  orderId: number;
-  status: string;
-  lastSequence: number;
-}
+import { AckedOrders, killUnderLoad, restingOrder } from '@veloz/testing/kill-under-load';
 
 const MAX_SIZE = 64 * 1024;
 const RESTING = 600;
@@ -28,15 +23,6 @@ const KEEP_ONE_IN = 20;
 const MOMENTS = ['segment sealed', 'checkpoint file', 'segment outgrown'] as const;
 type Moment = (typeof MOMENTS)[number];
 const ROUNDS = MOMENTS.length * 3;
-
-const resting = (clientOrderId: string, i: number) => ({
-  symbol: 'BTCUSDT',
-  side: i % 2 ? 'BUY' : 'SELL',
-  type: 'LIMIT',
-  quantity: '0.010',
-  price: i % 2 ? '1000.00' : '900000.00',
-  clientOrderId,
-});
 
 /**
  * Where the engine's first rotation after its start is due: past VELOZ_WAL_MAX_SIZE, and (when
@@ -104,91 +90,43 @@ describe('segment rotation off the order path', () => {
       // Only rotations (and a restart's owed one) checkpoint.
       VELOZ_WAL_CHECKPOINT_INTERVAL: '0',
     };
-    const acked = new Map<string, Ack>();
-    /** Orders a cancel was sent for (the kill may cut its answer after its record). */
-    const cancelSent = new Set<string>();
+    const orders = new AckedOrders();
     const landed: Moment[] = [];
     let refs = 0;
-    let lastAcked = 0;
     let n = 0;
-    const place = async (url: string, cid: string): Promise<number> => {
-      const res = await fetch(`${url}/api/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(resting(cid, n++)),
-      });
-      if (res.status === 201) {
-        const ack = (await res.json()) as Ack;
-        acked.set(cid, ack);
-        lastAcked = Math.max(lastAcked, ack.lastSequence);
-      } else await res.text();
-      return res.status;
-    };
+    const place = (url: string, cid: string) => orders.place(url, restingOrder(cid, n++));
     try {
       const first = await startEngineProcess(env);
-      for (let w = 0; w < RESTING / 50; w++) {
-        const statuses = await Promise.all(
-          Array.from({ length: 50 }, (_, i) => place(first.url, `fill-${w}-${i}`)),
-        );
-        expect(statuses.filter((s) => s !== 201)).toEqual([]);
-      }
+      await orders.placeAll(first.url, RESTING, (i) => restingOrder(`fill-${i}`, n++));
       await first.kill('SIGTERM');
       for (let round = 0; round < ROUNDS; round++) {
         const moment = MOMENTS[round % MOMENTS.length]!;
-        const eng = await startEngineProcess(env);
-        let stop = false;
-        const worker = async (w: number) => {
-          while (!stop) {
+        await killUnderLoad(
+          env,
+          async (url, w) => {
             const cid = `r${round}w${w}n${n}`;
-            try {
-              await place(eng.url, cid);
-              const ack = acked.get(cid);
-              if (ack && n % KEEP_ONE_IN !== 0) {
-                cancelSent.add(cid);
-                const c = await fetch(`${eng.url}/api/orders/${ack.orderId}`, { method: 'DELETE' });
-                if (c.status === 200) {
-                  const canceled = (await c.json()) as Ack;
-                  acked.set(cid, canceled);
-                  lastAcked = Math.max(lastAcked, canceled.lastSequence);
-                }
-              }
-            } catch {
-              // The kill cut the request: it was never acknowledged.
-            }
-          }
-        };
-        const workers = Array.from({ length: 16 }, (_, w) => worker(w));
-        if (await watch(dir, moment, 30_000)) landed.push(moment);
-        await eng.kill('SIGKILL');
-        stop = true;
-        await Promise.all(workers);
+            const ack = await place(url, cid);
+            if (ack && n % KEEP_ONE_IN !== 0) await orders.cancel(url, cid, ack.orderId);
+          },
+          async () => {
+            if (await watch(dir, moment, 30_000)) landed.push(moment);
+          },
+        );
         refs += await leadingRefs(dir);
       }
       const eng = await startEngineProcess(env);
       try {
-        const state = (await (await fetch(`${eng.url}/api/orders_state`)).json()) as {
-          orders: Array<Ack & { clientOrderId: string }>;
-        };
-        const byClient = new Map(state.orders.map((o) => [o.clientOrderId, o]));
-        const missing: string[] = [];
-        for (const [cid, ack] of acked) {
-          const got = byClient.get(cid);
-          // A canceled order may have left the state (VELOZ_ORDER_HISTORY); its records are
-          // checked below with every other acknowledged record. One never canceled rests.
-          if (!got && (ack.status === 'CANCELED' || cancelSent.has(cid))) continue;
-          if (!got) {
-            missing.push(cid);
-            continue;
-          }
-          expect(got.orderId).toBe(ack.orderId);
-          expect(got.lastSequence).toBeGreaterThanOrEqual(ack.lastSequence);
-          // (One acknowledged open may be canceled by a request the kill cut after its record.)
-          if (ack.status === 'CANCELED') expect(got.status).toBe('CANCELED');
-        }
-        expect(missing).toEqual([]);
+        const { missing, behind } = await orders.lostAt(eng.url);
+        expect(behind).toEqual([]);
+        // A canceled order may have left the state (VELOZ_ORDER_HISTORY); its records are
+        // checked below with every other acknowledged record. One never canceled rests.
+        const lost = missing.filter(
+          (cid) => orders.acked.get(cid)?.status !== 'CANCELED' && !orders.cancelSent.has(cid),
+        );
+        expect(lost).toEqual([]);
         // Every acknowledged record: the log reaches the newest and has no gap (verified below).
         const wal = (await (await fetch(`${eng.url}/api/wal/status`)).json()) as { lastSequence: number };
-        expect(wal.lastSequence).toBeGreaterThanOrEqual(lastAcked);
+        expect(wal.lastSequence).toBeGreaterThanOrEqual(orders.lastSequence);
         // Kills between a seal and its retention (or a seal a start finished) leave extra sealed
         // segments: the next rotation deletes them.
         let stop = false;
