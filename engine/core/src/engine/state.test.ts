@@ -1,26 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { IllegalTransitionError, type OrderStatus } from '../domain/order-state.ts';
 import { RecordType } from '@veloz/wal/format';
-import type { OrderNewPayload, OrderRecord } from '@veloz/wal/payloads';
+import type { OrderRecord } from '@veloz/wal/payloads';
+import { newOrderRecord as newOrder } from '@veloz/testing/orders';
 import { EngineState, StateError } from './state.ts';
 
-function newOrder(orderId: number, over: Partial<OrderNewPayload> = {}): OrderRecord {
-  return {
-    type: RecordType.OrderNew,
-    data: {
-      orderId,
-      clientOrderId: `c${orderId}`,
-      symbol: 'BTCUSDT',
-      side: 'BUY',
-      type: 'LIMIT',
-      timeInForce: 'GTC',
-      price: 5_000_000,
-      quantity: 10,
-      strategy: '',
-      ...over,
-    },
-  };
-}
 const update = (orderId: number, status: OrderStatus, reason = '', exchangeOrderId = ''): OrderRecord => ({
   type: RecordType.OrderUpdate,
   data: { orderId, status, reason, exchangeOrderId },
