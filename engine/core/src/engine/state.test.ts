@@ -200,6 +200,8 @@ describe('EngineState check + apply', () => {
     if (c.status) expect(o.status).toBe(c.status);
     if (c.filled !== undefined) expect(o.filledQuantity).toBe(c.filled);
     expect(state.open.has(o.orderId)).toBe(!['FILLED', 'CANCELED', 'REJECTED', 'EXPIRED'].includes(o.status));
+    // The count kept record by record agrees with the orders (open orders are a view, not a Set).
+    expect(state.open.size).toBe([...state.orders.values()].filter((x) => state.open.has(x.orderId)).length);
   });
 
   it('keeps order fields, reasons and exchange ids', () => {
