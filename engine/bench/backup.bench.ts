@@ -16,6 +16,7 @@ import { encodeOrderRecord, type OrderRecord } from '@veloz/wal/payloads';
 import { recoverWal } from '@veloz/wal/recovery';
 import { WalWriter } from '@veloz/wal/writer';
 import { fmt, report } from '@veloz/testing/bench-report';
+import { benchOrderNew } from './bench-order.ts';
 
 const MB = 1024 * 1024;
 const TARGET_MB = Number(process.env['BENCH_BACKUP_MB'] ?? 1024);
@@ -54,20 +55,7 @@ async function makeWal(dir: string, bytes: number): Promise<number> {
   while (written < bytes) {
     for (let i = 0; i < 1000; i++) {
       const id = state.nextOrderId;
-      commit({
-        type: RecordType.OrderNew,
-        data: {
-          orderId: id,
-          clientOrderId: `bench-${id}`,
-          symbol: 'BTCUSDT',
-          side: id % 2 ? 'BUY' : 'SELL',
-          type: 'LIMIT',
-          timeInForce: 'GTC',
-          price: 5_000_000,
-          quantity: 1000,
-          strategy,
-        },
-      });
+      commit(benchOrderNew(id, 5_000_000, strategy));
       commit({ type: RecordType.OrderCancel, data: { orderId: id, reason: 'bench' } });
     }
     await wal.flush();

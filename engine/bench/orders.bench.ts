@@ -2,10 +2,11 @@
 // against a bare fastify route (bare-server.ts, its own process) in the same run.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENGINE_V8_FLAGS } from '@veloz/api/engine-node-options';
 import { startEngineProcess } from '@veloz/testing/engine-process';
 import { load, type LoadResult } from './load.ts';
 import { fmt, report, seconds } from '@veloz/testing/bench-report';
@@ -60,9 +61,22 @@ async function walEvents(url: string): Promise<{ checkpoints: number; rotations:
   return { checkpoints: count('veloz_wal_checkpoints_total'), rotations: count('veloz_wal_rotations_total') };
 }
 
+/** Resident set size of process `pid` now (`VmRSS`) or at its peak (`VmHWM`), in bytes (Linux). */
+async function rss(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(m[1]) * 1024;
+}
+
+/** The engine's resident set size once ready and idle, and at its peak during the run. */
+const engineRss = { idleBytes: 0, peakBytes: 0 };
+
 async function engine(): Promise<LoadResult> {
   const dir = await mkdtemp(join(tmpdir(), 'veloz-bench-orders-'));
   const eng = await startEngineProcess({
+    // The engine container's V8 flags (the render adds only the heap limit): the shipped engine.
+    NODE_OPTIONS: ENGINE_V8_FLAGS.join(' '),
     VELOZ_WAL_DIR: dir,
     VELOZ_WAL_SYNC: 'true',
     VELOZ_ORDER_RATE_LIMIT: '1000000',
@@ -73,6 +87,8 @@ async function engine(): Promise<LoadResult> {
     ...(WAL_MAX_SIZE !== undefined ? { VELOZ_WAL_MAX_SIZE: WAL_MAX_SIZE } : {}),
   });
   try {
+    await new Promise((r) => setTimeout(r, 2000));
+    engineRss.idleBytes = await rss(eng.child.pid, 'VmRSS');
     const fill = await load(
       `${eng.url}/api/orders`,
       (i) => order(i + 10_000_000),
@@ -93,6 +109,7 @@ async function engine(): Promise<LoadResult> {
         `segment rotations: ${after.rotations - before.rotations}` +
         (WAL_MAX_SIZE !== undefined ? ` (VELOZ_WAL_MAX_SIZE=${WAL_MAX_SIZE})` : ''),
     );
+    engineRss.peakBytes = await rss(eng.child.pid, 'VmHWM');
     return result;
   } finally {
     await eng.kill('SIGTERM');
@@ -125,6 +142,10 @@ const throughput = eng.perSecond / base.perSecond;
 const p99 = eng.p99ms / base.p99ms;
 console.log(`resting open orders before the run: ${OPEN_ORDERS}`);
 console.log(
+  `engine RSS (V8 flags: ${ENGINE_V8_FLAGS.join(' ') || 'none'}): ${fmt(engineRss.idleBytes / 2 ** 20)} MiB ` +
+    `idle after start, ${fmt(engineRss.peakBytes / 2 ** 20)} MiB peak`,
+);
+console.log(
   `goal: throughput ratio >= ${GOAL_THROUGHPUT} (${throughput >= GOAL_THROUGHPUT ? 'met' : 'NOT met'}), ` +
     `p99 ratio <= ${GOAL_P99} (${p99 <= GOAL_P99 ? 'met' : 'NOT met'})`,
 );
@@ -137,6 +158,8 @@ report(
     concurrency: CONCURRENCY,
     seconds: DURATION / 1000,
     openOrders: OPEN_ORDERS,
+    engineIdleRssBytes: engineRss.idleBytes,
+    enginePeakRssBytes: engineRss.peakBytes,
     walMaxSize: WAL_MAX_SIZE === undefined ? null : Number(WAL_MAX_SIZE),
     goals: { throughput: GOAL_THROUGHPUT, p99: GOAL_P99 },
   },

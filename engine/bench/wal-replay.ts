@@ -11,25 +11,13 @@ import { RecordType } from '@veloz/wal/format';
 import { encodeOrderRecord, type OrderRecord } from '@veloz/wal/payloads';
 import { recoverWal } from '@veloz/wal/recovery';
 import { WalWriter } from '@veloz/wal/writer';
+import { benchOrderNew } from './bench-order.ts';
 
 /** The engine's order history in the replay (VELOZ_ORDER_HISTORY's order of magnitude). */
 const HISTORY = 1000;
 
 export function newOrder(id: number): OrderRecord {
-  return {
-    type: RecordType.OrderNew,
-    data: {
-      orderId: id,
-      clientOrderId: `bench-${id}`,
-      symbol: 'BTCUSDT',
-      side: id % 2 ? 'BUY' : 'SELL',
-      type: 'LIMIT',
-      timeInForce: 'GTC',
-      price: 5_000_000 + (id % 100),
-      quantity: 1000,
-      strategy: '',
-    },
-  };
+  return benchOrderNew(id, 5_000_000 + (id % 100));
 }
 
 export async function openWal(dir: string, sync: boolean, maxSegmentBytes = 64 * 1024 * 1024) {

@@ -1,29 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Order } from '../domain/order.ts';
+import { testOrder } from '@veloz/testing/orders';
 import { OrderTable } from './order-table.ts';
 
-function order(orderId: number): Order {
-  return {
-    orderId,
-    clientOrderId: `c${orderId}`,
-    symbol: 'BTCUSDT',
-    side: 'BUY',
-    type: 'LIMIT',
-    timeInForce: 'GTC',
-    price: 1,
-    quantity: 1,
-    filledQuantity: 0,
-    filledNotional: 0n,
-    status: 'NEW',
-    strategy: '',
-    reason: '',
-    exchangeOrderId: '',
-    createdAt: 0,
-    updatedAt: 0,
-    lastSequence: 0,
-  };
-}
+const order = (orderId: number): Order => testOrder({ orderId });
 
 /** The table and the Map it replaced hold the same orders, in the same (insertion = id) order. */
 function expectSame(t: OrderTable, m: Map<number, Order>, probes: number[]): void {

@@ -1,26 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { IllegalTransitionError, type OrderStatus } from '../domain/order-state.ts';
 import { RecordType } from '@veloz/wal/format';
-import type { OrderNewPayload, OrderRecord } from '@veloz/wal/payloads';
+import type { OrderRecord } from '@veloz/wal/payloads';
+import { newOrderRecord as newOrder } from '@veloz/testing/orders';
 import { EngineState, StateError } from './state.ts';
 
-function newOrder(orderId: number, over: Partial<OrderNewPayload> = {}): OrderRecord {
-  return {
-    type: RecordType.OrderNew,
-    data: {
-      orderId,
-      clientOrderId: `c${orderId}`,
-      symbol: 'BTCUSDT',
-      side: 'BUY',
-      type: 'LIMIT',
-      timeInForce: 'GTC',
-      price: 5_000_000,
-      quantity: 10,
-      strategy: '',
-      ...over,
-    },
-  };
-}
 const update = (orderId: number, status: OrderStatus, reason = '', exchangeOrderId = ''): OrderRecord => ({
   type: RecordType.OrderUpdate,
   data: { orderId, status, reason, exchangeOrderId },
@@ -216,6 +200,8 @@ describe('EngineState check + apply', () => {
     if (c.status) expect(o.status).toBe(c.status);
     if (c.filled !== undefined) expect(o.filledQuantity).toBe(c.filled);
     expect(state.open.has(o.orderId)).toBe(!['FILLED', 'CANCELED', 'REJECTED', 'EXPIRED'].includes(o.status));
+    // The count kept record by record agrees with the orders (open orders are a view, not a Set).
+    expect(state.open.size).toBe([...state.orders.values()].filter((x) => state.open.has(x.orderId)).length);
   });
 
   it('keeps order fields, reasons and exchange ids', () => {

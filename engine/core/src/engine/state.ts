@@ -6,6 +6,7 @@ import { Position, type FeeUnits, type PositionSnapshot } from '../domain/positi
 import { RecordType } from '@veloz/wal/format';
 import { decodeOrderRecordReused, decodeStrategyHalt, decodeTradingHalt } from '@veloz/wal/payloads';
 import type { OrderRecord, StrategyHaltPayload, TradingHaltPayload } from '@veloz/wal/payloads';
+import { OpenOrders } from './open-orders.ts';
 import { OrderTable } from './order-table.ts';
 import { StateCapture, serializeOrder, type SerializedOrder, type TailEntry } from './state-capture.ts';
 
@@ -60,7 +61,7 @@ export class EngineState {
   readonly orders = new OrderTable();
   readonly byClientId = new Map<string, number>();
   /** Non-terminal order ids. */
-  readonly open = new Set<number>();
+  readonly open = new OpenOrders(this.orders);
   /** Positions keyed by `${strategy}\u0000${symbol}`; strategy "" is the whole account. */
   readonly positions = new Map<string, Position>();
   /** The same positions by strategy, then symbol (filled on lookup; cleared with `positions`). */
@@ -203,7 +204,7 @@ export class EngineState {
         if (d.exchangeClientOrderId !== undefined) o.exchangeClientOrderId = d.exchangeClientOrderId;
         this.orders.add(o);
         this.byClientId.set(o.clientOrderId, o.orderId);
-        this.open.add(o.orderId);
+        this.open.opened();
         this.addOpen(o, o.quantity);
         this.nextOrderId = o.orderId + 1;
         if (o.strategy) this.strategyOrders.set(o.strategy, (this.strategyOrders.get(o.strategy) ?? 0) + 1);
@@ -212,15 +213,17 @@ export class EngineState {
       case RecordType.OrderUpdate: {
         const o = this.get(rec.data.orderId);
         this.capture?.preserve(o);
+        const wasOpen = !isTerminal(o.status);
         o.status = rec.data.status;
         if (rec.data.reason) o.reason = rec.data.reason;
         if (rec.data.exchangeOrderId) o.exchangeOrderId = rec.data.exchangeOrderId;
-        return this.touched(o, seq, timestamp);
+        return this.touched(o, wasOpen, seq, timestamp);
       }
       case RecordType.OrderFill: {
         const o = this.get(rec.data.orderId);
         this.capture?.preserve(o);
         const { quantity, price } = rec.data;
+        const wasOpen = !isTerminal(o.status);
         // Fillable (checked) means not terminal, so the order is open.
         this.addOpen(o, -quantity);
         o.filledQuantity += quantity;
@@ -242,14 +245,15 @@ export class EngineState {
           }
         }
         if (rec.data.tradeId >= this.nextTradeId) this.nextTradeId = rec.data.tradeId + 1;
-        return this.touched(o, seq, timestamp);
+        return this.touched(o, wasOpen, seq, timestamp);
       }
       case RecordType.OrderCancel: {
         const o = this.get(rec.data.orderId);
         this.capture?.preserve(o);
+        const wasOpen = !isTerminal(o.status);
         o.status = 'CANCELED';
         o.reason = rec.data.reason;
-        return this.touched(o, seq, timestamp);
+        return this.touched(o, wasOpen, seq, timestamp);
       }
     }
   }
@@ -266,10 +270,12 @@ export class EngineState {
     this.strategyHalts.set(p.strategy, { ...p, time: timestamp });
   }
 
-  private touched(o: Order, seq: number, timestamp: number): Order {
+  /** `wasOpen`: the order's status before the record was not terminal. */
+  private touched(o: Order, wasOpen: boolean, seq: number, timestamp: number): Order {
     o.updatedAt = timestamp;
     o.lastSequence = seq;
-    if (isTerminal(o.status) && this.open.delete(o.orderId)) {
+    if (wasOpen && isTerminal(o.status)) {
+      this.open.closed();
       this.addOpen(o, o.filledQuantity - o.quantity);
       this.history.push(o.orderId);
       this.evict(timestamp);
@@ -468,7 +474,7 @@ export class EngineState {
       this.orders.add(o);
       this.byClientId.set(o.clientOrderId, o.orderId);
       if (!isTerminal(o.status)) {
-        this.open.add(o.orderId);
+        this.open.opened();
         this.addOpen(o, o.quantity - o.filledQuantity);
       }
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Order } from '../domain/order.ts';
 import type { Quote } from '../market/book.ts';
+import { testOrder } from '@veloz/testing/orders';
 import { SimMatcher } from './matcher.ts';
 
 function quote(
@@ -20,26 +21,7 @@ function quote(
 
 let nextId = 1;
 function order(p: Partial<Order>): Order {
-  return {
-    orderId: nextId++,
-    clientOrderId: 'c',
-    symbol: 'X',
-    side: 'BUY',
-    type: 'LIMIT',
-    timeInForce: 'GTC',
-    price: 100,
-    quantity: 10,
-    filledQuantity: 0,
-    filledNotional: 0n,
-    status: 'NEW',
-    strategy: '',
-    reason: '',
-    exchangeOrderId: '',
-    createdAt: 0,
-    updatedAt: 0,
-    lastSequence: 0,
-    ...p,
-  };
+  return testOrder({ orderId: nextId++, clientOrderId: 'c', symbol: 'X', price: 100, ...p });
 }
 
 const book = quote(
