@@ -50,7 +50,14 @@ class ByteSource {
         const r = await inner.next();
         if (r.done) return r;
         const v = r.value;
-        return { done: false, value: typeof v === 'string' ? Buffer.from(v) : Buffer.from(v) };
+        // A view, not a copy: a gigabyte of WAL passes through here.
+        const value =
+          typeof v === 'string'
+            ? Buffer.from(v)
+            : Buffer.isBuffer(v)
+              ? v
+              : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+        return { done: false, value };
       },
     };
   }
@@ -74,12 +81,29 @@ class ByteSource {
     return out;
   }
 
-  /** Up to `left.n` bytes as they arrive (counted down in `left`), without holding them all. */
-  async *chunks(left: { n: number }): AsyncGenerator<Buffer> {
+  /**
+   * Up to `left.n` bytes (counted down in `left`), without holding them all: as they arrive, or
+   * gathered into blocks of `block` bytes (one copy; then whoever checks and writes them pays
+   * per block, not per network read).
+   */
+  async *chunks(left: { n: number }, block: number): AsyncGenerator<Buffer> {
     while (left.n > 0) {
-      const take = await this.next(left.n);
-      left.n -= take.length;
-      yield take;
+      const want = Math.min(left.n, block);
+      if (this.head.length >= want) {
+        const take = await this.next(left.n);
+        left.n -= take.length;
+        yield take;
+        continue;
+      }
+      const out = Buffer.allocUnsafe(want);
+      let got = 0;
+      while (got < want) {
+        const take = await this.next(want - got);
+        take.copy(out, got);
+        got += take.length;
+      }
+      left.n -= want;
+      yield out;
     }
   }
 
@@ -100,8 +124,14 @@ export interface TarEntry {
   body: AsyncGenerator<Buffer>;
 }
 
-/** Reads a tar stream entry by entry; a truncated stream or a bad header is a TarError. */
-export async function* readTar(src: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<TarEntry> {
+/**
+ * Reads a tar stream entry by entry; a truncated stream or a bad header is a TarError. Entry
+ * bodies come in blocks of `block` bytes (the last one shorter); 0: as the bytes arrive.
+ */
+export async function* readTar(
+  src: AsyncIterable<Buffer | Uint8Array | string>,
+  block = 0,
+): AsyncGenerator<TarEntry> {
   const bytes = new ByteSource(src);
   for (;;) {
     const h = await bytes.read(BLOCK);
@@ -117,7 +147,7 @@ export async function* readTar(src: AsyncIterable<Buffer | Uint8Array | string>)
     if (!Number.isSafeInteger(size)) throw new TarError(`bad size in the tar header of ${name}`);
     if (type !== '0' && type !== '\0') throw new TarError(`unexpected tar entry type "${type}" for ${name}`);
     const left = { n: size };
-    yield { name, size, body: bytes.chunks(left) };
+    yield { name, size, body: bytes.chunks(left, block) };
     // Whatever the consumer left unread is skipped, so the next header is found.
     while (left.n > 0) left.n -= (await bytes.next(left.n)).length;
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
