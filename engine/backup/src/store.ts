@@ -13,7 +13,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { fsyncDir } from '@veloz/wal/segments';
-import { FileSink } from './sink.ts';
+import { writeFully } from './sink.ts';
 
 export interface StoredObject {
   key: string;
@@ -36,7 +36,8 @@ export interface Store {
   copyOut?(key: string, path: string): Promise<void>;
   /**
    * Stores exactly `size` bytes from `body`; nothing is left under `key` when it fails. With
-   * `deferSync`, the bytes are durable only after the next sync().
+   * `deferSync`, the bytes are durable only after the next sync(). A chunk of `body` is not used
+   * once the next one is asked for: its buffer may be reused (ADR 0027).
    */
   write(key: string, body: AsyncIterable<Buffer> | Buffer, size: number, deferSync?: boolean): Promise<void>;
   /** Makes every write since the last sync() durable. */
@@ -126,16 +127,15 @@ export class FsStore implements Store {
     let ok = false;
     let flushed: Promise<void> | null = null;
     try {
-      const sink = new FileSink(fh);
       const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(body) ? [body] : body;
-      try {
-        for await (const c of chunks) await sink.push(c);
-      } finally {
-        // Never leave a write running on a handle about to be closed.
-        await sink.end().catch(() => undefined);
+      let written = 0;
+      // Each chunk is written before the next is asked for (its buffer is reused after); they come
+      // in blocks of 1 MB or more, so a write per chunk costs little.
+      for await (const c of chunks) {
+        await writeFully(fh, [c]);
+        written += c.length;
       }
-      await sink.end();
-      if (sink.written !== size) throw new StoreError(`${key}: got ${sink.written} bytes, expected ${size}`);
+      if (written !== size) throw new StoreError(`${key}: got ${written} bytes, expected ${size}`);
       // Deferred: flushed while the next part arrives (a sync awaited per part would stall the
       // stream); sync() waits for it.
       if (deferSync) flushed = fh.sync();
@@ -195,6 +195,11 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
   if (!m || !m[1]) throw new StoreError(`not an s3://bucket/prefix URL: ${url}`);
   return { bucket: m[1], prefix: joinKey(m[2] ?? '') };
+}
+
+/** Each chunk copied: the request holds chunks after asking for the next (see Store.write). */
+async function* copies(body: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const c of body) yield Buffer.from(c);
 }
 
 export class S3Store implements Store {
@@ -268,7 +273,7 @@ export class S3Store implements Store {
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: this.full(key),
-        Body: Buffer.isBuffer(body) ? body : Readable.from(body, { objectMode: false }),
+        Body: Buffer.isBuffer(body) ? body : Readable.from(copies(body), { objectMode: false }),
         ContentLength: size,
       }),
     );

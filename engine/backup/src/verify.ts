@@ -67,11 +67,13 @@ export class RecordVerifier {
     this.reader = new RecordReader({ offset: startOffset, expectSeq, until: stopAt, requirePadding: true });
   }
 
+  /** Checks `chunk`; its buffer may be reused once this returns (the reader copies what it keeps). */
   push(chunk: Buffer): void {
     if (this.checksum) this.crc = crc32c(chunk, this.crc);
     if (this.cut !== null) return;
     this.reader.push(chunk);
     this.check();
+    this.reader.own();
   }
 
   /**
@@ -107,9 +109,8 @@ export class RecordVerifier {
   }
 
   /**
-   * Bytes pushed that belong to a record not complete yet: the reader still points into the last
-   * `pending` bytes pushed (or a copy of its own), so a caller reusing its buffers knows which
-   * are free. 0 once the checks ended at a cut.
+   * Bytes pushed that belong to a record not complete yet (the reader keeps a copy of them, see
+   * push()). 0 once the checks ended at a cut.
    */
   get pending(): number {
     return this.cut === null ? this.reader.position - this.consumed : 0;

@@ -64,6 +64,9 @@ class ByteSource {
 
   private async fill(): Promise<boolean> {
     if (this.done) return false;
+    // The source may reuse a chunk's buffer once the next chunk is asked for: what is left of it
+    // (a header cut by the chunk's end: a few hundred bytes) is copied first.
+    if (this.head.length > 0) this.head = Buffer.from(this.head);
     const r = await this.it.next();
     if (r.done) {
       this.done = true;
@@ -126,7 +129,9 @@ export interface TarEntry {
 
 /**
  * Reads a tar stream entry by entry; a truncated stream or a bad header is a TarError. Entry
- * bodies come in blocks of `block` bytes (the last one shorter); 0: as the bytes arrive.
+ * bodies come in blocks of `block` bytes (the last one shorter); 0: as the bytes arrive. A chunk
+ * of `src` is not used once the next one is asked for (its buffer may be reused), and with block
+ * 0 neither is a chunk of an entry's body once its consumer asks for the next.
  */
 export async function* readTar(
   src: AsyncIterable<Buffer | Uint8Array | string>,
