@@ -1,12 +1,13 @@
 // Just enough POSIX ustar to stream a WAL snapshot (regular files, names < 100 bytes) and read it
 // back as a stream: the format is standard, so `curl .../api/wal/backup | tar t` works too.
 
-const BLOCK = 512;
+/** Bytes per tar header and the unit entries are padded to. */
+export const TAR_BLOCK = 512;
 
 export function tarHeader(name: string, size: number, mtimeMs: number): Buffer {
   if (Buffer.byteLength(name) >= 100) throw new Error(`tar entry name too long: ${name}`);
   if (!Number.isSafeInteger(size) || size < 0 || size >= 8 ** 11) throw new Error(`bad tar size ${size}`);
-  const h = Buffer.alloc(BLOCK);
+  const h = Buffer.alloc(TAR_BLOCK);
   h.write(name, 0, 100, 'utf8');
   h.write('0000644\0', 100, 'ascii');
   h.write('0000000\0', 108, 'ascii');
@@ -30,10 +31,10 @@ export function tarHeader(name: string, size: number, mtimeMs: number): Buffer {
 }
 
 export function tarPadding(size: number): Buffer {
-  return Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
+  return Buffer.alloc((TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK);
 }
 
-export const TAR_END = Buffer.alloc(2 * BLOCK);
+export const TAR_END = Buffer.alloc(2 * TAR_BLOCK);
 
 export class TarError extends Error {}
 
@@ -139,11 +140,11 @@ export async function* readTar(
 ): AsyncGenerator<TarEntry> {
   const bytes = new ByteSource(src);
   for (;;) {
-    const h = await bytes.read(BLOCK);
-    if (h.length < BLOCK) throw new TarError('stream ended without the end-of-archive blocks');
+    const h = await bytes.read(TAR_BLOCK);
+    if (h.length < TAR_BLOCK) throw new TarError('stream ended without the end-of-archive blocks');
     if (h.every((b) => b === 0)) return;
     let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
+    for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
     const stored = parseInt(h.toString('ascii', 148, 156).replace(/\0.*$/, '').trim(), 8);
     if (stored !== sum) throw new TarError('tar header checksum mismatch');
     const name = h.toString('utf8', 0, 100).replace(/\0.*$/s, '');
@@ -155,7 +156,7 @@ export async function* readTar(
     yield { name, size, body: bytes.chunks(left, block) };
     // Whatever the consumer left unread is skipped, so the next header is found.
     while (left.n > 0) left.n -= (await bytes.next(left.n)).length;
-    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+    const pad = (TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK;
     if (pad > 0 && (await bytes.read(pad)).length < pad)
       throw new TarError('stream ended inside tar padding');
   }
