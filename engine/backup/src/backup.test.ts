@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RecordType, encodeRecord } from '@veloz/wal/format';
 import { encodeRotation } from '@veloz/wal/payloads';
 import type { BackupRef, Manifest } from './manifest.ts';
-import { backupName, isBackupName, partKey } from './manifest.ts';
+import { backupName, isBackupName, lastCheckpointOf, partKey, type ManifestSegment } from './manifest.ts';
 import { choose } from './restore.ts';
 import { parseHave } from '@veloz/wal/snapshot-format';
 import { TAR_END, TarError, readTar, tarHeader, tarPadding } from '@veloz/wal/tar';
@@ -154,5 +154,39 @@ describe('names and parameters', () => {
       ['2.deadbeef', 0],
     ]);
     expect(parseHave(undefined).size).toBe(0);
+  });
+});
+
+describe('lastCheckpointOf', () => {
+  const seg = (name: string, checkpointSequence?: number | null, checkpoint?: true): ManifestSegment => ({
+    name,
+    id: null,
+    size: 0,
+    entries: 0,
+    firstSequence: null,
+    lastSequence: null,
+    firstTimestamp: null,
+    lastTimestamp: null,
+    sealed: true,
+    parts: [],
+    ...(checkpointSequence === undefined ? {} : { checkpointSequence }),
+    ...(checkpoint ? { checkpoint } : {}),
+  });
+
+  it('is the newest segment with a checkpoint, past checkpoint files and segments without one', () => {
+    expect(
+      lastCheckpointOf([
+        seg('a', 1),
+        seg('b', 40),
+        seg('c', null),
+        seg('checkpoint_x.json', undefined, true),
+      ]),
+    ).toEqual({ segment: 'b', sequence: 40 });
+  });
+
+  it('is unknown when a newer segment comes from a manifest that did not record it', () => {
+    expect(lastCheckpointOf([seg('a', 1), seg('b')])).toBeUndefined();
+    expect(lastCheckpointOf([seg('a'), seg('b', 7)])).toEqual({ segment: 'b', sequence: 7 });
+    expect(lastCheckpointOf([seg('a', null)])).toBeUndefined();
   });
 });

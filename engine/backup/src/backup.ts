@@ -3,7 +3,7 @@
 // yet, and writes the manifest last, so a backup that failed half-way is never complete.
 import { crc32c } from '@node-rs/crc32';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
@@ -18,6 +18,7 @@ import {
   MANIFEST_FILE,
   MANIFEST_FORMAT,
   backupName,
+  lastCheckpointOf,
   listPair,
   pairDir,
   partKey,
@@ -28,12 +29,20 @@ import {
   type ManifestState,
   type Replayer,
 } from './manifest.ts';
+import { getInBlocks } from './block-get.ts';
 import { restoreBackup } from './restore.ts';
 import { joinKey, type Store } from './store.ts';
 import { readTar, type TarEntry } from '@veloz/wal/tar';
 import { BackupVerifyError, RecordVerifier, crcHex, type SegmentStats } from './verify.ts';
 
 export class BackupError extends Error {}
+
+/**
+ * Segment bytes are checked, checksummed and written in blocks this large, gathered from the
+ * network's 64 KB reads: the per-chunk costs (promises, calls into native code) are paid per
+ * block (ADR 0027).
+ */
+const BLOCK = 1024 * 1024;
 
 export interface BackupOptions {
   engineUrl: string;
@@ -75,6 +84,9 @@ async function digestBackup(
       ref,
       cut: null,
       force: true,
+      // The replay starts at the newest checkpoint: the segments before it were checked record
+      // by record on the way in, and copying them to scratch would only be read past.
+      fromCheckpoint: true,
     });
     const r = await replay(dir);
     if (r.sequence !== ref.manifest.lastSequence) {
@@ -125,19 +137,39 @@ async function* tee(body: AsyncIterable<Buffer>, v: { push(c: Buffer): void }): 
   }
 }
 
+/** A response whose body is read once, to its end or not at all. */
+interface Answer {
+  status: number;
+  body: AsyncIterable<Buffer>;
+  /** The body comes in blocks already (else the tar reader gathers it into blocks). */
+  blocks: boolean;
+  destroy(): void;
+}
+
 /**
- * GET with node:http (several times faster than fetch for a long body); the socket times out
- * when the engine sends nothing for `idleMs`, however long the whole transfer takes.
+ * GET the snapshot; the socket times out when the engine sends nothing for `idleMs`, however long
+ * the whole transfer takes. Plain HTTP (the engine's own port) reads straight into 1 MB blocks;
+ * HTTPS (through a proxy or an ingress) goes through node:https.
  */
-function get(url: URL, idleMs: number, token: string | undefined): Promise<IncomingMessage> {
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  const headers = token ? { authorization: `Bearer ${token}` } : {};
-  return new Promise((resolve, reject) => {
-    const req = send(url, { timeout: idleMs, headers }, resolve);
-    req.on('timeout', () => req.destroy(new BackupError(`the engine sent nothing for ${idleMs} ms`)));
+async function get(url: URL, idleMs: number, token: string | undefined): Promise<Answer> {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const idleError = () => new BackupError(`the engine sent nothing for ${idleMs} ms`);
+  if (url.protocol === 'http:') {
+    const r = await getInBlocks(url, { headers, idleMs, idleError, block: BLOCK });
+    return { status: r.status, body: r.body, blocks: true, destroy: () => r.destroy() };
+  }
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = httpsRequest(url, { timeout: idleMs, headers }, resolve);
+    req.on('timeout', () => req.destroy(idleError()));
     req.on('error', reject);
     req.end();
   });
+  return {
+    status: res.statusCode ?? 0,
+    body: res as AsyncIterable<Buffer>,
+    blocks: false,
+    destroy: () => res.destroy(),
+  };
 }
 
 export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
@@ -156,7 +188,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     .join(',');
   const url = new URL('/api/wal/backup', opts.engineUrl);
   if (have) url.searchParams.set('have', have);
-  let res: IncomingMessage;
+  let res: Answer;
   try {
     res = await get(url, opts.timeoutMs ?? 60_000, opts.token);
   } catch (err) {
@@ -165,14 +197,15 @@ export async function runBackup(opts: BackupOptions): Promise<BackupResult> {
     );
   }
   try {
-    if (res.statusCode !== 200) {
+    if (res.status !== 200) {
       let text = '';
-      for await (const c of res as AsyncIterable<Buffer>) text += c.toString();
+      for await (const c of res.body) text += c.toString();
       throw new BackupError(
-        `the engine at ${opts.engineUrl} answered ${res.statusCode} to GET /api/wal/backup: ${text}`,
+        `the engine at ${opts.engineUrl} answered ${res.status} to GET /api/wal/backup: ${text}`,
       );
     }
-    return await receive(opts, readTar(res as AsyncIterable<Buffer>), known, base, startedAt, prev);
+    const entries = readTar(res.body, res.blocks ? 0 : BLOCK);
+    return await receive(opts, entries, known, base, startedAt, prev);
   } finally {
     // Whatever the engine still sends (nothing, normally) is not needed.
     res.destroy();
@@ -251,7 +284,8 @@ async function receive(
   if (!first || first.name !== SNAPSHOT_INDEX)
     throw new BackupError(`the snapshot does not start with ${SNAPSHOT_INDEX}`);
   const chunks: Buffer[] = [];
-  for await (const c of first.body) chunks.push(c);
+  // Copied: a chunk's buffer is reused once the next one is read (ADR 0027).
+  for await (const c of first.body) chunks.push(Buffer.from(c));
   const index = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SnapshotIndex;
   if (index.format !== SNAPSHOT_FORMAT) throw new BackupError(`unsupported snapshot format ${index.format}`);
   checkIdentity(opts, index, prev);
@@ -337,6 +371,9 @@ async function receive(
       seg.lastTimestamp = s.lastTimestamp ?? seg.lastTimestamp;
       seg.sealed = s.rotated;
       seg.size = f.size;
+      // Bytes after a stored prefix without a checkpoint keep what the prefix's manifest said.
+      if (s.checkpointSequence !== null) seg.checkpointSequence = s.checkpointSequence;
+      else if (f.sendFrom === 0) seg.checkpointSequence = null;
       sentBytes += n;
       sentFiles.push(f.name);
     }
@@ -372,6 +409,8 @@ async function receive(
     segments,
     complete: true,
   };
+  const checkpoint = lastCheckpointOf(segments);
+  if (checkpoint) manifest.lastCheckpoint = checkpoint;
   const name = backupName(startedAt, index.sequence);
   const key = joinKey(base, name, MANIFEST_FILE);
   await store.sync();

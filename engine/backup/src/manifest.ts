@@ -41,6 +41,11 @@ export interface ManifestSegment {
    * name, not a segment: no records, restored whole beside them. Absent in older manifests.
    */
   checkpoint?: true;
+  /**
+   * The sequence of the segment's last checkpoint record (inline or a CheckpointRef), null when it
+   * has none. Absent in older manifests: unknown.
+   */
+  checkpointSequence?: number | null;
   parts: ManifestPart[];
 }
 
@@ -64,6 +69,12 @@ export interface Manifest {
   sentBytes: number;
   segments: ManifestSegment[];
   /**
+   * The newest checkpoint record and the segment holding it: a replay needs only that segment and
+   * the ones after it (ADR 0027). Absent in older manifests, and when a segment after it comes
+   * from one (then nobody knows where the newest checkpoint is without reading the log).
+   */
+  lastCheckpoint?: { segment: string; sequence: number };
+  /**
    * The order state the backup replays into, digested when it was taken (ADR 0024): what a restore
    * drill compares. Absent in backups from before drills and when no replay was available.
    */
@@ -84,6 +95,17 @@ export interface ManifestState {
  * Injected by the CLI: the engine depends on this package, not the other way round.
  */
 export type Replayer = (dir: string) => Promise<ManifestState & { durationMs: number }>;
+
+/** Where the newest checkpoint of `segments` is, when every segment after it says it has none. */
+export function lastCheckpointOf(segments: ManifestSegment[]): Manifest['lastCheckpoint'] {
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const s = segments[i]!;
+    if (s.checkpoint) continue;
+    if (s.checkpointSequence === undefined) return undefined;
+    if (s.checkpointSequence !== null) return { segment: s.name, sequence: s.checkpointSequence };
+  }
+  return undefined;
+}
 
 export interface BackupRef {
   /** The backup directory name, `<time>-<sequence>`. */

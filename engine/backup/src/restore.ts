@@ -3,7 +3,7 @@
 // sequences), and writes a WAL directory the engine replays on start. The directory is built
 // beside the target and moved in only once it verifies.
 import { crc32c } from '@node-rs/crc32';
-import { mkdir, open, readdir, rename, rm, truncate } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecordType, isCheckpoint } from '@veloz/wal/format';
 import { firstRecordHeader } from '@veloz/wal/reader';
@@ -19,6 +19,7 @@ import {
 } from './manifest.ts';
 import { joinKey, type Store } from './store.ts';
 import { FileSink } from './sink.ts';
+import { ReadBack } from './readback.ts';
 import { BackupVerifyError, RecordVerifier, crcHex } from './verify.ts';
 
 export class RestoreError extends Error {}
@@ -99,10 +100,18 @@ async function commit(staging: string, to: string): Promise<string[]> {
  * Every file was checked record by record and against the previous one while it was written;
  * what is left is where the log starts: with a checkpoint, or at sequence 1.
  */
-async function checkMaterialised(dir: string, expectLast: number, lastSeq: number): Promise<void> {
+async function checkMaterialised(
+  dir: string,
+  expectLast: number,
+  lastSeq: number,
+  partial: boolean,
+): Promise<void> {
   if (lastSeq !== expectLast) {
     throw new RestoreError(`the restored WAL ends at sequence ${lastSeq}, expected ${expectLast}`);
   }
+  // From the newest checkpoint on, the first segment may open with records before it: the
+  // replay starts at the checkpoint, which the manifest says is there (recovery checks it is).
+  if (partial) return;
   const first = (await listSegments(dir)).segments[0];
   if (!first) throw new RestoreError('nothing was restored');
   const fh = await open(join(dir, first.name), 'r');
@@ -118,9 +127,95 @@ async function checkMaterialised(dir: string, expectLast: number, lastSeq: numbe
   }
 }
 
+/** A stored part that cannot be read: the backup is damaged. */
+function missing(backup: string, where: string, err: unknown): RestoreError {
+  return new RestoreError(
+    `backup ${backup} is damaged: ${where} is missing (${err instanceof Error ? err.message : String(err)})`,
+  );
+}
+
 /**
- * Writes a checkpoint file (ADR 0019) whole into `staging`, every part checked against its CRC32C;
- * the engine's recovery checks it against the record that names it. Returns its size.
+ * Puts one stored part at the end of `path`; the first creates it (never over an existing file).
+ * A volume copies in the kernel; other stores stream the bytes. Nothing is checked here: the
+ * caller reads the file back.
+ */
+async function placePart(
+  store: Store,
+  backup: string,
+  key: string,
+  path: string,
+  first: boolean,
+): Promise<void> {
+  const where = `${store.location}/${key}`;
+  let body: AsyncIterable<Buffer>;
+  try {
+    if (first && store.copyOut) {
+      await store.copyOut(key, path);
+      return;
+    }
+    body = await store.read(key);
+  } catch (err) {
+    if (first && store.copyOut && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw missing(backup, where, err);
+  }
+  const fh = await open(path, first ? 'wx' : 'a');
+  try {
+    const sink = new FileSink(fh);
+    try {
+      for await (const c of body) await sink.push(c);
+    } finally {
+      // Never leave a write running on a handle about to be closed.
+      await sink.end().catch(() => undefined);
+    }
+    await sink.end();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Reads `path` back from `start` (the part just placed there) and returns how many bytes follow
+ * `start` and their CRC32C; `each` sees the same bytes.
+ */
+async function readPart(
+  path: string,
+  start: number,
+  rb: ReadBack,
+  each: (c: Buffer) => void,
+  pending: () => number,
+): Promise<{ got: number; crc: string }> {
+  const fh = await open(path, 'r');
+  try {
+    let crc = 0;
+    const got = await rb.read(
+      fh,
+      start,
+      (c) => {
+        crc = crc32c(c, crc);
+        each(c);
+      },
+      pending,
+    );
+    return { got, crc: crcHex(crc) };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Makes the bytes of a file written (or copied) into staging durable. */
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Writes a checkpoint file (ADR 0019) whole into `staging`, every part checked against its CRC32C
+ * as read back from the file; the engine's recovery checks it against the record that names it.
+ * Returns its size.
  */
 async function restoreCheckpointFile(
   store: Store,
@@ -128,41 +223,31 @@ async function restoreCheckpointFile(
   backup: string,
   seg: ManifestSegment,
   staging: string,
+  rb: ReadBack,
 ): Promise<number> {
-  const fh = await open(join(staging, seg.name), 'w');
-  const sink = new FileSink(fh);
-  try {
-    for (const part of seg.parts) {
-      const key = joinKey(base, part.key);
-      let body: AsyncIterable<Buffer>;
-      try {
-        body = await store.read(key);
-      } catch (err) {
-        throw new RestoreError(
-          `backup ${backup} is damaged: ${store.location}/${key} is missing (${err instanceof Error ? err.message : String(err)})`,
-        );
-      }
-      let crc = 0;
-      const start = sink.written;
-      for await (const c of body) {
-        crc = crc32c(c, crc);
-        await sink.push(c);
-      }
-      const got = sink.written - start;
-      if (part.offset !== start || got !== part.size || crcHex(crc) !== part.crc32c) {
-        throw new RestoreError(
-          `backup ${backup} is damaged: ${store.location}/${key} has ${got} bytes at ${start} with crc32c ${crcHex(crc)}, ` +
-            `the manifest says ${part.size} bytes at ${part.offset} with crc32c ${part.crc32c}`,
-        );
-      }
+  const path = join(staging, seg.name);
+  if (seg.parts.length === 0) await writeFile(path, '', { flag: 'wx' });
+  let start = 0;
+  for (const [i, part] of seg.parts.entries()) {
+    const key = joinKey(base, part.key);
+    await placePart(store, backup, key, path, i === 0);
+    const { got, crc } = await readPart(
+      path,
+      start,
+      rb,
+      () => undefined,
+      () => 0,
+    );
+    if (part.offset !== start || got !== part.size || crc !== part.crc32c) {
+      throw new RestoreError(
+        `backup ${backup} is damaged: ${store.location}/${key} has ${got} bytes at ${start} with crc32c ${crc}, ` +
+          `the manifest says ${part.size} bytes at ${part.offset} with crc32c ${part.crc32c}`,
+      );
     }
-    await sink.end();
-    await fh.sync();
-    return sink.written;
-  } finally {
-    await sink.end().catch(() => undefined);
-    await fh.close();
+    start += got;
   }
+  await syncFile(path);
+  return start;
 }
 
 export interface StoreRestoreOptions {
@@ -197,6 +282,11 @@ export interface BackupRestoreOptions extends Omit<StoreRestoreOptions, 'target'
   ref: BackupRef;
   /** Where to cut it (choose()); null: whole. */
   cut: Target | null;
+  /**
+   * Only from the segment holding the newest checkpoint on (the manifest's lastCheckpoint; all of
+   * it when the manifest does not say): enough to replay, not a WAL to keep.
+   */
+  fromCheckpoint?: boolean;
 }
 
 /** Restores one given backup: every part and record is checked, nothing lands in `to` unless all verify. */
@@ -222,6 +312,8 @@ export async function restoreBackup(opts: BackupRestoreOptions): Promise<Restore
     log(`--force: restoring although ${why}`);
   }
   const staging = await stagingDir(opts.to);
+  const rb = new ReadBack();
+  const flushes: Promise<void>[] = [];
   try {
     let lastSeq = 0;
     let lastTs: number | null = null;
@@ -233,68 +325,61 @@ export async function restoreBackup(opts: BackupRestoreOptions): Promise<Restore
         : cut?.upToTime !== undefined
           ? (_seq: number, ts: number) => ts > cut.upToTime!
           : null;
+    const from = opts.fromCheckpoint && cut === null ? m.lastCheckpoint?.segment : undefined;
+    const partial = from !== undefined && m.segments.some((s) => s.name === from && !s.checkpoint);
+    let skipping = partial;
     for (const seg of m.segments) {
+      if (skipping && seg.name === from) skipping = false;
+      if (skipping && !seg.checkpoint) continue;
       if (seg.checkpoint) {
         // Listed after the segments: a file captured before the last record kept may be named by
         // a kept CheckpointRef (one named by none is deleted by the engine's recovery).
         const captured = Number(SNAPSHOT_FILE.exec(seg.name)?.[1] ?? NaN);
         if (!(captured < lastSeq)) continue;
-        bytes += await restoreCheckpointFile(store, base, ref.name, seg, staging);
+        bytes += await restoreCheckpointFile(store, base, ref.name, seg, staging, rb);
         continue;
       }
       if (stop) continue;
       if (seg.parts.length === 0) continue;
       const path = join(staging, seg.name);
-      // One pass: every part's checksum and every record are checked as the bytes are written.
+      // Each part is copied into place, then read back: every part's checksum and every record
+      // are checked on the bytes in the file (ADR 0027).
       const v = new RecordVerifier(seg.name, 0, lastSeq > 0 ? lastSeq + 1 : null, stopAt, false);
-      const fh = await open(path, 'w');
-      const sink = new FileSink(fh);
+      let written = 0;
       let where = seg.name;
       try {
-        for (const part of seg.parts) {
-          if (part.offset !== sink.written) {
+        for (const [i, part] of seg.parts.entries()) {
+          if (part.offset !== written) {
             throw new RestoreError(
-              `backup ${ref.name}: ${seg.name} part ${part.key} starts at ${part.offset}, expected ${sink.written}`,
+              `backup ${ref.name}: ${seg.name} part ${part.key} starts at ${part.offset}, expected ${written}`,
             );
           }
           const key = joinKey(base, part.key);
           where = `${store.location}/${key}`;
-          let body: AsyncIterable<Buffer>;
-          try {
-            body = await store.read(key);
-          } catch (err) {
+          await placePart(store, ref.name, key, path, i === 0);
+          const { got, crc } = await readPart(
+            path,
+            written,
+            rb,
+            (c) => v.push(c),
+            () => v.pending,
+          );
+          if (got !== part.size || crc !== part.crc32c) {
             throw new RestoreError(
-              `backup ${ref.name} is damaged: ${store.location}/${key} is missing (${err instanceof Error ? err.message : String(err)})`,
-            );
-          }
-          let crc = 0;
-          const start = sink.written;
-          for await (const c of body) {
-            crc = crc32c(c, crc);
-            await sink.push(c);
-            v.push(c);
-          }
-          const got = sink.written - start;
-          if (got !== part.size || crcHex(crc) !== part.crc32c) {
-            throw new RestoreError(
-              `backup ${ref.name} is damaged: ${store.location}/${key} has ${got} bytes with crc32c ${crcHex(crc)}, ` +
+              `backup ${ref.name} is damaged: ${store.location}/${key} has ${got} bytes with crc32c ${crc}, ` +
                 `the manifest says ${part.size} bytes with crc32c ${part.crc32c}. Restore an older backup ` +
                 '(--up-to-sequence / --up-to-time) or from another copy',
             );
           }
+          written += got;
           if (v.cut !== null) break;
         }
         v.finish();
-        await sink.end();
-        await fh.sync();
       } catch (err) {
         if (err instanceof BackupVerifyError) {
           throw new RestoreError(`backup ${ref.name} is damaged: ${where}: ${err.message}`);
         }
         throw err;
-      } finally {
-        await sink.end().catch(() => undefined);
-        await fh.close();
       }
       lastSeq = v.stats.lastSequence ?? lastSeq;
       lastTs = v.stats.lastTimestamp ?? lastTs;
@@ -304,7 +389,12 @@ export async function restoreBackup(opts: BackupRestoreOptions): Promise<Restore
             `backup ${ref.name} is damaged: ${seg.name} does not end with a rotation record`,
           );
         }
-        bytes += sink.written;
+        bytes += written;
+        // Flushed while the next segment is copied and checked; awaited before the commit.
+        const flushing = syncFile(path);
+        // Reported by the Promise.all below; this only keeps it from counting as unhandled.
+        flushing.catch(() => undefined);
+        flushes.push(flushing);
         continue;
       }
       // The first record past the target is in this file: keep what is before it, as the
@@ -315,11 +405,13 @@ export async function restoreBackup(opts: BackupRestoreOptions): Promise<Restore
       } else {
         await truncate(path, v.cut);
         if (seg.name !== CURRENT_SEGMENT) await rename(path, join(staging, CURRENT_SEGMENT));
+        await syncFile(join(staging, CURRENT_SEGMENT));
         bytes += v.cut;
       }
     }
+    await Promise.all(flushes);
     if (lastSeq === 0) throw new RestoreError(`backup ${ref.name}: nothing to restore before the target`);
-    await checkMaterialised(staging, lastSeq, lastSeq);
+    await checkMaterialised(staging, lastSeq, lastSeq, partial);
     // The restored WAL keeps the id of the one backed up, and its high-water mark vouches for
     // every restored record (mark.ts).
     await writeMark(staging, { walId: id?.walId ?? newWalId(), durableSequence: lastSeq });
@@ -333,6 +425,7 @@ export async function restoreBackup(opts: BackupRestoreOptions): Promise<Restore
       bytes,
     };
   } catch (err) {
+    await Promise.allSettled(flushes);
     await rm(staging, { recursive: true, force: true });
     throw err;
   }

@@ -5,7 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
 const BLOCK = 4 * 1024 * 1024;
 
 /** One vectored write of every chunk (no copy into one buffer), finishing a short write. */
-async function writeFully(fh: FileHandle, chunks: Buffer[]): Promise<void> {
+export async function writeFully(fh: FileHandle, chunks: Buffer[]): Promise<void> {
   let left = chunks;
   while (left.length > 0) {
     let n = (await fh.writev(left)).bytesWritten;

@@ -1,8 +1,8 @@
 // Where backups live: a directory (a mounted volume) or an S3-compatible bucket, behind one small
 // key/value interface. Keys use '/' on both; writes are all-or-nothing (a temporary file renamed
 // into place, or one PUT), so a half-written object never carries its final key.
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -13,7 +13,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { fsyncDir } from '@veloz/wal/segments';
-import { FileSink } from './sink.ts';
+import { writeFully } from './sink.ts';
 
 export interface StoredObject {
   key: string;
@@ -30,8 +30,14 @@ export interface Store {
   readAll(key: string): Promise<Buffer>;
   read(key: string): Promise<AsyncIterable<Buffer>>;
   /**
+   * Copies the object to a new file at `path` without passing its bytes through JavaScript (a
+   * volume: the kernel's copy_file_range). Absent where the bytes must be downloaded (read()).
+   */
+  copyOut?(key: string, path: string): Promise<void>;
+  /**
    * Stores exactly `size` bytes from `body`; nothing is left under `key` when it fails. With
-   * `deferSync`, the bytes are durable only after the next sync().
+   * `deferSync`, the bytes are durable only after the next sync(). A chunk of `body` is not used
+   * once the next one is asked for: its buffer may be reused (ADR 0027).
    */
   write(key: string, body: AsyncIterable<Buffer> | Buffer, size: number, deferSync?: boolean): Promise<void>;
   /** Makes every write since the last sync() durable. */
@@ -54,7 +60,9 @@ export class FsStore implements Store {
   readonly location: string;
   private readonly root: string;
   private tmpCounter = 0;
-  private readonly unsynced = new Set<string>();
+  /** Deferred writes' fsyncs under way, and the directories their renames are in. */
+  private flushing: Promise<void>[] = [];
+  private readonly unsyncedDirs = new Set<string>();
 
   constructor(root: string) {
     this.root = root;
@@ -100,6 +108,12 @@ export class FsStore implements Store {
     return createReadStream(p, { highWaterMark: 1024 * 1024 });
   }
 
+  async copyOut(key: string, path: string): Promise<void> {
+    // EXCL: a restore never writes over a file it did not create. FICLONE: a reflink where the
+    // file system has them (a copy otherwise).
+    await copyFile(this.path(key), path, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+  }
+
   async write(
     key: string,
     body: AsyncIterable<Buffer> | Buffer,
@@ -111,43 +125,44 @@ export class FsStore implements Store {
     const tmp = join(dirname(p), `.tmp-${process.pid}-${++this.tmpCounter}-${key.split('/').at(-1)}`);
     const fh = await open(tmp, 'w');
     let ok = false;
+    let flushed: Promise<void> | null = null;
     try {
-      const sink = new FileSink(fh);
       const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(body) ? [body] : body;
-      try {
-        for await (const c of chunks) await sink.push(c);
-      } finally {
-        // Never leave a write running on a handle about to be closed.
-        await sink.end().catch(() => undefined);
+      let written = 0;
+      // Each chunk is written before the next is asked for (its buffer is reused after); they come
+      // in blocks of 1 MB or more, so a write per chunk costs little.
+      for await (const c of chunks) {
+        await writeFully(fh, [c]);
+        written += c.length;
       }
-      await sink.end();
-      if (sink.written !== size) throw new StoreError(`${key}: got ${sink.written} bytes, expected ${size}`);
-      if (!deferSync) await fh.sync();
+      if (written !== size) throw new StoreError(`${key}: got ${written} bytes, expected ${size}`);
+      // Deferred: flushed while the next part arrives (a sync awaited per part would stall the
+      // stream); sync() waits for it.
+      if (deferSync) flushed = fh.sync();
+      else await fh.sync();
       ok = true;
     } finally {
-      await fh.close();
+      if (flushed === null) await fh.close();
       if (!ok) await rm(tmp, { force: true });
     }
-    await rename(tmp, p);
-    if (deferSync) {
-      this.unsynced.add(p);
-      return;
+    if (flushed !== null) {
+      const done = flushed.finally(() => fh.close());
+      // Reported by sync(), which every caller of a deferred write awaits.
+      done.catch(() => undefined);
+      this.flushing.push(done);
+      this.unsyncedDirs.add(dirname(p));
     }
-    await fsyncDir(dirname(p));
+    await rename(tmp, p);
+    if (!deferSync) await fsyncDir(dirname(p));
   }
 
   async sync(): Promise<void> {
-    const files = [...this.unsynced];
-    this.unsynced.clear();
-    for (const f of files) {
-      const fh = await open(f, 'r');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    }
-    for (const d of new Set(files.map((f) => dirname(f)))) await fsyncDir(d);
+    const flushing = this.flushing;
+    const dirs = [...this.unsyncedDirs];
+    this.flushing = [];
+    this.unsyncedDirs.clear();
+    await Promise.all(flushing);
+    for (const d of dirs) await fsyncDir(d);
   }
 
   async remove(keys: string[]): Promise<void> {
@@ -180,6 +195,11 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
   if (!m || !m[1]) throw new StoreError(`not an s3://bucket/prefix URL: ${url}`);
   return { bucket: m[1], prefix: joinKey(m[2] ?? '') };
+}
+
+/** Each chunk copied: the request holds chunks after asking for the next (see Store.write). */
+async function* copies(body: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const c of body) yield Buffer.from(c);
 }
 
 export class S3Store implements Store {
@@ -253,7 +273,7 @@ export class S3Store implements Store {
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: this.full(key),
-        Body: Buffer.isBuffer(body) ? body : Readable.from(body, { objectMode: false }),
+        Body: Buffer.isBuffer(body) ? body : Readable.from(copies(body), { objectMode: false }),
         ContentLength: size,
       }),
     );

@@ -1,7 +1,7 @@
 // Checks WAL bytes record by record while they stream past (backup and restore never trust a
 // byte they have not checksummed), without holding more than one record in memory.
 import { crc32c } from '@node-rs/crc32';
-import { RecordType } from '@veloz/wal/format';
+import { RecordType, isCheckpoint } from '@veloz/wal/format';
 import { RecordReader, jumpPrevious } from '@veloz/wal/reader';
 
 export class BackupVerifyError extends Error {}
@@ -16,6 +16,8 @@ export interface SegmentStats {
   follows?: number;
   /** The segment ends with a Rotation record (it is sealed). */
   rotated: boolean;
+  /** The last checkpoint record (inline or a reference to a checkpoint file) seen, if any. */
+  checkpointSequence: number | null;
 }
 
 export function emptyStats(): SegmentStats {
@@ -26,6 +28,7 @@ export function emptyStats(): SegmentStats {
     firstTimestamp: null,
     lastTimestamp: null,
     rotated: false,
+    checkpointSequence: null,
   };
 }
 
@@ -44,6 +47,8 @@ export class RecordVerifier {
   /** CRC32C of every byte pushed (cheaper than a cryptographic hash, and damage is not an attack). */
   private crc = 0;
   cut: number | null = null;
+  /** Offset in the segment just past the last record checked. */
+  private consumed: number;
   private readonly checksum: boolean;
   private readonly reader: RecordReader;
   private readonly what: string;
@@ -57,31 +62,42 @@ export class RecordVerifier {
   ) {
     this.checksum = checksum;
     this.what = what;
+    this.consumed = startOffset;
     // A stored segment must hold every byte the writer wrote, the last record's padding included.
     this.reader = new RecordReader({ offset: startOffset, expectSeq, until: stopAt, requirePadding: true });
   }
 
+  /** Checks `chunk`; its buffer may be reused once this returns (the reader copies what it keeps). */
   push(chunk: Buffer): void {
     if (this.checksum) this.crc = crc32c(chunk, this.crc);
     if (this.cut !== null) return;
     this.reader.push(chunk);
     this.check();
+    this.reader.own();
   }
 
-  /** Counts every record the reader completes; fails at the first that is not the next one. */
+  /**
+   * Counts every record the reader completes; fails at the first that is not the next one. The
+   * reader is the record it stands on (advance()): no object per record, a million per gigabyte.
+   */
   private check(): void {
     const s = this.stats;
-    for (let r = this.reader.next(); r !== null; r = this.reader.next()) {
+    const r = this.reader;
+    while (r.advance()) {
       s.entries += 1;
       if (s.firstSequence === null && r.type === RecordType.SequenceJump) {
         // The reader accepted the jump, so it is readable.
         s.follows = jumpPrevious(r)!;
       }
-      s.firstSequence ??= r.seq;
-      s.firstTimestamp ??= r.timestamp;
+      if (s.firstSequence === null) {
+        s.firstSequence = r.seq;
+        s.firstTimestamp = r.timestamp;
+      }
       s.lastSequence = r.seq;
       s.lastTimestamp = r.timestamp;
       s.rotated = r.type === RecordType.Rotation;
+      if (isCheckpoint(r.type)) s.checkpointSequence = r.seq;
+      this.consumed = r.offset + r.size;
     }
     const stop = this.reader.stop;
     if (stop === null || stop.kind === 'end') return;
@@ -90,6 +106,14 @@ export class RecordVerifier {
       return;
     }
     throw new BackupVerifyError(`${this.what}: offset ${stop.offset}: ${stop.reason}`);
+  }
+
+  /**
+   * Bytes pushed that belong to a record not complete yet (the reader keeps a copy of them, see
+   * push()). 0 once the checks ended at a cut.
+   */
+  get pending(): number {
+    return this.cut === null ? this.reader.position - this.consumed : 0;
   }
 
   /** Ends the stream; returns the CRC32C (hex) of every byte pushed. */

@@ -343,6 +343,34 @@ describe('RecordReader: chunk boundaries', () => {
   });
 });
 
+describe('RecordReader.own', () => {
+  it('keeps what it still needs when every chunk is overwritten as soon as it was pushed', () => {
+    // Records up to 3000 bytes in chunks of 1 to 700: some records span several chunks.
+    const buf = Buffer.concat([log(40, (i) => (i * 577) % 3000), rotation(41)]);
+    for (const size of [1, 7, 100, 700]) {
+      const reader = new RecordReader({ requirePadding: true, expectSeq: 1 });
+      const chunk = Buffer.alloc(size);
+      const seqs: number[] = [];
+      const payloads: string[] = [];
+      for (let at = 0; at < buf.length; at += size) {
+        const n = buf.copy(chunk, 0, at, at + size);
+        reader.push(chunk.subarray(0, n));
+        while (reader.advance()) {
+          seqs.push(reader.seq);
+          payloads.push(reader.payload.toString('hex'));
+        }
+        reader.own();
+        chunk.fill(0xee);
+      }
+      reader.end();
+      expect(reader.advance()).toBe(false);
+      expect(reader.stop).toMatchObject({ kind: 'end', offset: buf.length });
+      expect(seqs).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+      expect(payloads).toEqual(readWhole(buf).records.map((r) => r.payload.toString('hex')));
+    }
+  });
+});
+
 describe('readSegmentFile', () => {
   const buf = Buffer.concat([log(6, (i) => (i === 3 ? 5000 : i * 9)), Buffer.alloc(5)]);
 

@@ -128,6 +128,9 @@ export class RecordReader implements RecordView {
   /** Chunks pushed while cur still held the start of a record. */
   private readonly queue: Buffer[] = [];
   private queued = 0;
+  /** cur, and the first `queueOwned` chunks of the queue, are copies of the reader's own (own()). */
+  private curOwned = false;
+  private queueOwned = 0;
   private ended = false;
   private expectSeq: number | null;
   private first = true;
@@ -150,6 +153,7 @@ export class RecordReader implements RecordView {
     if (this.pos >= this.cur.length && this.queued === 0) {
       this.base += this.pos;
       this.cur = chunk;
+      this.curOwned = false;
       this.pos = 0;
     } else {
       this.queue.push(chunk);
@@ -177,6 +181,22 @@ export class RecordReader implements RecordView {
 
   get payload(): Buffer {
     return this.bytes.subarray(this.payloadStart, this.payloadEnd);
+  }
+
+  /**
+   * Copies the bytes the reader still needs (a record not complete yet) out of the chunks pushed,
+   * so their buffers may be reused once this returns. Only bytes pushed since the last call are
+   * copied: a record spanning many chunks is copied once.
+   */
+  own(): void {
+    if (!this.curOwned && this.pos < this.cur.length) {
+      this.base += this.pos;
+      this.cur = Buffer.from(this.cur.subarray(this.pos));
+      this.pos = 0;
+      this.curOwned = true;
+    }
+    for (let i = this.queueOwned; i < this.queue.length; i++) this.queue[i] = Buffer.from(this.queue[i]!);
+    this.queueOwned = this.queue.length;
   }
 
   /** No more bytes will come: what is left is read, then classified (clean end or torn). */
@@ -227,6 +247,8 @@ export class RecordReader implements RecordView {
     if (avail <= 0) {
       this.base += this.pos;
       this.cur = this.queue.shift()!;
+      this.curOwned = this.queueOwned > 0;
+      if (this.curOwned) this.queueOwned--;
       this.queued -= this.cur.length;
       this.pos = 0;
       return true;
@@ -241,6 +263,7 @@ export class RecordReader implements RecordView {
       if (take === c.length) {
         parts.push(c);
         this.queue.shift();
+        if (this.queueOwned > 0) this.queueOwned--;
       } else {
         parts.push(c.subarray(0, take));
         this.queue[0] = c.subarray(take);
@@ -250,6 +273,7 @@ export class RecordReader implements RecordView {
     }
     this.base += this.pos;
     this.cur = Buffer.concat(parts, got);
+    this.curOwned = true;
     this.pos = 0;
     return true;
   }

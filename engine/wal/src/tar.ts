@@ -1,12 +1,13 @@
 // Just enough POSIX ustar to stream a WAL snapshot (regular files, names < 100 bytes) and read it
 // back as a stream: the format is standard, so `curl .../api/wal/backup | tar t` works too.
 
-const BLOCK = 512;
+/** Bytes per tar header and the unit entries are padded to. */
+export const TAR_BLOCK = 512;
 
 export function tarHeader(name: string, size: number, mtimeMs: number): Buffer {
   if (Buffer.byteLength(name) >= 100) throw new Error(`tar entry name too long: ${name}`);
   if (!Number.isSafeInteger(size) || size < 0 || size >= 8 ** 11) throw new Error(`bad tar size ${size}`);
-  const h = Buffer.alloc(BLOCK);
+  const h = Buffer.alloc(TAR_BLOCK);
   h.write(name, 0, 100, 'utf8');
   h.write('0000644\0', 100, 'ascii');
   h.write('0000000\0', 108, 'ascii');
@@ -30,10 +31,10 @@ export function tarHeader(name: string, size: number, mtimeMs: number): Buffer {
 }
 
 export function tarPadding(size: number): Buffer {
-  return Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
+  return Buffer.alloc((TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK);
 }
 
-export const TAR_END = Buffer.alloc(2 * BLOCK);
+export const TAR_END = Buffer.alloc(2 * TAR_BLOCK);
 
 export class TarError extends Error {}
 
@@ -50,13 +51,23 @@ class ByteSource {
         const r = await inner.next();
         if (r.done) return r;
         const v = r.value;
-        return { done: false, value: typeof v === 'string' ? Buffer.from(v) : Buffer.from(v) };
+        // A view, not a copy: a gigabyte of WAL passes through here.
+        const value =
+          typeof v === 'string'
+            ? Buffer.from(v)
+            : Buffer.isBuffer(v)
+              ? v
+              : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+        return { done: false, value };
       },
     };
   }
 
   private async fill(): Promise<boolean> {
     if (this.done) return false;
+    // The source may reuse a chunk's buffer once the next chunk is asked for: what is left of it
+    // (a header cut by the chunk's end: a few hundred bytes) is copied first.
+    if (this.head.length > 0) this.head = Buffer.from(this.head);
     const r = await this.it.next();
     if (r.done) {
       this.done = true;
@@ -74,12 +85,29 @@ class ByteSource {
     return out;
   }
 
-  /** Up to `left.n` bytes as they arrive (counted down in `left`), without holding them all. */
-  async *chunks(left: { n: number }): AsyncGenerator<Buffer> {
+  /**
+   * Up to `left.n` bytes (counted down in `left`), without holding them all: as they arrive, or
+   * gathered into blocks of `block` bytes (one copy; then whoever checks and writes them pays
+   * per block, not per network read).
+   */
+  async *chunks(left: { n: number }, block: number): AsyncGenerator<Buffer> {
     while (left.n > 0) {
-      const take = await this.next(left.n);
-      left.n -= take.length;
-      yield take;
+      const want = Math.min(left.n, block);
+      if (this.head.length >= want) {
+        const take = await this.next(left.n);
+        left.n -= take.length;
+        yield take;
+        continue;
+      }
+      const out = Buffer.allocUnsafe(want);
+      let got = 0;
+      while (got < want) {
+        const take = await this.next(want - got);
+        take.copy(out, got);
+        got += take.length;
+      }
+      left.n -= want;
+      yield out;
     }
   }
 
@@ -100,15 +128,23 @@ export interface TarEntry {
   body: AsyncGenerator<Buffer>;
 }
 
-/** Reads a tar stream entry by entry; a truncated stream or a bad header is a TarError. */
-export async function* readTar(src: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<TarEntry> {
+/**
+ * Reads a tar stream entry by entry; a truncated stream or a bad header is a TarError. Entry
+ * bodies come in blocks of `block` bytes (the last one shorter); 0: as the bytes arrive. A chunk
+ * of `src` is not used once the next one is asked for (its buffer may be reused), and with block
+ * 0 neither is a chunk of an entry's body once its consumer asks for the next.
+ */
+export async function* readTar(
+  src: AsyncIterable<Buffer | Uint8Array | string>,
+  block = 0,
+): AsyncGenerator<TarEntry> {
   const bytes = new ByteSource(src);
   for (;;) {
-    const h = await bytes.read(BLOCK);
-    if (h.length < BLOCK) throw new TarError('stream ended without the end-of-archive blocks');
+    const h = await bytes.read(TAR_BLOCK);
+    if (h.length < TAR_BLOCK) throw new TarError('stream ended without the end-of-archive blocks');
     if (h.every((b) => b === 0)) return;
     let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
+    for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
     const stored = parseInt(h.toString('ascii', 148, 156).replace(/\0.*$/, '').trim(), 8);
     if (stored !== sum) throw new TarError('tar header checksum mismatch');
     const name = h.toString('utf8', 0, 100).replace(/\0.*$/s, '');
@@ -117,10 +153,10 @@ export async function* readTar(src: AsyncIterable<Buffer | Uint8Array | string>)
     if (!Number.isSafeInteger(size)) throw new TarError(`bad size in the tar header of ${name}`);
     if (type !== '0' && type !== '\0') throw new TarError(`unexpected tar entry type "${type}" for ${name}`);
     const left = { n: size };
-    yield { name, size, body: bytes.chunks(left) };
+    yield { name, size, body: bytes.chunks(left, block) };
     // Whatever the consumer left unread is skipped, so the next header is found.
     while (left.n > 0) left.n -= (await bytes.next(left.n)).length;
-    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+    const pad = (TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK;
     if (pad > 0 && (await bytes.read(pad)).length < pad)
       throw new TarError('stream ended inside tar padding');
   }
