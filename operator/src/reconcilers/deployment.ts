@@ -14,6 +14,7 @@ import {
   isCached,
   type CachedDeployment,
   type CachedKind,
+  type CachedPod,
   type CachedShapes,
   type CachedStatefulSet,
   type CachedStrategy,
@@ -56,6 +57,9 @@ import {
 import { annotated } from '../annotations.ts';
 import type { FlatTracker } from './flat-tracker.ts';
 import type { AccountClaim, AccountLeases } from '../accounts.ts';
+import type { NodeAccess } from '../node-access.ts';
+import type { EnginePlacement, NodesObservation } from '../status/node-status.ts';
+import { pairLostEvents } from './node-events.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
 
@@ -110,6 +114,8 @@ export interface DeploymentReconcilerDeps {
   flat?: FlatTracker;
   /** One desk per exchange account (accounts.ts); absent, accounts are not checked. */
   accounts?: Pick<AccountLeases, 'claim' | 'release'>;
+  /** Whether the Node informer runs (node-access.ts); absent, nodes are not observed. */
+  nodes?: NodeAccess;
 }
 
 interface Applied {
@@ -812,6 +818,7 @@ export class DeploymentReconciler implements Reconciler {
         applyError,
         rollout: cr.spec.paused ? undefined : this.rollouts.get(`${ns}/${x}`)?.condition,
         account,
+        ...(this.d.nodes ? { nodes: this.enginesNodes(cr, pods, this.d.nodes) } : {}),
       },
       this.d.now().toISOString(),
     );
@@ -833,10 +840,38 @@ export class DeploymentReconciler implements Reconciler {
       // Pairs still starting are not news (Degraded says when something is wrong).
       ['PairsNotReady', 'NotReported'],
     );
+    pairLostEvents(events, cr, cr.status?.conditions, status.conditions);
     if (!sameState(status, cr.status)) {
       await this.d.writer.applyStatus(RESOURCES.velozDeployment, ns, x, status);
     }
     return conditionOf(status.conditions, 'Ready')?.status === 'True';
+  }
+
+  /** Where each pair's engine pod runs, and how its node is, as the Node informer last saw. */
+  private enginesNodes(
+    cr: VelozDeployment,
+    pods: readonly CachedPod[],
+    access: NodeAccess,
+  ): NodesObservation {
+    if (!access.readable) return { readable: false };
+    const x = cr.metadata?.name ?? '';
+    const engines = new Map<number, EnginePlacement>();
+    for (let i = 0; i < cr.spec.pairs; i++) {
+      const pod = pods.find((p) => p.metadata.name === names(x).enginePod(i));
+      if (!pod) continue;
+      const node = pod.spec.nodeName;
+      const seen = node ? this.d.cache.get(RESOURCES.node, '', node) : undefined;
+      // The cache keeps only the Ready condition (cache-transforms.ts).
+      const c = seen?.status.conditions?.[0];
+      engines.set(i, {
+        pod: names(x).enginePod(i),
+        node,
+        readiness: seen
+          ? { status: c?.status, since: c?.lastTransitionTime, reason: c?.reason, message: c?.message }
+          : undefined,
+      });
+    }
+    return { readable: true, engines };
   }
 
   /** What the engines last reported, split into the WAL figures and the exchange reconciliation. */
