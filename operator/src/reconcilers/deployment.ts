@@ -30,7 +30,6 @@ import {
 import { TerminalError, type Reconciler, type ReconcileResult } from '../runtime/controller.ts';
 import { MANAGED_BY } from '../runtime/watches.ts';
 import { conditionOf } from '../status/conditions.ts';
-import { sameState } from '../status/equal.ts';
 import { deletingStatus } from '../status/deletion-status.ts';
 import { summarizeDrill, type RestoreTest } from '../status/restore-test.ts';
 import { CALENDAR_LABEL } from '@veloz/api/crd/maintenance';
@@ -60,6 +59,7 @@ import type { AccountClaim, AccountLeases } from '../accounts.ts';
 import type { NodeAccess } from '../node-access.ts';
 import type { EnginePlacement, NodesObservation } from '../status/node-status.ts';
 import { pairLostEvents } from './node-events.ts';
+import { WrittenStatus } from './written-status.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
 
@@ -204,6 +204,8 @@ export class DeploymentReconciler implements Reconciler {
   >();
   /** Per deployment: whether a change that restarts the engines waits (spec.maintenance). */
   private readonly rollouts = new Map<string, RolloutDecision>();
+  /** Per deployment: the status last written, which the cache may not show yet. */
+  private readonly written = new WrittenStatus();
 
   constructor(deps: DeploymentReconcilerDeps) {
     this.d = deps;
@@ -277,6 +279,7 @@ export class DeploymentReconciler implements Reconciler {
     for (const k of this.applied.keys()) if (k.startsWith(`${ns}/${name}|`)) this.applied.delete(k);
     this.rendered.delete(`${ns}/${name}`);
     this.rollouts.delete(`${ns}/${name}`);
+    this.written.forget(ns, name);
     this.d.flat?.forget(ns, name);
   }
 
@@ -822,10 +825,11 @@ export class DeploymentReconciler implements Reconciler {
       },
       this.d.now().toISOString(),
     );
+    const before = this.written.before(cr, cr.status?.conditions);
     recordTransitions(
       events,
       cr,
-      cr.status?.conditions,
+      before,
       status.conditions,
       [
         'CredentialsReady',
@@ -840,9 +844,10 @@ export class DeploymentReconciler implements Reconciler {
       // Pairs still starting are not news (Degraded says when something is wrong).
       ['PairsNotReady', 'NotReported'],
     );
-    pairLostEvents(events, cr, cr.status?.conditions, status.conditions);
-    if (!sameState(status, cr.status)) {
+    pairLostEvents(events, cr, before, status.conditions);
+    if (this.written.changed(cr, status, cr.status)) {
       await this.d.writer.applyStatus(RESOURCES.velozDeployment, ns, x, status);
+      this.written.wrote(cr, status);
     }
     return conditionOf(status.conditions, 'Ready')?.status === 'True';
   }
@@ -902,7 +907,7 @@ export class DeploymentReconciler implements Reconciler {
       })
       .sort((a, b) => a.name.localeCompare(b.name));
     const status = deletingStatus(cr, cleanups, this.d.now().toISOString());
-    const before = conditionOf(cr.status?.conditions, 'Deleting');
+    const before = conditionOf(this.written.before(cr, cr.status?.conditions), 'Deleting');
     const after = conditionOf(status.conditions, 'Deleting')!;
     // On a change of reason only: an engine's error text may differ at every retry.
     if (before?.reason !== after.reason)
@@ -912,8 +917,10 @@ export class DeploymentReconciler implements Reconciler {
         after.reason,
         after.message,
       );
-    if (!sameState(status, cr.status))
+    if (this.written.changed(cr, status, cr.status)) {
       await this.d.writer.applyStatus(RESOURCES.velozDeployment, ns, cr.metadata.name ?? '', status);
+      this.written.wrote(cr, status);
+    }
   }
 
   /** Deleting a deployment first removes its strategies (their finalizers cancel open orders). */
