@@ -1,7 +1,6 @@
 import type { VelozDeployment } from '@veloz/api/generated/types';
-import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
-import { applyDefaults } from '@veloz/api/crd/defaults';
 import { names } from '@veloz/api/names';
+import { deskResource, observedDesk } from '@veloz/testing/observed-desk';
 import { describe, expect, it } from 'vitest';
 import { computeDeploymentStatus, type ObservedDeployment } from './deployment-status.ts';
 import type { EnginePlacement, NodesObservation } from './node-status.ts';
@@ -9,34 +8,13 @@ import type { EnginePlacement, NodesObservation } from './node-status.ts';
 const NOW = '2026-11-21T10:00:00.000Z';
 const n = names('desk');
 
-function deployment(status?: VelozDeployment['status']): VelozDeployment {
-  return {
-    ...(applyDefaults(VELOZ_DEPLOYMENT.schema, {
-      apiVersion: 'veloz.io/v1alpha1',
-      kind: 'VelozDeployment',
-      metadata: { name: 'desk', namespace: 'ns', generation: 3 },
-      spec: { pairs: 2 },
-    }) as VelozDeployment),
-    ...(status ? { status } : {}),
-  };
-}
+const deployment = (status?: VelozDeployment['status']): VelozDeployment => ({
+  ...deskResource(),
+  ...(status ? { status } : {}),
+});
 
-const sts = { generation: 2, observedGeneration: 2, replicas: 2, readyReplicas: 2, updatedReplicas: 2 };
-
-function observed(nodes: NodesObservation | undefined): ObservedDeployment {
-  return {
-    engine: sts,
-    gateway: sts,
-    readyPods: new Set([n.enginePod(0), n.enginePod(1), n.gatewayPod(0), n.gatewayPod(1)]),
-    boundClaims: new Set([n.walClaim(0), n.walClaim(1)]),
-    credentials: { ready: true, reason: 'SecretFound', message: '' },
-    monitoringServed: true,
-    wal: new Map(),
-    lastBackup: { time: '2026-11-21T09:58:00.000Z', result: 'Succeeded' },
-    applyError: undefined,
-    ...(nodes ? { nodes } : {}),
-  };
-}
+const observed = (nodes: NodesObservation | undefined): ObservedDeployment =>
+  observedDesk(nodes ? { nodes } : {});
 
 const ready = (i: number, node = `w${i}`): EnginePlacement => ({
   pod: n.enginePod(i),
