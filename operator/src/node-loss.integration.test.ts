@@ -5,7 +5,6 @@
 // The kwok node is cordoned, so the scheduler leaves the pod to the test's Binding.
 import type { Condition } from '@veloz/api/generated/types';
 import { pino } from 'pino';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateCluster, clusterBinariesBuilt, until } from '@veloz/testing/private-cluster';
 import { loadOperatorConfig } from './config.ts';
@@ -77,28 +76,21 @@ describe.skipIf(!built)(
         .split('\n')
         .filter(Boolean))
         ok(kubectl(['cordon', n]));
-      ok(
-        kubectl(
-          ['apply', '-f', '-'],
-          stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } }),
-        ),
-      );
+      cluster.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } });
       setReady('True', 'KubeletReady', 'kubelet is posting ready status');
       ok(kubectl(['create', 'namespace', NS]));
-      ok(
-        kubectl(
-          ['-n', NS, 'apply', '-f', '-'],
-          stringify({
-            apiVersion: 'veloz.io/v1alpha1',
-            kind: 'VelozDeployment',
-            metadata: { name: 'desk' },
-            spec: {
-              pairs: 1,
-              market: { source: 'sim', symbols: ['BTCUSDT'] },
-              execution: { mode: 'sim_engine' },
-            },
-          }),
-        ),
+      cluster.apply(
+        {
+          apiVersion: 'veloz.io/v1alpha1',
+          kind: 'VelozDeployment',
+          metadata: { name: 'desk' },
+          spec: {
+            pairs: 1,
+            market: { source: 'sim', symbols: ['BTCUSDT'] },
+            execution: { mode: 'sim_engine' },
+          },
+        },
+        NS,
       );
       const cfg = loadOperatorConfig(
         ['--namespaces', NS, '--kubeconfig', cluster.kubeconfig, '--metrics-port', '0'],
