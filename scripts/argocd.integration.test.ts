@@ -168,6 +168,21 @@ describe.skipIf(!interpreter.bin)(
           'Degraded',
         ],
         [
+          "a pair's engine on a node that is not Ready",
+          deployment({}),
+          observed({
+            readyPods: new Set([desk.enginePod(0), desk.gatewayPod(0), desk.gatewayPod(1)]),
+            nodes: {
+              readable: true,
+              engines: new Map([
+                [0, { pod: desk.enginePod(0), node: 'w1', readiness: { status: 'True' } }],
+                [1, { pod: desk.enginePod(1), node: 'w2', readiness: { status: 'Unknown' } }],
+              ]),
+            },
+          }),
+          'Degraded',
+        ],
+        [
           'last backup failed',
           deployment({}),
           observed({

@@ -91,7 +91,10 @@ describe.skipIf(!built)(
         ['create', 'pods'],
         ['delete', 'namespaces'],
         ['create', 'pods', '--subresource=exec'],
-        ['get', 'nodes'],
+        // Nodes are read (rbac.nodes, PairLost), never written.
+        ['update', 'nodes'],
+        ['patch', 'nodes', '--subresource=status'],
+        ['delete', 'nodes'],
         // Roles only as render makes them: no ClusterRoles, and never more than the operator holds.
         ['create', 'clusterroles.rbac.authorization.k8s.io'],
         ['escalate', 'roles.rbac.authorization.k8s.io'],
@@ -107,6 +110,10 @@ describe.skipIf(!built)(
           `--as=system:serviceaccount:${NS}:${RELEASE}`,
         ]);
         expect(r.stdout.trim(), what.join(' ')).toBe('no');
+      }
+      for (const verb of ['get', 'list', 'watch']) {
+        const r = kubectl(['auth', 'can-i', verb, 'nodes', `--as=system:serviceaccount:${NS}:${RELEASE}`]);
+        expect(r.stdout.trim(), `${verb} nodes`).toBe('yes');
       }
       // `can-i create pods/proxy` would ask about a pod named "proxy": the subresource is a flag.
       for (const verb of ['get', 'create', 'update', 'delete']) {

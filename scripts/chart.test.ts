@@ -184,11 +184,21 @@ describe.skipIf(!tools)(
       }
     });
 
-    it('namespaced mode: a Role per watched namespace, no operator ClusterRole', () => {
+    it('namespaced mode: a Role per watched namespace; cluster-wide, only read access to Nodes', () => {
       const objs = docs(helmTemplate(tools!, VALUE_SETS['namespaced']!));
-      expect(find(objs, 'ClusterRoleBinding')).toEqual([]);
-      // Only the aggregated user roles remain cluster-scoped.
+      // Nodes are cluster-scoped: their own ClusterRole, with that one rule (rbac.nodes).
+      expect(find(objs, 'ClusterRoleBinding').map((b) => b.roleRef.name)).toEqual([
+        'veloz-system-veloz-operator-nodes',
+      ]);
+      expect(find(objs, 'ClusterRoleBinding')[0]!.subjects).toEqual([
+        { kind: 'ServiceAccount', name: 'veloz-operator', namespace: 'veloz-system' },
+      ]);
+      expect(find(objs, 'ClusterRole', 'veloz-system-veloz-operator-nodes')[0]!.rules).toEqual([
+        { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+      ]);
+      // Beside it only the aggregated user roles are cluster-scoped.
       expect(find(objs, 'ClusterRole').map((r) => r.metadata.name)).toEqual([
+        'veloz-system-veloz-operator-nodes',
         'veloz-system-veloz-operator-view',
         'veloz-system-veloz-operator-edit',
       ]);
@@ -203,10 +213,30 @@ describe.skipIf(!tools)(
       expect(bindings).toEqual(roles);
       const [dep] = find(objs, 'Deployment');
       expect(dep!.spec.template.spec.containers[0].args).toContain('--namespaces=desk-a,desk-b');
-      const noAggregation = docs(
-        helmTemplate(tools!, [...VALUE_SETS['namespaced']!, '--set', 'rbac.aggregateToDefaultRoles=false']),
+      const noClusterRoles = docs(
+        helmTemplate(tools!, [
+          ...VALUE_SETS['namespaced']!,
+          '--set',
+          'rbac.aggregateToDefaultRoles=false',
+          '--set',
+          'rbac.nodes=false',
+        ]),
       );
-      expect(find(noAggregation, 'ClusterRole')).toEqual([]);
+      expect(find(noClusterRoles, 'ClusterRole')).toEqual([]);
+      expect(find(noClusterRoles, 'ClusterRoleBinding')).toEqual([]);
+    });
+
+    it('rbac.nodes: Nodes read-only in the operator ClusterRole; false leaves them out', () => {
+      const nodeRules = (values: string[]) =>
+        find(
+          docs(helmTemplate(tools!, values)),
+          'ClusterRole',
+          'veloz-system-veloz-operator',
+        )[0]!.rules.filter((r: { resources?: string[] }) => !!r.resources?.includes('nodes'));
+      expect(nodeRules([])).toEqual([
+        { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+      ]);
+      expect(nodeRules(['--set', 'rbac.nodes=false'])).toEqual([]);
     });
 
     it('monitoring: ServiceMonitor on the metrics Service, PrometheusRule, one dashboard ConfigMap each', () => {

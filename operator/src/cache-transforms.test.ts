@@ -28,10 +28,10 @@ const kept = {
 describe('cache transforms', () => {
   it.each([
     [
-      'a pod: its IP, phase and Ready condition',
+      'a pod: its node, IP, phase and Ready condition',
       RESOURCES.pod,
       {
-        spec: { containers: [{ name: 'c' }] },
+        spec: { containers: [{ name: 'c' }], nodeName: 'n1' },
         status: {
           podIP: '10.0.0.1',
           phase: 'Running',
@@ -42,7 +42,44 @@ describe('cache transforms', () => {
           ],
         },
       },
-      { status: { podIP: '10.0.0.1', phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } },
+      {
+        spec: { nodeName: 'n1' },
+        status: { podIP: '10.0.0.1', phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+      },
+    ],
+    [
+      'a Node: its Ready condition, without the heartbeat',
+      RESOURCES.node,
+      {
+        spec: { providerID: 'kind://podman/veloz/n1' },
+        status: {
+          capacity: { cpu: '2' },
+          conditions: [
+            { type: 'MemoryPressure', status: 'False', lastHeartbeatTime: 't1' },
+            {
+              type: 'Ready',
+              status: 'False',
+              reason: 'KubeletNotReady',
+              message: 'runtime down',
+              lastHeartbeatTime: 't1',
+              lastTransitionTime: 't0',
+            },
+          ],
+        },
+      },
+      {
+        status: {
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'False',
+              reason: 'KubeletNotReady',
+              message: 'runtime down',
+              lastTransitionTime: 't0',
+            },
+          ],
+        },
+      },
     ],
     [
       'a claim: its requested size and phase',

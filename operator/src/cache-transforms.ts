@@ -10,11 +10,18 @@ import { slim } from './runtime/informer.ts';
 import { Interner } from './interner.ts';
 
 type Metadata = NonNullable<KubernetesObject['metadata']>;
-type Condition = { type: string; status: string; lastTransitionTime?: string; message?: string };
+type Condition = {
+  type: string;
+  status: string;
+  lastTransitionTime?: string;
+  reason?: string;
+  message?: string;
+};
 
 // The fields read of each kind as the API server sends them (its v1 shapes, abridged). An object
 // comes off the wire untyped; these say once, here, what its fields are.
 interface PodFields {
+  spec?: { nodeName?: string };
   status?: {
     podIP?: string;
     phase?: string;
@@ -24,6 +31,9 @@ interface PodFields {
       state?: { terminated?: { exitCode?: number; message?: string; finishedAt?: string } };
     }>;
   };
+}
+interface NodeFields {
+  status?: { conditions?: Condition[] };
 }
 interface ClaimFields {
   spec?: { resources?: { requests?: { storage?: string } } };
@@ -100,6 +110,8 @@ const pod = (o: KubernetesObject) => {
   const m = meta(o);
   return {
     ...m,
+    // The node it is bound to: a pair is lost with its node (NodeReady, PairLost).
+    spec: { nodeName: fields<PodFields>(o).spec?.nodeName },
     status: {
       podIP: st?.podIP,
       phase: st?.phase,
@@ -123,6 +135,25 @@ const pod = (o: KubernetesObject) => {
     },
   };
 };
+
+/**
+ * A Node: its Ready condition only, without the heartbeat time, which the kubelet renews every few
+ * seconds to minutes (a node's images, addresses and capacity are never read).
+ */
+const node = (o: KubernetesObject) => ({
+  ...meta(o),
+  status: {
+    conditions: fields<NodeFields>(o)
+      .status?.conditions?.filter((c) => c.type === 'Ready')
+      .map(({ type, status, lastTransitionTime, reason, message }) => ({
+        type,
+        status,
+        lastTransitionTime,
+        reason,
+        message,
+      })),
+  },
+});
 
 const pvc = (o: KubernetesObject) => {
   const f = fields<ClaimFields>(o);
@@ -162,6 +193,7 @@ export interface CachedShapes {
   VelozStrategy: ReturnType<typeof velozStrategy>;
   Secret: ReturnType<typeof secret>;
   Pod: ReturnType<typeof pod>;
+  Node: ReturnType<typeof node>;
   PersistentVolumeClaim: ReturnType<typeof pvc>;
   Job: ReturnType<typeof job>;
   StatefulSet: ReturnType<typeof statefulSet>;
@@ -185,6 +217,7 @@ export type CachedDeployment = CachedShapes['VelozDeployment'];
 export type CachedStrategy = CachedShapes['VelozStrategy'];
 export type CachedSecret = CachedShapes['Secret'];
 export type CachedPod = CachedShapes['Pod'];
+export type CachedNode = CachedShapes['Node'];
 export type CachedClaim = CachedShapes['PersistentVolumeClaim'];
 export type CachedJob = CachedShapes['Job'];
 export type CachedStatefulSet = CachedShapes['StatefulSet'];
@@ -194,6 +227,7 @@ const TRANSFORMS: { [K in CachedKind]: (o: KubernetesObject) => CachedShapes[K] 
   VelozStrategy: velozStrategy,
   Secret: secret,
   Pod: pod,
+  Node: node,
   PersistentVolumeClaim: pvc,
   Job: job,
   StatefulSet: statefulSet,

@@ -53,8 +53,10 @@ export class InformerCache implements ObjectCache, IndexedCache {
   }
 
   get<K extends CachedKind>(r: ResourceRef<K>, namespace: string, name: string): CachedShapes[K] | undefined {
+    // A cluster-scoped object's key is its name (objectKey).
+    const key = r.namespaced ? `${namespace}/${name}` : name;
     for (const inf of this.informers(r)) {
-      const o = inf.get(`${namespace}/${name}`);
+      const o = inf.get(key);
       if (o) return o;
     }
     return undefined;

@@ -27,6 +27,7 @@ import { planInformers } from './runtime/watches.ts';
 import { WhileLeading } from './runtime/while-leading.ts';
 import { buildOperatorServer } from './server.ts';
 import { LeaderWalReports } from './wal-reports.ts';
+import { nodeAccess } from './node-access.ts';
 import { FlatTracker } from './reconcilers/flat-tracker.ts';
 
 /** Every kind the operator watches (what its RBAC must let it list and watch). */
@@ -98,6 +99,7 @@ export async function startOperator(
     key: await loadAccountKey(client, cfg.leaseNamespace),
     now,
   });
+  const nodes = await nodeAccess(client, log);
   const deployments = new DeploymentReconciler({
     cache,
     writer: client,
@@ -113,6 +115,7 @@ export async function startOperator(
     wal,
     flat: new FlatTracker(engines),
     accounts,
+    nodes,
   });
   const strategies = new StrategyReconciler({ cache, writer: client, engines, events, log, now });
   const manager = new ControllerManager(
@@ -122,8 +125,10 @@ export async function startOperator(
       { reconciler: strategies, watches: STRATEGY_WATCHES },
     ],
   );
-  const optional = [...MONITORING_KINDS, ...CERT_MANAGER_KINDS];
+  const optional = [...MONITORING_KINDS, ...CERT_MANAGER_KINDS, RESOURCES.node];
   manager.startInformers(manager.kinds.filter((k) => !optional.includes(k)));
+  // Before the first sync, so a new leader sees the nodes with everything else.
+  if (nodes.readable) manager.startInformers([RESOURCES.node]);
   const monitoringInformers = new MonitoringInformers(manager, log);
   monitoringInformers.init(monitoringServed);
   monitoring.start();
@@ -168,6 +173,7 @@ export async function startOperator(
       identity: cfg.identity,
       port,
       monitoringServed,
+      nodesReadable: nodes.readable,
       engineAccess: inCluster ? 'direct' : 'proxy',
     },
     'operator started',

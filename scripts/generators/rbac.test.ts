@@ -12,7 +12,11 @@ import { OPERATOR_RULES, USER_RULES, rbacDoc } from './rbac.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-function verbsFor(group: string, resource: string, scope: 'watched' | 'lease' | 'accounts'): Set<string> {
+function verbsFor(
+  group: string,
+  resource: string,
+  scope: 'watched' | 'lease' | 'accounts' | 'nodes',
+): Set<string> {
   return new Set(
     OPERATOR_RULES.filter(
       (r) => r.scope === scope && r.apiGroups.includes(group) && r.resources.includes(resource),
@@ -79,7 +83,8 @@ describe('operator RBAC', () => {
     // What the reconcilers declare they watch (their Watches), the Prometheus Operator's kinds included.
     expect(WATCHED.length).toBeGreaterThan(10);
     for (const r of WATCHED) {
-      const verbs = verbsFor(r.group, r.plural, 'watched');
+      // Cluster-scoped kinds (Nodes) have their own grant (rbac.nodes).
+      const verbs = verbsFor(r.group, r.plural, r.namespaced ? 'watched' : 'nodes');
       expect(verbs, r.plural).toContain('list');
       expect(verbs, r.plural).toContain('watch');
     }
@@ -142,7 +147,6 @@ describe('operator RBAC', () => {
     const granted = new Set(OPERATOR_RULES.flatMap((r) => r.resources));
     for (const forbidden of [
       '*',
-      'nodes',
       'namespaces',
       'customresourcedefinitions',
       'clusterroles',
@@ -151,6 +155,15 @@ describe('operator RBAC', () => {
       'pods/exec',
     ])
       expect(granted).not.toContain(forbidden);
+    // Nodes are only read, and only under their own scope (rbac.nodes).
+    expect(OPERATOR_RULES.filter((r) => r.resources.includes('nodes'))).toEqual([
+      expect.objectContaining({
+        apiGroups: [''],
+        resources: ['nodes'],
+        verbs: ['get', 'list', 'watch'],
+        scope: 'nodes',
+      }),
+    ]);
     for (const r of OPERATOR_RULES) {
       expect(r.verbs).not.toContain('*');
       // Update only where nothing else does: the Lease, the engine proxy, and the owner's

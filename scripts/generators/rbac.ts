@@ -13,9 +13,10 @@ export interface RbacRule {
    * watched: in every watched namespace (a ClusterRole cluster-wide, a Role per namespace when
    * watchNamespaces is set); lease: a Role in the lease namespace only; cluster: cluster-wide mode
    * only (namespaced installs cannot grant these and do not need to); accounts: a Role in the
-   * lease namespace, with or without leader election (ADR 0017).
+   * lease namespace, with or without leader election (ADR 0017); nodes: cluster-wide in both
+   * modes, only with the chart value rbac.nodes (Nodes have no namespace).
    */
-  scope: 'watched' | 'lease' | 'cluster' | 'accounts';
+  scope: 'watched' | 'lease' | 'cluster' | 'accounts' | 'nodes';
   why: string;
 }
 
@@ -143,6 +144,13 @@ export const OPERATOR_RULES: RbacRule[] = [
     verbs: ['get', 'list', 'watch'],
     scope: 'watched',
     why: 'Pod readiness per pair (status.pairs, readyPairs), and the engine pod IPs the operator calls in-cluster.',
+  },
+  {
+    apiGroups: [''],
+    resources: ['nodes'],
+    verbs: ['get', 'list', 'watch'],
+    scope: 'nodes',
+    why: "A pair is lost with its engine's node: per pair `NodeReady` and the desk's `PairLost` (a Warning Event, Argo CD Degraded, [runbook](runbooks/node-loss.md)) read the Ready condition of the nodes the engine pods are bound to. Read only, and only metadata and the Ready condition are kept. Without it (`rbac.nodes: false`) pairs say `NodeReady=Unknown` `NodesNotReadable` and nothing else changes; the operator asks with a SelfSubjectAccessReview at start, which every authenticated user may create.",
   },
   {
     apiGroups: [''],
@@ -282,7 +290,7 @@ export function rbacTemplate(): string {
   const clusterName = '{{ include "veloz-operator.clusterRoleName" $ }}';
   return `${HEADER}{{- if .Values.rbac.create }}
 {{- if .Values.watchNamespaces }}
-{{- /* Namespaced mode: a Role and RoleBinding in each watched namespace, no cluster-wide grant. */}}
+{{- /* Namespaced mode: a Role and RoleBinding in each watched namespace; cluster-wide, only Nodes (below). */}}
 {{- range $ns := .Values.watchNamespaces }}
 ---
 ${meta('Role', full, '{{ $ns }}')}
@@ -297,8 +305,20 @@ ${binding('RoleBinding', 'Role', full, '{{ $ns }}')}
 ${meta('ClusterRole', clusterName, undefined)}
 rules:
 ${[rulesOf('watched'), rulesOf('cluster'), ...OPERATOR_NON_RESOURCE_RULES.map(nonResourceYaml)].filter(Boolean).join('\n')}
+{{- if .Values.rbac.nodes }}
+${rulesOf('nodes')}
+{{- end }}
 ---
 ${binding('ClusterRoleBinding', 'ClusterRole', clusterName)}
+{{- end }}
+{{- if and .Values.watchNamespaces .Values.rbac.nodes }}
+{{- /* Namespaced mode still reads Nodes (cluster-scoped): a ClusterRole with that alone. */}}
+---
+${meta('ClusterRole', `${clusterName}-nodes`, undefined)}
+rules:
+${rulesOf('nodes')}
+---
+${binding('ClusterRoleBinding', 'ClusterRole', `${clusterName}-nodes`)}
 {{- end }}
 {{- /* One desk per exchange account: the account Leases and their hash key, in the Lease namespace. */}}
 ---
@@ -349,6 +369,7 @@ const WHERE: Record<RbacRule['scope'], string> = {
   lease: 'lease namespace',
   cluster: 'cluster',
   accounts: 'lease namespace',
+  nodes: 'cluster (`rbac.nodes`)',
 };
 
 export function rbacDoc(): string {
@@ -364,8 +385,15 @@ Two modes, chosen by the chart value \`watchNamespaces\`:
 - **Cluster-wide** (\`watchNamespaces: []\`, the default): one ClusterRole and ClusterRoleBinding
   with the "watched namespaces" and "cluster" rules.
 - **Namespaced** (\`watchNamespaces: [a, b]\`): a Role and RoleBinding in each listed namespace with
-  the "watched namespaces" rules, nothing cluster-wide; the operator runs with
-  \`--namespaces a,b\`. The namespaces must exist before the chart is installed.
+  the "watched namespaces" rules; the operator runs with \`--namespaces a,b\`. The namespaces
+  must exist before the chart is installed. Nothing cluster-wide but read access to Nodes.
+
+Nodes are cluster-scoped, so reading them takes a cluster-wide grant in both modes: the
+cluster-wide ClusterRole includes it, and namespaced mode adds a ClusterRole
+\`<release namespace>-<name>-nodes\` with that rule alone. It is what lets the operator say that
+a pair was lost with its node (\`PairLost\`, [runbook](runbooks/node-loss.md)) rather than
+merely not ready. Set \`rbac.nodes: false\` where no cluster-wide grant is allowed at all: pairs
+then report \`NodeReady=Unknown\` with reason \`NodesNotReadable\`, and nothing else changes.
 
 In both modes a Role in the lease namespace (the release namespace unless
 \`leaderElection.namespace\` is set) allows leader election on one Lease, and another there
@@ -380,7 +408,7 @@ renders, \`X-engine-lease\` (ADR 0018), and so must hold those Lease verbs itsel
 ${[...OPERATOR_RULES.map((r) => docRow(r, WHERE[r.scope])), ...OPERATOR_NON_RESOURCE_RULES.map((r) => docRow(r, 'cluster-wide mode'))].join('\n')}
 
 The operator never gets: \`update\` of whole objects (it applies only the fields it owns), any
-access to Nodes, Namespaces or CRDs, ClusterRoles or ClusterRoleBindings, the \`escalate\` and
+write to Nodes, any access to Namespaces or CRDs, ClusterRoles or ClusterRoleBindings, the \`escalate\` and
 \`bind\` verbs (so the only Roles it can create grant what it holds: the engines' Lease verbs),
 \`pods/exec\`, or Secrets outside the watched namespaces in namespaced mode.
 

@@ -3,14 +3,8 @@ import { inject } from 'vitest';
 import { KubeClient, isNotFound } from '@veloz/operator/kube/client';
 import { RESOURCES, type KubernetesObject, type ResourceRef } from '@veloz/operator/kube/resources';
 
-/** Nodes, which the operator itself does not watch (so RESOURCES has no entry for them). */
-export const NODE: ResourceRef = {
-  group: '',
-  version: 'v1',
-  kind: 'Node',
-  plural: 'nodes',
-  namespaced: false,
-};
+/** Nodes, which the operator watches for PairLost (RESOURCES.node). */
+export const NODE: ResourceRef = RESOURCES.node;
 
 /**
  * The node a pod is bound to, and whether it is one of kwok's fake nodes (whose pods run nothing:

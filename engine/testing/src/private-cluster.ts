@@ -58,6 +58,11 @@ export class PrivateCluster {
     return r.stdout;
   }
 
+  /** `kubectl apply` of `obj` (in namespace `ns` when given); it must succeed. */
+  apply(obj: object, ns?: string): void {
+    this.ok(this.kubectl([...(ns ? ['-n', ns] : []), 'apply', '-f', '-'], JSON.stringify(obj)));
+  }
+
   /** `kubectl -n NS get WHAT... -o json`, parsed; it must succeed. */
   json<T>(ns: string, ...what: string[]): T {
     return JSON.parse(this.ok(this.kubectl(['-n', ns, 'get', ...what, '-o', 'json']))) as T;

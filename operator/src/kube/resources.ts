@@ -82,6 +82,7 @@ export const RESOURCES = {
   pod: r('', 'v1', 'Pod', 'pods'),
   event: r('', 'v1', 'Event', 'events'),
   namespace: r('', 'v1', 'Namespace', 'namespaces', false),
+  node: r('', 'v1', 'Node', 'nodes', false),
   statefulSet: r('apps', 'v1', 'StatefulSet', 'statefulsets'),
   cronJob: r('batch', 'v1', 'CronJob', 'cronjobs'),
   job: r('batch', 'v1', 'Job', 'jobs'),
@@ -93,6 +94,13 @@ export const RESOURCES = {
   serviceMonitor: r('monitoring.coreos.com', 'v1', 'ServiceMonitor', 'servicemonitors'),
   prometheusRule: r('monitoring.coreos.com', 'v1', 'PrometheusRule', 'prometheusrules'),
   certificate: r('cert-manager.io', 'v1', 'Certificate', 'certificates'),
+  selfSubjectAccessReview: r(
+    'authorization.k8s.io',
+    'v1',
+    'SelfSubjectAccessReview',
+    'selfsubjectaccessreviews',
+    false,
+  ),
   crd: r('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false),
 } as const;
 

@@ -2,9 +2,10 @@
 // deployments; every kind render() makes, and what those make in turn (pods, jobs, claims); and
 // the Secrets a deployment refers to, found through an index of deployments by Secret.
 import type { VelozDeploymentSpec } from '@veloz/api/generated/types';
-import type { CachedDeployment } from '../cache-transforms.ts';
+import type { CachedDeployment, CachedNode, CachedPod } from '../cache-transforms.ts';
+import type { IndexedCache } from '../cache.ts';
 import { RESOURCES, objectKey } from '../kube/resources.ts';
-import type { Watches } from '../runtime/watches.ts';
+import { ownerKey, type Watches } from '../runtime/watches.ts';
 import { LIVE_DESKS } from '../accounts.ts';
 import { CALENDAR_LABEL } from '@veloz/api/crd/maintenance';
 
@@ -13,6 +14,32 @@ export const BY_SHARE_GROUP = 'accountShare';
 
 /** Index of VelozDeployments by their trading calendar ConfigMap (`namespace/name`). */
 export const BY_CALENDAR = 'calendarRef';
+
+/** Index of pods by the node they are bound to (spec.nodeName). */
+export const BY_NODE = 'nodeName';
+
+/** Index of Nodes by name: whether a node is still cached (the watch is told of deletions too). */
+const NODE_NAME = 'name';
+
+/** The Ready status each node last had, per cache (one per running operator). */
+const lastReadiness = new WeakMap<IndexedCache, Map<string, string>>();
+
+/**
+ * The desks with a pod on `node`, when its readiness changed (or it went): node heartbeats and
+ * periodic resyncs change nothing a desk reads, so they wake none.
+ */
+export function desksOnChangedNode(node: CachedNode, cache: IndexedCache): string[] {
+  const name = node.metadata.name ?? '';
+  const seen = lastReadiness.get(cache) ?? new Map<string, string>();
+  lastReadiness.set(cache, seen);
+  const gone = cache.byIndex(RESOURCES.node, NODE_NAME, name).length === 0;
+  const ready = gone ? 'Deleted' : (node.status.conditions?.[0]?.status ?? 'None');
+  if (seen.get(name) === ready) return [];
+  if (gone) seen.delete(name);
+  else seen.set(name, ready);
+  const keys = cache.byIndex(RESOURCES.pod, BY_NODE, name).map((p) => ownerKey(p));
+  return [...new Set(keys.filter((k): k is string => !!k))];
+}
 
 /** Index of VelozDeployments by the Secrets (`namespace/name`) their spec refers to. */
 export const BY_SECRET = 'secretRefs';
@@ -86,8 +113,24 @@ export const DEPLOYMENT_WATCHES: Watches = {
       resource: RESOURCES.secret,
       map: (s, cache) => cache.byIndex(RESOURCES.velozDeployment, BY_SECRET, objectKey(s)).map(objectKey),
     },
+    {
+      // A node whose readiness changes wakes the desks with pods on it (NodeReady, PairLost). Its
+      // informer runs only where the operator may read Nodes (node-access.ts).
+      resource: RESOURCES.node,
+      map: (n: CachedNode, cache: IndexedCache) => desksOnChangedNode(n, cache),
+    },
   ],
   indexes: [
+    {
+      resource: RESOURCES.pod,
+      name: BY_NODE,
+      values: (p: CachedPod) => (p.spec.nodeName ? [p.spec.nodeName] : []),
+    },
+    {
+      resource: RESOURCES.node,
+      name: NODE_NAME,
+      values: (n: CachedNode) => (n.metadata.name ? [n.metadata.name] : []),
+    },
     {
       resource: RESOURCES.velozDeployment,
       name: BY_CALENDAR,

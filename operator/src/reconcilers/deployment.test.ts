@@ -351,6 +351,83 @@ describe('DeploymentReconciler', () => {
     expect(tracked.at(-1)).toEqual([]);
   });
 
+  it('announces a lost pair and its recovery once each, also while the cache lags the status writes', async () => {
+    // While `lagging`, status writes reach the API (`held`) but not the cache, until caught up.
+    let lagging = false;
+    const held: unknown[] = [];
+    const catchUp = async () => {
+      for (const s of held.splice(0)) await api.applyStatus(RESOURCES.velozDeployment, 'ns', 'desk', s);
+    };
+    reconciler = newReconciler({
+      nodes: { readable: true },
+      writer: {
+        apply: api.apply,
+        mergePatch: api.mergePatch,
+        delete: api.delete,
+        applyStatus: async (r, ns, name, status) =>
+          lagging ? (held.push(status), {} as never) : api.applyStatus(r, ns, name, status),
+      },
+    });
+    create({ pairs: 1 });
+    const node = (ready: 'True' | 'False') =>
+      api.put(RESOURCES.node, {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: 'worker' },
+        status: {
+          conditions: [{ type: 'Ready', status: ready, lastTransitionTime: '2026-11-21T09:00:00Z' }],
+        },
+      });
+    node('True');
+    api.put(RESOURCES.pod, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'desk-engine-0', namespace: 'ns', labels: { 'app.kubernetes.io/instance': 'desk' } },
+      spec: { nodeName: 'worker' },
+    });
+    await reconciler.reconcile('ns/desk');
+    expect(condition('PairLost')).toMatchObject({ status: 'False', reason: 'NoPairLost' });
+    const lost = () => events.filter((e) => /PairLost|PairRecovered/.test(e));
+    const pairLost = () =>
+      (held.at(-1) as { conditions: Array<{ type: string; status: string }> } | undefined)?.conditions.find(
+        (c) => c.type === 'PairLost',
+      )?.status ?? condition('PairLost')?.status;
+
+    lagging = true;
+    node('False');
+    await reconciler.reconcile('ns/desk');
+    await reconciler.reconcile('ns/desk');
+    expect(lost()).toEqual(['Warning PairLost']);
+    await catchUp();
+    await reconciler.reconcile('ns/desk');
+    expect(lost()).toEqual(['Warning PairLost']);
+    expect(condition('PairLost')).toMatchObject({ status: 'True', reason: 'NodeNotReady' });
+
+    node('True');
+    await reconciler.reconcile('ns/desk');
+    await reconciler.reconcile('ns/desk');
+    expect(lost()).toEqual(['Warning PairLost', 'Normal PairRecovered']);
+    expect(pairLost()).toBe('False');
+
+    // Lost and back before the cache saw either write: the status the cache still shows (False)
+    // is not the one the API holds (True), so it is written again.
+    node('False');
+    await reconciler.reconcile('ns/desk');
+    node('True');
+    await reconciler.reconcile('ns/desk');
+    expect(lost()).toEqual([
+      'Warning PairLost',
+      'Normal PairRecovered',
+      'Warning PairLost',
+      'Normal PairRecovered',
+    ]);
+    expect(pairLost()).toBe('False');
+    await catchUp();
+    await reconciler.reconcile('ns/desk');
+    expect(lost()).toHaveLength(4);
+    expect(condition('PairLost')).toMatchObject({ status: 'False', reason: 'NoPairLost' });
+  });
+
   it('writes nothing to children while paused, and reports it', async () => {
     create();
     await reconciler.reconcile('ns/desk');

@@ -14,6 +14,7 @@ import {
   isCached,
   type CachedDeployment,
   type CachedKind,
+  type CachedPod,
   type CachedShapes,
   type CachedStatefulSet,
   type CachedStrategy,
@@ -29,7 +30,6 @@ import {
 import { TerminalError, type Reconciler, type ReconcileResult } from '../runtime/controller.ts';
 import { MANAGED_BY } from '../runtime/watches.ts';
 import { conditionOf } from '../status/conditions.ts';
-import { sameState } from '../status/equal.ts';
 import { deletingStatus } from '../status/deletion-status.ts';
 import { summarizeDrill, type RestoreTest } from '../status/restore-test.ts';
 import { CALENDAR_LABEL } from '@veloz/api/crd/maintenance';
@@ -56,6 +56,10 @@ import {
 import { annotated } from '../annotations.ts';
 import type { FlatTracker } from './flat-tracker.ts';
 import type { AccountClaim, AccountLeases } from '../accounts.ts';
+import type { NodeAccess } from '../node-access.ts';
+import type { EnginePlacement, NodesObservation } from '../status/node-status.ts';
+import { pairLostEvents } from './node-events.ts';
+import { WrittenStatus } from './written-status.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
 
@@ -110,6 +114,8 @@ export interface DeploymentReconcilerDeps {
   flat?: FlatTracker;
   /** One desk per exchange account (accounts.ts); absent, accounts are not checked. */
   accounts?: Pick<AccountLeases, 'claim' | 'release'>;
+  /** Whether the Node informer runs (node-access.ts); absent, nodes are not observed. */
+  nodes?: NodeAccess;
 }
 
 interface Applied {
@@ -198,6 +204,8 @@ export class DeploymentReconciler implements Reconciler {
   >();
   /** Per deployment: whether a change that restarts the engines waits (spec.maintenance). */
   private readonly rollouts = new Map<string, RolloutDecision>();
+  /** Per deployment: the status last written, which the cache may not show yet. */
+  private readonly written = new WrittenStatus();
 
   constructor(deps: DeploymentReconcilerDeps) {
     this.d = deps;
@@ -271,6 +279,7 @@ export class DeploymentReconciler implements Reconciler {
     for (const k of this.applied.keys()) if (k.startsWith(`${ns}/${name}|`)) this.applied.delete(k);
     this.rendered.delete(`${ns}/${name}`);
     this.rollouts.delete(`${ns}/${name}`);
+    this.written.forget(ns, name);
     this.d.flat?.forget(ns, name);
   }
 
@@ -812,13 +821,15 @@ export class DeploymentReconciler implements Reconciler {
         applyError,
         rollout: cr.spec.paused ? undefined : this.rollouts.get(`${ns}/${x}`)?.condition,
         account,
+        ...(this.d.nodes ? { nodes: this.enginesNodes(cr, pods, this.d.nodes) } : {}),
       },
       this.d.now().toISOString(),
     );
+    const before = this.written.before(cr, cr.status?.conditions);
     recordTransitions(
       events,
       cr,
-      cr.status?.conditions,
+      before,
       status.conditions,
       [
         'CredentialsReady',
@@ -833,10 +844,39 @@ export class DeploymentReconciler implements Reconciler {
       // Pairs still starting are not news (Degraded says when something is wrong).
       ['PairsNotReady', 'NotReported'],
     );
-    if (!sameState(status, cr.status)) {
+    pairLostEvents(events, cr, before, status.conditions);
+    if (this.written.changed(cr, status, cr.status)) {
       await this.d.writer.applyStatus(RESOURCES.velozDeployment, ns, x, status);
+      this.written.wrote(cr, status);
     }
     return conditionOf(status.conditions, 'Ready')?.status === 'True';
+  }
+
+  /** Where each pair's engine pod runs, and how its node is, as the Node informer last saw. */
+  private enginesNodes(
+    cr: VelozDeployment,
+    pods: readonly CachedPod[],
+    access: NodeAccess,
+  ): NodesObservation {
+    if (!access.readable) return { readable: false };
+    const x = cr.metadata?.name ?? '';
+    const engines = new Map<number, EnginePlacement>();
+    for (let i = 0; i < cr.spec.pairs; i++) {
+      const pod = pods.find((p) => p.metadata.name === names(x).enginePod(i));
+      if (!pod) continue;
+      const node = pod.spec.nodeName;
+      const seen = node ? this.d.cache.get(RESOURCES.node, '', node) : undefined;
+      // The cache keeps only the Ready condition (cache-transforms.ts).
+      const c = seen?.status.conditions?.[0];
+      engines.set(i, {
+        pod: names(x).enginePod(i),
+        node,
+        readiness: seen
+          ? { status: c?.status, since: c?.lastTransitionTime, reason: c?.reason, message: c?.message }
+          : undefined,
+      });
+    }
+    return { readable: true, engines };
   }
 
   /** What the engines last reported, split into the WAL figures and the exchange reconciliation. */
@@ -867,7 +907,7 @@ export class DeploymentReconciler implements Reconciler {
       })
       .sort((a, b) => a.name.localeCompare(b.name));
     const status = deletingStatus(cr, cleanups, this.d.now().toISOString());
-    const before = conditionOf(cr.status?.conditions, 'Deleting');
+    const before = conditionOf(this.written.before(cr, cr.status?.conditions), 'Deleting');
     const after = conditionOf(status.conditions, 'Deleting')!;
     // On a change of reason only: an engine's error text may differ at every retry.
     if (before?.reason !== after.reason)
@@ -877,8 +917,10 @@ export class DeploymentReconciler implements Reconciler {
         after.reason,
         after.message,
       );
-    if (!sameState(status, cr.status))
+    if (this.written.changed(cr, status, cr.status)) {
       await this.d.writer.applyStatus(RESOURCES.velozDeployment, ns, cr.metadata.name ?? '', status);
+      this.written.wrote(cr, status);
+    }
   }
 
   /** Deleting a deployment first removes its strategies (their finalizers cancel open orders). */

@@ -101,6 +101,7 @@ describe('the controllers’ watches', () => {
       'cronjobs',
       'jobs',
       'networkpolicies',
+      'nodes',
       'persistentvolumeclaims',
       'poddisruptionbudgets',
       'pods',
@@ -143,6 +144,34 @@ describe('the controllers’ watches', () => {
       api.put(RESOURCES.pod, { metadata: { name, namespace: 'ns', labels: ours('d1', component) } });
     expect(await woken(pod('d1-engine-0', 'engine'))).toEqual({ d: ['ns/d1'], s: ['ns/s1', 'ns/s2'] });
     expect(await woken(pod('d1-gateway-0', 'gateway'))).toEqual({ d: ['ns/d1'], s: [] });
+  });
+});
+
+describe('the Node watch', () => {
+  it('wakes the desks with a pod on a node whose readiness changed or that went, not on a heartbeat', async () => {
+    await woken(() => {
+      api.put(RESOURCES.pod, {
+        metadata: { name: 'd1-engine-0', namespace: 'ns', labels: ours('d1', 'engine') },
+        spec: { nodeName: 'w1' },
+      });
+      api.put(RESOURCES.pod, {
+        metadata: { name: 'd2-engine-0', namespace: 'ns', labels: ours('d2', 'engine') },
+        spec: { nodeName: 'w2' },
+      });
+    });
+    const node = (ready: string, heartbeat: string) => () =>
+      api.put(RESOURCES.node, {
+        metadata: { name: 'w1' },
+        status: {
+          conditions: [{ type: 'Ready', status: ready, lastHeartbeatTime: heartbeat }],
+          images: [{ names: [heartbeat] }],
+        },
+      });
+    expect((await woken(node('True', 't1'))).d).toEqual(['ns/d1']);
+    expect((await woken(node('True', 't2'))).d).toEqual([]);
+    expect((await woken(node('Unknown', 't3'))).d).toEqual(['ns/d1']);
+    expect((await woken(node('True', 't4'))).d).toEqual(['ns/d1']);
+    expect((await woken(() => api.remove(RESOURCES.node, '', 'w1'))).d).toEqual(['ns/d1']);
   });
 });
 

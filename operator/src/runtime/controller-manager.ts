@@ -57,7 +57,9 @@ export class ControllerManager {
     for (const plan of this.plans) {
       if (!kinds.some((k) => k.kind === plan.resource.kind) || this.informers.has(plan.resource.kind))
         continue;
-      const list = (this.o.namespaces ?? [undefined]).map((ns) => this.informer(plan, ns));
+      // A cluster-scoped kind (Nodes) has one informer whatever the namespaces watched.
+      const namespaces = plan.resource.namespaced ? (this.o.namespaces ?? [undefined]) : [undefined];
+      const list = namespaces.map((ns) => this.informer(plan, ns));
       this.informers.set(plan.resource.kind, list);
       started.push(...list);
     }

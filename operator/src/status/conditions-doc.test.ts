@@ -116,6 +116,22 @@ describe('docs/conditions.md', () => {
       scenarios.push([{ ...live, pairs: 1 }, { exchange: exchange(state) }]);
       scenarios.push([{ ...live, pairs: 2 }, { exchange: exchange(state) }]);
     }
+    // Every placement of an engine (node-status.ts): on a Ready node, one not Ready, one without a
+    // Ready condition, a deleted one; no engine pod; and Nodes not readable.
+    const at = (readiness: { status: string | undefined } | undefined): Partial<ObservedDeployment> => ({
+      nodes: {
+        readable: true,
+        engines: new Map([[0, { pod: names('d').enginePod(0), node: 'n', readiness }]]),
+      },
+    });
+    scenarios.push(
+      [{}, at({ status: 'True' })],
+      [{}, at({ status: 'Unknown' })],
+      [{}, at({ status: undefined })],
+      [{}, at(undefined)],
+      [{}, { nodes: { readable: true, engines: new Map<number, never>() } }],
+      [{}, { nodes: { readable: false } }],
+    );
     // Every outcome of a restore drill (restore-test.ts): each reason `veloz restore --drill`
     // reports (engine/backup/src/drill.ts DrillReason), a report without one, none at all, a
     // stale drill, an engine behind its backup, suspended drills, no drill yet.

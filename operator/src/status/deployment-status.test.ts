@@ -1,50 +1,15 @@
-import type { VelozDeployment } from '@veloz/api/generated/types';
-import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
-import { applyDefaults } from '@veloz/api/crd/defaults';
 import { names } from '@veloz/api/names';
+import {
+  deskResource as deployment,
+  observedDesk as observed,
+  observedSts as sts,
+} from '@veloz/testing/observed-desk';
 import { describe, expect, it } from 'vitest';
 import type { ExchangeObservation } from '../wal-observer.ts';
-import {
-  computeDeploymentStatus,
-  type ObservedDeployment,
-  type ObservedStatefulSet,
-} from './deployment-status.ts';
+import { computeDeploymentStatus } from './deployment-status.ts';
 
 const NOW = '2026-11-21T10:00:00.000Z';
 const n = names('desk');
-
-function deployment(spec: Record<string, unknown> = {}, generation = 3): VelozDeployment {
-  return applyDefaults(VELOZ_DEPLOYMENT.schema, {
-    apiVersion: 'veloz.io/v1alpha1',
-    kind: 'VelozDeployment',
-    metadata: { name: 'desk', namespace: 'ns', generation },
-    spec: { pairs: 2, ...spec },
-  }) as VelozDeployment;
-}
-
-const sts = (n: number, over: Partial<ObservedStatefulSet> = {}): ObservedStatefulSet => ({
-  generation: 2,
-  observedGeneration: 2,
-  replicas: n,
-  readyReplicas: n,
-  updatedReplicas: n,
-  ...over,
-});
-
-function observed(over: Partial<ObservedDeployment> = {}): ObservedDeployment {
-  return {
-    engine: sts(2),
-    gateway: sts(2),
-    readyPods: new Set([n.enginePod(0), n.enginePod(1), n.gatewayPod(0), n.gatewayPod(1)]),
-    boundClaims: new Set([n.walClaim(0), n.walClaim(1)]),
-    credentials: { ready: true, reason: 'SecretFound', message: '' },
-    monitoringServed: true,
-    wal: new Map(),
-    lastBackup: { time: '2026-11-21T09:58:00.000Z', result: 'Succeeded' },
-    applyError: undefined,
-    ...over,
-  };
-}
 
 const cond = (s: ReturnType<typeof computeDeploymentStatus>, type: string) =>
   s.conditions?.find((c) => c.type === type);

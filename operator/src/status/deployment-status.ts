@@ -12,6 +12,7 @@ import type { ExchangeObservation } from '../wal-observer.ts';
 import { names } from '@veloz/api/names';
 import { backupStaleAfterSeconds } from '@veloz/api/schedule';
 import { backupVerifiedCondition, type RestoreTest } from './restore-test.ts';
+import { pairLostCondition, pairNodeCondition, type NodesObservation } from './node-status.ts';
 
 export interface ObservedStatefulSet {
   generation: number;
@@ -54,6 +55,8 @@ export interface ObservedDeployment {
   rollout?: ConditionInput;
   /** What claiming the desk's exchange account found (accounts.ts); absent: not checked. */
   account?: AccountObservation;
+  /** The engines' nodes (NodeReady, PairLost); absent: not observed, neither condition is written. */
+  nodes?: NodesObservation;
 }
 
 /** The outcome of an account claim, as the status needs it. */
@@ -183,7 +186,19 @@ function pairStatuses(
     const prevCond = conditionOf(prev?.conditions, IN_SYNC);
     const conditions = mergeConditions(
       prev?.conditions,
-      [pairExchangeCondition(live, o.exchange?.get(i), prevCond)],
+      [
+        pairExchangeCondition(live, o.exchange?.get(i), prevCond),
+        ...(o.nodes
+          ? [
+              pairNodeCondition(
+                o.nodes,
+                i,
+                names(name).enginePod(i),
+                conditionOf(prev?.conditions, 'NodeReady'),
+              ),
+            ]
+          : []),
+      ],
       gen,
       now,
     );
@@ -364,6 +379,7 @@ export function computeDeploymentStatus(
     ),
     deskExchangeCondition(live, pairStatus),
     accountCondition(live, o),
+    ...(o.nodes ? [pairLostCondition(o.nodes, pairStatus)] : []),
     ...progressConditions(d, ready, readyPairs),
     rollout,
     readyCondition(d, o, ready, readyPairs),

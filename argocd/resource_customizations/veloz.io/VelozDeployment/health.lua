@@ -72,6 +72,15 @@ if conflict ~= nil and conflict.status == "True" then
   return hs
 end
 
+-- A pair's engine is on a node that is not Ready or is gone: nothing replaces it by itself, a
+-- person decides (docs/runbooks/node-loss.md).
+local lost = condition("PairLost")
+if lost ~= nil and lost.status == "True" then
+  hs.status = "Degraded"
+  hs.message = describe(lost)
+  return hs
+end
+
 local degraded = condition("Degraded")
 if degraded ~= nil and degraded.status == "True" then
   hs.status = "Degraded"

@@ -775,7 +775,7 @@ export const velozDeploymentSpec = named(
 );
 
 /** Conditions of one pair (status.pairs[].conditions). */
-export const PAIR_CONDITIONS = ['ExchangeInSync'] as const;
+export const PAIR_CONDITIONS = ['ExchangeInSync', 'NodeReady'] as const;
 
 export const pairStatus = named(
   'PairStatus',
@@ -808,6 +808,7 @@ export const DEPLOYMENT_CONDITIONS = [
   'ExchangeInSync',
   'RolloutPending',
   'AccountConflict',
+  'PairLost',
   'Paused',
   'Deleting',
 ] as const;

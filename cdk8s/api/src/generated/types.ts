@@ -418,7 +418,7 @@ export type PairStatus = {
   walEntries?: number;
   /** Time of the last WAL checkpoint. */
   lastCheckpoint?: string;
-  /** Detailed conditions, each with a reason and message. Types: ExchangeInSync (their reasons: docs/conditions.md). */
+  /** Detailed conditions, each with a reason and message. Types: ExchangeInSync, NodeReady (their reasons: docs/conditions.md). */
   conditions?: Condition[];
 };
 
@@ -454,7 +454,7 @@ export type VelozDeploymentStatus = {
   observedGeneration?: number;
   /** Summary: Pending, Progressing, Ready, Degraded or Hibernated. */
   phase?: 'Pending' | 'Progressing' | 'Ready' | 'Degraded' | 'Hibernated';
-  /** Detailed conditions, each with a reason and message. Types: Ready, Progressing, Degraded, CredentialsReady, WALReady, BackupReady, BackupVerified, MonitoringReady, ExchangeInSync, RolloutPending, AccountConflict, Paused, Deleting (their reasons: docs/conditions.md). */
+  /** Detailed conditions, each with a reason and message. Types: Ready, Progressing, Degraded, CredentialsReady, WALReady, BackupReady, BackupVerified, MonitoringReady, ExchangeInSync, RolloutPending, AccountConflict, PairLost, Paused, Deleting (their reasons: docs/conditions.md). */
   conditions?: Condition[];
   /** Pairs whose gateway and engine are both ready. */
   readyPairs?: number;
