@@ -23,6 +23,7 @@ import {
 } from '../status/strategy-status.ts';
 import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
 import { strategyBody } from './strategy-body.ts';
+import { addDeskFinalizer } from './desk-finalizer.ts';
 
 export const STRATEGY_FINALIZER = 'veloz.io/strategy-cleanup';
 /** How often engines are asked for fresh positions and PnL. */
@@ -75,6 +76,9 @@ export class StrategyReconciler implements Reconciler {
         metadata: { finalizers: [...(s.metadata.finalizers ?? []), STRATEGY_FINALIZER] },
       });
     }
+    // The desk's finalizer stops this strategy before the desk's engines go (and with it its
+    // orders): in place before the strategy runs anywhere, so no deletion slips between.
+    if (dep) await addDeskFinalizer(this.d.writer, dep);
     if (!runsOn(s, deployment)) {
       await this.writeStatus(s, events, { deployment, engines: [], rejected: [], unreachable: [] });
       // A deployment created later wakes its strategies; the requeue is a safety net.
