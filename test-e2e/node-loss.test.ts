@@ -4,19 +4,17 @@
 // once the node is back (PairLost False, PairRecovered) its engine holds every order it
 // acknowledged, also after restarting on its node-local WAL volume. Skipped, saying why, on any
 // other cluster: kwok's fake nodes cannot be frozen, and one worker leaves no pair to serve.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { names } from '@veloz/api/names';
 import type { Order } from '@veloz/api/http/contract';
 import { ApiError, isNotFound, type KubeClient } from '@veloz/operator/kube/client';
 import { RESOURCES, type KubernetesObject } from '@veloz/operator/kube/resources';
 import { NODE, eventually } from './support/cluster.ts';
+import { kindCluster, kindNode, type Kind } from './support/kind.ts';
 import { kubectl } from './support/kubectl.ts';
 import { operatorPerTest } from './support/operator-per-test.ts';
 import { sample } from './support/samples.ts';
 
-const ROOT = join(import.meta.dirname, '..');
 const q = names('quickstart');
 const RUNBOOK = 'docs/runbooks/node-loss.md';
 /** Per pair, so that no pair reaches its share (500) of the desk's default 1000 open orders. */
@@ -24,10 +22,6 @@ const MAX_ORDERS = 400;
 const KILL_PID_1 = "process.kill(1, 'SIGTERM')";
 
 type Obj = KubernetesObject & { spec: Record<string, unknown>; status?: Record<string, unknown> };
-interface Node {
-  metadata: { name: string };
-  spec: { providerID?: string; unschedulable?: boolean; taints?: Array<{ effect: string }> };
-}
 interface Condition {
   type: string;
   status: string;
@@ -44,33 +38,19 @@ interface KubeEvent {
   message?: string;
   involvedObject?: { kind?: string; name?: string };
 }
-interface Kind {
-  provider: string;
-  cluster: string;
-}
 
 let c: KubeClient;
 let ns: { name: string; remove: () => Promise<void> };
 operatorPerTest((t) => ({ c, ns } = t));
 
-/** kind's nodes carry `kind://<provider>/<cluster>/<node>`: a cluster whose nodes this case can freeze. */
-async function kindCluster(): Promise<Kind | string> {
-  const nodes = (await c.list<Node>(NODE)).items;
-  const ids = nodes.map((n) => /^kind:\/\/(docker|podman)\/([^/]+)\//.exec(n.spec.providerID ?? ''));
-  const first = ids[0];
-  if (!first || ids.some((m) => !m)) return 'not a kind cluster (a node has no kind:// provider ID)';
-  const workers = nodes.filter(
+/** A kind cluster with two workers this case can freeze one of; else why not. */
+async function twoWorkerKind(): Promise<Kind | string> {
+  const kind = await kindCluster(c);
+  if (typeof kind === 'string') return kind;
+  const workers = kind.nodes.filter(
     (n) => !n.spec.unschedulable && !(n.spec.taints ?? []).some((t) => t.effect === 'NoSchedule'),
   );
-  if (workers.length < 2) return `needs two schedulable kind nodes, the cluster has ${workers.length}`;
-  return { provider: first[1]!, cluster: first[2]! };
-}
-
-function kindNode(kind: Kind, action: 'pause' | 'unpause', node: string): void {
-  execFileSync('bash', [join(ROOT, 'hack', 'kind-up.sh'), 'node', action, node], {
-    env: { ...process.env, VELOZ_KIND_PROVIDER: kind.provider, VELOZ_KIND_CLUSTER: kind.cluster },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  return workers.length < 2 ? `needs two schedulable kind nodes, the cluster has ${workers.length}` : kind;
 }
 
 const desk = () => c.find<Obj>(RESOURCES.velozDeployment, ns.name, 'quickstart');
@@ -185,6 +165,18 @@ function load(pair: number, key: string) {
   };
 }
 
+/** The desk's PairLost condition once its status is `status`. */
+function pairLostTurns(status: 'True' | 'False', timeoutMs: number) {
+  return eventually(
+    `PairLost=${status}`,
+    async () => {
+      const cond = condition((await desk())?.status?.['conditions'], 'PairLost');
+      return cond?.status === status && cond;
+    },
+    timeoutMs,
+  );
+}
+
 /** Every id in `ids` that pair `pair`'s engine does not report, asked one by one through its gateway. */
 async function missing(pair: number, key: string, ids: string[]): Promise<string[]> {
   const g = gateway(pair, key);
@@ -198,7 +190,7 @@ describe('a node lost under order load', () => {
     'keeps the other pair serving, reports the lost pair, and has every acknowledged order when the node is back',
     { timeout: 1_200_000 },
     async (ctx) => {
-      const kind = await kindCluster();
+      const kind = await twoWorkerKind();
       if (typeof kind === 'string') {
         console.warn(`skipped "a node lost under order load": ${kind}`);
         ctx.skip(kind);
@@ -245,15 +237,8 @@ describe('a node lost under order load', () => {
         paused = true;
         const failedBefore = loads[0].failed.length;
 
-        const pairLost = await eventually(
-          'PairLost=True',
-          async () => {
-            const cond = condition((await desk())?.status?.['conditions'], 'PairLost');
-            return cond?.status === 'True' && cond;
-          },
-          // The node controller waits its grace period (50 s) for the kubelet before NotReady.
-          240_000,
-        );
+        // The node controller waits its grace period (50 s) for the kubelet before NotReady.
+        const pairLost = await pairLostTurns('True', 240_000);
         expect(pairLost.reason).toBe('NodeNotReady');
         expect(pairLost.message).toContain(lost);
         expect(pairLost.message).toContain(RUNBOOK);
@@ -284,14 +269,7 @@ describe('a node lost under order load', () => {
       }
 
       // The runbook's "the node comes back": nothing to do, the pair returns by itself.
-      const recovered = await eventually(
-        'PairLost=False',
-        async () => {
-          const cond = condition((await desk())?.status?.['conditions'], 'PairLost');
-          return cond?.status === 'False' && cond;
-        },
-        300_000,
-      );
+      const recovered = await pairLostTurns('False', 300_000);
       expect(recovered.reason).toBe('NoPairLost');
       await eventually('a Normal Event PairRecovered on the VelozDeployment', async () => {
         const e = await deskEvents('Normal', 'PairRecovered');
