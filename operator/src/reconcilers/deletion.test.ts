@@ -263,4 +263,15 @@ describe('the desk finalizer', () => {
     expect(deployment()?.metadata?.finalizers).toEqual([DEPLOYMENT_FINALIZER]);
     expect(calls.length).toBeGreaterThan(0);
   });
+
+  it('is not there to add on a desk already going: the strategy does not start on its engines', async () => {
+    api.put(RESOURCES.velozDeployment, {
+      ...deployment()!,
+      metadata: { name: 'desk', namespace: 'ns', deletionTimestamp: '2026-11-21T10:00:00Z' },
+    });
+    down = new Set();
+    await strategies.reconcile('ns/grid');
+    expect(calls).toEqual([]);
+    expect(api.writes.filter((w) => w.includes('VelozDeployment'))).toEqual([]);
+  });
 });

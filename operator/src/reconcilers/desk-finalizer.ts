@@ -9,9 +9,16 @@ import { RESOURCES } from '../kube/resources.ts';
 
 export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
 
+const guarded = (desk: CachedDeployment) => !!desk.metadata.finalizers?.includes(DEPLOYMENT_FINALIZER);
+
 /** Whether the desk carries the finalizer, or cannot get it any more (being deleted). */
 function finalizerSettled(desk: CachedDeployment): boolean {
-  return !!desk.metadata.deletionTimestamp || !!desk.metadata.finalizers?.includes(DEPLOYMENT_FINALIZER);
+  return !!desk.metadata.deletionTimestamp || guarded(desk);
+}
+
+/** A desk being deleted without the finalizer: garbage collection takes its engines now. */
+export function deskGoesUnguarded(desk: CachedDeployment): boolean {
+  return !!desk.metadata.deletionTimestamp && !guarded(desk);
 }
 
 /**
