@@ -21,8 +21,8 @@ export function rollingOut(status: VelozDeploymentStatus): boolean {
 }
 
 /**
- * The longest a rollout's progress waits to be written. Pods of a new desk become ready within
- * about this long on an idle cluster, so its first status usually says Ready at once.
+ * The longest a rollout's progress waits to be written: short against what a user waits for, long
+ * enough to fold the burst of child changes that follows a desk's creation into one apply.
  */
 export const STATUS_SETTLE_MS = 2_000;
 
