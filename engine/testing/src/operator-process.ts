@@ -96,12 +96,16 @@ export class OperatorProcess {
     return sum;
   }
 
-  /** Write requests the operator made (every verb that changes something), from its metrics. */
+  /**
+   * Write requests the operator made (every verb that changes something), from its metrics. A
+   * SelfSubjectAccessReview is POSTed but only asks a question the API server never stores
+   * (`kubectl auth can-i`), so it is not a write: every replica asks at start, leader or not.
+   */
   async writes(): Promise<number> {
     let n = 0;
     for (const verb of ['apply', 'patch', 'create', 'update', 'delete'])
       n += await this.metric('veloz_operator_api_requests_total', { verb });
-    return n;
+    return n - (await this.metric('veloz_operator_api_requests_total', { kind: 'SelfSubjectAccessReview' }));
   }
 
   unexpectedErrors(): LogLine[] {
