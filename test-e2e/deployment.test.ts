@@ -104,7 +104,8 @@ describe('VelozDeployment on a real API server', () => {
     }
     const pvc = await get(RESOURCES.pvc, q.walClaim(0));
     expect(pvc?.status?.['phase']).toBe('Bound');
-    expect(d.metadata!.finalizers).toContain('veloz.io/deployment-cleanup');
+    // No strategy, no account: owner references alone take its children (ADR 30).
+    expect(d.metadata!.finalizers ?? []).not.toContain('veloz.io/deployment-cleanup');
   });
 
   it('rolls out an image change and scales pairs up and down', async () => {
@@ -202,10 +203,13 @@ describe('VelozDeployment on a real API server', () => {
       console.warn(`skipped "a deletion held by an engine that does not answer": ${reason}`);
       ctx.skip(reason);
     }
-    await eventually('the strategy to carry its finalizer', async () =>
-      (await get(RESOURCES.velozStrategy, 'quickstart-grid'))?.metadata?.finalizers?.includes(
-        'veloz.io/strategy-cleanup',
-      ),
+    // The desk carries its finalizer once a strategy refers to it (ADR 30), added by the same pass.
+    await eventually(
+      'the strategy and its desk to carry their finalizers',
+      async () =>
+        (await get(RESOURCES.velozStrategy, 'quickstart-grid'))?.metadata?.finalizers?.includes(
+          'veloz.io/strategy-cleanup',
+        ) && (await get())?.metadata?.finalizers?.includes('veloz.io/deployment-cleanup'),
     );
     await c.delete(RESOURCES.velozDeployment, ns.name, 'quickstart');
     const blocked = await eventually(

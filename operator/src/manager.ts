@@ -16,6 +16,7 @@ import { certManagerApiServed, discoverAtStart, MonitoringApi } from './monitori
 import { CERT_MANAGER_KINDS, MONITORING_KINDS, MonitoringInformers } from './monitoring-informers.ts';
 import { DeploymentReconciler } from './reconcilers/deployment.ts';
 import { DEPLOYMENT_WATCHES } from './reconcilers/deployment-watches.ts';
+import { STATUS_SETTLE_MS } from './reconcilers/status-settle.ts';
 import { KubeEventRecorder } from './reconcilers/events.ts';
 import { StrategyReconciler } from './reconcilers/strategy.ts';
 import { STRATEGY_WATCHES } from './reconcilers/strategy-watches.ts';
@@ -116,6 +117,7 @@ export async function startOperator(
     flat: new FlatTracker(engines),
     accounts,
     nodes,
+    statusSettleMs: STATUS_SETTLE_MS,
   });
   const strategies = new StrategyReconciler({ cache, writer: client, engines, events, log, now });
   const manager = new ControllerManager(

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FakeApi } from '@veloz/testing/operator-fake-api';
 import { ABANDON_ENGINES } from '../annotations.ts';
+import { ApiError } from '../kube/client.ts';
 import { EngineUnreachableError, type EngineAccess } from '../engine-access.ts';
 import { RESOURCES, type KubernetesObject } from '../kube/resources.ts';
 import { DEPLOYMENT_FINALIZER, DeploymentReconciler } from './deployment.ts';
@@ -245,5 +246,32 @@ describe('deleting a desk whose engine does not answer', () => {
     await api.delete(RESOURCES.velozStrategy, 'ns', 'grid');
     await expect(strategies.reconcile('ns/grid')).rejects.toThrow(EngineUnreachableError);
     expect(strategy()?.metadata?.finalizers).toEqual([STRATEGY_FINALIZER]);
+  });
+});
+
+describe('the desk finalizer', () => {
+  it('is added by a strategy before the strategy runs on any engine (ADR 30)', async () => {
+    api.put(RESOURCES.velozDeployment, { ...deployment()!, metadata: { name: 'desk', namespace: 'ns' } });
+    down = new Set();
+    api.failNext = {
+      match: (verb, kind) => verb === 'patch' && kind === 'VelozDeployment',
+      error: new ApiError(409, 'Conflict', 'conflict', {}),
+    };
+    await expect(strategies.reconcile('ns/grid')).rejects.toThrow('conflict');
+    expect(calls).toEqual([]);
+    await strategies.reconcile('ns/grid');
+    expect(deployment()?.metadata?.finalizers).toEqual([DEPLOYMENT_FINALIZER]);
+    expect(calls.length).toBeGreaterThan(0);
+  });
+
+  it('is not there to add on a desk already going: the strategy does not start on its engines', async () => {
+    api.put(RESOURCES.velozDeployment, {
+      ...deployment()!,
+      metadata: { name: 'desk', namespace: 'ns', deletionTimestamp: '2026-11-21T10:00:00Z' },
+    });
+    down = new Set();
+    await strategies.reconcile('ns/grid');
+    expect(calls).toEqual([]);
+    expect(api.writes.filter((w) => w.includes('VelozDeployment'))).toEqual([]);
   });
 });

@@ -59,11 +59,12 @@ beforeEach(() => {
 });
 
 describe('DeploymentReconciler', () => {
-  it('adds its finalizer, applies every desired object, writes status, and a second pass writes nothing', async () => {
+  it('applies every desired object, writes status, and a second pass writes nothing', async () => {
     create();
     await reconciler.reconcile('ns/desk');
-    expect(api.writes[0]).toBe('patch VelozDeployment/desk');
-    expect(cr().metadata?.finalizers).toContain(DEPLOYMENT_FINALIZER);
+    // No strategy and no account to clean up: owner references take the children (ADR 30).
+    expect(api.writes.filter((w) => w.startsWith('patch'))).toEqual([]);
+    expect(cr().metadata?.finalizers).toBeUndefined();
     const applied = api.writes.filter((w) => w.startsWith('apply')).sort();
     expect(applied).toEqual(
       expect.arrayContaining([
@@ -120,7 +121,13 @@ describe('DeploymentReconciler', () => {
     expect(events).toEqual(['Normal Created']);
   });
 
-  it('fails the pass when the finalizer cannot be added, after applying the children alongside it', async () => {
+  it('adds its finalizer once it holds its account, and fails the pass when it cannot, after applying the children alongside it', async () => {
+    reconciler = newReconciler({
+      accounts: {
+        claim: async () => ({ state: 'Held', account: 'a', lease: 'veloz-system/account-a' }),
+        release: async () => undefined,
+      },
+    });
     create();
     api.failNext = {
       match: (verb, kind) => verb === 'patch' && kind === 'VelozDeployment',
@@ -469,9 +476,14 @@ describe('DeploymentReconciler', () => {
       metadata: { name: 'g', namespace: 'ns' },
       spec: { deploymentRef: { name: 'desk' } },
     });
+    // The strategy reconciler gave the desk its finalizer (desk-finalizer.ts).
     api.put(RESOURCES.velozDeployment, {
       ...cr(),
-      metadata: { ...cr().metadata, deletionTimestamp: '2026-11-21T10:00:00Z' },
+      metadata: {
+        ...cr().metadata,
+        finalizers: [DEPLOYMENT_FINALIZER],
+        deletionTimestamp: '2026-11-21T10:00:00Z',
+      },
     });
     api.writes = [];
     expect(await reconciler.reconcile('ns/desk')).toEqual({ requeueAfterMs: 2000 });
@@ -481,5 +493,46 @@ describe('DeploymentReconciler', () => {
     // Its finalizer was the last: the API server deletes it.
     expect(api.writes.at(-1)).toBe('patch VelozDeployment/desk');
     expect(cr()).toBeUndefined();
+  });
+});
+
+describe('DeploymentReconciler status while a desk rolls out (status-settle.ts)', () => {
+  it('holds back a status that only reports progress, then writes it once the wait ends', async () => {
+    let now = Date.parse('2026-11-21T10:00:00Z');
+    reconciler = newReconciler({ statusSettleMs: 2_000, now: () => new Date(now) });
+    create();
+    expect(await reconciler.reconcile('ns/desk')).toEqual({ requeueAfterMs: 2_000 });
+    expect(api.writes.filter((w) => w.startsWith('status'))).toEqual([]);
+    expect(events).toEqual(['Normal Created']);
+    now += 500;
+    expect(await reconciler.reconcile('ns/desk')).toEqual({ requeueAfterMs: 1_500 });
+    now += 1_500;
+    await reconciler.reconcile('ns/desk');
+    expect(api.writes.filter((w) => w.startsWith('status'))).toEqual(['status VelozDeployment/desk']);
+    expect(cr().status).toMatchObject({ observedGeneration: 1, phase: 'Progressing' });
+  });
+
+  it('writes at once what is not progress: an apply failure', async () => {
+    reconciler = newReconciler({ statusSettleMs: 2_000 });
+    create();
+    api.failNext = {
+      match: (verb, kind) => verb === 'apply' && kind === 'StatefulSet',
+      error: new ApiError(422, 'Invalid', 'invalid', {}),
+    };
+    await expect(reconciler.reconcile('ns/desk')).rejects.toThrow('invalid');
+    expect(condition('Degraded')).toMatchObject({ status: 'True', reason: 'ApplyFailed' });
+  });
+
+  it('says Progressing, not Pending, for StatefulSets it applied that the cache has not seen yet', async () => {
+    const cache = api.cache;
+    reconciler = newReconciler({
+      cache: {
+        ...cache,
+        get: (r, ns, name) => (r === RESOURCES.statefulSet ? undefined : cache.get(r, ns, name)),
+      },
+    });
+    create();
+    await reconciler.reconcile('ns/desk');
+    expect(cr().status).toMatchObject({ observedGeneration: 1, phase: 'Progressing' });
   });
 });

@@ -1,6 +1,6 @@
-// VelozDeployment: finalizer -> API key (generated once) -> credentials check -> render ->
-// server-side apply of what changed -> prune -> status. Level-triggered: every pass reads the
-// world from the caches; steady state makes no writes.
+// VelozDeployment: API key (generated once) -> credentials check -> render -> server-side apply
+// of what changed -> prune -> status, and the finalizer once something needs it. Level-triggered:
+// every pass reads the world from the caches; steady state makes no writes.
 import { names } from '@veloz/api/names';
 import { createHash, randomBytes } from 'node:crypto';
 import { VELOZ_DEPLOYMENT } from '@veloz/api/crd/crds';
@@ -60,8 +60,10 @@ import type { NodeAccess } from '../node-access.ts';
 import type { EnginePlacement, NodesObservation } from '../status/node-status.ts';
 import { pairLostEvents } from './node-events.ts';
 import { WrittenStatus } from './written-status.ts';
+import { addDeskFinalizer, DEPLOYMENT_FINALIZER } from './desk-finalizer.ts';
+import { StatusSettle } from './status-settle.ts';
 
-export const DEPLOYMENT_FINALIZER = 'veloz.io/deployment-cleanup';
+export { DEPLOYMENT_FINALIZER } from './desk-finalizer.ts';
 
 /** Kinds render() produces, which the operator prunes when they are no longer desired. */
 export const OWNED: Array<ResourceRef<CachedKind>> = [
@@ -116,6 +118,8 @@ export interface DeploymentReconcilerDeps {
   accounts?: Pick<AccountLeases, 'claim' | 'release'>;
   /** Whether the Node informer runs (node-access.ts); absent, nodes are not observed. */
   nodes?: NodeAccess;
+  /** How long a status reporting only a rollout's progress may wait (status-settle.ts); absent: 0. */
+  statusSettleMs?: number;
 }
 
 interface Applied {
@@ -187,6 +191,15 @@ function stopped(o: Desired): Desired {
   return { ...o, spec: o.kind === 'CronJob' ? { ...spec, suspend: true } : { ...spec, replicas: 0 } };
 }
 
+/** A StatefulSet just created: its controller has not looked at it yet. */
+const NOT_OBSERVED_YET: ObservedStatefulSet = {
+  generation: 1,
+  observedGeneration: 0,
+  replicas: 0,
+  readyReplicas: 0,
+  updatedReplicas: 0,
+};
+
 /** Workloads: what starts trading pods, held back in a live mode until the credentials are there. */
 const isWorkload = (o: Desired) => o.kind === 'StatefulSet' || o.kind === 'CronJob';
 
@@ -202,6 +215,7 @@ export class DeploymentReconciler implements Reconciler {
     string,
     { input: string; inputBase: string; children: AppliedChild[]; engineHash?: string }
   >();
+  private readonly settle: StatusSettle;
   /** Per deployment: whether a change that restarts the engines waits (spec.maintenance). */
   private readonly rollouts = new Map<string, RolloutDecision>();
   /** Per deployment: the status last written, which the cache may not show yet. */
@@ -209,6 +223,7 @@ export class DeploymentReconciler implements Reconciler {
 
   constructor(deps: DeploymentReconcilerDeps) {
     this.d = deps;
+    this.settle = new StatusSettle(deps.statusSettleMs ?? 0, () => deps.now().getTime());
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -224,18 +239,18 @@ export class DeploymentReconciler implements Reconciler {
     // newer defaults, so they are applied here too (as render() does).
     const cr = applyDefaults(VELOZ_DEPLOYMENT.schema, raw);
     if (cr.metadata.deletionTimestamp) return this.finalize(cr);
-    const finalizer = this.addFinalizer(cr, ns, name);
     const credentials = this.credentials(cr);
     const certManagerServed = (await this.d.certManager?.served()) ?? false;
     const tls = this.tls(cr, certManagerServed);
     const account: AccountClaim = this.d.accounts
       ? await this.d.accounts.claim(cr, credentials.ready)
       : { state: 'NotRequired' };
+    const finalizer = this.addFinalizer(raw, account);
     // Events are records, not steps: they are written alongside the rest of the pass.
     const events = new EventBatch(this.d.events, this.d.log);
     let applyError: string | undefined;
     let inProgress = false;
-    let ready: boolean;
+    let written: { ready: boolean; heldMs: number };
     try {
       const monitoringServed = await this.d.monitoring.served();
       if (!cr.spec.paused) {
@@ -255,18 +270,20 @@ export class DeploymentReconciler implements Reconciler {
           throw err;
         }
       }
-      ready = await this.writeStatus(cr, credentials, tls, monitoringServed, applyError, events, account);
+      written = await this.writeStatus(cr, credentials, tls, monitoringServed, applyError, events, account);
     } finally {
       // Settled before the pass ends, so a pass never leaves a write running behind it.
       await Promise.all([events.settled(), finalizer]);
     }
     const finalizerError = await finalizer;
     if (finalizerError) throw finalizerError;
-    if (inProgress) return { requeueAfterMs: 1_000 };
+    if (inProgress) return { requeueAfterMs: Math.min(1_000, written.heldMs || 1_000) };
+    // A status held back while the rollout goes on is written when the wait ends, if no pass did.
+    if (written.heldMs > 0) return { requeueAfterMs: written.heldMs };
     // The holder going away wakes no other desk: a refused desk looks again soon.
     if (account.state === 'Conflict') return { requeueAfterMs: 5_000 };
     // Backup staleness is a matter of time, not of events; so is a maintenance window opening.
-    const base = ready ? 60_000 : 15_000;
+    const base = written.ready ? 60_000 : 15_000;
     const recheck = this.rollouts.get(`${ns}/${name}`)?.recheckAt;
     if (recheck === undefined) return { requeueAfterMs: base };
     return {
@@ -280,23 +297,22 @@ export class DeploymentReconciler implements Reconciler {
     this.rendered.delete(`${ns}/${name}`);
     this.rollouts.delete(`${ns}/${name}`);
     this.written.forget(ns, name);
+    this.settle.settled(`${ns}/${name}`);
     this.d.flat?.forget(ns, name);
   }
 
   /**
-   * Adds the finalizer unless present, alongside the pass rather than before it: it guards the
-   * strategies' cleanup, not the children (owner references do). Resolves to the failure, if any.
+   * Adds the finalizer once the desk holds its account's Lease, which deletion gives up (the
+   * strategy reconciler adds it when a strategy refers to the desk, before it pushes anything to
+   * an engine). Alongside the pass rather than before it: owner references, not the finalizer,
+   * take the children. Resolves to the failure, if any.
    */
-  private addFinalizer(cr: CachedDeployment, ns: string, name: string): Promise<Error | undefined> {
-    if (cr.metadata.finalizers?.includes(DEPLOYMENT_FINALIZER)) return Promise.resolve(undefined);
-    return this.d.writer
-      .mergePatch(RESOURCES.velozDeployment, ns, name, {
-        metadata: { finalizers: [...(cr.metadata.finalizers ?? []), DEPLOYMENT_FINALIZER] },
-      })
-      .then(
-        () => undefined,
-        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-      );
+  private addFinalizer(cr: CachedDeployment, account: AccountClaim): Promise<Error | undefined> {
+    if (account.state !== 'Held') return Promise.resolve(undefined);
+    return addDeskFinalizer(this.d.writer, cr).then(
+      () => undefined,
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
   }
 
   private credentials(cr: VelozDeployment): Credentials {
@@ -686,9 +702,19 @@ export class DeploymentReconciler implements Reconciler {
     );
   }
 
-  private observedSts(ns: string, name: string): ObservedStatefulSet | undefined {
+  /**
+   * A StatefulSet as its cache entry says; one that the last render applied and the cache has
+   * not seen yet is new, not absent: else the first status of every desk would say Pending and
+   * the pass woken by the StatefulSet's arrival would apply another saying Progressing.
+   */
+  private observedSts(ns: string, x: string, name: string): ObservedStatefulSet | undefined {
     const s = this.d.cache.get(RESOURCES.statefulSet, ns, name);
-    if (!s) return undefined;
+    if (!s) {
+      const applied = this.rendered
+        .get(`${ns}/${x}`)
+        ?.children.some((c) => c.r === RESOURCES.statefulSet && c.name === name);
+      return applied ? NOT_OBSERVED_YET : undefined;
+    }
     return {
       generation: s.metadata.generation ?? 0,
       observedGeneration: s.status?.observedGeneration ?? 0,
@@ -783,7 +809,10 @@ export class DeploymentReconciler implements Reconciler {
     });
   }
 
-  /** Computes and (only when it changed) writes the status; returns whether it is Ready. */
+  /**
+   * Computes and (only when it changed, and not while it is held back: status-settle.ts) writes
+   * the status; says whether it is Ready, and how long it is held back.
+   */
   private async writeStatus(
     cr: VelozDeployment,
     credentials: Credentials,
@@ -792,7 +821,7 @@ export class DeploymentReconciler implements Reconciler {
     applyError: string | undefined,
     events: EventBatch,
     account: AccountClaim,
-  ): Promise<boolean> {
+  ): Promise<{ ready: boolean; heldMs: number }> {
     const ns = cr.metadata?.namespace ?? '';
     const x = cr.metadata?.name ?? '';
     const pods = this.d.cache.listByInstance(RESOURCES.pod, ns, x);
@@ -808,8 +837,8 @@ export class DeploymentReconciler implements Reconciler {
     const status = computeDeploymentStatus(
       cr,
       {
-        engine: this.observedSts(ns, names(x).engine),
-        gateway: this.observedSts(ns, names(x).gateway),
+        engine: this.observedSts(ns, x, names(x).engine),
+        gateway: this.observedSts(ns, x, names(x).gateway),
         readyPods,
         boundClaims: new Set(claims.map((c) => c.metadata.name ?? '')),
         credentials,
@@ -825,6 +854,14 @@ export class DeploymentReconciler implements Reconciler {
       },
       this.d.now().toISOString(),
     );
+    const ready = conditionOf(status.conditions, 'Ready')?.status === 'True';
+    if (!this.written.changed(cr, status, cr.status)) {
+      this.settle.settled(`${ns}/${x}`);
+      return { ready, heldMs: 0 };
+    }
+    // Held back, its transitions are not news yet either: the pass that writes it records them.
+    const heldMs = this.settle.hold(`${ns}/${x}`, status);
+    if (heldMs > 0) return { ready, heldMs };
     const before = this.written.before(cr, cr.status?.conditions);
     recordTransitions(
       events,
@@ -845,11 +882,10 @@ export class DeploymentReconciler implements Reconciler {
       ['PairsNotReady', 'NotReported'],
     );
     pairLostEvents(events, cr, before, status.conditions);
-    if (this.written.changed(cr, status, cr.status)) {
-      await this.d.writer.applyStatus(RESOURCES.velozDeployment, ns, x, status);
-      this.written.wrote(cr, status);
-    }
-    return conditionOf(status.conditions, 'Ready')?.status === 'True';
+    await this.d.writer.applyStatus(RESOURCES.velozDeployment, ns, x, status);
+    this.written.wrote(cr, status);
+    this.settle.settled(`${ns}/${x}`);
+    return { ready, heldMs: 0 };
   }
 
   /** Where each pair's engine pod runs, and how its node is, as the Node informer last saw. */

@@ -100,10 +100,11 @@ const reconciler = new StrategyReconciler({
   log: pino({ level: 'silent' }),
   now: () => new Date('2026-11-21T10:00:00Z'),
   writer: {
-    mergePatch: async (_r: ResourceRef, ns: string | undefined, name: string, patch: unknown) => {
-      const cur = cache.get<KubernetesObject>(R.vzs, ns ?? '', name)!;
+    // Finalizers of the strategies, and of their desk (desk-finalizer.ts).
+    mergePatch: async (r: ResourceRef, ns: string | undefined, name: string, patch: unknown) => {
+      const cur = cache.get<KubernetesObject>(r, ns ?? '', name)!;
       const p = patch as { metadata: { finalizers: string[] } };
-      cache.put(R.vzs, { ...cur, metadata: { ...cur.metadata, finalizers: p.metadata.finalizers } });
+      cache.put(r, { ...cur, metadata: { ...cur.metadata, finalizers: p.metadata.finalizers } });
       return cur;
     },
     applyStatus: async (_r: ResourceRef, ns: string, name: string, status: unknown) => {

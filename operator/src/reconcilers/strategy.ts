@@ -23,6 +23,7 @@ import {
 } from '../status/strategy-status.ts';
 import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
 import { strategyBody } from './strategy-body.ts';
+import { addDeskFinalizer, deskGoesUnguarded } from './desk-finalizer.ts';
 
 export const STRATEGY_FINALIZER = 'veloz.io/strategy-cleanup';
 /** How often engines are asked for fresh positions and PnL. */
@@ -75,12 +76,17 @@ export class StrategyReconciler implements Reconciler {
         metadata: { finalizers: [...(s.metadata.finalizers ?? []), STRATEGY_FINALIZER] },
       });
     }
-    if (!runsOn(s, deployment)) {
-      await this.writeStatus(s, events, { deployment, engines: [], rejected: [], unreachable: [] });
+    // The desk's finalizer stops this strategy before the desk's engines go (and with it its
+    // orders): in place before the strategy runs anywhere, so no deletion slips between.
+    if (dep) await addDeskFinalizer(this.d.writer, dep);
+    // A desk being deleted without it (it had nothing to clean up then) is no place to start.
+    const target = dep && deskGoesUnguarded(dep) ? undefined : deployment;
+    if (!runsOn(s, target)) {
+      await this.writeStatus(s, events, { deployment: target, engines: [], rejected: [], unreachable: [] });
       // A deployment created later wakes its strategies; the requeue is a safety net.
-      return deployment ? undefined : { requeueAfterMs: 30_000 };
+      return target ? undefined : { requeueAfterMs: 30_000 };
     }
-    const observed = await this.syncEngines(s, deployment, events);
+    const observed = await this.syncEngines(s, target, events);
     await this.writeStatus(s, events, observed);
     if (observed.unreachable.length) throw new EngineUnreachableError(observed.unreachable.join('; '));
     // A rejected spec is polled like a running one: the engine answers the same until it changes.
