@@ -13,7 +13,6 @@ import type { KubeClient } from '../kube/client.ts';
 import { RESOURCES, splitKey } from '../kube/resources.ts';
 import type { Reconciler, ReconcileResult } from '../runtime/controller.ts';
 import { conditionOf } from '../status/conditions.ts';
-import { sameState } from '../status/equal.ts';
 import {
   cleanupPendingStatus,
   computeStrategyStatus,
@@ -24,6 +23,7 @@ import {
 import { EventBatch, recordTransitions, type EventRecorder } from './events.ts';
 import { strategyBody } from './strategy-body.ts';
 import { addDeskFinalizer, deskGoesUnguarded } from './desk-finalizer.ts';
+import { WrittenStatus } from './written-status.ts';
 
 export const STRATEGY_FINALIZER = 'veloz.io/strategy-cleanup';
 /** How often engines are asked for fresh positions and PnL. */
@@ -43,6 +43,8 @@ export interface StrategyReconcilerDeps {
 export class StrategyReconciler implements Reconciler {
   readonly kind = 'VelozStrategy';
   private readonly d: StrategyReconcilerDeps;
+  /** The cache lags this reconciler's own status writes: Events and no-op checks see both. */
+  private readonly written = new WrittenStatus();
 
   constructor(deps: StrategyReconcilerDeps) {
     this.d = deps;
@@ -51,7 +53,10 @@ export class StrategyReconciler implements Reconciler {
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const { namespace, name } = splitKey(key);
     const s = this.d.cache.get(RESOURCES.velozStrategy, namespace ?? '', name);
-    if (!s) return;
+    if (!s) {
+      this.written.forget(namespace ?? '', name);
+      return;
+    }
     // Events are records, not steps: they are written alongside the rest of the pass.
     const events = new EventBatch(this.d.events, this.d.log);
     try {
@@ -217,7 +222,7 @@ export class StrategyReconciler implements Reconciler {
       const problems = blocked.map((b) => b.problem);
       const status = cleanupPendingStatus(s, problems, this.d.now().toISOString());
       // Once per blocked deletion, whatever Degraded said before (often EngineUnreachable already).
-      if (conditionOf(s.status?.conditions, 'Degraded')?.reason !== 'CleanupPending')
+      if (conditionOf(this.written.before(s, s.status?.conditions), 'Degraded')?.reason !== 'CleanupPending')
         events.record(
           s,
           'Warning',
@@ -294,7 +299,7 @@ export class StrategyReconciler implements Reconciler {
     recordTransitions(
       events,
       s,
-      s.status?.conditions,
+      this.written.before(s, s.status?.conditions),
       status.conditions,
       ['Accepted', 'Running', 'Halted', 'Degraded'],
       ['EnginesPending'],
@@ -304,12 +309,13 @@ export class StrategyReconciler implements Reconciler {
 
   /** Writes the status, only when it changed. */
   private async writeIfChanged(s: VelozStrategy, status: VelozStrategyStatus): Promise<void> {
-    if (sameState(status, s.status)) return;
+    if (!this.written.changed(s, status, s.status)) return;
     await this.d.writer.applyStatus(
       RESOURCES.velozStrategy,
       s.metadata?.namespace ?? '',
       s.metadata?.name ?? '',
       status,
     );
+    this.written.wrote(s, status);
   }
 }
