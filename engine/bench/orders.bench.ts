@@ -76,7 +76,8 @@ async function engine(): Promise<LoadResult> {
   const dir = await mkdtemp(join(tmpdir(), 'veloz-bench-orders-'));
   const eng = await startEngineProcess({
     // The engine container's V8 flags (the render adds only the heap limit): the shipped engine.
-    NODE_OPTIONS: ENGINE_V8_FLAGS.join(' '),
+    // BENCH_ENGINE_NODE_OPTIONS adds more, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile it.
+    NODE_OPTIONS: [...ENGINE_V8_FLAGS, process.env['BENCH_ENGINE_NODE_OPTIONS'] ?? ''].join(' ').trim(),
     VELOZ_WAL_DIR: dir,
     VELOZ_WAL_SYNC: 'true',
     VELOZ_ORDER_RATE_LIMIT: '1000000',
