@@ -15,6 +15,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startVeloz } from '@veloz/testing/gateway';
 import { freePort } from '@veloz/testing/engine-process';
+import { restingOrder } from '@veloz/testing/kill-under-load';
 import { load, type LoadResult } from './load.ts';
 import { fmt, report, seconds } from '@veloz/testing/bench-report';
 
@@ -27,17 +28,10 @@ const KEY = 'bench-key-0123456789abcdef';
 const PROFILE = process.env['BENCH_PROFILE'];
 const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [];
 let seq = 0;
+// Far from the market so orders rest: the ack path, not matching, is measured.
 const order = () => {
   const i = seq++;
-  return {
-    symbol: 'BTCUSDT',
-    side: i % 2 ? 'BUY' : 'SELL',
-    type: 'LIMIT',
-    quantity: '0.010',
-    // Far from the market so orders rest: the ack path, not matching, is measured.
-    price: i % 2 ? '1000.00' : '900000.00',
-    clientOrderId: `gb-${i}`,
-  };
+  return restingOrder(`gb-${i}`, i);
 };
 
 function merge(rs: LoadResult[]): LoadResult {

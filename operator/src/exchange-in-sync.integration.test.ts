@@ -8,7 +8,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateCluster, clusterBinariesBuilt, until } from '@veloz/testing/private-cluster';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
@@ -67,24 +66,22 @@ describe.skipIf(!built)(
           ]),
         ),
       );
-      ok(
-        kubectl(
-          ['-n', NS, 'apply', '-f', '-'],
-          stringify({
-            apiVersion: 'veloz.io/v1alpha1',
-            kind: 'VelozDeployment',
-            metadata: { name: 'desk' },
-            spec: {
-              pairs: 1,
-              market: { source: 'binance_ws', symbols: ['BTCUSDT'] },
-              execution: {
-                mode: 'binance_testnet_spot',
-                credentialsSecretRef: { name: 'binance-testnet' },
-              },
-              wal: { storage: { size: '1Gi' } },
+      cluster.apply(
+        {
+          apiVersion: 'veloz.io/v1alpha1',
+          kind: 'VelozDeployment',
+          metadata: { name: 'desk' },
+          spec: {
+            pairs: 1,
+            market: { source: 'binance_ws', symbols: ['BTCUSDT'] },
+            execution: {
+              mode: 'binance_testnet_spot',
+              credentialsSecretRef: { name: 'binance-testnet' },
             },
-          }),
-        ),
+            wal: { storage: { size: '1Gi' } },
+          },
+        },
+        NS,
       );
       const cfg = loadOperatorConfig(
         [

@@ -5,7 +5,6 @@
 // when the clock reaches the window, or at once when forced by the annotation.
 import type { Condition } from '@veloz/api/generated/types';
 import { pino } from 'pino';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateCluster, clusterBinariesBuilt, until } from '@veloz/testing/private-cluster';
 import { FakeClock } from '@veloz/testing/fake-clock';
@@ -75,23 +74,21 @@ describe.skipIf(!built)(
     beforeAll(async () => {
       cluster.up({ crds: true });
       ok(kubectl(['create', 'namespace', NS]));
-      ok(
-        kubectl(
-          ['-n', NS, 'apply', '-f', '-'],
-          stringify({
-            apiVersion: 'veloz.io/v1alpha1',
-            kind: 'VelozDeployment',
-            metadata: { name: 'desk' },
-            spec: {
-              image: 'veloz:old',
-              pairs: 1,
-              maintenance: {
-                policy: 'InWindow',
-                windows: [{ schedule: '0 22 * * *', duration: '1h', timeZone: 'UTC' }],
-              },
+      cluster.apply(
+        {
+          apiVersion: 'veloz.io/v1alpha1',
+          kind: 'VelozDeployment',
+          metadata: { name: 'desk' },
+          spec: {
+            image: 'veloz:old',
+            pairs: 1,
+            maintenance: {
+              policy: 'InWindow',
+              windows: [{ schedule: '0 22 * * *', duration: '1h', timeZone: 'UTC' }],
             },
-          }),
-        ),
+          },
+        },
+        NS,
       );
       const cfg = loadOperatorConfig(
         ['--namespaces', NS, '--kubeconfig', cluster.kubeconfig, '--metrics-port', '0'],

@@ -9,7 +9,6 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastJson, orderLoad, veloz, type CliResult } from '@veloz/testing/backup';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
@@ -171,16 +170,14 @@ describe.skipIf(!built)(
 
       cluster.up({ crds: true });
       ok(kubectl(['create', 'namespace', NS]));
-      ok(
-        kubectl(
-          ['-n', NS, 'apply', '-f', '-'],
-          stringify({
-            apiVersion: 'veloz.io/v1alpha1',
-            kind: 'VelozDeployment',
-            metadata: { name: 'desk' },
-            spec: { pairs: 1, backup: { verify: { schedule: '30 3 * * *' } } },
-          }),
-        ),
+      cluster.apply(
+        {
+          apiVersion: 'veloz.io/v1alpha1',
+          kind: 'VelozDeployment',
+          metadata: { name: 'desk' },
+          spec: { pairs: 1, backup: { verify: { schedule: '30 3 * * *' } } },
+        },
+        NS,
       );
       const cfg = loadOperatorConfig(
         ['--namespaces', NS, '--kubeconfig', cluster.kubeconfig, '--metrics-port', '0'],

@@ -17,6 +17,7 @@ import {
 } from './support/system.ts';
 import { DEFAULT_IMAGE } from '@veloz/api/image';
 import { names } from '@veloz/api/names';
+import { restingOrder } from '@veloz/testing/kill-under-load';
 
 const q = names('quickstart');
 
@@ -138,13 +139,10 @@ describe.skipIf(skipReason() !== '')('real pods: trading', () => {
       for (let i = 0; !stop; i++) {
         const clientOrderId = `load-${id}-${i}`;
         try {
+          // A tenth of the usual quantity: the quickstart's maxPosition (0.01) counts open orders.
           const r = await gw.call<{ lastSequence: number }>('POST', '/api/orders', {
-            symbol: 'BTCUSDT',
-            side: i % 2 ? 'BUY' : 'SELL',
-            type: 'LIMIT',
+            ...restingOrder(clientOrderId, i),
             quantity: '0.001',
-            price: i % 2 ? '10000.00' : '900000.00',
-            clientOrderId,
           });
           if (r.status === 201) acked.set(clientOrderId, r.body.lastSequence);
           else if (r.status >= 500) unavailable++;

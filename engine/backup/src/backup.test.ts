@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { RecordType, encodeRecord } from '@veloz/wal/format';
 import { encodeRotation } from '@veloz/wal/payloads';
 import type { BackupRef, Manifest } from './manifest.ts';
-import { backupName, isBackupName, lastCheckpointOf, partKey, type ManifestSegment } from './manifest.ts';
+import {
+  backupName,
+  emptySegment,
+  isBackupName,
+  lastCheckpointOf,
+  partKey,
+  type ManifestSegment,
+} from './manifest.ts';
 import { choose } from './restore.ts';
 import { parseHave } from '@veloz/wal/snapshot-format';
 import { TAR_END, TarError, readTar, tarHeader, tarPadding } from '@veloz/wal/tar';
@@ -159,16 +166,7 @@ describe('names and parameters', () => {
 
 describe('lastCheckpointOf', () => {
   const seg = (name: string, checkpointSequence?: number | null, checkpoint?: true): ManifestSegment => ({
-    name,
-    id: null,
-    size: 0,
-    entries: 0,
-    firstSequence: null,
-    lastSequence: null,
-    firstTimestamp: null,
-    lastTimestamp: null,
-    sealed: true,
-    parts: [],
+    ...emptySegment(name, null, true),
     ...(checkpointSequence === undefined ? {} : { checkpointSequence }),
     ...(checkpoint ? { checkpoint } : {}),
   });

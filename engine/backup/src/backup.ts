@@ -18,6 +18,7 @@ import {
   MANIFEST_FILE,
   MANIFEST_FORMAT,
   backupName,
+  emptySegment,
   lastCheckpointOf,
   listPair,
   pairDir,
@@ -252,15 +253,8 @@ async function receiveCheckpointFile(
     );
   }
   return {
-    name: f.name,
-    id,
+    ...emptySegment(f.name, id, true),
     size: f.size,
-    entries: 0,
-    firstSequence: null,
-    lastSequence: null,
-    firstTimestamp: null,
-    lastTimestamp: null,
-    sealed: true,
     checkpoint: true,
     parts: [{ key, offset: 0, size: f.size, crc32c: crcStated }],
   };
@@ -311,18 +305,7 @@ async function receive(
     const seg: ManifestSegment =
       f.sendFrom > 0 && stored
         ? { ...stored, name: f.name, parts: [...stored.parts] }
-        : {
-            name: f.name,
-            id: f.id,
-            size: 0,
-            entries: 0,
-            firstSequence: null,
-            lastSequence: null,
-            firstTimestamp: null,
-            lastTimestamp: null,
-            sealed: false,
-            parts: [],
-          };
+        : emptySegment(f.name, f.id, false);
     const follows = seg.follows ?? (seg.firstSequence === null ? null : seg.firstSequence - 1);
     if (follows !== null && lastSeq !== null && follows !== lastSeq) {
       throw new BackupError(

@@ -6,6 +6,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  backupArgs,
   backupEngineEnv,
   BackupScratch,
   engineView,
@@ -17,9 +18,8 @@ import {
 import { verifyWal } from '@veloz/wal/recovery';
 import { SNAPSHOT_FILE } from '@veloz/wal/segments';
 
-const scratch = new BackupScratch();
+const scratch = new BackupScratch('veloz-ckf-');
 afterAll(() => scratch.cleanup());
-const tmp = (prefix = 'veloz-ckf-') => scratch.tmp(prefix);
 
 interface BackupOut {
   sequence: number;
@@ -31,8 +31,8 @@ const checkpointFiles = async (dir: string) =>
 
 describe('checkpoint files in backups', () => {
   it('are backed up once, restored beside the segments, and the restored WAL replays to the same orders', async () => {
-    const wal = await tmp();
-    const dest = await tmp('veloz-ckf-dest-');
+    const wal = await scratch.tmp();
+    const dest = await scratch.tmp('veloz-ckf-dest-');
     const env = backupEngineEnv(wal, {
       // Checkpoints often, segments never full: the log's newest checkpoint is a file.
       VELOZ_WAL_CHECKPOINT_INTERVAL: '50',
@@ -42,7 +42,7 @@ describe('checkpoint files in backups', () => {
     await orderLoad(a.url, 1200, 8, 'ckf');
     await expect.poll(() => checkpointFiles(wal), { timeout: 60_000 }).not.toEqual([]);
     const files = await checkpointFiles(wal);
-    const args = ['backup', '--engine-url', a.url, '--deployment', 'prod', '--pair', '0', '--dest', dest];
+    const args = backupArgs(a.url, dest);
     const first = await veloz(args);
     expect(first.code, first.stderr).toBe(0);
     const sent = lastJson<BackupOut>(first).sentFiles;
@@ -70,7 +70,7 @@ describe('checkpoint files in backups', () => {
     expect(after.orders).toEqual(before.orders);
 
     // A checkpoint file a record names and that is gone is named by `veloz wal verify`.
-    const damaged = await tmp();
+    const damaged = await scratch.tmp();
     const rr = await veloz(restoreArgs(dest, damaged));
     expect(rr.code, rr.stderr).toBe(0);
     const newest = (await checkpointFiles(damaged)).at(-1)!;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BackupScratch,
+  backupArgs,
   backupEngineEnv,
   lastJson,
   orderLoad,
@@ -17,20 +18,18 @@ import { MANIFEST_FILE, type Manifest } from './manifest.ts';
 import { RestoreError, restoreFromStore } from './restore.ts';
 import { FsStore } from './store.ts';
 
-const scratch = new BackupScratch();
-const tmp = (prefix = 'veloz-speed-') => scratch.tmp(prefix);
+const scratch = new BackupScratch('veloz-speed-');
 let engineUrl: string;
 let dest: string;
 let backupName: string;
 let manifest: Manifest;
 
-const backup = (to: string) =>
-  veloz(['backup', '--engine-url', engineUrl, '--deployment', 'prod', '--pair', '0', '--dest', to]);
+const backup = (to: string) => veloz(backupArgs(engineUrl, to));
 const manifestPath = (name: string) => join(dest, 'prod', '0', name, MANIFEST_FILE);
 
 beforeAll(async () => {
-  const wal = await tmp();
-  dest = await tmp('veloz-speed-dest-');
+  const wal = await scratch.tmp();
+  dest = await scratch.tmp('veloz-speed-dest-');
   // 64 KiB segments: the load crosses several rotations, so the newest checkpoint is far from
   // the start of the log.
   const e = await scratch.engine(backupEngineEnv(wal));
@@ -82,7 +81,7 @@ describe('restore at disk speed', () => {
   it('names the segment and offset of a byte that landed wrong in the copy, and leaves the target empty', async () => {
     const seg = manifest.segments.find((s) => !s.checkpoint && s.parts.length > 0)!;
     const part = seg.parts[0]!;
-    const to = await tmp();
+    const to = await scratch.tmp();
     // Inside the first record's payload: its checksum fails.
     const store = new DamagingCopies(dest, part.key, 40);
     const failed = restoreFromStore({ store, deployment: 'prod', pair: 0, to, target: {} });
@@ -102,7 +101,7 @@ describe('restore at disk speed', () => {
     delete old.lastCheckpoint;
     for (const s of old.segments) delete s.checkpointSequence;
     await writeFile(manifestPath(backupName), `${JSON.stringify(old, null, 2)}\n`);
-    const to = await tmp();
+    const to = await scratch.tmp();
     const r = await veloz(restoreArgs(dest, to));
     expect(r.code, r.stderr).toBe(0);
     expect(lastJson<{ lastSequence: number }>(r).lastSequence).toBe(manifest.lastSequence);

@@ -49,6 +49,22 @@ export interface ManifestSegment {
   parts: ManifestPart[];
 }
 
+/** A segment with no records and no stored bytes yet: what a backup starts from. */
+export function emptySegment(name: string, id: string | null, sealed: boolean): ManifestSegment {
+  return {
+    name,
+    id,
+    size: 0,
+    entries: 0,
+    firstSequence: null,
+    lastSequence: null,
+    firstTimestamp: null,
+    lastTimestamp: null,
+    sealed,
+    parts: [],
+  };
+}
+
 export interface Manifest {
   format: string;
   deployment: string;

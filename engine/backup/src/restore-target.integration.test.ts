@@ -5,7 +5,7 @@ import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineView, lastJson, orderLoad, veloz, type EngineView } from '@veloz/testing/backup';
+import { backupArgs, engineView, lastJson, orderLoad, veloz, type EngineView } from '@veloz/testing/backup';
 import { startEngineProcess, type EngineProcess } from '@veloz/testing/engine-process';
 
 const dirs: string[] = [];
@@ -46,17 +46,7 @@ beforeAll(async () => {
   dest = await tmp('veloz-rt-dest-');
   const a = await engine(source);
   await orderLoad(a.url, 300, 8, 'a');
-  const b = await veloz([
-    'backup',
-    '--engine-url',
-    a.url,
-    '--deployment',
-    'prod',
-    '--pair',
-    '0',
-    '--dest',
-    dest,
-  ]);
+  const b = await veloz(backupArgs(a.url, dest));
   expect(b.code, b.stderr).toBe(0);
   backedUp = await engineView(a.url);
   expect(await a.kill('SIGTERM')).toBe(0);

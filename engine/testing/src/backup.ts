@@ -122,7 +122,6 @@ export async function veloz(args: string[], env: Record<string, string> = {}): P
   return { code, stdout, stderr };
 }
 
-/** `veloz restore` of deployment `prod` pair 0 from `dest` into `to`, as the init container runs it. */
 /**
  * A sim engine of deployment `prod` pair 0 (who `veloz backup` checks it backs up) with no order
  * limits that a test load could hit, and 64 KiB segments so a load crosses several rotations.
@@ -141,16 +140,41 @@ export function backupEngineEnv(wal: string, extra: Record<string, string> = {})
   };
 }
 
+/** `veloz backup` of the engine at `engineUrl` as deployment `prod` pair 0 into `dest`, as the CronJob runs it. */
+export function backupArgs(engineUrl: string, dest: string, ...more: string[]): string[] {
+  return [
+    'backup',
+    '--engine-url',
+    engineUrl,
+    '--deployment',
+    'prod',
+    '--pair',
+    '0',
+    '--dest',
+    dest,
+    ...more,
+  ];
+}
+
+/** `veloz restore` of deployment `prod` pair 0 from `dest` into `to`, as the init container runs it. */
 export function restoreArgs(dest: string, to: string, ...more: string[]): string[] {
   return ['restore', '--from', dest, '--deployment', 'prod', '--pair', '0', '--to', to, ...more];
 }
 
-/** Temp directories and engine processes of a test file: cleanup() kills and removes them. */
+/**
+ * Temp directories and engine processes of a test file: cleanup() kills and removes them. Its
+ * directories are named after `prefix` unless told otherwise, so that a leftover names its test.
+ */
 export class BackupScratch {
+  private readonly prefix: string;
   private readonly dirs: string[] = [];
   private readonly procs: EngineProcess[] = [];
 
-  async tmp(prefix = 'veloz-bk-'): Promise<string> {
+  constructor(prefix = 'veloz-bk-') {
+    this.prefix = prefix;
+  }
+
+  async tmp(prefix = this.prefix): Promise<string> {
     const d = await mkdtemp(join(tmpdir(), prefix));
     this.dirs.push(d);
     return d;

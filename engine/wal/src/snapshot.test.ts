@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RecordType } from './framing.ts';
 import { CURRENT_SEGMENT } from './segments.ts';
+import { newOrderRecord } from '@veloz/testing/orders';
 import { Harness, TempDirs, normalizedSnapshot, recoverState } from '@veloz/testing/wal-testkit';
 import type { WalSnapshot } from './writer.ts';
 
@@ -11,20 +12,7 @@ afterAll(() => dirs.cleanup());
 
 function placeAndCancel(h: Harness): number {
   const id = h.state.nextOrderId;
-  h.commit({
-    type: RecordType.OrderNew,
-    data: {
-      orderId: id,
-      clientOrderId: `c-${id}`,
-      symbol: 'BTCUSDT',
-      side: 'BUY',
-      type: 'LIMIT',
-      timeInForce: 'GTC',
-      price: 5_000_000,
-      quantity: 10,
-      strategy: '',
-    },
-  });
+  h.commit(newOrderRecord(id));
   return h.commit({ type: RecordType.OrderCancel, data: { orderId: id, reason: '' } });
 }
 

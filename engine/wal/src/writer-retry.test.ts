@@ -4,10 +4,9 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RecordType } from './framing.ts';
 import { CURRENT_SEGMENT, SEALED_SEGMENT } from './segments.ts';
-import type { OrderRecord } from './payloads.ts';
 import { verifyWal } from './recovery.ts';
+import { newOrderRecord } from '@veloz/testing/orders';
 import { FileTap, Harness, TempDirs, enospc, normalizedSnapshot } from '@veloz/testing/wal-testkit';
 import { WalUnavailableError, type WalWriterOptions } from './writer.ts';
 
@@ -17,24 +16,7 @@ afterAll(() => dirs.cleanup());
 type Opts = Omit<WalWriterOptions, 'dir' | 'now'>;
 const FAST_RETRY = { initialMs: 5, maxMs: 20 };
 
-function order(id: number): OrderRecord {
-  return {
-    type: RecordType.OrderNew,
-    data: {
-      orderId: id,
-      clientOrderId: `c-${id}`,
-      symbol: 'BTCUSDT',
-      side: 'BUY',
-      type: 'LIMIT',
-      timeInForce: 'GTC',
-      price: 5_000_000,
-      quantity: 10,
-      strategy: '',
-    },
-  };
-}
-
-const place = (h: Harness): number => h.commit(order(h.state.nextOrderId));
+const place = (h: Harness): number => h.commit(newOrderRecord(h.state.nextOrderId));
 
 const errno = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}`), { code });
 

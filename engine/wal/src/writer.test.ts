@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RecordType } from './framing.ts';
 import { CURRENT_SEGMENT, SEALED_SEGMENT } from './segments.ts';
-import type { OrderRecord } from './payloads.ts';
 import { verifyWal } from './recovery.ts';
+import { newOrderRecord } from '@veloz/testing/orders';
 import {
   FileTap,
   Harness,
@@ -22,26 +22,9 @@ afterAll(() => dirs.cleanup());
 type Opts = Omit<WalWriterOptions, 'dir' | 'now'>;
 const BIG: Opts = { maxSegmentBytes: 64 * 1024 * 1024, maxFiles: 10, sync: true, checkpointInterval: 0 };
 
-function order(id: number, clientOrderId = `c-${id}`): OrderRecord {
-  return {
-    type: RecordType.OrderNew,
-    data: {
-      orderId: id,
-      clientOrderId,
-      symbol: 'BTCUSDT',
-      side: 'BUY',
-      type: 'LIMIT',
-      timeInForce: 'GTC',
-      price: 5_000_000,
-      quantity: 10,
-      strategy: '',
-    },
-  };
-}
-
 /** Places the next order on `h` (ids are consecutive) and returns its sequence number. */
 function place(h: Harness): number {
-  return h.commit(order(h.state.nextOrderId));
+  return h.commit(newOrderRecord(h.state.nextOrderId));
 }
 
 async function open(opts: Opts, tap?: FileTap, dir?: string, historyLimit = 1000) {
@@ -56,7 +39,7 @@ async function open(opts: Opts, tap?: FileTap, dir?: string, historyLimit = 1000
 /** Places an order and cancels it: with no history kept, the checkpoints stay small. */
 function placeAndCancel(h: Harness): void {
   const id = h.state.nextOrderId;
-  h.commit(order(id));
+  h.commit(newOrderRecord(id));
   h.commit({ type: RecordType.OrderCancel, data: { orderId: id, reason: '' } });
 }
 
