@@ -126,7 +126,16 @@ export class Gateway {
       names(name).apiKeySecret,
     );
     const key = Buffer.from(secret.data['apiKey']!, 'base64').toString('utf8');
-    return new Gateway(`http://${svc.spec.clusterIP}:${svc.spec.ports[0]!.port}`, key);
+    const gw = new Gateway(`http://${svc.spec.clusterIP}:${svc.spec.ports[0]!.port}`, key);
+    // A Ready pod is in the Service's endpoints before kube-proxy has programmed them: until then
+    // the ClusterIP refuses connections (no endpoints: REJECT), as a client retrying would see.
+    await eventually(
+      `gateway Service ${ns}/${name} (${gw.url}) to accept connections`,
+      async () => !!(await fetch(`${gw.url}/api/orders_state`, { signal: AbortSignal.timeout(5_000) })),
+      60_000,
+      500,
+    );
+    return gw;
   }
 
   async call<T = Record<string, unknown>>(
