@@ -2,7 +2,9 @@
 # Build a kind node image here, with no registry: a Debian bookworm root filesystem
 # (debootstrap) with systemd, Debian's containerd and runc, the pinned Kubernetes binaries of
 # hack/build-k8s.sh (kubelet, kubeadm, kubectl) and the images kubeadm starts (control plane,
-# etcd, pause, CoreDNS, kube-proxy) already in /kind/images, as a podman-loadable docker-archive.
+# etcd, pause, CoreDNS, kube-proxy) and the default storage (local-path-provisioner of
+# hack/build-local-path-provisioner.sh, its busybox helper) already in /kind/images, as a
+# podman-loadable docker-archive.
 #
 #   hack/build-kind-node.sh               build what is missing (each stage cached by signature)
 #   hack/build-kind-node.sh --print-tar   print the path of the node image tar and exit
@@ -26,10 +28,11 @@ SUITE=bookworm
 IMAGE="localhost/veloz/kind-node:${KUBE_VERSION}"
 OUT="${CACHE}/kind-node.tar"
 # What kind's own base image installs, from Debian instead of source builds: containerd and runc
-# (Debian's, as on the local real node), the CNI plugins (ptp, host-local, portmap, loopback).
+# (Debian's, as on the local real node), the CNI plugins (ptp, host-local, portmap, loopback);
+# busybox-static is the shell of local-path-provisioner's helper pods (its own image, below).
 PACKAGES=(systemd systemd-sysv dbus containerd runc containernetworking-plugins iptables nftables
   conntrack iproute2 ethtool util-linux mount kmod libseccomp2 ca-certificates procps socat
-  e2fsprogs bash)
+  e2fsprogs bash busybox-static)
 # kubeadm's image names (`kubeadm config images list`), so kubeadm and the kubelet find them.
 REGISTRY=registry.k8s.io
 PAUSE_TAG=3.10.1
@@ -89,6 +92,11 @@ fi
 for b in kubelet kubeadm kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns; do
   [[ -x "${BIN}/${b}" ]] || die "${BIN}/${b} is not built (hack/build-k8s.sh kubernetes node etcd coredns kubeadm)"
 done
+# The default StorageClass's provisioner (a no-op when built; its own cache and lock).
+"${HACK_DIR}/build-local-path-provisioner.sh"
+LOCAL_PATH_BIN="$("${HACK_DIR}/build-local-path-provisioner.sh" --print-bin)"
+LOCAL_PATH_IMAGE="localhost/veloz/local-path-provisioner:${LOCAL_PATH_PROVISIONER_VERSION}"
+LOCAL_PATH_HELPER_IMAGE="localhost/veloz/local-path-helper:busybox"
 IMG="${CACHE}/images"
 mkdir -p "${IMG}"
 binary_image() { # binary_image NAME REF ENTRYPOINT BINARY...: the binaries in /usr/local/bin, nothing else
@@ -137,6 +145,24 @@ kube_proxy_image() {
   rm -rf -- "${work}"
   log "built ${ref}"
 }
+# local-path-provisioner's helper pods run `sh /script/setup` (mkdir) and `sh /script/teardown`
+# (rm -rf) in the volume's parent directory: Debian's busybox-static from the node's own root
+# filesystem is that shell, with no library to carry.
+local_path_helper_image() {
+  local ref="${LOCAL_PATH_HELPER_IMAGE}" sig work a
+  [[ -x "${ROOTFS}/bin/busybox" ]] || die "${ROOTFS}/bin/busybox is missing (busybox-static in the root filesystem)"
+  sig="${ref} $(filesig "${ROOTFS}/bin/busybox") v1"
+  force || ! fresh "${IMG}/local-path-helper.tar" "${sig}" || return 0
+  work="$(mktemp -d)"
+  mkdir -p "${work}/bin" "${work}/tmp"
+  chmod 1777 "${work}/tmp"
+  cp "${ROOTFS}/bin/busybox" "${work}/bin/busybox"
+  for a in sh mkdir rm ls chmod; do ln -s busybox "${work}/bin/${a}"; done
+  docker_archive "${IMG}/local-path-helper.tar" "${ref}" "${work}" '{"Env":["PATH=/bin"]}'
+  echo "${sig}" >"${IMG}/local-path-helper.tar.sig"
+  rm -rf -- "${work}"
+  log "built ${ref}"
+}
 pause_image() {
   local ref="${REGISTRY}/pause:${PAUSE_TAG}" src sig work
   src="${IMAGES_CACHE}/pause.tar"
@@ -161,6 +187,9 @@ build_images() {
   binary_image coredns "${REGISTRY}/coredns/coredns:${KUBEADM_COREDNS_TAG}" '["/usr/local/bin/coredns"]' "${BIN}/coredns"
   kube_proxy_image
   pause_image
+  # The Deployment names its command (local-path-provisioner, found through the image's PATH).
+  binary_image local-path-provisioner "${LOCAL_PATH_IMAGE}" null "${LOCAL_PATH_BIN}"
+  local_path_helper_image
 }
 # The tags kubeadm asks for are its own constants: read them from kubeadm rather than pin twice.
 KUBEADM_IMAGES="$("${BIN}/kubeadm" config images list --kubernetes-version "${KUBE_VERSION}" 2>/dev/null)" ||
@@ -182,6 +211,8 @@ build_node() {
   cp "${IMG}"/*.tar "${work}/kind/images/"
   echo "${KUBE_VERSION}" >"${work}/kind/version"
   sed -i "s|@PAUSE_IMAGE@|${REGISTRY}/pause:${PAUSE_TAG}|" "${work}/etc/containerd/config.toml"
+  sed -i "s|@LOCAL_PATH_PROVISIONER_IMAGE@|${LOCAL_PATH_IMAGE}|; s|@LOCAL_PATH_HELPER_IMAGE@|${LOCAL_PATH_HELPER_IMAGE}|" \
+    "${work}/kind/manifests/default-storage.yaml"
   # kind's CNI manifests name /opt/cni/bin; Debian installs the plugins in /usr/lib/cni.
   for f in "${work}"/usr/lib/cni/*; do ln -sf "/usr/lib/cni/$(basename "${f}")" "${work}/opt/cni/bin/"; done
   # As in kind's base image: only the units a node needs start; systemd in a container never
@@ -191,7 +222,7 @@ build_node() {
   rm -f "${work}"/lib/systemd/system/local-fs.target.wants/* "${work}"/lib/systemd/system/basic.target.wants/*
   rm -f "${work}"/lib/systemd/system/sockets.target.wants/*udev* "${work}"/lib/systemd/system/sockets.target.wants/*initctl*
   echo "ReadKMsg=no" >>"${work}/etc/systemd/journald.conf"
-  chroot "${work}" systemctl enable containerd.service kubelet.service veloz-kind-images.service veloz-kind-cni.service veloz-kind-hostpath.service >/dev/null 2>&1
+  chroot "${work}" systemctl enable containerd.service kubelet.service veloz-kind-images.service veloz-kind-cni.service >/dev/null 2>&1
   chroot "${work}" systemctl mask systemd-binfmt.service getty.target systemd-udevd.service systemd-modules-load.service >/dev/null 2>&1
   chroot "${work}" systemctl set-default multi-user.target >/dev/null 2>&1
   : >"${work}/etc/machine-id"

@@ -14,7 +14,10 @@
 # unchanged. Without one (`docker info` fails, as on this project's machines) it uses kind's podman
 # provider with Debian's podman (hack/install-podman.sh), the project's own containers.conf and
 # storage under VELOZ_KIND_STATE, kind built from the Go module proxy (hack/build-kind.sh) and a
-# node image built here (hack/build-kind-node.sh): nothing is pulled from a registry.
+# node image built here (hack/build-kind-node.sh): nothing is pulled from a registry. Both paths
+# get stock kind's default StorageClass `standard` (rancher's local-path-provisioner, on the podman
+# path built from the Go module proxy): WAL volumes are directories on one node, their PVs carry
+# node affinity (a recreated engine goes back to its node), and they cannot be expanded.
 #
 # As root, `up` also routes the cluster's Service range (test-e2e/kind-config.yaml) and each node's
 # pod range to the nodes, so that this host reaches Services and pods as the system suite expects.
@@ -166,16 +169,6 @@ case "${1:-up}" in
     fi
     mkdir -p "$(dirname "${KUBECONFIG_PATH}")"
     "${KIND}" get kubeconfig --name "${NAME}" >"${KUBECONFIG_PATH}"
-    # kind's fallback StorageClass (kubernetes.io/host-path, our node image's) refuses larger claims;
-    # as on the local cluster (hack/cluster.sh) it accepts them, so the operator's WAL growth path
-    # runs. A host-path volume is a directory without a size limit: nothing is resized on disk.
-    # Upstream images' local-path class is left as it is (the e2e case then skips, saying why).
-    if [[ "${provider}" == podman ]]; then
-      cp_kubectl=(podman exec "${NAME}-control-plane" kubectl --kubeconfig /etc/kubernetes/admin.conf)
-      if [[ "$("${cp_kubectl[@]}" get storageclass standard -o 'jsonpath={.provisioner}')" == kubernetes.io/host-path ]]; then
-        "${cp_kubectl[@]}" patch storageclass standard --type merge -p '{"allowVolumeExpansion":true}' >/dev/null
-      fi
-    fi
     version="$(node -p "require('${ROOT}/package.json').version")"
     if [[ "${provider}" == docker ]]; then
       "${HACK_DIR}/build-image.sh"

@@ -167,7 +167,7 @@ describe('VelozDeployment on a real API server', () => {
     const className = bound?.spec['storageClassName'] as string | undefined;
     const sc = className ? await c.find<Obj>(STORAGE_CLASS, undefined, className) : undefined;
     if (sc?.['allowVolumeExpansion'] !== true) {
-      const reason = `StorageClass ${className ?? '(none)'} does not allow volume expansion (kind's host-path class): the API server would refuse the claim's growth`;
+      const reason = `StorageClass ${className ?? '(none)'} does not allow volume expansion (kind's local-path class): the API server would refuse the claim's growth`;
       console.warn(`skipped "grows the WAL volume of running pairs": ${reason}`);
       ctx.skip(reason);
     }
