@@ -1,5 +1,5 @@
 // Minimal little-endian writer/reader for compact record payloads.
-import { readU64, writeU64 } from './framing.ts';
+import { writeU64 } from './framing.ts';
 
 export class BinaryWriter {
   private buf: Buffer;
@@ -50,6 +50,19 @@ export class BinaryWriter {
 }
 
 export class PayloadError extends Error {}
+
+const TWO32 = 2 ** 32;
+/** The high word of 2^53: a u64 whose high word is below this is a safe integer. */
+const SAFE_HIGH = 2 ** 21;
+
+// The throws out of line: the readers stay small enough to inline.
+function short(): never {
+  throw new PayloadError('payload shorter than its fields');
+}
+
+function outOfRange(): never {
+  throw new PayloadError('integer field out of range');
+}
 
 /** Names decode() keeps, at most this many (a desk trades a few symbols with a few strategies). */
 const NAME_CACHE = 32;
@@ -112,20 +125,29 @@ export class BinaryReader {
   }
 
   private need(n: number): void {
-    if (this.pos + n > this.limit) throw new PayloadError('payload shorter than its fields');
+    if (this.pos + n > this.limit) short();
   }
 
   u8(): number {
-    this.need(1);
-    return this.buf[this.pos++]!;
+    const p = this.pos;
+    if (p >= this.limit) short();
+    this.pos = p + 1;
+    return this.buf[p]!;
   }
 
+  // Replay reads several of these per record: small enough to be inlined into the decoder, no
+  // call out for the words and no float test of the value (a safe integer has its high word
+  // below 2^21).
   u64(): number {
-    this.need(8);
-    const v = readU64(this.buf, this.pos);
-    this.pos += 8;
-    if (!Number.isSafeInteger(v)) throw new PayloadError('integer field out of range');
-    return v;
+    const p = this.pos;
+    if (p + 8 > this.limit) short();
+    const b = this.buf;
+    const lo = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+    const hi = b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24);
+    this.pos = p + 8;
+    if (hi === 0) return lo;
+    if (hi >>> 0 >= SAFE_HIGH) outOfRange();
+    return lo + hi * TWO32;
   }
 
   str(): string {
