@@ -104,6 +104,27 @@ class NameCache {
 
 const names = new NameCache();
 
+/** Strings up to this many bytes are decoded here when they are ASCII (client order ids). */
+const SHORT_MAX = 48;
+/** One array of char codes per length, refilled for each string (no allocation per string). */
+const CODES: number[][] = Array.from({ length: SHORT_MAX + 1 }, (_, n) => new Array<number>(n).fill(0));
+
+/**
+ * `buf[start, start + len)` as UTF-8, `len` at most SHORT_MAX. ASCII bytes are their own code
+ * units, so such a string is built from them without Buffer.toString, a call into C++ that cost
+ * more than the decoding for every order on replay; anything else goes to it.
+ */
+function decodeShort(buf: Buffer, start: number, len: number): string {
+  const codes = CODES[len]!;
+  let any = 0;
+  for (let i = 0; i < len; i++) {
+    const c = buf[start + i]!;
+    any |= c;
+    codes[i] = c;
+  }
+  return any < 0x80 ? String.fromCharCode(...codes) : buf.toString('utf8', start, start + len);
+}
+
 /** Reads fields from `buf[start, end)` (the whole buffer by default): no view of them is made. */
 export class BinaryReader {
   private pos: number;
@@ -169,7 +190,9 @@ export class BinaryReader {
     const s =
       interned && len <= NAME_MAX
         ? names.get(this.buf, this.pos, len)
-        : this.buf.toString('utf8', this.pos, this.pos + len);
+        : len <= SHORT_MAX
+          ? decodeShort(this.buf, this.pos, len)
+          : this.buf.toString('utf8', this.pos, this.pos + len);
     this.pos += len;
     return s;
   }
