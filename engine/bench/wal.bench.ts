@@ -125,10 +125,18 @@ rows.push({
   concurrency: '-',
   'ops/s': fmt(r.engine),
 });
+rows.push({
+  measurement: `replay ${REPLAY_ENTRIES} entries: into engine state, per second of the process's CPU time`,
+  concurrency: '-',
+  'ops/s': fmt(r.engineCpu),
+});
 
 const ratios: Record<string, number> = {};
 for (const c of CONCURRENCY)
   ratios[`wal_sync_on_vs_pg_c${c}`] = results[`wal_sync_on_c${c}`]! / results[`pg_insert_c${c}`]!;
 // Issue 20's goal: 2 M entries/s into the engine's state (ratio >= 1).
 ratios['replay_engine_vs_2M_per_s_goal'] = r.engine / 2_000_000;
+// The same in CPU time (user + system, every thread of the replaying process): on a loaded
+// machine wall clock measures the load, CPU time still the replay.
+ratios['replay_engine_cpu_vs_2M_per_s_goal'] = r.engineCpu / 2_000_000;
 report('wal', rows, results, ratios);

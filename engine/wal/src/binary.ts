@@ -1,5 +1,5 @@
 // Minimal little-endian writer/reader for compact record payloads.
-import { readU64, writeU64 } from './framing.ts';
+import { writeU64 } from './framing.ts';
 
 export class BinaryWriter {
   private buf: Buffer;
@@ -51,6 +51,19 @@ export class BinaryWriter {
 
 export class PayloadError extends Error {}
 
+const TWO32 = 2 ** 32;
+/** The high word of 2^53: a u64 whose high word is below this is a safe integer. */
+const SAFE_HIGH = 2 ** 21;
+
+// The throws out of line: the readers stay small enough to inline.
+function short(): never {
+  throw new PayloadError('payload shorter than its fields');
+}
+
+function outOfRange(): never {
+  throw new PayloadError('integer field out of range');
+}
+
 /** Names decode() keeps, at most this many (a desk trades a few symbols with a few strategies). */
 const NAME_CACHE = 32;
 /** Longer strings are not names. */
@@ -91,6 +104,27 @@ class NameCache {
 
 const names = new NameCache();
 
+/** Strings up to this many bytes are decoded here when they are ASCII (client order ids). */
+const SHORT_MAX = 48;
+/** One array of char codes per length, refilled for each string (no allocation per string). */
+const CODES: number[][] = Array.from({ length: SHORT_MAX + 1 }, (_, n) => new Array<number>(n).fill(0));
+
+/**
+ * `buf[start, start + len)` as UTF-8, `len` at most SHORT_MAX. ASCII bytes are their own code
+ * units, so such a string is built from them without Buffer.toString, a call into C++ that cost
+ * more than the decoding for every order on replay; anything else goes to it.
+ */
+function decodeShort(buf: Buffer, start: number, len: number): string {
+  const codes = CODES[len]!;
+  let any = 0;
+  for (let i = 0; i < len; i++) {
+    const c = buf[start + i]!;
+    any |= c;
+    codes[i] = c;
+  }
+  return any < 0x80 ? String.fromCharCode(...codes) : buf.toString('utf8', start, start + len);
+}
+
 /** Reads fields from `buf[start, end)` (the whole buffer by default): no view of them is made. */
 export class BinaryReader {
   private pos: number;
@@ -112,20 +146,29 @@ export class BinaryReader {
   }
 
   private need(n: number): void {
-    if (this.pos + n > this.limit) throw new PayloadError('payload shorter than its fields');
+    if (this.pos + n > this.limit) short();
   }
 
   u8(): number {
-    this.need(1);
-    return this.buf[this.pos++]!;
+    const p = this.pos;
+    if (p >= this.limit) short();
+    this.pos = p + 1;
+    return this.buf[p]!;
   }
 
+  // Replay reads several of these per record: small enough to be inlined into the decoder, no
+  // call out for the words and no float test of the value (a safe integer has its high word
+  // below 2^21).
   u64(): number {
-    this.need(8);
-    const v = readU64(this.buf, this.pos);
-    this.pos += 8;
-    if (!Number.isSafeInteger(v)) throw new PayloadError('integer field out of range');
-    return v;
+    const p = this.pos;
+    if (p + 8 > this.limit) short();
+    const b = this.buf;
+    const lo = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+    const hi = b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24);
+    this.pos = p + 8;
+    if (hi === 0) return lo;
+    if (hi >>> 0 >= SAFE_HIGH) outOfRange();
+    return lo + hi * TWO32;
   }
 
   str(): string {
@@ -147,7 +190,9 @@ export class BinaryReader {
     const s =
       interned && len <= NAME_MAX
         ? names.get(this.buf, this.pos, len)
-        : this.buf.toString('utf8', this.pos, this.pos + len);
+        : len <= SHORT_MAX
+          ? decodeShort(this.buf, this.pos, len)
+          : this.buf.toString('utf8', this.pos, this.pos + len);
     this.pos += len;
     return s;
   }

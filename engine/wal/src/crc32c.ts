@@ -56,3 +56,17 @@ export function crc32cRange(buf: Buffer, start: number, end: number, crc = 0): n
   if (end - start >= NATIVE_FROM) return nativeCrc32c(buf.subarray(start, end), crc);
   return ~update(buf, start, end, ~crc) >>> 0;
 }
+
+/**
+ * CRC32C of `buf[start, start + 4)` followed by `buf[from, end)`: what a WAL record's checksum
+ * covers (its length, then everything after its CRC field). One call instead of two, and the
+ * first four bytes in one step (slicing-by-4) rather than four: this runs for every record of
+ * every segment at each start.
+ */
+export function crc32cSkipping(buf: Buffer, start: number, from: number, end: number): number {
+  const a = (buf[start]! | (buf[start + 1]! << 8) | (buf[start + 2]! << 16) | (buf[start + 3]! << 24)) ^ -1;
+  const c =
+    T[0x300 + (a & 0xff)]! ^ T[0x200 + ((a >>> 8) & 0xff)]! ^ T[0x100 + ((a >>> 16) & 0xff)]! ^ T[a >>> 24]!;
+  if (end - from >= NATIVE_FROM) return nativeCrc32c(buf.subarray(from, end), ~c >>> 0);
+  return ~update(buf, from, end, c) >>> 0;
+}

@@ -147,6 +147,21 @@ describe('BinaryWriter / BinaryReader', () => {
     expect(() => write(new BinaryWriter())).toThrow(error);
   });
 
+  it('decodes every string field as UTF-8, short ASCII ones too, whatever the bytes', () => {
+    // Short ASCII strings are built without Buffer.toString: the same string for every length
+    // and byte, and bytes that are not ASCII (valid UTF-8 or not) still decoded as UTF-8.
+    const bytes = Buffer.alloc(80);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = 32 + ((i * 37) % 95);
+    const tails = [[], [0x7f], [0x80], [0xc3, 0xa9], [0xff], [0xf0, 0x9f, 0x9a, 0x80], [0xe2, 0x82]];
+    for (let len = 0; len <= 70; len++) {
+      for (const tail of tails) {
+        const field = Buffer.concat([bytes.subarray(0, len), Buffer.from(tail)]);
+        const framed = Buffer.concat([Buffer.from([field.length & 0xff, field.length >> 8]), field]);
+        expect(new BinaryReader(framed).str()).toBe(field.toString('utf8'));
+      }
+    }
+  });
+
   it('accepts a string of exactly 64 KiB - 1 bytes', () => {
     const s = 'x'.repeat(0xffff);
     expect(new BinaryReader(new BinaryWriter().str(s).done()).str()).toBe(s);

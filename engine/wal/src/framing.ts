@@ -12,7 +12,7 @@
 //  26  u16  flags (reserved, 0)
 //  28  u32  magic "VZWL"
 //  32  ...  payload, then zero padding to the next multiple of 8
-import { crc32cRange } from './crc32c.ts';
+import { crc32cSkipping } from './crc32c.ts';
 
 export const HEADER_SIZE = 32;
 export const MAGIC = 0x4c575a56;
@@ -108,7 +108,7 @@ export function readU64(buf: Buffer, off: number): number {
 }
 
 function recordCrc(buf: Buffer, off: number, payloadLength: number): number {
-  return crc32cRange(buf, off + 8, off + HEADER_SIZE + payloadLength, crc32cRange(buf, off, off + 4));
+  return crc32cSkipping(buf, off, off + 8, off + HEADER_SIZE + payloadLength);
 }
 
 export function encodeRecord(seq: number, timestamp: number, type: RecordType, payload: Uint8Array): Buffer {

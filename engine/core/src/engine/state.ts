@@ -6,6 +6,7 @@ import { Position, type FeeUnits, type PositionSnapshot } from '../domain/positi
 import { RecordType } from '@veloz/wal/format';
 import { decodeOrderRecordReused, decodeStrategyHalt, decodeTradingHalt } from '@veloz/wal/payloads';
 import type { OrderRecord, StrategyHaltPayload, TradingHaltPayload } from '@veloz/wal/payloads';
+import { ClientIds } from './client-ids.ts';
 import { OpenOrders } from './open-orders.ts';
 import { OrderTable } from './order-table.ts';
 import { StateCapture, serializeOrder, type SerializedOrder, type TailEntry } from './state-capture.ts';
@@ -59,7 +60,8 @@ export interface StateOptions {
 export class EngineState {
   /** Every order held, by id (finished ones up to the history limit and the idempotency window). */
   readonly orders = new OrderTable();
-  readonly byClientId = new Map<string, number>();
+  /** Order ids by clientOrderId, of every order held (an index into `orders`). */
+  readonly byClientId = new ClientIds(this.orders);
   /** Non-terminal order ids. */
   readonly open = new OpenOrders(this.orders);
   /** Positions keyed by `${strategy}\u0000${symbol}`; strategy "" is the whole account. */
@@ -203,7 +205,7 @@ export class EngineState {
         };
         if (d.exchangeClientOrderId !== undefined) o.exchangeClientOrderId = d.exchangeClientOrderId;
         this.orders.add(o);
-        this.byClientId.set(o.clientOrderId, o.orderId);
+        this.byClientId.add(o);
         this.open.opened();
         this.addOpen(o, o.quantity);
         this.nextOrderId = o.orderId + 1;
@@ -326,7 +328,7 @@ export class EngineState {
     this.capture?.preserve(o);
     if (this.lastOrder === o) this.lastOrder = null;
     this.orders.delete(o.orderId);
-    this.byClientId.delete(o.clientOrderId);
+    this.byClientId.remove(o);
     if (
       this.windowMs > 0 &&
       o.strategy === '' &&
@@ -472,7 +474,7 @@ export class EngineState {
     for (const raw of s.orders) {
       const o: Order = { ...raw, filledNotional: BigInt(raw.filledNotional) };
       this.orders.add(o);
-      this.byClientId.set(o.clientOrderId, o.orderId);
+      this.byClientId.add(o);
       if (!isTerminal(o.status)) {
         this.open.opened();
         this.addOpen(o, o.quantity - o.filledQuantity);
