@@ -35,8 +35,6 @@ describe('FsStore.write', () => {
     await s.write('a/part', reused(50, 64 * 1024), 50 * 64 * 1024, true);
     await s.sync();
     const got = await readFile(join(root, 'a', 'part'));
-    expect(got.length).toBe(50 * 64 * 1024);
-    for (let i = 0; i < 50; i++) expect(got[i * 64 * 1024]).toBe(i);
     expect(got.equals(Buffer.concat(Array.from({ length: 50 }, (_, i) => Buffer.alloc(64 * 1024, i))))).toBe(
       true,
     );
