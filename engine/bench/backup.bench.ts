@@ -1,9 +1,12 @@
 // npm run bench:backup -- `veloz backup` and `veloz restore` of a WAL of BENCH_BACKUP_MB
 // (default 1024) MB against `tar` of the same directory to the same destination disk, in the
 // same run (BENCH_BACKUP_ROUNDS interleaved rounds, default 2, best of each). The engine runs as
-// its own process, as in a cluster; backup and restore verify every record.
+// its own process, as in a cluster; backup and restore verify every record. Each round prints the
+// full backup's CPU time in this process (the client, as in `veloz backup`) and in the engine:
+// the two share the machine's cores. BENCH_ENGINE_NODE_OPTIONS gives the engine Node flags, e.g.
+// `--cpu-prof --cpu-prof-dir=DIR`; this process takes them from NODE_OPTIONS.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, stat, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBackup } from '@veloz/backup/backup';
@@ -71,6 +74,14 @@ async function dirBytes(dir: string): Promise<number> {
   return n;
 }
 
+/** User and system CPU seconds of process `pid` so far (Linux, /proc/PID/stat; 100 ticks a second). */
+async function cpuOf(pid: number | undefined): Promise<{ user: number; system: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (in parentheses, which may hold spaces): utime is the 14th field.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(f[11]) / 100, system: Number(f[12]) / 100 };
+}
+
 function sh(cmd: string): number {
   const t0 = performance.now();
   const r = spawnSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -94,6 +105,9 @@ try {
       VELOZ_SIM_TICK_MS: '0',
       VELOZ_LOG_LEVEL: 'error',
       VELOZ_WAL_MAX_SIZE: String(SEGMENT),
+      ...(process.env['BENCH_ENGINE_NODE_OPTIONS']
+        ? { NODE_OPTIONS: process.env['BENCH_ENGINE_NODE_OPTIONS'] }
+        : {}),
     },
     600_000,
   );
@@ -110,7 +124,8 @@ try {
     for (let round = 0; round < ROUNDS; round++) {
       // Baseline: tar of the same directory onto the same destination disk, synced like ours.
       const tarFile = join(dest, 'wal.tar');
-      tarSeconds = Math.min(tarSeconds, sh(`tar -cf '${tarFile}' -C '${wal}' . && sync '${tarFile}'`));
+      const tarRound = sh(`tar -cf '${tarFile}' -C '${wal}' . && sync '${tarFile}'`);
+      tarSeconds = Math.min(tarSeconds, tarRound);
       const untarDir = join(root, 'untar');
       untarSeconds = Math.min(
         untarSeconds,
@@ -121,9 +136,20 @@ try {
 
       const storeDir = join(dest, 'veloz');
       const store = new FsStore(storeDir);
+      const cpu0 = process.cpuUsage();
+      const engineCpu0 = await cpuOf(engine.child.pid);
       t0 = performance.now();
       const b = await runBackup({ engineUrl: engine.url, deployment: DEPLOYMENT, pair: 0, store });
-      backupSeconds = Math.min(backupSeconds, (performance.now() - t0) / 1000);
+      const took = (performance.now() - t0) / 1000;
+      backupSeconds = Math.min(backupSeconds, took);
+      const cpu = process.cpuUsage(cpu0);
+      const engineCpu = await cpuOf(engine.child.pid);
+      console.log(
+        `round ${round + 1}: tar -cf ${tarRound.toFixed(2)} s, backup ${took.toFixed(2)} s; backup CPU: ` +
+          `client user ${(cpu.user / 1e6).toFixed(2)} s system ${(cpu.system / 1e6).toFixed(2)} s, ` +
+          `engine user ${(engineCpu.user - engineCpu0.user).toFixed(2)} s ` +
+          `system ${(engineCpu.system - engineCpu0.system).toFixed(2)} s`,
+      );
       t0 = performance.now();
       const inc = await runBackup({ engineUrl: engine.url, deployment: DEPLOYMENT, pair: 0, store });
       incSeconds = Math.min(incSeconds, (performance.now() - t0) / 1000);

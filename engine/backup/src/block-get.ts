@@ -11,8 +11,9 @@ export interface BlockResponse {
   /** Names in lower case. */
   headers: Map<string, string>;
   /**
-   * The body, as views of the blocks it was read into (about one per block). A view is only
-   * valid until the next one is asked for: then its block may be read into again.
+   * The body, as views of the blocks it was read into (about one per block). A view stays valid
+   * until the one after the next is asked for: then its block may be read into again. The
+   * consumer may so write one view while it checks the next (ADR 0027).
    */
   body: AsyncIterable<Buffer>;
   /** Closes the connection; the body ends with an error if it was not read to its end. */
@@ -30,6 +31,8 @@ export interface BlockGetOptions {
 
 /** Blocks read but not yet taken by the consumer before the socket stops reading. */
 const QUEUED_BLOCKS = 8;
+/** Blocks of the views handed out last that are not read into again (see `body`). */
+const LENT_BLOCKS = 2;
 /** A response head larger than this is not one this client expects. */
 const MAX_HEAD = 64 * 1024;
 
@@ -172,22 +175,22 @@ export function getInBlocks(url: URL, opts: BlockGetOptions): Promise<BlockRespo
     };
 
     async function* drain(): AsyncGenerator<Buffer> {
-      let lent: Buffer | null = null;
+      /** The blocks of the views handed out last, oldest first (a block's views are adjacent). */
+      const lent: Buffer[] = [];
       for (;;) {
-        // The consumer asks for the next view: the block of the last one is free once no view
-        // of it is left to hand out (a block's views are next to each other in the queue).
-        if (lent !== null && queue[0]?.block !== lent) {
-          // The first block, larger when a block is smaller than a response head, is not kept.
-          if (lent.length === opts.block) free.push(lent);
-          lent = null;
-        }
         const b = queue.shift();
         if (b !== undefined) {
           if (paused && queue.length < QUEUED_BLOCKS / 2) {
             paused = false;
             socket.resume();
           }
-          lent = b.block;
+          if (lent.at(-1) !== b.block) {
+            lent.push(b.block);
+            // The consumer asks for a view of a third block: the oldest is free again. The first
+            // block, larger when a block is smaller than a response head, is not kept.
+            const old = lent.length > LENT_BLOCKS ? lent.shift()! : null;
+            if (old !== null && old.length === opts.block) free.push(old);
+          }
           yield b.view;
           continue;
         }

@@ -37,7 +37,7 @@ export interface Store {
   /**
    * Stores exactly `size` bytes from `body`; nothing is left under `key` when it fails. With
    * `deferSync`, the bytes are durable only after the next sync(). A chunk of `body` is not used
-   * once the next one is asked for: its buffer may be reused (ADR 0027).
+   * once the one after the next is asked for: its buffer may be reused (ADR 0027).
    */
   write(key: string, body: AsyncIterable<Buffer> | Buffer, size: number, deferSync?: boolean): Promise<void>;
   /** Makes every write since the last sync() durable. */
@@ -129,11 +129,23 @@ export class FsStore implements Store {
     try {
       const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(body) ? [body] : body;
       let written = 0;
-      // Each chunk is written before the next is asked for (its buffer is reused after); they come
-      // in blocks of 1 MB or more, so a write per chunk costs little.
-      for await (const c of chunks) {
-        await writeFully(fh, [c]);
-        written += c.length;
+      // One write in flight while the next chunk is asked for (a backup checks it meanwhile), and
+      // done before the one after (its buffer is reused then). Chunks come in blocks of 1 MB or
+      // more, so a write per chunk costs little.
+      let writing: Promise<void> | null = null;
+      try {
+        for await (const c of chunks) {
+          if (writing !== null) await writing;
+          writing = writeFully(fh, [c]);
+          // Awaited before the next write or after the last: this only keeps a failure meanwhile
+          // from counting as unhandled.
+          writing.catch(() => undefined);
+          written += c.length;
+        }
+        if (writing !== null) await writing;
+      } finally {
+        // A body that failed half-way leaves no write running on the file removed below.
+        await writing?.catch(() => undefined);
       }
       if (written !== size) throw new StoreError(`${key}: got ${written} bytes, expected ${size}`);
       // Deferred: flushed while the next part arrives (a sync awaited per part would stall the

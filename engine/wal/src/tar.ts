@@ -132,7 +132,8 @@ export interface TarEntry {
  * Reads a tar stream entry by entry; a truncated stream or a bad header is a TarError. Entry
  * bodies come in blocks of `block` bytes (the last one shorter); 0: as the bytes arrive. A chunk
  * of `src` is not used once the next one is asked for (its buffer may be reused), and with block
- * 0 neither is a chunk of an entry's body once its consumer asks for the next.
+ * 0 neither is a chunk of an entry's body once its consumer asks for the next. With block 0 those
+ * chunks are views of `src`'s (at most one read per chunk): valid as long as `src` keeps them.
  */
 export async function* readTar(
   src: AsyncIterable<Buffer | Uint8Array | string>,
